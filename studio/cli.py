@@ -1,0 +1,211 @@
+"""The `studio` command: no arguments opens the GUI; subcommands run the same core functions headless."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from importlib import import_module
+from pathlib import Path
+
+from studio import __version__
+from studio.cli_support import emit_json, parse_shapes, reporter_for
+from studio.core.errors import StudioError
+from studio.core.model import human_count, human_size
+
+# Modules that add their own subcommands with `register(subparsers)`. One line per capability, so
+# new areas plug in without editing the commands below.
+COMMAND_MODULES: list[str] = []
+
+
+def _print_summary(summary) -> None:  # noqa: ANN001
+    print(f"{summary.name}  ({summary.path})")
+    print(f"  size        {human_size(summary.file_size)}")
+    print(f"  parameters  {human_count(summary.parameter_count)}")
+    print(f"  opset       {summary.opset}   nodes {summary.node_count}")
+    for label, tensors in (("inputs", summary.inputs), ("outputs", summary.outputs)):
+        print(f"  {label}")
+        for t in tensors:
+            print(f"    {t.name:<24} {t.dtype:<10} {t.shape_text()}")
+    ops = ", ".join(f"{op} {n}" for op, n in list(summary.op_histogram.items())[:12])
+    print(f"  ops         {ops}")
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from studio.core.model import summarize
+
+    summary = summarize(args.model)
+    emit_json(summary) if args.json else _print_summary(summary)
+    return 0
+
+
+def cmd_compress(args: argparse.Namespace) -> int:
+    from studio.core.compress import compress_model
+
+    report, bar = reporter_for(args)
+    try:
+        result = compress_model(
+            args.model, args.method, args.out, calib=args.calib, force=args.force, report=report
+        )
+    finally:
+        bar.close()
+    if args.json:
+        emit_json(result)
+        return 0
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{result.method.value}: {human_size(result.size_before)} → {human_size(result.size_after)} "
+          f"({result.ratio:.1f}× smaller) in {result.seconds:.1f} s")
+    print(f"wrote {result.output}")
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from studio.core.profile import profile_model
+
+    report, bar = reporter_for(args)
+    try:
+        result = profile_model(args.model, runs=args.runs, threads=args.threads,
+                               shapes=parse_shapes(args.shape), report=report)
+    finally:
+        bar.close()
+    if args.json:
+        emit_json(result)
+        return 0
+    print(f"end to end: {result.end_to_end_ms:.3f} ms median (p90 {result.end_to_end_p90_ms:.3f} ms), "
+          f"{result.runs} runs, {result.threads} threads")
+    print(f"profiled total: {result.profiled_total_ms:.3f} ms — {result.note}")
+    print(f"{'node':<48} {'op':<16} {'ms':>9} {'share':>7}")
+    for node in result.nodes[: args.top]:
+        print(f"{node.name[:48]:<48} {node.op_type[:16]:<16} {node.median_ms:9.4f} {node.share:7.1%}")
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from studio.core.bundle import create_bundle
+
+    report, bar = reporter_for(args)
+    try:
+        manifest = create_bundle(args.model, args.out, chip=args.chip, force=args.force,
+                                 method=args.method, report=report)
+    finally:
+        bar.close()
+    if args.json:
+        emit_json({"bundle": str(Path(args.out)), "manifest": manifest})
+    else:
+        print(f"bundle written to {args.out} ({len(manifest.files)} files, verified)")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from studio.core.bundle import verify_bundle
+
+    result = verify_bundle(args.bundle)
+    if args.json:
+        emit_json(result)
+    elif result.ok:
+        print(f"OK: all {result.checked} files match the manifest")
+    else:
+        for problem in result.problems():
+            print(problem)
+        print(f"FAILED: {args.bundle} does not match its manifest; rebuild or re-copy it", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from studio.core.pipeline import run_recipe
+
+    report, bar = reporter_for(args)
+    try:
+        result = run_recipe(args.recipe, args.out, force=args.force, report=report)
+    finally:
+        bar.close()
+    if args.json:
+        emit_json(result)
+        return 0
+    c = result.compress
+    print(f"optimized: {c.method.value}, {human_size(c.size_before)} → {human_size(c.size_after)}")
+    print(f"latency on this PC: {result.profile.end_to_end_ms:.3f} ms")
+    print(f"bundle: {result.bundle} (verified, {result.verify.checked} files)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio",
+        description="Edge Deploy Studio. Run without arguments to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"Edge Deploy Studio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str, handler, json_flag: bool = True) -> argparse.ArgumentParser:  # noqa: ANN001
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+        return p
+
+    p = add("info", "Describe a model: inputs, outputs, size, parameters, ops", cmd_info)
+    p.add_argument("model", help=".onnx file or folder holding one")
+
+    p = add("compress", "Make a model smaller (cleanup, INT8)", cmd_compress)
+    p.add_argument("model")
+    p.add_argument("--method", required=True, help="cleanup | int8-dynamic | int8-static")
+    p.add_argument("--out", required=True, help="output .onnx file (or folder)")
+    p.add_argument("--calib", help="calibration samples (.npz/.npy) for int8-static")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+
+    p = add("profile", "Measure latency per layer on this PC", cmd_profile)
+    p.add_argument("model")
+    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--shape", action="append", metavar="NAME=DIMS", help="fix a dynamic input shape")
+    p.add_argument("--top", type=int, default=20, help="rows to print")
+
+    p = add("bundle", "Write a verified bundle folder for a chip", cmd_bundle)
+    p.add_argument("model")
+    p.add_argument("--chip", default="this-pc")
+    p.add_argument("--out", required=True)
+    p.add_argument("--method", default="none", help=argparse.SUPPRESS)
+    p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
+
+    p = add("verify", "Re-hash every file of a bundle against its manifest", cmd_verify)
+    p.add_argument("bundle")
+
+    p = add("run", "Replay a recipe headless: optimize, profile, bundle, verify", cmd_run)
+    p.add_argument("recipe")
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true")
+
+    for module in COMMAND_MODULES:
+        import_module(module).register(sub, add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        from studio.ui.app import run_gui
+
+        return run_gui()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    # onnxruntime's quantizer logs advice on the root logger that users cannot act on.
+    logging.getLogger().setLevel(logging.ERROR)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except StudioError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The studio's library. Nothing below this package may import Qt (a test enforces it)."""

@@ -1,0 +1,130 @@
+"""Sample inputs for calibration, evaluation and demo runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from studio.core.errors import BadInput
+from studio.core.model import graph_inputs
+
+log = logging.getLogger("studio")
+
+DEFAULT_DYNAMIC_DIM = 1
+
+
+def input_specs(
+    model: onnx.ModelProto, shapes: dict[str, list[int]] | None = None
+) -> list[tuple[str, np.dtype, list[int]]]:
+    """Each real input with a concrete shape: user-given, else dynamic dims set to 1."""
+    shapes = shapes or {}
+    specs = []
+    for value in graph_inputs(model):
+        tensor = value.type.tensor_type
+        dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type))
+        if value.name in shapes:
+            dims = list(shapes[value.name])
+        else:
+            dims = [
+                d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else DEFAULT_DYNAMIC_DIM
+                for d in tensor.shape.dim
+            ]
+        specs.append((value.name, dtype, dims))
+    return specs
+
+
+def synthetic_inputs(
+    model: onnx.ModelProto, shapes: dict[str, list[int]] | None = None, seed: int = 0
+) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    feeds: dict[str, np.ndarray] = {}
+    for name, dtype, dims in input_specs(model, shapes):
+        if np.issubdtype(dtype, np.floating):
+            feeds[name] = rng.standard_normal(dims).astype(dtype)
+        elif dtype == np.bool_:
+            feeds[name] = rng.integers(0, 2, dims).astype(np.bool_)
+        else:
+            feeds[name] = rng.integers(0, 10, dims).astype(dtype)
+    return feeds
+
+
+def static_dims(model: onnx.ModelProto, name: str) -> list[int | None]:
+    for value in graph_inputs(model):
+        if value.name == name:
+            return [
+                d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                for d in value.type.tensor_type.shape.dim
+            ]
+    raise KeyError(name)
+
+
+def load_arrays(path: str | Path, model: onnx.ModelProto, key: str | None = None) -> list[dict[str, np.ndarray]]:
+    """Load samples from .npz/.npy: one dict of inputs per sample (first axis = samples).
+
+    A .npz whose keys are the model's input names feeds each input; otherwise ``key`` (or the
+    first array) feeds the model's single input.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise BadInput(f"Calibration data {path} does not exist", "Check the path given with --calib")
+    names = [spec[0] for spec in input_specs(model)]
+    try:
+        if path.suffix == ".npy":
+            arrays = {names[0]: np.load(path, allow_pickle=False)}
+        elif path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                if all(n in data.files for n in names):
+                    arrays = {n: data[n] for n in names}
+                elif key is not None and key in data.files:
+                    arrays = {names[0]: data[key]}
+                elif data.files:
+                    arrays = {names[0]: data[data.files[0]]}
+                else:
+                    arrays = {}
+        else:
+            raise BadInput(
+                f"{path.name} is not a .npy or .npz file",
+                "Give calibration samples as .npz/.npy arrays (image folders come with --calib DIR)",
+            )
+    except (ValueError, OSError) as exc:
+        raise BadInput(f"Could not read calibration data {path.name} ({exc})", "Save it with numpy.savez") from exc
+    if not arrays or any(len(a) == 0 for a in arrays.values()):
+        raise BadInput(f"Calibration data {path.name} holds no samples", "Add at least one sample")
+    if len(names) > 1 and set(arrays) != set(names):
+        raise BadInput(
+            f"{path.name} must hold one array per model input ({', '.join(names)})",
+            "Save the arrays under the input names with numpy.savez",
+        )
+    count = min(len(a) for a in arrays.values())
+    specs = {name: (dtype, dims) for name, dtype, dims in input_specs(model)}
+    samples = []
+    for index in range(count):
+        sample = {}
+        for name, array in arrays.items():
+            dtype, dims = specs[name]
+            item = np.asarray(array[index : index + 1]).astype(dtype)
+            if item.ndim != len(dims):
+                raise BadInput(
+                    f"Sample shape {list(item.shape)} in {path.name} does not match input "
+                    f"'{name}' with {len(dims)} dimensions",
+                    "Save samples as an array of shape (count, …input shape without batch)",
+                )
+            fixed = static_dims(model, name)
+            for axis, (got, want) in enumerate(zip(item.shape, fixed, strict=True)):
+                if want is not None and axis > 0 and got != want:
+                    raise BadInput(
+                        f"Sample shape {list(item.shape[1:])} in {path.name} does not match input "
+                        f"'{name}' ({'×'.join('?' if d is None else str(d) for d in fixed[1:])})",
+                        "Resize the samples to the model's input shape",
+                    )
+            sample[name] = item
+        samples.append(sample)
+    return samples
+
+
+def iterate_batches(samples: list[dict[str, np.ndarray]]) -> Iterator[dict[str, np.ndarray]]:
+    yield from samples

@@ -1,0 +1,70 @@
+"""What runs inside the job's child process."""
+
+from __future__ import annotations
+
+import faulthandler
+import importlib
+import logging
+import sys
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from studio.core.errors import StudioError
+from studio.core.jobs.messages import ErrorMessage, LogMessage, ProgressMessage, ResultMessage
+from studio.core.progress import Reporter
+
+
+class _PipeLogHandler(logging.Handler):
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(logging.INFO)
+        self.conn = conn
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.conn.send(LogMessage(line=self.format(record)))
+        except (OSError, ValueError):
+            pass
+
+
+def resolve_target(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def child_main(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
+    faulthandler.enable(file=sys.stderr)
+    handler = _PipeLogHandler(conn)
+    logger = logging.getLogger("studio")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+    def on_progress(fraction: float, message: str) -> None:
+        conn.send(ProgressMessage(fraction=fraction, message=message))
+
+    # Core functions log through the "studio" logger, which already forwards to the pipe.
+    reporter = Reporter(on_progress=on_progress)
+    try:
+        func = resolve_target(target)
+        value = func(**kwargs, report=reporter)
+        conn.send(ResultMessage(value=value))
+    except StudioError as exc:
+        conn.send(
+            ErrorMessage(
+                message=exc.message,
+                user_error=True,
+                exit_code=exc.exit_code,
+                details=traceback.format_exc(),
+            )
+        )
+    except BaseException as exc:
+        conn.send(
+            ErrorMessage(
+                message=f"{type(exc).__name__}: {exc}",
+                user_error=False,
+                details=traceback.format_exc(),
+            )
+        )
+    finally:
+        conn.close()

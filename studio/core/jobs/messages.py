@@ -1,0 +1,43 @@
+"""The messages a job child sends to its parent. Versioned so a stale worker is detected."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+SCHEMA_VERSION = 1
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+    version: int = SCHEMA_VERSION
+
+
+class ProgressMessage(_Message):
+    kind: Literal["progress"] = "progress"
+    fraction: float
+    message: str = ""
+
+
+class LogMessage(_Message):
+    kind: Literal["log"] = "log"
+    line: str
+
+
+class ResultMessage(_Message):
+    kind: Literal["result"] = "result"
+    value: Any = None
+
+
+class ErrorMessage(_Message):
+    kind: Literal["error"] = "error"
+    message: str
+    user_error: bool
+    """True for a StudioError (the user can fix it); False for a bug or a crash."""
+    exit_code: int = 1
+    details: str = ""
+    """Traceback or other evidence; goes to the job log, never into a dialog."""
+
+
+JobMessage = ProgressMessage | LogMessage | ResultMessage | ErrorMessage

@@ -1,0 +1,180 @@
+"""Open an ONNX model the user pointed at and describe it in plain terms."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+from pydantic import BaseModel
+
+from studio.core.errors import BadInput
+
+Dim = int | str | None
+
+
+class TensorInfo(BaseModel):
+    name: str
+    dtype: str
+    shape: list[Dim]
+
+    def shape_text(self) -> str:
+        return "×".join("?" if d is None else str(d) for d in self.shape) or "scalar"
+
+
+class ModelSummary(BaseModel):
+    name: str
+    path: str
+    file_size: int
+    opset: int
+    ir_version: int
+    producer: str
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    parameter_count: int
+    node_count: int
+    op_histogram: dict[str, int]
+
+
+def resolve_model_path(path: str | Path) -> Path:
+    """Turn what the user picked (an .onnx file or a folder holding one) into the .onnx path."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise BadInput(f"{path} does not exist", "Check the path, or pick the file with Open")
+    if path.is_dir():
+        candidates = sorted(p for p in path.rglob("*.onnx") if p.is_file())
+        if not candidates:
+            raise BadInput(
+                f"The folder {path} holds no .onnx model",
+                "Pick a folder that contains a .onnx file, or the .onnx file itself",
+            )
+        preferred = [p for p in candidates if p.name == "model.onnx"]
+        return (preferred or candidates)[0]
+    return path
+
+
+def load_model(path: str | Path, *, with_weights: bool = True) -> onnx.ModelProto:
+    """Load and sanity-check an ONNX file, turning every failure into one plain sentence."""
+    path = resolve_model_path(path)
+    if path.stat().st_size == 0:
+        raise BadInput(f"{path.name} is empty (0 bytes)", "Download or export the model again")
+    try:
+        model = onnx.load(str(path), load_external_data=with_weights)
+    except DecodeError as exc:
+        raise BadInput(
+            f"{path.name} is not a valid ONNX model (truncated or not ONNX: {exc})",
+            "Download or export the model again; check the copy finished",
+        ) from exc
+    except FileNotFoundError as exc:
+        raise BadInput(
+            f"{path.name} refers to external weight data that is missing ({exc.filename})",
+            "Keep the .onnx file together with its .data files",
+        ) from exc
+    except Exception as exc:  # onnx raises a variety of errors for non-ONNX bytes
+        raise BadInput(
+            f"{path.name} could not be read as ONNX ({type(exc).__name__}: {exc})",
+            "Pick an .onnx file",
+        ) from exc
+    if model.ir_version <= 0 or len(model.graph.node) == 0:
+        raise BadInput(
+            f"{path.name} is not an ONNX model (no graph inside)",
+            "Pick an .onnx file exported from your framework",
+        )
+    try:
+        onnx.checker.check_model(model if with_weights else str(path))
+    except Exception as exc:
+        raise BadInput(
+            f"{path.name} is damaged or not a valid ONNX model ({str(exc).splitlines()[0]})",
+            "Download or export the model again",
+        ) from exc
+    return model
+
+
+def _tensor_info(value: onnx.ValueInfoProto) -> TensorInfo:
+    tensor_type = value.type.tensor_type
+    dims: list[Dim] = []
+    for dim in tensor_type.shape.dim:
+        if dim.HasField("dim_value"):
+            dims.append(int(dim.dim_value))
+        elif dim.HasField("dim_param"):
+            dims.append(dim.dim_param)
+        else:
+            dims.append(None)
+    dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor_type.elem_type) if tensor_type.elem_type else None
+    return TensorInfo(name=value.name, dtype=str(np.dtype(dtype)) if dtype else "unknown", shape=dims)
+
+
+def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    """Real inputs: graph inputs that are not also initializers (old exporters list both)."""
+    initializers = {init.name for init in model.graph.initializer}
+    return [inp for inp in model.graph.input if inp.name not in initializers]
+
+
+def model_file_size(path: Path) -> int:
+    """Size of the .onnx file plus any external-data files it references."""
+    total = path.stat().st_size
+    model = onnx.load(str(path), load_external_data=False)
+    seen: set[str] = set()
+    for init in model.graph.initializer:
+        for entry in init.external_data:
+            if entry.key == "location" and entry.value not in seen:
+                seen.add(entry.value)
+                data = path.parent / entry.value
+                if data.exists():
+                    total += data.stat().st_size
+    return total
+
+
+def opset_of(model: onnx.ModelProto) -> int:
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            return int(entry.version)
+    return 0
+
+
+def parameter_count(model: onnx.ModelProto) -> int:
+    count = 0
+    for init in model.graph.initializer:
+        count += int(np.prod(init.dims)) if init.dims else 1
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            for attr in node.attribute:
+                if attr.name == "value" and attr.t.dims:
+                    count += int(np.prod(attr.t.dims))
+    return count
+
+
+def summarize(path: str | Path) -> ModelSummary:
+    path = resolve_model_path(path)
+    model = load_model(path, with_weights=False)
+    histogram = Counter(node.op_type for node in model.graph.node)
+    return ModelSummary(
+        name=path.stem,
+        path=str(path),
+        file_size=model_file_size(path),
+        opset=opset_of(model),
+        ir_version=model.ir_version,
+        producer=" ".join(p for p in (model.producer_name, model.producer_version) if p),
+        inputs=[_tensor_info(v) for v in graph_inputs(model)],
+        outputs=[_tensor_info(v) for v in model.graph.output],
+        parameter_count=parameter_count(model),
+        node_count=len(model.graph.node),
+        op_histogram=dict(histogram.most_common()),
+    )
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def human_count(count: int) -> str:
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f}{unit}"
+    return str(count)

@@ -1,0 +1,41 @@
+"""Test setup shared by every test: headless Qt, and fresh user folders per test."""
+
+from __future__ import annotations
+
+import os
+
+# Must be set before any Qt import (pytest-qt creates the QApplication later).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox")
+# Tests never touch the network; the hub client must not try either.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _fresh_user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never read or write the real user's data, config or cache folders."""
+    root = tmp_path_factory.mktemp("user")
+    for name in ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR"):
+        monkeypatch.setenv(name, str(root / name.lower()))
+    monkeypatch.setenv("HF_HOME", str(root / "hf_home"))
+
+
+@pytest.fixture
+def demo_model() -> Path:
+    from studio.core.paths import demo_model_path
+
+    return demo_model_path()
+
+
+@pytest.fixture
+def demo_samples() -> Path:
+    from studio.core.paths import demo_samples_path
+
+    return demo_samples_path()
