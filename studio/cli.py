@@ -15,7 +15,9 @@ from studio.core.model import human_count, human_size
 
 # Modules that add their own subcommands with `register(subparsers)`. One line per capability, so
 # new areas plug in without editing the commands below.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "studio.cli_chips",
+]
 
 
 def _print_summary(summary) -> None:  # noqa: ANN001

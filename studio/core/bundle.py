@@ -167,6 +167,12 @@ def create_bundle(
     report.progress(0.0, "Checking the model")
     load_model(model_path, with_weights=False)
     summary = summarize(model_path)
+    reports = dict(reports or {})
+    if "check" not in reports:
+        from studio.core.check import check_for_manifest
+
+        report.progress(0.1, "Checking the model against the chip")
+        reports["check"] = check_for_manifest(model_path, chip)
 
     with atomic_path(out, replace=force) as partial:
         partial.mkdir()

@@ -1,0 +1,237 @@
+"""The compatibility check on models with known ops, shapes, control flow, dtypes and memory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+import yaml
+
+from studio.cli import main
+from studio.core.check import check_model
+from studio.core.chips import shipped_dir, user_dir
+from studio.core.errors import BadInput, OutputError
+from studio.core.fix_shapes import fix_shapes
+from studio.core.graph_cost import graph_cost
+from tests.support.chip_models import make_convnet, make_double_model, make_if_model, make_tiny_llm
+
+SNAPDRAGON = "qualcomm-snapdragon-8-gen-3"
+
+
+@pytest.fixture(scope="session")
+def _calibration_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This PC's micro-benchmarks take seconds: measure once for the whole session."""
+    return tmp_path_factory.mktemp("calibration-cache")
+
+
+@pytest.fixture
+def shared_cache(
+    _fresh_user_folders: None, _calibration_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(_calibration_cache))
+    return _calibration_cache
+
+
+def test_conv_flops_are_exact(tmp_path: Path) -> None:
+    cost = graph_cost(make_convnet(tmp_path / "m.onnx"))
+    conv = next(n for n in cost.nodes if n.op_type == "Conv")
+    assert conv.flops == 2 * 8 * 32 * 32 * 3 * 3 * 3  # 2 × outputs × (Cin·kH·kW)
+    gemm = next(n for n in cost.nodes if n.op_type == "Gemm")
+    assert gemm.flops == 2 * 4 * 8
+    assert cost.input_shapes == {"x": [1, 3, 32, 32]}
+    assert [d.name for d in cost.dynamic] == ["batch"]
+
+
+def test_unsupported_op_falls_back_with_its_compute_share(tmp_path: Path) -> None:
+    model = make_convnet(tmp_path / "m.onnx", batch=1, erf=True)
+    result = check_model(model, SNAPDRAGON)
+    cost = graph_cost(model)
+    erf = next(n for n in cost.nodes if n.op_type == "Erf")
+    share = erf.flops / cost.total_flops
+    assert [f.op_type for f in result.fallback_ops] == ["Erf"]
+    assert result.fallback_ops[0].flops_share == pytest.approx(share)
+    assert result.accelerator_share == pytest.approx(1 - share)
+    assert result.verdict.startswith(
+        f"Runs, 1 op falls back to the CPU ({share * 100:.0f}% of compute)"
+    )
+    assert result.unsupported_ops == ["Erf"]
+    placement = {p.node: p.unit for p in result.placement}
+    assert placement["conv"] == "npu" and placement["act"] == "cpu"
+
+
+def test_supported_model_runs_fully_on_the_npu(tmp_path: Path) -> None:
+    result = check_model(make_convnet(tmp_path / "m.onnx", batch=1), SNAPDRAGON)
+    assert result.fallback_ops == [] and result.accelerator_share == 1.0
+    assert result.verdict.startswith("Runs fully on the NPU")
+    # float32 needs quantization for the Hexagon NPU: said, with the recipe.
+    assert any("float32" in issue for issue in result.dtype_issues)
+    assert result.recommended.method == "int8-static"
+    # No published NPU peak: no invented latency.
+    assert result.latency.low_ms is None and result.latency_text() == "cannot predict"
+
+
+def test_dynamic_dims_must_be_fixed_for_a_static_npu(tmp_path: Path) -> None:
+    model = make_convnet(tmp_path / "m.onnx")
+    result = check_model(model, SNAPDRAGON)
+    assert result.dynamic_inputs[0].input == "x" and result.dynamic_inputs[0].names == ["batch"]
+    assert result.shape_suggestion == ["x=1x3x32x32"]
+    assert any("input sizes" in t for t in result.todo)
+    fixed = check_model(model, SNAPDRAGON, shapes={"x": [2, 3, 32, 32]})
+    assert fixed.dynamic_inputs == [] and not any("input sizes" in t for t in fixed.todo)
+
+
+def test_control_flow_falls_back_on_the_npu_but_not_on_the_cpu(
+    tmp_path: Path, shared_cache: Path
+) -> None:
+    model = make_if_model(tmp_path / "if.onnx")
+    npu = check_model(model, SNAPDRAGON)
+    assert npu.control_flow == ["branch"]
+    assert [f.op_type for f in npu.fallback_ops] == ["If"]
+    assert "control flow" in npu.fallback_ops[0].reason
+    cpu = check_model(model, "this-pc")
+    assert cpu.fallback_ops == [] and cpu.verdict.startswith("Runs on the CPU")
+
+
+def test_float64_is_flagged(tmp_path: Path) -> None:
+    result = check_model(make_double_model(tmp_path / "d.onnx"), "hailo-10h")
+    assert any("float64" in issue for issue in result.dtype_issues)
+    assert result.level == "warning"
+
+
+def test_kv_cache_at_a_context_length(tmp_path: Path) -> None:
+    model = make_tiny_llm(tmp_path / "llm.onnx", heads=2, head_dim=8)
+    result = check_model(model, "raspberry-pi-5", context=1024)
+    assert result.is_llm
+    assert result.memory.kv_cache_bytes == 2 * (1 * 2 * 1024 * 8 * 4)  # key + value, float32
+    assert result.memory.context == 1024
+    llm = result.latency.llm
+    assert llm is not None and llm.decode_high_tok_s and llm.decode_low_tok_s
+    per_token = llm.weight_bytes + llm.kv_cache_bytes
+    assert llm.decode_high_tok_s == pytest.approx(17.1e9 * 0.8 / per_token)
+    assert result.recommended.method == "int4"
+    default = check_model(model, "raspberry-pi-5")
+    assert default.memory.context == 2048
+    assert any("2048-token context" in a for a in default.assumptions)
+
+
+def _tiny_memory_chip() -> str:
+    data = yaml.safe_load((shipped_dir() / "raspberry-pi-5.yaml").read_text(encoding="utf-8"))
+    data["id"] = "tiny-ram"
+    data["memory"]["capacity_gb"] = {"value": 0.00001, "source": "test", "confidence": "vendor"}
+    user_dir().mkdir(parents=True, exist_ok=True)
+    (user_dir() / "tiny-ram.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    return "tiny-ram"
+
+
+def test_wont_fit_when_memory_is_too_small(tmp_path: Path) -> None:
+    result = check_model(make_convnet(tmp_path / "m.onnx", batch=1), _tiny_memory_chip())
+    assert result.level == "bad" and result.memory.fits is False
+    assert result.verdict.startswith("Won't fit: needs ") and "chip has 10 KB" in result.verdict
+
+
+def test_this_pc_prediction_is_calibrated_and_cached(tmp_path: Path, shared_cache: Path) -> None:
+    result = check_model(make_convnet(tmp_path / "m.onnx", batch=1), "this-pc")
+    pred = result.latency
+    assert pred.calibrated and pred.complete
+    assert 0 < pred.low_ms < pred.high_ms
+    assert sum(n.low_ms for n in pred.nodes) <= pred.low_ms  # plus the per-run overhead
+    assert list((shared_cache / "calibration").glob("this-pc-*.json"))
+    assert any("Calibrated on this PC" in a for a in pred.assumptions)
+
+
+def test_fix_shapes_writes_a_new_model_with_inferred_sizes(tmp_path: Path) -> None:
+    source = make_convnet(tmp_path / "m.onnx")
+    before = source.read_bytes()
+    out = tmp_path / "fixed.onnx"
+    result = fix_shapes(source, {"x": [1, 3, 32, 32]}, out)
+    assert result.inputs == {"x": [1, 3, 32, 32]} and result.still_flexible == []
+    model = onnx.load(str(out))
+    shapes = {
+        v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in model.graph.value_info
+    }
+    assert shapes["c"] == [1, 8, 32, 32]
+    assert model.graph.output[0].type.tensor_type.shape.dim[0].dim_value == 1
+    assert source.read_bytes() == before  # the user's model is untouched
+    assert check_model(out, SNAPDRAGON).dynamic_inputs == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".studio-partial")]
+
+
+@pytest.mark.parametrize(
+    ("shapes", "message"),
+    [
+        ({"image": [1, 3, 32, 32]}, "no input named 'image'"),
+        ({"x": [1, 3, 32]}, "has 4 dimensions"),
+        ({"x": [1, 3, 64, 64]}, "fixed size 32 on axis 2"),
+        ({}, "No sizes given"),
+    ],
+)
+def test_fix_shapes_bad_sizes(tmp_path: Path, shapes: dict, message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        fix_shapes(make_convnet(tmp_path / "m.onnx"), shapes, tmp_path / "out.onnx")
+    assert not (tmp_path / "out.onnx").exists()
+
+
+def test_fix_shapes_never_overwrites(tmp_path: Path) -> None:
+    source = make_convnet(tmp_path / "m.onnx")
+    with pytest.raises(OutputError, match="overwrite the original"):
+        fix_shapes(source, {"x": [1, 3, 32, 32]}, source)
+    existing = tmp_path / "taken.onnx"
+    existing.write_text("mine")
+    with pytest.raises(OutputError, match="already exists"):
+        fix_shapes(source, {"x": [1, 3, 32, 32]}, existing)
+    assert existing.read_text() == "mine"
+
+
+def test_cli_check_json(tmp_path: Path, capsys, shared_cache: Path) -> None:
+    model = make_convnet(tmp_path / "m.onnx", erf=True)
+    assert (
+        main(["check", str(model), "--chip", SNAPDRAGON, "--shape", "x=1x3x32x32", "--json"]) == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"].startswith("Runs, 1 op falls back")
+    assert {
+        "verdict",
+        "placement",
+        "unsupported_ops",
+        "dynamic_inputs",
+        "memory",
+        "latency",
+        "recommended",
+    } <= set(data)
+    assert data["unsupported_ops"] == ["Erf"] and data["dynamic_inputs"] == []
+    assert "low_ms" in data["latency"] and "high_ms" in data["latency"]
+    assert main(["check", str(model), "--chip", "this-pc"]) == 0
+    out = capsys.readouterr().out
+    assert "This PC (CPU): Runs on the CPU" in out and "predicted latency" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--chip", "nope"], "Unknown chip 'nope'"),
+        (["--chip", SNAPDRAGON, "--shape", "x=1xAx3"], "is not NAME=DIMS"),
+        (["--chip", SNAPDRAGON, "--shape", "y=1x3x32x32"], "no input named 'y'"),
+        (["--chip", SNAPDRAGON, "--context", "0"], "--context must be at least 1"),
+    ],
+)
+def test_cli_check_bad_input_exits_2(tmp_path: Path, capsys, args: list[str], message: str) -> None:
+    model = make_convnet(tmp_path / "m.onnx")
+    assert main(["check", str(model), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_check_missing_model_exits_2(tmp_path: Path, capsys) -> None:
+    assert main(["check", str(tmp_path / "missing.onnx"), "--chip", SNAPDRAGON]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_fix_shapes(tmp_path: Path, capsys) -> None:
+    model = make_convnet(tmp_path / "m.onnx")
+    out = tmp_path / "fixed.onnx"
+    assert main(["fix-shapes", str(model), "--shape", "x=1x3x32x32", "--out", str(out)]) == 0
+    assert out.is_file() and "wrote" in capsys.readouterr().out
+    assert main(["fix-shapes", str(model), "--shape", "x=1x3x32x32", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
