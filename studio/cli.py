@@ -17,6 +17,7 @@ from studio.core.model import human_count, human_size
 # new areas plug in without editing the commands below.
 COMMAND_MODULES: list[str] = [
     "studio.cli_chips",
+    "studio.cli_compress",
 ]
 
 
@@ -38,27 +39,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     summary = summarize(args.model)
     emit_json(summary) if args.json else _print_summary(summary)
-    return 0
-
-
-def cmd_compress(args: argparse.Namespace) -> int:
-    from studio.core.compress import compress_model
-
-    report, bar = reporter_for(args)
-    try:
-        result = compress_model(
-            args.model, args.method, args.out, calib=args.calib, force=args.force, report=report
-        )
-    finally:
-        bar.close()
-    if args.json:
-        emit_json(result)
-        return 0
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"{result.method.value}: {human_size(result.size_before)} → {human_size(result.size_after)} "
-          f"({result.ratio:.1f}× smaller) in {result.seconds:.1f} s")
-    print(f"wrote {result.output}")
     return 0
 
 
@@ -150,13 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("info", "Describe a model: inputs, outputs, size, parameters, ops", cmd_info)
     p.add_argument("model", help=".onnx file or folder holding one")
-
-    p = add("compress", "Make a model smaller (cleanup, INT8)", cmd_compress)
-    p.add_argument("model")
-    p.add_argument("--method", required=True, help="cleanup | int8-dynamic | int8-static")
-    p.add_argument("--out", required=True, help="output .onnx file (or folder)")
-    p.add_argument("--calib", help="calibration samples (.npz/.npy) for int8-static")
-    p.add_argument("--force", action="store_true", help="replace an existing output file")
 
     p = add("profile", "Measure latency per layer on this PC", cmd_profile)
     p.add_argument("model")

@@ -88,7 +88,7 @@ def load_arrays(path: str | Path, model: onnx.ModelProto, key: str | None = None
         else:
             raise BadInput(
                 f"{path.name} is not a .npy or .npz file",
-                "Give calibration samples as .npz/.npy arrays (image folders come with --calib DIR)",
+                "Give an image folder, a prompts .txt, or .npz/.npy arrays",
             )
     except (ValueError, OSError) as exc:
         raise BadInput(f"Could not read calibration data {path.name} ({exc})", "Save it with numpy.savez") from exc
@@ -128,3 +128,33 @@ def load_arrays(path: str | Path, model: onnx.ModelProto, key: str | None = None
 
 def iterate_batches(samples: list[dict[str, np.ndarray]]) -> Iterator[dict[str, np.ndarray]]:
     yield from samples
+
+
+TEXT_SUFFIXES = {".txt", ".jsonl"}
+
+
+def load_samples(
+    path: str | Path,
+    model: onnx.ModelProto,
+    *,
+    model_path: Path,
+    limit: int,
+    image=None,
+    shapes: dict[str, list[int]] | None = None,
+    warnings: list[str] | None = None,
+) -> list[dict[str, np.ndarray]]:
+    """Samples from an image folder, a prompts file (.txt/.jsonl) or arrays (.npz/.npy)."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise BadInput(f"Sample data {path} does not exist",
+                       "Check the path given with --calib/--eval")
+    if path.is_dir():
+        from studio.core.calib_images import load_image_folder
+        from studio.core.compress.options import ImageSettings
+
+        return load_image_folder(path, model, image or ImageSettings(), limit, shapes, warnings)
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        from studio.core.calib_text import load_prompts
+
+        return load_prompts(path, model, model_path, limit)
+    return load_arrays(path, model)[:limit]

@@ -48,6 +48,10 @@ def run_recipe(
             optimized,
             calib=recipe.calibration_path(base),
             calib_limit=recipe.optimize.calib_limit,
+            evaluation=recipe.evaluation_path(base),
+            options=recipe.optimize.options(),
+            shapes=recipe.shapes or None,
+            chip=recipe.target.chip,
             report=report.sub(0.0, 0.5),
         )
         profiled = profile_model(
@@ -66,7 +70,9 @@ def run_recipe(
             name=Path(model_path).stem,
             recipe=recipe.model_dump(mode="json", exclude_none=True),
             reports={
-                "compress": compressed.model_dump(mode="json", exclude={"source", "output"}),
+                "compress": compressed.model_dump(
+                    mode="json", exclude={"source", "output", "report", "options"}),
+                "drift": compressed.report.model_dump(mode="json") if compressed.report else None,
                 "profile": {
                     "end_to_end_ms": profiled.end_to_end_ms,
                     "threads": profiled.threads,

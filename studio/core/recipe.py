@@ -8,7 +8,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from studio.core.compress import Method
+from studio.core.compress import CompressOptions, Method
 from studio.core.errors import BadInput
 from studio.core.paths import demo_model_path, demo_samples_path
 from studio.core.schema import load_model_file
@@ -29,12 +29,24 @@ class Target(_Strict):
     chip: str = "this-pc"
 
 
-class Optimize(_Strict):
+class Optimize(CompressOptions):
+    """The method plus every option it reads (see studio.core.compress.options)."""
+
     method: Method = Method.INT8_STATIC
     calibration: str | None = Field(
-        "demo", description="'demo' for the demo samples, a .npz/.npy path, or null for random data"
+        "demo",
+        description="'demo' for the demo samples, an image folder, a prompts .txt, a .npz/.npy "
+        "path, or null for random data",
     )
     calib_limit: int = Field(100, ge=1, le=100_000)
+    evaluation: str | None = Field(
+        None, description="Samples for the drift report, kept apart from calibration"
+    )
+
+    def options(self) -> CompressOptions:
+        fields = CompressOptions.model_fields
+        return CompressOptions.model_validate(
+            {k: v for k, v in self.model_dump().items() if k in fields})
 
 
 class ProfileSettings(_Strict):
@@ -78,6 +90,15 @@ class Recipe(_Strict):
         if calib == "demo":
             return demo_samples_path()
         path = Path(calib).expanduser()
+        return path if path.is_absolute() or base is None else base / path
+
+    def evaluation_path(self, base: Path | None = None) -> Path | None:
+        value = self.optimize.evaluation
+        if value is None:
+            return None
+        if value == "demo":
+            return demo_samples_path()
+        path = Path(value).expanduser()
         return path if path.is_absolute() or base is None else base / path
 
     def to_yaml(self) -> str:

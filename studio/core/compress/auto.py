@@ -1,0 +1,115 @@
+"""Auto: try the methods that suit the model and chip, measure each, keep the best within budget."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from studio.core.compress.graph import weight_counts
+from studio.core.compress.methods import Method
+from studio.core.compress.passes import Prepared, run_method
+from studio.core.drift import compare_models
+from studio.core.errors import BadInput
+from studio.core.progress import NULL_REPORTER, Reporter
+
+log = logging.getLogger("studio")
+
+
+class Candidate(BaseModel):
+    method: Method
+    size: int | None = None
+    latency_ms: float | None = None
+    cosine: float | None = None
+    top1: float | None = None
+    within_budget: bool = False
+    chosen: bool = False
+    note: str = ""
+
+
+def auto_candidates(prep: Prepared) -> list[Method]:
+    """What is worth trying, from what the weights feed: convolutions, MatMuls, or both."""
+    counts = weight_counts(prep.model)
+    conv = counts.get("Conv", 0) + counts.get("ConvTranspose", 0)
+    matmul = counts.get("MatMul", 0) + counts.get("Gemm", 0)
+    methods = [Method.INT8_STATIC]
+    if matmul >= conv:
+        methods.append(Method.INT8_DYNAMIC)
+    if counts.get("MatMul", 0) >= 1_000_000:
+        methods.append(Method.INT4)
+    if prep.qnn:
+        methods = [Method.INT8_STATIC]
+    methods.append(Method.FP16)
+    return methods
+
+
+def run_auto(
+    prep: Prepared,
+    original: Path,
+    staging: Path,
+    name: str,
+    eval_samples: list[dict[str, np.ndarray]],
+    sample_source: str,
+    report: Reporter = NULL_REPORTER,
+) -> tuple[Method, Path, list[Candidate]]:
+    settings = prep.options.auto
+    methods = auto_candidates(prep)
+    results: list[tuple[Candidate, Path]] = []
+    baseline_ms: float | None = None
+    for index, method in enumerate(methods):
+        step = report.sub(index / len(methods), (index + 1) / len(methods))
+        step.progress(0.0, f"Auto: trying {method.value} ({index + 1}/{len(methods)})")
+        dest = staging / f"auto-{method.value}" / name
+        candidate = Candidate(method=method)
+        try:
+            run_method(prep, method, dest, step.sub(0.0, 0.6))
+            drift = compare_models(
+                original, dest, eval_samples, sample_source=sample_source,
+                measure_latency=prep.options.measure_latency, per_layer=False,
+                report=step.sub(0.6, 1.0),
+            )
+        except BadInput as exc:
+            candidate.note = exc.message
+            results.append((candidate, dest))
+            continue
+        except Exception as exc:  # one failing candidate must not stop the others
+            candidate.note = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            results.append((candidate, dest))
+            continue
+        baseline_ms = drift.latency_before_ms or baseline_ms
+        candidate.size = drift.size_after
+        candidate.latency_ms = drift.latency_after_ms
+        candidate.cosine = drift.min_cosine
+        candidate.top1 = drift.min_top1
+        candidate.within_budget = drift.min_cosine >= settings.min_cosine and (
+            drift.min_top1 is None or drift.min_top1 >= settings.min_top1)
+        if not candidate.within_budget:
+            candidate.note = "outside the accuracy budget"
+        results.append((candidate, dest))
+    good = [(c, p) for c, p in results if c.within_budget]
+    if not good:
+        cleanup = Candidate(method=Method.CLEANUP, within_budget=True, chosen=True,
+                            note="no candidate met the budget; kept the cleaned float model")
+        return Method.CLEANUP, prep.path, [c for c, _ in results] + [cleanup]
+
+    best, path = _pick(good, settings.goal, baseline_ms)
+    best.chosen = True
+    log.info("auto chose %s", best.method.value)
+    return best.method, path, [c for c, _ in results]
+
+
+def _pick(
+    good: list[tuple[Candidate, Path]], goal: str, baseline_ms: float | None
+) -> tuple[Candidate, Path]:
+    """Smallest (or fastest) within budget; a result slower than the original loses to any that
+    is not, and sizes within 10% of each other count as a tie broken by speed."""
+    if baseline_ms:
+        not_slower = [g for g in good if (g[0].latency_ms or 0.0) <= baseline_ms * 1.1]
+        good = not_slower or good
+    if goal == "fastest":
+        return min(good, key=lambda g: (g[0].latency_ms or 0.0, g[0].size or 0))
+    smallest = min(g[0].size or 0 for g in good)
+    close = [g for g in good if (g[0].size or 0) <= smallest * 1.1]
+    return min(close, key=lambda g: (g[0].latency_ms or 0.0, g[0].size or 0))

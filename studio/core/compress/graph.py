@@ -1,0 +1,271 @@
+"""Graph preparation shared by all methods: cleanup, opset upgrade, fixed shapes, checks, saving."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from studio.core.errors import BadInput
+from studio.core.model import graph_inputs, opset_of
+
+log = logging.getLogger("studio")
+
+# Protobuf cannot serialise a message over 2 GiB; stay well below it.
+EXTERNAL_DATA_THRESHOLD = 1_800_000_000
+CONTROL_FLOW = ("If", "Loop", "Scan")
+
+
+def uses_external_data(model: onnx.ModelProto) -> bool:
+    return any(
+        init.data_location == onnx.TensorProto.EXTERNAL for init in model.graph.initializer
+    )
+
+
+def needs_external_data(model: onnx.ModelProto, source_external: bool) -> bool:
+    return source_external or model.ByteSize() > EXTERNAL_DATA_THRESHOLD
+
+
+def save_model(model: onnx.ModelProto, path: Path, external: bool) -> Path:
+    """Save next to ``path``; external weights go to ``<name>.data`` beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if external:
+        onnx.save_model(
+            model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+            location=f"{path.name}.data", size_threshold=1024,
+        )
+    else:
+        onnx.save_model(model, str(path))
+    return path
+
+
+def name_nodes(model: onnx.ModelProto) -> None:
+    """Give unnamed nodes stable names: exclusions and the per-layer report refer to them."""
+    seen: set[str] = {n.name for n in model.graph.node if n.name}
+    for index, node in enumerate(model.graph.node):
+        if not node.name:
+            name = f"{node.op_type}_{index}"
+            while name in seen:
+                name += "_"
+            node.name = name
+            seen.add(name)
+
+
+def constants_to_initializers(model: onnx.ModelProto) -> int:
+    """Top-level Constant nodes become initializers (old exporters store weights as Constants)."""
+    moved = 0
+    keep = []
+    for node in model.graph.node:
+        if node.op_type == "Constant" and len(node.output) == 1:
+            value = _constant_value(node)
+            if value is not None:
+                model.graph.initializer.append(numpy_helper.from_array(value, node.output[0]))
+                moved += 1
+                continue
+        keep.append(node)
+    if moved:
+        del model.graph.node[:]
+        model.graph.node.extend(keep)
+    return moved
+
+
+def _constant_value(node: onnx.NodeProto) -> np.ndarray | None:
+    for attr in node.attribute:
+        if attr.name == "value":
+            return numpy_helper.to_array(attr.t)
+        if attr.name == "value_float":
+            return np.array(attr.f, dtype=np.float32)
+        if attr.name == "value_floats":
+            return np.array(list(attr.floats), dtype=np.float32)
+        if attr.name == "value_int":
+            return np.array(attr.i, dtype=np.int64)
+        if attr.name == "value_ints":
+            return np.array(list(attr.ints), dtype=np.int64)
+    return None  # sparse or string constants stay as they are
+
+
+def cleanup_model(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Constant nodes to initializers, constant folding, dead nodes removed, shapes inferred."""
+    import onnxslim
+
+    model = onnx.ModelProto.FromString(model.SerializeToString()) if model.ByteSize() < (
+        EXTERNAL_DATA_THRESHOLD) else model
+    constants_to_initializers(model)
+    try:
+        slimmed = onnxslim.slim(model)
+    except Exception as exc:  # onnxslim is best effort; a model it cannot fold stays valid
+        log.info("onnxslim skipped: %s", exc)
+        slimmed = None
+    model = slimmed if slimmed is not None else model
+    model = infer_shapes(model)
+    name_nodes(model)
+    return model
+
+
+def infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
+    if model.ByteSize() > EXTERNAL_DATA_THRESHOLD:
+        return model
+    try:
+        return onnx.shape_inference.infer_shapes(model)
+    except Exception as exc:  # the model stays valid without inferred shapes
+        log.info("shape inference skipped: %s", exc)
+        return model
+
+
+def ensure_opset(model: onnx.ModelProto, minimum: int, why: str) -> onnx.ModelProto:
+    if opset_of(model) >= minimum:
+        return model
+    try:
+        converted = onnx.version_converter.convert_version(model, minimum)
+    except Exception as exc:
+        raise BadInput(
+            f"The model uses opset {opset_of(model)} and could not be upgraded to {minimum}, "
+            f"which {why} needs ({str(exc).splitlines()[0]})",
+            f"Re-export the model with opset {minimum} or newer (studio convert --opset {minimum})",
+        ) from exc
+    log.info("upgraded opset %d → %d for %s", opset_of(model), minimum, why)
+    return converted
+
+
+def fix_input_shapes(model: onnx.ModelProto, shapes: dict[str, list[int]]) -> onnx.ModelProto:
+    """Set dynamic input dims to the values the user gave; refuse ones that contradict the model."""
+    if not shapes:
+        return model
+    inputs = {v.name: v for v in graph_inputs(model)}
+    for name, dims in shapes.items():
+        if name not in inputs:
+            raise BadInput(
+                f"--shape names '{name}', which is not an input of the model",
+                f"Use one of: {', '.join(inputs)}",
+            )
+        tensor_dims = inputs[name].type.tensor_type.shape.dim
+        if len(dims) != len(tensor_dims):
+            raise BadInput(
+                f"--shape {name} gives {len(dims)} dimensions but input '{name}' has "
+                f"{len(tensor_dims)}",
+                f"Give {len(tensor_dims)} numbers, like "
+                f"{name}={'x'.join(['1'] * len(tensor_dims))}",
+            )
+        for axis, (dim, want) in enumerate(zip(tensor_dims, dims, strict=True)):
+            if dim.HasField("dim_value") and dim.dim_value > 0 and dim.dim_value != want:
+                raise BadInput(
+                    f"--shape {name}: axis {axis} of input '{name}' is fixed at {dim.dim_value}, "
+                    f"not {want}",
+                    "Change only the dynamic dimensions (shown as ? by `studio info`)",
+                )
+            dim.Clear()
+            dim.dim_value = want
+    # Stale intermediate shapes would contradict the new fixed ones.
+    del model.graph.value_info[:]
+    return infer_shapes(model)
+
+
+def dynamic_inputs(model: onnx.ModelProto) -> dict[str, list[int]]:
+    """Inputs with dynamic dims → the axes that are dynamic."""
+    found = {}
+    for value in graph_inputs(model):
+        axes = [
+            axis for axis, d in enumerate(value.type.tensor_type.shape.dim)
+            if not (d.HasField("dim_value") and d.dim_value > 0)
+        ]
+        if axes:
+            found[value.name] = axes
+    return found
+
+
+def control_flow_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
+    return [n for n in model.graph.node if n.op_type in CONTROL_FLOW]
+
+
+def half_inputs(model: onnx.ModelProto) -> list[str]:
+    half = (onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16)
+    return [v.name for v in graph_inputs(model) if v.type.tensor_type.elem_type in half]
+
+
+def half_weights(model: onnx.ModelProto) -> list[str]:
+    half = (onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16)
+    return [i.name for i in model.graph.initializer if i.data_type in half and len(i.dims) >= 2]
+
+
+def refuse_half_precision(model: onnx.ModelProto, method: str) -> None:
+    """onnxruntime's quantizers and the fp16 converter expect a float32 model."""
+    inputs = half_inputs(model)
+    weights = half_weights(model)
+    if inputs or weights:
+        where = f"input '{inputs[0]}'" if inputs else f"weight '{weights[0]}'"
+        raise BadInput(
+            f"The model is already half precision ({where} is float16), so {method} cannot "
+            "start from it",
+            "Use the float32 export of the model (studio convert can re-export PyTorch models)",
+        )
+
+
+def resolve_keep_float(model: onnx.ModelProto, entries: list[str]) -> list[str]:
+    """Node names and op types the user wants kept in float → the node names they match."""
+    by_name = {n.name: n for n in model.graph.node}
+    op_types = {n.op_type for n in model.graph.node}
+    matched: list[str] = []
+    for entry in entries:
+        if entry in by_name:
+            matched.append(entry)
+        elif entry in op_types:
+            matched += [n.name for n in model.graph.node if n.op_type == entry]
+        else:
+            close = difflib.get_close_matches(entry, [*by_name, *op_types], n=3)
+            hint = f"Did you mean {', '.join(close)}?" if close else (
+                "Use a node name or op type shown by `studio info` or the drift report")
+            raise BadInput(f"--keep-float '{entry}' matches no node or op type in the model", hint)
+    return list(dict.fromkeys(matched))
+
+
+def weight_counts(model: onnx.ModelProto) -> dict[str, int]:
+    """Float weight elements feeding each op type (tells the methods what the model is made of)."""
+    inits = {i.name: int(np.prod(i.dims)) for i in model.graph.initializer if len(i.dims) >= 2}
+    counts: dict[str, int] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            if name in inits:
+                counts[node.op_type] = counts.get(node.op_type, 0) + inits[name]
+    return counts
+
+
+def topological_sort(model: onnx.ModelProto) -> None:
+    """Reorder nodes so each comes after its inputs' producers (some converters append Casts)."""
+    available = {i.name for i in model.graph.input} | {i.name for i in model.graph.initializer}
+    available.add("")
+    pending = list(model.graph.node)
+    ordered: list[onnx.NodeProto] = []
+    while pending:
+        progressed = []
+        rest = []
+        for node in pending:
+            needed = set(node.input) | _subgraph_inputs(node)
+            if needed <= available or not (needed - available) & _all_outputs(pending):
+                progressed.append(node)
+                available.update(node.output)
+            else:
+                rest.append(node)
+        if not progressed:  # a cycle; leave the order alone and let the checker report it
+            return
+        ordered += progressed
+        pending = rest
+    del model.graph.node[:]
+    model.graph.node.extend(ordered)
+
+
+def _all_outputs(nodes: list[onnx.NodeProto]) -> set[str]:
+    return {o for n in nodes for o in n.output}
+
+
+def _subgraph_inputs(node: onnx.NodeProto) -> set[str]:
+    names: set[str] = set()
+    for attr in node.attribute:
+        for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+            local = {i.name for i in sub.initializer} | {i.name for i in sub.input}
+            local |= {o for n in sub.node for o in n.output}
+            names |= {i for n in sub.node for i in n.input if i and i not in local}
+    return names

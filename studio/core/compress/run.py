@@ -1,0 +1,262 @@
+"""compress_model: check, clean up, apply one method, measure drift, place the result atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from pydantic import BaseModel, ValidationError
+
+from studio.core.atomic import _remove, atomic_path, check_writable_parent, partial_path_for
+from studio.core.calibration import load_samples, synthetic_inputs
+from studio.core.compress import graph
+from studio.core.compress.auto import Candidate, run_auto
+from studio.core.compress.methods import Method, parse_method
+from studio.core.compress.options import CompressOptions
+from studio.core.compress.passes import Prepared, run_method
+from studio.core.compress.prune import SparsityReport
+from studio.core.drift import DriftReport, compare_models
+from studio.core.errors import BadInput, OutputError
+from studio.core.model import load_model, model_file_size, resolve_model_path
+from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.schema import explain_validation
+
+log = logging.getLogger("studio")
+
+SYNTHETIC_WARNING = (
+    "No calibration data given: calibrating on RANDOM inputs. Accuracy after INT8 may be poor; "
+    "pass --calib with 10–100 real samples (image folder, prompts .txt or .npz)."
+)
+SYNTHETIC_SAMPLES = 16
+QUANTIZED = (Method.INT8_DYNAMIC, Method.INT8_STATIC, Method.INT4, Method.FP16, Method.AUTO)
+
+
+class CompressResult(BaseModel):
+    method: Method
+    chosen: Method
+    """The method whose result was written (differs from ``method`` only for auto)."""
+    source: str
+    output: str
+    size_before: int
+    size_after: int
+    nodes_before: int
+    nodes_after: int
+    seconds: float
+    warnings: list[str] = []
+    kept_float: list[str] = []
+    options: dict[str, Any] = {}
+    report: DriftReport | None = None
+    sparsity: SparsityReport | None = None
+    candidates: list[Candidate] = []
+
+    @property
+    def ratio(self) -> float:
+        return self.size_before / max(self.size_after, 1)
+
+
+def _output_path(source: Path, out: str | Path, method: Method, force: bool) -> Path:
+    out = Path(out).expanduser()
+    if out.is_dir():
+        out = out / f"{source.stem}.{method.value}.onnx"
+    if out.resolve() == source.resolve():
+        raise OutputError("The output would overwrite the input model", "Choose another --out path")
+    if out.suffix != ".onnx":
+        raise OutputError(f"--out {out.name} must end in .onnx (or be a folder)",
+                          "Name the output like model.int8.onnx")
+    data = out.with_name(out.name + ".data")
+    for path in (out, data):
+        if path.exists() and not force:
+            raise OutputError(f"{path} already exists", "Choose another --out path or pass --force")
+    check_writable_parent(out)
+    return out
+
+
+def _checks(model: onnx.ModelProto, method: Method, qnn: bool) -> None:
+    known = {"", "ai.onnx", "ai.onnx.ml", "com.microsoft", "com.ms.internal.nhwc"}
+    for node in model.graph.node:
+        if node.domain not in known:
+            raise BadInput(
+                f"Node '{node.name or node.op_type}' is a custom op "
+                f"({node.domain}::{node.op_type}) "
+                "that onnxruntime cannot run here",
+                "Export the model without custom ops, or register them before compressing",
+            )
+    if method in QUANTIZED:
+        graph.refuse_half_precision(model, method.value)
+    if qnn:
+        flow = graph.control_flow_nodes(model)
+        if flow:
+            raise BadInput(
+                f"The chip's NPU cannot run control flow: node '{flow[0].name}' is "
+                f"{flow[0].op_type}",
+                "Export the model without If/Loop (e.g. fixed sequence length)",
+            )
+        dynamic = graph.dynamic_inputs(model)
+        if dynamic:
+            name, axes = next(iter(dynamic.items()))
+            raise BadInput(
+                f"The chip's NPU needs fixed shapes, but input '{name}' has dynamic axis "
+                f"{axes[0]}",
+                f"Fix it with --shape {name}=… (e.g. 1x3x224x224)",
+            )
+
+
+def _prepare(original: onnx.ModelProto, method: Method, options: CompressOptions,
+             shapes: dict[str, list[int]], qnn: bool) -> onnx.ModelProto:
+    model = graph.cleanup_model(original)
+    model = graph.fix_input_shapes(model, shapes)
+    if options.opset:
+        model = graph.ensure_opset(model, options.opset, "--opset")
+    if method in (Method.INT8_STATIC, Method.AUTO) or (
+            method is Method.INT8_DYNAMIC and options.int8.per_channel):
+        # Per-channel Q/DQ writes DequantizeLinear with an axis attribute: opset 13.
+        model = graph.ensure_opset(model, 13, "per-channel INT8")
+    if options.int8.activations != "uint8" and method in (Method.INT8_STATIC, Method.AUTO):
+        model = graph.ensure_opset(model, 21 if not qnn else 13, "16-bit activations")
+    _checks(model, method, qnn)
+    return model
+
+
+def chip_wants_qnn(chip: str) -> bool:
+    from studio.core.chips import get_chip
+
+    info = get_chip(chip)
+    text = " ".join(str(v) for v in info.model_dump().values()).lower()
+    return any(word in text for word in ("qnn", "hexagon", "htp"))
+
+
+def _samples(
+    path: str | Path | None, model: onnx.ModelProto, source: Path, limit: int,
+    options: CompressOptions, shapes: dict[str, list[int]], warnings: list[str],
+) -> list[dict[str, np.ndarray]]:
+    if not path:
+        return []
+    return load_samples(path, model, model_path=source, limit=limit, image=options.image,
+                        shapes=shapes, warnings=warnings)
+
+
+def _split_eval(
+    calib: list[dict[str, np.ndarray]], evaluation: list[dict[str, np.ndarray]],
+    model: onnx.ModelProto, options: CompressOptions, shapes: dict[str, list[int]],
+) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]], str]:
+    """Evaluation samples kept apart from calibration samples, and where they came from."""
+    if evaluation:
+        return calib, evaluation[: options.eval_limit], "evaluation data"
+    if len(calib) >= 2:
+        held = max(1, min(options.eval_limit, len(calib) // 5))
+        return calib[:-held], calib[-held:], "held-out calibration samples (not used to calibrate)"
+    if calib:
+        return calib, calib, "the single calibration sample (no separate evaluation data)"
+    count = min(options.eval_limit, 8)
+    return calib, [synthetic_inputs(model, shapes, seed=1000 + i) for i in range(count)], \
+        "random inputs"
+
+
+def compress_model(
+    model: str | Path,
+    method: Method | str,
+    out: str | Path,
+    *,
+    calib: str | Path | None = None,
+    calib_limit: int = 100,
+    evaluation: str | Path | None = None,
+    options: CompressOptions | dict[str, Any] | None = None,
+    shapes: dict[str, list[int]] | None = None,
+    keep_float: list[str] | None = None,
+    chip: str = "this-pc",
+    force: bool = False,
+    drift: bool = True,
+    report: Reporter = NULL_REPORTER,
+) -> CompressResult:
+    """Clean up, apply ``method`` to ``model``, measure drift, and write the result to ``out``."""
+    started = time.perf_counter()
+    method = parse_method(method)
+    if isinstance(options, CompressOptions):
+        opts = options
+    else:
+        try:
+            opts = CompressOptions.model_validate(options or {})
+        except ValidationError as exc:
+            raise explain_validation(exc, "the compress options") from exc
+    if keep_float:
+        opts = opts.model_copy(update={"keep_float": [*opts.keep_float, *keep_float]})
+    shapes = dict(shapes or {})
+    source = resolve_model_path(model)
+    out = _output_path(source, out, method, force)
+    qnn = opts.int8.qnn if opts.int8.qnn is not None else chip_wants_qnn(chip)
+
+    report.progress(0.0, "Reading the model")
+    original = load_model(source)
+    header = onnx.load(str(source), load_external_data=False)
+    external = graph.needs_external_data(original, graph.uses_external_data(header))
+    warnings: list[str] = []
+    report.progress(0.05, "Cleaning up the graph")
+    prepared_model = _prepare(original, method, opts, shapes, qnn)
+    nodes_before = len(original.graph.node)
+    del original
+
+    calib_samples = _samples(calib, prepared_model, source, calib_limit, opts, shapes, warnings)
+    eval_samples = _samples(evaluation, prepared_model, source, opts.eval_limit, opts, shapes,
+                            warnings)
+    calib_samples, eval_samples, sample_source = _split_eval(
+        calib_samples, eval_samples, prepared_model, opts, shapes)
+    if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
+        warnings.append(SYNTHETIC_WARNING)
+        log.warning(SYNTHETIC_WARNING)
+        calib_samples = [synthetic_inputs(prepared_model, shapes, seed=i)
+                         for i in range(SYNTHETIC_SAMPLES)]
+
+    staging = partial_path_for(out)
+    staging.mkdir()
+    try:
+        cleaned = graph.save_model(prepared_model, staging / "cleaned" / out.name, external)
+        prep = Prepared(model=prepared_model, path=cleaned, external=external, options=opts,
+                        calib_samples=calib_samples, qnn=qnn)
+        candidates: list[Candidate] = []
+        if method is Method.AUTO:
+            chosen, result_path, candidates = run_auto(
+                prep, source, staging, out.name, eval_samples, sample_source,
+                report.sub(0.1, 0.8))
+        else:
+            chosen = method
+            result_path = run_method(prep, method, staging / "result" / out.name,
+                                     report.sub(0.1, 0.7))
+        report.progress(0.8, "Checking the result")
+        load_model(result_path, with_weights=False)
+        drift_report = None
+        if drift:
+            drift_report = compare_models(
+                source, result_path, eval_samples, sample_source=sample_source,
+                layer_reference=cleaned, measure_latency=opts.measure_latency,
+                work_dir=staging / "layers", report=report.sub(0.8, 0.98),
+            )
+        nodes_after = len(onnx.load(str(result_path), load_external_data=False).graph.node)
+        _place(result_path, out, force)
+    finally:
+        _remove(staging)
+    result = CompressResult(
+        method=method, chosen=chosen, source=str(source), output=str(out),
+        size_before=model_file_size(source), size_after=model_file_size(out),
+        nodes_before=nodes_before, nodes_after=nodes_after,
+        seconds=time.perf_counter() - started, warnings=warnings,
+        kept_float=prep.excluded(), options=opts.model_dump(mode="json"), report=drift_report,
+        sparsity=prep.sparsity, candidates=candidates,
+    )
+    report.progress(1.0, "Done")
+    log.info("%s: %d → %d bytes", chosen.value, result.size_before, result.size_after)
+    return result
+
+
+def _place(result: Path, out: Path, force: bool) -> None:
+    """Data file first, then the model: a model file never appears without its weights."""
+    data = result.with_name(result.name + ".data")
+    if data.exists():
+        with atomic_path(out.with_name(out.name + ".data"), replace=force) as partial:
+            os.replace(data, partial)
+    with atomic_path(out, replace=force) as partial:
+        os.replace(result, partial)
