@@ -123,11 +123,11 @@ def _prepare(original: onnx.ModelProto, method: Method, options: CompressOptions
 
 
 def chip_wants_qnn(chip: str) -> bool:
+    """Chips whose NPU runs through onnxruntime's QNN provider get the QNN-style Q/DQ config."""
     from studio.core.chips import get_chip
 
-    info = get_chip(chip)
-    text = " ".join(str(v) for v in info.model_dump().values()).lower()
-    return any(word in text for word in ("qnn", "hexagon", "htp"))
+    profile = get_chip(chip)
+    return "qnn" in profile.main.runtime.lower()
 
 
 def _samples(
