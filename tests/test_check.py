@@ -235,3 +235,18 @@ def test_cli_fix_shapes(tmp_path: Path, capsys) -> None:
     assert out.is_file() and "wrote" in capsys.readouterr().out
     assert main(["fix-shapes", str(model), "--shape", "x=1x3x32x32", "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_compare_every_chip_at_once(tmp_path: Path, shared_cache: Path) -> None:
+    from studio.core.chips import list_chips
+    from studio.core.compare import compare_chips
+
+    model = make_convnet(tmp_path / "m.onnx", erf=True)
+    table = compare_chips(model)
+    rows = {r.chip: r for r in table.rows}
+    assert set(rows) == {c.id for c in list_chips()}
+    assert rows["this-pc"].verdict == "Runs on the CPU" and rows["this-pc"].low_ms
+    snap = rows[SNAPDRAGON]
+    assert snap.verdict.startswith("Runs, 1 op falls back") and "sizes are fixed" in snap.verdict
+    assert snap.latency == "cannot predict" and snap.memory.endswith("of 12.0 GB")
+    assert rows["xindongli-azureblade-l"].memory.endswith("of ?")

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from studio.core.calibrate_pc import calibrate
 from studio.core.chips import ChipProfile, Recommendation, get_chip
 from studio.core.errors import BadInput
 from studio.core.graph_cost import CONTROL_FLOW, GraphCost, NodeCost, graph_cost, load_for_cost
@@ -228,8 +229,15 @@ def _verdict(
         level = "warning" if pct >= 1 else "good"
     if todo and level == "good":
         level = "warning"
-    if todo:
-        verdict += " — after the changes listed"
+    conditions = []
+    if needs_shapes:
+        conditions.append("its input sizes are fixed")
+    if any("quantized" in issue for issue in dtype_issues):
+        conditions.append("it is quantized")
+    if any("float64" in issue for issue in dtype_issues):
+        conditions.append("it is exported in float32")
+    if conditions:
+        verdict += " once " + " and ".join(conditions)
     if mem.tight:
         verdict += f"; memory is tight ({_gb(mem.total_bytes)} of {_gb(mem.capacity_bytes or 0)})"
         level = "warning"
@@ -237,8 +245,15 @@ def _verdict(
 
 
 def _not_predicted(cost: GraphCost, chip: ChipProfile, *_: object, **__: object) -> Prediction:
-    return Prediction(chip=chip.id, low_ms=None, high_ms=None, calibrated=False, complete=False,
-                      nodes=[], assumptions=["Latency was not predicted for this report"])
+    return Prediction(
+        chip=chip.id,
+        low_ms=None,
+        high_ms=None,
+        calibrated=False,
+        complete=False,
+        nodes=[],
+        assumptions=["Latency was not predicted for this report"],
+    )
 
 
 def check_for_manifest(model: str | Path, chip: str) -> dict:
@@ -255,9 +270,24 @@ def check_for_manifest(model: str | Path, chip: str) -> dict:
         return {"chip": chip, "error": exc.message}
     return result.model_dump(
         mode="json",
-        include={"chip", "chip_name", "unit", "verdict", "level", "todo", "accelerator_share",
-                 "fallback_ops", "unsupported_ops", "dynamic_inputs", "control_flow",
-                 "dtype_issues", "memory", "recommended", "is_llm", "assumptions"},
+        include={
+            "chip",
+            "chip_name",
+            "unit",
+            "verdict",
+            "level",
+            "todo",
+            "accelerator_share",
+            "fallback_ops",
+            "unsupported_ops",
+            "dynamic_inputs",
+            "control_flow",
+            "dtype_issues",
+            "memory",
+            "recommended",
+            "is_llm",
+            "assumptions",
+        },
     ) | {"predicted_latency_ms": {"low": result.latency.low_ms, "high": result.latency.high_ms}}
 
 
@@ -270,6 +300,7 @@ def check_model(
     prompt_tokens: int = 128,
     threads: int | None = None,
     predict: bool = True,
+    cost: GraphCost | None = None,
     report: Reporter = NULL_REPORTER,
 ) -> CheckResult:
     """Check ``model`` against ``chip`` before any conversion work."""
@@ -278,7 +309,7 @@ def check_model(
     profile = chip if isinstance(chip, ChipProfile) else get_chip(chip)
     path = resolve_model_path(model)
     report.progress(0.0, "Reading the model")
-    cost = graph_cost(path, shapes)
+    cost = cost or graph_cost(path, shapes)
     is_llm = _is_llm(cost)
     ctx = (context or DEFAULT_CONTEXT) if cost.kv_inputs else context
     kv = _kv_bytes(cost, ctx, path) if cost.kv_inputs and ctx else 0.0
@@ -325,6 +356,7 @@ def check_model(
         kv_cache_bytes=kv,
         context=ctx,
         prompt_tokens=prompt_tokens,
+        calibration=lambda t: calibrate(t, report=report.sub(0.3, 0.95)),
     )
     verdict, level, todo = _verdict(profile, share, fallback, memory, needs_shapes, dtype_issues)
     recommended = (

@@ -69,6 +69,9 @@ class Prediction(BaseModel):
     chip: str
     low_ms: float | None
     high_ms: float | None
+    estimate_ms: float | None = Field(
+        None, description="central estimate: calibrated point for This PC, else geometric mean"
+    )
     calibrated: bool
     complete: bool = Field(description="False when some nodes could not be predicted")
     nodes: list[NodePrediction]
@@ -79,10 +82,15 @@ class Prediction(BaseModel):
         if self.low_ms is None or self.high_ms is None:
             return "cannot predict"
         prefix = "" if self.complete else "at least "
-        return f"{prefix}{_fmt_ms(self.low_ms)}–{_fmt_ms(self.high_ms)}"
+        low, high = _fmt_ms(self.low_ms), _fmt_ms(self.high_ms)
+        if low.endswith(" ms") and high.endswith(" ms") and not low.startswith("<"):
+            low = low[:-3]  # "0.15–0.21 ms"
+        return f"{prefix}{low}–{high}"
 
 
 def _fmt_ms(ms: float) -> str:
+    if ms < 0.01:
+        return "<0.01 ms"
     return f"{ms:.3g} ms" if ms < 1000 else f"{ms / 1000:.3g} s"
 
 
@@ -306,8 +314,12 @@ def predict_latency(
         notes.append(
             "LLM decode speed is an upper bound: bandwidth ÷ (weights + KV cache) per token"
         )
+    estimate = None
+    if predictable:
+        estimate = total_lo / CALIBRATED_BAND[0] if calibrated else (total_lo * total_hi) ** 0.5
     return Prediction(
         chip=chip.id,
+        estimate_ms=estimate,
         low_ms=total_lo if predictable else None,
         high_ms=total_hi if predictable else None,
         calibrated=calibrated,

@@ -1,0 +1,283 @@
+"""Predicted vs measured end-to-end latency on This PC for structurally different models.
+
+Builds the models itself (random weights; latency does not depend on weight values), predicts
+each with `studio.core.check.check_model(..., chip="this-pc")` and measures it with the same
+onnxruntime settings the studio's profiler uses. Reports the share of models whose measured
+median is within ±10% and ±25% of the central prediction, and inside the predicted range.
+
+    PYTHONPATH=. python benchmarks/bench_predict.py [--runs 50] [--recalibrate] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+RNG = np.random.default_rng(0)
+
+
+class G:
+    """A tiny graph builder: each call adds a node and returns its output name."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.n = 0
+
+    def w(self, shape: list[int], scale: float = 0.05) -> str:
+        name = f"w{len(self.inits)}"
+        self.inits.append(
+            numpy_helper.from_array((RNG.standard_normal(shape) * scale).astype(np.float32), name)
+        )
+        return name
+
+    def c(self, values: list[int]) -> str:
+        name = f"c{len(self.inits)}"
+        self.inits.append(numpy_helper.from_array(np.array(values, np.int64), name))
+        return name
+
+    def op(self, op: str, inputs: list[str], **attrs: object) -> str:
+        self.n += 1
+        out = f"t{self.n}"
+        self.nodes.append(helper.make_node(op, inputs, [out], name=f"{op}_{self.n}", **attrs))
+        return out
+
+    def conv(self, x: str, cin: int, cout: int, k: int = 3, stride: int = 1, group: int = 1) -> str:
+        p = k // 2
+        return self.op(
+            "Conv",
+            [x, self.w([cout, cin // group, k, k]), self.w([cout])],
+            pads=[p] * 4,
+            strides=[stride, stride],
+            group=group,
+            kernel_shape=[k, k],
+        )
+
+    def save(self, path: Path, inputs: dict[str, list[int]], out: str) -> Path:
+        graph = helper.make_graph(
+            self.nodes,
+            path.stem,
+            [helper.make_tensor_value_info(k, TensorProto.FLOAT, v) for k, v in inputs.items()],
+            [onnx.ValueInfoProto(name=out)],
+            self.inits,
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        model = onnx.shape_inference.infer_shapes(model)
+        model.graph.output[0].CopyFrom(next(v for v in model.graph.value_info if v.name == out))
+        onnx.checker.check_model(model)
+        onnx.save(model, str(path))
+        return path
+
+
+def mlp(path: Path) -> Path:
+    g = G()
+    x = "x"
+    for cin, cout in ((512, 1024), (1024, 1024), (1024, 256)):
+        x = g.op("Relu", [g.op("Add", [g.op("MatMul", [x, g.w([cin, cout])]), g.w([cout])])])
+    return g.save(path, {"x": [32, 512]}, x)
+
+
+def vgg_cnn(path: Path) -> Path:
+    g = G()
+    x, c = "x", 3
+    for cout in (32, 64, 128):
+        x = g.op("Relu", [g.conv(x, c, cout)])
+        x = g.op("Relu", [g.conv(x, cout, cout)])
+        x = g.op("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+        c = cout
+    x = g.op("Flatten", [g.op("GlobalAveragePool", [x])])
+    return g.save(path, {"x": [1, 3, 96, 96]}, g.op("Gemm", [x, g.w([128, 10])]))
+
+
+def mobilenet(path: Path) -> Path:
+    g = G()
+    x = g.op("HardSwish", [g.conv("x", 3, 32, stride=2)])
+    c = 32
+    for cout, stride in ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1)):
+        x = g.op("Relu", [g.conv(x, c, c, stride=stride, group=c)])
+        x = g.op("Relu", [g.conv(x, c, cout, k=1)])
+        c = cout
+    x = g.op("Flatten", [g.op("GlobalAveragePool", [x])])
+    return g.save(path, {"x": [1, 3, 160, 160]}, g.op("Gemm", [x, g.w([256, 100])]))
+
+
+def resnet(path: Path) -> Path:
+    g = G()
+    x = g.op("Relu", [g.conv("x", 3, 64, k=7, stride=2)])
+    x = g.op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    for _ in range(3):
+        y = g.op("Relu", [g.conv(x, 64, 64)])
+        y = g.conv(y, 64, 64)
+        x = g.op("Relu", [g.op("Add", [x, y])])
+    x = g.op("Flatten", [g.op("GlobalAveragePool", [x])])
+    return g.save(path, {"x": [1, 3, 128, 128]}, g.op("Gemm", [x, g.w([64, 10])]))
+
+
+def transformer(path: Path) -> Path:
+    g = G()
+    seq, d, heads = 128, 256, 4
+    hd = d // heads
+    x = "x"
+    for _ in range(2):
+        ln = g.op("LayerNormalization", [x, g.w([d], 1.0), g.w([d])], axis=-1)
+
+        def split(t: str) -> str:
+            r = g.op("Reshape", [t, g.c([1, seq, heads, hd])])
+            return g.op("Transpose", [r], perm=[0, 2, 1, 3])
+
+        q = split(g.op("MatMul", [ln, g.w([d, d])]))
+        k = split(g.op("MatMul", [ln, g.w([d, d])]))
+        v = split(g.op("MatMul", [ln, g.w([d, d])]))
+        kt = g.op("Transpose", [k], perm=[0, 1, 3, 2])
+        att = g.op("Softmax", [g.op("Mul", [g.op("MatMul", [q, kt]), g.w([1], 0.1)])], axis=-1)
+        o = g.op("Transpose", [g.op("MatMul", [att, v])], perm=[0, 2, 1, 3])
+        o = g.op("MatMul", [g.op("Reshape", [o, g.c([1, seq, d])]), g.w([d, d])])
+        x = g.op("Add", [x, o])
+        ln2 = g.op("LayerNormalization", [x, g.w([d], 1.0), g.w([d])], axis=-1)
+        h = g.op("Sigmoid", [g.op("MatMul", [ln2, g.w([d, 4 * d])])])
+        x = g.op("Add", [x, g.op("MatMul", [h, g.w([4 * d, d])])])
+    return g.save(path, {"x": [1, seq, d]}, x)
+
+
+def big_gemm(path: Path) -> Path:
+    g = G()
+    x = g.op("MatMul", ["x", g.w([1024, 2048])])
+    return g.save(path, {"x": [256, 1024]}, g.op("MatMul", [x, g.w([2048, 512])]))
+
+
+def elementwise(path: Path) -> Path:
+    g = G()
+    x = "x"
+    for _ in range(6):
+        s = g.op("Sigmoid", [x])
+        x = g.op("Add", [g.op("Mul", [x, s]), g.w([1], 1.0)])
+        x = g.op("Tanh", [x])
+    return g.save(path, {"x": [1, 64, 128, 128]}, x)
+
+
+def unet(path: Path) -> Path:
+    g = G()
+    e1 = g.op("Relu", [g.conv("x", 3, 32)])
+    d1 = g.op("MaxPool", [e1], kernel_shape=[2, 2], strides=[2, 2])
+    e2 = g.op("Relu", [g.conv(d1, 32, 64)])
+    d2 = g.op("MaxPool", [e2], kernel_shape=[2, 2], strides=[2, 2])
+    b = g.op("Relu", [g.conv(d2, 64, 128)])
+    empty = g.op("Constant", [], value=numpy_helper.from_array(np.array([], np.float32), "e"))
+    scales = g.op(
+        "Constant", [], value=numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "s")
+    )
+    u2 = g.op("Resize", [b, empty, scales], mode="nearest")
+    x = g.op("Relu", [g.conv(g.op("Concat", [u2, e2], axis=1), 192, 64)])
+    u1 = g.op("Resize", [x, empty, scales], mode="nearest")
+    x = g.op("Relu", [g.conv(g.op("Concat", [u1, e1], axis=1), 96, 32)])
+    return g.save(path, {"x": [1, 3, 128, 128]}, g.conv(x, 32, 2, k=1))
+
+
+def demo(path: Path) -> Path:
+    from studio.core.paths import demo_model_path
+
+    path.write_bytes(demo_model_path().read_bytes())
+    return path
+
+
+MODELS: dict[str, Callable[[Path], Path]] = {
+    "mlp": mlp,
+    "vgg-cnn": vgg_cnn,
+    "mobilenet-dw": mobilenet,
+    "resnet-block": resnet,
+    "transformer-enc": transformer,
+    "big-gemm": big_gemm,
+    "elementwise": elementwise,
+    "unet-resize-concat": unet,
+    "demo-digits-cnn": demo,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--recalibrate", action="store_true")
+    parser.add_argument("--threads", type=int, help="intra-op threads (default: the studio's)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from studio.core.calibrate_pc import calibrate
+    from studio.core.calibration import synthetic_inputs
+    from studio.core.check import check_model
+    from studio.core.model import load_model
+    from studio.core.profile import default_threads, measure_latency
+
+    threads = args.threads or default_threads()
+    calib = calibrate(threads, force=args.recalibrate)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
+        for name, build in MODELS.items():
+            path = build(Path(tmp) / f"{name}.onnx")
+            result = check_model(path, "this-pc", threads=threads)
+            pred = result.latency
+            feeds = synthetic_inputs(load_model(path, with_weights=False))
+            times = measure_latency(path, feeds, args.runs, threads, warmup=5)
+            measured = statistics.median(times)
+            error = (pred.estimate_ms - measured) / measured
+            rows.append(
+                {
+                    "model": name,
+                    "nodes": len(pred.nodes),
+                    "measured_ms": measured,
+                    "fastest_ms": min(times),
+                    "predicted_ms": pred.estimate_ms,
+                    "low_ms": pred.low_ms,
+                    "high_ms": pred.high_ms,
+                    "error": error,
+                    "in_range": pred.low_ms <= measured <= pred.high_ms,
+                }
+            )
+    within10 = sum(abs(r["error"]) <= 0.10 for r in rows) / len(rows)
+    within25 = sum(abs(r["error"]) <= 0.25 for r in rows) / len(rows)
+    in_range = sum(r["in_range"] for r in rows) / len(rows)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    summary = {
+        "threads": threads,
+        "load_average": load,
+        "calibration_seconds": calib.seconds,
+        "models": len(rows),
+        "within_10pct": within10,
+        "within_25pct": within25,
+        "inside_range": in_range,
+        "rows": rows,
+    }
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2)
+        print()
+        return 0
+    print(
+        f"{'model':<20} {'nodes':>5} {'measured':>10} {'fastest':>10} {'predicted':>10} "
+        f"{'error':>7}  range"
+    )
+    for r in rows:
+        print(
+            f"{r['model']:<20} {r['nodes']:>5} {r['measured_ms']:>8.3f}ms "
+            f"{r['fastest_ms']:>8.3f}ms {r['predicted_ms']:>8.3f}ms {r['error']:>+6.0%}  "
+            f"{r['low_ms']:.3f}–{r['high_ms']:.3f} {'✓' if r['in_range'] else '✗'}"
+        )
+    print(
+        f"within ±10%: {within10:.0%}   within ±25%: {within25:.0%}   inside range: {in_range:.0%}"
+        f"   ({len(rows)} models, {threads} threads, calibration {calib.seconds:.1f} s, "
+        f"load average {load[0] if load else float('nan'):.1f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
