@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # frozen builds start job children through this entry point
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         from studio.ui.app import run_gui

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import importlib
 import logging
@@ -21,10 +22,8 @@ class _PipeLogHandler(logging.Handler):
         self.conn = conn
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.conn.send(LogMessage(line=self.format(record)))
-        except (OSError, ValueError):
-            pass
 
 
 def resolve_target(target: str) -> Any:

@@ -1,0 +1,198 @@
+"""Qt adapter over studio.core.jobs: a job's events become signals on the main thread."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+
+from studio.core.errors import StudioError
+from studio.core.jobs import (
+    ErrorMessage,
+    JobHandle,
+    JobSpec,
+    LogMessage,
+    ProgressMessage,
+    ResultMessage,
+)
+
+log = logging.getLogger("studio")
+
+
+class _EventPump(QThread):
+    """Blocks on the job's pipe off the main thread and re-emits every message."""
+
+    message = Signal(object)
+
+    def __init__(self, handle: JobHandle, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.handle = handle
+
+    def run(self) -> None:
+        try:
+            for message in self.handle.events():
+                self.message.emit(message)
+        except Exception:  # never let a pump thread die silently
+            log.exception("job pump failed")
+            self.message.emit(
+                ErrorMessage(
+                    message="failed: the job monitor stopped",
+                    user_error=False,
+                    details=traceback.format_exc(),
+                )
+            )
+
+
+class QtJob(QObject):
+    """One background job as seen by the UI."""
+
+    progress = Signal(float, str)
+    log_line = Signal(str)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
+    changed = Signal()
+
+    def __init__(self, spec: JobSpec, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.handle = JobHandle(spec)
+        self._pump = _EventPump(self.handle, self)
+        self._pump.message.connect(self._on_message)
+        self._pump.finished.connect(self._on_pump_done)
+        self._done = False
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    def start(self) -> QtJob:
+        self.handle.start()
+        self._pump.start()
+        self.changed.emit()
+        return self
+
+    def cancel(self) -> None:
+        # terminate() + join can take a moment; keep it off the main thread.
+        QThreadPool.globalInstance().start(_Call(self.handle.cancel))
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        return self._pump.wait(msecs)
+
+    @property
+    def is_finished(self) -> bool:
+        return self._done
+
+    @Slot(object)
+    def _on_message(self, message: Any) -> None:
+        if isinstance(message, ProgressMessage):
+            self.progress.emit(message.fraction, message.message)
+        elif isinstance(message, LogMessage):
+            self.log_line.emit(message.line)
+        elif isinstance(message, ResultMessage):
+            self.succeeded.emit(message.value)
+        elif isinstance(message, ErrorMessage):
+            if message.details:
+                for line in message.details.rstrip().splitlines():
+                    self.log_line.emit(line)
+            if message.exit_code == 130 and message.message == "Cancelled.":
+                self.cancelled.emit()
+            else:
+                self.failed.emit(message.message)
+        self.changed.emit()
+
+    @Slot()
+    def _on_pump_done(self) -> None:
+        self._done = True
+        self.changed.emit()
+        self.finished.emit()
+
+
+class _Call(QRunnable):
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def run(self) -> None:
+        try:
+            self.fn()
+        except Exception:
+            log.exception("background call failed")
+
+
+class _Relay(QObject):
+    done = Signal(object)
+    error = Signal(str)
+
+
+class _ThreadCall(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self.fn = fn
+        self.relay = relay
+
+    def run(self) -> None:
+        try:
+            value = self.fn()
+        except StudioError as exc:
+            self.relay.error.emit(exc.message)
+        except Exception as exc:
+            log.exception("background call failed")
+            self.relay.error.emit(f"Something went wrong: {type(exc).__name__}: {exc}")
+        else:
+            self.relay.done.emit(value)
+
+
+_relays: set[_Relay] = set()
+
+
+def run_in_thread(
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[str], None],
+) -> None:
+    """Run light work (reading a file's header, listing) on the thread pool; callbacks on main."""
+    relay = _Relay()
+    _relays.add(relay)  # keep it alive until it answered
+
+    def finish_done(value: Any) -> None:
+        _relays.discard(relay)
+        on_done(value)
+
+    def finish_error(message: str) -> None:
+        _relays.discard(relay)
+        on_error(message)
+
+    relay.done.connect(finish_done)
+    relay.error.connect(finish_error)
+    QThreadPool.globalInstance().start(_ThreadCall(fn, relay))
+
+
+class JobManager(QObject):
+    """Every job the session started, for the jobs panel."""
+
+    job_added = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.jobs: list[QtJob] = []
+
+    def start(self, spec: JobSpec) -> QtJob:
+        job = QtJob(spec, self)
+        self.jobs.append(job)
+        self.job_added.emit(job)
+        return job.start()
+
+    def running(self) -> list[QtJob]:
+        return [job for job in self.jobs if not job.is_finished]
+
+    def shutdown(self) -> None:
+        for job in self.jobs:
+            if not job.is_finished:
+                job.handle.cancel()
+        for job in self.jobs:
+            job.wait(10_000)

@@ -1,0 +1,189 @@
+"""The main window: the six-step wizard, Back/Next, the jobs panel, and recipe open/save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio import __version__
+from studio.core.errors import StudioError
+from studio.core.paths import config_dir
+from studio.core.recipe import load_recipe, save_recipe
+from studio.ui.job_panel import JobPanel
+from studio.ui.jobs_qt import JobManager
+from studio.ui.pages.demo_page import DemoPage
+from studio.ui.pages.deploy_page import DeployPage
+from studio.ui.pages.inspect_page import InspectPage
+from studio.ui.pages.model_page import ModelPage
+from studio.ui.pages.optimize_page import OptimizePage
+from studio.ui.pages.target_page import TargetPage
+from studio.ui.state import WizardState
+from studio.ui.widgets import StepPage, show_error
+
+STEP_NAMES = ["Model", "Target", "Optimize", "Inspect", "Deploy", "Demo"]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle(f"Edge Deploy Studio {__version__}")
+        self.state = WizardState()
+        self.jobs = JobManager(self)
+        self.settings = QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+        self.pages: list[StepPage] = [
+            ModelPage(self.state),
+            TargetPage(self.state),
+            OptimizePage(self.state, self.jobs),
+            InspectPage(self.state, self.jobs),
+            DeployPage(self.state, self.jobs),
+            DemoPage(self.state, self.jobs),
+        ]
+        self.stack = QStackedWidget()
+        for page in self.pages:
+            self.stack.addWidget(page)
+            page.ready_changed.connect(self._update_buttons)
+
+        self.steps = QListWidget()
+        self.steps.setObjectName("stepList")
+        self.steps.addItems([f"{i + 1}  {name}" for i, name in enumerate(STEP_NAMES)])
+        self.steps.setFixedWidth(170)
+        self.steps.currentRowChanged.connect(self._step_clicked)
+
+        self.back_button = QPushButton("Back")
+        self.next_button = QPushButton("Next")
+        self.next_button.setObjectName("nextButton")
+        self.next_button.setDefault(True)
+        self.reason = QLabel("")
+        self.reason.setObjectName("readyReason")
+        self.back_button.clicked.connect(lambda: self.go_to(self.stack.currentIndex() - 1))
+        self.next_button.clicked.connect(self._next)
+        nav = QHBoxLayout()
+        nav.setContentsMargins(24, 6, 24, 12)
+        nav.addWidget(self.back_button)
+        nav.addStretch()
+        nav.addWidget(self.reason)
+        nav.addWidget(self.next_button)
+
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.stack, 1)
+        right.addLayout(nav)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(8, 8, 0, 0)
+        layout.addWidget(self.steps)
+        layout.addLayout(right, 1)
+        self.setCentralWidget(central)
+
+        self.job_panel = JobPanel(self.jobs)
+        dock = QDockWidget("Jobs", self)
+        dock.setObjectName("jobsDock")
+        dock.setWidget(self.job_panel)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self._build_menu()
+        self.resize(1280, 800)
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.steps.setCurrentRow(0)
+        self.pages[0].entered()
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        open_action = QAction("Open recipe…", self, shortcut=QKeySequence.StandardKey.Open)
+        save_action = QAction("Save recipe…", self, shortcut=QKeySequence.StandardKey.Save)
+        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        open_action.triggered.connect(self._open_recipe)
+        save_action.triggered.connect(self._save_recipe)
+        quit_action.triggered.connect(self.close)
+        for action in (open_action, save_action, quit_action):
+            menu.addAction(action)
+
+    # --- navigation ---------------------------------------------------------------------------
+    def current_page(self) -> StepPage:
+        return self.pages[self.stack.currentIndex()]
+
+    def go_to(self, index: int) -> None:
+        if 0 <= index < len(self.pages):
+            self.steps.setCurrentRow(index)
+
+    def _next(self) -> None:
+        ok, _ = self.current_page().ready()
+        if ok:
+            self.go_to(self.stack.currentIndex() + 1)
+
+    def _step_clicked(self, index: int) -> None:
+        if index < 0:
+            return
+        # Steps can be revisited freely; going forward past an unfinished step is not allowed.
+        for earlier in range(self.stack.currentIndex(), index):
+            ok, _ = self.pages[earlier].ready()
+            if not ok:
+                self.steps.blockSignals(True)
+                self.steps.setCurrentRow(self.stack.currentIndex())
+                self.steps.blockSignals(False)
+                return
+        self.stack.setCurrentIndex(index)
+        self.pages[index].entered()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        index = self.stack.currentIndex()
+        ok, why = self.current_page().ready()
+        self.back_button.setEnabled(index > 0)
+        last = index == len(self.pages) - 1
+        self.next_button.setVisible(not last)
+        self.next_button.setEnabled(ok and not last)
+        self.reason.setText("" if ok else why)
+
+    # --- recipes ---------------------------------------------------------------------------------
+    def _open_recipe(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open recipe", "", "Recipes (*.yaml *.yml)")
+        if path:
+            self.open_recipe(Path(path))
+
+    def open_recipe(self, path: Path) -> None:
+        try:
+            recipe = load_recipe(path)
+        except StudioError as exc:
+            show_error(self, exc.message, "This recipe cannot be opened")
+            return
+        self.state.replace_recipe(recipe, path.resolve().parent)
+        self.go_to(0)
+
+    def _save_recipe(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save recipe", "recipe.yaml", "Recipes (*.yaml)"
+        )
+        if path:
+            self.save_recipe(Path(path))
+
+    def save_recipe(self, path: Path) -> None:
+        try:
+            save_recipe(self.state.recipe, path)
+        except StudioError as exc:
+            show_error(self, exc.message, "The recipe could not be saved")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.jobs.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""The six wizard steps, in order."""

@@ -1,0 +1,123 @@
+"""Step 6, Demo: run the bundled model on a sample and show what it says and how fast."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from studio.core.jobs import JobSpec
+from studio.core.paths import demo_samples_path
+from studio.core.sample_run import SampleRun
+from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.state import WizardState
+from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
+
+
+def preview_pixmap(values: list[list[float]], size: int = 160) -> QPixmap:
+    array = np.asarray(values, dtype=np.float64)
+    span = float(array.max() - array.min()) or 1.0
+    gray = (255 * (1.0 - (array - array.min()) / span)).astype(np.uint8)
+    gray = np.ascontiguousarray(gray)
+    image = QImage(
+        gray.data, gray.shape[1], gray.shape[0], gray.strides[0], QImage.Format.Format_Grayscale8
+    )
+    return QPixmap.fromImage(image.copy()).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+    )
+
+
+class DemoPage(StepPage):
+    title = "6 · Demo"
+    explanation = (
+        "Run the finished bundle on this PC with a sample input and see its answer and speed."
+    )
+
+    def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.jobs = jobs
+        self.job: QtJob | None = None
+        self.sample_index = 0
+        row = QHBoxLayout()
+        self.run_button = QPushButton("Run on this PC")
+        self.run_button.setObjectName("primaryButton")
+        self.run_button.clicked.connect(self.start)
+        self.next_button = QPushButton("Next sample")
+        self.next_button.clicked.connect(self._next_sample)
+        row.addWidget(self.run_button)
+        row.addWidget(self.next_button)
+        row.addStretch()
+        self.outer.addLayout(row)
+        self.progress = JobProgress()
+        self.outer.addWidget(self.progress)
+        card = Card()
+        inner = QHBoxLayout()
+        self.picture = QLabel()
+        self.picture.setFixedSize(170, 170)
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        inner.addWidget(self.picture)
+        text = QVBoxLayout()
+        self.answer = big_label("Press “Run on this PC”.", "hugeValue")
+        self.speed = big_label("")
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setObjectName("factLabel")
+        text.addWidget(self.answer)
+        text.addWidget(self.speed)
+        text.addWidget(self.detail)
+        text.addStretch()
+        inner.addLayout(text, 1)
+        card.body.addLayout(inner)
+        self.outer.addWidget(card)
+        self.outer.addStretch()
+
+    def _model(self) -> str:
+        bundle = self.state.bundle_path
+        return str(bundle / "model.onnx") if bundle else str(self.state.deployable_model())
+
+    def entered(self) -> None:
+        if self.job is None:
+            self.start()
+
+    def _next_sample(self) -> None:
+        self.sample_index += 1
+        self.start()
+
+    def start(self) -> None:
+        if self.job is not None and not self.job.is_finished:
+            return
+        samples = demo_samples_path() if self.state.recipe.model.source == "demo" else None
+        self.job = self.jobs.start(
+            JobSpec(
+                title="Demo run on this PC",
+                target="studio.core.sample_run:run_sample",
+                kwargs={
+                    "model": self._model(),
+                    "samples": str(samples) if samples else None,
+                    "index": self.sample_index % 100 if samples else self.sample_index,
+                    "runs": 20,
+                },
+            )
+        )
+        self.progress.track(self.job)
+        self.job.succeeded.connect(self._show)
+        self.job.failed.connect(lambda message: show_error(self, message, "The demo run failed"))
+
+    def _show(self, run: SampleRun) -> None:
+        if run.input_preview:
+            self.picture.setPixmap(preview_pixmap(run.input_preview))
+        else:
+            self.picture.clear()
+        first = run.outputs[0] if run.outputs else None
+        if first and first.top_classes:
+            best, prob = first.top_classes[0]
+            label = f"  (true answer: {run.label})" if run.label is not None else ""
+            self.answer.setText(f"It reads: {best}   {prob:.0%} sure{label}")
+        elif first:
+            self.answer.setText(
+                f"Output {first.name}: {' '.join(f'{v:.3g}' for v in first.first_values[:4])} …"
+            )
+        self.speed.setText(f"{run.latency_ms:.3f} ms per run on this PC")
+        self.detail.setText(f"Input: {run.sample}. Median of {run.runs} runs. Model: {run.model}")

@@ -1,0 +1,166 @@
+"""Step 5, Deploy: write the bundle folder, verify every file, and show where it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from studio.core.bundle import Manifest, VerifyResult, verify_bundle
+from studio.core.jobs import JobSpec
+from studio.core.paths import data_dir
+from studio.ui.jobs_qt import JobManager, QtJob, run_in_thread
+from studio.ui.state import WizardState
+from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
+
+
+def free_bundle_folder(name: str) -> Path:
+    """A new folder under the studio's bundles folder; never one that already exists."""
+    root = data_dir() / "bundles"
+    root.mkdir(parents=True, exist_ok=True)
+    candidate = root / name
+    index = 2
+    while candidate.exists():
+        candidate = root / f"{name}-{index}"
+        index += 1
+    return candidate
+
+
+class DeployPage(StepPage):
+    title = "5 · Deploy"
+    explanation = (
+        "The studio packs the model, a manifest with a fingerprint (SHA-256) of every file, the "
+        "recipe and a README into one folder, then checks every file. Copy that folder to the device."
+    )
+
+    def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.jobs = jobs
+        self.job: QtJob | None = None
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Bundle folder:"))
+        self.folder = QLineEdit()
+        self.folder.setObjectName("bundleFolder")
+        row.addWidget(self.folder, 1)
+        browse = QPushButton("Change…")
+        browse.clicked.connect(self._browse)
+        row.addWidget(browse)
+        self.outer.addLayout(row)
+        buttons = QHBoxLayout()
+        self.write_button = QPushButton("Create bundle")
+        self.write_button.setObjectName("primaryButton")
+        self.write_button.clicked.connect(self.start)
+        self.open_button = QPushButton("Open folder")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self._open_folder)
+        buttons.addWidget(self.write_button)
+        buttons.addWidget(self.open_button)
+        buttons.addStretch()
+        self.outer.addLayout(buttons)
+        self.progress = JobProgress()
+        self.outer.addWidget(self.progress)
+        self.card = Card()
+        self.verdict = big_label("No bundle yet.")
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setObjectName("factLabel")
+        self.card.body.addWidget(self.verdict)
+        self.card.body.addWidget(self.detail)
+        self.outer.addWidget(self.card)
+        self.outer.addStretch()
+        state.optimized.connect(self._stale)
+        state.model_changed.connect(self._stale)
+
+    def _stale(self) -> None:
+        self.state.bundle_path = None
+        self.folder.clear()
+        self.verdict.setText("No bundle yet.")
+        self.detail.setText("")
+        self.open_button.setEnabled(False)
+
+    def entered(self) -> None:
+        if not self.folder.text():
+            stem = self.state.model_path().stem
+            self.folder.setText(str(free_bundle_folder(f"{stem}-{self.state.recipe.target.chip}")))
+
+    def ready(self) -> tuple[bool, str]:
+        if self.job is not None and not self.job.is_finished:
+            return False, "Writing the bundle…"
+        if self.state.bundle_path is None:
+            return False, "Create the bundle first."
+        return True, ""
+
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Where should the bundle go?")
+        if path:
+            self.folder.setText(str(Path(path) / Path(self.folder.text() or "bundle").name))
+
+    def start(self) -> None:
+        out = Path(self.folder.text()).expanduser()
+        recipe = self.state.recipe
+        compress = self.state.compress_result
+        reports = {}
+        if compress is not None:
+            reports["compress"] = compress.model_dump(mode="json", exclude={"source", "output"})
+        if self.state.profile_result is not None:
+            profile = self.state.profile_result
+            reports["profile"] = {
+                "end_to_end_ms": profile.end_to_end_ms,
+                "threads": profile.threads,
+                "runs": profile.runs,
+                "input_shapes": profile.input_shapes,
+            }
+        source_path = self.state.model_path()
+        self.job = self.jobs.start(
+            JobSpec(
+                title=f"Bundle {source_path.stem}",
+                target="studio.core.bundle:create_bundle",
+                kwargs={
+                    "model": str(self.state.deployable_model()),
+                    "out": str(out),
+                    "chip": recipe.target.chip,
+                    "method": compress.method.value if compress else "none",
+                    "source": recipe.model.source
+                    if recipe.model.source != "local"
+                    else str(source_path),
+                    "name": source_path.stem,
+                    "recipe": recipe.model_dump(mode="json", exclude_none=True),
+                    "reports": reports,
+                },
+                outputs=[out],
+            )
+        )
+        self.progress.track(self.job)
+        self.write_button.setEnabled(False)
+        self.job.succeeded.connect(lambda manifest: self._written(out, manifest))
+        self.job.failed.connect(
+            lambda message: show_error(self, message, "The bundle could not be written")
+        )
+        self.job.finished.connect(
+            lambda: (self.write_button.setEnabled(True), self.ready_changed.emit())
+        )
+        self.ready_changed.emit()
+
+    def _written(self, out: Path, manifest: Manifest) -> None:
+        self.state.manifest = manifest
+
+        def shown(result: VerifyResult) -> None:
+            if result.ok:
+                self.state.bundle_path = out
+                self.verdict.setText(f"Verified ✓  all {result.checked} files match the manifest")
+                self.detail.setText(f"Bundle folder: {out}")
+                self.open_button.setEnabled(True)
+                self.state.bundled.emit()
+            else:
+                self.verdict.setText("✗ The bundle does not match its manifest")
+                self.detail.setText("; ".join(result.problems()))
+            self.ready_changed.emit()
+
+        run_in_thread(lambda: verify_bundle(out), shown, lambda m: show_error(self, m))
+
+    def _open_folder(self) -> None:
+        if self.state.bundle_path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.state.bundle_path)))

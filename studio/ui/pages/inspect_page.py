@@ -1,0 +1,141 @@
+"""Step 4, Inspect: where the time goes, layer by layer, measured on this PC."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from studio.core.jobs import JobSpec
+from studio.core.profile import ProfileResult
+from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.state import WizardState
+from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
+
+
+class NumberItem(QTableWidgetItem):
+    """Sorts by the number, not the text."""
+
+    def __init__(self, value: float, text: str) -> None:
+        super().__init__(text)
+        self.setData(Qt.ItemDataRole.UserRole, value)
+        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        return float(self.data(Qt.ItemDataRole.UserRole)) < float(
+            other.data(Qt.ItemDataRole.UserRole)
+        )
+
+
+class InspectPage(StepPage):
+    title = "4 · Inspect"
+    explanation = (
+        "The studio runs the optimized model many times on this PC and times every layer, so "
+        "you can see which parts are slow. Click a column header to sort."
+    )
+
+    def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.jobs = jobs
+        self.job: QtJob | None = None
+        summary = Card()
+        self.verdict = big_label("Not measured yet.")
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setObjectName("factLabel")
+        summary.body.addWidget(self.verdict)
+        summary.body.addWidget(self.detail)
+        self.outer.addWidget(summary)
+        row = QHBoxLayout()
+        self.run_button = QPushButton("Measure again")
+        self.run_button.clicked.connect(self.start)
+        row.addWidget(self.run_button)
+        row.addStretch()
+        self.outer.addLayout(row)
+        self.progress = JobProgress()
+        self.outer.addWidget(self.progress)
+        self.table = QTableWidget(0, 4)
+        self.table.setObjectName("profileTable")
+        self.table.setHorizontalHeaderLabels(
+            ["Layer (node)", "Operation", "Median ms", "Share of time"]
+        )
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.outer.addWidget(self.table, 1)
+        state.optimized.connect(self._stale)
+        state.model_changed.connect(self._stale)
+
+    def _stale(self) -> None:
+        self.state.profile_result = None
+        self.table.setRowCount(0)
+        self.verdict.setText("Not measured yet.")
+        self.detail.setText("")
+
+    def entered(self) -> None:
+        if self.state.profile_result is None and (self.job is None or self.job.is_finished):
+            self.start()
+
+    def ready(self) -> tuple[bool, str]:
+        if self.job is not None and not self.job.is_finished:
+            return False, "Measuring…"
+        return True, ""
+
+    def start(self) -> None:
+        model = self.state.deployable_model()
+        recipe = self.state.recipe
+        self.job = self.jobs.start(
+            JobSpec(
+                title=f"Measure {model.stem}",
+                target="studio.core.profile:profile_model",
+                kwargs={
+                    "model": str(model),
+                    "runs": recipe.profile.runs,
+                    "threads": recipe.profile.threads,
+                    "shapes": recipe.shapes or None,
+                },
+            )
+        )
+        self.progress.track(self.job)
+        self.run_button.setEnabled(False)
+        self.job.succeeded.connect(self._show)
+        self.job.failed.connect(lambda message: show_error(self, message, "Measuring failed"))
+        self.job.finished.connect(
+            lambda: (self.run_button.setEnabled(True), self.ready_changed.emit())
+        )
+        self.ready_changed.emit()
+
+    def _show(self, result: ProfileResult) -> None:
+        self.state.profile_result = result
+        self.state.profiled.emit()
+        slowest = result.nodes[0] if result.nodes else None
+        self.verdict.setText(f"{result.end_to_end_ms:.3f} ms per run on this PC")
+        parts = [
+            f"Median of {result.runs} runs with {result.threads} threads; input shapes "
+            + ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in result.input_shapes.items())
+            + "."
+        ]
+        if slowest:
+            parts.append(
+                f"Slowest layer: {slowest.name} ({slowest.op_type}), {slowest.share:.0%} of the time."
+            )
+        parts.append(f"Profiled total {result.profiled_total_ms:.3f} ms. {result.note}")
+        self.detail.setText(" ".join(parts))
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(result.nodes))
+        for row, node in enumerate(result.nodes):
+            self.table.setItem(row, 0, QTableWidgetItem(node.name))
+            self.table.setItem(row, 1, QTableWidgetItem(node.op_type))
+            self.table.setItem(row, 2, NumberItem(node.median_ms, f"{node.median_ms:.4f}"))
+            self.table.setItem(row, 3, NumberItem(node.share, f"{node.share:.1%}"))
+        self.table.setSortingEnabled(True)
+        self.table.sortItems(2, Qt.SortOrder.DescendingOrder)

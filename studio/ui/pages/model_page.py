@@ -1,0 +1,175 @@
+"""Step 1, Model: the demo model, a local .onnx file or folder (dialog or drag-and-drop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from studio.core.model import ModelSummary, human_count, human_size, summarize
+from studio.ui.jobs_qt import run_in_thread
+from studio.ui.state import WizardState
+from studio.ui.widgets import Card, StepPage, show_error
+
+
+class ModelPage(StepPage):
+    title = "1 · Choose a model"
+    explanation = (
+        "Start with the demo model (a small handwritten-digit reader), or open your own .onnx "
+        "file or folder. You can also drop a file onto this window."
+    )
+
+    def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.loading = False
+        self.setAcceptDrops(True)
+
+        buttons = QHBoxLayout()
+        self.demo_button = QPushButton("Use the demo model")
+        self.file_button = QPushButton("Open .onnx file…")
+        self.folder_button = QPushButton("Open folder…")
+        for button in (self.demo_button, self.file_button, self.folder_button):
+            buttons.addWidget(button)
+        buttons.addStretch()
+        self.outer.addLayout(buttons)
+        self.demo_button.clicked.connect(lambda: self.use_model("demo", None))
+        self.file_button.clicked.connect(self._open_file)
+        self.folder_button.clicked.connect(self._open_folder)
+
+        self.card = Card()
+        self.name_label = QLabel()
+        self.name_label.setObjectName("cardTitle")
+        self.facts = QGridLayout()
+        self.fact_values: dict[str, QLabel] = {}
+        for col, label in enumerate(("File size", "Parameters", "Layers (nodes)", "ONNX opset")):
+            name = QLabel(label)
+            name.setObjectName("factLabel")
+            value = QLabel("–")
+            value.setObjectName("factValue")
+            self.facts.addWidget(name, 0, col)
+            self.facts.addWidget(value, 1, col)
+            self.fact_values[label] = value
+        self.card.body.addWidget(self.name_label)
+        self.card.body.addLayout(self.facts)
+        self.io_table = QTableWidget(0, 4)
+        self.io_table.setHorizontalHeaderLabels(["", "Name", "Type", "Shape"])
+        self.io_table.verticalHeader().hide()
+        self.io_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.io_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.io_table.setMaximumHeight(150)
+        self.card.body.addWidget(QLabel("<b>Inputs and outputs</b>"))
+        self.card.body.addWidget(self.io_table)
+        self.ops_table = QTableWidget(0, 2)
+        self.ops_table.setHorizontalHeaderLabels(["Operation", "Count"])
+        self.ops_table.verticalHeader().hide()
+        self.ops_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.ops_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.card.body.addWidget(QLabel("<b>Operations used</b> (what the model is made of)"))
+        self.card.body.addWidget(self.ops_table, 1)
+        self.outer.addWidget(self.card, 1)
+        self.status = QLabel("")
+        self.outer.addWidget(self.status)
+        state.model_changed.connect(self.refresh)
+
+    def entered(self) -> None:
+        if self.state.summary is None and not self.loading:
+            self.refresh()
+
+    def ready(self) -> tuple[bool, str]:
+        if self.loading:
+            return False, "Reading the model…"
+        if self.state.summary is None:
+            return False, "Choose a model first."
+        return True, ""
+
+    # --- choosing --------------------------------------------------------------------------
+    def _open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open an ONNX model", "", "ONNX models (*.onnx);;All files (*)"
+        )
+        if path:
+            self.use_model("local", Path(path))
+
+    def _open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder holding an ONNX model")
+        if path:
+            self.use_model("local", Path(path))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.use_model("local", Path(urls[0].toLocalFile()))
+            event.acceptProposedAction()
+
+    def use_model(self, source: str, path: Path | None) -> None:
+        """Check the model off the main thread; keep the previous choice if it is unusable."""
+        previous = (self.state.recipe.model.source, self.state.recipe.model.path)
+        self.loading = True
+        self.status.setText("Reading the model…")
+        self.ready_changed.emit()
+        target = path
+
+        def work() -> ModelSummary:
+            from studio.core.model import resolve_model_path
+            from studio.core.paths import demo_model_path
+
+            return summarize(resolve_model_path(target) if target else demo_model_path())
+
+        def done(summary: ModelSummary) -> None:
+            self.loading = False
+            self.state.set_model(source, Path(summary.path) if source == "local" else None, summary)
+
+        def failed(message: str) -> None:
+            self.loading = False
+            self.status.setText("")
+            self.state.recipe.model.source, self.state.recipe.model.path = previous  # type: ignore[assignment]
+            self.ready_changed.emit()
+            show_error(self, message, "This model cannot be used")
+
+        run_in_thread(work, done, failed)
+
+    def refresh(self) -> None:
+        if self.state.summary is not None:
+            self._show(self.state.summary)
+            return
+        model = self.state.recipe.model
+        self.use_model(model.source, Path(model.path) if model.path else None)
+
+    def _show(self, summary: ModelSummary) -> None:
+        demo = self.state.recipe.model.source == "demo"
+        self.name_label.setText(f"{summary.name}{'  (demo model)' if demo else ''}")
+        self.fact_values["File size"].setText(human_size(summary.file_size))
+        self.fact_values["Parameters"].setText(human_count(summary.parameter_count))
+        self.fact_values["Layers (nodes)"].setText(str(summary.node_count))
+        self.fact_values["ONNX opset"].setText(str(summary.opset))
+        rows = [("in", t) for t in summary.inputs] + [("out", t) for t in summary.outputs]
+        self.io_table.setRowCount(len(rows))
+        for row, (kind, tensor) in enumerate(rows):
+            for col, text in enumerate((kind, tensor.name, tensor.dtype, tensor.shape_text())):
+                self.io_table.setItem(row, col, QTableWidgetItem(text))
+        self.io_table.resizeColumnToContents(0)
+        self.ops_table.setRowCount(len(summary.op_histogram))
+        for row, (op, count) in enumerate(summary.op_histogram.items()):
+            self.ops_table.setItem(row, 0, QTableWidgetItem(op))
+            item = QTableWidgetItem()
+            item.setData(Qt.ItemDataRole.DisplayRole, count)
+            self.ops_table.setItem(row, 1, item)
+        self.status.setText(f"Loaded from {summary.path}")
+        self.ready_changed.emit()

@@ -1,0 +1,116 @@
+"""Small reusable widgets: step page base, cards, a job progress row, and friendly dialogs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui.jobs_qt import QtJob
+
+
+class StepPage(QWidget):
+    """One wizard step: a title, a one-sentence explanation, and content below."""
+
+    title = "Step"
+    explanation = ""
+    ready_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.outer = QVBoxLayout(self)
+        self.outer.setContentsMargins(24, 18, 24, 12)
+        self.outer.setSpacing(12)
+        heading = QLabel(self.title)
+        heading.setObjectName("pageTitle")
+        intro = QLabel(self.explanation)
+        intro.setWordWrap(True)
+        intro.setObjectName("pageIntro")
+        self.outer.addWidget(heading)
+        self.outer.addWidget(intro)
+
+    def entered(self) -> None:
+        """Called each time the user arrives on this step."""
+
+    def ready(self) -> tuple[bool, str]:
+        """Whether Next is allowed, and if not, why (shown under the Next button)."""
+        return True, ""
+
+
+class Card(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(16, 12, 16, 12)
+
+
+class JobProgress(QWidget):
+    """A progress bar, the job's current message and a Cancel button that really cancels."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.label = QLabel("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelButton")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.label)
+        self.job: QtJob | None = None
+        self.cancel_button.clicked.connect(self._cancel)
+        self.hide()
+
+    def track(self, job: QtJob) -> None:
+        self.job = job
+        self.bar.setValue(0)
+        self.label.setText("Starting…")
+        self.cancel_button.setEnabled(True)
+        self.show()
+        job.progress.connect(self._on_progress)
+        job.finished.connect(self.hide)
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.bar.setValue(int(fraction * 1000))
+        self.label.setText(message)
+
+    def _cancel(self) -> None:
+        if self.job is not None:
+            self.cancel_button.setEnabled(False)
+            self.label.setText("Cancelling…")
+            self.job.cancel()
+
+
+def show_error(
+    parent: QWidget | None, message: str, title: str = "Something needs your attention"
+) -> None:
+    """A one-line, plain-language problem; details stay in the job log."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
+    )
+    box.setObjectName("errorDialog")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.open()
+
+
+def big_label(text: str = "", name: str = "bigValue") -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    return label

@@ -1,0 +1,57 @@
+"""Functions the job tests run in child processes (importable by module:function name)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import time
+from pathlib import Path
+
+from studio.core.atomic import atomic_path
+from studio.core.errors import BadInput
+from studio.core.progress import Reporter
+
+
+def count_up(steps: int, report: Reporter) -> dict[str, int]:
+    for i in range(steps):
+        report.progress((i + 1) / steps, f"step {i + 1}")
+        report.log(f"did step {i + 1}")
+    return {"steps": steps}
+
+
+def bad_input(report: Reporter) -> None:
+    raise BadInput("The file is wrong", "Pick another file")
+
+
+def bug(report: Reporter) -> None:
+    raise ZeroDivisionError("division by zero")
+
+
+def segfault(report: Reporter) -> None:
+    report.progress(0.5, "about to crash")
+    ctypes.string_at(0)  # reads address 0: a real SIGSEGV in native code
+
+
+def oom_killed(report: Reporter) -> None:
+    # What the kernel's OOM killer does: SIGKILL, no chance to clean up.
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def slow_writer(out: str, report: Reporter) -> str:
+    target = Path(out)
+    with atomic_path(target) as partial:
+        partial.write_bytes(b"half")
+        for i in range(600):
+            report.progress(i / 600, "writing")
+            time.sleep(0.05)
+        partial.write_bytes(b"complete")
+    return str(target)
+
+
+def killed_while_writing(out: str, report: Reporter) -> None:
+    target = Path(out)
+    with atomic_path(target) as partial:
+        partial.write_bytes(b"half")
+        report.progress(0.5, "half written")
+        ctypes.string_at(0)

@@ -1,0 +1,110 @@
+"""Bundles: written whole or not at all, verified file by file, never over a user's files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from studio.core.bundle import create_bundle, read_manifest, sha256_file, verify_bundle
+from studio.core.errors import BadInput, OutputError
+from tests.support.models import make_mlp
+
+
+@pytest.fixture
+def bundle(tmp_path: Path, demo_model: Path) -> Path:
+    out = tmp_path / "bundle"
+    create_bundle(
+        demo_model,
+        out,
+        chip="this-pc",
+        method="none",
+        source="demo",
+        recipe={"version": 1},
+        reports={"note": "x"},
+    )
+    return out
+
+
+def test_bundle_has_manifest_readme_and_hashes(bundle: Path, demo_model: Path) -> None:
+    manifest = read_manifest(bundle)
+    names = {f.path for f in manifest.files}
+    assert names == {"model.onnx", "recipe.yaml", "README.md"}
+    entry = next(f for f in manifest.files if f.path == "model.onnx")
+    assert entry.sha256 == sha256_file(demo_model)
+    assert manifest.schema_version == 1 and manifest.chip == "this-pc"
+    assert manifest.inputs[0].name == "image"
+    assert "studio verify" in (bundle / "README.md").read_text()
+    assert verify_bundle(bundle).ok
+
+
+def test_verify_names_changed_missing_and_extra_files(bundle: Path) -> None:
+    (bundle / "recipe.yaml").write_text("tampered")
+    (bundle / "README.md").unlink()
+    (bundle / "stray.bin").write_bytes(b"x")
+    result = verify_bundle(bundle)
+    assert not result.ok
+    assert result.changed == ["recipe.yaml"]
+    assert result.missing == ["README.md"]
+    assert result.extra == ["stray.bin"]
+
+
+def test_manifest_with_path_traversal_is_rejected(bundle: Path) -> None:
+    data = json.loads((bundle / "manifest.json").read_text())
+    data["files"][0]["path"] = "../../etc/passwd"
+    (bundle / "manifest.json").write_text(json.dumps(data))
+    with pytest.raises(BadInput, match="unsafe path"):
+        verify_bundle(bundle)
+
+
+def test_manifest_with_unknown_field_names_file_and_field(bundle: Path) -> None:
+    data = json.loads((bundle / "manifest.json").read_text())
+    data["colour"] = "red"
+    (bundle / "manifest.json").write_text(json.dumps(data))
+    with pytest.raises(BadInput, match=r"manifest.json: unknown key 'colour'"):
+        read_manifest(bundle)
+
+
+def test_existing_bundle_needs_force_and_is_then_replaced(bundle: Path, tmp_path: Path) -> None:
+    other = make_mlp(tmp_path / "mlp.onnx")
+    before = (bundle / "model.onnx").read_bytes()
+    with pytest.raises(OutputError, match="already holds a bundle"):
+        create_bundle(other, bundle)
+    assert (bundle / "model.onnx").read_bytes() == before
+    create_bundle(other, bundle, force=True)
+    assert (bundle / "model.onnx").read_bytes() == other.read_bytes()
+    assert verify_bundle(bundle).ok
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".studio")] == []
+
+
+def test_folder_with_user_files_is_never_replaced_even_with_force(
+    tmp_path: Path, demo_model: Path
+) -> None:
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "holiday.jpg").write_bytes(b"precious")
+    with pytest.raises(OutputError, match="not a studio bundle"):
+        create_bundle(demo_model, out, force=True)
+    assert (out / "holiday.jpg").read_bytes() == b"precious"
+
+
+def test_unwritable_output_location(tmp_path: Path, demo_model: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="Cannot create the output folder"):
+        create_bundle(demo_model, blocker / "bundle")
+
+
+def test_unknown_chip_is_refused_before_writing(tmp_path: Path, demo_model: Path) -> None:
+    with pytest.raises(BadInput, match="Unknown chip"):
+        create_bundle(demo_model, tmp_path / "b", chip="snapdragon-99")
+    assert not (tmp_path / "b").exists()
+
+
+def test_verify_rejects_non_bundles(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="has no manifest.json"):
+        verify_bundle(tmp_path)
+    (tmp_path / "manifest.json").write_text("{ not json")
+    with pytest.raises(BadInput, match="not valid JSON"):
+        verify_bundle(tmp_path)

@@ -1,0 +1,90 @@
+"""The job runner: progress, typed results and errors, cancel, and children that really crash."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from studio.core.errors import JobCancelled, JobFailed, StudioError
+from studio.core.jobs import JobHandle, JobSpec, JobState, ProgressMessage, run_job
+
+T = "tests.support.job_targets"
+
+
+def test_result_progress_and_logs_come_back() -> None:
+    seen: list[tuple[float, str]] = []
+    logs: list[str] = []
+    result = run_job(
+        JobSpec("count", f"{T}:count_up", {"steps": 3}),
+        lambda f, m: seen.append((f, m)),
+        logs.append,
+    )
+    assert result == {"steps": 3}
+    assert [m for _, m in seen] == ["step 1", "step 2", "step 3"]
+    assert seen[-1][0] == pytest.approx(1.0)
+    assert "did step 2" in logs
+
+
+def test_user_error_keeps_its_message() -> None:
+    with pytest.raises(StudioError, match="The file is wrong. Pick another file."):
+        run_job(JobSpec("bad", f"{T}:bad_input"))
+
+
+def test_unexpected_exception_is_a_failed_job_with_traceback_in_the_log() -> None:
+    handle = JobHandle(JobSpec("bug", f"{T}:bug"))
+    list(handle.events())
+    assert handle.state is JobState.FAILED
+    assert handle.error is not None and not handle.error.user_error
+    assert "ZeroDivisionError" in handle.error.message
+    assert any("Traceback" in line for line in handle.logs)
+
+
+def test_segfaulting_child_fails_cleanly_and_parent_lives() -> None:
+    with pytest.raises(JobFailed, match="segmentation fault"):
+        run_job(JobSpec("crash", f"{T}:segfault"))
+
+
+def test_oom_killed_child_is_reported() -> None:
+    with pytest.raises(JobFailed, match="killed by the system"):
+        run_job(JobSpec("oom", f"{T}:oom_killed"))
+
+
+def test_crash_mid_write_leaves_no_partial_output(tmp_path: Path) -> None:
+    out = tmp_path / "result.bin"
+    with pytest.raises(JobFailed):
+        run_job(JobSpec("crash", f"{T}:killed_while_writing", {"out": str(out)}, outputs=[out]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_terminates_child_and_removes_partial_output(tmp_path: Path) -> None:
+    out = tmp_path / "result.bin"
+    handle = JobHandle(JobSpec("slow", f"{T}:slow_writer", {"out": str(out)}, outputs=[out]))
+    events = handle.events()
+    for message in events:
+        if isinstance(message, ProgressMessage):
+            break
+    started = time.monotonic()
+    threading.Thread(target=handle.cancel).start()
+    for _ in events:
+        pass
+    assert handle.state is JobState.CANCELLED
+    assert time.monotonic() - started < 10
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancelled_run_job_raises_cancelled(tmp_path: Path) -> None:
+    out = tmp_path / "result.bin"
+    spec = JobSpec("slow", f"{T}:slow_writer", {"out": str(out)}, outputs=[out])
+    handle = JobHandle(spec)
+    handle.start()
+    handle.cancel()
+    list(handle.events())
+    assert handle.state is JobState.CANCELLED
+    from studio.core.jobs.runner import raise_for_outcome
+
+    with pytest.raises(JobCancelled):
+        raise_for_outcome(handle)
