@@ -1,0 +1,127 @@
+"""The wizard as a person uses it: click Next through all six steps to a verified bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from studio.core.bundle import verify_bundle
+from studio.core.jobs import JobSpec, JobState
+from studio.ui.main_window import MainWindow
+
+JOB_TIMEOUT = 120_000
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:  # noqa: ANN001
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.jobs.shutdown()
+
+
+def _dialogs() -> list[QMessageBox]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+
+def _next_ready(qtbot, win: MainWindow) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: win.next_button.isEnabled(), timeout=JOB_TIMEOUT)
+
+
+def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+    win = window
+    assert win.stack.currentIndex() == 0
+    _next_ready(qtbot, win)  # the demo model is preselected and summarised
+    assert win.state.summary is not None and win.state.summary.name == "digits_cnn"
+    assert win.pages[0].fact_values["Parameters"].text().endswith("K")
+
+    win.next_button.click()  # → Target (This PC preselected)
+    assert win.stack.currentIndex() == 1
+    _next_ready(qtbot, win)
+    win.next_button.click()  # → Optimize starts by itself
+    assert win.stack.currentIndex() == 2
+    assert not win.next_button.isEnabled()
+    _next_ready(qtbot, win)
+    result = win.state.compress_result
+    assert result is not None and result.size_after < result.size_before
+    assert "smaller" in win.pages[2].verdict.text()
+
+    win.next_button.click()  # → Inspect measures by itself
+    _next_ready(qtbot, win)
+    qtbot.waitUntil(lambda: win.state.profile_result is not None, timeout=JOB_TIMEOUT)
+    table = win.pages[3].table
+    assert table.rowCount() == len(win.state.profile_result.nodes) > 0
+
+    win.next_button.click()  # → Deploy
+    deploy = win.pages[4]
+    assert deploy.folder.text()
+    deploy.write_button.click()
+    qtbot.waitUntil(lambda: win.state.bundle_path is not None, timeout=JOB_TIMEOUT)
+    assert "Verified" in deploy.verdict.text()
+    assert verify_bundle(win.state.bundle_path).ok
+
+    _next_ready(qtbot, win)
+    win.next_button.click()  # → Demo runs the bundle by itself
+    demo = win.pages[5]
+    qtbot.waitUntil(lambda: "It reads" in demo.answer.text(), timeout=JOB_TIMEOUT)
+    assert "ms per run" in demo.speed.text()
+    assert all(job.handle.state is JobState.SUCCEEDED for job in win.jobs.jobs)
+
+
+def test_bad_model_shows_one_line_and_keeps_the_previous_choice(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
+    win = window
+    _next_ready(qtbot, win)
+    bad = tmp_path / "broken.onnx"
+    bad.write_text("definitely not onnx")
+    win.pages[0].use_model("local", bad)
+    qtbot.waitUntil(lambda: bool(_dialogs()), timeout=10_000)
+    dialog = _dialogs()[0]
+    assert "broken.onnx" in dialog.text() and "\n" not in dialog.text()
+    dialog.close()
+    assert win.state.recipe.model.source == "demo"
+    assert win.next_button.isEnabled()
+
+
+def test_crashing_job_is_reported_and_the_window_survives(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+    win = window
+    job = win.jobs.start(JobSpec("Crash test", "tests.support.job_targets:segfault"))
+    with qtbot.waitSignal(job.finished, timeout=JOB_TIMEOUT):
+        pass
+    assert job.handle.state is JobState.FAILED
+    item_text = win.job_panel.list.item(0).text()
+    assert "failed:" in item_text and "segmentation fault" in item_text
+    assert win.isVisible()
+
+
+def test_cancel_from_the_optimize_step_leaves_nothing(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
+    win = window
+    out = tmp_path / "slow.bin"
+    job = win.jobs.start(JobSpec("Slow", "tests.support.job_targets:slow_writer", {"out": str(out)}, [out]))
+    win.pages[2].progress.track(job)
+    with qtbot.waitSignal(job.progress, timeout=JOB_TIMEOUT):
+        pass
+    with qtbot.waitSignal(job.cancelled, timeout=JOB_TIMEOUT):
+        win.pages[2].progress.cancel_button.click()
+    qtbot.waitUntil(lambda: job.is_finished, timeout=JOB_TIMEOUT)
+    assert job.handle.state is JobState.CANCELLED
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_and_open_recipe(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
+    win = window
+    _next_ready(qtbot, win)
+    win.state.recipe.profile.runs = 7
+    path = tmp_path / "mine.yaml"
+    win.save_recipe(path)
+    win.state.recipe.profile.runs = 20
+    win.open_recipe(path)
+    assert win.state.recipe.profile.runs == 7
+    (tmp_path / "typo.yaml").write_text("version: 1\noptimise: {}\n")
+    win.open_recipe(tmp_path / "typo.yaml")
+    qtbot.waitUntil(lambda: bool(_dialogs()), timeout=5_000)
+    assert "unknown key 'optimise'" in _dialogs()[0].text()
+    _dialogs()[0].close()
