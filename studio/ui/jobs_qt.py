@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -31,9 +32,23 @@ class _EventPump(QThread):
         super().__init__(parent)
         self.handle = handle
 
+    # Children may report progress thousands of times a second; the UI needs ~20 updates/s.
+    PROGRESS_INTERVAL = 0.05
+
     def run(self) -> None:
+        last_emit = 0.0
+        pending: ProgressMessage | None = None
         try:
             for message in self.handle.events():
+                if isinstance(message, ProgressMessage):
+                    now = time.monotonic()
+                    if now - last_emit < self.PROGRESS_INTERVAL:
+                        pending = message
+                        continue
+                    last_emit, pending = now, None
+                elif pending is not None:
+                    self.message.emit(pending)
+                    pending = None
                 self.message.emit(message)
         except Exception:  # never let a pump thread die silently
             log.exception("job pump failed")
@@ -71,7 +86,7 @@ class QtJob(QObject):
         return self.spec.title
 
     def start(self) -> QtJob:
-        self.handle.start()
+        # The pump thread starts the child: the first spawn costs ~40 ms, too long for the UI.
         self._pump.start()
         self.changed.emit()
         return self

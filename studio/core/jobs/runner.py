@@ -132,6 +132,11 @@ class JobHandle:
     def events(self, poll_interval: float = 0.1) -> Iterator[JobMessage]:
         """Yield messages as they come; end when the job succeeded, failed or was cancelled."""
         if self.state is JobState.PENDING:
+            if self._cancel_requested:
+                self.state = JobState.CANCELLED
+                self.error = ErrorMessage(message="Cancelled.", user_error=True, exit_code=130)
+                yield self.error
+                return
             self.start()
         assert self._process is not None
         got_final = False
