@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -173,10 +172,9 @@ class OptimizePage(StepPage):
             return
         recipe = self.state.recipe
         source = self.state.model_path()
-        out = (
-            default_output_dir()
-            / f"{source.stem}.{recipe.optimize.method.value}.{int(time.time() * 1000)}.onnx"
-        )
+        # A fresh folder per run: results never overwrite each other or the user's files.
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1000:03d}"
+        out = default_output_dir() / f"{source.stem}-{stamp}" / f"{source.stem}.{recipe.optimize.method.value}.onnx"
         calib = recipe.calibration_path(self.state.recipe_base)
         spec = JobSpec(
             title=f"Optimize {source.stem} ({recipe.optimize.method.value})",
@@ -212,7 +210,7 @@ class OptimizePage(StepPage):
         )
         lines = [
             f"Method: {result.method.value}. Took {result.seconds:.1f} s.",
-            f"Saved as {Path(result.output).name} in the studio's output folder (your original is untouched).",
+            f"Saved as {result.output} (your original is untouched).",
         ]
         lines += [f"⚠ {w}" for w in result.warnings]
         self.detail.setText("\n".join(lines))

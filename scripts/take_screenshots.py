@@ -1,0 +1,63 @@
+"""Drive the wizard through the demo path offscreen and save a screenshot of every step.
+
+Usage: python scripts/take_screenshots.py [--out docs/screenshots]
+Writes to temporary user folders, so it never touches your own studio data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+STEPS = ["model", "target", "optimize", "inspect", "deploy", "demo"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="docs/screenshots")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    scratch = tempfile.mkdtemp(prefix="studio-shots-")
+    for name in ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR"):
+        os.environ[name] = os.path.join(scratch, name.lower())
+
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.main_window import MainWindow
+    from studio.ui.theme import apply_theme
+
+    app = QApplication([])
+    apply_theme(app)
+    win = MainWindow()
+    win.resize(1360, 860)
+    win.show()
+
+    def settle(cond, limit: float = 180.0) -> None:  # noqa: ANN001
+        end = time.monotonic() + limit
+        while time.monotonic() < end and not cond():
+            app.processEvents()
+            time.sleep(0.02)
+        for _ in range(20):
+            app.processEvents()
+            time.sleep(0.02)
+
+    for index, step in enumerate(STEPS):
+        win.go_to(index)
+        if step == "deploy":
+            win.pages[index].start()
+            settle(lambda: win.state.bundle_path is not None)
+        settle(lambda: not win.jobs.running() and win.current_page().ready()[0])
+        path = out / f"{index + 1}-{step}.png"
+        win.grab().save(str(path))
+        print(path)
+    win.jobs.shutdown()
+
+
+if __name__ == "__main__":
+    main()
