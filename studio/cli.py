@@ -9,7 +9,7 @@ from importlib import import_module
 from pathlib import Path
 
 from studio import __version__
-from studio.cli_support import emit_json, parse_shapes, reporter_for
+from studio.cli_support import emit_json, reporter_for
 from studio.core.errors import StudioError
 from studio.core.model import human_count, human_size
 
@@ -18,6 +18,7 @@ from studio.core.model import human_count, human_size
 COMMAND_MODULES: list[str] = [
     "studio.cli_chips",
     "studio.cli_compress",
+    "studio.cli_inspect",
 ]
 
 
@@ -39,27 +40,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     summary = summarize(args.model)
     emit_json(summary) if args.json else _print_summary(summary)
-    return 0
-
-
-def cmd_profile(args: argparse.Namespace) -> int:
-    from studio.core.profile import profile_model
-
-    report, bar = reporter_for(args)
-    try:
-        result = profile_model(args.model, runs=args.runs, threads=args.threads,
-                               shapes=parse_shapes(args.shape), report=report)
-    finally:
-        bar.close()
-    if args.json:
-        emit_json(result)
-        return 0
-    print(f"end to end: {result.end_to_end_ms:.3f} ms median (p90 {result.end_to_end_p90_ms:.3f} ms), "
-          f"{result.runs} runs, {result.threads} threads")
-    print(f"profiled total: {result.profiled_total_ms:.3f} ms — {result.note}")
-    print(f"{'node':<48} {'op':<16} {'ms':>9} {'share':>7}")
-    for node in result.nodes[: args.top]:
-        print(f"{node.name[:48]:<48} {node.op_type[:16]:<16} {node.median_ms:9.4f} {node.share:7.1%}")
     return 0
 
 
@@ -130,13 +110,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("info", "Describe a model: inputs, outputs, size, parameters, ops", cmd_info)
     p.add_argument("model", help=".onnx file or folder holding one")
-
-    p = add("profile", "Measure latency per layer on this PC", cmd_profile)
-    p.add_argument("model")
-    p.add_argument("--runs", type=int, default=20)
-    p.add_argument("--threads", type=int)
-    p.add_argument("--shape", action="append", metavar="NAME=DIMS", help="fix a dynamic input shape")
-    p.add_argument("--top", type=int, default=20, help="rows to print")
 
     p = add("bundle", "Write a verified bundle folder for a chip", cmd_bundle)
     p.add_argument("model")

@@ -1,7 +1,14 @@
-"""Measure where time goes: per-node latency from onnxruntime's profiler, and end-to-end latency."""
+"""Measure where time goes: per-node latency from onnxruntime's profiler, and end-to-end latency.
+
+Two separate sessions: one plain session times whole runs (what the user will see), one profiling
+session times each node. The profiler adds bookkeeping around every node, so its total is not the
+real latency; it is used for shares. Warm-up runs are discarded and every figure is a median over
+the timed runs.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import statistics
@@ -10,36 +17,48 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import onnx
 from pydantic import BaseModel
 
+from studio.core.atomic import atomic_path
 from studio.core.calibration import synthetic_inputs
 from studio.core.errors import BadInput
+from studio.core.fusion_map import NodeKind, map_fused_nodes, node_parameter_counts
 from studio.core.model import load_model, resolve_model_path
 from studio.core.progress import NULL_REPORTER, Reporter
 
+SCHEMA_VERSION = 2
 PROFILER_NOTE = (
     "The profiler times each node separately and adds its own bookkeeping, so the profiled "
     "total is higher than the plain end-to-end time; use it for shares, not absolute speed."
 )
+MAX_RUNS = 10_000
+MAX_THREADS = 256
 
 
 class NodeTiming(BaseModel):
-    name: str
+    name: str  # the node onnxruntime ran (may be a fused or inserted node)
     op_type: str
     provider: str
     median_ms: float
     share: float
+    kind: NodeKind = NodeKind.ORIGINAL
+    fused_from: list[str] = []  # the user's nodes whose work this node did
+    parameters: int = 0
 
 
 class ProfileResult(BaseModel):
+    version: int = SCHEMA_VERSION
     model: str
     runs: int
+    warmup: int = 3
     threads: int
     input_shapes: dict[str, list[int]]
     end_to_end_ms: float
     end_to_end_p90_ms: float
     profiled_total_ms: float
     nodes: list[NodeTiming]
+    removed_nodes: list[str] = []  # the user's nodes onnxruntime folded away before running
     note: str = PROFILER_NOTE
 
     def by_op_type(self) -> dict[str, float]:
@@ -48,8 +67,42 @@ class ProfileResult(BaseModel):
             totals[node.op_type] += node.median_ms
         return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
+    def fused_nodes(self) -> list[NodeTiming]:
+        return [n for n in self.nodes if n.kind in (NodeKind.FUSED, NodeKind.REWRITTEN)]
 
-def _session(path: Path, threads: int, profile_prefix: str | None = None):  # noqa: ANN202
+    def original_shares(self) -> dict[str, tuple[float, str]]:
+        """Each of the user's nodes → (share of profiled time, name of the node that ran it).
+
+        Nodes fused together share one kernel, so each gets the whole kernel's share: the
+        heat-map colours the group alike rather than inventing a split.
+        """
+        shares: dict[str, tuple[float, str]] = {}
+        for node in self.nodes:
+            own = [node.name] if node.kind is NodeKind.ORIGINAL else []
+            for original in node.fused_from or own:
+                shares.setdefault(original, (node.share, node.name))
+        return shares
+
+
+def overhead_sentence(end_to_end_ms: float, profiled_total_ms: float) -> str:
+    """One sentence a non-specialist can read beside the two totals."""
+    if profiled_total_ms >= end_to_end_ms:
+        extra = (profiled_total_ms / end_to_end_ms - 1) * 100 if end_to_end_ms else 0.0
+        return (
+            f"The per-layer times add up to {profiled_total_ms:.3f} ms, {extra:.0f}% more than "
+            f"the real {end_to_end_ms:.3f} ms, because the profiler stops the clock around every "
+            "layer; "
+            "use them to see which layers matter, and the end-to-end figure for speed."
+        )
+    return (
+        f"The per-layer times add up to {profiled_total_ms:.3f} ms, less than the real "
+        f"{end_to_end_ms:.3f} ms, because they leave out the work between layers (copying inputs "
+        "and outputs, scheduling); use them to see which layers matter."
+    )
+
+
+def _session(path: Path, threads: int, profile_prefix: str | None = None,
+             optimized_path: Path | None = None):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -59,6 +112,15 @@ def _session(path: Path, threads: int, profile_prefix: str | None = None):  # no
     if profile_prefix:
         options.enable_profiling = True
         options.profile_file_prefix = profile_prefix
+    if optimized_path is not None:
+        options.optimized_model_filepath = str(optimized_path)
+        # Weights go to a side file so models over 2 GB can be saved too.
+        options.add_session_config_entry(
+            "session.optimized_model_external_initializers_file_name", optimized_path.name + ".data"
+        )
+        options.add_session_config_entry(
+            "session.optimized_model_external_initializers_min_size_in_bytes", "1024"
+        )
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:
@@ -72,16 +134,69 @@ def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def measure_latency(path: Path, feeds: dict, runs: int, threads: int, warmup: int = 3) -> list[float]:
+def _run(session, feeds: dict) -> None:
+    try:
+        session.run(None, feeds)
+    except Exception as exc:
+        shapes = ", ".join(f"{k}={'x'.join(map(str, v.shape))}" for k, v in feeds.items())
+        raise BadInput(
+            f"The model does not run with inputs {shapes} ({str(exc).splitlines()[0][:160]})",
+            "Set the input shapes the model expects, e.g. --shape image=1x3x224x224",
+        ) from exc
+
+
+def measure_latency(path: Path, feeds: dict, runs: int, threads: int,
+                    warmup: int = 3) -> list[float]:
     session = _session(path, threads)
     for _ in range(warmup):
-        session.run(None, feeds)
+        _run(session, feeds)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        session.run(None, feeds)
+        _run(session, feeds)
         times.append((time.perf_counter() - start) * 1000)
     return times
+
+
+def _check_arguments(runs: int, warmup: int, threads: int | None) -> None:
+    if runs < 1:
+        raise BadInput(f"--runs must be at least 1 (got {runs})", "Use --runs 20 for a stable median")
+    if runs > MAX_RUNS:
+        raise BadInput(f"--runs must be at most {MAX_RUNS} (got {runs})",
+                       "Use --runs 20 for a stable median")
+    if warmup < 0:
+        raise BadInput(f"warm-up runs cannot be negative (got {warmup})", "Use 3")
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        raise BadInput(f"--threads must be between 1 and {MAX_THREADS} (got {threads})",
+                       f"Use --threads {default_threads()} (this PC's cores)")
+
+
+def per_run_node_times(events: list[dict], runs: int) -> tuple[dict[str, list[float]], dict]:
+    """Per node, its time (ms) in each of the last ``runs`` runs; plus op type and provider.
+
+    Node events are assigned to runs by the run's time window, so warm-up runs are dropped
+    exactly and a node that executes several times per run (inside a loop) is summed per run.
+    """
+    windows = sorted(
+        (e["ts"], e["ts"] + e["dur"]) for e in events
+        if e.get("cat") == "Session" and e.get("name") == "model_run"
+    )[-runs:]
+    per_run: list[dict[str, float]] = [defaultdict(float) for _ in windows]
+    meta: dict[str, tuple[str, str]] = {}
+    starts = [w[0] for w in windows]
+    for event in events:
+        if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
+            continue
+        ts = event["ts"]
+        index = next((i for i in range(len(windows) - 1, -1, -1) if starts[i] <= ts), None)
+        if index is None or ts > windows[index][1]:
+            continue  # a warm-up run
+        name = event["name"][: -len("_kernel_time")]
+        per_run[index][name] += event["dur"] / 1000.0
+        args = event.get("args", {})
+        meta[name] = (args.get("op_name", "?"), args.get("provider", "?"))
+    samples = {name: [run.get(name, 0.0) for run in per_run] for name in meta}
+    return samples, meta
 
 
 def profile_model(
@@ -90,53 +205,84 @@ def profile_model(
     runs: int = 20,
     threads: int | None = None,
     shapes: dict[str, list[int]] | None = None,
+    warmup: int = 3,
     report: Reporter = NULL_REPORTER,
 ) -> ProfileResult:
-    if runs < 1:
-        raise BadInput(f"--runs must be at least 1 (got {runs})", "Use --runs 20 for a stable median")
+    _check_arguments(runs, warmup, threads)
     path = resolve_model_path(model)
     proto = load_model(path, with_weights=False)
     threads = threads or default_threads()
+    unknown = sorted(set(shapes or {}) - {i.name for i in proto.graph.input})
+    if unknown:
+        raise BadInput(f"The model has no input named {unknown[0]!r}",
+                       f"Inputs are: {', '.join(i.name for i in proto.graph.input)}")
     feeds = synthetic_inputs(proto, shapes)
     report.progress(0.0, "Timing end to end")
-    times = measure_latency(path, feeds, runs, threads)
-    report.progress(0.4, "Profiling each layer")
+    times = measure_latency(path, feeds, runs, threads, warmup)
+    report.progress(0.3, "Profiling each layer")
 
     with tempfile.TemporaryDirectory(prefix="studio-profile-") as tmp:
-        session = _session(path, threads, profile_prefix=str(Path(tmp) / "trace"))
-        for _ in range(3):
-            session.run(None, feeds)
-        for index in range(runs):
-            session.run(None, feeds)
-            report.progress(0.4 + 0.55 * (index + 1) / runs, f"Profiling run {index + 1}/{runs}")
-        trace_file = session.end_profiling()
-        events = json.loads(Path(trace_file).read_text())
+        optimized_path = Path(tmp) / "optimized.onnx"
+        session = _session(path, threads, str(Path(tmp) / "trace"), optimized_path)
+        for index in range(warmup + runs):
+            _run(session, feeds)
+            report.progress(0.3 + 0.6 * (index + 1) / (warmup + runs),
+                            f"Profiling run {index + 1}/{warmup + runs}")
+        events = json.loads(Path(session.end_profiling()).read_text())
+        del session
+        optimized = (onnx.load(str(optimized_path), load_external_data=False)
+                     if optimized_path.exists() else None)
 
-    per_node: dict[str, list[float]] = defaultdict(list)
-    meta: dict[str, tuple[str, str]] = {}
-    for event in events:
-        if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
-            continue
-        name = event["name"][: -len("_kernel_time")]
-        args = event.get("args", {})
-        per_node[name].append(event["dur"] / 1000.0)
-        meta[name] = (args.get("op_name", "?"), args.get("provider", "?"))
-    # The last `runs` samples per node are the timed runs; the first three were warm-up.
-    medians = {name: statistics.median(vals[-runs:]) for name, vals in per_node.items()}
+    report.progress(0.95, "Mapping fused layers to your model")
+    samples, meta = per_run_node_times(events, runs)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    fusion = map_fused_nodes(proto, optimized, medians)
+    params = node_parameter_counts(proto)
     total = sum(medians.values()) or 1.0
-    nodes = [
-        NodeTiming(name=name, op_type=meta[name][0], provider=meta[name][1], median_ms=ms, share=ms / total)
-        for name, ms in sorted(medians.items(), key=lambda kv: -kv[1])
-    ]
+    nodes = []
+    for name, ms in sorted(medians.items(), key=lambda kv: -kv[1]):
+        mapped = fusion.nodes.get(name)
+        kind = mapped.kind if mapped else NodeKind.INSERTED
+        originals = mapped.originals if mapped else []
+        nodes.append(NodeTiming(
+            name=name, op_type=meta[name][0], provider=meta[name][1], median_ms=ms,
+            share=ms / total, kind=kind,
+            fused_from=[] if kind is NodeKind.ORIGINAL else originals,
+            parameters=sum(params.get(o, 0) for o in originals),
+        ))
     ordered = sorted(times)
+    e2e = statistics.median(times)
     report.progress(1.0, "Done")
     return ProfileResult(
         model=str(path),
         runs=runs,
+        warmup=warmup,
         threads=threads,
         input_shapes={name: list(value.shape) for name, value in feeds.items()},
-        end_to_end_ms=statistics.median(times),
+        end_to_end_ms=e2e,
         end_to_end_p90_ms=ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
         profiled_total_ms=sum(medians.values()),
         nodes=nodes,
+        removed_nodes=fusion.removed,
+        note=overhead_sentence(e2e, sum(medians.values())),
     )
+
+
+CSV_COLUMNS = ["rank", "node", "op_type", "median_ms", "share", "kind", "fused_from",
+               "parameters", "provider"]
+
+
+def write_profile_csv(result: ProfileResult, path: str | Path, *, replace: bool = False) -> Path:
+    """One row per node that ran, slowest first. Refuses to overwrite unless ``replace``."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise BadInput(f"{target} is a folder", "Give a file name ending in .csv")
+    with atomic_path(target, replace=replace) as temp, temp.open("w", newline="",
+                                                                 encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for rank, node in enumerate(result.nodes, 1):
+            writer.writerow([rank, node.name, node.op_type, f"{node.median_ms:.6f}",
+                             f"{node.share:.6f}", node.kind.value, ";".join(node.fused_from),
+                             node.parameters, node.provider])
+    return target

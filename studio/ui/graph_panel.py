@@ -1,0 +1,185 @@
+"""Graph panel: a quick summary of the model's structure and time, and the Netron graph.
+
+Small graphs are drawn at once. Large ones (thousands of nodes) would keep Netron busy for a long
+time, so the panel opens with the summary (groups by op type and by block, with their time) and
+draws the full graph only when the user asks. The summary is computed on a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.graph_summary import GraphSummary, Group, summarize_graph
+from studio.core.profile import ProfileResult
+from studio.ui.netron_view import NetronView
+
+
+class _Call(QThread):
+    """Run one function off the main thread; the answer comes back as a queued signal."""
+
+    done = Signal(object, object)  # (value, error message or None)
+
+    def __init__(self, fn: Callable[[], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fn = fn
+
+    def run(self) -> None:
+        try:
+            self.done.emit(self.fn(), None)
+        except Exception as exc:  # shown in the panel, never a traceback
+            self.done.emit(None, str(exc))
+
+
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+class GroupTable(QTableWidget):
+    def __init__(self, title: str, tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(0, 3, parent)
+        self.setHorizontalHeaderLabels([title, "Nodes", "Share of time"])
+        self.horizontalHeaderItem(0).setToolTip(tooltip)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+
+    def show_groups(self, groups: list[Group]) -> None:
+        self.setRowCount(len(groups))
+        for row, group in enumerate(groups):
+            share = "" if group.share is None else f"{group.share:.1%}"
+            for column, text in enumerate([group.name, f"{group.nodes:,}", share]):
+                item = QTableWidgetItem(text)
+                if column:
+                    item.setTextAlignment(RIGHT)
+                self.setItem(row, column, item)
+
+
+class GraphPanel(QWidget):
+    """Signals: ``summaryReady(summary)``, ``nodeClicked(name)``; ``graph`` is the NetronView."""
+
+    summaryReady = Signal(object)
+    nodeClicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model: Path | None = None
+        self.summary: GraphSummary | None = None
+        self.profile: ProfileResult | None = None
+        self._calls: list[_Call] = []
+        self.headline = QLabel("No model yet.")
+        self.headline.setWordWrap(True)
+        self.draw_button = QPushButton("Draw the full graph")
+        self.draw_button.setToolTip("Large graphs can take Netron a minute or more to lay out; "
+                                    "the app stays usable meanwhile.")
+        self.draw_button.clicked.connect(self.draw_graph)
+        self.draw_button.hide()
+        top = QHBoxLayout()
+        top.addWidget(self.headline, 1)
+        top.addWidget(self.draw_button)
+        self.by_op = GroupTable("Operation", "Nodes grouped by what they compute")
+        self.by_block = GroupTable("Block", "Nodes grouped by the start of their names, which "
+                                   "exporters build from the model's modules (layers, blocks)")
+        tables = QSplitter(Qt.Orientation.Horizontal)
+        tables.addWidget(self.by_op)
+        tables.addWidget(self.by_block)
+        self.summary_box = tables
+        self.graph = NetronView()
+        self.graph.nodeClicked.connect(self.nodeClicked)
+        self.graph.notice.connect(lambda text: self.headline.setText(
+            f"{self._headline_text()} Netron: {text}"))
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(tables)
+        self.split.addWidget(self.graph)
+        self.split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.split, 1)
+
+    # -- model and summary --------------------------------------------------------------------
+    def set_model(self, path: str | Path, profile: ProfileResult | None = None) -> None:
+        self.model = Path(path)
+        self.profile = profile
+        self.summary = None
+        self.headline.setText(f"Reading {self.model.name}…")
+        self.draw_button.hide()
+        self._start(lambda: summarize_graph(self.model, profile), self._on_summary)
+
+    def set_profile(self, profile: ProfileResult | None) -> None:
+        """New timings: recolour the graph and recompute the groups' time."""
+        self.profile = profile
+        if profile is not None:
+            self.set_profile_colours()
+        else:
+            self.graph.clear_colours()
+        if self.model is not None:
+            model = self.model
+            self._start(lambda: summarize_graph(model, profile), self._on_summary)
+
+    def _start(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], None]) -> None:
+        call = _Call(fn, self)
+        call.done.connect(on_done)
+        call.finished.connect(lambda: self._calls.remove(call) if call in self._calls else None)
+        self._calls.append(call)
+        call.start()
+
+    def _headline_text(self) -> str:
+        if self.summary is None or self.model is None:
+            return ""
+        size = "a large graph" if self.summary.large else "graph"
+        return f"{self.model.name}: {self.summary.node_count:,} nodes ({size})."
+
+    def _on_summary(self, summary: GraphSummary | None, error: str | None) -> None:
+        if summary is None:
+            self.headline.setText(f"Could not read the model: {error}")
+            return
+        first = self.summary is None
+        self.summary = summary
+        self.by_op.show_groups(summary.by_op_type)
+        self.by_block.show_groups(summary.by_prefix)
+        text = self._headline_text()
+        if summary.large and not self.graph.node_count:
+            text += (" The summary shows where its nodes and time are; drawing every node "
+                     "takes a while, so it is drawn when you ask.")
+            self.draw_button.show()
+        self.headline.setText(text)
+        self.summary_box.setVisible(True)
+        if first and not summary.large:
+            self.draw_graph()
+        self.summaryReady.emit(summary)
+
+    def draw_graph(self) -> None:
+        if self.model is None:
+            return
+        self.draw_button.hide()
+        self.graph.load_model(self.model)
+        if self.profile is not None:
+            self.set_profile_colours()
+
+    def set_profile_colours(self) -> None:
+        if self.profile is not None:
+            shares = {n: share for n, (share, _) in self.profile.original_shares().items()}
+            self.graph.set_heat(shares)
+
+    def wait_idle(self, msecs: int = 10_000) -> None:
+        for call in list(self._calls):
+            call.wait(msecs)
+
+    def shutdown(self) -> None:
+        self.wait_idle()
+        self.graph.shutdown()

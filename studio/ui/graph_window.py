@@ -1,0 +1,34 @@
+"""`studio graph MODEL`: the graph view on its own, in a window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+from studio.ui.graph_panel import GraphPanel
+
+
+class GraphWindow(QMainWindow):
+    def __init__(self, model: Path) -> None:
+        super().__init__()
+        self.setWindowTitle(f"{model.name} — Edge Deploy Studio")
+        self.panel = GraphPanel(self)
+        self.setCentralWidget(self.panel)
+        self.resize(1200, 850)
+        self.panel.set_model(model)
+
+    def closeEvent(self, event) -> None:
+        self.panel.shutdown()
+        super().closeEvent(event)
+
+
+def run_graph_window(model: Path) -> int:
+    # WebEngine wants shared GL contexts set before the application object exists.
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = GraphWindow(model)
+    window.show()
+    return app.exec()

@@ -1,0 +1,41 @@
+"""The summary shown at once for big graphs: op-type and block groups with their time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from studio.core.graph_summary import MAX_GROUPS, choose_depth, prefix_of, summarize_graph
+from studio.core.profile import profile_model
+from tests.support.big_models import make_block_chain
+
+
+def test_prefix_depth_follows_the_names() -> None:
+    names = [f"/model/layers.{i}/attn/MatMul" for i in range(12)]
+    assert choose_depth(names) == 2
+    assert prefix_of(names[3], 2) == "model/layers.3"
+    assert prefix_of("conv1", 1) == "(top level)"
+
+
+def test_groups_add_up_to_the_profiled_total(demo_model: Path) -> None:
+    profile = profile_model(demo_model, runs=2, threads=1)
+    summary = summarize_graph(demo_model, profile)
+    assert sum(g.nodes for g in summary.by_op_type) == summary.node_count == 12
+    assert sum(g.share for g in summary.by_op_type) == pytest.approx(1.0)
+    assert sum(g.share for g in summary.by_prefix) == pytest.approx(1.0)
+    assert summary.by_op_type[0].name == "Conv"  # convolutions dominate this CNN
+    assert not summary.large
+
+
+def test_ten_thousand_nodes_summarised_quickly_as_ranges(tmp_path: Path) -> None:
+    path = make_block_chain(tmp_path / "big.onnx", blocks=2500)
+    start = time.perf_counter()
+    summary = summarize_graph(path)
+    elapsed = time.perf_counter() - start
+    assert summary.node_count == 10_001 and summary.large
+    assert len(summary.by_prefix) <= MAX_GROUPS
+    assert summary.by_prefix[0].name.startswith("encoder/block.0 … ")
+    assert sum(g.nodes for g in summary.by_prefix) == 10_001
+    assert elapsed < 5  # generous; the benchmark records the real figure

@@ -1,0 +1,102 @@
+"""Netron served on 127.0.0.1: patched to stay private and never expire, and nothing else served."""
+
+from __future__ import annotations
+
+import http.client
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from studio.core.errors import BadInput
+from studio.core.netron_server import (
+    CSP,
+    NetronPatchError,
+    NetronServer,
+    NetronSite,
+    netron_dir,
+    patch_browser_js,
+    patch_index,
+)
+
+
+@pytest.fixture
+def server():
+    with NetronServer({"extra.js": b"// studio"}) as running:
+        yield running
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read()
+
+
+def test_page_has_no_expiry_date_strict_csp_and_the_model(server: NetronServer,
+                                                          demo_model: Path) -> None:
+    url = server.serve(demo_model)
+    assert url.startswith("http://127.0.0.1:")
+    page = _get(url).decode()
+    original = (netron_dir() / "index.html").read_text()
+    assert '<meta name="date"' in original and '<meta name="date"' not in page
+    assert "connect-src 'self'" in page
+    assert '<script type="text/javascript" src="extra.js"></script>' in page
+    assert _get(url + "data/" + demo_model.name) == demo_model.read_bytes()
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.headers["Content-Security-Policy"] == CSP
+
+
+def test_consent_and_telemetry_are_not_started(server: NetronServer, demo_model: Path) -> None:
+    url = server.serve(demo_model)
+    browser = _get(url + "browser.js").decode()
+    assert "await consent();" not in browser and "await telemetry();" not in browser
+    assert "studio: no consent screen" in browser
+
+
+def test_two_models_are_served_side_by_side(server: NetronServer, demo_model: Path,
+                                            tmp_path: Path) -> None:
+    other = tmp_path / "other.onnx"
+    other.write_bytes(b"x" * 10)
+    first, second = server.serve(demo_model), server.serve(other)
+    assert _get(second + "data/other.onnx") == b"x" * 10
+    assert _get(first + "data/" + demo_model.name) == demo_model.read_bytes()
+    server.forget(second)
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        _get(second)
+
+
+@pytest.mark.parametrize("path", ["data/../../../etc/passwd", "data/%2e%2e/secret",
+                                  "../../etc/passwd", "..%2fserver.py", "data/"])
+def test_nothing_outside_the_model_folder_or_netron_is_served(server: NetronServer,
+                                                              demo_model: Path,
+                                                              path: str) -> None:
+    url = server.serve(demo_model)
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        _get(url + path)
+
+
+def test_only_get_and_only_our_host_name(server: NetronServer, demo_model: Path) -> None:
+    url = server.serve(demo_model)
+    path = url.split(str(server.port), 1)[1]
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    connection.request("POST", path, body=b"x")
+    assert connection.getresponse().status == 405
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    connection.request("GET", path, headers={"Host": "evil.example:80"})
+    assert connection.getresponse().status == 403  # DNS-rebinding guard
+
+
+def test_server_listens_on_loopback_only(server: NetronServer) -> None:
+    assert server._server.server_address[0] == "127.0.0.1"
+
+
+def test_patches_refuse_an_unexpected_netron() -> None:
+    with pytest.raises(NetronPatchError):
+        patch_browser_js("const nothing = 1;")
+    with pytest.raises(NetronPatchError):
+        patch_index("<html></html>", None, [])  # type: ignore[arg-type]
+
+
+def test_a_missing_model_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="is not a model file"):
+        NetronSite().add_model(tmp_path / "none.onnx")

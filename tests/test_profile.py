@@ -1,0 +1,142 @@
+"""Per-layer profiling: medians over timed runs, fused nodes mapped back, CSV export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from studio.core.errors import BadInput, OutputError
+from studio.core.fusion_map import NodeKind, map_fused_nodes
+from studio.core.profile import (
+    ProfileResult,
+    overhead_sentence,
+    per_run_node_times,
+    profile_model,
+    write_profile_csv,
+)
+from tests.support.models import make_mlp
+
+
+def _conv_relu(path: Path) -> Path:
+    """Conv → Relu → Gemm → Relu: onnxruntime fuses both pairs on the CPU."""
+    rng = np.random.default_rng(1)
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), "cw"),
+        numpy_helper.from_array(rng.standard_normal((8 * 8 * 8, 10)).astype(np.float32), "gw"),
+        numpy_helper.from_array(np.array([1, -1], dtype=np.int64), "shape"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "cw"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("Reshape", ["r", "shape"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "gw"], ["g"], name="fc"),
+        helper.make_node("Relu", ["g"], ["y"], name="fc_relu"),
+    ]
+    graph = helper.make_graph(
+        nodes, "conv_relu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_profile_reports_every_node_with_medians_and_end_to_end(tmp_path: Path) -> None:
+    model = make_mlp(tmp_path / "mlp.onnx")
+    result = profile_model(model, runs=5, threads=1, shapes={"x": [4, 16]})
+    assert result.runs == 5 and result.threads == 1 and result.warmup == 3
+    assert result.input_shapes == {"x": [4, 16]}
+    assert result.end_to_end_ms > 0 and result.end_to_end_p90_ms >= result.end_to_end_ms
+    assert sum(n.share for n in result.nodes) == pytest.approx(1.0)
+    assert [n.median_ms for n in result.nodes] == sorted((n.median_ms for n in result.nodes),
+                                                         reverse=True)
+    covered = set(result.original_shares())
+    assert covered == {"fc1", "bias1", "relu1", "fc2"}
+    assert str(result.profiled_total_ms)[:4] in result.note or "ms" in result.note
+
+
+def test_fused_nodes_are_mapped_back_to_the_users_nodes(tmp_path: Path) -> None:
+    result = profile_model(_conv_relu(tmp_path / "cr.onnx"), runs=3, threads=1)
+    fused = {n.name: n for n in result.fused_nodes()}
+    groups = [set(n.fused_from) for n in fused.values()]
+    assert {"conv", "relu"} in groups, groups
+    assert {"fc", "fc_relu"} in groups, groups
+    # Every user node is accounted for: run as is, fused, or reported as removed.
+    accounted = set(result.original_shares()) | set(result.removed_nodes)
+    assert accounted == {"conv", "relu", "flatten", "fc", "fc_relu"}
+    assert next(iter(fused.values())).parameters > 0
+    # The heat-map gives fused partners the kernel's share.
+    shares = result.original_shares()
+    assert shares["conv"] == shares["relu"]
+
+
+def test_fusion_map_without_the_optimized_model_uses_names_only(tmp_path: Path) -> None:
+    model = onnx.load(str(_conv_relu(tmp_path / "cr.onnx")))
+    mapping = map_fused_nodes(model, None, ["fused fc", "conv", "ReorderOutput"])
+    assert mapping.nodes["fused fc"].kind is NodeKind.REWRITTEN
+    assert mapping.nodes["fused fc"].originals == ["fc"]
+    assert mapping.nodes["conv"].kind is NodeKind.ORIGINAL
+    assert mapping.nodes["ReorderOutput"].kind is NodeKind.INSERTED
+    assert set(mapping.removed) == {"relu", "flatten", "fc_relu"}
+
+
+def test_warmup_runs_are_excluded_and_repeated_nodes_summed_per_run() -> None:
+    def run(ts: int) -> list[dict]:
+        return [
+            {"cat": "Session", "name": "model_run", "ts": ts, "dur": 100},
+            {"cat": "Node", "name": "a_kernel_time", "ts": ts + 1, "dur": 10_000,
+             "args": {"op_name": "MatMul", "provider": "CPUExecutionProvider"}},
+            {"cat": "Node", "name": "a_kernel_time", "ts": ts + 50, "dur": 1_000,
+             "args": {"op_name": "MatMul", "provider": "CPUExecutionProvider"}},
+        ]
+    warm = [{"cat": "Node", "name": "a_kernel_time", "ts": 5, "dur": 999_000, "args": {}}]
+    events = [*warm, *run(0), *run(1000), *run(2000)]
+    samples, meta = per_run_node_times(events, runs=2)
+    assert samples == {"a": [11.0, 11.0]}
+    assert meta["a"] == ("MatMul", "CPUExecutionProvider")
+
+
+def test_overhead_sentence_explains_both_directions() -> None:
+    assert "more than" in overhead_sentence(1.0, 1.5)
+    assert "leave out" in overhead_sentence(2.0, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"runs": 0}, "runs must be at least 1"),
+        ({"threads": 0}, "threads must be between"),
+        ({"warmup": -1}, "warm-up"),
+        ({"shapes": {"nope": [1, 16]}}, "no input named 'nope'"),
+        ({"shapes": {"x": [1, 15]}}, "does not run with inputs"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(tmp_path: Path, kwargs: dict, message: str) -> None:
+    model = make_mlp(tmp_path / "mlp.onnx")
+    with pytest.raises(BadInput, match=message):
+        profile_model(model, **{"runs": 2, **kwargs})
+
+
+def test_csv_has_one_row_per_node_and_never_overwrites(tmp_path: Path) -> None:
+    result = profile_model(_conv_relu(tmp_path / "cr.onnx"), runs=2, threads=1)
+    out = write_profile_csv(result, tmp_path / "p.csv")
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["node"] for r in rows] == [n.name for n in result.nodes]
+    assert any(r["fused_from"] == "conv;relu" for r in rows)
+    with pytest.raises(OutputError, match="already exists"):
+        write_profile_csv(result, out)
+    write_profile_csv(result, out, replace=True)
+    with pytest.raises(BadInput, match="is a folder"):
+        write_profile_csv(result, tmp_path)
+
+
+def test_result_round_trips_as_json(tmp_path: Path) -> None:
+    result = profile_model(make_mlp(tmp_path / "m.onnx"), runs=2)
+    again = ProfileResult.model_validate_json(result.model_dump_json())
+    assert again == result
