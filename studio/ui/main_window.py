@@ -64,8 +64,8 @@ class MainWindow(QMainWindow):
         self.steps.setFixedWidth(170)
         self.steps.currentRowChanged.connect(self._step_clicked)
 
-        self.back_button = QPushButton("Back")
-        self.next_button = QPushButton("Next")
+        self.back_button = QPushButton("&Back")
+        self.next_button = QPushButton("&Next")
         self.next_button.setObjectName("nextButton")
         self.next_button.setDefault(True)
         self.reason = QLabel("")
