@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli_chips",
     "studio.cli_compress",
     "studio.cli_inspect",
+    "studio.cli_devices",
 ]
 
 

@@ -22,6 +22,7 @@ from studio.core.errors import BadInput, OutputError
 from studio.core.model import TensorInfo, human_size, load_model, resolve_model_path, summarize
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.schema import explain_validation
+from studio.runner import runner_files
 
 MANIFEST_VERSION = 1
 MANIFEST = "manifest.json"
@@ -181,7 +182,8 @@ def create_bundle(
         shutil.copy2(model_path, partial / entry)
         for data in _external_data(model_path):
             shutil.copy2(model_path.parent / data, partial / data)
-        for rel, src in (extra_files or {}).items():
+        # Every bundle carries the on-device runner (studio/runner) so a device can run it.
+        for rel, src in {**runner_files(), **(extra_files or {})}.items():
             dest = partial / safe_relative(rel)
             dest.parent.mkdir(parents=True, exist_ok=True)
             if Path(src).is_dir():

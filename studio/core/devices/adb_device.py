@@ -1,0 +1,259 @@
+"""A phone or board reached through the adb server (USB or Wi-Fi)."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import socket
+import stat
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from studio.core.devices import identify, states
+from studio.core.devices.base import Device, StreamedProcess
+from studio.core.devices.models import DeviceInfo, DeviceState, RuntimeInfo
+from studio.core.errors import JobCancelled, OutputError
+
+APP_DIR = "edge-deploy-studio"
+ANDROID_BASE = "/data/local/tmp"
+LINUX_BASE = "/opt"
+SYNC_CHUNK = 64 * 1024  # the sync protocol's largest DATA block
+_BATCH = 40  # file names per shell command, well under any device's command-line limit
+
+
+def q(text: str) -> str:
+    return shlex.quote(text)
+
+
+@contextlib.contextmanager
+def device_errors(serial: str, doing: str) -> Iterator[None]:
+    """Turn a broken connection into one line the user can act on."""
+    from adbutils import AdbError
+
+    try:
+        yield
+    except (AdbError, OSError, EOFError) as exc:
+        raise OutputError(
+            f"The connection to {serial} was lost while {doing} ({exc or type(exc).__name__})",
+            "Check the cable (or Wi-Fi), make sure the device is unlocked, then try again — files "
+            "already on the device are kept and skipped",
+        ) from exc
+
+
+class AdbDevice(Device):
+    def __init__(self, client: object, serial: str, adb_state: str = "device") -> None:
+        self.client = client
+        self.serial = serial
+        self.adb_state = adb_state
+        self._handle = None
+        self._android: bool | None = None
+
+    @property
+    def handle(self):
+        if self._handle is None:
+            self._handle = self.client.device(self.serial)  # type: ignore[attr-defined]
+        return self._handle
+
+    # -- identification -----------------------------------------------------------------------
+    def describe(self) -> DeviceInfo:
+        state, status, fix = states.explain(self.adb_state)
+        info = DeviceInfo(serial=self.serial, kind="adb", state=state, adb_state=self.adb_state,
+                          status=status, fix=fix, transport=states.transport_of(self.serial))
+        if state is not DeviceState.READY:
+            return info
+        _code, out, _err = self.run_shell(identify.IDENTIFY_SCRIPT, timeout=20)
+        sections = identify.split_sections(out)
+        props = identify.parse_getprop(sections.get("getprop", ""))
+        extra = [sections.get("dtmodel", ""), sections.get("cpuinfo", "").partition(":")[2].strip()]
+        self._android = bool(props.get("ro.build.version.release"))
+        manufacturer = props.get("ro.product.manufacturer", "")
+        model = props.get("ro.product.model", "") or sections.get("dtmodel", "")
+        if self._android:
+            os_name = f"Android {props['ro.build.version.release']}"
+            if props.get("ro.build.version.sdk"):
+                os_name += f" (API {props['ro.build.version.sdk']})"
+        else:
+            os_name = identify.parse_os_release(sections.get("osrelease", "")) or "Linux"
+        base = self._base()
+        return info.model_copy(update={
+            "name": _display_name(manufacturer, model) or self.serial,
+            "manufacturer": manufacturer,
+            "model": model,
+            "os": os_name,
+            "abi": props.get("ro.product.cpu.abi") or sections.get("uname", ""),
+            "soc": identify.describe_soc(props, extra),
+            "chip_id": identify.chip_for_soc(identify.soc_candidates(props, extra)),
+            "ram_bytes": identify.parse_meminfo(sections.get("meminfo", "")),
+            "free_bytes": self.free_bytes(base),
+            "default_dir": f"{base}/{APP_DIR}",
+        })
+
+    def _base(self) -> str:
+        if self._android is None:
+            _code, out, _ = self.run_shell("getprop ro.build.version.release 2>/dev/null", 10)
+            self._android = bool(out.strip())
+        return ANDROID_BASE if self._android else LINUX_BASE
+
+    def default_dir(self, bundle_name: str) -> str:
+        return f"{self._base()}/{APP_DIR}/{bundle_name}"
+
+    # -- shell ----------------------------------------------------------------------------------
+    def run_shell(self, script: str, timeout: float = 60) -> tuple[int, str, str]:
+        with device_errors(self.serial, "asking it a question"):
+            result = self.handle.shell2(script, timeout=timeout, v2=True, rstrip=False)
+        return result.returncode, result.stdout or result.output, result.stderr or ""
+
+    def free_bytes(self, folder: str) -> int | None:
+        script = (f"p={q(folder)}; while [ ! -d \"$p\" ] && [ \"$p\" != / ]; do "
+                  "p=$(dirname \"$p\"); done; df -k \"$p\"")
+        _code, out, _err = self.run_shell(script, 20)
+        return identify.parse_df_available(out)
+
+    def hash_files(self, folder: str, rels: list[str]) -> dict[str, str]:
+        hashes: dict[str, str] = {}
+        for start in range(0, len(rels), _BATCH):
+            names = " ".join(q(r) for r in rels[start:start + _BATCH])
+            script = (
+                f"cd {q(folder)} 2>/dev/null || exit 0; "
+                "if command -v sha256sum >/dev/null 2>&1; then H=sha256sum; "
+                "elif command -v toybox >/dev/null 2>&1; then H='toybox sha256sum'; "
+                "else echo NO_SHA256SUM; exit 0; fi; set --; "
+                f"for f in {names}; do [ -f \"$f\" ] && set -- \"$@\" \"$f\"; done; "
+                "[ $# -eq 0 ] || $H \"$@\""
+            )
+            _code, out, _err = self.run_shell(script, timeout=600)
+            if "NO_SHA256SUM" in out:
+                raise OutputError(
+                    f"{self.serial} has no sha256sum, so the studio cannot check the files on it",
+                    "Update the device's system (Android 8+ has it) or install busybox on the "
+                    "board",
+                )
+            for line in out.splitlines():
+                digest, _, name = line.partition(" ")
+                name = name.lstrip(" *")
+                if len(digest) == 64 and name:
+                    hashes[name] = digest.lower()
+        return hashes
+
+    def rename(self, pairs: list[tuple[str, str]]) -> None:
+        for start in range(0, len(pairs), _BATCH):
+            script = " && ".join(f"mv -f {q(a)} {q(b)}" for a, b in pairs[start:start + _BATCH])
+            code, _out, err = self.run_shell(script, 60)
+            if code != 0:
+                raise OutputError(
+                    f"Could not move files into place on {self.serial} ({err.strip()})",
+                    "Check the folder is writable (choose another with --to)")
+
+    def remove(self, paths: list[str]) -> None:
+        for start in range(0, len(paths), _BATCH):
+            self.run_shell("rm -f " + " ".join(q(p) for p in paths[start:start + _BATCH]), 60)
+
+    # -- push -----------------------------------------------------------------------------------
+    def send_files(self, items: list[tuple[Path, str]], on_bytes: Callable[[int, str], None],
+                   cancel: threading.Event | None = None) -> None:
+        if not items:
+            return
+        with device_errors(self.serial, "pushing files"):
+            conn = self.handle.open_transport(timeout=60)
+            try:
+                conn.send_command("sync:")
+                conn.check_okay()
+                for local, remote in items:
+                    self._send_one(conn.conn, local, remote, on_bytes, cancel)
+                conn.conn.sendall(b"QUIT" + bytes(4))
+            finally:
+                conn.close()
+
+    def _send_one(self, sock: socket.socket, local: Path, remote: str,
+                  on_bytes: Callable[[int, str], None], cancel: threading.Event | None) -> None:
+        spec = f"{remote},{stat.S_IFREG | 0o644}".encode()
+        sock.sendall(b"SEND" + struct.pack("<I", len(spec)) + spec)
+        rel = local.name
+        with local.open("rb") as handle:
+            while chunk := handle.read(SYNC_CHUNK):
+                if cancel is not None and cancel.is_set():
+                    # Dropping the connection makes adbd discard the half-written file.
+                    raise JobCancelled("Push cancelled", "Nothing half-pushed is kept as deployed")
+                sock.sendall(b"DATA" + struct.pack("<I", len(chunk)) + chunk)
+                on_bytes(len(chunk), rel)
+        sock.sendall(b"DONE" + struct.pack("<I", int(local.stat().st_mtime)))
+        status = _recv_exact(sock, 8)
+        if status[:4] == b"OKAY":
+            return
+        if status[:4] == b"FAIL":
+            size = struct.unpack("<I", status[4:])[0]
+            message = _recv_exact(sock, size).decode("utf-8", "replace")
+            if "space" in message.lower():
+                raise OutputError(f"{self.serial} ran out of storage while receiving {rel}",
+                                  "Free up space on the device or choose another folder with --to")
+            raise OutputError(f"{self.serial} refused {remote} ({message})",
+                              "Choose a folder the device lets you write to with --to")
+        raise EOFError("unexpected reply from the device")
+
+    # -- running --------------------------------------------------------------------------------
+    def stream(self, argv: list[str], cwd: str) -> StreamedProcess:
+        command = f"cd {q(cwd)} && exec " + " ".join(q(a) for a in argv)
+        with device_errors(self.serial, "starting the runner"):
+            conn = self.handle.open_transport(timeout=None)
+            conn.send_command(f"shell,v2:{command}")
+            conn.check_okay()
+        state: dict[str, object] = {"code": None, "stderr": b""}
+        sock = conn.conn
+
+        def cancel() -> None:
+            # Closing the stream makes adbd end the program on the device.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+        def lines() -> Iterator[str]:
+            buffer = b""
+            try:
+                while True:
+                    head = _recv_exact(sock, 5)
+                    kind, size = head[0], struct.unpack("<I", head[1:])[0]
+                    data = _recv_exact(sock, size) if size else b""
+                    if kind == 1:
+                        buffer += data
+                        *complete, buffer = buffer.split(b"\n")
+                        for raw in complete:
+                            yield raw.decode("utf-8", "replace")
+                    elif kind == 2:
+                        state["stderr"] = (state["stderr"] + data)[-4096:]  # type: ignore[operator]
+                    elif kind == 3:
+                        state["code"] = data[0] if data else 255
+                        break
+            except (OSError, EOFError):
+                pass
+            finally:
+                if buffer:
+                    yield buffer.decode("utf-8", "replace")
+                conn.close()
+
+        return StreamedProcess(
+            lines=lines(), cancel=cancel, exit_code=lambda: state["code"],  # type: ignore[arg-type,return-value]
+            stderr_tail=lambda: state["stderr"].decode("utf-8", "replace"),  # type: ignore[union-attr]
+        )
+
+    def detect_runtime(self, folder: str, runner: str | None = None) -> RuntimeInfo:
+        from studio.core.devices.runtime import detect_over_shell
+
+        return detect_over_shell(self, folder, runner)
+
+
+def _display_name(manufacturer: str, model: str) -> str:
+    """'Google' + 'Pixel 8' → 'Google Pixel 8'; no doubling when the model already says it."""
+    if manufacturer and not model.lower().startswith(manufacturer.lower()):
+        return f"{manufacturer.capitalize() if manufacturer.islower() else manufacturer} {model}"
+    return model
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("the device closed the connection")
+        data += chunk
+    return bytes(data)

@@ -1,0 +1,126 @@
+"""Find adb, start its server when none runs, and never fight another tool's server.
+
+Policy for two adb versions (the usual cause of "adb server version (41) doesn't match this client
+(40); killing..." loops between Android Studio, vendor tools and us): the studio talks to the
+server over its socket protocol, which is stable across versions, and runs the adb *program* only
+to start a server when none is running. So a server another tool started is used as it is — never
+killed or restarted — as long as it is new enough (``MIN_SERVER_VERSION``). An older one gets a
+clear message instead of a silent restart.
+
+Which program starts the server: ``ADBUTILS_ADB_PATH`` if set, else ``adb`` on PATH, else
+``$ANDROID_HOME/platform-tools/adb`` (or ``ANDROID_SDK_ROOT``), else the copy inside the adbutils
+wheel — so no Android SDK is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from studio.core.errors import BadInput
+
+MIN_SERVER_VERSION = 39  # 1.0.39 (2017): every host service the studio uses exists there
+DEFAULT_PORT = 5037
+_EXE = "adb.exe" if os.name == "nt" else "adb"
+
+
+def server_port() -> int:
+    value = os.environ.get("ANDROID_ADB_SERVER_PORT", "")
+    return int(value) if value.isdigit() else DEFAULT_PORT
+
+
+def adb_program() -> Path:
+    """The adb program used to start a server (see the module docstring for the order)."""
+    explicit = os.environ.get("ADBUTILS_ADB_PATH")
+    if explicit and Path(explicit).is_file():
+        return Path(explicit)
+    on_path = shutil.which("adb")
+    if on_path:
+        return Path(on_path)
+    for env in ("ANDROID_HOME", "ANDROID_SDK_ROOT"):
+        root = os.environ.get(env)
+        if root and (Path(root) / "platform-tools" / _EXE).is_file():
+            return Path(root) / "platform-tools" / _EXE
+    from adbutils._utils import _get_bin_dir
+
+    bundled = Path(_get_bin_dir()) / _EXE
+    if bundled.is_file():
+        return bundled
+    raise BadInput("No adb program was found",
+                   "Reinstall the studio (its adbutils package ships adb)")
+
+
+@lru_cache(maxsize=8)
+def program_version(program: Path) -> int | None:
+    """41 for 'Android Debug Bridge version 1.0.41'."""
+    try:
+        out = subprocess.run([str(program), "version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"version 1\.0\.(\d+)", out.stdout)
+    return int(match.group(1)) if match else None
+
+
+def running_server_version(port: int | None = None, host: str = "127.0.0.1") -> int | None:
+    """The version of the adb server listening on ``port``, or None when none answers."""
+    port = port or server_port()
+    try:
+        with socket.create_connection((host, port), timeout=1.0) as sock:
+            sock.settimeout(3.0)
+            sock.sendall(b"000chost:version")
+            reply = _recv_exact(sock, 4)
+            if reply != b"OKAY":
+                return None
+            length = int(_recv_exact(sock, 4), 16)
+            return int(_recv_exact(sock, length), 16)
+    except (OSError, ValueError):
+        return None
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise OSError("connection closed")
+        data += chunk
+    return data
+
+
+def ensure_server(port: int | None = None) -> int:
+    """Make sure a usable adb server listens on ``port``; return its version."""
+    port = port or server_port()
+    version = running_server_version(port)
+    if version is None:
+        program = adb_program()
+        try:
+            subprocess.run([str(program), "-P", str(port), "start-server"], capture_output=True,
+                           timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BadInput(f"Could not start adb ({program}: {exc})",
+                           "Check that nothing else blocks it, then try again") from exc
+        version = running_server_version(port)
+        if version is None:
+            raise BadInput(f"The adb server did not start on port {port}",
+                           "Close other Android tools and try again, or restart the computer")
+    if version < MIN_SERVER_VERSION:
+        raise BadInput(
+            f"An old adb server (1.0.{version}) is already running, started by another tool",
+            "Close that tool or run `adb kill-server` once, then try again (the studio does not "
+            "stop other tools' servers on its own)",
+        )
+    return version
+
+
+def client(port: int | None = None):
+    """An adbutils client for the server on ``port``, started first if needed."""
+    import adbutils
+
+    port = port or server_port()
+    ensure_server(port)
+    return adbutils.AdbClient(host="127.0.0.1", port=port, socket_timeout=30)

@@ -1,0 +1,192 @@
+"""Push a bundle to a device safely and prove it arrived intact.
+
+Rules (why they exist):
+- Free space is checked before the first byte moves: a full phone refuses up front, not halfway.
+- Each file travels under a ``.studio-part`` name and is renamed only when complete, and
+  ``manifest.json`` is pushed last, after every other file's SHA-256 matched on the device. A
+  folder without a matching manifest is therefore never mistaken for a deployed bundle, whatever
+  happened mid-push (cable pulled, Cancel, crash).
+- Files already on the device with the right hash are skipped, so pushing again after an
+  interruption resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path, PurePosixPath
+
+from studio.core.bundle import MANIFEST, read_manifest, verify_bundle
+from studio.core.devices.base import Device
+from studio.core.devices.listing import get_device
+from studio.core.devices.models import THIS_PC_SERIAL, DeployResult, DeviceVerifyResult
+from studio.core.errors import BadInput, OutputError
+from studio.core.model import human_size
+from studio.core.progress import NULL_REPORTER, Reporter
+
+PART = ".studio-part"
+SPACE_MARGIN = 16 << 20  # leave the device some room to breathe
+
+
+class PushMeter:
+    """Bytes, rate and time left, reported at most ~8 times a second."""
+
+    def __init__(self, total: int, report: Reporter) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.report = report
+        self.start = time.monotonic()
+        self._last = 0.0
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.start
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def __call__(self, n: int, name: str) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self._last < 0.12 and self.done < self.total:
+            return
+        self._last = now
+        rate = self.rate()
+        left = (self.total - self.done) / rate if rate > 0 else 0
+        self.report.progress(
+            self.done / self.total,
+            f"Pushing {name} · {human_size(self.done)} of {human_size(self.total)} · "
+            f"{human_size(int(rate))}/s · about {_duration(left)} left",
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(int(seconds), 1)} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve_target(device: Device, bundle: Path, to: str | None) -> str:
+    if device.serial == THIS_PC_SERIAL:
+        return str(Path(to).expanduser().resolve()) if to else device.default_dir(bundle.name)
+    if not to:
+        return device.default_dir(bundle.name)
+    path = PurePosixPath(to)
+    if not path.is_absolute() or ".." in path.parts or any(c in to for c in "\n\r\0"):
+        raise BadInput(f"--to '{to}' is not an absolute folder path on the device",
+                       "Write it like /data/local/tmp/my-model")
+    return str(path)
+
+
+def _expected(bundle: Path) -> dict[str, tuple[int, str]]:
+    manifest = read_manifest(bundle)
+    files = {f.path: (f.size, f.sha256) for f in manifest.files}
+    manifest_path = bundle / MANIFEST
+    files[MANIFEST] = (manifest_path.stat().st_size, _sha256(manifest_path))
+    return files
+
+
+def deploy_bundle(
+    bundle: str | Path,
+    device: str | None = None,
+    to: str | None = None,
+    *,
+    report: Reporter = NULL_REPORTER,
+    cancel: threading.Event | None = None,
+) -> DeployResult:
+    """Push ``bundle`` to ``device`` (a serial, 'this-pc', or None for the only one connected)."""
+    started = time.monotonic()
+    bundle = Path(bundle).expanduser()
+    report.progress(0.0, "Checking the bundle")
+    local = verify_bundle(bundle)
+    if not local.ok:
+        raise BadInput(f"The bundle {bundle} does not match its manifest "
+                       f"({'; '.join(local.problems()[:3])})",
+                       "Rebuild it with `studio bundle`; `studio verify` shows every problem")
+    expected = _expected(bundle)
+    dev = get_device(device)
+    remote = resolve_target(dev, bundle, to)
+    rels = sorted(r for r in expected if r != MANIFEST)
+
+    report.progress(0.02, "Checking what is already on the device")
+    have = dev.hash_files(remote, [*rels, *(r + PART for r in rels), MANIFEST])
+    skipped = [r for r in rels if have.get(r) == expected[r][1]]
+    resumed = [r for r in rels if r not in skipped and have.get(r + PART) == expected[r][1]]
+    to_push = [r for r in rels if r not in skipped and r not in resumed]
+    manifest_ok = have.get(MANIFEST) == expected[MANIFEST][1]
+
+    if not (manifest_ok and not to_push and not resumed):
+        if MANIFEST in have:
+            # The folder stops looking deployed before anything in it changes.
+            dev.remove([dev.join(remote, MANIFEST)])
+        need = sum(expected[r][0] for r in to_push) + expected[MANIFEST][0]
+        free = dev.free_bytes(remote)
+        if free is not None and need + SPACE_MARGIN > free:
+            raise OutputError(
+                f"{dev.serial} has {human_size(free)} free at {remote}, but the bundle needs "
+                f"{human_size(need)} more",
+                "Free up space on the device (delete old bundles or apps) or choose another "
+                "folder with --to",
+            )
+        meter = PushMeter(need - expected[MANIFEST][0], report.sub(0.05, 0.85))
+        items = [(bundle / r, dev.join(remote, r + PART)) for r in to_push]
+        dev.send_files(items, meter, cancel)
+        dev.rename([(dev.join(remote, r + PART), dev.join(remote, r)) for r in to_push + resumed])
+
+        report.progress(0.88, "Checking every file on the device (SHA-256)")
+        _check(dev, remote, rels, expected)
+        dev.send_files([(bundle / MANIFEST, dev.join(remote, MANIFEST + PART))],
+                       lambda n, name: None, cancel)
+        dev.rename([(dev.join(remote, MANIFEST + PART), dev.join(remote, MANIFEST))])
+    else:
+        report.progress(0.88, "Already on the device; checking every file (SHA-256)")
+        _check(dev, remote, rels, expected)
+    _check(dev, remote, [MANIFEST], expected)
+    report.progress(1.0, "Verified on device")
+    return DeployResult(
+        serial=dev.serial, device=dev.serial, remote_dir=remote, files=len(expected),
+        pushed=to_push, skipped=skipped, resumed=resumed,
+        bytes_pushed=sum(expected[r][0] for r in to_push),
+        total_bytes=sum(size for size, _ in expected.values()),
+        seconds=time.monotonic() - started, verified=True,
+    )
+
+
+def _check(dev: Device, remote: str, rels: list[str], expected: dict[str, tuple[int, str]]) -> None:
+    got = dev.hash_files(remote, rels)
+    bad = [r for r in rels if got.get(r) != expected[r][1]]
+    if bad:
+        raise OutputError(
+            f"{len(bad)} file(s) did not arrive intact on {dev.serial}: {', '.join(bad[:3])}",
+            "Deploy again to re-send them (intact files are skipped); if it repeats, try another "
+            "cable or check the device's storage",
+        )
+
+
+def verify_on_device(bundle: str | Path, device: str | None = None, to: str | None = None,
+                     *, report: Reporter = NULL_REPORTER) -> DeviceVerifyResult:
+    """Re-hash every file of a deployed bundle on the device against the local manifest."""
+    bundle = Path(bundle).expanduser()
+    expected = _expected(bundle)
+    dev = get_device(device)
+    remote = resolve_target(dev, bundle, to)
+    report.progress(0.1, "Checking every file on the device (SHA-256)")
+    got = dev.hash_files(remote, sorted(expected))
+    missing = sorted(r for r in expected if r not in got)
+    changed = sorted(r for r in expected if r in got and got[r] != expected[r][1])
+    report.progress(1.0, "Checked")
+    return DeviceVerifyResult(serial=dev.serial, remote_dir=remote, ok=not (missing or changed),
+                              checked=len(expected), missing=missing, changed=changed)
+
+
+def deployed_matches(dev: Device, remote: str, bundle: Path) -> bool:
+    """Quick check before a run: the device holds this bundle's manifest (written last)."""
+    manifest_path = bundle / MANIFEST
+    got = dev.hash_files(remote, [MANIFEST])
+    return got.get(MANIFEST) == _sha256(manifest_path)

@@ -1,0 +1,94 @@
+"""What the studio knows about a device and what a deploy did, as typed, versioned records."""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import BaseModel
+
+SCHEMA_VERSION = 1
+THIS_PC_SERIAL = "this-pc"
+
+
+class DeviceState(enum.StrEnum):
+    READY = "ready"
+    UNAUTHORIZED = "unauthorized"
+    OFFLINE = "offline"
+    NO_PERMISSION = "no-permission"
+    CONNECTING = "connecting"
+    OTHER_MODE = "other-mode"
+
+
+class DeviceInfo(BaseModel):
+    """One row of the device list. Identification fields are None when the device cannot be asked
+    (not ready yet) or does not report them."""
+
+    version: int = SCHEMA_VERSION
+    serial: str
+    kind: str  # "adb" or "this-pc"
+    state: DeviceState
+    adb_state: str = ""
+    status: str  # plain words: "Ready", "Not authorized", ...
+    fix: str = ""  # what the user should do, empty when ready
+    transport: str = ""  # "usb", "wifi" or "" (this PC)
+    name: str = ""
+    manufacturer: str = ""
+    model: str = ""
+    os: str = ""
+    abi: str = ""
+    soc: str = ""
+    chip_id: str | None = None
+    ram_bytes: int | None = None
+    free_bytes: int | None = None
+    default_dir: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return self.state is DeviceState.READY
+
+    def title(self) -> str:
+        return self.name or self.model or self.serial
+
+
+class DeployResult(BaseModel):
+    version: int = SCHEMA_VERSION
+    serial: str
+    device: str
+    remote_dir: str
+    files: int
+    pushed: list[str]
+    skipped: list[str]
+    resumed: list[str]
+    bytes_pushed: int
+    total_bytes: int
+    seconds: float
+    verified: bool
+
+    @property
+    def rate(self) -> float:
+        return self.bytes_pushed / self.seconds if self.seconds > 0 else 0.0
+
+
+class DeviceVerifyResult(BaseModel):
+    version: int = SCHEMA_VERSION
+    serial: str
+    remote_dir: str
+    ok: bool
+    checked: int
+    missing: list[str] = []
+    changed: list[str] = []
+
+    def problems(self) -> list[str]:
+        return [f"missing on device: {p}" for p in self.missing] + [
+            f"changed on device: {p}" for p in self.changed
+        ]
+
+
+class RuntimeInfo(BaseModel):
+    """How the device can run a bundle; ``kind`` is None when it cannot, ``missing`` says why."""
+
+    version: int = SCHEMA_VERSION
+    kind: str | None  # "python", "perf-test", "runner-binary"
+    command: list[str] = []
+    description: str = ""
+    missing: str = ""
