@@ -35,7 +35,7 @@ def test_lists_this_pc_first_and_identifies_the_phone(phone: VirtualDevice) -> N
     assert info.os == "Android 14 (API 34)"
     assert info.abi == "arm64-v8a"
     assert info.soc == "QTI SM8650"
-    assert info.chip_id == ("snapdragon-8-gen-3" if _chip_exists("snapdragon-8-gen-3") else None)
+    assert info.chip_id == "qualcomm-snapdragon-8-gen-3"
     assert info.ram_bytes and info.ram_bytes > 1 << 20
     assert info.free_bytes == 8 << 30  # the virtual phone's empty 8 GiB storage
     assert info.transport == "wifi"
@@ -107,11 +107,16 @@ def test_connect_over_wifi(adb: AdbServer, tmp_path: Path) -> None:
 
 
 def test_soc_strings_map_to_catalogue_chips() -> None:
-    for soc, chip in [("SM8650", "snapdragon-8-gen-3"), ("mt6989", "dimensity-9300"),
-                      ("MT6897", "dimensity-8300"), ("AX650N_EVB", "axera-ax650n")]:
-        assert identify.chip_for_soc([soc]) == (chip if _chip_exists(chip) else None)
+    for soc, chip in [("SM8650", "qualcomm-snapdragon-8-gen-3"),
+                      ("mt6989", "mediatek-dimensity-9300"), ("MT6897", "mediatek-dimensity-8300"),
+                      ("AX650N_EVB", "axera-ax650n"), ("Raspberry Pi 5 Model B Rev 1.0",
+                                                     "raspberry-pi-5")]:
+        assert _chip_exists(chip)
+        assert identify.chip_for_soc([soc]) == chip
     assert identify.chip_for_soc(["exynos2400", "s5e9945"]) is None
     assert identify.chip_for_soc(["xsm8650"]) is None  # no match inside another word
+    # An Android arm64 phone with an unknown SoC gets the generic Android CPU profile.
+    assert identify.chip_for_soc(["s5e9945"], "arm64-v8a") == "generic-arm64-android-cpu"
 
 
 def test_parsers_read_real_tool_output() -> None:

@@ -84,7 +84,9 @@ class AdbDevice(Device):
             "os": os_name,
             "abi": props.get("ro.product.cpu.abi") or sections.get("uname", ""),
             "soc": identify.describe_soc(props, extra),
-            "chip_id": identify.chip_for_soc(identify.soc_candidates(props, extra)),
+            "chip_id": identify.chip_for_soc(
+                identify.soc_candidates(props, extra),
+                props.get("ro.product.cpu.abi", "") if self._android else ""),
             "ram_bytes": identify.parse_meminfo(sections.get("meminfo", "")),
             "free_bytes": self.free_bytes(base),
             "default_dir": f"{base}/{APP_DIR}",

@@ -11,15 +11,17 @@ from studio.core.errors import BadInput
 # model of Linux boards), lower case → chip profile ids in assets/chips/. Checked against the
 # catalogue at run time, so an id whose profile is absent simply does not match.
 SOC_TO_CHIP: dict[str, str] = {
-    "sm8650": "snapdragon-8-gen-3",
-    "pineapple": "snapdragon-8-gen-3",
-    "sm8550": "snapdragon-8-gen-2",
-    "kalama": "snapdragon-8-gen-2",
-    "mt6989": "dimensity-9300",
-    "mt6897": "dimensity-8300",
+    "sm8650": "qualcomm-snapdragon-8-gen-3",
+    "pineapple": "qualcomm-snapdragon-8-gen-3",
+    "mt6989": "mediatek-dimensity-9300",
+    "mt6897": "mediatek-dimensity-8300",
     "ax650n": "axera-ax650n",
     "ax650": "axera-ax650n",
+    "bcm2712": "raspberry-pi-5",
+    "raspberry pi 5": "raspberry-pi-5",
 }
+# An Android arm64 phone whose SoC has no profile still runs the generic CPU profile.
+GENERIC_ANDROID = "generic-arm64-android-cpu"
 
 # One shell round trip gathers everything; sections are separated by marker lines.
 IDENTIFY_SCRIPT = (
@@ -80,19 +82,26 @@ def soc_candidates(props: dict[str, str], extra: list[str]) -> list[str]:
     return [props[k] for k in keys if props.get(k)] + [e for e in extra if e]
 
 
-def chip_for_soc(candidates: list[str]) -> str | None:
-    """The chip profile id for the first SoC string the catalogue knows, else None."""
+def _exists(chip_id: str) -> bool:
     from studio.core.chips import get_chip
 
+    try:
+        get_chip(chip_id)
+    except BadInput:
+        return False
+    return True
+
+
+def chip_for_soc(candidates: list[str], android_abi: str = "") -> str | None:
+    """The chip profile id for the first SoC string the catalogue knows; for an unknown arm64
+    Android SoC the generic Android CPU profile; else None."""
     for raw in candidates:
         text = raw.lower()
         for key, chip_id in SOC_TO_CHIP.items():
-            if re.search(rf"(?<![a-z0-9]){re.escape(key)}", text):
-                try:
-                    get_chip(chip_id)
-                except BadInput:
-                    continue
+            if re.search(rf"(?<![a-z0-9]){re.escape(key)}", text) and _exists(chip_id):
                 return chip_id
+    if android_abi.startswith("arm64") and _exists(GENERIC_ANDROID):
+        return GENERIC_ANDROID
     return None
 
 
