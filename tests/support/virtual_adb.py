@@ -321,6 +321,7 @@ class _Stream:
         self.remote_id = remote_id
         self.inbox: queue.Queue[bytes | None] = queue.Queue()
         self._buf = bytearray()
+        self._pos = 0
         self._ack = threading.Semaphore(0)
         self._closed = threading.Event()
         self._write_lock = threading.Lock()
@@ -345,21 +346,29 @@ class _Stream:
         # this one is processed (one WRTE in flight per stream).
         with contextlib.suppress(ConnectionError):
             self.conn.send(A_OKAY, self.local_id, self.remote_id)
+        if self._pos:
+            del self._buf[: self._pos]  # compact once per packet, not once per read
+            self._pos = 0
         self._buf += data
         return True
 
+    def _available(self) -> int:
+        return len(self._buf) - self._pos
+
     def read_some(self) -> bytes:
-        if not self._buf and not self._fill():
+        if not self._available() and not self._fill():
             return b""
-        data, self._buf = bytes(self._buf), bytearray()
+        data = bytes(self._buf[self._pos :])
+        self._buf.clear()
+        self._pos = 0
         return data
 
     def read_exact(self, n: int) -> bytes:
-        while len(self._buf) < n:
+        while self._available() < n:
             if not self._fill():
                 raise ConnectionError("stream closed")
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
+        data = bytes(self._buf[self._pos : self._pos + n])
+        self._pos += n
         return data
 
     def write(self, data: bytes) -> None:
@@ -596,3 +605,15 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0,
 
 def stat_mode_is_dir(mode: int) -> bool:
     return stat.S_ISDIR(mode)
+
+
+def serve_forever(root: str) -> None:
+    """Run one virtual device in its own process (benchmarks): prints its port, stops when stdin
+    closes. In-process devices would share the GIL with the client being measured."""
+    with VirtualDevice(Path(root)) as device:
+        print(device.port, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    serve_forever(sys.argv[1])
