@@ -30,7 +30,8 @@ def bundle(tmp_path: Path, demo_model: Path) -> Path:
 def test_bundle_has_manifest_readme_and_hashes(bundle: Path, demo_model: Path) -> None:
     manifest = read_manifest(bundle)
     names = {f.path for f in manifest.files}
-    assert names == {"model.onnx", "recipe.yaml", "README.md"}
+    # runner/runner.py: every bundle carries the on-device runner (issue 7).
+    assert names == {"model.onnx", "recipe.yaml", "README.md", "runner/runner.py"}
     entry = next(f for f in manifest.files if f.path == "model.onnx")
     assert entry.sha256 == sha256_file(demo_model)
     assert manifest.schema_version == 1 and manifest.chip == "this-pc"
