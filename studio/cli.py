@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli_compress",
     "studio.cli_inspect",
     "studio.cli_devices",
+    "studio.cli_hub",
 ]
 
 

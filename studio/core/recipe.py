@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from studio.core.compress import CompressOptions, Method
 from studio.core.errors import BadInput
@@ -21,8 +21,17 @@ class _Strict(BaseModel):
 
 
 class ModelSource(_Strict):
-    source: Literal["demo", "local"] = "demo"
+    source: Literal["demo", "local", "huggingface"] = "demo"
     path: str | None = Field(None, description="Local .onnx file or folder (source: local)")
+    repo: str | None = Field(None, description="owner/name on the hub (source: huggingface)")
+    revision: str | None = Field(None, description="Branch, tag or commit (default: main)")
+    file: str | None = Field(None, description="The .onnx file inside the repo, e.g. onnx/model.onnx")
+
+    @model_validator(mode="after")
+    def _hub_fields(self) -> ModelSource:
+        if self.source == "huggingface" and (not self.repo or not self.file):
+            raise ValueError("source: huggingface needs both repo (owner/name) and file")
+        return self
 
 
 class Target(_Strict):
@@ -78,6 +87,11 @@ class Recipe(_Strict):
         """The local .onnx this recipe starts from."""
         if self.model.source == "demo":
             return demo_model_path()
+        if self.model.source == "huggingface":
+            from studio.core.hubs.resolve import resolve_hub_file
+
+            assert self.model.repo and self.model.file  # checked by the validator
+            return resolve_hub_file(self.model.repo, self.model.file, self.model.revision)
         if not self.model.path:
             raise BadInput("The recipe's model.path is empty", "Set model.path to an .onnx file")
         path = Path(self.model.path).expanduser()

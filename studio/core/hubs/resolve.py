@@ -1,0 +1,56 @@
+"""Turn a recipe's hub model (repo, revision, file) into a local .onnx path.
+
+Online it downloads what is missing (only that file and its external-data companions); with no
+network or in offline mode it uses the Hugging Face cache, and says so if the file is not there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.core.errors import BadInput
+from studio.core.hubs.hf_cache import cached_snapshot
+from studio.core.hubs.hf_context import HubContext, HubError
+from studio.core.progress import NULL_REPORTER, Reporter
+
+
+def companion_patterns(file: str) -> list[str]:
+    """The file plus the usual names of its ONNX external-data file."""
+    return [file, f"{file}_data", f"{file}.data"]
+
+
+def resolve_hub_file(
+    repo: str,
+    file: str,
+    revision: str | None = None,
+    *,
+    ctx: HubContext | None = None,
+    report: Reporter = NULL_REPORTER,
+) -> Path:
+    from studio.core.hubs.huggingface import HuggingFaceHub
+
+    ctx = ctx or HubContext.current()
+    revision = revision or "main"
+    patterns = companion_patterns(file)
+    if ctx.offline:
+        snapshot = cached_snapshot(ctx.cache_dir, repo, revision, [file])
+    else:
+        try:
+            result = HuggingFaceHub(ctx).download(
+                repo, revision=revision, include=patterns, report=report
+            )
+            snapshot = Path(result.path)
+        except HubError:
+            # No network or the hub is down: a complete cached copy is just as good.
+            try:
+                snapshot = cached_snapshot(ctx.cache_dir, repo, revision, [file])
+            except BadInput:
+                raise
+            report.log(f"The hub is unreachable; using the downloaded copy of {repo}")
+    path = snapshot / file
+    if not path.is_file():
+        raise BadInput(
+            f"{repo} has no file {file} in its downloaded copy",
+            f"Check model.file; see the files with: studio hub info {repo}",
+        )
+    return path
