@@ -30,8 +30,9 @@ def test_search_human_and_json(capsys) -> None:
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["model", "downloads", "likes"]
     assert [line.split()[0] for line in lines[1:]] == ["acme/text-0", "acme/text-1", "acme/text-2"]
-    code, out, _ = run(capsys, "hub", "search", "--library", "onnx", "--task", "text-generation",
-                       "--json")
+    code, out, _ = run(
+        capsys, "hub", "search", "--library", "onnx", "--task", "text-generation", "--json"
+    )
     assert code == 0 and [h["id"] for h in json.loads(out)] == ["bigco/gated-llm"]
 
 
@@ -53,8 +54,16 @@ def test_info_human_and_json(capsys) -> None:
 
 
 def test_download_prints_the_local_path(capsys, hub_server) -> None:
-    code, out, err = run(capsys, "hub", "download", "acme/tiny-mlp", "--include", "onnx/*",
-                         "--include", "config.json")
+    code, out, err = run(
+        capsys,
+        "hub",
+        "download",
+        "acme/tiny-mlp",
+        "--include",
+        "onnx/*",
+        "--include",
+        "config.json",
+    )
     assert code == 0
     path = Path(out.strip())
     assert (path / "onnx/model.onnx").is_file() and (path / "config.json").is_file()
@@ -77,7 +86,7 @@ def test_download_prints_the_local_path(capsys, hub_server) -> None:
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv: list[str], message: str) -> None:
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
     assert "Traceback" not in err
@@ -102,7 +111,9 @@ def test_offline_env_lists_cache_and_downloads_nothing(capsys, monkeypatch, hub_
     assert len(hub_server.hub.requests) == before
 
 
-def test_login_reads_stdin_checks_and_stores_in_keyring(capsys, monkeypatch, memory_keyring) -> None:
+def test_login_reads_stdin_checks_and_stores_in_keyring(
+    capsys, monkeypatch, memory_keyring
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("hf_good\n"))
     code, out, _ = run(capsys, "hub", "login")
     assert code == 0 and "Signed in as alice" in out and "keyring" in out

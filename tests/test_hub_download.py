@@ -43,8 +43,9 @@ def test_download_whole_repo_into_standard_cache(hf_hub, hf_ctx, hub_server) -> 
     assert state_of(hf_hub, TINY) == "complete"
     # The official client finds it without the network: same cache layout.
     assert snapshot_download(TINY, cache_dir=hf_ctx.cache_dir, local_files_only=True) == result.path
-    assert hf_hub_download(TINY, "onnx/model.onnx", cache_dir=hf_ctx.cache_dir,
-                           local_files_only=True) == str(Path(result.path) / "onnx/model.onnx")
+    assert hf_hub_download(
+        TINY, "onnx/model.onnx", cache_dir=hf_ctx.cache_dir, local_files_only=True
+    ) == str(Path(result.path) / "onnx/model.onnx")
 
 
 def test_include_patterns_fetch_only_those_files(hf_hub, hf_ctx, hub_server) -> None:
@@ -65,8 +66,13 @@ def test_pattern_matching_nothing_names_the_files(hf_hub) -> None:
 
 
 def test_reuses_files_other_tools_already_fetched(hf_hub, hf_ctx, hub_server) -> None:
-    hf_hub_download(TINY, "onnx/model.onnx", cache_dir=hf_ctx.cache_dir,
-                    endpoint=hub_server.endpoint, token=False)
+    hf_hub_download(
+        TINY,
+        "onnx/model.onnx",
+        cache_dir=hf_ctx.cache_dir,
+        endpoint=hub_server.endpoint,
+        token=False,
+    )
     before = hub_server.hub.count("GET", "resolve/.*/onnx/model.onnx")
     result = hf_hub.download(TINY, include=["onnx/model.onnx"])
     assert hub_server.hub.count("GET", "resolve/.*/onnx/model.onnx") == before
@@ -78,7 +84,9 @@ def test_connection_drop_mid_file_resumes_with_range(hf_hub, hub_server) -> None
     result = hf_hub.download("acme/big")
     data = hub_server.hub.repos["acme/big"].files["model.onnx"]
     assert (Path(result.path) / "model.onnx").read_bytes() == data
-    ranges = [h.get("Range") for m, p, h in hub_server.hub.requests if m == "GET" and "resolve" in p]
+    ranges = [
+        h.get("Range") for m, p, h in hub_server.hub.requests if m == "GET" and "resolve" in p
+    ]
     assert ranges[0] is None and ranges[1] and ranges[1].startswith("bytes=")
 
 
@@ -95,8 +103,8 @@ def test_persistent_server_error_on_a_file_fails_clearly(hf_hub, hub_server) -> 
     assert state_of(hf_hub, "acme/text-1") != "complete"
 
 
-def cancel_after(event: threading.Event, nbytes: int):  # noqa: ANN201
-    def on_transfer(transfer) -> None:  # noqa: ANN001
+def cancel_after(event: threading.Event, nbytes: int):
+    def on_transfer(transfer) -> None:
         if transfer.done >= nbytes:
             event.set()
 
@@ -107,8 +115,9 @@ def test_cancel_stops_and_a_later_run_resumes(hf_ctx, hub_server) -> None:
     hub_server.hub.bytes_per_second = 8 * 1024 * 1024
     cancel = threading.Event()
     with pytest.raises(JobCancelled):
-        HuggingFaceHub(hf_ctx).download("acme/big", cancel=cancel,
-                                        on_transfer=cancel_after(cancel, 1024 * 1024))
+        HuggingFaceHub(hf_ctx).download(
+            "acme/big", cancel=cancel, on_transfer=cancel_after(cancel, 1024 * 1024)
+        )
     storage = hf_cache.repo_folder(hf_ctx.cache_dir, "acme/big")
     partials = list((storage / "blobs").glob("*.incomplete"))
     assert len(partials) == 1 and partials[0].stat().st_size >= 1024 * 1024
@@ -130,7 +139,9 @@ def test_cancel_stops_and_a_later_run_resumes(hf_ctx, hub_server) -> None:
 
 
 def test_gated_without_token_says_how_to_get_access(hf_hub) -> None:
-    with pytest.raises(BadInput, match="gated: you must accept its terms and sign in.*Request access"):
+    with pytest.raises(
+        BadInput, match=r"gated: you must accept its terms and sign in.*Request access"
+    ):
         hf_hub.download("bigco/gated-llm")
 
 
@@ -177,11 +188,15 @@ def test_listing_over_several_pages_is_complete(hf_hub, hub_server) -> None:
 
 def test_partial_folder_from_snapshot_download_is_flagged(hf_hub, hf_ctx, hub_server) -> None:
     """huggingface_hub returns a partial folder silently when the listing fails; we flag it."""
-    hf_hub_download(TINY, "config.json", cache_dir=hf_ctx.cache_dir, endpoint=hub_server.endpoint,
-                    token=False)
+    hf_hub_download(
+        TINY, "config.json", cache_dir=hf_ctx.cache_dir, endpoint=hub_server.endpoint, token=False
+    )
     hub_server.hub.fault("GET", "/tree/", status=400, times=99)
-    folder = Path(snapshot_download(TINY, cache_dir=hf_ctx.cache_dir,
-                                    endpoint=hub_server.endpoint, token=False))
+    folder = Path(
+        snapshot_download(
+            TINY, cache_dir=hf_ctx.cache_dir, endpoint=hub_server.endpoint, token=False
+        )
+    )
     assert [p.name for p in folder.iterdir()] == ["config.json"]  # the pitfall itself
     assert state_of(hf_hub, TINY) == "unverified"
     with pytest.raises(HubError):
@@ -207,8 +222,13 @@ def test_offline_uses_the_cache_and_never_the_network(hf_hub, hf_ctx, hub_server
     offline_hub = HuggingFaceHub(hf_ctx)
     assert offline_hub.download(TINY, include=["onnx/model.onnx"]).path == online.path
     assert [m.id for m in offline_hub.cached()] == [TINY]
-    hits = offline_hub.search(__import__("studio.core.hubs", fromlist=["SearchQuery"])
-                              .SearchQuery(text="tiny")).next_page().hits
+    hits = (
+        offline_hub.search(
+            __import__("studio.core.hubs", fromlist=["SearchQuery"]).SearchQuery(text="tiny")
+        )
+        .next_page()
+        .hits
+    )
     assert [h.id for h in hits] == [TINY] and hits[0].cached
     assert offline_hub.info(TINY).local_path == online.path
     with pytest.raises(BadInput, match="not downloaded on this computer"):

@@ -56,8 +56,11 @@ def test_params_from_safetensors_headers_when_api_has_none(hf_hub, hub_server) -
     hub_server.hub.repos["acme/tiny-mlp"].safetensors = None
     details = hf_hub.info("acme/tiny-mlp")
     assert details.parameter_dtypes == {"F16": 65536, "F32": 256}
-    assert any(h.get("range") or h.get("Range") for m, p, h in hub_server.hub.requests
-               if p.endswith("model.safetensors") and m == "GET")
+    assert any(
+        h.get("range") or h.get("Range")
+        for m, p, h in hub_server.hub.requests
+        if p.endswith("model.safetensors") and m == "GET"
+    )
 
 
 def test_model_card_without_yaml_header(hf_hub) -> None:
@@ -95,13 +98,14 @@ def test_unreachable_hub_says_what_to_do(hf_ctx) -> None:
     from studio.core.hubs.huggingface import HuggingFaceHub
 
     hf_ctx.endpoint = "http://127.0.0.1:9"  # discard port: nothing listens
-    with pytest.raises(HubError, match="Cannot reach .* offline mode"):
+    with pytest.raises(HubError, match=r"Cannot reach .* offline mode"):
         HuggingFaceHub(hf_ctx).info("acme/tiny-mlp")
 
 
 @pytest.mark.parametrize(
-    ("budget", "verdict"), [(10 * 1024**3, "fits"), (1_500_000_000, "tight"),
-                            (512 * 1024**2, "won't fit")])
+    ("budget", "verdict"),
+    [(10 * 1024**3, "fits"), (1_500_000_000, "tight"), (512 * 1024**2, "won't fit")],
+)
 def test_memory_verdicts_with_numbers(budget: int, verdict: str) -> None:
     result = estimate(budget_bytes=budget, parameter_dtypes={"F16": 500_000_000})
     assert result is not None and result.verdict == verdict

@@ -37,7 +37,10 @@ def test_without_secure_keyring_token_is_kept_for_the_session_only(tmp_path: Pat
 def test_plaintext_keyring_is_not_trusted(tmp_path: Path) -> None:
     class PlaintextKeyring(KeyringBackend):  # what keyrings.alt would install
         priority = 1  # type: ignore[assignment]
-        written: dict[str, str] = {}
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.written: dict[str, str] = {}
 
         def get_password(self, service: str, username: str) -> str | None:
             return self.written.get(username)

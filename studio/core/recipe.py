@@ -25,7 +25,9 @@ class ModelSource(_Strict):
     path: str | None = Field(None, description="Local .onnx file or folder (source: local)")
     repo: str | None = Field(None, description="owner/name on the hub (source: huggingface)")
     revision: str | None = Field(None, description="Branch, tag or commit (default: main)")
-    file: str | None = Field(None, description="The .onnx file inside the repo, e.g. onnx/model.onnx")
+    file: str | None = Field(
+        None, description="The .onnx file inside the repo, e.g. onnx/model.onnx"
+    )
 
     @model_validator(mode="after")
     def _hub_fields(self) -> ModelSource:

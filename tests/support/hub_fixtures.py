@@ -65,20 +65,47 @@ def make_mlp_bytes(tmp: Path) -> bytes:
 def populate(server: HubServer, onnx_bytes: bytes) -> None:
     hub = server.hub
     weights = safetensors_bytes({"w1": ("F16", [256, 256]), "b1": ("F32", [256])})
-    hub.add(Repo("acme/tiny-mlp", {
-        "README.md": CARD, "config.json": b'{"model_type": "mlp"}',
-        "model.safetensors": weights, "onnx/model.onnx": onnx_bytes,
-        "onnx/model_fp16.onnx": os.urandom(40_000),
-    }, pipeline_tag="tabular-classification", library_name="onnx", downloads=900, likes=12,
-        last_modified="2026-03-01T00:00:00.000Z", license="mit",
-        safetensors={"F16": 65536, "F32": 256}))
+    hub.add(
+        Repo(
+            "acme/tiny-mlp",
+            {
+                "README.md": CARD,
+                "config.json": b'{"model_type": "mlp"}',
+                "model.safetensors": weights,
+                "onnx/model.onnx": onnx_bytes,
+                "onnx/model_fp16.onnx": os.urandom(40_000),
+            },
+            pipeline_tag="tabular-classification",
+            library_name="onnx",
+            downloads=900,
+            likes=12,
+            last_modified="2026-03-01T00:00:00.000Z",
+            license="mit",
+            safetensors={"F16": 65536, "F32": 256},
+        )
+    )
     for i in range(5):
-        hub.add(Repo(f"acme/text-{i}", {"config.json": b"{}", "model.onnx": os.urandom(2000 + i)},
-                     pipeline_tag="text-generation", library_name="transformers",
-                     downloads=100 * i, likes=10 - i,
-                     last_modified=f"2026-0{i + 1}-01T00:00:00.000Z"))
-    hub.add(Repo("bigco/gated-llm", {"config.json": b"{}", "model.onnx": os.urandom(5000)},
-                 gated="manual", pipeline_tag="text-generation", library_name="onnx", downloads=5))
+        hub.add(
+            Repo(
+                f"acme/text-{i}",
+                {"config.json": b"{}", "model.onnx": os.urandom(2000 + i)},
+                pipeline_tag="text-generation",
+                library_name="transformers",
+                downloads=100 * i,
+                likes=10 - i,
+                last_modified=f"2026-0{i + 1}-01T00:00:00.000Z",
+            )
+        )
+    hub.add(
+        Repo(
+            "bigco/gated-llm",
+            {"config.json": b"{}", "model.onnx": os.urandom(5000)},
+            gated="manual",
+            pipeline_tag="text-generation",
+            library_name="onnx",
+            downloads=5,
+        )
+    )
     hub.add(Repo("acme/big", {"model.onnx": os.urandom(6 * 1024 * 1024)}, library_name="onnx"))
     hub.tokens.update({"hf_good": "alice", "hf_approved": "bob"})
     hub.access["bigco/gated-llm"] = {"bob"}
@@ -95,15 +122,20 @@ def hub_server(tmp_path: Path) -> Iterator[HubServer]:
 
 
 @pytest.fixture
-def hf_ctx(hub_server: HubServer):  # noqa: ANN201 - HubContext, imported lazily
+def hf_ctx(hub_server: HubServer):
     from studio.core.hubs.hf_context import HubContext, hf_cache_dir
 
-    return HubContext(endpoint=hub_server.endpoint, token=None, cache_dir=hf_cache_dir(),
-                      offline=False, retry_delays=(0.01, 0.02, 0.04))
+    return HubContext(
+        endpoint=hub_server.endpoint,
+        token=None,
+        cache_dir=hf_cache_dir(),
+        offline=False,
+        retry_delays=(0.01, 0.02, 0.04),
+    )
 
 
 @pytest.fixture
-def hf_hub(hf_ctx):  # noqa: ANN001, ANN201
+def hf_hub(hf_ctx):
     from studio.core.hubs.huggingface import HuggingFaceHub
 
     return HuggingFaceHub(hf_ctx)
