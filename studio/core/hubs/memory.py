@@ -158,3 +158,16 @@ def estimate(
         verdict=verdict,
         basis=basis + f"; plus {round((OVERHEAD_FACTOR - 1) * 100)}% and 64 MB for the runtime",
     )
+
+
+def chip_memory_budget(chip_id: str) -> tuple[int | None, str]:
+    """(memory in bytes or None when not published, chip name) for a catalogue chip."""
+    from studio.core.chips import get_chip
+    from studio.core.errors import StudioError
+
+    try:
+        chip = get_chip(chip_id)
+    except StudioError:
+        return None, chip_id
+    capacity = chip.memory.capacity_gb.value
+    return (int(capacity * 1e9) if capacity else None), chip.name  # the catalogue's GB = 1e9

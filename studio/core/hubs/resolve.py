@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio.core.errors import BadInput
-from studio.core.hubs.hf_cache import cached_snapshot
+from studio.core.hubs.base import DownloadResult
+from studio.core.hubs.hf_cache import COMMIT_RE, cached_snapshot
 from studio.core.hubs.hf_context import HubContext, HubError
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -32,6 +33,12 @@ def resolve_hub_file(
     ctx = ctx or HubContext.current()
     revision = revision or "main"
     patterns = companion_patterns(file)
+    if COMMIT_RE.match(revision):
+        # A commit never changes: a complete cached copy is the answer, no network needed.
+        try:
+            return _file_in(cached_snapshot(ctx.cache_dir, repo, revision, [file]), repo, file)
+        except BadInput:
+            pass
     if ctx.offline:
         snapshot = cached_snapshot(ctx.cache_dir, repo, revision, [file])
     else:
@@ -40,13 +47,17 @@ def resolve_hub_file(
                 repo, revision=revision, include=patterns, report=report
             )
             snapshot = Path(result.path)
-        except HubError:
+        except HubError as network_error:
             # No network or the hub is down: a complete cached copy is just as good.
             try:
                 snapshot = cached_snapshot(ctx.cache_dir, repo, revision, [file])
             except BadInput:
-                raise
+                raise network_error from None
             report.log(f"The hub is unreachable; using the downloaded copy of {repo}")
+    return _file_in(snapshot, repo, file)
+
+
+def _file_in(snapshot: Path, repo: str, file: str) -> Path:
     path = snapshot / file
     if not path.is_file():
         raise BadInput(
@@ -54,3 +65,12 @@ def resolve_hub_file(
             f"Check model.file; see the files with: studio hub info {repo}",
         )
     return path
+
+
+def pick_onnx(result: DownloadResult) -> str | None:
+    """The .onnx file of a download the wizard should start from (model.onnx preferred)."""
+    candidates = sorted(
+        (f for f in result.files if f.endswith(".onnx")),
+        key=lambda f: (f.rsplit("/", 1)[-1] != "model.onnx", f.count("/"), f),
+    )
+    return candidates[0] if candidates else None

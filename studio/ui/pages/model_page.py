@@ -15,9 +15,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QWidget,
 )
 
+from studio.core.hubs import DownloadResult
+from studio.core.hubs.resolve import pick_onnx
 from studio.core.model import ModelSummary, human_count, human_size, summarize
 from studio.ui.jobs_qt import run_in_thread
 from studio.ui.state import WizardState
@@ -79,7 +82,15 @@ class ModelPage(StepPage):
         self.ops_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.card.body.addWidget(QLabel("<b>Operations used</b> (what the model is made of)"))
         self.card.body.addWidget(self.ops_table, 1)
-        self.outer.addWidget(self.card, 1)
+        # Your model | find one on a hub (studio/ui/hub_browser.py).
+        from studio.ui.hub_browser import HubBrowser
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.card, "Your model")
+        self.hub_browser = HubBrowser(target=self._memory_target)
+        self.hub_browser.model_chosen.connect(self._use_hub_model)
+        self.tabs.addTab(self.hub_browser, "Find a model online")
+        self.outer.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.outer.addWidget(self.status)
         state.model_changed.connect(self.refresh)
@@ -118,7 +129,22 @@ class ModelPage(StepPage):
             self.use_model("local", Path(urls[0].toLocalFile()))
             event.acceptProposedAction()
 
-    def use_model(self, source: str, path: Path | None) -> None:
+    def _memory_target(self) -> tuple[int | None, str]:
+        from studio.core.hubs.memory import chip_memory_budget
+
+        return chip_memory_budget(self.state.recipe.target.chip)
+
+    def _use_hub_model(self, result: DownloadResult) -> None:
+        file = pick_onnx(result)
+        if file is None:
+            return
+        hub = {"repo": result.repo, "revision": result.commit, "file": file}
+        source = "huggingface" if result.hub == "huggingface" else "local"
+        self.use_model(source, Path(result.path) / file, hub if source == "huggingface" else None)
+        self.tabs.setCurrentIndex(0)
+
+    def use_model(self, source: str, path: Path | None,
+                  hub: dict[str, str] | None = None) -> None:
         """Check the model off the main thread; keep the previous choice if it is unusable."""
         previous = (self.state.recipe.model.source, self.state.recipe.model.path)
         self.loading = True
@@ -130,11 +156,14 @@ class ModelPage(StepPage):
             from studio.core.model import resolve_model_path
             from studio.core.paths import demo_model_path
 
+            if source == "huggingface" and target is None:  # a recipe naming a hub model
+                return summarize(self.state.model_path())
             return summarize(resolve_model_path(target) if target else demo_model_path())
 
         def done(summary: ModelSummary) -> None:
             self.loading = False
-            self.state.set_model(source, Path(summary.path) if source == "local" else None, summary)
+            local = Path(summary.path) if source == "local" else None
+            self.state.set_model(source, local, summary, hub)
 
         def failed(message: str) -> None:
             self.loading = False
@@ -150,7 +179,10 @@ class ModelPage(StepPage):
             self._show(self.state.summary)
             return
         model = self.state.recipe.model
-        self.use_model(model.source, Path(model.path) if model.path else None)
+        hub = None
+        if model.source == "huggingface" and model.repo and model.file:
+            hub = {"repo": model.repo, "revision": model.revision or "main", "file": model.file}
+        self.use_model(model.source, Path(model.path) if model.path else None, hub)
 
     def _show(self, summary: ModelSummary) -> None:
         demo = self.state.recipe.model.source == "demo"

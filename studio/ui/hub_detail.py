@@ -1,0 +1,251 @@
+"""The detail pane of the hub browser: card, license, gated status, files, memory, download."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.hubs import DownloadResult, ModelDetails, Transfer
+from studio.core.model import human_count, human_size
+
+VERDICT_COLOURS = {"fits": "#2e7d32", "tight": "#b26a00", "won't fit": "#c62828"}
+
+
+def default_patterns(details: ModelDetails) -> str:
+    """What to fetch by default: the ONNX files when the repo has them, else everything."""
+    onnx = [f.path for f in details.files if f.path.endswith((".onnx", ".onnx_data", ".data"))]
+    if not onnx:
+        return ""
+    folders = sorted({p.rsplit("/", 1)[0] + "/*" if "/" in p else p for p in onnx})
+    return " ".join(folders)
+
+
+class HubDetail(QWidget):
+    download_requested = Signal(str, list)
+    """repo, include patterns (empty: the whole repo)."""
+    cancel_requested = Signal()
+    use_requested = Signal(object)
+    """The DownloadResult of the model to take into the wizard."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.details: ModelDetails | None = None
+        self.result: DownloadResult | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 0, 0, 0)
+        self.title = QLabel("Pick a model on the left to see its details.")
+        self.title.setObjectName("cardTitle")
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.title)
+        self.badges = QLabel("")
+        self.badges.setTextFormat(Qt.TextFormat.RichText)
+        self.badges.setWordWrap(True)
+        layout.addWidget(self.badges)
+
+        facts = QGridLayout()
+        self.facts: dict[str, QLabel] = {}
+        for col, name in enumerate(("Parameters", "Download size", "Downloads", "Updated")):
+            label = QLabel(name)
+            label.setObjectName("factLabel")
+            value = QLabel("–")
+            value.setObjectName("factValue")
+            facts.addWidget(label, 0, col)
+            facts.addWidget(value, 1, col)
+            self.facts[name] = value
+        self.facts["Parameters"].setToolTip(
+            "How many numbers (weights) the model has; read from its safetensors files"
+        )
+        layout.addLayout(facts)
+        self.memory = QLabel("")
+        self.memory.setWordWrap(True)
+        self.memory.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.memory)
+
+        self.tabs = QTabWidget()
+        self.card = QTextBrowser()
+        self.card.setOpenExternalLinks(True)
+        self.files = QTableWidget(0, 3)
+        self.files.setHorizontalHeaderLabels(["File", "Size", "On this PC"])
+        self.files.verticalHeader().hide()
+        self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.files.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.tabs.addTab(self.card, "Model card")
+        self.tabs.addTab(self.files, "Files")
+        layout.addWidget(self.tabs, 1)
+
+        row = QHBoxLayout()
+        self.include = QLineEdit()
+        self.include.setPlaceholderText("all files — or patterns such as onnx/*")
+        self.include.setToolTip(
+            "Only files matching these patterns are downloaded (separate several with spaces). "
+            "Empty means the whole model."
+        )
+        self.download_button = QPushButton("Download")
+        self.download_button.setObjectName("primaryButton")
+        self.use_button = QPushButton("Use this model")
+        row.addWidget(QLabel("Files:"))
+        row.addWidget(self.include, 1)
+        row.addWidget(self.download_button)
+        row.addWidget(self.use_button)
+        layout.addLayout(row)
+        progress = QHBoxLayout()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        progress.addWidget(self.bar, 1)
+        progress.addWidget(self.cancel_button)
+        layout.addLayout(progress)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.download_button.clicked.connect(self._download)
+        self.cancel_button.clicked.connect(self.cancel_requested.emit)
+        self.use_button.clicked.connect(lambda: self.use_requested.emit(self.result))
+        self.set_downloading(False)
+        self._enable(False)
+
+    def _enable(self, on: bool) -> None:
+        for widget in (self.include, self.download_button):
+            widget.setEnabled(on)
+        self.use_button.setEnabled(on and self.result is not None and self._has_onnx())
+
+    def _has_onnx(self) -> bool:
+        return self.result is not None and any(f.endswith(".onnx") for f in self.result.files)
+
+    def set_downloading(self, on: bool) -> None:
+        self.bar.setVisible(on)
+        self.cancel_button.setVisible(on)
+        self.download_button.setEnabled(not on and self.details is not None)
+        self.include.setEnabled(not on and self.details is not None)
+
+    def show_loading(self, repo: str) -> None:
+        self.title.setText(repo)
+        self.badges.setText("Loading details…")
+        self.card.setMarkdown("")
+        self.files.setRowCount(0)
+        self.memory.setText("")
+        self.status.setText("")
+        self.details = None
+        self.result = None
+        self._enable(False)
+
+    def show_error(self, message: str) -> None:
+        self.badges.setText(f"<span style='color:#c62828'>{message}</span>")
+
+    def show_details(
+        self, details: ModelDetails, target: str = "this PC", budget_known: bool = True
+    ) -> None:
+        self.details = details
+        self.result = None
+        self.title.setText(details.id)
+        badges = [f"License: <b>{details.license or 'not stated'}</b>"]
+        if details.gated:
+            badges.append(
+                "<span style='color:#b26a00'><b>Gated</b></span> — you must request "
+                f"access on <a href='{details.url}'>its page</a> and sign in"
+            )
+        else:
+            badges.append("Open access")
+        if details.task:
+            badges.append(f"Task: {details.task}")
+        if details.library:
+            badges.append(f"Library: {details.library}")
+        self.badges.setText(" · ".join(badges))
+        self.badges.setOpenExternalLinks(True)
+        self.facts["Parameters"].setText(
+            human_count(details.parameters) if details.parameters else "unknown"
+        )
+        self.facts["Download size"].setText(human_size(details.total_size))
+        self.facts["Downloads"].setText(
+            human_count(details.downloads) if details.downloads is not None else "–"
+        )
+        self.facts["Updated"].setText(
+            details.last_modified.strftime("%Y-%m-%d") if details.last_modified else "–"
+        )
+        self._show_memory(details, target, budget_known)
+        self.files.setRowCount(len(details.files))
+        for row, f in enumerate(details.files):
+            size = QTableWidgetItem(human_size(f.size or 0))
+            size.setData(Qt.ItemDataRole.UserRole, f.size or 0)
+            for col, item in enumerate(
+                (QTableWidgetItem(f.path), size, QTableWidgetItem("✓" if f.cached else ""))
+            ):
+                self.files.setItem(row, col, item)
+        self.files.resizeColumnToContents(1)
+        self.include.setText(default_patterns(details))
+        self._enable(True)
+        if details.local_path and all(f.cached for f in details.files):
+            self.status.setText(f"Downloaded: {details.local_path}")
+
+    def _show_memory(self, details: ModelDetails, target: str, budget_known: bool) -> None:
+        memory = details.memory
+        if memory is None:
+            self.memory.setText("Memory: cannot estimate (no weight files listed)")
+            return
+        if not budget_known:
+            self.memory.setText(
+                f"Needs about {human_size(memory.needed_bytes)} of memory; "
+                f"{target} does not publish its memory size, so no verdict"
+            )
+            return
+        colour = VERDICT_COLOURS[memory.verdict]
+        self.memory.setText(
+            f"<span style='color:{colour};font-weight:bold'>{memory.verdict.capitalize()}</span>"
+            f" — needs about {human_size(memory.needed_bytes)} of "
+            f"{human_size(memory.budget_bytes)} memory on {target}"
+        )
+        self.memory.setToolTip(f"Estimated from the {memory.basis}.")
+
+    def show_card(self, markdown: str) -> None:
+        self.card.setMarkdown(markdown or "*This model has no model card.*")
+
+    def _download(self) -> None:
+        if self.details is None:
+            return
+        patterns = self.include.text().split()
+        self.download_requested.emit(self.details.id, patterns)
+
+    def show_transfer(self, transfer: Transfer) -> None:
+        self.bar.setValue(int(1000 * transfer.done / max(transfer.total, 1)))
+        files = (
+            f"file {min(transfer.files_done + 1, transfer.files_total)} of "
+            f"{transfer.files_total} · "
+            if transfer.files_total > 1
+            else ""
+        )
+        self.status.setText(files + transfer.text())
+
+    def show_result(self, result: DownloadResult) -> None:
+        self.result = result
+        self.status.setText(
+            f"Downloaded {len(result.files)} files ({human_size(result.total_bytes)}) to "
+            f"{result.path}"
+        )
+        if self.details is not None:
+            fetched = set(result.files)
+            for row in range(self.files.rowCount()):
+                item = self.files.item(row, 0)
+                if item is not None and item.text() in fetched:
+                    self.files.setItem(row, 2, QTableWidgetItem("✓"))
+        self._enable(True)
+        if not self._has_onnx():
+            self.status.setText(
+                self.status.text() + " — it holds no .onnx file, so the "
+                "wizard cannot use it yet; pick files such as onnx/*"
+            )
