@@ -274,7 +274,11 @@ def _with_this_machine(chip: ChipProfile) -> ChipProfile:
     )
     description = f"{name}, {cores} cores, {platform.machine()} — measured on this machine"
     return chip.model_copy(
-        update={"description": description, "memory": memory, "vendor": platform.system()}
+        update={
+            "description": description,
+            "memory": memory,
+            "vendor": f"this computer ({platform.system()})",
+        }
     )
 
 

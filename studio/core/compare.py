@@ -82,7 +82,7 @@ def compare_chips(
             )
             continue
         mem = result.memory
-        cap = _gb(mem.capacity_bytes) if mem.capacity_bytes else "?"
+        need = _gb(mem.total_bytes)
         rows.append(
             ChipRow(
                 chip=chip.id,
@@ -93,7 +93,9 @@ def compare_chips(
                 latency=result.latency_text(),
                 low_ms=result.latency.low_ms,
                 high_ms=result.latency.high_ms,
-                memory=f"{_gb(mem.total_bytes)} of {cap}",
+                memory=f"{need} of {_gb(mem.capacity_bytes)}"
+                if mem.capacity_bytes
+                else f"{need} (chip size not published)",
                 fits=mem.fits,
                 unit=result.unit,
                 accelerator_share=result.accelerator_share,
