@@ -83,6 +83,8 @@ class Prediction(BaseModel):
             return "cannot predict"
         prefix = "" if self.complete else "at least "
         low, high = _fmt_ms(self.low_ms), _fmt_ms(self.high_ms)
+        if low.startswith("<"):
+            return f"{prefix}up to {high}"
         if low.endswith(" ms") and high.endswith(" ms") and not low.startswith("<"):
             low = low[:-3]  # "0.15–0.21 ms"
         return f"{prefix}{low}–{high}"

@@ -47,7 +47,7 @@ class MainWindow(QMainWindow):
 
         self.pages: list[StepPage] = [
             ModelPage(self.state),
-            TargetPage(self.state),
+            TargetPage(self.state, self.jobs),
             OptimizePage(self.state, self.jobs),
             InspectPage(self.state, self.jobs),
             DeployPage(self.state, self.jobs),

@@ -1,45 +1,53 @@
-"""Step 2, Target: where the model will run."""
+"""Step 2, Target: where the model will run (chip cards and the model on every chip)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QButtonGroup, QLabel, QRadioButton, QWidget
+from typing import Any
 
-from studio.core.chips import list_chips
+from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
+
+from studio.core.errors import StudioError
+from studio.ui.chip_cards import ChipCards
 from studio.ui.state import WizardState
-from studio.ui.widgets import Card, StepPage
+from studio.ui.widgets import StepPage
 
 
 class TargetPage(StepPage):
     title = "2 · Choose where it runs"
     explanation = (
-        'Pick the chip the model will run on. "This PC" runs everything on this computer\'s '
-        "processor, so every number you see later is measured, not estimated."
+        "Pick the chip the model will run on. The table below shows how your model would do on "
+        'every chip; "This PC" numbers come from measurements on this computer.'
     )
 
-    def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: WizardState, jobs: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.group = QButtonGroup(self)
-        self.cards = Card()
-        for chip in list_chips():
-            button = QRadioButton(f"{chip.name}")
-            button.setObjectName(f"chip-{chip.id}")
-            button.setProperty("chip_id", chip.id)
-            detail = QLabel(f"{chip.description}\nRuns with: {chip.runtime}")
-            detail.setObjectName("factLabel")
-            detail.setIndent(24)
-            self.group.addButton(button)
-            self.cards.body.addWidget(button)
-            self.cards.body.addWidget(detail)
-            button.setChecked(chip.id == state.recipe.target.chip)
-        self.group.buttonToggled.connect(self._chosen)
-        self.outer.addWidget(self.cards)
-        self.outer.addStretch()
+        self.chips = ChipCards(state.recipe.target.chip, jobs)
+        self.chips.chip_chosen.connect(self._chosen)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.chips)
+        self.outer.addWidget(scroll, 1)
+        state.recipe_replaced.connect(self._sync_from_recipe)
 
-    def _chosen(self, button: QRadioButton, checked: bool) -> None:
-        if checked:
-            self.state.recipe.target.chip = button.property("chip_id")
-            self.state.target_changed.emit()
+    def entered(self) -> None:
+        try:
+            model = self.state.model_path()
+        except StudioError:
+            return  # the Model step explains a bad model; nothing to compare yet
+        self.chips.compare(model, self.state.recipe.shapes or None)
+
+    def _sync_from_recipe(self) -> None:
+        self.chips.choose(self.state.recipe.target.chip, emit=False)
+        self.ready_changed.emit()
+
+    def _chosen(self, chip_id: str) -> None:
+        self.state.recipe.target.chip = chip_id
+        self.state.target_changed.emit()
+        self.ready_changed.emit()
 
     def ready(self) -> tuple[bool, str]:
-        return (self.group.checkedButton() is not None, "Choose a target.")
+        if self.state.recipe.target.chip not in self.chips.cards:
+            return False, f"Chip '{self.state.recipe.target.chip}' is unknown; choose a target."
+        return True, ""

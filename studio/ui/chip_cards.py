@@ -1,0 +1,290 @@
+"""Target step content: chip cards and the model's verdict on every chip side by side.
+
+Cards show what a chip is (vendor, NPU speed, memory, runtime); clicking one sets
+recipe.target.chip. The comparison table runs `studio.core.compare:compare_chips` as a background
+job, so the window never waits for it; its rows can be clicked to choose a chip too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.chips import ChipProfile, list_chips
+from studio.core.jobs import JobSpec
+from studio.ui.jobs_qt import QtJob
+from studio.ui.widgets import JobProgress
+
+LEVEL_COLOURS = {"good": "#1e8e3e", "warning": "#b06000", "bad": "#c5221f"}
+LEVEL_MARKS = {"good": "✔", "warning": "▲", "bad": "✖"}
+CARD_STYLE = """
+QFrame#chipCard {
+    border: 1px solid palette(midlight); border-radius: 8px; background: palette(base);
+}
+QFrame#chipCard[selected="true"] { border: 2px solid %s; }
+QLabel#chipName { font-size: 12pt; font-weight: 600; }
+"""
+
+
+class ElidedLabel(QLabel):
+    """One line that shortens itself with "…" to fit; the full text is the tooltip.
+
+    Word-wrapped labels make grid rows inside a scroll area collapse onto each other, so cards
+    use fixed-height single lines instead.
+    """
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.full = text
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        metrics = self.fontMetrics()
+        self.setText(metrics.elidedText(self.full, Qt.TextElideMode.ElideRight, self.width()))
+        super().resizeEvent(event)
+
+
+class ChipCard(QFrame):
+    """One chip: name, vendor, NPU speed, memory and runtime; click to choose it."""
+
+    clicked = Signal(str)
+
+    def __init__(self, chip: ChipProfile, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.chip_id = chip.id
+        self.setObjectName("chipCard")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(2)
+        name = ElidedLabel(chip.name)
+        name.setObjectName("chipName")
+        name.setToolTip(chip.name)
+        layout.addWidget(name)
+        for text, tip in (
+            (chip.vendor, "Who makes it"),
+            (
+                _npu_text(chip),
+                "Peak speed of the neural processing unit (NPU) in trillions of "
+                "operations per second, as published",
+            ),
+            (_memory_text(chip), "Memory the model must fit in, and how fast it can be read"),
+            (chip.runtime.split(" (")[0], f"The software that runs the model: {chip.runtime}"),
+        ):
+            label = ElidedLabel(text)
+            label.setObjectName("factLabel")
+            label.setToolTip(f"{text}\n{tip}")
+            layout.addWidget(label)
+        self.setToolTip(chip.description)
+        self.set_selected(False)
+
+    def set_selected(self, selected: bool) -> None:
+        self.setProperty("selected", "true" if selected else "false")
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(self.chip_id)
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.clicked.emit(self.chip_id)
+        else:
+            super().keyPressEvent(event)
+
+
+def _npu_text(chip: ChipProfile) -> str:
+    if chip.npu is None:
+        return "CPU only (no NPU)"
+    return "NPU: " + chip.npu_tops_text().replace(
+        "NPU (speed not published)", "speed not published"
+    )
+
+
+def _memory_text(chip: ChipProfile) -> str:
+    cap, bw = chip.memory.capacity_gb, chip.memory.bandwidth_gbs
+    speed = f"{bw.value:g} GB/s" if bw.known else ""
+    if cap.known:
+        return f"Memory: {cap.value:g} GB" + (f", {speed}" if speed else "")
+    return f"Memory: {speed} (size not published)" if speed else "Memory: not published"
+
+
+class ChipCards(QWidget):
+    """Cards for every chip plus the comparison table for the current model."""
+
+    chip_chosen = Signal(str)
+    compared = Signal(object)  # the Comparison, once the background job answered
+    compare_failed = Signal(str)
+
+    def __init__(self, chosen: str, jobs: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from studio.ui.theme import ACCENT
+
+        self.setStyleSheet(CARD_STYLE % ACCENT)
+        self.jobs = jobs
+        self.job: QtJob | None = None
+        self.comparison: Any = None
+        self._compared_for: tuple[str, float, str] | None = None
+        self.chosen = chosen
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+
+        self.verdict = QLabel("")
+        self.verdict.setObjectName("bigValue")
+        self.verdict.setWordWrap(True)
+        layout.addWidget(self.verdict)
+        self.verdict_detail = QLabel("")
+        self.verdict_detail.setObjectName("factLabel")
+        self.verdict_detail.setWordWrap(True)
+        layout.addWidget(self.verdict_detail)
+
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        self.cards: dict[str, ChipCard] = {}
+        for index, chip in enumerate(list_chips()):
+            card = ChipCard(chip)
+            card.clicked.connect(self.choose)
+            grid.addWidget(card, index // 3, index % 3)
+            self.cards[chip.id] = card
+        layout.addLayout(grid)
+
+        heading = QLabel("Your model on every chip")
+        heading.setObjectName("cardTitle")
+        layout.addWidget(heading)
+        note = QLabel(
+            "Latency is predicted from published specs (This PC: from measurements on "
+            "this computer) — an estimate, not a measurement. Hover a row for details."
+        )
+        note.setObjectName("factLabel")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.progress = JobProgress()
+        layout.addWidget(self.progress)
+        self.table = QTableWidget(0, 4)
+        self.table.setObjectName("chipTable")
+        self.table.setHorizontalHeaderLabels(
+            ["Chip", "Verdict", "Predicted latency", "Memory (model of chip)"]
+        )
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.setMinimumHeight(340)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.cellClicked.connect(
+            lambda row, _col: self.choose(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+        )
+        layout.addWidget(self.table)
+        self.choose(chosen, emit=False)
+
+    # choosing -----------------------------------------------------------------------------
+    def choose(self, chip_id: str, emit: bool = True) -> None:
+        if chip_id not in self.cards:
+            return
+        self.chosen = chip_id
+        for cid, card in self.cards.items():
+            card.set_selected(cid == chip_id)
+        self._show_verdict()
+        if emit:
+            self.chip_chosen.emit(chip_id)
+
+    def _show_verdict(self) -> None:
+        card_name = self.cards[self.chosen].findChild(ElidedLabel, "chipName").full
+        row = self._row(self.chosen)
+        if row is None:
+            self.verdict.setText(card_name)
+            self.verdict_detail.setText("Checking your model on this chip…" if self.job else "")
+            return
+        latency = "" if row.latency == "cannot predict" else f" — predicted {row.latency}"
+        self.verdict.setText(f"{card_name}: {row.verdict}{latency}")
+        self.verdict.setStyleSheet(f"color: {LEVEL_COLOURS.get(row.level, '')}")
+        detail = [f"To do: {t}" for t in row.todo] + [f"Recommended: {row.recommended}"]
+        self.verdict_detail.setText("\n".join(detail))
+
+    def _row(self, chip_id: str) -> Any:
+        if self.comparison is None:
+            return None
+        return next((r for r in self.comparison.rows if r.chip == chip_id), None)
+
+    # comparing ----------------------------------------------------------------------------
+    def compare(self, model: Path, shapes: dict[str, list[int]] | None = None) -> None:
+        """Check ``model`` on every chip in a background job (skipped if already done)."""
+        try:
+            key = (str(model), model.stat().st_mtime, repr(shapes))
+        except OSError:
+            key = None
+        if key is not None and key == self._compared_for and self.comparison is not None:
+            return
+        if self.job is not None and not self.job.is_finished:
+            self.job.handle.cancel()
+        spec = JobSpec(
+            title=f"Check {model.name} on every chip",
+            target="studio.core.compare:compare_chips",
+            kwargs={"model": str(model), "shapes": shapes or None},
+        )
+        self.job = self.jobs.start(spec) if self.jobs is not None else QtJob(spec, self).start()
+        self._compared_for = key
+        self.progress.track(self.job)
+        job = self.job
+        job.succeeded.connect(lambda value: self._on_result(job, value))
+        job.failed.connect(lambda message: self._on_failed(job, message))
+        self._show_verdict()
+
+    def _on_result(self, job: QtJob, comparison: Any) -> None:
+        if job is not self.job:
+            return  # an older model's answer
+        self.comparison = comparison
+        self.table.setRowCount(len(comparison.rows))
+        for index, row in enumerate(comparison.rows):
+            mark = LEVEL_MARKS.get(row.level, "")
+            cells = [row.name, f"{mark} {row.verdict}", row.latency, row.memory]
+            tip = "\n".join([*(f"To do: {t}" for t in row.todo), f"Recommended: {row.recommended}"])
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                if col == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, row.chip)
+                if col == 1:
+                    item.setForeground(QColor(LEVEL_COLOURS.get(row.level, "#000000")))
+                self.table.setItem(index, col, item)
+        self._show_verdict()
+        self.compared.emit(comparison)
+
+    def _on_failed(self, job: QtJob, message: str) -> None:
+        if job is not self.job:
+            return
+        self._compared_for = None
+        self.verdict_detail.setText(f"Could not check the model: {message}")
+        self.compare_failed.emit(message)
+
+    def shutdown(self) -> None:
+        if self.job is not None and not self.job.is_finished:
+            self.job.handle.cancel()
+            self.job.wait(5000)

@@ -1,0 +1,73 @@
+"""Target step: chip cards choose the target; the comparison table fills off the main thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.core.chips import list_chips
+from studio.ui.chip_cards import ChipCards, ElidedLabel
+from tests.support.chip_models import make_convnet
+
+
+@pytest.fixture(scope="session")
+def _gui_calibration_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gui-calibration-cache")
+
+
+@pytest.fixture
+def cards(qtbot, _fresh_user_folders: None, _gui_calibration_cache: Path, monkeypatch):
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(_gui_calibration_cache))
+    widget = ChipCards("this-pc")
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+def test_cards_show_every_chip_and_clicking_one_chooses_it(qtbot, cards: ChipCards) -> None:
+    assert set(cards.cards) == {c.id for c in list_chips()}
+    assert cards.cards["this-pc"].property("selected") == "true"
+    with qtbot.waitSignal(cards.chip_chosen) as chosen:
+        qtbot.mouseClick(cards.cards["hailo-10h"], Qt.MouseButton.LeftButton)
+    assert chosen.args == ["hailo-10h"]
+    assert cards.cards["hailo-10h"].property("selected") == "true"
+    assert cards.cards["this-pc"].property("selected") == "false"
+    texts = [label.full for label in cards.cards["hailo-10h"].findChildren(ElidedLabel)]
+    assert "NPU: 40 TOPS INT4, 20 TOPS INT8" in texts and "Memory: 8 GB" in texts
+
+
+def test_comparison_table_fills_from_a_background_job(
+    qtbot, cards: ChipCards, tmp_path: Path
+) -> None:
+    model = make_convnet(tmp_path / "m.onnx", erf=True)
+    with qtbot.waitSignal(cards.compared, timeout=120_000) as done:
+        cards.compare(model)
+        assert cards.progress.isVisibleTo(cards)  # the window is free while the job runs
+    comparison = done.args[0]
+    assert cards.table.rowCount() == len(comparison.rows) == len(cards.cards)
+    table = cards.table
+    rows = {table.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(table.rowCount())}
+    snap = rows["qualcomm-snapdragon-8-gen-3"]
+    assert "1 op falls back to the CPU" in cards.table.item(snap, 1).text()
+    assert cards.table.item(snap, 2).text() == "cannot predict"
+    assert "ms" in cards.table.item(rows["this-pc"], 2).text()
+    # Clicking a row chooses that chip, and the headline shows its verdict.
+    with qtbot.waitSignal(cards.chip_chosen):
+        cards.table.cellClicked.emit(snap, 1)
+    assert cards.chosen == "qualcomm-snapdragon-8-gen-3"
+    assert cards.verdict.text().startswith("Snapdragon 8 Gen 3: Runs, 1 op falls back")
+    # The same model again is not re-checked.
+    first = cards.job
+    cards.compare(model)
+    assert cards.job is first
+
+
+def test_comparison_of_a_broken_model_says_why(qtbot, cards: ChipCards, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model at all")
+    with qtbot.waitSignal(cards.compare_failed, timeout=120_000) as failed:
+        cards.compare(broken)
+    assert "broken.onnx" in failed.args[0]
+    assert "Could not check the model" in cards.verdict_detail.text()
