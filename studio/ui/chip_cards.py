@@ -243,7 +243,7 @@ class ChipCards(QWidget):
         if key is not None and key == self._compared_for and self.comparison is not None:
             return
         if self.job is not None and not self.job.is_finished:
-            self.job.handle.cancel()
+            self.job.cancel()  # off the main thread; its late answer is ignored below
         spec = JobSpec(
             title=f"Check {model.name} on every chip",
             target="studio.core.compare:compare_chips",
