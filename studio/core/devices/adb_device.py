@@ -57,7 +57,7 @@ class AdbDevice(Device):
             self._handle = self.client.device(self.serial)  # type: ignore[attr-defined]
         return self._handle
 
-    def _open_transport(self, timeout: float | None):  # noqa: ANN202 — adbutils.AdbConnection
+    def _open_transport(self, timeout: float | None):  # adbutils.AdbConnection
         """A connection switched to this device (one round trip instead of adbutils' two)."""
         from adbutils import AdbError
 
