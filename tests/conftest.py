@@ -10,6 +10,10 @@ os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox")
 # Tests never touch the network; the hub client must not try either.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Tests never start or talk to the user's adb server (5037): adb is pointed at a port nobody
+# listens on and may not be started; tests/devices runs its own server on a private port.
+os.environ["STUDIO_ADB_AUTOSTART"] = "0"
+os.environ["ANDROID_ADB_SERVER_PORT"] = "9"  # discard: never an adb server
 
 from pathlib import Path  # noqa: E402
 

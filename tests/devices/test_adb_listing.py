@@ -36,6 +36,7 @@ def test_lists_this_pc_first_and_identifies_the_phone(phone: VirtualDevice) -> N
     assert info.abi == "arm64-v8a"
     assert info.soc == "QTI SM8650"
     assert info.chip_id == "qualcomm-snapdragon-8-gen-3"
+    assert info.chip_name == "Snapdragon 8 Gen 3"
     assert info.ram_bytes and info.ram_bytes > 1 << 20
     assert info.free_bytes == 8 << 30  # the virtual phone's empty 8 GiB storage
     assert info.transport == "wifi"

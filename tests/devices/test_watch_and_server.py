@@ -113,3 +113,12 @@ def test_adb_program_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("ANDROID_HOME")
     bundled = adb_server.adb_program()  # no SDK: the copy inside the adbutils wheel
     assert "adbutils" in str(bundled) and adb_server.program_version(bundled)
+
+
+def test_without_a_server_the_list_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.core.devices.listing import list_devices
+
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", "9")
+    listing = list_devices()
+    assert [d.serial for d in listing.devices] == ["this-pc"]
+    assert "No adb server is running on port 9" in listing.adb_problem

@@ -92,6 +92,8 @@ class AdbDevice(Device):
         else:
             os_name = identify.parse_os_release(sections.get("osrelease", "")) or "Linux"
         base = self._base()
+        chip_id = identify.chip_for_soc(identify.soc_candidates(props, extra),
+                                        props.get("ro.product.cpu.abi", "") if self._android else "")
         return info.model_copy(update={
             "name": _display_name(manufacturer, model) or self.serial,
             "manufacturer": manufacturer,
@@ -99,9 +101,8 @@ class AdbDevice(Device):
             "os": os_name,
             "abi": props.get("ro.product.cpu.abi") or sections.get("uname", ""),
             "soc": identify.describe_soc(props, extra),
-            "chip_id": identify.chip_for_soc(
-                identify.soc_candidates(props, extra),
-                props.get("ro.product.cpu.abi", "") if self._android else ""),
+            "chip_id": chip_id,
+            "chip_name": identify.chip_name(chip_id),
             "ram_bytes": identify.parse_meminfo(sections.get("meminfo", "")),
             "free_bytes": self.free_bytes(base),
             "default_dir": f"{base}/{APP_DIR}",

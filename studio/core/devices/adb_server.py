@@ -92,10 +92,19 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return data
 
 
+def autostart_allowed() -> bool:
+    """``STUDIO_ADB_AUTOSTART=0`` keeps the studio from starting an adb server (the test suite
+    sets it, so only tests that start their own private server ever talk to adb)."""
+    return os.environ.get("STUDIO_ADB_AUTOSTART", "1") != "0"
+
+
 def ensure_server(port: int | None = None) -> int:
     """Make sure a usable adb server listens on ``port``; return its version."""
     port = port or server_port()
     version = running_server_version(port)
+    if version is None and not autostart_allowed():
+        raise BadInput(f"No adb server is running on port {port}",
+                       "Start one with `adb start-server` (automatic start is switched off)")
     if version is None:
         program = adb_program()
         try:

@@ -105,6 +105,17 @@ def chip_for_soc(candidates: list[str], android_abi: str = "") -> str | None:
     return None
 
 
+def chip_name(chip_id: str | None) -> str:
+    from studio.core.chips import get_chip
+
+    if not chip_id:
+        return ""
+    try:
+        return get_chip(chip_id).name
+    except BadInput:
+        return ""
+
+
 def describe_soc(props: dict[str, str], extra: list[str]) -> str:
     maker = props.get("ro.soc.manufacturer", "")
     model = props.get("ro.soc.model") or props.get("ro.board.platform") or props.get("ro.hardware")

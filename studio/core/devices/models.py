@@ -38,6 +38,7 @@ class DeviceInfo(BaseModel):
     abi: str = ""
     soc: str = ""
     chip_id: str | None = None
+    chip_name: str = ""
     ram_bytes: int | None = None
     free_bytes: int | None = None
     default_dir: str = ""
@@ -62,11 +63,13 @@ class DeployResult(BaseModel):
     bytes_pushed: int
     total_bytes: int
     seconds: float
+    push_seconds: float = 0.0  # time spent moving bytes (the rest is checking)
     verified: bool
 
     @property
     def rate(self) -> float:
-        return self.bytes_pushed / self.seconds if self.seconds > 0 else 0.0
+        """Transfer rate in bytes per second while pushing."""
+        return self.bytes_pushed / self.push_seconds if self.push_seconds > 0 else 0.0
 
 
 class DeviceVerifyResult(BaseModel):

@@ -42,7 +42,7 @@ class ThisPC(Device):
             serial=self.serial, kind="this-pc", state=DeviceState.READY, status="Ready",
             name="This PC", manufacturer="", model=platform.node() or "this computer",
             os=f"{platform.system()} {platform.release()}", abi=platform.machine(),
-            soc=chip.description, chip_id=THIS_PC, ram_bytes=_ram_bytes(),
+            soc=chip.description, chip_id=THIS_PC, chip_name=chip.name, ram_bytes=_ram_bytes(),
             free_bytes=shutil.disk_usage(base).free, default_dir=str(base),
         )
 

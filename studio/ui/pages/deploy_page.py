@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPush
 from studio.core.bundle import Manifest, VerifyResult, verify_bundle
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
+from studio.ui.device_list import DeviceListWidget
 from studio.ui.jobs_qt import JobManager, QtJob, run_in_thread
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
@@ -70,6 +71,9 @@ class DeployPage(StepPage):
         self.card.body.addWidget(self.verdict)
         self.card.body.addWidget(self.detail)
         self.outer.addWidget(self.card)
+        # Phones, boards and this PC: push the verified bundle there and run it (issue 7).
+        self.devices = DeviceListWidget(jobs)
+        self.outer.addWidget(self.devices)
         self.outer.addStretch()
         state.optimized.connect(self._stale)
         state.model_changed.connect(self._stale)
@@ -80,6 +84,7 @@ class DeployPage(StepPage):
         self.verdict.setText("No bundle yet.")
         self.detail.setText("")
         self.open_button.setEnabled(False)
+        self.devices.set_bundle(None)
 
     def entered(self) -> None:
         if not self.folder.text():
@@ -153,6 +158,7 @@ class DeployPage(StepPage):
                 self.verdict.setText(f"Verified ✓  all {result.checked} files match the manifest")
                 self.detail.setText(f"Bundle folder: {out}")
                 self.open_button.setEnabled(True)
+                self.devices.set_bundle(out)
                 self.state.bundled.emit()
             else:
                 self.verdict.setText("✗ The bundle does not match its manifest")

@@ -1,0 +1,358 @@
+"""The device list of the Deploy step: phones, boards and this PC, with state and what to do,
+hot-plug, Wi-Fi connect, push with progress and Cancel, "Verified on device ✓", on-device bench.
+
+Only binds widgets to core: listing/watching is studio.core.devices.listing (its thread), push and
+bench run as jobs (studio.core.devices.deploy / run) through the job manager.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.devices.listing import DeviceListing, DeviceWatcher, connect
+from studio.core.devices.models import DeviceInfo, DeviceState
+from studio.core.jobs import JobSpec
+from studio.core.model import human_size
+from studio.ui.jobs_qt import JobManager, QtJob, run_in_thread
+from studio.ui.widgets import Card, JobProgress, big_label
+
+_DOT = {DeviceState.READY: "#1e8e3e", DeviceState.CONNECTING: "#f29900"}
+_DOT_OTHER = "#d93025"
+
+
+class _Bridge(QObject):
+    """Carries the watcher thread's updates to the main thread (queued signal)."""
+
+    listing = Signal(object)
+
+
+def device_summary(info: DeviceInfo) -> str:
+    parts = [info.os, info.abi]
+    if info.chip_name:
+        parts.append(f"{info.soc} → {info.chip_name}" if info.soc and info.kind != "this-pc"
+                     else info.chip_name)
+    elif info.soc:
+        parts.append(info.soc)
+    if info.ram_bytes:
+        parts.append(f"RAM {human_size(info.ram_bytes)}")
+    if info.free_bytes is not None:
+        parts.append(f"{human_size(info.free_bytes)} free")
+    return " · ".join(p for p in parts if p)
+
+
+class DeviceRow(QFrame):
+    """One device: a coloured state dot, its name, a line of facts, and the fix if not ready."""
+
+    def __init__(self, info: DeviceInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.info = info
+        self.setObjectName("deviceRow")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        dot = QLabel("●")
+        dot.setStyleSheet(f"color: {_DOT.get(info.state, _DOT_OTHER)}; font-size: 16pt;")
+        dot.setToolTip(info.status)
+        layout.addWidget(dot, 0, Qt.AlignmentFlag.AlignTop)
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        where = {"wifi": " (Wi-Fi)", "usb": " (USB)"}.get(info.transport, "")
+        serial = info.serial if info.title() != info.serial else ""
+        self.name = QLabel(f"<b>{info.title()}</b>  <span style='color:gray'>{serial}"
+                           f"{where}</span> — {info.status}")
+        text.addWidget(self.name)
+        self.facts = QLabel(device_summary(info))
+        self.facts.setObjectName("factLabel")
+        self.facts.setWordWrap(True)
+        self.facts.setVisible(bool(self.facts.text()))
+        text.addWidget(self.facts)
+        self.fix = QLabel(info.fix)
+        self.fix.setObjectName("deviceFix")
+        self.fix.setWordWrap(True)
+        self.fix.setStyleSheet("color: #b06000;")
+        self.fix.setVisible(bool(info.fix))
+        text.addWidget(self.fix)
+        layout.addLayout(text, 1)
+
+
+class DeviceListWidget(QWidget):
+    """Device list + actions for one bundle (set with ``set_bundle``)."""
+
+    deployed = Signal(object)  # DeployResult
+    benchmarked = Signal(object)  # RunOutcome
+
+    def __init__(self, jobs: JobManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.bundle: Path | None = None
+        self.listing = DeviceListing(devices=[])
+        self.watcher: DeviceWatcher | None = None
+        self.job: QtJob | None = None
+        self.verified: dict[str, str] = {}  # serial → bundle path pushed and verified there
+        self._chosen: str | None = None  # what the user picked; kept across hot-plug updates
+        self._refilling = False
+        self._bridge = _Bridge(self)
+        self._bridge.listing.connect(self._show_listing)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        title = QLabel("Devices")
+        title.setObjectName("cardTitle")
+        head.addWidget(title)
+        head.addStretch()
+        self.address = QLineEdit()
+        self.address.setPlaceholderText("192.168.1.20:5555")
+        self.address.setToolTip("A phone with Wireless debugging on, or a board running adb over "
+                                "the network: its address and port")
+        self.address.setMaximumWidth(200)
+        self.address.returnPressed.connect(self.connect_address)
+        self.connect_button = QPushButton("Connect over Wi-Fi")
+        self.connect_button.clicked.connect(self.connect_address)
+        head.addWidget(self.address)
+        head.addWidget(self.connect_button)
+        outer.addLayout(head)
+        self.notice = QLabel("Looking for devices…")
+        self.notice.setObjectName("deviceNotice")
+        self.notice.setWordWrap(True)
+        outer.addWidget(self.notice)
+
+        self.list = QListWidget()
+        self.list.setObjectName("deviceList")
+        # A light selection keeps the rows' own text colours readable.
+        self.list.setStyleSheet(
+            "QListWidget#deviceList::item { border-bottom: 1px solid palette(midlight); }"
+            "QListWidget#deviceList::item:selected { background: rgba(47, 111, 222, 40);"
+            " border: 1px solid #2f6fde; border-radius: 4px; }")
+        self.list.currentItemChanged.connect(self._selection_changed)
+        outer.addWidget(self.list)
+
+        actions = QHBoxLayout()
+        self.push_button = QPushButton("Push to device")
+        self.push_button.setObjectName("primaryButton")
+        self.push_button.setToolTip("Copy the bundle to the device, then check every file's "
+                                    "fingerprint (SHA-256) there")
+        self.push_button.clicked.connect(self.push)
+        self.bench_button = QPushButton("Measure speed on device")
+        self.bench_button.setToolTip("Run the model on the device many times and report the "
+                                     "typical (median) and slow-case (p90) time of one run")
+        self.bench_button.clicked.connect(self.bench)
+        self.runs = QSpinBox()
+        self.runs.setRange(1, 10000)
+        self.runs.setValue(20)
+        self.runs.setSuffix(" runs")
+        actions.addWidget(self.push_button)
+        actions.addWidget(self.bench_button)
+        actions.addWidget(self.runs)
+        actions.addStretch()
+        outer.addLayout(actions)
+        self.progress = JobProgress()
+        outer.addWidget(self.progress)
+        self.card = Card()
+        # Two results side by side in one card: the push ("Verified on device ✓") and the speed.
+        self.verdict = big_label("")
+        self.detail = QLabel("")
+        self.bench_verdict = big_label("")
+        self.bench_detail = QLabel("")
+        for label in (self.detail, self.bench_detail):
+            label.setWordWrap(True)
+            label.setObjectName("factLabel")
+        for label in (self.verdict, self.detail, self.bench_verdict, self.bench_detail):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.card.body.addWidget(label)
+        self.bench_verdict.hide()
+        self.bench_detail.hide()
+        self.card.hide()
+        outer.addWidget(self.card)
+        outer.addStretch()
+        self._update_buttons()
+
+    # -- watching -------------------------------------------------------------------------
+    def start_watching(self) -> None:
+        if self.watcher is None:
+            self.watcher = DeviceWatcher(self._bridge.listing.emit).start()
+
+    def stop_watching(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.start_watching()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.stop_watching()
+        super().hideEvent(event)
+
+    def _show_listing(self, listing: DeviceListing) -> None:
+        self.listing = listing
+        self._refilling = True
+        self.list.clear()
+        for info in listing.devices:
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, info.serial)
+            row = DeviceRow(info)
+            item.setSizeHint(row.sizeHint())
+            self.list.addItem(item)
+            self.list.setItemWidget(item, row)
+        self._fit_height()
+        serials = [d.serial for d in listing.devices]
+        phones = [d.serial for d in listing.devices if d.kind != "this-pc" and d.ready]
+        # Keep what the user chose; else the first ready phone (one just plugged in); else this PC.
+        choice = self._chosen if self._chosen in serials else (
+            phones[0] if phones else serials[0] if serials else None)
+        if choice is not None:
+            self.list.setCurrentRow(serials.index(choice))
+        self._refilling = False
+        if listing.adb_problem:
+            self.notice.setText(f"Phones and boards cannot be listed: {listing.adb_problem}")
+        elif len(listing.devices) <= 1:
+            self.notice.setText("No phone or board found. Plug one in with USB debugging on, or "
+                                "connect over Wi-Fi. This PC works right away.")
+        else:
+            self.notice.setText("Choose where to run the bundle.")
+        self._update_buttons()
+
+    def _fit_height(self) -> None:
+        """As tall as its rows (no empty box), scrolling only past five devices."""
+        heights = [self.list.sizeHintForRow(i) for i in range(min(self.list.count(), 5))]
+        self.list.setFixedHeight(max(sum(heights) + 2 * self.list.frameWidth() + 4, 60))
+
+    def _selection_changed(self) -> None:
+        if not self._refilling:
+            device = self.selected()
+            self._chosen = device.serial if device else None
+        self._update_buttons()
+
+    def selected(self) -> DeviceInfo | None:
+        item = self.list.currentItem()
+        if item is None:
+            return None
+        serial = item.data(Qt.ItemDataRole.UserRole)
+        return next((d for d in self.listing.devices if d.serial == serial), None)
+
+    # -- actions -----------------------------------------------------------------------------
+    def set_bundle(self, bundle: Path | None) -> None:
+        self.bundle = bundle
+        self.verified.clear()
+        self.card.hide()
+        self._say_bench("", "")
+        self._update_buttons()
+
+    def _busy(self) -> bool:
+        return self.job is not None and not self.job.is_finished
+
+    def _update_buttons(self) -> None:
+        device = self.selected()
+        ready = device is not None and device.ready and self.bundle is not None
+        self.push_button.setEnabled(ready and not self._busy())
+        self.bench_button.setEnabled(ready and not self._busy() and device is not None
+                                     and self.verified.get(device.serial) == str(self.bundle))
+        if self.bundle is None:
+            self.push_button.setToolTip("Create the bundle first")
+
+    def connect_address(self) -> None:
+        address = self.address.text().strip()
+        self.connect_button.setEnabled(False)
+        self.notice.setText(f"Connecting to {address}…")
+
+        def done(message: str) -> None:
+            self.connect_button.setEnabled(True)
+            self.notice.setText(message[:1].upper() + message[1:])
+            if self.watcher is not None:
+                self.watcher.forget(address)
+
+        def failed(message: str) -> None:
+            self.connect_button.setEnabled(True)
+            self.notice.setText(message)
+
+        run_in_thread(lambda: connect(address), done, failed)
+
+    def _start(self, spec: JobSpec, on_result: Any) -> None:
+        self.job = self.jobs.start(spec)
+        self.progress.track(self.job)
+        self.job.succeeded.connect(on_result)
+        self.job.failed.connect(self._failed)
+        self.job.cancelled.connect(lambda: self._say("Stopped", "Nothing half-pushed is ever "
+                                                     "taken for a deployed bundle."))
+        self.job.finished.connect(self._update_buttons)
+        self._update_buttons()
+
+    def push(self) -> None:
+        device = self.selected()
+        if device is None or self.bundle is None:
+            return
+        self._say(f"Pushing to {device.title()}…", "")
+        spec = JobSpec(title=f"Push to {device.title()}",
+                       target="studio.core.devices.deploy:deploy_bundle",
+                       kwargs={"bundle": str(self.bundle), "device": device.serial})
+        self._start(spec, self._pushed)
+
+    def _pushed(self, result: Any) -> None:
+        self.verified[result.serial] = str(self.bundle)
+        skipped = f", {len(result.skipped)} already there" if result.skipped else ""
+        rate = f" at {human_size(int(result.rate))}/s" if result.bytes_pushed else ""
+        self._say("Verified on device ✓",
+                  f"{result.files} files checked on {result.serial} in {result.remote_dir} — "
+                  f"{len(result.pushed)} pushed ({human_size(result.bytes_pushed)}{rate})"
+                  f"{skipped}.")
+        if self.watcher is not None:
+            self.watcher.forget(result.serial)
+        self.deployed.emit(result)
+
+    def bench(self) -> None:
+        device = self.selected()
+        if device is None or self.bundle is None:
+            return
+        self._say_bench(f"Measuring on {device.title()}…", "")
+        spec = JobSpec(title=f"Speed on {device.title()}",
+                       target="studio.core.devices.run:run_on_device",
+                       kwargs={"bundle": str(self.bundle), "device": device.serial,
+                               "mode": "bench", "runs": self.runs.value()})
+        self._start(spec, self._benchmarked)
+        self.job.failed.disconnect(self._failed)  # type: ignore[union-attr]
+        self.job.failed.connect(lambda m: self._say_bench("✗ Could not measure", m))  # type: ignore[union-attr]
+
+    def _benchmarked(self, outcome: Any) -> None:
+        bench = outcome.bench() if outcome.ok else None
+        if bench is None:
+            self._say_bench("✗ The model did not run on the device",
+                            f"{outcome.error}. {outcome.fix}".strip(" ."))
+        else:
+            self._say_bench(f"About {bench.median_ms:.2f} ms per run on the device",
+                            f"Median {bench.median_ms:.3f} ms, p90 {bench.p90_ms:.3f} ms over "
+                            f"{bench.runs} runs on {outcome.serial} "
+                            f"({outcome.runtime.description}).")
+        self.benchmarked.emit(outcome)
+
+    def _say_bench(self, verdict: str, detail: str) -> None:
+        self.bench_verdict.setText(verdict)
+        self.bench_detail.setText(detail)
+        self.bench_verdict.setVisible(bool(verdict))
+        self.bench_detail.setVisible(bool(detail))
+        if verdict:
+            self.card.show()
+
+    def _failed(self, message: str) -> None:
+        self._say("✗ Not done", message)
+
+    def _say(self, verdict: str, detail: str) -> None:
+        self.verdict.setText(verdict)
+        self.detail.setText(detail)
+        self.card.show()
