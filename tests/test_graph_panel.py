@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,15 @@ def test_small_model_is_drawn_at_once_with_heat(qtbot: Any, panel: GraphPanel,
 
 
 @pytest.mark.slow
-def test_ten_thousand_nodes_open_without_blocking_the_event_loop(qtbot: Any, panel: GraphPanel,
-                                                                 tmp_path: Path) -> None:
+def test_ten_thousand_nodes_open_without_blocking_the_event_loop(
+        qtbot: Any, panel: GraphPanel, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     model = make_block_chain(tmp_path / "big.onnx", blocks=2500)
+    # Earlier tests in this process imported torch and transformers: millions of objects that a
+    # full garbage collection must walk (~0.5 s) and the app never holds. Freeze them, so what
+    # is measured is this panel, not the test session's heap.
+    gc.collect()
+    gc.freeze()
+    request.addfinalizer(gc.unfreeze)
     probe = LagProbe()
     started = time.perf_counter()
     with qtbot.waitSignal(panel.summaryReady, timeout=10_000):
@@ -88,5 +95,5 @@ def test_ten_thousand_nodes_open_without_blocking_the_event_loop(qtbot: Any, pan
     # the gap would be seconds. While the renderer saturates both cores of this machine the
     # OS still delays our ticks by up to a few hundred ms, hence the 0.5 s bound ("no freeze");
     # benchmarks/bench_profile.py records the real figures.
-    assert summary_lag < 0.5, f"event loop blocked {summary_lag * 1000:.0f} ms during summary"
+    assert summary_lag < 0.25, f"event loop blocked {summary_lag * 1000:.0f} ms during summary"
     assert draw_lag < 0.5, f"event loop blocked {draw_lag * 1000:.0f} ms while drawing"

@@ -17,7 +17,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QPainter
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.netron_server import HOST, NetronServer
 
@@ -192,6 +199,8 @@ class NetronView(QWidget):
         self._profile = profile
         web.setPage(_make_page(profile, self, web))
         web.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        # The page must be gone before the app (and WebEngine) shuts down.
+        QApplication.instance().aboutToQuit.connect(self.shutdown)
         self._stack.addWidget(web)
         self._web = web
         return web
@@ -291,10 +300,13 @@ class NetronView(QWidget):
         """Stop the page and its server (call before the app quits or the view is dropped)."""
         if self._web is not None:
             # The page must go before its profile (Qt warns and may crash otherwise).
+            import shiboken6
+
             self._web.stop()
-            self._web.page().deleteLater()
+            self._stack.setCurrentWidget(self._status)
+            shiboken6.delete(self._web.page())
+            shiboken6.delete(self._profile)
             self._web.deleteLater()
-            self._profile.deleteLater()
             self._web = None
             self.node_count = 0
         if self._server is not None:
