@@ -6,6 +6,7 @@ token (when there is no keyring) lives in this process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -40,10 +41,8 @@ class _Call(QRunnable):
             self._emit(self.relay.done, value)
 
     def _emit(self, signal: Any, value: Any) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the browser closed while we were on the network
             signal.emit(self.ticket, value)
-        except RuntimeError:  # the browser was closed while we were on the network
-            pass
 
 
 class Caller(QObject):

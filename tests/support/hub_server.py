@@ -69,6 +69,7 @@ class Repo:
     license: str | None = "apache-2.0"
     safetensors: dict[str, int] | None = None
     lfs_paths: set[str] = field(default_factory=set)
+    _hashes: dict[tuple[str, int, int, str], str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.sha:
@@ -90,7 +91,20 @@ class Repo:
 
     def etag(self, path: str) -> str:
         data = self.files[path]
-        return hashlib.sha256(data).hexdigest() if self.is_lfs(path) else git_blob_oid(data)
+        # Cached: hashing a large file on every request would make the server the bottleneck.
+        key = (path, len(data), id(data), "etag")
+        if key not in self._hashes:
+            self._hashes[key] = (
+                hashlib.sha256(data).hexdigest() if self.is_lfs(path) else git_blob_oid(data)
+            )
+        return self._hashes[key]
+
+    def blob_oid(self, path: str) -> str:
+        data = self.files[path]
+        key = (path, len(data), id(data), "oid")
+        if key not in self._hashes:
+            self._hashes[key] = git_blob_oid(data)
+        return self._hashes[key]
 
     def all_tags(self) -> list[str]:
         extra = [t for t in (self.library_name, self.pipeline_tag) if t]
@@ -130,7 +144,7 @@ class Repo:
         entry: dict[str, Any] = {"rfilename": path}
         if blobs:
             data = self.files[path]
-            entry.update(size=len(data), blobId=git_blob_oid(data))
+            entry.update(size=len(data), blobId=self.blob_oid(path))
             if self.is_lfs(path):
                 entry["lfs"] = {"size": len(data), "sha256": self.etag(path), "pointerSize": 134}
         return entry
@@ -145,7 +159,7 @@ class Repo:
             data = self.files[path]
             entry: dict[str, Any] = {
                 "type": "file",
-                "oid": git_blob_oid(data),
+                "oid": self.blob_oid(path),
                 "size": len(data),
                 "path": path,
             }
@@ -227,6 +241,9 @@ class FakeHub:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, the body waits ~40 ms for the
+    # client's delayed ACK — a test-server artefact real hubs do not have.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output clean
