@@ -76,6 +76,7 @@ def _human_event(event: Any) -> None:
 
 def cmd_device_run(args: argparse.Namespace) -> int:
     from studio.core.devices.run import run_on_device
+    from studio.core.runner_protocol import ErrorEvent
 
     def as_json(event: Any) -> None:
         sys.stdout.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False) + "\n")
@@ -93,9 +94,9 @@ def cmd_device_run(args: argparse.Namespace) -> int:
         bar.close()
     if not outcome.ok:
         if args.json:
-            as_json(type("E", (), {"model_dump": lambda self, mode: {
-                "v": 1, "type": "error", "message": outcome.error, "fix": outcome.fix,
-                "code": "failed"}})())
+            # The runner's own error line was already streamed; this one closes the stream for
+            # runs that ended without one (crash, stopped, no result).
+            as_json(ErrorEvent(message=outcome.error, fix=outcome.fix, code="failed"))
         else:
             print(f"error: {outcome.error}" + (f". {outcome.fix}." if outcome.fix else ""),
                   file=sys.stderr)

@@ -312,8 +312,9 @@ class DeviceListWidget(QWidget):
                   f"{result.files} files checked on {result.serial} in {result.remote_dir} — "
                   f"{len(result.pushed)} pushed ({human_size(result.bytes_pushed)}{rate})"
                   f"{skipped}.")
-        if self.watcher is not None:
-            self.watcher.forget(result.serial)
+        watcher = self.watcher
+        if watcher is not None:  # free space changed
+            run_in_thread(lambda: watcher.refresh(result.serial), lambda _: None, lambda _: None)
         self.deployed.emit(result)
 
     def bench(self) -> None:

@@ -157,3 +157,19 @@ def test_this_pc_is_a_device_too(bundle: Path, tmp_path: Path) -> None:
     assert deploy_bundle(bundle, "this-pc").pushed == []
     custom = deploy_bundle(bundle, "this-pc", to=str(tmp_path / "elsewhere"))
     assert Path(custom.remote_dir) == tmp_path / "elsewhere"
+
+
+def test_storage_filling_up_during_the_push(adb: AdbServer, tmp_path: Path,
+                                            big_bundle: Path) -> None:
+    """Free space looked fine, then something else filled the phone: a clear error, no deploy."""
+    with VirtualDevice(tmp_path / "filling") as device:
+        attach(adb, device)
+        device.capacity = 2 << 20  # what the file system really takes; `df` still says 8 GiB
+        try:
+            with pytest.raises(OutputError, match=r"ran out of storage while receiving zz.bin"):
+                deploy_bundle(big_bundle, device.address)
+            remote = device.device_path(f"{DEFAULT}/{big_bundle.name}")
+            assert not (remote / MANIFEST).exists()
+            assert not (remote / f"weights/zz.bin{PART}").exists()
+        finally:
+            adb.client().disconnect(device.address)

@@ -53,6 +53,10 @@ def test_hot_plug_push_verify_and_bench(qtbot, widget: DeviceListWidget, adb: Ad
                 widget.push_button.click()
             assert pushed.args[0].verified
             assert widget.verdict.text() == "Verified on device ✓"
+            # The row shows the space the bundle took.
+            qtbot.waitUntil(lambda: next(d for d in widget.listing.devices
+                                         if d.serial == phone.address).free_bytes < 8 << 30,
+                            timeout=10_000)
             widget.grab().save(str(tmp_path / "device-list.png"))
 
             qtbot.waitUntil(widget.bench_button.isEnabled, timeout=10_000)
@@ -110,3 +114,28 @@ def test_push_failure_is_shown_not_raised(qtbot, widget: DeviceListWidget, adb: 
             assert "Free up space" in widget.detail.text()
         finally:
             adb.client().disconnect(full.address)
+
+
+def test_cancel_a_push_from_the_ui(qtbot, widget: DeviceListWidget, adb: AdbServer,
+                                   tmp_path: Path, big_bundle: Path) -> None:
+    from studio.core.devices.deploy import verify_on_device
+
+    widget.set_bundle(big_bundle)
+    with VirtualDevice(tmp_path / "slow", bandwidth=1 << 20) as slow:  # 4 MiB take ~4 s
+        attach(adb, slow)
+        try:
+            qtbot.waitUntil(lambda: any(d.serial == slow.address and d.ready
+                                        for d in widget.listing.devices), timeout=10_000)
+            widget.list.setCurrentRow(_rows(widget).index(slow.address))
+            widget.push_button.click()
+            qtbot.waitUntil(lambda: "Pushing" in widget.progress.label.text(), timeout=TIMEOUT)
+            assert "/s" in widget.progress.label.text() and "left" in widget.progress.label.text()
+            with qtbot.waitSignal(widget.job.cancelled, timeout=TIMEOUT):
+                widget.progress.cancel_button.click()
+            assert widget.verdict.text() == "Stopped"
+            assert not (slow.device_path("/data/local/tmp/edge-deploy-studio/big-bundle")
+                        / "manifest.json").exists()
+            assert not verify_on_device(big_bundle, slow.address).ok
+            qtbot.waitUntil(widget.push_button.isEnabled, timeout=10_000)
+        finally:
+            adb.client().disconnect(slow.address)

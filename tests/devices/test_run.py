@@ -172,3 +172,21 @@ def test_runner_output_matches_the_protocol(bundle: Path, tmp_path: Path) -> Non
                           str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 3
     assert json.loads(bad.stdout.splitlines()[0])["code"] == "no_bundle"
+
+
+def test_old_adbd_without_shell_v2(adb: AdbServer, tmp_path: Path, bundle: Path) -> None:
+    """A board whose adbd predates shell protocol v2: same deploy, same streamed run."""
+    with VirtualDevice(tmp_path / "old", features="cmd,fixed_push_mkdir") as device:
+        attach(adb, device)
+        try:
+            assert deploy_bundle(bundle, device.address).verified
+            events: list = []
+            outcome = run_on_device(bundle, device.address, "bench", runs=3,
+                                    on_event=events.append)
+            assert outcome.ok and outcome.exit_code == 0
+            assert isinstance(events[0], HelloEvent) and isinstance(events[-1], DoneEvent)
+            assert not any(s.startswith("shell,v2") for s in device.services)
+            bad = run_on_device(bundle, device.address, "generate")
+            assert not bad.ok and bad.exit_code == 3
+        finally:
+            adb.client().disconnect(device.address)

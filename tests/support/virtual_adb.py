@@ -21,7 +21,8 @@ storage), so a test decides which tools the "phone" has — with or without ``py
 Faults a test can provoke: ``unauthorized=True`` (never accepts the host's key: the adb server lists
 the device as "unauthorized"), ``capacity`` (writes fail with "No space left on device"),
 ``drop_after_bytes`` (the connection is cut in the middle of a push, like a cable being pulled),
-``disconnect()`` at any time.
+``disconnect()`` at any time, ``bandwidth`` (a slow cable), ``features`` without ``shell_v2`` (an
+old adbd).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class VirtualDevice:
         capacity: int = 8 << 30,
         drop_after_bytes: int | None = None,
         serial: str = "virtual-phone",
+        features: str = FEATURES,
+        bandwidth: int | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         self.props = {**DEFAULT_PROPS, **(props or {})}
@@ -97,6 +100,8 @@ class VirtualDevice:
         self.capacity = capacity
         self.drop_after_bytes = drop_after_bytes
         self.serial = serial
+        self.features = features
+        self.bandwidth = bandwidth  # bytes/s a push may reach (a slow USB 2.0 cable), or None
         self.received_bytes = 0
         self.services: list[str] = []
         self._lock = threading.Lock()
@@ -191,7 +196,7 @@ class VirtualDevice:
     def banner(self) -> bytes:
         keys = ("ro.product.name", "ro.product.model", "ro.product.device")
         props = ";".join(f"{k}={self.props[k]}" for k in keys)
-        return f"device::{props};features={FEATURES}".encode()
+        return f"device::{props};features={self.features}".encode()
 
 
 def _write_script(path: Path, body: str) -> None:
@@ -290,7 +295,7 @@ class _Connection:
                 stream.host_closed()
 
     def _open(self, remote_id: int, service: str) -> None:
-        handler = _service_handler(service)
+        handler = _service_handler(service, self.device.features)
         if handler is None:
             self.send(A_CLSE, 0, remote_id)
             return
@@ -391,13 +396,16 @@ class _Stream:
 
 # -- services ------------------------------------------------------------------------------
 
-def _service_handler(service: str) -> Callable[[_Stream, VirtualDevice], None] | None:
+def _service_handler(service: str,
+                     features: str) -> Callable[[_Stream, VirtualDevice], None] | None:
     if service == "sync:":
         return _sync_service
     name, _, command = service.partition(":")
     options = name.split(",")
     if options[0] in ("shell", "exec") and command:
         v2 = "v2" in options
+        if v2 and "shell_v2" not in features.split(","):
+            return None  # an old adbd knows no shell protocol v2
         return lambda stream, device: _shell_service(stream, device, command, v2)
     return None
 
@@ -482,6 +490,8 @@ def _receive_file(stream: _Stream, device: VirtualDevice, spec: str) -> None:
                     error = f"write failed: No space left on device ({path})"
                 else:
                     handle.write(data)
+            if device.bandwidth:
+                time.sleep(len(data) / device.bandwidth)
             if device.count_received(len(data)):
                 stream.conn.abort()
                 raise ConnectionError("cable pulled")

@@ -10,6 +10,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from studio.core.devices import identify, states
 from studio.core.devices.base import Device, StreamedProcess
@@ -50,6 +51,7 @@ class AdbDevice(Device):
         self.adb_state = adb_state
         self._handle = None
         self._android: bool | None = None
+        self._features: set[str] | None = None
 
     @property
     def handle(self):
@@ -119,8 +121,10 @@ class AdbDevice(Device):
 
     # -- shell ----------------------------------------------------------------------------------
     def run_shell(self, script: str, timeout: float = 60) -> tuple[int, str, str]:
+        # In a subshell: an `exit` in the script must not skip the exit-code marker that adbutils
+        # appends on devices without shell v2.
         with device_errors(self.serial, "asking it a question"):
-            result = self.handle.shell2(script, timeout=timeout, v2=True, rstrip=False)
+            result = self.handle.shell2(f"( {script}\n)", timeout=timeout, v2=True, rstrip=False)
         return result.returncode, result.stdout or result.output, result.stderr or ""
 
     def free_bytes(self, folder: str) -> int | None:
@@ -243,7 +247,15 @@ class AdbDevice(Device):
         raise EOFError("unexpected reply from the device")
 
     # -- running --------------------------------------------------------------------------------
+    def has_shell_v2(self) -> bool:
+        if self._features is None:
+            with device_errors(self.serial, "asking what it supports"):
+                self._features = set(self.handle.get_features().split(","))
+        return "shell_v2" in self._features
+
     def stream(self, argv: list[str], cwd: str) -> StreamedProcess:
+        if not self.has_shell_v2():
+            return self._stream_v1(argv, cwd)
         command = f"cd {q(cwd)} && exec " + " ".join(q(a) for a in argv)
         with device_errors(self.serial, "starting the runner"):
             conn = self._open_transport(timeout=None)
@@ -285,6 +297,44 @@ class AdbDevice(Device):
             lines=lines(), cancel=cancel, exit_code=lambda: state["code"],  # type: ignore[arg-type,return-value]
             stderr_tail=lambda: state["stderr"].decode("utf-8", "replace"),  # type: ignore[union-attr]
         )
+
+    def _stream_v1(self, argv: list[str], cwd: str) -> StreamedProcess:
+        """Old adbd without shell v2: one merged output stream, exit code from a marker line."""
+        marker = "@@studio-exit:"
+        command = (f"cd {q(cwd)} && " + " ".join(q(a) for a in argv)
+                   + f" 2>&1; echo {marker}$?")
+        with device_errors(self.serial, "starting the runner"):
+            conn = self._open_transport(timeout=None)
+            conn.send_command(f"shell:{command}")
+            conn.check_okay()
+        sock = conn.conn
+        state: dict[str, Any] = {"code": None, "other": []}
+
+        def cancel() -> None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+        def lines() -> Iterator[str]:
+            buffer = b""
+            try:
+                while chunk := sock.recv(65536):
+                    buffer += chunk
+                    *complete, buffer = buffer.split(b"\n")
+                    for raw in complete:
+                        line = raw.decode("utf-8", "replace").rstrip("\r")
+                        if line.startswith(marker):
+                            state["code"] = int(line[len(marker):] or 255)
+                            continue
+                        if not line.startswith("{"):
+                            state["other"] = [*state["other"], line][-20:]
+                        yield line
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+        return StreamedProcess(lines=lines(), cancel=cancel, exit_code=lambda: state["code"],
+                               stderr_tail=lambda: "\n".join(state["other"]))
 
     def detect_runtime(self, folder: str, runner: str | None = None) -> RuntimeInfo:
         from studio.core.devices.runtime import detect_over_shell

@@ -118,6 +118,9 @@ class DeviceWatcher:
         self._conn = None
         self._cache: dict[tuple[str, str], DeviceInfo] = {}
         self._this_pc: DeviceInfo | None = None
+        self._last: DeviceListing | None = None
+        self._client: object | None = None
+        self._last_text: str | None = None
         self._thread = threading.Thread(target=self._run, name="device-watcher", daemon=True)
 
     def start(self) -> DeviceWatcher:
@@ -140,8 +143,21 @@ class DeviceWatcher:
 
     def forget(self, serial: str) -> None:
         """Drop cached identification (e.g. after a push changed free space)."""
+        if serial == THIS_PC_SERIAL:
+            self._this_pc = None
         for key in [k for k in self._cache if k[0] == serial]:
             del self._cache[key]
+
+    def refresh(self, serial: str) -> None:
+        """Identify ``serial`` again now and report the list (call off the UI thread)."""
+        self.forget(serial)
+        if self._client is not None and self._last_text is not None:
+            self._emit(self._listing(self._client, self._last_text))
+
+    def _emit(self, listing: DeviceListing) -> None:
+        if listing != self._last:  # retries while adb is unavailable repeat the same answer
+            self._last = listing
+            self.on_change(listing)
 
     def _listing(self, client: object, text: str) -> DeviceListing:
         devices = []
@@ -167,11 +183,13 @@ class DeviceWatcher:
                 conn.check_okay()
                 while not self._stop.is_set():
                     text = conn.read_string_block()
-                    self.on_change(self._listing(client, text))
+                    self._client, self._last_text = client, text
+                    self._emit(self._listing(client, text))
             except StudioError as exc:
                 if not self._stop.is_set():
-                    devices = [ThisPC().describe()] if self.include_this_pc else []
-                    self.on_change(DeviceListing(devices=devices, adb_problem=exc.message))
+                    self._this_pc = self._this_pc or ThisPC().describe()
+                    devices = [self._this_pc] if self.include_this_pc else []
+                    self._emit(DeviceListing(devices=devices, adb_problem=exc.message))
             except Exception as exc:  # the adb server went away; try again shortly
                 log.info("device watcher: %s", exc)
             finally:
