@@ -120,3 +120,54 @@ def test_bad_option_values_name_the_field(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="power of two"):
         compress_model(make_block(tmp_path / "b.onnx"), "int4", tmp_path / "o.onnx",
                        options={"int4": {"block_size": 48}})
+
+
+def test_weights_inside_if_branches_are_reported_not_faked(tmp_path: Path) -> None:
+    """Quantizers do not enter If branches: the result must say nothing was quantized."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((8, 8), np.float32), "w_inner")
+    branch = helper.make_graph(
+        [helper.make_node("Constant", [], ["w"], name="const_w", value=weight),
+         helper.make_node("MatMul", ["x", "w"], ["out"], name="inner_mm")], "branch", [],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 8])])
+    other = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["out2"], name="pass")], "other", [],
+        [helper.make_tensor_value_info("out2", TensorProto.FLOAT, [1, 8])])
+    graph = helper.make_graph(
+        [helper.make_node("If", ["flag"], ["y"], name="choose", then_branch=branch,
+                          else_branch=other)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8]),
+         helper.make_tensor_value_info("flag", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "branchy.onnx"))
+    result = compress_model(tmp_path / "branchy.onnx", "int8-dynamic", tmp_path / "out.onnx",
+                            options=FAST)
+    assert any("changed no layer" in w and "'choose'" in w for w in result.warnings)
+    cleaned = onnx.load(result.output)
+    then = next(a.g for a in cleaned.graph.node[0].attribute if a.name == "then_branch")
+    assert "Constant" not in {n.op_type for n in then.node}, "branch Constants become weights"
+
+
+def test_npz_with_whole_samples_and_scalar_inputs(tmp_path: Path) -> None:
+    """Inputs whose batch axis is not first, and scalar inputs, come as (count, *shape)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["sr"], ["srf"], name="cast", to=TensorProto.FLOAT),
+         helper.make_node("Mul", ["state", "srf"], ["y"], name="scale")], "g",
+        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [2, "batch", 4]),
+         helper.make_tensor_value_info("sr", TensorProto.INT64, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, "batch", 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    np.savez(tmp_path / "s.npz", state=np.ones((3, 2, 1, 4), np.float32),
+             sr=np.full((3,), 16000, np.int64))
+    result = compress_model(tmp_path / "m.onnx", "cleanup", tmp_path / "o.onnx",
+                            evaluation=tmp_path / "s.npz", options=FAST)
+    assert result.report.samples == 3 and result.report.sample_source == "evaluation data"

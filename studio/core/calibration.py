@@ -106,7 +106,10 @@ def load_arrays(path: str | Path, model: onnx.ModelProto, key: str | None = None
         sample = {}
         for name, array in arrays.items():
             dtype, dims = specs[name]
-            item = np.asarray(array[index : index + 1]).astype(dtype)
+            # (count, *input shape) holds whole samples (needed when batch is not the first
+            # axis, or for scalar inputs); (count, *shape without batch) uses count as batch.
+            whole = array.ndim == len(dims) + 1
+            item = np.asarray(array[index] if whole else array[index : index + 1]).astype(dtype)
             if item.ndim != len(dims):
                 raise BadInput(
                     f"Sample shape {list(item.shape)} in {path.name} does not match input "
@@ -115,7 +118,7 @@ def load_arrays(path: str | Path, model: onnx.ModelProto, key: str | None = None
                 )
             fixed = static_dims(model, name)
             for axis, (got, want) in enumerate(zip(item.shape, fixed, strict=True)):
-                if want is not None and axis > 0 and got != want:
+                if want is not None and (axis > 0 or whole) and got != want:
                     raise BadInput(
                         f"Sample shape {list(item.shape[1:])} in {path.name} does not match input "
                         f"'{name}' ({'×'.join('?' if d is None else str(d) for d in fixed[1:])})",

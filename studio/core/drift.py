@@ -243,6 +243,10 @@ def compare_models(
             layer_reference or original, compressed, samples[:4], work_dir, feeds_for=_feeds_for,
             session_factory=session,
         )
+        # Only propose float layers when the outputs actually moved; otherwise nothing to fix.
+        top1 = result.min_top1
+        if result.min_cosine >= 0.999 and (top1 is None or top1 >= 1.0):
+            suggest = []
         result.worst_layers, result.suggest_keep_float, result.layer_note = layers, suggest, note
     report.progress(1.0, "Drift measured")
     return result

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from studio.core.compress.graph import weight_counts
+from studio.core.compress.graph import changed_nothing_warning, weight_counts
 from studio.core.compress.methods import Method
 from studio.core.compress.passes import Prepared, run_method
 from studio.core.drift import compare_models
@@ -65,6 +65,10 @@ def run_auto(
         candidate = Candidate(method=method)
         try:
             run_method(prep, method, dest, step.sub(0.0, 0.6))
+            if changed_nothing_warning(prep.model, dest, method.value):
+                candidate.note = "changed no layer"
+                results.append((candidate, dest))
+                continue
             drift = compare_models(
                 original, dest, eval_samples, sample_source=sample_source,
                 measure_latency=prep.options.measure_latency, per_layer=False,

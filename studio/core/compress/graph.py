@@ -56,20 +56,30 @@ def name_nodes(model: onnx.ModelProto) -> None:
 
 
 def constants_to_initializers(model: onnx.ModelProto) -> int:
-    """Top-level Constant nodes become initializers (old exporters store weights as Constants)."""
+    """Constant nodes become initializers, in If/Loop branches too (old exporters store weights
+    as Constants, which the quantizers do not see as weights)."""
+    return _constants_in_graph(model.graph)
+
+
+def _constants_in_graph(graph: onnx.GraphProto) -> int:
     moved = 0
     keep = []
-    for node in model.graph.node:
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                moved += _constants_in_graph(attr.g)
+            for sub in attr.graphs:
+                moved += _constants_in_graph(sub)
         if node.op_type == "Constant" and len(node.output) == 1:
             value = _constant_value(node)
             if value is not None:
-                model.graph.initializer.append(numpy_helper.from_array(value, node.output[0]))
+                graph.initializer.append(numpy_helper.from_array(value, node.output[0]))
                 moved += 1
                 continue
         keep.append(node)
-    if moved:
-        del model.graph.node[:]
-        model.graph.node.extend(keep)
+    if len(keep) != len(graph.node):
+        del graph.node[:]
+        graph.node.extend(keep)
     return moved
 
 
@@ -269,3 +279,38 @@ def _subgraph_inputs(node: onnx.NodeProto) -> set[str]:
             local |= {o for n in sub.node for o in n.output}
             names |= {i for n in sub.node for i in n.input if i and i not in local}
     return names
+
+
+QUANTIZED_OPS = {"QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger",
+                 "QLinearConv", "QLinearMatMul", "MatMulNBits", "DynamicQuantizeLSTM"}
+
+
+def all_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
+    """Nodes of a graph and of every If/Loop/Scan branch inside it."""
+    nodes = []
+    for node in graph.node:
+        nodes.append(node)
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                nodes += all_nodes(attr.g)
+            for sub in attr.graphs:
+                nodes += all_nodes(sub)
+    return nodes
+
+
+def changed_nothing_warning(before: onnx.ModelProto, after_path: Path, method: str) -> str | None:
+    """A method that quantized no layer must say so instead of reporting a perfect score."""
+    after = onnx.load(str(after_path), load_external_data=False)
+    nodes = all_nodes(after.graph)
+    if method == "fp16":
+        touched = any(i.data_type == onnx.TensorProto.FLOAT16 for i in after.graph.initializer)
+        touched = touched or any(n.op_type == "Cast" for n in nodes)
+    else:
+        touched = any(n.op_type in QUANTIZED_OPS for n in nodes)
+    if touched:
+        return None
+    flow = control_flow_nodes(before)
+    where = (f": the weights sit inside the {flow[0].op_type} node '{flow[0].name}', which "
+             "onnxruntime's quantizer does not enter. Export the model without If/Loop to "
+             "compress it") if flow else ": no layer type it handles has constant weights"
+    return f"{method} changed no layer; the result is only the cleaned-up float model{where}"

@@ -112,7 +112,7 @@ def explain_failure(model: onnx.ModelProto, method: Method, exc: Exception) -> B
         return BadInput(
             f"{method.value} failed on this model, which has control flow: node '{node.name}' "
             f"({node.op_type}) ({text})",
-            f"Keep it in float with --keep-float {node.op_type}, or use fp16 or int8-dynamic",
+            "Export the model without If/Loop, or choose another method",
         )
     return BadInput(f"{method.value} failed on this model ({type(exc).__name__}: {text})",
                     "Choose another method, or keep the failing layers in float")

