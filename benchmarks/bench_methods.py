@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.real_models import MODELS, RealModel, fetch, sample_data  # noqa: E402
-from studio.core.compress import compress_model  # noqa: E402
-from studio.core.errors import StudioError  # noqa: E402
+from benchmarks.real_models import MODELS, RealModel, fetch, sample_data
+from studio.core.compress import compress_model
+from studio.core.errors import StudioError
 
 METHODS = ["cleanup", "int8-dynamic", "int8-static", "int4", "fp16", "prune", "auto"]
 

@@ -26,9 +26,9 @@ import onnx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.real_models import MODELS, fetch  # noqa: E402
-from studio.core.compress import compress_model  # noqa: E402
-from studio.core.paths import demo_model_path, demo_samples_path  # noqa: E402
+from benchmarks.real_models import MODELS, fetch
+from studio.core.compress import compress_model
+from studio.core.paths import demo_model_path, demo_samples_path
 
 
 class Reader:
@@ -82,7 +82,7 @@ def studio(model: Path, method: str, samples_path: Path, out: Path, limit: int,
                    calib_limit=limit, options={"measure_latency": False}, drift=drift, force=True)
 
 
-def timed(func, *args) -> float:  # noqa: ANN001
+def timed(func, *args) -> float:
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
         func(*args)
@@ -94,7 +94,7 @@ def cases(tmp: Path) -> list[tuple[str, Path, Path]]:
     for name in ("PP-OCR cls", "PP-OCRv4 rec"):
         model = next(m for m in MODELS if m.name == name)
         path = fetch(model)
-        shape = list(model.shapes.values())[0]
+        shape = next(iter(model.shapes.values()))
         rng = np.random.default_rng(0)
         samples = tmp / f"{name.replace(' ', '_')}.npz"
         np.savez(samples, x=rng.random((32, *shape[1:]), dtype=np.float32))

@@ -92,7 +92,7 @@ def fetch(model: RealModel) -> Path:
     return target
 
 
-def _text_image(rng: np.random.Generator, size: tuple[int, int], gray: bool):  # noqa: ANN202
+def _text_image(rng: np.random.Generator, size: tuple[int, int], gray: bool):
     from PIL import Image, ImageDraw, ImageFont
 
     height, width = size
