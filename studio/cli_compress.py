@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from studio.cli_support import emit_json, parse_shapes, reporter_for
+from studio.core.drift import cosine_text
 from studio.core.errors import BadInput
 from studio.core.model import human_size
 
@@ -107,9 +108,9 @@ def _print_result(result) -> None:
         for c in result.candidates:
             size = human_size(c.size) if c.size else "—"
             ms = f"{c.latency_ms:.3f}" if c.latency_ms else "—"
-            cos = f"{c.cosine:.4f}" if c.cosine is not None else "—"
+            cos = cosine_text(c.cosine) if c.cosine is not None else "—"
             top = f"{c.top1:.0%}" if c.top1 is not None else "—"
-            mark = "chosen" if c.chosen else ("ok" if c.within_budget else c.note)
+            mark = "chosen" if c.chosen else (c.note or "ok")
             print(f"  {c.method.value:<14} {size:>10} {ms:>9} {cos:>8} {top:>6}  {mark}")
     if result.sparsity:
         s = result.sparsity
@@ -124,6 +125,12 @@ def _print_result(result) -> None:
         for out in rep.outputs:
             extra = f" top-1 {out.top1:.1%}" if out.top1 is not None else ""
             extra += f" top-5 {out.top5:.1%}" if out.top5 is not None else ""
+            if out.accuracy_before is not None and out.accuracy_after is not None:
+                extra += (f"; accuracy on labelled samples {out.accuracy_before:.1%} → "
+                          f"{out.accuracy_after:.1%}")
+            if out.perplexity_before is not None and out.perplexity_after is not None:
+                extra += (f"; perplexity {out.perplexity_before:.2f} → "
+                          f"{out.perplexity_after:.2f}")
             print(f"  output {out.name}: cosine {out.cosine:.5f}, max |err| {out.max_abs:.4g}, "
                   f"mean |err| {out.mean_abs:.4g}, SNR {out.snr_db:.1f} dB{extra}")
         if rep.worst_layers:

@@ -145,8 +145,12 @@ def load_samples(
     image=None,
     shapes: dict[str, list[int]] | None = None,
     warnings: list[str] | None = None,
+    key: str | None = None,
 ) -> list[dict[str, np.ndarray]]:
-    """Samples from an image folder, a prompts file (.txt/.jsonl) or arrays (.npz/.npy)."""
+    """Samples from an image folder, a prompts file (.txt/.jsonl) or arrays (.npz/.npy).
+
+    ``key`` picks one array of a single-input .npz (e.g. "calibration" or "evaluation").
+    """
     path = Path(path).expanduser()
     if not path.exists():
         raise BadInput(f"Sample data {path} does not exist",
@@ -160,4 +164,21 @@ def load_samples(
         from studio.core.calib_text import load_prompts
 
         return load_prompts(path, model, model_path, limit)
-    return load_arrays(path, model)[:limit]
+    return load_arrays(path, model, key=key)[:limit]
+
+
+def npz_labels(path: str | Path | None, key: str = "evaluation_labels") -> list[int] | None:
+    """Ground-truth class labels stored beside evaluation samples, if the file has them."""
+    if path is None or Path(path).suffix != ".npz" or not Path(path).is_file():
+        return None
+    with np.load(Path(path), allow_pickle=False) as data:
+        if key in data.files:
+            return [int(v) for v in np.asarray(data[key]).ravel()]
+    return None
+
+
+def npz_has(path: str | Path | None, key: str) -> bool:
+    if path is None or Path(path).suffix != ".npz" or not Path(path).is_file():
+        return False
+    with np.load(Path(path), allow_pickle=False) as data:
+        return key in data.files

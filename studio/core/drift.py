@@ -47,6 +47,9 @@ class OutputDrift(BaseModel):
     """Share whose original top-1 class is still in the new top 5."""
     perplexity_before: float | None = None
     perplexity_after: float | None = None
+    accuracy_before: float | None = None
+    """Top-1 accuracy against the evaluation labels, when the samples come with labels."""
+    accuracy_after: float | None = None
 
 
 class DriftReport(BaseModel):
@@ -77,17 +80,23 @@ class DriftReport(BaseModel):
         return drift_verdict(self.min_cosine, self.min_top1)
 
 
+def cosine_text(cosine: float, digits: int = 4) -> str:
+    """Rounded down, so a result is never shown as a perfect 1.0000 that it is not."""
+    scale = 10**digits
+    return f"{math.floor(cosine * scale) / scale:.{digits}f}"
+
+
 def drift_verdict(cosine: float, top1: float | None = None) -> str:
-    top = f", top-1 agreement {top1:.0%}" if top1 is not None else ""
+    top = f", top-1 agreement {math.floor(top1 * 1000) / 10:g}%" if top1 is not None else ""
     if cosine >= 0.999:
-        return f"Outputs match the original closely: cosine {cosine:.4f}{top}"
+        return f"Outputs match the original closely: cosine {cosine_text(cosine)}{top}"
     if cosine >= 0.99:
-        return f"Outputs stay close to the original: cosine {cosine:.3f}{top}"
+        return f"Outputs stay close to the original: cosine {cosine_text(cosine, 3)}{top}"
     if cosine >= 0.95:
-        return (f"Outputs drift noticeably: cosine {cosine:.3f}{top}. Check accuracy on your "
-                "own data, or keep the worst layers in float")
-    return (f"Outputs changed a lot: cosine {cosine:.3f}{top}. Keep the worst layers in float "
-            "or choose a milder method")
+        return (f"Outputs drift noticeably: cosine {cosine_text(cosine, 3)}{top}. Check accuracy "
+                "on your own data, or keep the worst layers in float")
+    return (f"Outputs changed a lot: cosine {cosine_text(cosine, 3)}{top}. Keep the worst layers "
+            "in float or choose a milder method")
 
 
 class _Accumulator:
@@ -103,8 +112,11 @@ class _Accumulator:
         self.top5: list[bool] = []
         self.nll_before: list[float] = []
         self.nll_after: list[float] = []
+        self.right_before: list[bool] = []
+        self.right_after: list[bool] = []
 
-    def add(self, ref: np.ndarray, new: np.ndarray, ids: np.ndarray | None) -> None:
+    def add(self, ref: np.ndarray, new: np.ndarray, ids: np.ndarray | None,
+            label: int | None = None) -> None:
         a = np.asarray(ref, dtype=np.float64)
         b = np.asarray(new, dtype=np.float64)
         if a.shape != b.shape:
@@ -128,6 +140,9 @@ class _Accumulator:
             if classes > 5:
                 top5 = np.argsort(-rows_b, axis=1)[:, :5]
                 self.top5 += [bool(best[i] in top5[i]) for i in range(len(best))]
+        if label is not None and a.ndim == 2 and a.shape[0] == 1 and classes >= 2:
+            self.right_before.append(int(a.argmax()) == label)
+            self.right_after.append(int(b.argmax()) == label)
         if a.ndim == 3 and ids is not None and ids.ndim == 2 and ids.shape[1] == a.shape[1] > 1:
             self.nll_before.append(_nll(a, ids))
             self.nll_after.append(_nll(b, ids))
@@ -148,6 +163,8 @@ class _Accumulator:
             else None,
             perplexity_after=math.exp(statistics.fmean(self.nll_after)) if self.nll_after
             else None,
+            accuracy_before=statistics.fmean(self.right_before) if self.right_before else None,
+            accuracy_after=statistics.fmean(self.right_after) if self.right_after else None,
         )
 
 
@@ -207,6 +224,7 @@ def compare_models(
     measure_latency: bool = True,
     per_layer: bool = True,
     work_dir: Path | None = None,
+    labels: list[int] | None = None,
     report: Reporter = NULL_REPORTER,
 ) -> DriftReport:
     """Run both models on the same samples and describe how far the outputs moved."""
@@ -220,8 +238,9 @@ def compare_models(
         ref_out = ref_sess.run(list(accs), _feeds_for(ref_sess, sample))
         new_out = new_sess.run(list(accs), _feeds_for(new_sess, sample))
         ids = sample.get("input_ids")
+        label = labels[index] if labels and index < len(labels) else None
         for acc, a, b in zip(accs.values(), ref_out, new_out, strict=True):
-            acc.add(a, b, ids)
+            acc.add(a, b, ids, label)
     before = after = None
     if measure_latency and samples:
         report.progress(0.6, "Timing the original and the result on this PC")

@@ -111,7 +111,11 @@ def _pick(
     is not, and sizes within 10% of each other count as a tie broken by speed."""
     if baseline_ms:
         not_slower = [g for g in good if (g[0].latency_ms or 0.0) <= baseline_ms * 1.1]
-        good = not_slower or good
+        if not_slower:
+            for candidate, _ in good:
+                if (candidate.latency_ms or 0.0) > baseline_ms * 1.1:
+                    candidate.note = "slower than the original on this PC"
+            good = not_slower
     if goal == "fastest":
         return min(good, key=lambda g: (g[0].latency_ms or 0.0, g[0].size or 0))
     smallest = min(g[0].size or 0 for g in good)

@@ -13,7 +13,7 @@ import onnx
 from pydantic import BaseModel, ValidationError
 
 from studio.core.atomic import _remove, atomic_path, check_writable_parent, partial_path_for
-from studio.core.calibration import load_samples, synthetic_inputs
+from studio.core.calibration import load_samples, npz_has, npz_labels, synthetic_inputs
 from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
 from studio.core.compress.methods import Method, parse_method
@@ -132,12 +132,12 @@ def chip_wants_qnn(chip: str) -> bool:
 
 def _samples(
     path: str | Path | None, model: onnx.ModelProto, source: Path, limit: int,
-    options: CompressOptions, shapes: dict[str, list[int]], warnings: list[str],
+    options: CompressOptions, shapes: dict[str, list[int]], warnings: list[str], key: str,
 ) -> list[dict[str, np.ndarray]]:
     if not path:
         return []
     return load_samples(path, model, model_path=source, limit=limit, image=options.image,
-                        shapes=shapes, warnings=warnings)
+                        shapes=shapes, warnings=warnings, key=key)
 
 
 def _split_eval(
@@ -200,9 +200,12 @@ def compress_model(
     nodes_before = len(original.graph.node)
     del original
 
-    calib_samples = _samples(calib, prepared_model, source, calib_limit, opts, shapes, warnings)
+    if evaluation is None and npz_has(calib, "evaluation"):
+        evaluation = calib  # a .npz with separate "calibration" and "evaluation" arrays
+    calib_samples = _samples(calib, prepared_model, source, calib_limit, opts, shapes, warnings,
+                             key="calibration")
     eval_samples = _samples(evaluation, prepared_model, source, opts.eval_limit, opts, shapes,
-                            warnings)
+                            warnings, key="evaluation")
     calib_samples, eval_samples, sample_source = _split_eval(
         calib_samples, eval_samples, prepared_model, opts, shapes)
     if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
@@ -237,6 +240,7 @@ def compress_model(
             drift_report = compare_models(
                 source, result_path, eval_samples, sample_source=sample_source,
                 layer_reference=cleaned, measure_latency=opts.measure_latency,
+                labels=npz_labels(evaluation) if sample_source == "evaluation data" else None,
                 work_dir=staging / "layers", report=report.sub(0.8, 0.98),
             )
         nodes_after = len(onnx.load(str(result_path), load_external_data=False).graph.node)

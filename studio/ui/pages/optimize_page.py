@@ -4,42 +4,18 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QRadioButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.core.compress import CompressResult, Method
+from studio.core.compress.presets import Preset, apply_preset, matching_preset, presets_for
 from studio.core.jobs import JobSpec
-from studio.core.model import human_size
 from studio.core.paths import default_output_dir
 from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.optimize_advanced import AdvancedPanel
+from studio.ui.optimize_presets import PresetCards
+from studio.ui.optimize_result import ResultCard
 from studio.ui.state import WizardState
-from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
-
-CHOICES = [
-    (
-        Method.INT8_STATIC,
-        "Make it smaller and faster — INT8 (recommended)",
-        "About 4× smaller. Calibrated on sample inputs, so results usually stay within 1% of the original.",
-    ),
-    (
-        Method.INT8_DYNAMIC,
-        "Make it smaller — INT8 weights only",
-        "About 4× smaller with no sample data needed. Best for language models; can be slower for image models.",
-    ),
-    (
-        Method.CLEANUP,
-        "Keep full precision — just tidy the graph",
-        "Same accuracy and size; removes redundant steps so the model loads and runs cleanly.",
-    ),
-]
+from studio.ui.widgets import JobProgress, StepPage, show_error
 
 
 class OptimizePage(StepPage):
@@ -54,31 +30,16 @@ class OptimizePage(StepPage):
         self.state = state
         self.jobs = jobs
         self.job: QtJob | None = None
-        self.group = QButtonGroup(self)
-        choices = Card()
-        for method, label, hint in CHOICES:
-            button = QRadioButton(label)
-            button.setObjectName(f"method-{method.value}")
-            button.setProperty("method", method.value)
-            button.setToolTip(hint)
-            note = QLabel(hint)
-            note.setObjectName("factLabel")
-            note.setIndent(24)
-            note.setWordWrap(True)
-            self.group.addButton(button)
-            choices.body.addWidget(button)
-            choices.body.addWidget(note)
-        self.outer.addWidget(choices)
-
-        self.advanced = QCheckBox("Advanced: use my own calibration samples (.npz / .npy)")
-        self.advanced.setToolTip(
-            "Calibration: a few real inputs the studio runs through the model to pick 8-bit ranges."
-        )
+        self.presets = PresetCards()
+        self.presets.chosen.connect(self._preset_chosen)
+        self.outer.addWidget(self.presets)
         self.calib_label = QLabel("")
         self.calib_label.setObjectName("factLabel")
-        self.advanced.toggled.connect(self._pick_calibration)
-        self.outer.addWidget(self.advanced)
+        self.calib_label.setWordWrap(True)
         self.outer.addWidget(self.calib_label)
+        self.advanced = AdvancedPanel(state.recipe.optimize)
+        self.advanced.changed.connect(self._advanced_changed)
+        self.outer.addWidget(self.advanced)
 
         row = QHBoxLayout()
         self.run_button = QPushButton("Optimize again")
@@ -92,28 +53,49 @@ class OptimizePage(StepPage):
         self.status = QLabel("")
         self.outer.addWidget(self.status)
 
-        self.result_card = Card()
-        self.verdict = big_label()
-        self.detail = QLabel()
-        self.detail.setWordWrap(True)
-        self.result_card.body.addWidget(self.verdict)
-        self.result_card.body.addWidget(self.detail)
-        self.result_card.hide()
+        self.result_card = ResultCard()
+        self.result_card.keep_float_requested.connect(self._keep_float_and_rerun)
+        self.verdict = self.result_card.verdict
         self.outer.addWidget(self.result_card)
         self.outer.addStretch()
-        self.group.buttonToggled.connect(self._method_chosen)
         state.model_changed.connect(self._model_changed)
+        state.target_changed.connect(self._refresh_presets)
         state.recipe_replaced.connect(self._sync_from_recipe)
         self._sync_from_recipe()
 
     def _sync_from_recipe(self) -> None:
-        for button in self.group.buttons():
-            button.setChecked(button.property("method") == self.state.recipe.optimize.method.value)
+        self.advanced.bind(self.state.recipe.optimize)
+        self._refresh_presets()
         self._show_calibration()
+
+    def _refresh_presets(self) -> None:
+        summary = self.state.summary
+        histogram = summary.op_histogram if summary is not None else {}
+        params = summary.parameter_count if summary is not None else 0
+        try:
+            presets = presets_for(histogram, params, self.state.recipe.target.chip)
+        except Exception:  # a chip the catalogue does not know yet: CPU presets
+            presets = presets_for(histogram, params, "this-pc")
+        self.presets.set_presets(presets, matching_preset(self.state.recipe.optimize, presets))
+
+    def _preset_chosen(self, preset: Preset) -> None:
+        self.state.recipe.optimize = apply_preset(self.state.recipe.optimize, preset)
+        self.advanced.bind(self.state.recipe.optimize)
+        self._show_calibration()
+
+    def _advanced_changed(self) -> None:
+        self.presets.select(matching_preset(self.state.recipe.optimize, self.presets.presets))
+        self._show_calibration()
+
+    def _keep_float_and_rerun(self, nodes: list[str]) -> None:
+        optimize = self.state.recipe.optimize
+        optimize.keep_float = list(dict.fromkeys([*optimize.keep_float, *nodes]))
+        self.advanced.bind(optimize)
+        self.start()
 
     def _show_calibration(self) -> None:
         calib = self.state.recipe.optimize.calibration
-        if self.state.recipe.optimize.method is not Method.INT8_STATIC:
+        if self.state.recipe.optimize.method not in (Method.INT8_STATIC, Method.AUTO):
             self.calib_label.setText("")
         elif calib == "demo" and self.state.recipe.model.source == "demo":
             self.calib_label.setText(
@@ -123,8 +105,9 @@ class OptimizePage(StepPage):
             self.calib_label.setText(f"Calibration: {calib}")
         else:
             self.calib_label.setText(
-                "⚠ No calibration samples chosen: the studio will use random inputs, which can make "
-                "the INT8 model less accurate. Tick Advanced to pick real samples."
+                "⚠ No calibration samples chosen: the studio will use random inputs, which can "
+                "make the INT8 model less accurate. Open Advanced to pick real samples (an image "
+                "folder, prompts or .npz)."
             )
 
     def _model_changed(self) -> None:
@@ -134,26 +117,7 @@ class OptimizePage(StepPage):
         ):
             self.state.recipe.optimize.calibration = None
         self.result_card.hide()
-        self._show_calibration()
-
-    def _method_chosen(self, button: QRadioButton, checked: bool) -> None:
-        if checked:
-            self.state.recipe.optimize.method = Method(button.property("method"))
-            self._show_calibration()
-
-    def _pick_calibration(self, on: bool) -> None:
-        if not on:
-            self.state.recipe.optimize.calibration = (
-                "demo" if self.state.recipe.model.source == "demo" else None
-            )
-        else:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Calibration samples", "", "NumPy arrays (*.npz *.npy)"
-            )
-            if path:
-                self.state.recipe.optimize.calibration = path
-            else:
-                self.advanced.setChecked(False)
+        self._refresh_presets()
         self._show_calibration()
 
     def entered(self) -> None:
@@ -174,8 +138,10 @@ class OptimizePage(StepPage):
         source = self.state.model_path()
         # A fresh folder per run: results never overwrite each other or the user's files.
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1000:03d}"
-        out = default_output_dir() / f"{source.stem}-{stamp}" / f"{source.stem}.{recipe.optimize.method.value}.onnx"
+        out = (default_output_dir() / f"{source.stem}-{stamp}"
+               / f"{source.stem}.{recipe.optimize.method.value}.onnx")
         calib = recipe.calibration_path(self.state.recipe_base)
+        evaluation = recipe.evaluation_path(self.state.recipe_base)
         spec = JobSpec(
             title=f"Optimize {source.stem} ({recipe.optimize.method.value})",
             target="studio.core.compress:compress_model",
@@ -185,6 +151,10 @@ class OptimizePage(StepPage):
                 "out": str(out),
                 "calib": str(calib) if calib else None,
                 "calib_limit": recipe.optimize.calib_limit,
+                "evaluation": str(evaluation) if evaluation else None,
+                "options": recipe.optimize.options().model_dump(mode="json"),
+                "shapes": recipe.shapes or None,
+                "chip": recipe.target.chip,
             },
             outputs=[out],
         )
@@ -204,17 +174,7 @@ class OptimizePage(StepPage):
 
     def _done(self, result: CompressResult) -> None:
         self.state.compress_result = result
-        self.verdict.setText(
-            f"{human_size(result.size_before)} → {human_size(result.size_after)}  "
-            f"({result.ratio:.1f}× smaller)"
-        )
-        lines = [
-            f"Method: {result.method.value}. Took {result.seconds:.1f} s.",
-            f"Saved as {result.output} (your original is untouched).",
-        ]
-        lines += [f"⚠ {w}" for w in result.warnings]
-        self.detail.setText("\n".join(lines))
-        self.result_card.show()
+        self.result_card.show_result(result)
         self.state.optimized.emit()
 
     def _failed(self, message: str) -> None:

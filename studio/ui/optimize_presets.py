@@ -1,0 +1,64 @@
+"""Preset cards for the Optimize step: Smallest, Fastest on NPU, Most accurate, Auto."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QSizePolicy, QWidget
+
+from studio.core.compress.presets import Preset
+
+
+class PresetCards(QWidget):
+    """A row of big checkable cards; each says what it does in plain words (and Chinese)."""
+
+    chosen = Signal(object)  # Preset
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.setSpacing(10)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.presets: list[Preset] = []
+        self.buttons: dict[str, QPushButton] = {}
+
+    def set_presets(self, presets: list[Preset], selected: str | None) -> None:
+        for button in self.buttons.values():
+            self.group.removeButton(button)
+            button.deleteLater()
+        self.buttons.clear()
+        self.presets = presets
+        for preset in presets:
+            button = QPushButton(self._text(preset))
+            button.setObjectName(f"preset-{preset.id}")
+            button.setCheckable(True)
+            button.setToolTip(preset.tooltip)
+            button.setMinimumHeight(104)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            button.setStyleSheet(
+                "QPushButton { text-align: left; padding: 10px 12px; border-radius: 8px;"
+                " border: 1px solid palette(midlight); background: palette(base); }"
+                "QPushButton:checked { border: 2px solid #2f6fde; background: palette(alternate-base);"
+                " }")
+            button.clicked.connect(lambda _=False, p=preset: self.chosen.emit(p))
+            self.group.addButton(button)
+            self.row.addWidget(button, 1)
+            self.buttons[preset.id] = button
+        if selected in self.buttons:
+            self.buttons[selected].setChecked(True)
+
+    def select(self, preset_id: str | None) -> None:
+        """Check a card without emitting (the recipe already says what was chosen)."""
+        if preset_id in self.buttons:
+            self.buttons[preset_id].setChecked(True)
+        else:
+            self.group.setExclusive(False)
+            for button in self.buttons.values():
+                button.setChecked(False)
+            self.group.setExclusive(True)
+
+    @staticmethod
+    def _text(preset: Preset) -> str:
+        return (f"{preset.title}  ·  {preset.title_zh}\n"
+                f"Size: {preset.size}\nSpeed: {preset.speed}\nAccuracy: {preset.accuracy}")
