@@ -97,7 +97,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("files", f"{len(details.files)}, {human_size(details.total_size)}"),
     ]
     if details.memory:
-        rows.append(("memory", details.memory.text()))
+        whose = "--memory" if args.memory else "this PC's memory"
+        rows.append(("memory", f"{details.memory.text()} ({whose})"))
     if details.local_path:
         rows.append(("local copy", details.local_path))
     for key, value in rows:
@@ -147,10 +148,14 @@ def cmd_login(args: argparse.Namespace) -> int:
         emit_json({"user": user, "status": status.model_dump(mode="json")})
         return 0
     who = f" as {user}" if user else ""
-    where = "the system keyring" if status.where == "keyring" else "memory for this session"
-    print(f"Signed in{who}; the token is kept in {where}.")
-    if status.note:
-        print(f"note: {status.note}.", file=sys.stderr)
+    if status.where == "session":
+        # A command-line process ends right away: a session-only token would be lost silently.
+        print(
+            f"The token is valid{who}, but it could not be saved: {status.note}.", file=sys.stderr
+        )
+        print("For the command line, set HF_TOKEN in this shell instead.", file=sys.stderr)
+        return 1
+    print(f"Signed in{who}; the token is kept in the system keyring ({status.backend}).")
     return 0
 
 

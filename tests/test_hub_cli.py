@@ -116,7 +116,7 @@ def test_login_reads_stdin_checks_and_stores_in_keyring(
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("hf_good\n"))
     code, out, _ = run(capsys, "hub", "login")
-    assert code == 0 and "Signed in as alice" in out and "keyring" in out
+    assert code == 0 and "Signed in as alice" in out and "system keyring" in out
     assert memory_keyring.store[(tokens.SERVICE, "huggingface")] == "hf_good"
     assert "hf_good" not in out
     code, out, _ = run(capsys, "hub", "logout")
@@ -147,3 +147,14 @@ def test_signed_in_token_is_used_for_gated_downloads(capsys, monkeypatch) -> Non
     assert run(capsys, "hub", "login")[0] == 0
     code, out, _ = run(capsys, "hub", "download", "bigco/gated-llm")
     assert code == 0 and Path(out.strip(), "model.onnx").is_file()
+
+
+def test_login_without_keyring_says_the_token_was_not_saved(capsys, monkeypatch) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    monkeypatch.setattr("sys.stdin", io.StringIO("hf_good\n"))
+    code, out, err = run(capsys, "hub", "login")
+    assert code == 1 and "could not be saved" in err and "HF_TOKEN" in err
+    assert "hf_good" not in out + err

@@ -201,3 +201,23 @@ def test_model_page_takes_a_hub_model_into_the_recipe(
         assert state.recipe.model.source == "demo" and state.recipe.model.repo is None
     finally:
         page.hub_browser.shutdown()
+
+
+def test_local_folder_models_are_listed_and_usable(qtbot, browser: HubBrowser, tmp_path) -> None:
+    from tests.support.models import make_mlp
+
+    models = tmp_path / "my-models"
+    models.mkdir()
+    make_mlp(models / "mlp.onnx")
+    browser.hub_combo.setCurrentIndex(browser.hub_combo.findData("local"))
+    assert browser.add_folder_button.isVisible() and not browser.sign_in_button.isVisible()
+    with qtbot.waitSignal(browser.results_shown, timeout=WAIT):
+        browser.add_local_folder(str(models))
+    assert len(rows(browser)) == 1 and rows(browser)[0] == f"{models / 'mlp.onnx'}  ✓"
+    with qtbot.waitSignal(browser.details_shown, timeout=WAIT):
+        browser.table.selectRow(0)
+    qtbot.waitUntil(lambda: browser.detail.use_button.isEnabled(), timeout=WAIT)
+    assert browser.detail.facts["Parameters"].text() == "672"
+    with qtbot.waitSignal(browser.model_chosen, timeout=WAIT) as chosen:
+        browser.detail.use_button.click()
+    assert chosen.args[0].path == str(models) and chosen.args[0].files == ["mlp.onnx"]

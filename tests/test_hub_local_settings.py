@@ -42,7 +42,8 @@ def test_local_info_counts_parameters_and_reads_license(models_dir: Path) -> Non
     assert hub.card(str(models_dir / "my-llm")).startswith("# My LLM")
     onnx = hub.info(str(models_dir / "mlp.onnx"))
     assert onnx.parameters == 16 * 32 + 32 + 32 * 4
-    assert hub.download(str(models_dir / "mlp.onnx")).path == str(models_dir / "mlp.onnx")
+    fetched = hub.download(str(models_dir / "mlp.onnx"))
+    assert (fetched.path, fetched.files) == (str(models_dir), ["mlp.onnx"])
 
 
 @pytest.mark.parametrize(

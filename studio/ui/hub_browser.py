@@ -104,9 +104,18 @@ class HubBrowser(QWidget):
         self.search_button.setDefault(True)
         self.sign_in_button = QPushButton("Sign in…")
         self.settings_button = QPushButton("Settings…")
+        self.add_folder_button = QPushButton("Add folder…")
+        self.add_folder_button.setToolTip(
+            "A folder holding .onnx files or Hugging Face model folders (config.json + weights)"
+        )
         for widget in (self.hub_combo, self.search):
             top.addWidget(widget, 1 if widget is self.search else 0)
-        for widget in (self.search_button, self.sign_in_button, self.settings_button):
+        for widget in (
+            self.search_button,
+            self.add_folder_button,
+            self.sign_in_button,
+            self.settings_button,
+        ):
             top.addWidget(widget)
         filters = QHBoxLayout()
         self.task = _combo(
@@ -173,6 +182,7 @@ class HubBrowser(QWidget):
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.sign_in_button.clicked.connect(self._sign_in)
         self.settings_button.clicked.connect(self._settings)
+        self.add_folder_button.clicked.connect(self._add_folder)
         self.detail.download_requested.connect(self.start_download)
         self.detail.cancel_requested.connect(self.cancel_download)
         self.detail.use_requested.connect(self._use)
@@ -186,7 +196,9 @@ class HubBrowser(QWidget):
     def _hub_changed(self) -> None:
         self.hub = self.hub_factory(self.current_kind())
         reason = self.hub.unavailable_reason()
-        self.sign_in_button.setVisible(self.current_kind() == "huggingface")
+        kind = self.current_kind()
+        self.sign_in_button.setVisible(kind == "huggingface")
+        self.add_folder_button.setVisible(kind == "local")
         settings = load_settings()
         if reason:
             self.notice.setText(reason)
@@ -195,11 +207,15 @@ class HubBrowser(QWidget):
                 "Offline: showing only models already downloaded. "
                 "Turn it off in Settings to search the hub."
             )
-        elif self.current_kind() == "huggingface":
-            self.notice.setText(f"Searching {settings.resolved_endpoint()}")
+        elif kind == "huggingface":
+            self.notice.setText(f"Hub: {settings.resolved_endpoint()}")
+        elif kind == "local" and not settings.local_folders:
+            self.notice.setText("Add a folder that holds your models to list them here.")
         else:
             self.notice.setText("")
-        if reason is None:
+        if reason is None and kind == "local":
+            self.start_search()  # only reads this computer's folders
+        elif reason is None:
             self.show_downloaded()
 
     def show_downloaded(self) -> None:
@@ -347,6 +363,8 @@ class HubBrowser(QWidget):
             self.detail.show_details(details, target_name, budget is not None)
             self.detail.show_card(card)
             self.details_shown.emit(details.id)
+            if details.hub == "local":  # nothing to fetch: check it and offer "Use" at once
+                self.start_download(details.id, [])
 
         self.caller.call("details", work, done, self.detail.show_error)
 
@@ -390,6 +408,22 @@ class HubBrowser(QWidget):
         from studio.ui.hub_dialogs import SignInDialog
 
         SignInDialog(self.caller, self).exec()
+        self._hub_changed()
+
+    def _add_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self, "A folder holding your models")
+        if folder:
+            self.add_local_folder(folder)
+
+    def add_local_folder(self, folder: str) -> None:
+        from studio.core.hubs import save_settings
+
+        settings = load_settings()
+        if folder not in settings.local_folders:
+            settings.local_folders = [*settings.local_folders, folder]
+            save_settings(settings)
         self._hub_changed()
 
     def _settings(self) -> None:

@@ -246,6 +246,7 @@ class HubDetail(QWidget):
         self._enable(True)
         if not self._has_onnx():
             self.status.setText(
-                self.status.text() + " — it holds no .onnx file, so the "
-                "wizard cannot use it yet; pick files such as onnx/*"
+                self.status.text() + " — it holds no .onnx file. Download its ONNX files if it "
+                "has some, or convert it first: studio convert "
+                f"{result.path} --to onnx --out model.onnx"
             )

@@ -213,6 +213,7 @@ class LocalHub(Hub):
         """Nothing to fetch: check the model is usable and return where it is."""
         started = time.monotonic()
         path = check_local_model(repo)
+        root = path if path.is_dir() else path.parent
         files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
         size = sum(p.stat().st_size for p in files)
         report.progress(1.0, "already on this computer")
@@ -221,8 +222,8 @@ class LocalHub(Hub):
             repo=str(path),
             revision="local",
             commit="local",
-            path=str(path),
-            files=[p.name for p in files],
+            path=str(root),
+            files=[p.relative_to(root).as_posix() for p in files],
             downloaded_bytes=0,
             total_bytes=size,
             reused_bytes=size,
