@@ -173,3 +173,36 @@ def test_storage_filling_up_during_the_push(adb: AdbServer, tmp_path: Path,
             assert not (remote / f"weights/zz.bin{PART}").exists()
         finally:
             adb.client().disconnect(device.address)
+
+
+def test_unplugged_inside_a_big_file_resumes_inside_it(adb: AdbServer, tmp_path: Path,
+                                                       big_bundle: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.core.devices import pieces
+
+    monkeypatch.setattr(pieces, "PIECE_BYTES", 1 << 20)  # the 4 MiB file travels in 4 pieces
+    with VirtualDevice(tmp_path / "unplug2", drop_after_bytes=3 << 20) as device:
+        attach(adb, device)
+        try:
+            with pytest.raises(OutputError, match="was lost while pushing"):
+                deploy_bundle(big_bundle, device.address)
+            adb.client().disconnect(device.address)
+            attach(adb, device)
+            before = device.received_bytes
+            result = deploy_bundle(big_bundle, device.address)
+            assert result.verified and "weights/zz.bin" in result.resumed
+            assert result.bytes_pushed == 2 << 20  # only the two pieces that were missing
+            assert device.received_bytes - before == (2 << 20) + (big_bundle / MANIFEST).stat(
+                ).st_size
+            remote = device.device_path(f"{DEFAULT}/{big_bundle.name}")
+            assert _files(remote) == _files(big_bundle)  # pieces joined and removed
+        finally:
+            adb.client().disconnect(device.address)
+
+
+def test_pieces_on_this_pc(big_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.core.devices import pieces
+
+    monkeypatch.setattr(pieces, "PIECE_BYTES", 1 << 20)
+    result = deploy_bundle(big_bundle, "this-pc")
+    assert result.verified and _files(Path(result.remote_dir)) == _files(big_bundle)

@@ -15,6 +15,7 @@ from typing import Any
 from studio.core.devices import identify, states
 from studio.core.devices.base import Device, StreamedProcess
 from studio.core.devices.models import DeviceInfo, DeviceState, RuntimeInfo
+from studio.core.devices.pieces import Piece, as_piece
 from studio.core.errors import JobCancelled, OutputError
 
 APP_DIR = "edge-deploy-studio"
@@ -168,12 +169,23 @@ class AdbDevice(Device):
                     f"Could not move files into place on {self.serial} ({err.strip()})",
                     "Check the folder is writable (choose another with --to)")
 
+    def join_pieces(self, pieces: list[str], target: str) -> None:
+        steps = [f"cat {q(pieces[0])} > {q(target)}", f"rm -f {q(pieces[0])}"]
+        for piece in pieces[1:]:
+            steps += [f"cat {q(piece)} >> {q(target)}", f"rm -f {q(piece)}"]
+        code, _out, err = self.run_shell(" && ".join(steps), timeout=1800)
+        if code != 0:
+            raise OutputError(f"Could not join the pieces of {target} on {self.serial} "
+                              f"({err.strip() or code})",
+                              "Free up space on the device and deploy again")
+
     def remove(self, paths: list[str]) -> None:
         for start in range(0, len(paths), _BATCH):
             self.run_shell("rm -f " + " ".join(q(p) for p in paths[start:start + _BATCH]), 60)
 
     # -- push -----------------------------------------------------------------------------------
-    def send_files(self, items: list[tuple[Path, str]], on_bytes: Callable[[int, str], None],
+    def send_files(self, items: list[tuple[Path | Piece, str]],
+                   on_bytes: Callable[[int, str], None],
                    cancel: threading.Event | None = None) -> None:
         if not items:
             return
@@ -202,26 +214,32 @@ class AdbDevice(Device):
             finally:
                 conn.close()
 
-    def _send_one(self, sock: socket.socket, local: Path, remote: str,
+    def _send_one(self, sock: socket.socket, item: Path | Piece, remote: str,
                   on_bytes: Callable[[int, str], None], cancel: threading.Event | None) -> None:
         spec = f"{remote},{stat.S_IFREG | 0o644}".encode()
         sock.sendall(b"SEND" + struct.pack("<I", len(spec)) + spec)
+        piece = as_piece(item)
+        local = piece.path
         rel = local.name
+        left = piece.size()
         # DATA blocks are at most 64 KiB, but they are written in ~1 MiB batches: the adb server
         # forwards what it reads as one transport packet, and each packet costs a round trip.
         # The file is read straight into the batch buffer, between the headers (one copy).
         buffer = bytearray(BATCH_BLOCKS * (8 + SYNC_CHUNK))
         view = memoryview(buffer)
         with local.open("rb", buffering=0) as handle:
+            handle.seek(piece.offset)
             while True:
                 if cancel is not None and cancel.is_set():
                     # Dropping the connection makes adbd discard the half-written file.
                     raise JobCancelled("Push cancelled", "Nothing half-pushed is kept as deployed")
                 used = payload = 0
                 for _ in range(BATCH_BLOCKS):
-                    n = handle.readinto(view[used + 8 : used + 8 + SYNC_CHUNK])
+                    want = min(SYNC_CHUNK, left)
+                    n = handle.readinto(view[used + 8 : used + 8 + want]) if want else 0
                     if not n:
                         break
+                    left -= n
                     struct.pack_into("<4sI", buffer, used, b"DATA", n)
                     used += 8 + n
                     payload += n

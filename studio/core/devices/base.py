@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.core.devices.models import DeviceInfo, RuntimeInfo
+from studio.core.devices.pieces import Piece
 
 
 @dataclass
@@ -47,11 +48,15 @@ class Device(abc.ABC):
     @abc.abstractmethod
     def send_files(
         self,
-        items: list[tuple[Path, str]],
+        items: list[tuple[Path | Piece, str]],
         on_bytes: Callable[[int, str], None],
         cancel: threading.Event | None = None,
     ) -> None:
-        """Copy local files to device paths, reporting bytes as they go."""
+        """Copy local files (or byte ranges of them) to device paths, reporting bytes."""
+
+    @abc.abstractmethod
+    def join_pieces(self, pieces: list[str], target: str) -> None:
+        """Concatenate device files into ``target``, deleting each piece once appended."""
 
     @abc.abstractmethod
     def rename(self, pairs: list[tuple[str, str]]) -> None:

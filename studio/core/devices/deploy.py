@@ -15,12 +15,15 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from studio.core.bundle import MANIFEST, read_manifest, verify_bundle
+from studio.core.devices import pieces
 from studio.core.devices.base import Device
 from studio.core.devices.listing import get_device
 from studio.core.devices.models import THIS_PC_SERIAL, DeployResult, DeviceVerifyResult
+from studio.core.devices.pieces import Piece, piece_name, split
 from studio.core.errors import BadInput, OutputError
 from studio.core.model import human_size
 from studio.core.progress import NULL_REPORTER, Reporter
@@ -92,6 +95,39 @@ def _expected(bundle: Path) -> dict[str, tuple[int, str]]:
     return files
 
 
+@dataclass
+class _Plan:
+    items: list[tuple[Path | Piece, str]] = field(default_factory=list)
+    bytes: int = 0
+    joins: dict[str, list[str]] = field(default_factory=dict)  # rel → piece names, in order
+    pieces_there: dict[str, int] = field(default_factory=dict)  # rel → pieces already pushed
+    join_room: int = 0
+
+
+def _plan(dev: Device, bundle: Path, remote: str, to_push: list[str],
+          expected: dict[str, tuple[int, str]]) -> _Plan:
+    """What to send: small files whole, big files as the pieces not already on the device."""
+    plan = _Plan()
+    big = {r: split(bundle / r, expected[r][0], pieces.PIECE_BYTES) for r in to_push
+           if expected[r][0] > pieces.PIECE_BYTES}
+    names = {r: [piece_name(r + PART, i) for i in range(len(parts))] for r, parts in big.items()}
+    there = dev.hash_files(remote, [n for group in names.values() for n in group]) if big else {}
+    for rel in to_push:
+        if rel not in big:
+            plan.items.append((bundle / rel, dev.join(remote, rel + PART)))
+            plan.bytes += expected[rel][0]
+            continue
+        plan.joins[rel] = names[rel]
+        plan.join_room = max(plan.join_room, pieces.PIECE_BYTES)
+        for (piece, digest), name in zip(big[rel], names[rel], strict=True):
+            if there.get(name) == digest:
+                plan.pieces_there[rel] = plan.pieces_there.get(rel, 0) + 1
+                continue
+            plan.items.append((piece, dev.join(remote, name)))
+            plan.bytes += piece.size()
+    return plan
+
+
 def deploy_bundle(
     bundle: str | Path,
     device: str | None = None,
@@ -125,7 +161,10 @@ def deploy_bundle(
         if MANIFEST in have:
             # The folder stops looking deployed before anything in it changes.
             dev.remove([dev.join(remote, MANIFEST)])
-        need = sum(expected[r][0] for r in to_push) + expected[MANIFEST][0]
+        plan = _plan(dev, bundle, remote, to_push, expected)
+        whole_parts = list(resumed)  # complete .studio-part files left by an earlier push
+        resumed += [r for r in to_push if plan.pieces_there.get(r)]
+        need = plan.bytes + plan.join_room + expected[MANIFEST][0]
         free = dev.free_bytes(remote)
         if free is not None and need + SPACE_MARGIN > free:
             raise OutputError(
@@ -134,12 +173,16 @@ def deploy_bundle(
                 "Free up space on the device (delete old bundles or apps) or choose another "
                 "folder with --to",
             )
-        meter = PushMeter(need - expected[MANIFEST][0], report.sub(0.05, 0.85))
-        items = [(bundle / r, dev.join(remote, r + PART)) for r in to_push]
+        meter = PushMeter(plan.bytes, report.sub(0.05, 0.85))
         push_started = time.monotonic()
-        dev.send_files(items, meter, cancel)
+        dev.send_files(plan.items, meter, cancel)
         push_seconds = time.monotonic() - push_started
-        dev.rename([(dev.join(remote, r + PART), dev.join(remote, r)) for r in to_push + resumed])
+        for rel, names in plan.joins.items():
+            report.progress(0.86, f"Joining the pieces of {rel} on the device")
+            dev.join_pieces([dev.join(remote, n) for n in names], dev.join(remote, rel + PART))
+        dev.rename([(dev.join(remote, r + PART), dev.join(remote, r))
+                    for r in to_push + whole_parts])
+        bytes_pushed = plan.bytes
 
         report.progress(0.88, "Checking every file on the device (SHA-256)")
         _check(dev, remote, rels, expected)
@@ -147,7 +190,7 @@ def deploy_bundle(
                        lambda n, name: None, cancel)
         dev.rename([(dev.join(remote, MANIFEST + PART), dev.join(remote, MANIFEST))])
     else:
-        push_seconds = 0.0
+        push_seconds, bytes_pushed = 0.0, 0
         report.progress(0.88, "Already on the device; checking every file (SHA-256)")
         _check(dev, remote, rels, expected)
     _check(dev, remote, [MANIFEST], expected)
@@ -155,7 +198,7 @@ def deploy_bundle(
     return DeployResult(
         serial=dev.serial, device=dev.serial, remote_dir=remote, files=len(expected),
         pushed=to_push, skipped=skipped, resumed=resumed,
-        bytes_pushed=sum(expected[r][0] for r in to_push),
+        bytes_pushed=bytes_pushed,
         total_bytes=sum(size for size, _ in expected.values()),
         seconds=time.monotonic() - started, push_seconds=push_seconds, verified=True,
     )

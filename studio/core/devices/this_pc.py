@@ -16,6 +16,7 @@ from pathlib import Path
 from studio.core.chips import THIS_PC, this_pc
 from studio.core.devices.base import Device, StreamedProcess
 from studio.core.devices.models import THIS_PC_SERIAL, DeviceInfo, DeviceState, RuntimeInfo
+from studio.core.devices.pieces import Piece, as_piece
 from studio.core.errors import JobCancelled, OutputError
 from studio.core.paths import data_dir
 
@@ -67,17 +68,22 @@ class ThisPC(Device):
                 hashes[rel] = digest.hexdigest()
         return hashes
 
-    def send_files(self, items: list[tuple[Path, str]], on_bytes: Callable[[int, str], None],
+    def send_files(self, items: list[tuple[Path | Piece, str]],
+                   on_bytes: Callable[[int, str], None],
                    cancel: threading.Event | None = None) -> None:
-        for local, remote in items:
+        for item, remote in items:
+            piece = as_piece(item)
+            local, left = piece.path, piece.size()
             target = Path(remote)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with local.open("rb") as src, target.open("wb") as dst:
-                    while chunk := src.read(_CHUNK):
+                    src.seek(piece.offset)
+                    while left and (chunk := src.read(min(_CHUNK, left))):
                         if cancel is not None and cancel.is_set():
                             raise JobCancelled("Copy cancelled", "Nothing half-copied is kept")
                         dst.write(chunk)
+                        left -= len(chunk)
                         on_bytes(len(chunk), local.name)
             except OSError as exc:
                 with contextlib.suppress(OSError):
@@ -91,6 +97,13 @@ class ThisPC(Device):
     def rename(self, pairs: list[tuple[str, str]]) -> None:
         for src, dst in pairs:
             os.replace(src, dst)
+
+    def join_pieces(self, pieces: list[str], target: str) -> None:
+        with Path(target).open("wb") as dst:
+            for piece in pieces:
+                with Path(piece).open("rb") as src:
+                    shutil.copyfileobj(src, dst, _CHUNK)
+                Path(piece).unlink()
 
     def remove(self, paths: list[str]) -> None:
         for path in paths:
