@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli_inspect",
     "studio.cli_devices",
     "studio.cli_hub",
+    "studio.cli_generate",
 ]
 
 

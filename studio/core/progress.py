@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -22,6 +22,7 @@ class Reporter:
 
     on_progress: Callable[[float, str], None] | None = None
     on_log: Callable[[str], None] | None = None
+    on_event: Callable[[dict[str, Any]], None] | None = None
     _span: tuple[float, float] = field(default=(0.0, 1.0), repr=False)
 
     def progress(self, fraction: float, message: str = "") -> None:
@@ -35,11 +36,16 @@ class Reporter:
         if self.on_log is not None:
             self.on_log(line)
 
+    def event(self, data: dict[str, Any]) -> None:
+        """A structured record for live views (e.g. one generated token chunk); JSON-safe values."""
+        if self.on_event is not None:
+            self.on_event(data)
+
     def sub(self, start: float, end: float) -> Reporter:
         """A reporter for one stage that maps its 0..1 onto [start, end] of this one."""
         lo, hi = self._span
         span = (lo + (hi - lo) * start, lo + (hi - lo) * end)
-        return Reporter(self.on_progress, self.on_log, span)
+        return Reporter(self.on_progress, self.on_log, self.on_event, span)
 
     def iterate(self, items: Iterable[T], total: int, message: str) -> Iterator[T]:
         for index, item in enumerate(items):

@@ -4,11 +4,19 @@ A crash in a native library (segfault, OOM kill) ends only the child; the caller
 ``JobFailed`` naming what happened. Cancelling terminates the child and removes its partial outputs.
 """
 
-from studio.core.jobs.messages import ErrorMessage, JobMessage, LogMessage, ProgressMessage, ResultMessage
+from studio.core.jobs.messages import (
+    ErrorMessage,
+    EventMessage,
+    JobMessage,
+    LogMessage,
+    ProgressMessage,
+    ResultMessage,
+)
 from studio.core.jobs.runner import JobHandle, JobSpec, JobState, run_job
 
 __all__ = [
     "ErrorMessage",
+    "EventMessage",
     "JobHandle",
     "JobMessage",
     "JobSpec",

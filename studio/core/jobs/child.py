@@ -12,7 +12,13 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from studio.core.errors import StudioError
-from studio.core.jobs.messages import ErrorMessage, LogMessage, ProgressMessage, ResultMessage
+from studio.core.jobs.messages import (
+    ErrorMessage,
+    EventMessage,
+    LogMessage,
+    ProgressMessage,
+    ResultMessage,
+)
 from studio.core.progress import Reporter
 
 
@@ -42,8 +48,11 @@ def child_main(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
     def on_progress(fraction: float, message: str) -> None:
         conn.send(ProgressMessage(fraction=fraction, message=message))
 
+    def on_event(data: dict[str, Any]) -> None:
+        conn.send(EventMessage(data=data))
+
     # Core functions log through the "studio" logger, which already forwards to the pipe.
-    reporter = Reporter(on_progress=on_progress)
+    reporter = Reporter(on_progress=on_progress, on_event=on_event)
     try:
         func = resolve_target(target)
         value = func(**kwargs, report=reporter)

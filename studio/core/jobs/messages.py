@@ -25,6 +25,13 @@ class LogMessage(_Message):
     line: str
 
 
+class EventMessage(_Message):
+    """A structured live record from ``Reporter.event`` (e.g. a generated token chunk)."""
+
+    kind: Literal["event"] = "event"
+    data: dict[str, Any]
+
+
 class ResultMessage(_Message):
     kind: Literal["result"] = "result"
     value: Any = None
@@ -40,4 +47,4 @@ class ErrorMessage(_Message):
     """Traceback or other evidence; goes to the job log, never into a dialog."""
 
 
-JobMessage = ProgressMessage | LogMessage | ResultMessage | ErrorMessage
+JobMessage = ProgressMessage | LogMessage | EventMessage | ResultMessage | ErrorMessage

@@ -18,6 +18,7 @@ from studio.core.jobs.child import child_main
 from studio.core.jobs.messages import (
     SCHEMA_VERSION,
     ErrorMessage,
+    EventMessage,
     JobMessage,
     LogMessage,
     ProgressMessage,
@@ -210,7 +211,8 @@ class JobHandle:
 
 
 def run_job(spec: JobSpec, on_progress: Callable[[float, str], None] | None = None,
-            on_log: Callable[[str], None] | None = None) -> Any:
+            on_log: Callable[[str], None] | None = None,
+            on_event: Callable[[dict[str, Any]], None] | None = None) -> Any:
     """Run a job to completion in a child process and return its result or raise its error."""
     handle = JobHandle(spec)
     reporter = Reporter(on_progress, on_log)
@@ -220,6 +222,8 @@ def run_job(spec: JobSpec, on_progress: Callable[[float, str], None] | None = No
                 reporter.progress(message.fraction, message.message)
             elif isinstance(message, LogMessage) and on_log:
                 on_log(message.line)
+            elif isinstance(message, EventMessage) and on_event:
+                on_event(message.data)
     except BaseException:
         handle.cancel()
         for _ in handle.events():

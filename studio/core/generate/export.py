@@ -1,0 +1,217 @@
+"""Hugging Face causal-LM folder → ONNX with KV cache (INT4/INT8/FP16/FP32) → verified LLM bundle.
+
+The conversion is onnxruntime-genai's model builder, run as a child process (it imports torch and
+transformers, from the ``[export]`` extra) with the hub switched off, so it never downloads.
+Then the ONNX logits are compared with the PyTorch logits on a fixed prompt and the result goes
+into the bundle's manifest next to the memory estimate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from studio.core.bundle import Manifest
+from studio.core.errors import BadInput, OutputError, StudioError
+from studio.core.generate.llm_bundle import write_llm_bundle
+from studio.core.generate.memory import (
+    MemoryEstimate,
+    available_memory,
+    estimate_memory,
+    read_config,
+)
+from studio.core.generate.parity import ParityReport, check_parity
+from studio.core.generate.settings import Precision
+from studio.core.progress import NULL_REPORTER, Reporter
+
+# Text-only causal LMs the model builder converts (onnxruntime-genai 0.18 builder.py).
+SUPPORTED_ARCHITECTURES = (
+    "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+    "PhiForCausalLM", "Phi3ForCausalLM", "GemmaForCausalLM", "Gemma2ForCausalLM",
+    "Gemma3ForCausalLM", "SmolLM3ForCausalLM", "GraniteForCausalLM", "OlmoForCausalLM",
+    "NemotronForCausalLM", "InternLM2ForCausalLM", "Ernie4_5ForCausalLM",
+)
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model")
+
+
+class LlmExportResult(BaseModel):
+    bundle: str
+    precision: Precision
+    architecture: str
+    size_bytes: int
+    memory: MemoryEstimate
+    parity: ParityReport
+    seconds: float
+    manifest: Manifest
+    warnings: list[str] = []
+
+
+def check_export_tools() -> None:
+    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise BadInput(
+            f"Exporting a language model needs {' and '.join(missing)}, which are not installed",
+            "Install them with: pip install torch==2.13.0 && pip install -e '.[export]'",
+        )
+
+
+def check_hf_folder(folder: Path) -> str:
+    """Return the architecture name, or raise BadInput saying what is wrong with the folder."""
+    if not folder.exists():
+        raise BadInput(f"{folder} does not exist", "Check the model folder path")
+    if not folder.is_dir():
+        raise BadInput(f"{folder} is not a folder",
+                       "Give the Hugging Face model folder (with config.json), not a file")
+    config = read_config(folder)
+    architectures = config.get("architectures") or []
+    arch = architectures[0] if architectures else ""
+    if arch not in SUPPORTED_ARCHITECTURES:
+        raise BadInput(
+            f"{folder.name} is a {arch or 'model of unknown type'}, which the LLM export does not "
+            "support",
+            f"Use a causal language model such as {', '.join(SUPPORTED_ARCHITECTURES[:4])}",
+        )
+    if not any((folder / name).is_file() for name in _TOKENIZER_FILES):
+        raise BadInput(f"{folder} has no tokenizer (tokenizer.json)",
+                       "Copy the model's tokenizer files into the folder")
+    return arch
+
+
+_LAYER = re.compile(r"Reading layer (\d+)")
+
+
+@contextlib.contextmanager
+def _terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (job cancel) into an exception so the builder child is stopped too."""
+    if os.name == "nt" or not _is_main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def run_builder(hf_dir: Path, out_dir: Path, precision: Precision, layers: int,
+                report: Reporter, context_length: int | None = None) -> None:
+    """Run onnxruntime-genai's model builder, streaming its output to the job log."""
+    cache = Path(tempfile.mkdtemp(prefix="studio-builder-cache-"))
+    cmd = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(hf_dir),
+           "-o", str(out_dir), "-p", precision.value, "-e", "cpu", "-c", str(cache)]
+    if context_length:
+        cmd += ["--extra_options", f"context_length={context_length}"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "PYTHONIOENCODING": "utf-8", "TQDM_DISABLE": "1"}
+    tail: list[str] = []
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               encoding="utf-8", errors="replace", env=env)
+    try:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.rstrip()
+            if not line:
+                continue
+            tail = [*tail[-40:], line]
+            report.log(line)
+            match = _LAYER.search(line)
+            if match and layers:
+                report.progress(int(match.group(1)) / layers, f"Converting layer {match.group(1)}")
+            elif "Saving ONNX model" in line:
+                report.progress(1.0, "Writing the ONNX model")
+        code = process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        shutil.rmtree(cache, ignore_errors=True)
+    if code != 0:
+        last = next((t for t in reversed(tail) if "Error" in t or "error" in t), tail[-1] if tail
+                    else "no output")
+        raise StudioError(f"The model builder failed ({last.strip()[:200]})",
+                          "See the job log for the builder's full output")
+
+
+def export_llm(
+    model_dir: str | Path,
+    out: str | Path,
+    *,
+    precision: Precision | str = Precision.INT4,
+    context_length: int | None = None,
+    name: str | None = None,
+    source: str = "local",
+    force: bool = False,
+    report: Reporter = NULL_REPORTER,
+) -> LlmExportResult:
+    """Export a Hugging Face causal LM to an onnxruntime-genai bundle at ``out``."""
+    import time
+
+    started = time.monotonic()
+    model_dir = Path(model_dir).expanduser()
+    out = Path(out).expanduser()
+    try:
+        precision = Precision(precision)
+    except ValueError as exc:
+        raise BadInput(f"Unknown precision '{precision}'",
+                       "Use one of: " + ", ".join(p.value for p in Precision)) from exc
+    if context_length is not None and context_length < 16:
+        raise BadInput(f"Context length {context_length} is too small", "Use 16 tokens or more")
+    arch = check_hf_folder(model_dir)
+    check_export_tools()
+    if out.exists() and out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputError(f"{out} already exists and is not empty",
+                          "Choose another output folder or pass --force")
+    memory = estimate_memory(model_dir, precision, context_length)
+    report.log(f"Memory estimate: {memory.summary()}")
+    warnings: list[str] = []
+    free = available_memory()
+    if free is not None and memory.export_peak_bytes > free:
+        warnings.append(f"Exporting may run out of memory: it needs about "
+                        f"{memory.export_peak_bytes / 1024**3:.1f} GB, "
+                        f"{free / 1024**3:.1f} GB is free")
+        report.log(warnings[-1])
+    layers = int((read_config(model_dir).get("text_config") or read_config(model_dir))
+                 .get("num_hidden_layers", 0))
+    with tempfile.TemporaryDirectory(prefix="studio-llm-export-") as work, _terminate_on_sigterm():
+        onnx_dir = Path(work) / "onnx"
+        report.progress(0.0, "Converting to ONNX")
+        run_builder(model_dir, onnx_dir, precision, layers, report.sub(0.0, 0.7), context_length)
+        report.progress(0.7, "Comparing ONNX and PyTorch outputs")
+        parity = check_parity(model_dir, onnx_dir, precision)
+        report.log(parity.summary())
+        if not parity.passed:
+            warnings.append(parity.summary())
+        report.progress(0.85, "Writing the bundle")
+        manifest = write_llm_bundle(
+            onnx_dir, out, name=name or model_dir.name, source=source, precision=precision,
+            architecture=arch, parity=parity, memory=memory, force=force,
+        )
+    size = sum(f.size for f in manifest.files)
+    report.progress(1.0, "Exported")
+    return LlmExportResult(
+        bundle=str(out), precision=precision, architecture=arch, size_bytes=size, memory=memory,
+        parity=parity, seconds=round(time.monotonic() - started, 2), manifest=manifest,
+        warnings=warnings,
+    )
+
