@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HF_DIR = ROOT / "build" / "demo_lm_hf"
 OUT = ROOT / "assets" / "lm"
+OUT_FP32 = ROOT / "assets" / "lm_fp32"  # the reference for side-by-side comparison
 FORTUNES = Path("/usr/share/games/fortunes")
 EOS = "<|endoftext|>"
 VOCAB = 4096
@@ -177,10 +178,11 @@ def train(steps: int, resume: bool = False, lr: float = 3e-3) -> None:
 def export() -> None:
     from studio.core.generate.export import export_llm
 
-    result = export_llm(HF_DIR, OUT, precision="int4",
-                        name="Edge Studio demo LM (KJV + Tang poems)",
-                        source="scripts/make_demo_lm.py", force=True)
-    print(result.model_dump_json(indent=2))
+    for precision, out in (("int4", OUT), ("fp32", OUT_FP32)):
+        result = export_llm(HF_DIR, out, precision=precision,
+                            name=f"Edge Studio demo LM ({precision.upper()}, KJV + Tang poems)",
+                            source="scripts/make_demo_lm.py", force=True)
+        print(f"{out}: {result.size_bytes / 1e6:.1f} MB, {result.parity.summary()}")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slo
 from studio.core.errors import StudioError
 from studio.core.jobs import (
     ErrorMessage,
+    EventMessage,
     JobHandle,
     JobSpec,
     LogMessage,
@@ -66,6 +67,8 @@ class QtJob(QObject):
 
     progress = Signal(float, str)
     log_line = Signal(str)
+    event = Signal(dict)
+    """Structured live records from ``Reporter.event`` (e.g. generated text chunks)."""
     succeeded = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -108,6 +111,9 @@ class QtJob(QObject):
             self.progress.emit(message.fraction, message.message)
         elif isinstance(message, LogMessage):
             self.log_line.emit(message.line)
+        elif isinstance(message, EventMessage):
+            self.event.emit(message.data)
+            return  # many per second; the jobs panel does not need to redraw for each
         elif isinstance(message, ResultMessage):
             self.succeeded.emit(message.value)
         elif isinstance(message, ErrorMessage):

@@ -39,6 +39,11 @@ def demo_lm_path() -> Path:
     return assets_dir() / "lm"
 
 
+def demo_lm_reference_path() -> Path:
+    """The same demo model exported in FP32, to compare against the INT4 one side by side."""
+    return assets_dir() / "lm_fp32"
+
+
 def _tensor_infos(model: Path) -> tuple[list[TensorInfo], list[TensorInfo]]:
     import onnx
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.jobs import JobSpec
 from studio.core.paths import demo_samples_path
 from studio.core.sample_run import SampleRun
+from studio.ui.chat_demo import ChatDemo
 from studio.ui.jobs_qt import JobManager, QtJob
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
@@ -31,7 +39,8 @@ def preview_pixmap(values: list[list[float]], size: int = 160) -> QPixmap:
 class DemoPage(StepPage):
     title = "6 · Demo"
     explanation = (
-        "Run the finished bundle on this PC with a sample input and see its answer and speed."
+        "Run the finished bundle on this PC with a sample input and see its answer and speed, "
+        "or chat with a language model and watch its tokens per second."
     )
 
     def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
@@ -49,9 +58,12 @@ class DemoPage(StepPage):
         row.addWidget(self.run_button)
         row.addWidget(self.next_button)
         row.addStretch()
-        self.outer.addLayout(row)
+        # Two demos share the step: this bundle on a sample, and text generation (chat_demo).
+        sample_tab = QWidget()
+        sample = QVBoxLayout(sample_tab)
+        sample.addLayout(row)
         self.progress = JobProgress()
-        self.outer.addWidget(self.progress)
+        sample.addWidget(self.progress)
         card = Card()
         inner = QHBoxLayout()
         self.picture = QLabel()
@@ -70,8 +82,13 @@ class DemoPage(StepPage):
         text.addStretch()
         inner.addLayout(text, 1)
         card.body.addLayout(inner)
-        self.outer.addWidget(card)
-        self.outer.addStretch()
+        sample.addWidget(card)
+        sample.addStretch()
+        self.chat = ChatDemo(jobs)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(sample_tab, "This bundle on a sample")
+        self.tabs.addTab(self.chat, "Chat with a language model")
+        self.outer.addWidget(self.tabs, 1)
 
     def _model(self) -> str:
         bundle = self.state.bundle_path

@@ -25,19 +25,6 @@ from studio.core.generate.settings import GenerationSettings
 from tests.support.tiny_lm import make_tiny_llama
 
 
-@pytest.fixture(scope="session")
-def tiny_hf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "hf")
-
-
-@pytest.fixture(scope="session")
-def tiny_bundle(tiny_hf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One INT4 export shared by every test that only reads it."""
-    out = tmp_path_factory.mktemp("export") / "bundle"
-    export_llm(tiny_hf, out, precision="int4", name="tiny")
-    return out
-
-
 def test_int4_export_writes_a_verified_bundle_with_parity_and_memory(tiny_bundle: Path) -> None:
     assert verify_bundle(tiny_bundle).ok
     manifest = read_manifest(tiny_bundle)

@@ -1,0 +1,335 @@
+"""The Demo step's chat: prompt, streaming answer, live speed, Stop, settings, two models side by side.
+
+Generation runs in a background job process (studio.core.generate.session:generate_job); this
+module only shows what the job streams back.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.generate.llm_bundle import GENAI_CONFIG, demo_lm_reference_path
+from studio.core.generate.presentation import PRESETS
+from studio.core.generate.session import GenerationSummary
+from studio.core.generate.settings import GenerationSettings
+from studio.ui.generation_run import THIS_PC, GenerationRun
+from studio.ui.jobs_qt import JobManager
+from studio.ui.widgets import Card, show_error
+
+
+def mb(value: int) -> str:
+    return f"{value / 1024**2:.0f} MB" if value else "–"
+
+
+def model_label(path: str | None) -> str:
+    if not path:
+        return "Demo model (INT4, shipped with the studio)"
+    folder = Path(path)
+    if folder == demo_lm_reference_path():
+        return "Demo model (FP32 original)"
+    return folder.name
+
+
+class StatTile(QWidget):
+    """A figure in large type with a small caption under it and a tooltip explaining it."""
+
+    def __init__(self, caption: str, tooltip: str, big: bool = False) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.value = QLabel("–")
+        self.value.setObjectName("hugeValue" if big else "factValue")
+        self.caption = QLabel(caption)
+        self.caption.setObjectName("factLabel")
+        layout.addWidget(self.value)
+        layout.addWidget(self.caption)
+        self.setToolTip(tooltip)
+
+    def set(self, text: str) -> None:
+        self.value.setText(text)
+
+
+class ChatPane(Card):
+    """One model: its name, where it runs, the conversation and its live figures."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title = QLabel(title)
+        self.title.setObjectName("cardTitle")
+        self.where = QLabel("Runs on: This PC")
+        self.where.setObjectName("factLabel")
+        self.history = QTextBrowser()
+        self.history.setMinimumHeight(160)
+        self.history.setPlaceholderText("Answers appear here as the model writes them.")
+        stats = QGridLayout()
+        self.speed = StatTile("tokens per second", "How fast the model writes once it has "
+                              "started: generated tokens ÷ seconds (live).", big=True)
+        self.ttft = StatTile("first token after", "Time from pressing Send until the first "
+                             "word appears: reading the prompt plus the first step.")
+        self.prompt_speed = StatTile("prompt reading", "How fast the model reads your prompt "
+                                     "(prompt tokens ÷ seconds).")
+        self.memory = StatTile("memory in use", "Memory the generating process is using.")
+        for column, tile in enumerate((self.speed, self.ttft, self.prompt_speed, self.memory)):
+            stats.addWidget(tile, 0, column)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.where)
+        self.body.addLayout(head)
+        self.body.addWidget(self.history, 1)
+        self.body.addLayout(stats)
+
+    def begin(self, prompt: str) -> None:
+        for tile in (self.speed, self.ttft, self.prompt_speed, self.memory):
+            tile.set("…")
+        self.history.append(f"<p><b>You:</b> {html.escape(prompt)}</p>")
+        self.history.append("<b>Model:</b> ")
+        self.history.moveCursor(QTextCursor.MoveOperation.End)
+
+    def add_text(self, text: str) -> None:
+        cursor = self.history.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        self.history.setTextCursor(cursor)
+        self.history.ensureCursorVisible()
+
+    def show_live(self, run: GenerationRun) -> None:
+        speed = run.live.tokens_per_s
+        if speed:
+            self.speed.set(f"{speed:.0f}" if speed >= 10 else f"{speed:.1f}")
+        if run.live.first_t is not None:
+            self.ttft.set(f"{run.live.first_t * 1000:.0f} ms")
+        self.memory.set(mb(run.live.memory_bytes))
+
+    def finish(self, summary: GenerationSummary | None) -> None:
+        if summary is None:
+            self.history.append("<i>(no answer — see the jobs panel)</i>")
+            return
+        if summary.decode_tokens_per_s:
+            self.speed.set(f"{summary.decode_tokens_per_s:.1f}")
+        if summary.ttft_s is not None:
+            self.ttft.set(f"{summary.ttft_s * 1000:.0f} ms")
+        if summary.prompt_tokens_per_s:
+            self.prompt_speed.set(f"{summary.prompt_tokens_per_s:.0f} tok/s")
+        self.memory.set(mb(summary.memory_bytes))
+        note = " (stopped)" if summary.stopped else ""
+        self.history.append(f"<span style='color:gray'>{summary.tokens} tokens{note}</span>")
+
+
+class SettingsPanel(QWidget):
+    """Generation settings with safe defaults; hidden until asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        defaults = GenerationSettings()
+        form = QFormLayout(self)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(1, 4096)
+        self.max_tokens.setValue(defaults.max_new_tokens)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(defaults.temperature)
+        self.top_p = QDoubleSpinBox()
+        self.top_p.setRange(0.05, 1.0)
+        self.top_p.setSingleStep(0.05)
+        self.top_p.setValue(defaults.top_p)
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 1000)
+        self.top_k.setValue(defaults.top_k)
+        fields = GenerationSettings.model_fields
+        for label, widget, key in (("Longest answer (tokens)", self.max_tokens, "max_new_tokens"),
+                                   ("Temperature", self.temperature, "temperature"),
+                                   ("Top-p", self.top_p, "top_p"), ("Top-k", self.top_k, "top_k")):
+            widget.setToolTip(fields[key].description or "")
+            form.addRow(label, widget)
+
+    def settings(self) -> GenerationSettings:
+        return GenerationSettings(max_new_tokens=self.max_tokens.value(),
+                                  temperature=round(self.temperature.value(), 2),
+                                  top_p=round(self.top_p.value(), 2), top_k=self.top_k.value())
+
+
+class ChatDemo(QWidget):
+    """Prompt box, one or two chat panes, Stop, settings and the way into presentation mode."""
+
+    run_finished = Signal()
+
+    def __init__(self, jobs: JobManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.models: list[str | None] = [None, str(demo_lm_reference_path())]
+        self.runs: list[GenerationRun] = []
+        self.queue: list[int] = []
+        self.presentation = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+        top = QHBoxLayout()
+        self.choose = QPushButton("Choose model…")
+        self.choose.setToolTip("A language-model bundle made by the studio (a folder with "
+                               "genai_config.json). The shipped demo model is used until then.")
+        self.choose.clicked.connect(lambda: self._choose(0))
+        self.where = QComboBox()
+        self.where.addItem("This PC", THIS_PC)
+        self.where.setToolTip("Where the model runs. Phones and boards appear here once the "
+                              "bundle is deployed to them (Deploy step).")
+        self.compare = QCheckBox("Compare two models side by side")
+        self.compare.setToolTip("Same prompt, one model after the other, so each gets the "
+                                "whole processor (e.g. FP32 original vs INT4).")
+        self.compare.toggled.connect(self._toggle_compare)
+        self.present = QPushButton("Presentation mode")
+        self.present.setToolTip("Full screen, large type, preset prompts, auto-play for a booth.")
+        self.present.clicked.connect(self.open_presentation)
+        top.addWidget(self.choose)
+        top.addWidget(QLabel("Runs on:"))
+        top.addWidget(self.where)
+        top.addWidget(self.compare)
+        top.addStretch()
+        top.addWidget(self.present)
+        layout.addLayout(top)
+
+        panes = QHBoxLayout()
+        self.panes = [ChatPane(model_label(self.models[0])), ChatPane(model_label(self.models[1]))]
+        self.choose_second = QPushButton("Choose second model…")
+        self.choose_second.clicked.connect(lambda: self._choose(1))
+        self.panes[1].body.insertWidget(0, self.choose_second)
+        for pane in self.panes:
+            panes.addWidget(pane, 1)
+        self.panes[1].hide()
+        layout.addLayout(panes, 1)
+
+        presets = QHBoxLayout()
+        presets.addWidget(QLabel("Try:"))
+        for preset in PRESETS:
+            button = QPushButton(preset.label)
+            button.setToolTip(preset.prompt)
+            button.clicked.connect(lambda _=False, p=preset.prompt: self.send(p))
+            presets.addWidget(button)
+        presets.addStretch()
+        layout.addLayout(presets)
+
+        row = QHBoxLayout()
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("Type a prompt for the model to continue, then press Enter")
+        self.prompt.returnPressed.connect(lambda: self.send(self.prompt.text()))
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("primaryButton")
+        self.send_button.clicked.connect(lambda: self.send(self.prompt.text()))
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.settings_toggle = QToolButton()
+        self.settings_toggle.setText("Settings ▸")
+        self.settings_toggle.setCheckable(True)
+        self.settings_toggle.toggled.connect(self._toggle_settings)
+        row.addWidget(self.prompt, 1)
+        row.addWidget(self.send_button)
+        row.addWidget(self.stop_button)
+        row.addWidget(self.settings_toggle)
+        layout.addLayout(row)
+        self.settings_panel = SettingsPanel()
+        self.settings_panel.hide()
+        layout.addWidget(self.settings_panel)
+
+    # --- user actions ---------------------------------------------------------------------
+
+    def _toggle_settings(self, shown: bool) -> None:
+        self.settings_panel.setVisible(shown)
+        self.settings_toggle.setText("Settings ▾" if shown else "Settings ▸")
+
+    def _toggle_compare(self, on: bool) -> None:
+        self.panes[1].setVisible(on)
+
+    def _choose(self, index: int) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a language-model bundle")
+        if folder:
+            self.set_model(index, folder)
+
+    def set_model(self, index: int, folder: str | None) -> None:
+        if folder and not (Path(folder) / GENAI_CONFIG).is_file():
+            show_error(self, f"{folder} holds no language model ({GENAI_CONFIG} is missing). "
+                       "Choose a bundle made by the studio's LLM export.")
+            return
+        self.models[index] = folder
+        self.panes[index].title.setText(model_label(folder))
+
+    def current_where(self) -> str:
+        return str(self.where.currentData() or THIS_PC)
+
+    def send(self, prompt: str) -> None:
+        if self.running() or not prompt.strip():
+            return
+        self.prompt.setText(prompt)
+        self.queue = [0, 1] if self.compare.isChecked() else [0]
+        self._start_next(prompt)
+
+    def _start_next(self, prompt: str) -> None:
+        if not self.queue:
+            self._set_busy(False)
+            self.run_finished.emit()
+            return
+        index = self.queue.pop(0)
+        pane = self.panes[index]
+        where = self.current_where()
+        pane.where.setText(f"Runs on: {self.where.currentText()}")
+        pane.begin(prompt)
+        run = GenerationRun(self.models[index], prompt, self.settings_panel.settings(),
+                            self.jobs, where, self)
+        run.chunk.connect(pane.add_text)
+        run.chunk.connect(lambda _t, r=run, p=pane: p.show_live(r))
+        run.started.connect(lambda _d, r=run, p=pane: p.show_live(r))
+        run.failed.connect(lambda message: show_error(self, message, "Generation failed"))
+        run.finished.connect(lambda summary, p=pane, text=prompt: self._done(p, summary, text))
+        self.runs = [run]
+        self._set_busy(True)
+        run.start()
+
+    def _done(self, pane: ChatPane, summary: GenerationSummary | None, prompt: str) -> None:
+        pane.finish(summary)
+        for run in self.runs:
+            run.deleteLater()
+        self.runs = []
+        if summary is not None and summary.stopped:
+            self.queue = []
+        self._start_next(prompt)
+
+    def stop(self) -> None:
+        self.queue = []
+        for run in self.runs:
+            run.stop()
+
+    def running(self) -> bool:
+        return any(run.running for run in self.runs)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.stop_button.setEnabled(busy)
+        self.send_button.setEnabled(not busy)
+
+    def open_presentation(self) -> None:
+        from studio.ui.presentation import PresentationWindow
+
+        self.presentation = PresentationWindow(self.models[0], self.current_where(),
+                                               self.where.currentText())
+        self.presentation.show_presentation()
