@@ -70,8 +70,9 @@ def prompt_of(folder: Path, tokens: int) -> str:
 
 
 def decode_speed(folder: Path, new_tokens: int, runs: int) -> GenerationSummary:
-    settings = GenerationSettings(max_new_tokens=new_tokens, temperature=0.7,
-                                  repetition_penalty=1.0)
+    settings = GenerationSettings(
+        max_new_tokens=new_tokens, temperature=0.7, repetition_penalty=1.0
+    )
     best: GenerationSummary | None = None
     for _ in range(runs):
         summary = list(generate_stream(folder, "In the beginning", settings))[-1]
@@ -84,9 +85,11 @@ def decode_speed(folder: Path, new_tokens: int, runs: int) -> GenerationSummary:
 def ttft(folder: Path, prompt: str, runs: int) -> tuple[float, float, int]:
     settings = GenerationSettings(max_new_tokens=1)
     summaries = [list(generate_stream(folder, prompt, settings))[-1] for _ in range(runs)]
-    return (statistics.median(s.ttft_s or 0 for s in summaries),
-            statistics.median(s.prompt_tokens_per_s or 0 for s in summaries),
-            summaries[0].prompt_tokens)
+    return (
+        statistics.median(s.ttft_s or 0 for s in summaries),
+        statistics.median(s.prompt_tokens_per_s or 0 for s in summaries),
+        summaries[0].prompt_tokens,
+    )
 
 
 def memory_growth(folder: Path, prompts: int, warmup: int = 20) -> dict[str, float]:
@@ -101,9 +104,14 @@ def memory_growth(folder: Path, prompts: int, warmup: int = 20) -> dict[str, flo
     start = time.perf_counter()
     run_presentation_loop(str(folder), prompts, on_summary=on_summary)
     after = memory_in_use()
-    return {"prompts": prompts, "rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20,
-            "growth": (after - before) / before, "seconds": time.perf_counter() - start,
-            "samples_mb": [round(s / 2**20, 1) for s in samples]}
+    return {
+        "prompts": prompts,
+        "rss_before_mb": before / 2**20,
+        "rss_after_mb": after / 2**20,
+        "growth": (after - before) / before,
+        "seconds": time.perf_counter() - start,
+        "samples_mb": [round(s / 2**20, 1) for s in samples],
+    }
 
 
 def main() -> None:
@@ -137,13 +145,19 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"bandwidth {result['bandwidth_gb_s']} GB/s; {result['bytes_per_token_mb']} MB read per "
-          f"token → bound {result['bound_tokens_per_s']} tokens/s")
+    print(
+        f"bandwidth {result['bandwidth_gb_s']} GB/s; {result['bytes_per_token_mb']} MB read per "
+        f"token → bound {result['bound_tokens_per_s']} tokens/s"
+    )
     print(f"decode {result['decode_tokens_per_s']} tokens/s = {result['ratio_to_bound']} of bound")
-    print(f"TTFT {result['ttft_ms_64_token_prompt']} ms for a {n_prompt}-token prompt "
-          f"({prompt_speed} prompt tokens/s)")
-    print(f"memory over {memory['prompts']} prompts: {memory['rss_before_mb']:.1f} → "
-          f"{memory['rss_after_mb']:.1f} MB ({memory['growth']:+.1%}) in {memory['seconds']:.0f} s")
+    print(
+        f"TTFT {result['ttft_ms_64_token_prompt']} ms for a {n_prompt}-token prompt "
+        f"({prompt_speed} prompt tokens/s)"
+    )
+    print(
+        f"memory over {memory['prompts']} prompts: {memory['rss_before_mb']:.1f} → "
+        f"{memory['rss_after_mb']:.1f} MB ({memory['growth']:+.1%}) in {memory['seconds']:.0f} s"
+    )
 
 
 if __name__ == "__main__":

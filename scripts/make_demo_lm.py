@@ -106,7 +106,8 @@ def train_tokenizer(docs: list[str]):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=VOCAB, special_tokens=[EOS],
+        vocab_size=VOCAB,
+        special_tokens=[EOS],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tok.train_from_iterator(docs, trainer)
@@ -131,15 +132,21 @@ def train(steps: int, resume: bool = False, lr: float = 3e-3) -> None:
     print(f"{len(stream) / 1e6:.2f} M tokens; training {steps} steps of {BATCH}×{SEQ}")
 
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=256, intermediate_size=704,
-        num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=512, tie_word_embeddings=True,
-        bos_token_id=eos, eos_token_id=eos, pad_token_id=eos,
+        vocab_size=len(tokenizer),
+        hidden_size=256,
+        intermediate_size=704,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        bos_token_id=eos,
+        eos_token_id=eos,
+        pad_token_id=eos,
     )
     model = LlamaForCausalLM.from_pretrained(HF_DIR) if resume else LlamaForCausalLM(config)
     print(f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05,
-                                  betas=(0.9, 0.95))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05, betas=(0.9, 0.95))
     warmup = max(steps // 20, 1)
 
     def lr_at(step: int) -> float:
@@ -161,8 +168,10 @@ def train(steps: int, resume: bool = False, lr: float = 3e-3) -> None:
         optimizer.zero_grad(set_to_none=True)
         scheduler.step()
         if step % 25 == 0 or step == steps - 1:
-            print(f"step {step:4d}  loss {loss.item():.3f}  {time.monotonic() - start:6.0f} s",
-                  flush=True)
+            print(
+                f"step {step:4d}  loss {loss.item():.3f}  {time.monotonic() - start:6.0f} s",
+                flush=True,
+            )
     model.eval()
     for prompt in ("In the beginning", "And Jesus said unto them,", "床前明月光，"):
         ids = torch.tensor([tokenizer.encode(prompt)])
@@ -179,9 +188,14 @@ def export() -> None:
     from studio.core.generate.export import export_llm
 
     for precision, out in (("int4", OUT), ("fp32", OUT_FP32)):
-        result = export_llm(HF_DIR, out, precision=precision,
-                            name=f"Edge Studio demo LM ({precision.upper()}, KJV + Tang poems)",
-                            source="scripts/make_demo_lm.py", force=True)
+        result = export_llm(
+            HF_DIR,
+            out,
+            precision=precision,
+            name=f"Edge Studio demo LM ({precision.upper()}, KJV + Tang poems)",
+            source="scripts/make_demo_lm.py",
+            force=True,
+        )
         print(f"{out}: {result.size_bytes / 1e6:.1f} MB, {result.parity.summary()}")
 
 

@@ -18,15 +18,21 @@ from studio.core.errors import BadInput
 def _settings(args: argparse.Namespace):
     from studio.core.generate.settings import GenerationSettings
 
-    values = {"max_new_tokens": args.max_new_tokens, "temperature": args.temperature,
-              "top_p": args.top_p, "top_k": args.top_k}
+    values = {
+        "max_new_tokens": args.max_new_tokens,
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "top_k": args.top_k,
+    }
     try:
         return GenerationSettings(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
         flag = "--" + str(first["loc"][0]).replace("_", "-")
-        raise BadInput(f"{flag} {first.get('input')!r} is out of range ({first['msg']})",
-                       f"See `studio generate --help` for {flag}") from exc
+        raise BadInput(
+            f"{flag} {first.get('input')!r} is out of range ({first['msg']})",
+            f"See `studio generate --help` for {flag}",
+        ) from exc
 
 
 def _line(event: Any) -> str:
@@ -75,8 +81,14 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
 
     report, bar = reporter_for(args)
     try:
-        result = export_llm(args.model, args.out, precision=args.precision,
-                            context_length=args.context_length, force=args.force, report=report)
+        result = export_llm(
+            args.model,
+            args.out,
+            precision=args.precision,
+            context_length=args.context_length,
+            force=args.force,
+            report=report,
+        )
     finally:
         bar.close()
     if args.json:
@@ -84,8 +96,10 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
         return 0
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"{result.architecture} → {result.precision.value}: "
-          f"{result.size_bytes / 1024**2:.1f} MB in {result.seconds:.0f} s")
+    print(
+        f"{result.architecture} → {result.precision.value}: "
+        f"{result.size_bytes / 1024**2:.1f} MB in {result.seconds:.0f} s"
+    )
     print(f"memory: {result.memory.summary()}")
     print(f"parity: {result.parity.summary()}")
     print(f"bundle: {result.bundle} (verified)")
@@ -93,10 +107,15 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add("generate", "Generate text with a language model, streaming tokens and speed",
-            cmd_generate)
-    p.add_argument("model", nargs="?", default=None,
-                   help="LLM bundle or genai folder (default: the bundled demo model)")
+    p = add(
+        "generate", "Generate text with a language model, streaming tokens and speed", cmd_generate
+    )
+    p.add_argument(
+        "model",
+        nargs="?",
+        default=None,
+        help="LLM bundle or genai folder (default: the bundled demo model)",
+    )
     p.add_argument("--prompt", required=True, help="text for the model to continue")
     p.add_argument("--max-new-tokens", type=int, help="longest answer in tokens (default 128)")
     p.add_argument("--temperature", type=float, help="randomness, 0 = greedy (default 0.7)")
@@ -104,8 +123,11 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--top-k", type=int, help="sample among this many tokens (default 40)")
     p.add_argument("--device", metavar="SERIAL", help="run on this adb device instead of this PC")
 
-    p = add("llm-export", "Export a Hugging Face language model to an INT4/INT8/FP16/FP32 bundle",
-            cmd_llm_export)
+    p = add(
+        "llm-export",
+        "Export a Hugging Face language model to an INT4/INT8/FP16/FP32 bundle",
+        cmd_llm_export,
+    )
     p.add_argument("model", help="Hugging Face model folder (config.json, weights, tokenizer)")
     p.add_argument("--out", required=True, help="bundle folder to write")
     p.add_argument("--precision", default="int4", help="int4 | int8 | fp16 | fp32 (default int4)")

@@ -84,12 +84,19 @@ class ChatPane(Card):
         self.history.setMinimumHeight(160)
         self.history.setPlaceholderText("Answers appear here as the model writes them.")
         stats = QGridLayout()
-        self.speed = StatTile("tokens per second", "How fast the model writes once it has "
-                              "started: generated tokens ÷ seconds (live).", big=True)
-        self.ttft = StatTile("first token after", "Time from pressing Send until the first "
-                             "word appears: reading the prompt plus the first step.")
-        self.prompt_speed = StatTile("prompt reading", "How fast the model reads your prompt "
-                                     "(prompt tokens ÷ seconds).")
+        self.speed = StatTile(
+            "tokens per second",
+            "How fast the model writes once it has started: generated tokens ÷ seconds (live).",
+            big=True,
+        )
+        self.ttft = StatTile(
+            "first token after",
+            "Time from pressing Send until the first "
+            "word appears: reading the prompt plus the first step.",
+        )
+        self.prompt_speed = StatTile(
+            "prompt reading", "How fast the model reads your prompt (prompt tokens ÷ seconds)."
+        )
         self.memory = StatTile("memory in use", "Memory the generating process is using.")
         for column, tile in enumerate((self.speed, self.ttft, self.prompt_speed, self.memory)):
             stats.addWidget(tile, 0, column)
@@ -159,16 +166,22 @@ class SettingsPanel(QWidget):
         self.top_k.setRange(1, 1000)
         self.top_k.setValue(defaults.top_k)
         fields = GenerationSettings.model_fields
-        for label, widget, key in (("Longest answer (tokens)", self.max_tokens, "max_new_tokens"),
-                                   ("Temperature", self.temperature, "temperature"),
-                                   ("Top-p", self.top_p, "top_p"), ("Top-k", self.top_k, "top_k")):
+        for label, widget, key in (
+            ("Longest answer (tokens)", self.max_tokens, "max_new_tokens"),
+            ("Temperature", self.temperature, "temperature"),
+            ("Top-p", self.top_p, "top_p"),
+            ("Top-k", self.top_k, "top_k"),
+        ):
             widget.setToolTip(fields[key].description or "")
             form.addRow(label, widget)
 
     def settings(self) -> GenerationSettings:
-        return GenerationSettings(max_new_tokens=self.max_tokens.value(),
-                                  temperature=round(self.temperature.value(), 2),
-                                  top_p=round(self.top_p.value(), 2), top_k=self.top_k.value())
+        return GenerationSettings(
+            max_new_tokens=self.max_tokens.value(),
+            temperature=round(self.temperature.value(), 2),
+            top_p=round(self.top_p.value(), 2),
+            top_k=self.top_k.value(),
+        )
 
 
 class ChatDemo(QWidget):
@@ -188,16 +201,22 @@ class ChatDemo(QWidget):
 
         top = QHBoxLayout()
         self.choose = QPushButton("Choose model…")
-        self.choose.setToolTip("A language-model bundle made by the studio (a folder with "
-                               "genai_config.json). The shipped demo model is used until then.")
+        self.choose.setToolTip(
+            "A language-model bundle made by the studio (a folder with "
+            "genai_config.json). The shipped demo model is used until then."
+        )
         self.choose.clicked.connect(lambda: self._choose(0))
         self.where = QComboBox()
         self.where.addItem("This PC", THIS_PC)
-        self.where.setToolTip("Where the model runs. Phones and boards appear here once the "
-                              "bundle is deployed to them (Deploy step).")
+        self.where.setToolTip(
+            "Where the model runs. Phones and boards appear here once the "
+            "bundle is deployed to them (Deploy step)."
+        )
         self.compare = QCheckBox("Compare two models side by side")
-        self.compare.setToolTip("Same prompt, one model after the other, so each gets the "
-                                "whole processor (e.g. FP32 original vs INT4).")
+        self.compare.setToolTip(
+            "Same prompt, one model after the other, so each gets the "
+            "whole processor (e.g. FP32 original vs INT4)."
+        )
         self.compare.toggled.connect(self._toggle_compare)
         self.present = QPushButton("Presentation mode")
         self.present.setToolTip("Full screen, large type, preset prompts, auto-play for a booth.")
@@ -269,8 +288,11 @@ class ChatDemo(QWidget):
 
     def set_model(self, index: int, folder: str | None) -> None:
         if folder and not (Path(folder) / GENAI_CONFIG).is_file():
-            show_error(self, f"{folder} holds no language model ({GENAI_CONFIG} is missing). "
-                       "Choose a bundle made by the studio's LLM export.")
+            show_error(
+                self,
+                f"{folder} holds no language model ({GENAI_CONFIG} is missing). "
+                "Choose a bundle made by the studio's LLM export.",
+            )
             return
         self.models[index] = folder
         self.panes[index].title.setText(model_label(folder))
@@ -295,8 +317,9 @@ class ChatDemo(QWidget):
         where = self.current_where()
         pane.where.setText(f"Runs on: {self.where.currentText()}")
         pane.begin(prompt)
-        run = GenerationRun(self.models[index], prompt, self.settings_panel.settings(),
-                            self.jobs, where, self)
+        run = GenerationRun(
+            self.models[index], prompt, self.settings_panel.settings(), self.jobs, where, self
+        )
         run.chunk.connect(pane.add_text)
         run.chunk.connect(lambda _t, r=run, p=pane: p.show_live(r))
         run.started.connect(lambda _d, r=run, p=pane: p.show_live(r))
@@ -330,6 +353,7 @@ class ChatDemo(QWidget):
     def open_presentation(self) -> None:
         from studio.ui.presentation import PresentationWindow
 
-        self.presentation = PresentationWindow(self.models[0], self.current_where(),
-                                               self.where.currentText())
+        self.presentation = PresentationWindow(
+            self.models[0], self.current_where(), self.where.currentText()
+        )
         self.presentation.show_presentation()

@@ -55,9 +55,15 @@ class GenerationRun(QObject):
     """A GenerationSummary, or None when the run failed or was cancelled."""
     failed = Signal(str)
 
-    def __init__(self, model: str | None, prompt: str, settings: GenerationSettings,
-                 jobs: JobManager | None = None, where: str = THIS_PC,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        model: str | None,
+        prompt: str,
+        settings: GenerationSettings,
+        jobs: JobManager | None = None,
+        where: str = THIS_PC,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.model = model
         self.prompt = prompt
@@ -78,16 +84,27 @@ class GenerationRun(QObject):
     def spec(self) -> JobSpec:
         title = f"Generate: {self.prompt[:30]}"
         if self.where:
-            return JobSpec(title=f"{title} (on {self.where})",
-                           target="studio.core.generate.on_device:generate_on_device_job",
-                           kwargs={"model": self.model, "prompt": self.prompt,
-                                   "serial": self.where,
-                                   "settings": self.settings.model_dump(mode="json"),
-                                   "stop_file": str(self.stop_file)})
-        return JobSpec(title=title, target="studio.core.generate.session:generate_job",
-                       kwargs={"model": self.model, "prompt": self.prompt,
-                               "settings": self.settings.model_dump(mode="json"),
-                               "stop_file": str(self.stop_file)})
+            return JobSpec(
+                title=f"{title} (on {self.where})",
+                target="studio.core.generate.on_device:generate_on_device_job",
+                kwargs={
+                    "model": self.model,
+                    "prompt": self.prompt,
+                    "serial": self.where,
+                    "settings": self.settings.model_dump(mode="json"),
+                    "stop_file": str(self.stop_file),
+                },
+            )
+        return JobSpec(
+            title=title,
+            target="studio.core.generate.session:generate_job",
+            kwargs={
+                "model": self.model,
+                "prompt": self.prompt,
+                "settings": self.settings.model_dump(mode="json"),
+                "stop_file": str(self.stop_file),
+            },
+        )
 
     def start(self) -> GenerationRun:
         spec = self.spec()

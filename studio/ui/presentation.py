@@ -69,8 +69,13 @@ class PresentationWindow(QWidget):
     closed = Signal()
     answer_finished = Signal(object)
 
-    def __init__(self, model: str | None, where: str = THIS_PC, where_label: str = "This PC",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model: str | None,
+        where: str = THIS_PC,
+        where_label: str = "This PC",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("presentation")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -98,8 +103,9 @@ class PresentationWindow(QWidget):
         title = QLabel("On-device AI, live")
         title.setObjectName("presTitle")
         machine = platform.processor() or platform.machine()
-        self.where_label = QLabel(f"Running on: {where_label}"
-                                  + (f" · {machine}" if where == THIS_PC and machine else ""))
+        self.where_label = QLabel(
+            f"Running on: {where_label}" + (f" · {machine}" if where == THIS_PC and machine else "")
+        )
         self.where_label.setObjectName("presWhere")
         outer.addWidget(title)
         outer.addWidget(self.where_label)
@@ -151,12 +157,20 @@ class PresentationWindow(QWidget):
         # Type scales with the screen: readable from a few metres on a booth monitor, and still
         # fitting on a small laptop panel.
         width = max(self.width(), 640)
-        sizes = {"presTitle": 40, "presWhere": 70, "presSpeed": 14, "presCaption": 70,
-                 "presFact": 38}
+        sizes = {
+            "presTitle": 40,
+            "presWhere": 70,
+            "presSpeed": 14,
+            "presCaption": 70,
+            "presFact": 38,
+        }
         scaled: list[tuple[QWidget, int]] = [(self.text, 42), (self.loop_button, 64)]
         scaled += [(b, 64) for b in self.preset_buttons]
-        scaled += [(label, sizes[label.objectName()]) for label in self.findChildren(QLabel)
-                   if label.objectName() in sizes]
+        scaled += [
+            (label, sizes[label.objectName()])
+            for label in self.findChildren(QLabel)
+            if label.objectName() in sizes
+        ]
         for widget, divisor in scaled:
             font = widget.font()
             font.setPixelSize(max(13, width // divisor))

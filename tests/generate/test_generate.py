@@ -36,8 +36,12 @@ def test_int4_export_writes_a_verified_bundle_with_parity_and_memory(tiny_bundle
     assert llm["memory"]["weights_bytes"] > 0
     files = {f.path for f in manifest.files}
     assert {"genai_config.json", "tokenizer.json", "model.onnx", RUNNER_NAME} <= files
-    ops = {n.op_type for n in __import__("onnx").load(
-        str(tiny_bundle / "model.onnx"), load_external_data=False).graph.node}
+    ops = {
+        n.op_type
+        for n in __import__("onnx")
+        .load(str(tiny_bundle / "model.onnx"), load_external_data=False)
+        .graph.node
+    }
     assert "MatMulNBits" in ops  # really INT4 weights, not a float model under an int4 label
 
 
@@ -105,20 +109,28 @@ def test_stop_mid_generation_ends_early_with_a_summary(tiny_bundle: Path) -> Non
 def _run_generation_job(bundle: Path, stop_file: Path):
     from studio.core.jobs import EventMessage, JobHandle, JobSpec, JobState
 
-    spec = JobSpec(title="generate", target="studio.core.generate.session:generate_job",
-                   kwargs={"model": str(bundle), "prompt": "In the beginning",
-                           "settings": {"max_new_tokens": 20, "temperature": 0.0},
-                           "stop_file": str(stop_file)})
+    spec = JobSpec(
+        title="generate",
+        target="studio.core.generate.session:generate_job",
+        kwargs={
+            "model": str(bundle),
+            "prompt": "In the beginning",
+            "settings": {"max_new_tokens": 20, "temperature": 0.0},
+            "stop_file": str(stop_file),
+        },
+    )
     handle = JobHandle(spec)
-    kinds = [m.data["type"] for m in handle.events(poll_interval=0.02)
-             if isinstance(m, EventMessage)]
+    kinds = [
+        m.data["type"] for m in handle.events(poll_interval=0.02) if isinstance(m, EventMessage)
+    ]
     assert handle.state is JobState.SUCCEEDED, handle.error
     assert isinstance(handle.result, GenerationSummary)
     return kinds, handle.result
 
 
-def test_generation_job_streams_events_from_a_child_process(tiny_bundle: Path,
-                                                            tmp_path: Path) -> None:
+def test_generation_job_streams_events_from_a_child_process(
+    tiny_bundle: Path, tmp_path: Path
+) -> None:
     kinds, summary = _run_generation_job(tiny_bundle, tmp_path / "stop")
     assert kinds[0] == "start" and kinds[-1] == "summary" and "token" in kinds
     assert not summary.stopped and summary.tokens > 0
@@ -137,9 +149,21 @@ def test_runner_in_the_bundle_speaks_json_lines(tiny_bundle: Path) -> None:
     import sys
 
     proc = subprocess.run(
-        [sys.executable, str(tiny_bundle / RUNNER_NAME), str(tiny_bundle), "--prompt", "In the",
-         "--max-new-tokens", "6", "--temperature", "0"],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            sys.executable,
+            str(tiny_bundle / RUNNER_NAME),
+            str(tiny_bundle),
+            "--prompt",
+            "In the",
+            "--max-new-tokens",
+            "6",
+            "--temperature",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert events[0]["type"] == "start" and events[-1]["type"] == "summary"
@@ -217,8 +241,20 @@ def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 def test_cli_generate_json_streams_chunks_then_a_summary(
     tiny_bundle: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _cli(["generate", str(tiny_bundle), "--prompt", "In the beginning",
-                         "--max-new-tokens", "10", "--temperature", "0", "--json"], capsys)
+    code, out, _ = _cli(
+        [
+            "generate",
+            str(tiny_bundle),
+            "--prompt",
+            "In the beginning",
+            "--max-new-tokens",
+            "10",
+            "--temperature",
+            "0",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
     assert lines[0]["type"] == "start"
@@ -228,8 +264,9 @@ def test_cli_generate_json_streams_chunks_then_a_summary(
 
 
 def test_cli_generate_human_output(tiny_bundle: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _cli(["generate", str(tiny_bundle), "--prompt", "The quick",
-                           "--max-new-tokens", "5"], capsys)
+    code, out, err = _cli(
+        ["generate", str(tiny_bundle), "--prompt", "The quick", "--max-new-tokens", "5"], capsys
+    )
     assert code == 0 and out.endswith("\n")
     assert "tokens/s" in err and "first token after" in err and "This PC" in err
 

@@ -78,9 +78,7 @@ def test_choosing_a_folder_without_a_model_is_refused(chat: ChatDemo, tmp_path: 
     assert chat.models[0] != str(tmp_path)
 
 
-def test_presentation_plays_presets_and_needs_a_deliberate_exit(
-    qtbot, tiny_bundle: Path
-) -> None:
+def test_presentation_plays_presets_and_needs_a_deliberate_exit(qtbot, tiny_bundle: Path) -> None:
     window = PresentationWindow(str(tiny_bundle))
     qtbot.addWidget(window)
     window.show_presentation()

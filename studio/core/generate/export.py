@@ -37,10 +37,21 @@ from studio.core.progress import NULL_REPORTER, Reporter
 
 # Text-only causal LMs the model builder converts (onnxruntime-genai 0.18 builder.py).
 SUPPORTED_ARCHITECTURES = (
-    "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
-    "PhiForCausalLM", "Phi3ForCausalLM", "GemmaForCausalLM", "Gemma2ForCausalLM",
-    "Gemma3ForCausalLM", "SmolLM3ForCausalLM", "GraniteForCausalLM", "OlmoForCausalLM",
-    "NemotronForCausalLM", "InternLM2ForCausalLM", "Ernie4_5ForCausalLM",
+    "LlamaForCausalLM",
+    "MistralForCausalLM",
+    "Qwen2ForCausalLM",
+    "Qwen3ForCausalLM",
+    "PhiForCausalLM",
+    "Phi3ForCausalLM",
+    "GemmaForCausalLM",
+    "Gemma2ForCausalLM",
+    "Gemma3ForCausalLM",
+    "SmolLM3ForCausalLM",
+    "GraniteForCausalLM",
+    "OlmoForCausalLM",
+    "NemotronForCausalLM",
+    "InternLM2ForCausalLM",
+    "Ernie4_5ForCausalLM",
 )
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model")
 
@@ -71,8 +82,10 @@ def check_hf_folder(folder: Path) -> str:
     if not folder.exists():
         raise BadInput(f"{folder} does not exist", "Check the model folder path")
     if not folder.is_dir():
-        raise BadInput(f"{folder} is not a folder",
-                       "Give the Hugging Face model folder (with config.json), not a file")
+        raise BadInput(
+            f"{folder} is not a folder",
+            "Give the Hugging Face model folder (with config.json), not a file",
+        )
     config = read_config(folder)
     architectures = config.get("architectures") or []
     arch = architectures[0] if architectures else ""
@@ -83,8 +96,10 @@ def check_hf_folder(folder: Path) -> str:
             f"Use a causal language model such as {', '.join(SUPPORTED_ARCHITECTURES[:4])}",
         )
     if not any((folder / name).is_file() for name in _TOKENIZER_FILES):
-        raise BadInput(f"{folder} has no tokenizer (tokenizer.json)",
-                       "Copy the model's tokenizer files into the folder")
+        raise BadInput(
+            f"{folder} has no tokenizer (tokenizer.json)",
+            "Copy the model's tokenizer files into the folder",
+        )
     return arch
 
 
@@ -114,19 +129,50 @@ def _is_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def run_builder(hf_dir: Path, out_dir: Path, precision: Precision, layers: int,
-                report: Reporter, context_length: int | None = None) -> None:
+def run_builder(
+    hf_dir: Path,
+    out_dir: Path,
+    precision: Precision,
+    layers: int,
+    report: Reporter,
+    context_length: int | None = None,
+) -> None:
     """Run onnxruntime-genai's model builder, streaming its output to the job log."""
     cache = Path(tempfile.mkdtemp(prefix="studio-builder-cache-"))
-    cmd = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(hf_dir),
-           "-o", str(out_dir), "-p", precision.value, "-e", "cpu", "-c", str(cache)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "onnxruntime_genai.models.builder",
+        "-i",
+        str(hf_dir),
+        "-o",
+        str(out_dir),
+        "-p",
+        precision.value,
+        "-e",
+        "cpu",
+        "-c",
+        str(cache),
+    ]
     if context_length:
         cmd += ["--extra_options", f"context_length={context_length}"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "PYTHONIOENCODING": "utf-8", "TQDM_DISABLE": "1"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "TQDM_DISABLE": "1",
+    }
     tail: list[str] = []
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               encoding="utf-8", errors="replace", env=env)
+    process = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=env,
+    )
     try:
         assert process.stdout is not None
         for raw in process.stdout:
@@ -147,10 +193,14 @@ def run_builder(hf_dir: Path, out_dir: Path, precision: Precision, layers: int,
             process.wait()
         shutil.rmtree(cache, ignore_errors=True)
     if code != 0:
-        last = next((t for t in reversed(tail) if "Error" in t or "error" in t), tail[-1] if tail
-                    else "no output")
-        raise StudioError(f"The model builder failed ({last.strip()[:200]})",
-                          "See the job log for the builder's full output")
+        last = next(
+            (t for t in reversed(tail) if "Error" in t or "error" in t),
+            tail[-1] if tail else "no output",
+        )
+        raise StudioError(
+            f"The model builder failed ({last.strip()[:200]})",
+            "See the job log for the builder's full output",
+        )
 
 
 def export_llm(
@@ -173,26 +223,34 @@ def export_llm(
     try:
         precision = Precision(precision)
     except ValueError as exc:
-        raise BadInput(f"Unknown precision '{precision}'",
-                       "Use one of: " + ", ".join(p.value for p in Precision)) from exc
+        raise BadInput(
+            f"Unknown precision '{precision}'",
+            "Use one of: " + ", ".join(p.value for p in Precision),
+        ) from exc
     if context_length is not None and context_length < 16:
         raise BadInput(f"Context length {context_length} is too small", "Use 16 tokens or more")
     arch = check_hf_folder(model_dir)
     check_export_tools()
     if out.exists() and out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(f"{out} already exists and is not empty",
-                          "Choose another output folder or pass --force")
+        raise OutputError(
+            f"{out} already exists and is not empty", "Choose another output folder or pass --force"
+        )
     memory = estimate_memory(model_dir, precision, context_length)
     report.log(f"Memory estimate: {memory.summary()}")
     warnings: list[str] = []
     free = available_memory()
     if free is not None and memory.export_peak_bytes > free:
-        warnings.append(f"Exporting may run out of memory: it needs about "
-                        f"{memory.export_peak_bytes / 1024**3:.1f} GB, "
-                        f"{free / 1024**3:.1f} GB is free")
+        warnings.append(
+            f"Exporting may run out of memory: it needs about "
+            f"{memory.export_peak_bytes / 1024**3:.1f} GB, "
+            f"{free / 1024**3:.1f} GB is free"
+        )
         report.log(warnings[-1])
-    layers = int((read_config(model_dir).get("text_config") or read_config(model_dir))
-                 .get("num_hidden_layers", 0))
+    layers = int(
+        (read_config(model_dir).get("text_config") or read_config(model_dir)).get(
+            "num_hidden_layers", 0
+        )
+    )
     with tempfile.TemporaryDirectory(prefix="studio-llm-export-") as work, _terminate_on_sigterm():
         onnx_dir = Path(work) / "onnx"
         report.progress(0.0, "Converting to ONNX")
@@ -204,14 +262,26 @@ def export_llm(
             warnings.append(parity.summary())
         report.progress(0.85, "Writing the bundle")
         manifest = write_llm_bundle(
-            onnx_dir, out, name=name or model_dir.name, source=source, precision=precision,
-            architecture=arch, parity=parity, memory=memory, force=force,
+            onnx_dir,
+            out,
+            name=name or model_dir.name,
+            source=source,
+            precision=precision,
+            architecture=arch,
+            parity=parity,
+            memory=memory,
+            force=force,
         )
     size = sum(f.size for f in manifest.files)
     report.progress(1.0, "Exported")
     return LlmExportResult(
-        bundle=str(out), precision=precision, architecture=arch, size_bytes=size, memory=memory,
-        parity=parity, seconds=round(time.monotonic() - started, 2), manifest=manifest,
+        bundle=str(out),
+        precision=precision,
+        architecture=arch,
+        size_bytes=size,
+        memory=memory,
+        parity=parity,
+        seconds=round(time.monotonic() - started, 2),
+        manifest=manifest,
         warnings=warnings,
     )
-

@@ -51,13 +51,17 @@ def _tensor_infos(model: Path) -> tuple[list[TensorInfo], list[TensorInfo]]:
     init = {i.name for i in proto.graph.initializer}
 
     def info(value: Any) -> TensorInfo:
-        dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
-                for d in value.type.tensor_type.shape.dim]
+        dims = [
+            d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
+            for d in value.type.tensor_type.shape.dim
+        ]
         dtype = onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type).name
         return TensorInfo(name=value.name, dtype=dtype, shape=dims)
 
-    return ([info(v) for v in proto.graph.input if v.name not in init],
-            [info(v) for v in proto.graph.output])
+    return (
+        [info(v) for v in proto.graph.input if v.name not in init],
+        [info(v) for v in proto.graph.output],
+    )
 
 
 def _readme(manifest: Manifest, llm: dict[str, Any]) -> str:
@@ -66,7 +70,7 @@ def _readme(manifest: Manifest, llm: dict[str, Any]) -> str:
     return f"""# {manifest.model.name} — language model bundle ({manifest.precision})
 
 Made by Edge Deploy Studio {manifest.studio_version} on {manifest.created} with onnxruntime-genai's
-model builder. Architecture: {llm['architecture']}; context length {llm['context_length']} tokens.
+model builder. Architecture: {llm["architecture"]}; context length {llm["context_length"]} tokens.
 
 ## Run it
 - With the studio: `studio generate <this folder> --prompt "Hello"`
@@ -75,8 +79,8 @@ model builder. Architecture: {llm['architecture']}; context length {llm['context
   with time to first token and tokens per second.
 
 ## Checked before it was written
-ONNX vs PyTorch logits on a fixed prompt: worst-position cosine {parity['min_cosine']:.4f}
-(tolerance: {parity['tolerance']}), same top token at {parity['top1_agreement']:.0%} of positions.
+ONNX vs PyTorch logits on a fixed prompt: worst-position cosine {parity["min_cosine"]:.4f}
+(tolerance: {parity["tolerance"]}), same top token at {parity["top1_agreement"]:.0%} of positions.
 
 ## Files
 {files}
@@ -105,9 +109,13 @@ def write_llm_bundle(
         shutil.copytree(onnx_dir, partial)
         shutil.copy2(RUNNER_SOURCE, partial / RUNNER_NAME)
         inputs, outputs = _tensor_infos(partial / entry)
-        files = [FileEntry(path=p.relative_to(partial).as_posix(), size=p.stat().st_size,
-                           sha256=sha256_file(p))
-                 for p in sorted(partial.rglob("*")) if p.is_file()]
+        files = [
+            FileEntry(
+                path=p.relative_to(partial).as_posix(), size=p.stat().st_size, sha256=sha256_file(p)
+            )
+            for p in sorted(partial.rglob("*"))
+            if p.is_file()
+        ]
         llm = {
             "kind": "llm",
             "architecture": architecture,
@@ -131,13 +139,16 @@ def write_llm_bundle(
         )
         readme = _readme(manifest, llm).encode("utf-8")
         (partial / "README.md").write_bytes(readme)
-        manifest.files.append(FileEntry(path="README.md", size=len(readme),
-                                        sha256=hashlib.sha256(readme).hexdigest()))
+        manifest.files.append(
+            FileEntry(path="README.md", size=len(readme), sha256=hashlib.sha256(readme).hexdigest())
+        )
         (partial / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         result = verify_bundle(partial)
         if not result.ok:
-            raise OutputError(f"The bundle failed its own check ({'; '.join(result.problems())})",
-                              "Report this as a bug")
+            raise OutputError(
+                f"The bundle failed its own check ({'; '.join(result.problems())})",
+                "Report this as a bug",
+            )
     return manifest
 
 
@@ -146,8 +157,10 @@ def resolve_llm(model: str | Path | None) -> Path:
     if model is None or str(model) == "":
         path = demo_lm_path()
         if not (path / GENAI_CONFIG).is_file():
-            raise BadInput("The demo language model is missing from this install",
-                           "Reinstall the studio, or run scripts/make_demo_lm.py")
+            raise BadInput(
+                "The demo language model is missing from this install",
+                "Reinstall the studio, or run scripts/make_demo_lm.py",
+            )
         return path
     path = Path(model).expanduser()
     if not path.exists():
@@ -156,20 +169,28 @@ def resolve_llm(model: str | Path | None) -> Path:
         if path.name in (GENAI_CONFIG, MANIFEST) or path.suffix == ".onnx":
             path = path.parent
         else:
-            raise BadInput(f"{path} is not a language model bundle",
-                           "Give the bundle folder (with genai_config.json)")
+            raise BadInput(
+                f"{path} is not a language model bundle",
+                "Give the bundle folder (with genai_config.json)",
+            )
     if (path / GENAI_CONFIG).is_file():
         try:
             json.loads((path / GENAI_CONFIG).read_text(encoding="utf-8"))["model"]["decoder"]
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-            raise BadInput(f"{path / GENAI_CONFIG} is damaged (no model.decoder section)",
-                           "Export the model again") from exc
+            raise BadInput(
+                f"{path / GENAI_CONFIG} is damaged (no model.decoder section)",
+                "Export the model again",
+            ) from exc
         return path
     if (path / "config.json").is_file():
-        raise BadInput(f"{path} is a Hugging Face model that has not been exported yet",
-                       f"Export it first: studio llm-export {path} --out <folder>")
-    raise BadInput(f"{path} holds no language model (no {GENAI_CONFIG})",
-                   "Give a bundle made by `studio llm-export`, or leave it out for the demo model")
+        raise BadInput(
+            f"{path} is a Hugging Face model that has not been exported yet",
+            f"Export it first: studio llm-export {path} --out <folder>",
+        )
+    raise BadInput(
+        f"{path} holds no language model (no {GENAI_CONFIG})",
+        "Give a bundle made by `studio llm-export`, or leave it out for the demo model",
+    )
 
 
 def llm_report(folder: Path) -> dict[str, Any]:

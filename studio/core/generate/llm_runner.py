@@ -75,8 +75,10 @@ def stream_generation(
     prompt_ids = loaded.tokenizer.encode(prompt)
     n_prompt = len(prompt_ids)
     params = og.GeneratorParams(loaded.model)
-    search: dict[str, Any] = {"max_length": n_prompt + max_new_tokens,
-                              "repetition_penalty": repetition_penalty}
+    search: dict[str, Any] = {
+        "max_length": n_prompt + max_new_tokens,
+        "repetition_penalty": repetition_penalty,
+    }
     if temperature > 0:
         search.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k)
     else:
@@ -84,8 +86,13 @@ def stream_generation(
     params.set_search_options(**search)
     generator = og.Generator(loaded.model, params)
     stream = loaded.tokenizer.create_stream()
-    yield {"type": "start", "prompt_tokens": n_prompt, "load_s": round(loaded.load_s, 4),
-           "memory_bytes": memory_in_use(), "protocol": RUNNER_PROTOCOL}
+    yield {
+        "type": "start",
+        "prompt_tokens": n_prompt,
+        "load_s": round(loaded.load_s, 4),
+        "memory_bytes": memory_in_use(),
+        "protocol": RUNNER_PROTOCOL,
+    }
 
     prefill_start = time.perf_counter()
     generator.append_tokens(prompt_ids)
@@ -113,16 +120,26 @@ def stream_generation(
         pending += stream.decode(token)
         pending_tokens += 1
         if pending and (now - last_flush >= FLUSH_INTERVAL or produced == 1):
-            yield {"type": "token", "index": index, "text": pending, "tokens": pending_tokens,
-                   "t": round(now - started, 5)}
+            yield {
+                "type": "token",
+                "index": index,
+                "text": pending,
+                "tokens": pending_tokens,
+                "t": round(now - started, 5),
+            }
             index += 1
             pending, pending_tokens, last_flush = "", 0, now
     else:
         if produced < max_new_tokens:
             finish = "eos"
     if pending:
-        yield {"type": "token", "index": index, "text": pending, "tokens": pending_tokens,
-               "t": round(last_token_at - started, 5)}
+        yield {
+            "type": "token",
+            "index": index,
+            "text": pending,
+            "tokens": pending_tokens,
+            "t": round(last_token_at - started, 5),
+        }
     # Prompt processing (prefill) ends with the first token sampled, so both figures include one
     # sampling step; time to first token also covers tokenizing and setting up the generator.
     ttft = (first_token_at - started) if first_token_at else None
@@ -135,7 +152,8 @@ def stream_generation(
         "prompt_tokens": n_prompt,
         "ttft_s": round(ttft, 5) if ttft is not None else None,
         "prompt_tokens_per_s": round(n_prompt / prefill_s, 2) if prefill_s else None,
-        "decode_tokens_per_s": round((produced - 1) / decode_s, 2) if produced > 1 and decode_s > 0
+        "decode_tokens_per_s": round((produced - 1) / decode_s, 2)
+        if produced > 1 and decode_s > 0
         else None,
         "total_s": round(time.perf_counter() - started, 5),
         "memory_bytes": memory_in_use(),
@@ -152,17 +170,28 @@ def generate(bundle: Any, options: dict[str, Any], emit: Callable[..., None]) ->
     """
     loaded = LoadedModel(str(bundle))
     emit("timing", name="load", ms=round(loaded.load_s * 1000, 3))
-    settings = {k: options[k] for k in ("temperature", "top_p", "top_k", "repetition_penalty")
-                if options.get(k) is not None}
+    settings = {
+        k: options[k]
+        for k in ("temperature", "top_p", "top_k", "repetition_penalty")
+        if options.get(k) is not None
+    }
     text: list[str] = []
     summary: dict[str, Any] = {}
-    for event in stream_generation(loaded, options.get("prompt") or "Hello",
-                                   max_new_tokens=int(options.get("max_tokens") or 128),
-                                   **settings):
+    for event in stream_generation(
+        loaded,
+        options.get("prompt") or "Hello",
+        max_new_tokens=int(options.get("max_tokens") or 128),
+        **settings,
+    ):
         if event["type"] == "token":
             text.append(event["text"])
-            emit("token", text=event["text"], index=event["index"], tokens=event["tokens"],
-                 t=event["t"])
+            emit(
+                "token",
+                text=event["text"],
+                index=event["index"],
+                tokens=event["tokens"],
+                t=event["t"],
+            )
         elif event["type"] == "start":
             emit("log", message=f"prompt: {event['prompt_tokens']} tokens")
         elif event["type"] == "summary":
@@ -203,15 +232,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import onnxruntime_genai  # noqa: F401
     except ImportError:
-        _emit({"type": "error", "message": "onnxruntime-genai is not installed here",
-               "fix": "pip install onnxruntime-genai (Python 3.10+) on this device"})
+        _emit(
+            {
+                "type": "error",
+                "message": "onnxruntime-genai is not installed here",
+                "fix": "pip install onnxruntime-genai (Python 3.10+) on this device",
+            }
+        )
         return 3
     try:
         loaded = LoadedModel(args.model)
         for event in stream_generation(
-            loaded, args.prompt, max_new_tokens=args.max_new_tokens,
-            temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
-            repetition_penalty=args.repetition_penalty, should_stop=lambda: stop["now"],
+            loaded,
+            args.prompt,
+            max_new_tokens=args.max_new_tokens,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            top_k=args.top_k,
+            repetition_penalty=args.repetition_penalty,
+            should_stop=lambda: stop["now"],
         ):
             _emit(event)
     except Exception as exc:

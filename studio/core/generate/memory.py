@@ -13,8 +13,12 @@ from studio.core.generate.settings import Precision
 
 # Bytes per weight as the model builder stores MatMul weights: INT4/INT8 keep one fp32 scale per
 # block of 32 weights (4/32 = 0.125 bytes extra per weight).
-_MATMUL_BYTES = {Precision.INT4: 0.5 + 0.125, Precision.INT8: 1 + 0.125,
-                 Precision.FP16: 2.0, Precision.FP32: 4.0}
+_MATMUL_BYTES = {
+    Precision.INT4: 0.5 + 0.125,
+    Precision.INT8: 1 + 0.125,
+    Precision.FP16: 2.0,
+    Precision.FP32: 4.0,
+}
 # The builder keeps the embedding table in floating point (fp16 only for fp16 models).
 _EMBED_BYTES = {Precision.INT4: 4.0, Precision.INT8: 4.0, Precision.FP16: 2.0, Precision.FP32: 4.0}
 _DTYPE_BYTES = {"F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I8": 1, "U8": 1}
@@ -35,10 +39,12 @@ class MemoryEstimate(BaseModel):
     def summary(self) -> str:
         from studio.core.model import human_size
 
-        return (f"about {human_size(self.runtime_bytes)} to run at {self.context_length} tokens "
-                f"of context ({human_size(self.weights_bytes)} weights + "
-                f"{human_size(self.kv_cache_bytes)} cache); exporting needs about "
-                f"{human_size(self.export_peak_bytes)}")
+        return (
+            f"about {human_size(self.runtime_bytes)} to run at {self.context_length} tokens "
+            f"of context ({human_size(self.weights_bytes)} weights + "
+            f"{human_size(self.kv_cache_bytes)} cache); exporting needs about "
+            f"{human_size(self.export_peak_bytes)}"
+        )
 
 
 def read_config(folder: Path) -> dict:
@@ -60,8 +66,10 @@ def count_parameters(folder: Path) -> tuple[int, int]:
     total = embed = 0
     files = sorted(folder.glob("*.safetensors"))
     if not files:
-        raise BadInput(f"{folder} has no .safetensors weights",
-                       "Save the model with save_pretrained(safe_serialization=True)")
+        raise BadInput(
+            f"{folder} has no .safetensors weights",
+            "Save the model with save_pretrained(safe_serialization=True)",
+        )
     for file in files:
         with file.open("rb") as handle:
             (size,) = struct.unpack("<Q", handle.read(8))
@@ -78,8 +86,11 @@ def count_parameters(folder: Path) -> tuple[int, int]:
     return total, embed
 
 
-def estimate_memory(folder: str | Path, precision: Precision | str = Precision.INT4,
-                    context_length: int | None = None) -> MemoryEstimate:
+def estimate_memory(
+    folder: str | Path,
+    precision: Precision | str = Precision.INT4,
+    context_length: int | None = None,
+) -> MemoryEstimate:
     folder = Path(folder)
     precision = Precision(precision)
     config = _text_config(read_config(folder))
@@ -102,8 +113,12 @@ def estimate_memory(folder: str | Path, precision: Precision | str = Precision.I
     kv_bytes = 2 if precision is Precision.FP16 else 4
     kv_cache = 2 * layers * kv_heads * head_dim * context * kv_bytes
     return MemoryEstimate(
-        parameters=params, embedding_parameters=embed, context_length=context,
-        precision=precision, weights_bytes=weights, kv_cache_bytes=kv_cache,
+        parameters=params,
+        embedding_parameters=embed,
+        context_length=context,
+        precision=precision,
+        weights_bytes=weights,
+        kv_cache_bytes=kv_cache,
         runtime_bytes=int((weights + kv_cache) * 1.1),
         export_peak_bytes=int(params * 4 * 2 + weights),
     )

@@ -13,8 +13,12 @@ from studio.core.generate.settings import Precision
 PARITY_PROMPT = "In the beginning was the Word. 床前明月光，疑是地上霜。 The quick brown fox"
 # Worst-position cosine similarity between ONNX and PyTorch logits that each precision must reach.
 # FP32 differs only by kernel rounding; quantized weights move logits more but keep their shape.
-MIN_COSINE = {Precision.FP32: 0.9999, Precision.FP16: 0.999, Precision.INT8: 0.99,
-              Precision.INT4: 0.95}
+MIN_COSINE = {
+    Precision.FP32: 0.9999,
+    Precision.FP16: 0.999,
+    Precision.INT8: 0.99,
+    Precision.INT4: 0.95,
+}
 
 
 class ParityReport(BaseModel):
@@ -32,9 +36,11 @@ class ParityReport(BaseModel):
 
     def summary(self) -> str:
         verdict = "match" if self.passed else "DIFFER MORE THAN EXPECTED"
-        return (f"ONNX and PyTorch outputs {verdict}: cosine {self.min_cosine:.4f} "
-                f"(needs ≥ {MIN_COSINE[self.precision]}), same top token at "
-                f"{self.top1_agreement:.0%} of {self.prompt_tokens} positions")
+        return (
+            f"ONNX and PyTorch outputs {verdict}: cosine {self.min_cosine:.4f} "
+            f"(needs ≥ {MIN_COSINE[self.precision]}), same top token at "
+            f"{self.top1_agreement:.0%} of {self.prompt_tokens} positions"
+        )
 
 
 def torch_logits(hf_dir: Path, ids: list[int]) -> np.ndarray:
@@ -53,8 +59,9 @@ def onnx_logits(onnx_dir: Path, ids: list[int]) -> np.ndarray:
 
     config = json.loads((onnx_dir / "genai_config.json").read_text(encoding="utf-8"))
     decoder = config["model"]["decoder"]
-    session = ort.InferenceSession(str(onnx_dir / decoder["filename"]),
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        str(onnx_dir / decoder["filename"]), providers=["CPUExecutionProvider"]
+    )
     n = len(ids)
     feed: dict[str, np.ndarray] = {}
     for spec in session.get_inputs():
@@ -75,8 +82,9 @@ def onnx_logits(onnx_dir: Path, ids: list[int]) -> np.ndarray:
     return logits[0].astype(np.float32)
 
 
-def compare_logits(reference: np.ndarray, candidate: np.ndarray, precision: Precision,
-                   prompt: str) -> ParityReport:
+def compare_logits(
+    reference: np.ndarray, candidate: np.ndarray, precision: Precision, prompt: str
+) -> ParityReport:
     ref = reference.astype(np.float64)
     got = candidate.astype(np.float64)
     norms = np.linalg.norm(ref, axis=-1) * np.linalg.norm(got, axis=-1)
@@ -95,8 +103,12 @@ def compare_logits(reference: np.ndarray, candidate: np.ndarray, precision: Prec
     )
 
 
-def check_parity(hf_dir: str | Path, onnx_dir: str | Path, precision: Precision | str,
-                 prompt: str = PARITY_PROMPT) -> ParityReport:
+def check_parity(
+    hf_dir: str | Path,
+    onnx_dir: str | Path,
+    precision: Precision | str,
+    prompt: str = PARITY_PROMPT,
+) -> ParityReport:
     from transformers import AutoTokenizer
 
     hf_dir, onnx_dir, precision = Path(hf_dir), Path(onnx_dir), Precision(precision)

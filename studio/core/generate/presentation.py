@@ -24,13 +24,13 @@ PRESETS: list[PresetPrompt] = [
     PresetPrompt(label="白日依山尽", prompt="《登鹳雀楼》 王之涣\n白日依山尽，", language="zh"),
     PresetPrompt(label="春眠不觉晓", prompt="《春晓》 孟浩然\n春眠不觉晓，", language="zh"),
     PresetPrompt(label="In the beginning", prompt="In the beginning", language="en"),
-    PresetPrompt(label="The LORD is my shepherd", prompt="The LORD is my shepherd;",
-                 language="en"),
+    PresetPrompt(label="The LORD is my shepherd", prompt="The LORD is my shepherd;", language="en"),
     PresetPrompt(label="And Jesus said", prompt="And Jesus said unto them,", language="en"),
 ]
 
-PRESENTATION_SETTINGS = GenerationSettings(max_new_tokens=96, temperature=0.7, top_p=0.9,
-                                           top_k=40, repetition_penalty=1.1)
+PRESENTATION_SETTINGS = GenerationSettings(
+    max_new_tokens=96, temperature=0.7, top_p=0.9, top_k=40, repetition_penalty=1.1
+)
 
 
 def presentation_cycle(presets: list[PresetPrompt] | None = None) -> Iterator[PresetPrompt]:

@@ -54,12 +54,13 @@ class GenerationSummary(BaseModel):
     def line(self) -> str:
         speed = f"{self.decode_tokens_per_s:.1f} tokens/s" if self.decode_tokens_per_s else "n/a"
         ttft = f"{self.ttft_s * 1000:.0f} ms" if self.ttft_s is not None else "n/a"
-        prompt = (f"{self.prompt_tokens_per_s:.0f} tokens/s" if self.prompt_tokens_per_s
-                  else "n/a")
-        return (f"{self.tokens} tokens at {speed} · first token after {ttft} · prompt "
-                f"{self.prompt_tokens} tokens at {prompt} · memory "
-                f"{self.memory_bytes / 1024**2:.0f} MB · {self.where}"
-                + (" · stopped" if self.stopped else ""))
+        prompt = f"{self.prompt_tokens_per_s:.0f} tokens/s" if self.prompt_tokens_per_s else "n/a"
+        return (
+            f"{self.tokens} tokens at {speed} · first token after {ttft} · prompt "
+            f"{self.prompt_tokens} tokens at {prompt} · memory "
+            f"{self.memory_bytes / 1024**2:.0f} MB · {self.where}"
+            + (" · stopped" if self.stopped else "")
+        )
 
 
 GenerationEvent = GenerationStart | TokenChunk | GenerationSummary
@@ -74,8 +75,10 @@ def parse_event(data: dict[str, Any], where: str = THIS_PC, model: str = "") -> 
         return TokenChunk.model_validate(data)
     if kind == "summary":
         return GenerationSummary.model_validate({**data, "where": where, "model": model})
-    raise BadInput(f"The runner sent an unknown event '{kind}'",
-                   "Update the bundle's runner by exporting it again")
+    raise BadInput(
+        f"The runner sent an unknown event '{kind}'",
+        "Update the bundle's runner by exporting it again",
+    )
 
 
 # One loaded model per folder per process: a presentation loop must not reload (or leak) it.
@@ -91,8 +94,10 @@ def load(folder: Path) -> Any:
         try:
             _LOADED[key] = LoadedModel(key)
         except Exception as exc:  # onnxruntime-genai raises plain RuntimeError for bad models
-            raise BadInput(f"Could not load the language model in {folder} ({exc})",
-                           "Export the model again; the folder may be incomplete") from exc
+            raise BadInput(
+                f"Could not load the language model in {folder} ({exc})",
+                "Export the model again; the folder may be incomplete",
+            ) from exc
     return _LOADED[key]
 
 
@@ -111,8 +116,9 @@ def generate_stream(
     folder = resolve_llm(model)
     loaded = load(folder)
     text: list[str] = []
-    for raw in stream_generation(loaded, prompt, should_stop=should_stop,
-                                 **settings.runner_kwargs()):
+    for raw in stream_generation(
+        loaded, prompt, should_stop=should_stop, **settings.runner_kwargs()
+    ):
         event = parse_event(raw, THIS_PC, folder.name)
         if isinstance(event, TokenChunk):
             text.append(event.text)
@@ -134,8 +140,9 @@ def generate_job(
     """
     parsed = GenerationSettings.model_validate(settings or {})
     summary: GenerationSummary | None = None
-    for event in generate_stream(model, prompt, parsed,
-                                 lambda: bool(stop_file) and os.path.exists(stop_file)):
+    for event in generate_stream(
+        model, prompt, parsed, lambda: bool(stop_file) and os.path.exists(stop_file)
+    ):
         report.event(event.model_dump(mode="json"))
         if isinstance(event, GenerationSummary):
             summary = event

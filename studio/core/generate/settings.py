@@ -33,11 +33,16 @@ class GenerationSettings(BaseModel):
     temperature: float = Field(
         0.7, ge=0.0, le=2.0, description="Randomness: 0 always picks the likeliest token"
     )
-    top_p: float = Field(0.9, gt=0.0, le=1.0, description="Sample only from the likeliest tokens "
-                         "whose probabilities add up to this")
+    top_p: float = Field(
+        0.9,
+        gt=0.0,
+        le=1.0,
+        description="Sample only from the likeliest tokens whose probabilities add up to this",
+    )
     top_k: int = Field(40, ge=1, le=1000, description="Sample only from this many likeliest tokens")
-    repetition_penalty: float = Field(1.1, ge=1.0, le=2.0,
-                                      description="Above 1 makes repeating text less likely")
+    repetition_penalty: float = Field(
+        1.1, ge=1.0, le=2.0, description="Above 1 makes repeating text less likely"
+    )
 
     def runner_kwargs(self) -> dict[str, float | int]:
         return self.model_dump(exclude={"version"})
