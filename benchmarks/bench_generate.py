@@ -6,6 +6,11 @@
 3. Memory growth over a presentation loop: RSS after a warm-up vs after N prompts.
 
     python benchmarks/bench_generate.py [BUNDLE] [--loop 1000] [--json]
+    python benchmarks/bench_generate.py --random-llama 1024x16 --loop 0   # a memory-bound model
+
+The demo LM (a few MB) fits in the CPU caches, so its decode speed is bounded by per-token
+overhead, not by memory; ``--random-llama HIDDENxLAYERS`` builds a random-weight Llama of that
+size with the demo tokenizer, exports it to INT4 with the studio and measures it the same way.
 """
 
 from __future__ import annotations
@@ -114,22 +119,57 @@ def memory_growth(folder: Path, prompts: int, warmup: int = 20) -> dict[str, flo
     }
 
 
+def random_llama(spec: str, work: Path) -> Path:
+    """A random-weight Llama (needs the [export] extra), exported to INT4 with the studio."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from studio.core.generate.export import export_llm
+    from studio.core.generate.llm_bundle import demo_lm_path
+
+    hidden, layers = (int(x) for x in spec.lower().split("x"))
+    tokenizer = AutoTokenizer.from_pretrained(demo_lm_path())
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=hidden * 11 // 4 // 32 * 32,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden // 64,
+        num_key_value_heads=hidden // 128,
+        max_position_embeddings=1024,
+        tie_word_embeddings=False,
+    )
+    hf = work / "hf"
+    LlamaForCausalLM(config).save_pretrained(hf)
+    tokenizer.save_pretrained(hf)
+    export_llm(hf, work / "int4", precision="int4", name=f"random-llama-{spec}")
+    return work / "int4"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", nargs="?")
     parser.add_argument("--new-tokens", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--loop", type=int, default=1000, help="presentation-loop prompts")
+    parser.add_argument("--random-llama", metavar="HIDDENxLAYERS")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    folder = resolve_llm(args.bundle)
+    if args.random_llama:
+        import tempfile
+
+        work = Path(tempfile.mkdtemp(prefix="bench-llama-"))
+        folder = random_llama(args.random_llama, work)
+    else:
+        folder = resolve_llm(args.bundle)
     bandwidth = copy_bandwidth()
     decode = decode_speed(folder, args.new_tokens, args.runs)
     mid = decode.prompt_tokens + decode.tokens // 2
     per_token = bytes_per_token(folder, mid)
     bound = bandwidth / per_token
     first, prompt_speed, n_prompt = ttft(folder, prompt_of(folder, 64), args.runs * 2)
-    memory = memory_growth(folder, args.loop)
+    memory = memory_growth(folder, args.loop) if args.loop else None
     result = {
         "bundle": str(folder),
         "bandwidth_gb_s": round(bandwidth / 1e9, 2),

@@ -297,3 +297,14 @@ def test_cli_generate_bad_model_path(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_cli_llm_export_bad_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _cli(["llm-export", str(tmp_path), "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and "config.json" in err
+
+
+def test_cli_generate_device_without_device_support_is_a_clear_error(
+    tiny_bundle: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("studio.core.generate.on_device") is not None:
+        pytest.skip("device generation is present; covered by the device tests")
+    code, _, err = _cli(["generate", str(tiny_bundle), "--prompt", "x", "--device", "abc"], capsys)
+    assert code == 2 and "--device" in err
