@@ -152,7 +152,6 @@ def test_runner_in_the_bundle_speaks_json_lines(tiny_bundle: Path) -> None:
         [
             sys.executable,
             str(tiny_bundle / RUNNER_NAME),
-            str(tiny_bundle),
             "--prompt",
             "In the",
             "--max-new-tokens",
@@ -168,6 +167,39 @@ def test_runner_in_the_bundle_speaks_json_lines(tiny_bundle: Path) -> None:
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert events[0]["type"] == "start" and events[-1]["type"] == "summary"
     assert events[-1]["tokens"] <= 6
+
+
+def test_device_runner_generates_through_the_bundle_hook(tiny_bundle: Path) -> None:
+    """The devices runner (runner/runner.py generate) uses this bundle's generate hook."""
+    import subprocess
+    import sys
+
+    from studio.core.runner_protocol import ResultEvent, TokenEvent, parse_event
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(tiny_bundle / "runner" / "runner.py"),
+            "generate",
+            "--bundle",
+            str(tiny_bundle),
+            "--prompt",
+            "In the",
+            "--max-tokens",
+            "8",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    events = [parse_event(line) for line in proc.stdout.splitlines()]
+    kinds = [e.type for e in events if e is not None]
+    assert kinds[0] == "hello" and kinds[-2:] == ["result", "done"]
+    result = next(e for e in events if isinstance(e, ResultEvent))
+    assert result.data["tokens"] <= 8 and "ttft_s" in result.data
+    tokens = [e for e in events if isinstance(e, TokenEvent)]
+    assert "".join(t.text for t in tokens) == result.data["text"]
 
 
 # --- bad input ------------------------------------------------------------------------------

@@ -28,9 +28,10 @@ from studio.core.bundle import (
 from studio.core.errors import BadInput, OutputError
 from studio.core.model import TensorInfo, human_size
 from studio.core.paths import assets_dir
+from studio.runner import runner_files
 
 GENAI_CONFIG = "genai_config.json"
-RUNNER_NAME = "runner_generate.py"
+RUNNER_NAME = "runner/generate.py"
 RUNNER_SOURCE = Path(__file__).with_name("llm_runner.py")
 
 
@@ -74,9 +75,11 @@ model builder. Architecture: {llm["architecture"]}; context length {llm["context
 
 ## Run it
 - With the studio: `studio generate <this folder> --prompt "Hello"`
+- On a phone or board: `studio deploy <this folder> --device SERIAL`, then
+  `studio generate <this folder> --device SERIAL --prompt "Hello"`.
 - Anywhere with Python 3.10+ and `pip install onnxruntime-genai`:
-  `python3 {RUNNER_NAME} . --prompt "Hello"` prints one JSON line per chunk of text and a summary
-  with time to first token and tokens per second.
+  `python3 {RUNNER_NAME} --prompt "Hello"` (or `python3 runner/runner.py generate --prompt "Hello"`)
+  prints one JSON line per chunk of text and a summary with time to first token and tokens/s.
 
 ## Checked before it was written
 ONNX vs PyTorch logits on a fixed prompt: worst-position cosine {parity["min_cosine"]:.4f}
@@ -107,7 +110,10 @@ def write_llm_bundle(
     entry = genai["model"]["decoder"]["filename"]
     with atomic_path(out, replace=force) as partial:
         shutil.copytree(onnx_dir, partial)
-        shutil.copy2(RUNNER_SOURCE, partial / RUNNER_NAME)
+        # The device runner every bundle carries, with this model's generate hook beside it.
+        for rel, src in {**runner_files(), RUNNER_NAME: RUNNER_SOURCE}.items():
+            (partial / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, partial / rel)
         inputs, outputs = _tensor_infos(partial / entry)
         files = [
             FileEntry(

@@ -1,8 +1,9 @@
 """Stream text from an onnxruntime-genai model folder, with timings, as plain dict events.
 
 This file imports nothing from the studio on purpose: it is copied into every LLM bundle as
-``runner_generate.py`` and run as-is on a device (``python3 runner_generate.py BUNDLE --prompt …``)
-where it prints one JSON object per line. The studio imports the same code to generate on this PC,
+``runner/generate.py``, the ``generate`` hook of the bundle's device runner
+(``python3 runner/runner.py generate --prompt …``, see studio/runner), and it also runs on its own
+(``python3 runner/generate.py BUNDLE --prompt …``) printing one JSON object per line. The studio imports the same code to generate on this PC,
 so a local run and a device run produce the same events:
 
 - ``{"type": "start", "prompt_tokens": N, "load_s": …, "memory_bytes": …}``
@@ -168,6 +169,14 @@ def generate(bundle: Any, options: dict[str, Any], emit: Callable[..., None]) ->
     Streams ``token`` events through ``emit(type, **fields)`` and returns the result fields the
     runner protocol expects, plus this runner's extra timings (prompt speed, memory).
     """
+    try:
+        import onnxruntime_genai  # noqa: F401
+    except ImportError as exc:
+        raise _missing(
+            f"onnxruntime-genai is not installed for {sys.executable} ({exc})",
+            "Install it on the device: pip install onnxruntime-genai",
+            "runtime_missing",
+        ) from exc
     loaded = LoadedModel(str(bundle))
     emit("timing", name="load", ms=round(loaded.load_s * 1000, 3))
     settings = {
@@ -193,7 +202,12 @@ def generate(bundle: Any, options: dict[str, Any], emit: Callable[..., None]) ->
                 t=event["t"],
             )
         elif event["type"] == "start":
-            emit("log", message=f"prompt: {event['prompt_tokens']} tokens")
+            emit(
+                "log",
+                message=f"prompt: {event['prompt_tokens']} tokens",
+                prompt_tokens=event["prompt_tokens"],
+                memory_bytes=event["memory_bytes"],
+            )
         elif event["type"] == "summary":
             summary = event
     ttft = summary.get("ttft_s")
@@ -206,6 +220,15 @@ def generate(bundle: Any, options: dict[str, Any], emit: Callable[..., None]) ->
     }
 
 
+def _missing(message: str, fix: str, code: str) -> Exception:
+    """The device runner's ``Missing`` (exit 3, 'what to install') when it is the main program."""
+    runner = sys.modules.get("__main__")
+    missing = getattr(runner, "Missing", None)
+    if isinstance(missing, type) and issubclass(missing, Exception):
+        return missing(message, fix, code)
+    return RuntimeError(f"{message}. {fix}")
+
+
 def _emit(event: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -213,7 +236,11 @@ def _emit(event: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate text from this bundle; JSON lines out.")
-    parser.add_argument("model", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    default = (
+        here if os.path.isfile(os.path.join(here, "genai_config.json")) else os.path.dirname(here)
+    )
+    parser.add_argument("model", nargs="?", default=default)
     parser.add_argument("--prompt", required=True)
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=0.7)
