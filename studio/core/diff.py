@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from studio.core.errors import BadInput
 from studio.core.fusion_map import node_key
 from studio.core.model import load_model, model_file_size, parameter_count, resolve_model_path
-from studio.core.profile import ProfileResult
+from studio.core.profile import ProfileResult, profile_model
+from studio.core.progress import NULL_REPORTER, Reporter
 
 SCHEMA_VERSION = 1
 
@@ -80,13 +81,20 @@ def _attributes(node: onnx.NodeProto) -> dict[str, bytes]:
 
 
 def _weight_types(model: onnx.ModelProto) -> dict[str, tuple[str, tuple[int, ...]]]:
-    return {
+    """Weight tensors by name → (stored type, shape). A quantized weight read through a
+    DequantizeLinear counts as a weight of the node reading it, with its stored (int) type."""
+    types = {
         init.name: (onnx.TensorProto.DataType.Name(init.data_type).lower(), tuple(init.dims))
         for init in model.graph.initializer
     }
+    for node in model.graph.node:
+        if node.op_type == "DequantizeLinear" and node.input and node.input[0] in types:
+            types[node.output[0]] = types[node.input[0]]
+    return types
 
 
-def _describe_change(na: onnx.NodeProto, nb: onnx.NodeProto, wa: dict, wb: dict) -> list[str]:
+def _describe_change(na: onnx.NodeProto, nb: onnx.NodeProto, wa: dict, wb: dict,
+                     dequantized_b: set[str]) -> list[str]:
     changes: list[str] = []
     if (na.op_type, na.domain) != (nb.op_type, nb.domain):
         changes.append(f"op type {na.op_type} → {nb.op_type}")
@@ -107,7 +115,10 @@ def _describe_change(na: onnx.NodeProto, nb: onnx.NodeProto, wa: dict, wb: dict)
     inputs_a = [i for i in na.input if i not in wa]
     inputs_b = [i for i in nb.input if i not in wb]
     if not changes and (inputs_a != inputs_b or list(na.output) != list(nb.output)):
-        changes.append("connected differently")
+        if any(i in dequantized_b for i in inputs_b):
+            changes.append("input now quantized (QuantizeLinear → DequantizeLinear before it)")
+        else:
+            changes.append("connected differently")
     return changes
 
 
@@ -126,11 +137,13 @@ def structural_diff(model_a: onnx.ModelProto, model_b: onnx.ModelProto) -> tuple
     nodes_a = {node_key(n, i): n for i, n in enumerate(model_a.graph.node)}
     nodes_b = {node_key(n, i): n for i, n in enumerate(model_b.graph.node)}
     wa, wb = _weight_types(model_a), _weight_types(model_b)
+    dequantized_b = {n.output[0] for n in model_b.graph.node
+                     if n.op_type == "DequantizeLinear" and n.output}
     changed: list[NodeChange] = []
     unchanged = 0
     for name, na in nodes_a.items():
         if name in nodes_b:
-            what = _describe_change(na, nodes_b[name], wa, wb)
+            what = _describe_change(na, nodes_b[name], wa, wb, dequantized_b)
             if what:
                 changed.append(NodeChange(name=name, op_type=na.op_type, changes=what))
             else:
@@ -183,8 +196,10 @@ def load_drift_report(path: str | Path) -> list[LayerDrift]:
     """Per-layer drift from a compression report (JSON).
 
     Accepted: a list of ``{"name"|"node": …, <metric>: number}`` under one of the keys
-    ``per_layer``, ``layers``, ``layer_drift`` (at the top or under ``report``/``drift``), or a
-    mapping ``{node name: number}`` under those keys. The first numeric field is the metric.
+    ``per_layer``, ``layers``, ``layer_drift``, ``worst_layers`` (at the top or under
+    ``report``/``drift``: `studio compress --json` writes ``report.worst_layers``), or a mapping
+    ``{node name: number}`` under those keys. The metric is ``cosine`` if present, else the
+    first numeric field.
     """
     path = Path(path).expanduser()
     try:
@@ -198,7 +213,7 @@ def load_drift_report(path: str | Path) -> list[LayerDrift]:
     for holder in candidates:
         if not isinstance(holder, dict):
             continue
-        for key in ("per_layer", "layers", "layer_drift"):
+        for key in ("per_layer", "layers", "layer_drift", "worst_layers"):
             entries = holder.get(key)
             if isinstance(entries, dict):
                 return [LayerDrift(name=str(k), metric="drift", value=float(v))
@@ -215,8 +230,9 @@ def _drift_rows(entries: list, path: Path, key: str) -> list[LayerDrift]:
         if not isinstance(entry, dict):
             raise BadInput(f"{path}: '{key}' must be a list of objects", "Check the report file")
         name = entry.get("name") or entry.get("node")
-        metric = next((k for k, v in entry.items()
-                       if isinstance(v, int | float) and not isinstance(v, bool)), None)
+        numeric = [k for k, v in entry.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)]
+        metric = "cosine" if "cosine" in numeric else next(iter(numeric), None)
         if name is None or metric is None:
             raise BadInput(f"{path}: an entry of '{key}' has no name or no number",
                            "Each entry needs a 'name' and a numeric drift value")
@@ -226,7 +242,8 @@ def _drift_rows(entries: list, path: Path, key: str) -> list[LayerDrift]:
 
 def diff_models(a: str | Path, b: str | Path, *, profile_a: ProfileResult | None = None,
                 profile_b: ProfileResult | None = None,
-                drift_report: str | Path | None = None) -> DiffResult:
+                drift_report: str | Path | None = None,
+                drift: list[LayerDrift] | None = None) -> DiffResult:
     path_a, path_b = resolve_model_path(a), resolve_model_path(b)
     model_a = load_model(path_a, with_weights=False)
     model_b = load_model(path_b, with_weights=False)
@@ -240,4 +257,25 @@ def diff_models(a: str | Path, b: str | Path, *, profile_a: ProfileResult | None
         result.end_to_end_ms = (profile_a.end_to_end_ms, profile_b.end_to_end_ms)
     if drift_report is not None:
         result.drift = load_drift_report(drift_report)
+    if drift:
+        result.drift = list(drift)
+    return result
+
+
+def compare_original_and_optimized(
+    a: str | Path, b: str | Path, *, runs: int = 10, threads: int | None = None,
+    shapes: dict[str, list[int]] | None = None, drift: list[dict] | None = None,
+    report: Reporter = NULL_REPORTER,
+) -> DiffResult:
+    """The Compare view in one call (a background job): profile both, then diff them.
+
+    ``drift`` is the compression report's per-layer list (``worst_layers`` entries).
+    """
+    rows = _drift_rows(drift, Path("compression report"), "worst_layers") if drift else None
+    profile_a = profile_model(a, runs=runs, threads=threads, shapes=shapes,
+                              report=report.sub(0.0, 0.5))
+    profile_b = profile_model(b, runs=runs, threads=threads, shapes=shapes,
+                              report=report.sub(0.5, 0.98))
+    result = diff_models(a, b, profile_a=profile_a, profile_b=profile_b, drift=rows)
+    report.progress(1.0, "Compared")
     return result

@@ -159,6 +159,11 @@ class GraphPanel(QWidget):
             self.draw_button.show()
         self.headline.setText(text)
         self.summary_box.setVisible(True)
+        if first:
+            # Small graphs: the drawing matters most. Large ones: the summary, until drawn.
+            total = max(self.split.height(), 400)
+            share = 0.6 if summary.large else 0.22
+            self.split.setSizes([int(total * share), int(total * (1 - share))])
         if first and not summary.large:
             self.draw_graph()
         self.summaryReady.emit(summary)

@@ -80,9 +80,13 @@ class HeatLegend(QWidget):
         self._title.setToolTip("How much of the measured time each layer takes. Layers that "
                                "onnxruntime fused into one step share one colour; grey layers "
                                "took no time of their own (folded away by onnxruntime).")
+        grey = QLabel("  ")
+        grey.setStyleSheet(f"background: {NOT_TIMED.name()}; border: 1px solid #9ca3af;")
+        grey.setFixedSize(14, 12)
+        self._grey = QLabel("no time of its own (folded away by onnxruntime)")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        for widget in (self._title, self._low, self._bar, self._high):
+        for widget in (self._title, self._low, self._bar, self._high, grey, self._grey):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.setVisible(False)

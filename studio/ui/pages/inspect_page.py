@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.jobs import JobSpec
 from studio.core.profile import ProfileResult
+from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager, QtJob
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
@@ -71,7 +72,9 @@ class InspectPage(StepPage):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.outer.addWidget(self.table, 1)
+        self.views = InspectViews(self.table, state, jobs)
+        row.insertWidget(1, self.views.settings)
+        self.outer.addWidget(self.views, 1)  # the table is its first tab
         state.optimized.connect(self._stale)
         state.model_changed.connect(self._stale)
 
@@ -80,6 +83,7 @@ class InspectPage(StepPage):
         self.table.setRowCount(0)
         self.verdict.setText("Not measured yet.")
         self.detail.setText("")
+        self.views.clear()
 
     def entered(self) -> None:
         if self.state.profile_result is None and (self.job is None or self.job.is_finished):
@@ -91,7 +95,10 @@ class InspectPage(StepPage):
         return True, ""
 
     def start(self) -> None:
+        if not self.views.settings.store():
+            return
         model = self.state.deployable_model()
+        self.views.measuring(model)
         recipe = self.state.recipe
         self.job = self.jobs.start(
             JobSpec(
@@ -139,3 +146,4 @@ class InspectPage(StepPage):
             self.table.setItem(row, 3, NumberItem(node.share, f"{node.share:.1%}"))
         self.table.setSortingEnabled(True)
         self.table.sortItems(2, Qt.SortOrder.DescendingOrder)
+        self.views.show_profile(result)

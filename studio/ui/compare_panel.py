@@ -1,0 +1,272 @@
+"""Compare: the original model and the optimized one side by side.
+
+Sizes and speed first (the verdict), then per-layer time before/after with the compression
+report's drift, then the list of graph changes, highlighted in the graph below. Profiling both
+models runs as a background job (``studio.core.diff:compare_original_and_optimized``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.diff import DiffResult
+from studio.core.model import human_size
+from studio.ui.netron_view import DIFF_COLOURS, NetronView, with_text
+
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+class _NumberItem(QTableWidgetItem):
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine = self.data(Qt.ItemDataRole.UserRole)
+        theirs = other.data(Qt.ItemDataRole.UserRole)
+        try:
+            return float(mine) < float(theirs)
+        except (TypeError, ValueError):
+            return super().__lt__(other)
+
+
+def _number(value: float | None, text: str) -> QTableWidgetItem:
+    item = _NumberItem(text)
+    item.setData(Qt.ItemDataRole.UserRole, value if value is not None else float("nan"))
+    item.setTextAlignment(RIGHT)
+    return item
+
+
+def verdict_lines(diff: DiffResult) -> list[str]:
+    """Plain sentences for the top of the view."""
+    a, b = diff.a, diff.b
+    lines = [f"Size: {human_size(a.file_size)} → {human_size(b.file_size)} "
+             f"({a.file_size / max(b.file_size, 1):.1f}× smaller)"
+             if b.file_size < a.file_size else
+             f"Size: {human_size(a.file_size)} → {human_size(b.file_size)} (not smaller)"]
+    if diff.end_to_end_ms:
+        before, after = diff.end_to_end_ms
+        if after <= before:
+            lines.append(f"Speed on this PC: {before:.3f} ms → {after:.3f} ms "
+                         f"({before / max(after, 1e-9):.2f}× faster)")
+        else:
+            lines.append(f"Speed on this PC: {before:.3f} ms → {after:.3f} ms "
+                         f"— {after / max(before, 1e-9):.2f}× SLOWER than the original")
+    lines.append(f"Graph: {len(diff.changed)} layers changed, {len(diff.added)} added, "
+                 f"{len(diff.removed)} removed, {diff.unchanged} unchanged")
+    return lines
+
+
+class ComparePanel(QWidget):
+    """Signals: ``compareRequested()`` (the page starts the job), ``layerChosen(name)``."""
+
+    compareRequested = Signal()
+    layerChosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.diff: DiffResult | None = None
+        self.showing = "b"
+        self.status = QLabel("Optimize the model first; then compare it here with the original.")
+        self.status.setWordWrap(True)
+        self.button = QPushButton("Compare original and optimized")
+        self.button.setToolTip("Measures both models on this PC (a minute at most for small "
+                               "models) and lists every difference in their graphs.")
+        self.button.clicked.connect(self.compareRequested)
+        self.button.setEnabled(False)
+        self.verdict = QLabel()
+        self.verdict.setObjectName("factLabel")
+        self.verdict.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.status, 1)
+        top.addWidget(self.button)
+
+        self.layers = QTableWidget(0, 5)
+        self.layers.setHorizontalHeaderLabels(["Layers", "Before ms", "After ms", "Change",
+                                               "Drift"])
+        self.layers.horizontalHeaderItem(4).setToolTip(
+            "How closely this layer's output still matches the original (1.0 = identical), "
+            "from the compression report.")
+        self.layers.verticalHeader().hide()
+        header = self.layers.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, 5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.layers.setWordWrap(False)
+        self.layers.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.layers.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.layers.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.layers.itemSelectionChanged.connect(self._layer_selected)
+        self.changes = QListWidget()
+        self.changes.setToolTip("Green: added by the optimization; amber: changed; red: removed.")
+        self.changes.itemSelectionChanged.connect(self._change_selected)
+        self.switch = QPushButton("Show the original graph")
+        self.switch.clicked.connect(self.toggle_graph)
+        self.switch.setEnabled(False)
+        self.graph = NetronView()
+        lists = QSplitter(Qt.Orientation.Horizontal)
+        lists.addWidget(self.layers)
+        lists.addWidget(self.changes)
+        lists.setStretchFactor(0, 2)
+        lists.setStretchFactor(1, 1)
+        graph_box = QWidget()
+        graph_layout = QVBoxLayout(graph_box)
+        graph_layout.setContentsMargins(0, 0, 0, 0)
+        graph_layout.addWidget(self.switch, 0, Qt.AlignmentFlag.AlignLeft)
+        graph_layout.addWidget(self.graph, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(lists)
+        split.addWidget(graph_box)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.verdict)
+        layout.addWidget(split, 1)
+
+    def set_available(self, available: bool, reason: str = "") -> None:
+        self.button.setEnabled(available)
+        if reason:
+            self.status.setText(reason)
+
+    def set_running(self, running: bool) -> None:
+        self.button.setEnabled(not running)
+        if running:
+            self.status.setText("Measuring both models on this PC…")
+
+    def clear(self) -> None:
+        self.diff = None
+        self.layers.setRowCount(0)
+        self.changes.clear()
+        self.verdict.setText("")
+        self.switch.setEnabled(False)
+
+    # -- showing a result -----------------------------------------------------------------------
+    def show_diff(self, diff: DiffResult) -> None:
+        self.diff = diff
+        self.status.setText(f"{Path(diff.a.path).name} (original) vs {Path(diff.b.path).name}")
+        self.verdict.setText("\n".join(verdict_lines(diff)))
+        self._fill_layers(diff)
+        self._fill_changes(diff)
+        self.showing = "a"
+        self.switch.setEnabled(True)
+        self.toggle_graph()
+
+    def _fill_layers(self, diff: DiffResult) -> None:
+        drift = {row.name: row for row in diff.drift}
+        self.layers.setSortingEnabled(False)
+        self.layers.setRowCount(len(diff.latency))
+        for row, delta in enumerate(diff.latency):
+            names = ", ".join(delta.names)
+            label = delta.names[0] + (f" (+{len(delta.names) - 1} fused)"
+                                      if len(delta.names) > 1 else "")
+            match = next((drift[n] for n in delta.names if n in drift), None)
+            change = delta.ms_b - delta.ms_a
+            cells = [
+                QTableWidgetItem(label),
+                _number(delta.ms_a, f"{delta.ms_a:.4f}"),
+                _number(delta.ms_b, f"{delta.ms_b:.4f}"),
+                _number(change, f"{change:+.4f}"),
+                _number(match.value if match else None,
+                        f"{match.value:.4f}" if match else ""),
+            ]
+            cells[0].setData(Qt.ItemDataRole.UserRole, delta.names[0])
+            if change > 0:
+                cells[3].setForeground(QBrush(QColor(DIFF_COLOURS["removed"])))
+            cells[0].setToolTip(names)
+            for column, cell in enumerate(cells):
+                self.layers.setItem(row, column, cell)
+        self.layers.setSortingEnabled(True)
+        self.layers.sortItems(1, Qt.SortOrder.DescendingOrder)  # slowest original layers first
+
+    def _fill_changes(self, diff: DiffResult) -> None:
+        self.changes.clear()
+        entries = (
+            [("changed", c.name, f"~ {c.name} ({c.op_type}): {'; '.join(c.changes)}")
+             for c in diff.changed]
+            + [("added", n.name, f"+ {n.name} ({n.op_type})") for n in diff.added]
+            + [("removed", n.name, f"− {n.name} ({n.op_type})") for n in diff.removed]
+        )
+        for kind, name, text in entries:
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, (kind, name))
+            item.setForeground(QBrush(QColor(DIFF_COLOURS[kind])))
+            self.changes.addItem(item)
+        if not entries:
+            self.changes.addItem("The two graphs have the same layers with the same settings.")
+
+    # -- graph ----------------------------------------------------------------------------------
+    def highlight_colours(self, side: str) -> dict[str, tuple[str, str]]:
+        """What to colour on each side: the optimized graph shows additions and changes, the
+        original shows removals and the layers that were changed or replaced."""
+        assert self.diff is not None
+        diff = self.diff
+        colours: dict[str, tuple[str, str]] = {}
+        changed = with_text(DIFF_COLOURS["changed"])
+        if side == "b":
+            for node in diff.added:
+                colours[node.name] = with_text(DIFF_COLOURS["added"])
+            for change in diff.changed:
+                colours[change.name] = changed
+                for successor in change.replaced_by:
+                    colours[successor.name] = changed
+        else:
+            for node in diff.removed:
+                colours[node.name] = with_text(DIFF_COLOURS["removed"])
+            for change in diff.changed:
+                colours[change.name] = changed
+        return colours
+
+    def toggle_graph(self) -> None:
+        if self.diff is None:
+            return
+        self.showing = "b" if self.showing == "a" else "a"
+        side = self.diff.b if self.showing == "b" else self.diff.a
+        self.switch.setText("Show the original graph" if self.showing == "b"
+                            else "Show the optimized graph")
+        self.graph.load_model(side.path)
+        self.graph.set_colours(self.highlight_colours(self.showing))
+
+    def _layer_selected(self) -> None:
+        items = self.layers.selectedItems()
+        if items:
+            name = items[0].data(Qt.ItemDataRole.UserRole)
+            if isinstance(name, str):
+                if self.showing != "a":
+                    self.toggle_graph()
+                self._select_when_ready(name)
+
+    def _change_selected(self) -> None:
+        items = self.changes.selectedItems()
+        data: Any = items[0].data(Qt.ItemDataRole.UserRole) if items else None
+        if not data:
+            return
+        kind, name = data
+        wanted = "a" if kind == "removed" else "b"
+        if self.showing != wanted:
+            self.toggle_graph()
+        self._select_when_ready(name)
+        self.layerChosen.emit(name)
+
+    def _select_when_ready(self, name: str) -> None:
+        if self.graph.node_count:
+            self.graph.select_node(name)
+        else:
+            self.graph.ready.connect(lambda _n: self.graph.select_node(name),
+                                     Qt.ConnectionType.SingleShotConnection)
+
+    def shutdown(self) -> None:
+        self.graph.shutdown()

@@ -1,0 +1,248 @@
+"""The Inspect step's views around its per-layer table: graph with heat-map, charts, Compare.
+
+Selecting a layer anywhere selects it everywhere: table row ↔ graph node ↔ chart bar. The table
+lists what onnxruntime ran (fused layers appear once); the graph shows the user's own nodes, so
+selections are translated through the profile's mapping (fused_from).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTableWidget,
+    QTabWidget,
+    QWidget,
+)
+
+from studio.cli_support import parse_shapes
+from studio.core.errors import StudioError
+from studio.core.jobs import JobSpec
+from studio.core.profile import ProfileResult
+from studio.ui.compare_panel import ComparePanel
+from studio.ui.graph_panel import GraphPanel
+from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.profile_charts import ProfileCharts
+from studio.ui.state import WizardState
+
+COMPARE_RUNS = 10
+
+
+class ProfileSettingsRow(QWidget):
+    """Runs, threads and input shapes for the measurement, written into the recipe."""
+
+    def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.runs = QSpinBox()
+        self.runs.setRange(1, 1000)
+        self.runs.setToolTip("How many timed runs; the median is shown. More runs, steadier "
+                             "numbers.")
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 64)
+        self.threads.setSpecialValueText("auto")
+        self.threads.setToolTip("CPU threads onnxruntime may use (auto: up to 4).")
+        self.shapes = QLineEdit()
+        self.shapes.setPlaceholderText("input shapes, e.g. image=1x3x224x224")
+        self.shapes.setToolTip("Sizes of the model's inputs for the measurement. Inputs with a "
+                               "flexible size (batch, length) use 1 unless set here.")
+        self.error = QLabel()
+        self.error.setObjectName("errorLabel")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for label, widget in (("Runs", self.runs), ("Threads", self.threads),
+                              ("Shapes", self.shapes)):
+            caption = QLabel(label)
+            caption.setToolTip(widget.toolTip())
+            layout.addWidget(caption)
+            layout.addWidget(widget)
+        layout.addWidget(self.error)
+        self.load()
+        self.runs.valueChanged.connect(self.store)
+        self.threads.valueChanged.connect(self.store)
+        self.shapes.editingFinished.connect(self.store)
+        state.recipe_replaced.connect(self.load)
+
+    def load(self) -> None:
+        recipe = self.state.recipe
+        for widget in (self.runs, self.threads):
+            widget.blockSignals(True)
+        self.runs.setValue(recipe.profile.runs)
+        self.threads.setValue(recipe.profile.threads or 0)
+        self.shapes.setText(" ".join(f"{k}={'x'.join(map(str, v))}"
+                                     for k, v in recipe.shapes.items()))
+        for widget in (self.runs, self.threads):
+            widget.blockSignals(False)
+
+    def store(self) -> bool:
+        """Write the fields into the recipe; False (and a short message) if shapes are wrong."""
+        recipe = self.state.recipe
+        recipe.profile.runs = self.runs.value()
+        recipe.profile.threads = self.threads.value() or None
+        try:
+            recipe.shapes = parse_shapes(self.shapes.text().replace(",", " ").split())
+        except StudioError as exc:
+            self.error.setText(exc.message)
+            return False
+        self.error.setText("")
+        return True
+
+    def show_used(self, result: ProfileResult) -> None:
+        """After a run: show the threads and shapes actually used."""
+        self.threads.setToolTip(f"CPU threads onnxruntime may use (auto: up to 4). Last run "
+                                f"used {result.threads}.")
+        if not self.shapes.text():
+            self.shapes.setPlaceholderText(" ".join(
+                f"{k}={'x'.join(map(str, v))}" for k, v in result.input_shapes.items()))
+
+
+class InspectViews(QTabWidget):
+    def __init__(self, table: QTableWidget, state: WizardState, jobs: JobManager,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.jobs = jobs
+        self.table = table
+        self.profile: ProfileResult | None = None
+        self.compare_job: QtJob | None = None
+        self.settings = ProfileSettingsRow(state)
+        self.graph = GraphPanel()
+        self.charts = ProfileCharts()
+        self.compare = ComparePanel()
+        self.addTab(table, "Layers")
+        self.addTab(self.graph, "Graph")
+        self.addTab(self.charts, "Charts")
+        self.addTab(self.compare, "Compare")
+        self.setTabToolTip(1, "The model's graph, each layer coloured by its share of the time")
+        self.setTabToolTip(3, "The original and the optimized model side by side")
+        self._syncing = False
+        table.itemSelectionChanged.connect(self._table_selected)
+        self.graph.nodeClicked.connect(self._graph_clicked)
+        self.charts.layerClicked.connect(self._chart_clicked)
+        self.compare.compareRequested.connect(self.start_compare)
+        state.optimized.connect(self._compare_availability)
+        state.model_changed.connect(self._compare_availability)
+
+    # -- profile ------------------------------------------------------------------------------
+    def measuring(self, model: Path) -> None:
+        """A measurement started: show the graph of the model being measured meanwhile."""
+        if self.graph.model != model:
+            self.graph.set_model(model)
+        self._compare_availability()
+
+    def show_profile(self, result: ProfileResult) -> None:
+        self.profile = result
+        model = Path(result.model)
+        if self.graph.model != model:
+            self.graph.set_model(model, result)
+        self.graph.set_profile(result)
+        self.charts.show_profile(result)
+        self.settings.show_used(result)
+        self._explain_rows(result)
+
+    def clear(self) -> None:
+        self.profile = None
+        self.charts.show_profile(None)
+        self.compare.clear()
+        self._compare_availability()
+
+    def _explain_rows(self, result: ProfileResult) -> None:
+        by_name = {n.name: n for n in result.nodes}
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            node = by_name.get(item.text()) if item else None
+            if node is None or not node.fused_from:
+                continue
+            if len(node.fused_from) > 1:
+                item.setToolTip("onnxruntime merged these layers of your model into this one "
+                                "step: " + ", ".join(node.fused_from))
+            else:
+                item.setToolTip(f"Your layer {node.fused_from[0]}, run by onnxruntime in a "
+                                "faster form")
+
+    # -- selection sync -----------------------------------------------------------------------
+    def _row_of(self, kernel: str) -> int | None:
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.text() == kernel:
+                return row
+        return None
+
+    def _table_selected(self) -> None:
+        if self._syncing or self.profile is None:
+            return
+        items = self.table.selectedItems()
+        if not items:
+            return
+        kernel = self.table.item(items[0].row(), 0).text()
+        node = next((n for n in self.profile.nodes if n.name == kernel), None)
+        if node is not None:
+            self.graph.graph.select_node((node.fused_from or [node.name])[0])
+
+    def _select_row(self, kernel: str) -> None:
+        row = self._row_of(kernel)
+        if row is None:
+            return
+        self._syncing = True
+        try:
+            self.table.selectRow(row)
+            self.table.scrollToItem(self.table.item(row, 0))
+        finally:
+            self._syncing = False
+
+    def _graph_clicked(self, name: str) -> None:
+        if self.profile is None:
+            return
+        entry = self.profile.original_shares().get(name)
+        if entry is not None:
+            self._select_row(entry[1])
+
+    def _chart_clicked(self, kernel: str) -> None:
+        self._select_row(kernel)
+        node = next((n for n in self.profile.nodes if n.name == kernel), None) \
+            if self.profile else None
+        if node is not None:
+            self.setCurrentWidget(self.graph)
+            QTimer.singleShot(0, lambda: self.graph.graph.select_node(
+                (node.fused_from or [node.name])[0]))
+
+    # -- compare ------------------------------------------------------------------------------
+    def _compare_availability(self) -> None:
+        if self.state.optimized_path() is None:
+            self.compare.set_available(False, "Optimize the model first (step 3); then compare "
+                                              "it here with the original.")
+        elif self.compare_job is None or self.compare_job.is_finished:
+            self.compare.set_available(True, "Compare the optimized model with the original: "
+                                             "size, speed per layer, drift and graph changes.")
+
+    def start_compare(self) -> None:
+        optimized = self.state.optimized_path()
+        if optimized is None:
+            return
+        result = self.state.compress_result
+        report = getattr(result, "report", None)
+        drift = [layer.model_dump() for layer in getattr(report, "worst_layers", [])]
+        recipe = self.state.recipe
+        self.compare_job = self.jobs.start(JobSpec(
+            title=f"Compare {optimized.stem} with the original",
+            target="studio.core.diff:compare_original_and_optimized",
+            kwargs={"a": str(self.state.model_path()), "b": str(optimized),
+                    "runs": min(recipe.profile.runs, COMPARE_RUNS),
+                    "threads": recipe.profile.threads, "shapes": recipe.shapes or None,
+                    "drift": drift or None},
+        ))
+        self.compare.set_running(True)
+        self.compare_job.succeeded.connect(self.compare.show_diff)
+        self.compare_job.failed.connect(lambda message: self.compare.set_available(
+            True, f"Comparing failed: {message}"))
+        self.compare_job.finished.connect(lambda: self.compare.button.setEnabled(True))
+
+    def shutdown(self) -> None:
+        self.graph.shutdown()
+        self.compare.shutdown()
+

@@ -1,0 +1,130 @@
+"""The Inspect step with graph, charts and Compare: selection syncs table ↔ graph, exports work."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6.QtWebEngineWidgets")
+
+from studio.core.compress import compress_model
+from studio.ui.main_window import MainWindow
+
+JOB_TIMEOUT = 120_000
+
+
+@pytest.fixture
+def inspect(qtbot: Any, demo_model: Path, tmp_path: Path) -> Iterator[Any]:
+    """The Inspect page of a main window whose model was optimized (int8) and measured."""
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 900)
+    win.show()
+    # Let the Model step finish reading the demo model first (it resets later results).
+    qtbot.waitUntil(lambda: win.next_button.isEnabled(), timeout=JOB_TIMEOUT)
+    win.state.compress_result = compress_model(demo_model, "int8-dynamic", tmp_path / "q.onnx")
+    page = win.pages[3]
+    win.stack.setCurrentWidget(page)
+    page.start()
+    qtbot.waitUntil(lambda: win.state.profile_result is not None, timeout=JOB_TIMEOUT)
+    yield page
+    page.views.shutdown()
+    win.jobs.shutdown()
+
+
+def js(qtbot: Any, view: Any, script: str) -> Any:
+    with qtbot.waitCallback(timeout=10_000) as callback:
+        view.run_js(f"JSON.stringify({script})", callback)
+    return json.loads(callback.args[0]) if callback.args[0] else None
+
+
+def _selected_row_name(page: Any) -> str | None:
+    items = page.table.selectedItems()
+    return page.table.item(items[0].row(), 0).text() if items else None
+
+
+def test_table_and_graph_selection_sync_both_ways(qtbot: Any, inspect: Any) -> None:
+    page, views = inspect, inspect.views
+    views.setCurrentWidget(views.graph)
+    view = views.graph.graph
+    if not view.node_count:
+        qtbot.waitSignal(view.ready, timeout=60_000).wait()
+    profile = page.state.profile_result
+    # graph → table: clicking the slowest layer's node selects the kernel that ran it.
+    slowest = profile.nodes[0]
+    node = (slowest.fused_from or [slowest.name])[0]
+    with qtbot.waitSignal(view.nodeClicked, timeout=5_000):
+        js(qtbot, view, f"document.getElementById('node-name-{node}').querySelector("
+                        "'.node-item path').dispatchEvent(new MouseEvent('click', "
+                        "{bubbles: true}))")
+    assert _selected_row_name(page) == slowest.name
+    # table → graph: selecting another row selects its (first) node in the graph.
+    other = next(n for n in profile.nodes[1:] if n.kind.value != "inserted")
+    row = next(r for r in range(page.table.rowCount())
+               if page.table.item(r, 0).text() == other.name)
+    page.table.selectRow(row)
+    wanted = (other.fused_from or [other.name])[0]
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted],
+                    timeout=5_000)
+    # The heat-map is on and explained; the slowest node has the deepest colour.
+    assert view.legend.isVisible()
+    colour = js(qtbot, view, f"document.getElementById('node-name-{node}')"
+                             ".getAttribute('data-studio-colour')")
+    assert colour == "#b91c1c"
+
+
+def test_charts_draw_and_export(qtbot: Any, inspect: Any, tmp_path: Path) -> None:
+    views = inspect.views
+    views.setCurrentWidget(views.charts)
+    charts = views.charts
+    for index in range(charts.choice.count()):
+        charts.choice.setCurrentIndex(index)
+        png = charts.save_png(tmp_path / f"chart{index}.png")
+        assert png.stat().st_size > 1000
+        rows = list(csv.reader(charts.save_csv(tmp_path / f"chart{index}.csv").open()))
+        assert len(rows) > 1
+    charts.choice.setCurrentIndex(0)
+    with qtbot.waitSignal(charts.layerClicked, timeout=2_000) as clicked:
+        charts.layerClicked.emit(inspect.state.profile_result.nodes[0].name)
+    assert _selected_row_name(inspect) == clicked.args[0]
+
+
+def test_threads_runs_and_shapes_are_settable(qtbot: Any, inspect: Any) -> None:
+    settings = inspect.views.settings
+    settings.runs.setValue(3)
+    settings.threads.setValue(1)
+    settings.shapes.setText("image=2x1x16x16")
+    assert settings.store()
+    inspect.start()
+    qtbot.waitUntil(lambda: inspect.job.is_finished, timeout=JOB_TIMEOUT)
+    result = inspect.state.profile_result
+    assert (result.runs, result.threads) == (3, 1)
+    assert result.input_shapes == {"image": [2, 1, 16, 16]}
+    settings.shapes.setText("image=two")
+    assert not settings.store() and "NAME=DIMS" in settings.error.text()
+
+
+def test_compare_original_and_optimized(qtbot: Any, inspect: Any) -> None:
+    views = inspect.views
+    views.setCurrentWidget(views.compare)
+    compare = views.compare
+    assert compare.button.isEnabled()
+    compare.button.click()
+    qtbot.waitUntil(lambda: compare.diff is not None, timeout=JOB_TIMEOUT)
+    diff = compare.diff
+    assert "smaller" in compare.verdict.text() and "Speed on this PC" in compare.verdict.text()
+    assert compare.layers.rowCount() == len(diff.latency) > 0
+    assert compare.changes.count() == len(diff.changed) + len(diff.added) + len(diff.removed)
+    # The optimized graph is shown with the changes highlighted.
+    view = compare.graph
+    qtbot.waitUntil(lambda: view.node_count > 0, timeout=60_000)
+    replaced = next(c for c in diff.changed if c.replaced_by)
+    name = replaced.replaced_by[0].name
+    qtbot.waitUntil(lambda: js(qtbot, view, f"document.getElementById('node-name-{name}')"
+                               ".getAttribute('data-studio-colour')") == "#f59e0b",
+                    timeout=10_000)
