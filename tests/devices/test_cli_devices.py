@@ -81,3 +81,19 @@ def test_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, bundle:
     assert main(filled) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("error: ")
+
+
+def test_generate_prints_tokens_as_they_come(phone: VirtualDevice, tmp_path: Path,
+                                             demo_model: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.core.bundle import create_bundle
+
+    hook = Path(__file__).resolve().parents[1] / "support" / "echo_generate.py"
+    bundle = tmp_path / "gen-bundle"
+    create_bundle(demo_model, bundle, extra_files={"runner/generate.py": hook})
+    assert main(["deploy", str(bundle), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["device-run", str(bundle), "--device", phone.address, "generate",
+                 "--prompt", "edge deploy studio"]) == 0
+    out = capsys.readouterr().out
+    assert "edge deploy studio" in out and "3 tokens at" in out and "tokens/s" in out

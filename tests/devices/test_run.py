@@ -190,3 +190,25 @@ def test_old_adbd_without_shell_v2(adb: AdbServer, tmp_path: Path, bundle: Path)
             assert not bad.ok and bad.exit_code == 3
         finally:
             adb.client().disconnect(device.address)
+
+
+def test_generate_hook_streams_tokens_live(phone: VirtualDevice, tmp_path: Path,
+                                           demo_model: Path) -> None:
+    import time
+
+    from studio.core.bundle import create_bundle
+    from studio.core.runner_protocol import GenerateResult, TokenEvent
+
+    hook = Path(__file__).resolve().parents[1] / "support" / "echo_generate.py"
+    bundle = tmp_path / "gen-bundle"
+    create_bundle(demo_model, bundle, extra_files={"runner/generate.py": hook})
+    deploy_bundle(bundle, phone.address)
+    arrivals: list[tuple[float, object]] = []
+    outcome = run_on_device(bundle, phone.address, "generate", prompt="one two three four five",
+                            on_event=lambda e: arrivals.append((time.monotonic(), e)))
+    assert outcome.ok
+    tokens = [(t, e) for t, e in arrivals if isinstance(e, TokenEvent)]
+    assert [e.text for _, e in tokens] == ["one ", "two ", "three ", "four ", "five "]
+    assert tokens[-1][0] - tokens[0][0] > 0.4  # each arrived as it was made, not all at the end
+    result = GenerateResult.model_validate(outcome.result)
+    assert result.tokens == 5 and result.tokens_per_s > 0
