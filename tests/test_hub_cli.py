@@ -158,3 +158,23 @@ def test_login_without_keyring_says_the_token_was_not_saved(capsys, monkeypatch)
     code, out, err = run(capsys, "hub", "login")
     assert code == 1 and "could not be saved" in err and "HF_TOKEN" in err
     assert "hf_good" not in out + err
+
+
+def test_system_proxy_settings_are_honoured(capsys, monkeypatch, hub_server) -> None:
+    """The loopback hub doubles as an HTTP proxy: requests for hub.invalid must go through it."""
+    from studio.core.hubs.hf_context import refresh_session_for_proxies
+
+    refresh_session_for_proxies()
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.invalid")
+    monkeypatch.setenv("HTTP_PROXY", hub_server.endpoint)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        code, out, err = run(capsys, "hub", "info", "acme/tiny-mlp", "--json")
+        assert code == 0, err
+        assert json.loads(out)["id"] == "acme/tiny-mlp"
+        hosts = [h.get("Host") for m, p, h in hub_server.hub.requests if p.endswith("tiny-mlp")]
+        assert hosts == ["hub.invalid"]
+    finally:
+        monkeypatch.undo()
+        refresh_session_for_proxies()

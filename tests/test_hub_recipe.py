@@ -76,3 +76,12 @@ def test_wrong_file_in_repo_is_bad_input(tmp_path: Path, capsys) -> None:
     recipe.write_text(RECIPE.replace("onnx/model.onnx", "onnx/nope.onnx"), encoding="utf-8")
     assert main(["run", str(recipe), "--out", str(tmp_path / "b")]) == 2
     assert "No file in acme/tiny-mlp matches onnx/nope.onnx" in capsys.readouterr().err
+
+
+def test_a_branch_is_resolved_once_per_session(hub_server) -> None:
+    from studio.core.hubs.resolve import resolve_hub_file
+
+    first = resolve_hub_file("acme/tiny-mlp", "onnx/model.onnx")
+    requests = len(hub_server.hub.requests)
+    assert resolve_hub_file("acme/tiny-mlp", "onnx/model.onnx") == first
+    assert len(hub_server.hub.requests) == requests

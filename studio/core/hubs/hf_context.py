@@ -54,6 +54,7 @@ class HubContext:
     def current(cls, settings: HubSettings | None = None, **overrides: object) -> HubContext:
         from studio.core.tokens import get_token
 
+        refresh_session_for_proxies()
         settings = settings or load_settings()
         values: dict[str, object] = {
             "endpoint": settings.resolved_endpoint(),
@@ -77,6 +78,27 @@ class HubContext:
 
     def web_url(self, repo: str) -> str:
         return f"{self.endpoint}/{repo}"
+
+
+_seen_proxies: dict[str, str] | None = None
+
+
+def refresh_session_for_proxies() -> None:
+    """Make huggingface_hub's shared HTTP client follow the system's current proxy settings.
+
+    The client reads them (HTTPS_PROXY & co., or the Windows/macOS system settings through
+    urllib's getproxies) once, when it is created; a proxy changed while the studio runs would
+    otherwise be ignored until a restart.
+    """
+    global _seen_proxies
+    from urllib.request import getproxies
+
+    proxies = getproxies()
+    if _seen_proxies is not None and proxies != _seen_proxies:
+        from huggingface_hub import close_session
+
+        close_session()
+    _seen_proxies = proxies
 
 
 def _status(exc: BaseException) -> int | None:

@@ -28,10 +28,25 @@ def resolve_hub_file(
     ctx: HubContext | None = None,
     report: Reporter = NULL_REPORTER,
 ) -> Path:
-    from studio.core.hubs.huggingface import HuggingFaceHub
-
     ctx = ctx or HubContext.current()
     revision = revision or "main"
+    key = (ctx.endpoint, str(ctx.cache_dir), repo, revision, file)
+    known = _RESOLVED.get(key)
+    if known is not None and known.is_file():
+        return known
+    path = _resolve(ctx, repo, file, revision, report)
+    _RESOLVED[key] = path
+    return path
+
+
+_RESOLVED: dict[tuple[str, str, str, str, str], Path] = {}
+"""Branches resolved in this session: the wizard asks for the model path often (sometimes on the
+UI thread); only the first ask may touch the network."""
+
+
+def _resolve(ctx: HubContext, repo: str, file: str, revision: str, report: Reporter) -> Path:
+    from studio.core.hubs.huggingface import HuggingFaceHub
+
     patterns = companion_patterns(file)
     if COMMIT_RE.match(revision):
         # A commit never changes: a complete cached copy is the answer, no network needed.
