@@ -134,7 +134,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     if llm and llm.prefill_high_ms:
         print(
-            f"  LLM prefill        {llm.prefill_low_ms:.0f}–{llm.prefill_high_ms:.0f} ms for "
+            f"  LLM prefill        {llm.prefill_low_ms:.3g}–{llm.prefill_high_ms:.3g} ms for "
             f"{llm.prompt_tokens} prompt tokens"
         )
     print("  assumptions:")

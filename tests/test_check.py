@@ -250,3 +250,26 @@ def test_compare_every_chip_at_once(tmp_path: Path, shared_cache: Path) -> None:
     assert snap.verdict.startswith("Runs, 1 op falls back") and "sizes are fixed" in snap.verdict
     assert snap.latency == "cannot predict" and snap.memory.endswith("of 12.0 GB")
     assert rows["xindongli-azureblade-l"].memory.endswith("(chip size not published)")
+
+
+def test_a_qdq_model_counts_as_quantized(tmp_path: Path) -> None:
+    from tests.support.chip_models import make_qdq_convnet
+
+    model = make_qdq_convnet(tmp_path / "qdq.onnx", tmp_path)
+    cost = graph_cost(model)
+    conv = next(n for n in cost.nodes if n.op_type == "Conv")
+    assert conv.dtype in ("uint8", "int8")
+    result = check_model(model, SNAPDRAGON)
+    assert result.dtype_issues == [] and result.verdict == "Runs fully on the NPU"
+    assert result.level == "good"
+
+
+def test_int4_matmul_compute_is_counted_and_falls_back_on_qnn(tmp_path: Path) -> None:
+    from tests.support.chip_models import make_int4_llm_layer
+
+    model = make_int4_llm_layer(tmp_path / "int4.onnx", k=64, n=128)
+    cost = graph_cost(model)
+    assert cost.nodes[0].flops == 2 * 64 * 128 and cost.nodes[0].dtype == "int4"
+    result = check_model(model, SNAPDRAGON, shapes={"x": [1, 1, 64]})
+    assert result.verdict.startswith("Mostly on the CPU: 1 op falls back (100% of compute)")
+    assert result.is_llm and result.recommended.method == "int4"

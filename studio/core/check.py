@@ -110,6 +110,18 @@ def _is_llm(cost: GraphCost) -> bool:
     return bool(cost.kv_inputs) or any(n.op_type == "MatMulNBits" for n in cost.nodes)
 
 
+def _genai_head_size(model_path: Path) -> int | None:
+    """onnxruntime-genai exports leave the head size symbolic; their genai_config.json has it."""
+    import json
+
+    config = Path(model_path).parent / "genai_config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+        return int(data["model"]["decoder"]["head_size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _kv_bytes(cost: GraphCost, context: int, model_path: Path) -> float:
     """KV cache at ``context`` tokens: each past input with its sequence axis set to context."""
     import numpy as np
@@ -117,6 +129,7 @@ def _kv_bytes(cost: GraphCost, context: int, model_path: Path) -> float:
 
     proto = load_for_cost(model_path)
     elem = {v.name: v.type.tensor_type.elem_type for v in proto.graph.input}
+    head_size = _genai_head_size(model_path)
     total = 0.0
     for name, dims in cost.kv_inputs.items():
         seq_axis = next(
@@ -132,6 +145,8 @@ def _kv_bytes(cost: GraphCost, context: int, model_path: Path) -> float:
             context if i == seq_axis else (d if isinstance(d, int) else 1)
             for i, d in enumerate(dims)
         ]
+        if head_size and not isinstance(dims[-1], int) and seq_axis != len(dims) - 1:
+            sizes[-1] = head_size
         try:
             item = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem.get(name, 1))).itemsize
         except (KeyError, TypeError):
@@ -225,7 +240,11 @@ def _verdict(
         pct = (1 - share) * 100
         pct_text = f"{pct:.0f}%" if pct >= 1 else "<1%"
         plural = "op falls" if count == 1 else "ops fall"
-        verdict = f"Runs, {count} {plural} back to the CPU ({pct_text} of compute)"
+        if pct >= 50:
+            # Most of the work would not touch the accelerator: say so first.
+            verdict = f"Mostly on the CPU: {count} {plural} back ({pct_text} of compute)"
+        else:
+            verdict = f"Runs, {count} {plural} back to the CPU ({pct_text} of compute)"
         level = "warning" if pct >= 1 else "good"
     if todo and level == "good":
         level = "warning"

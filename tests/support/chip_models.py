@@ -132,3 +132,54 @@ def make_tiny_llm(path: Path, *, heads: int = 2, head_dim: int = 8, hidden: int 
         [emb, wk, shape],
     )
     return _save(graph, path)
+
+
+def make_qdq_convnet(path: Path, tmp: Path) -> Path:
+    """The convnet quantized to QDQ (uint8 activations, int8 weights) by onnxruntime."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    source = make_convnet(tmp / "float.onnx", batch=1)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            rng = np.random.default_rng(0)
+            self.items = iter(
+                [{"x": rng.standard_normal((1, 3, 32, 32)).astype(np.float32)} for _ in range(4)]
+            )
+
+        def get_next(self) -> dict | None:
+            return next(self.items, None)
+
+    quantize_static(str(source), str(path), Reader(), quant_format=QuantFormat.QDQ)
+    return path
+
+
+def make_int4_llm_layer(path: Path, *, k: int = 64, n: int = 128) -> Path:
+    """One MatMulNBits (INT4 weights, block 32) as onnxruntime-genai exports use."""
+    blocks = k // 32
+    weight = numpy_helper.from_array(np.zeros((n, blocks, 16), np.uint8), "w_q")
+    scales = numpy_helper.from_array(np.ones((n * blocks,), np.float32), "w_scales")
+    node = helper.make_node(
+        "MatMulNBits",
+        ["x", "w_q", "w_scales"],
+        ["y"],
+        name="proj",
+        domain="com.microsoft",
+        K=k,
+        N=n,
+        bits=4,
+        block_size=32,
+    )
+    graph = helper.make_graph(
+        [node],
+        "int4",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "sequence_length", k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, "sequence_length", n])],
+        [weight, scales],
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    )
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
