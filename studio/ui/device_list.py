@@ -103,7 +103,7 @@ class DeviceListWidget(QWidget):
         self.listing = DeviceListing(devices=[])
         self.watcher: DeviceWatcher | None = None
         self.job: QtJob | None = None
-        self.verified: dict[str, str] = {}  # serial → bundle path pushed and verified there
+        self.verified: dict[str, str] = {}  # serial → "bundle|folder" pushed and verified there
         self._chosen: str | None = None  # what the user picked; kept across hot-plug updates
         self._refilling = False
         self._bridge = _Bridge(self)
@@ -142,6 +142,14 @@ class DeviceListWidget(QWidget):
         self.list.currentItemChanged.connect(self._selection_changed)
         outer.addWidget(self.list)
 
+        where = QHBoxLayout()
+        where.addWidget(QLabel("Folder on the device:"))
+        self.remote_dir = QLineEdit()
+        self.remote_dir.setObjectName("remoteDir")
+        self.remote_dir.setToolTip("Leave empty for the usual place; it is shown greyed out")
+        self.remote_dir.textChanged.connect(lambda _text: self._update_buttons())
+        where.addWidget(self.remote_dir, 1)
+        outer.addLayout(where)
         actions = QHBoxLayout()
         self.push_button = QPushButton("Push to device")
         self.push_button.setObjectName("primaryButton")
@@ -263,9 +271,18 @@ class DeviceListWidget(QWidget):
         ready = device is not None and device.ready and self.bundle is not None
         self.push_button.setEnabled(ready and not self._busy())
         self.bench_button.setEnabled(ready and not self._busy() and device is not None
-                                     and self.verified.get(device.serial) == str(self.bundle))
+                                     and self.verified.get(device.serial) == self._target_key())
         if self.bundle is None:
             self.push_button.setToolTip("Create the bundle first")
+        if device is not None and device.default_dir and self.bundle is not None:
+            self.remote_dir.setPlaceholderText(f"{device.default_dir}/{self.bundle.name}")
+
+    def target(self) -> str | None:
+        """The folder the user typed, or None for the device's usual place."""
+        return self.remote_dir.text().strip() or None
+
+    def _target_key(self) -> str:
+        return f"{self.bundle}|{self.target() or ''}"
 
     def connect_address(self) -> None:
         address = self.address.text().strip()
@@ -301,11 +318,12 @@ class DeviceListWidget(QWidget):
         self._say(f"Pushing to {device.title()}…", "")
         spec = JobSpec(title=f"Push to {device.title()}",
                        target="studio.core.devices.deploy:deploy_bundle",
-                       kwargs={"bundle": str(self.bundle), "device": device.serial})
+                       kwargs={"bundle": str(self.bundle), "device": device.serial,
+                               "to": self.target()})
         self._start(spec, self._pushed)
 
     def _pushed(self, result: Any) -> None:
-        self.verified[result.serial] = str(self.bundle)
+        self.verified[result.serial] = self._target_key()
         skipped = f", {len(result.skipped)} already there" if result.skipped else ""
         rate = f" at {human_size(int(result.rate))}/s" if result.bytes_pushed else ""
         self._say("Verified on device ✓",
@@ -325,7 +343,7 @@ class DeviceListWidget(QWidget):
         spec = JobSpec(title=f"Speed on {device.title()}",
                        target="studio.core.devices.run:run_on_device",
                        kwargs={"bundle": str(self.bundle), "device": device.serial,
-                               "mode": "bench", "runs": self.runs.value()})
+                               "mode": "bench", "runs": self.runs.value(), "to": self.target()})
         self._start(spec, self._benchmarked)
         self.job.failed.disconnect(self._failed)  # type: ignore[union-attr]
         self.job.failed.connect(lambda m: self._say_bench("✗ Could not measure", m))  # type: ignore[union-attr]

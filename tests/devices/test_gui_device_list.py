@@ -139,3 +139,25 @@ def test_cancel_a_push_from_the_ui(qtbot, widget: DeviceListWidget, adb: AdbServ
             qtbot.waitUntil(widget.push_button.isEnabled, timeout=10_000)
         finally:
             adb.client().disconnect(slow.address)
+
+
+def test_push_to_a_folder_the_user_chose(qtbot, widget: DeviceListWidget, phone: VirtualDevice,
+                                         bundle: Path) -> None:
+    widget.set_bundle(bundle)
+    qtbot.waitUntil(lambda: any(d.serial == phone.address and d.ready
+                                for d in widget.listing.devices), timeout=10_000)
+    widget.list.setCurrentRow(_rows(widget).index(phone.address))
+    expected = f"/data/local/tmp/edge-deploy-studio/{bundle.name}"
+    assert widget.remote_dir.placeholderText() == expected
+    widget.remote_dir.setText("/sdcard/my-models/digits")
+    with qtbot.waitSignal(widget.deployed, timeout=TIMEOUT) as pushed:
+        widget.push_button.click()
+    assert pushed.args[0].remote_dir == "/sdcard/my-models/digits"
+    assert (phone.device_path("/sdcard/my-models/digits") / "manifest.json").is_file()
+    qtbot.waitUntil(widget.bench_button.isEnabled, timeout=10_000)
+    widget.remote_dir.setText("")  # another folder: not pushed there yet
+    assert not widget.bench_button.isEnabled()
+    widget.remote_dir.setText("relative/path")
+    widget.push_button.click()
+    qtbot.waitUntil(lambda: widget.verdict.text() == "✗ Not done", timeout=TIMEOUT)
+    assert "not an absolute folder path" in widget.detail.text()
