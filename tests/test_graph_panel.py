@@ -97,3 +97,16 @@ def test_ten_thousand_nodes_open_without_blocking_the_event_loop(
     # benchmarks/bench_profile.py records the real figures.
     assert summary_lag < 0.25, f"event loop blocked {summary_lag * 1000:.0f} ms during summary"
     assert draw_lag < 0.5, f"event loop blocked {draw_lag * 1000:.0f} ms while drawing"
+
+
+def test_graph_window_shows_the_model_alone(qtbot: Any, demo_model: Path) -> None:
+    from studio.ui.graph_window import GraphWindow
+
+    window = GraphWindow(demo_model)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.panel.graph.ready, timeout=60_000) as drawn:
+        pass
+    assert drawn.args[0] >= 12
+    assert demo_model.name in window.windowTitle()
+    window.close()

@@ -128,3 +128,23 @@ def test_compare_original_and_optimized(qtbot: Any, inspect: Any) -> None:
     qtbot.waitUntil(lambda: js(qtbot, view, f"document.getElementById('node-name-{name}')"
                                ".getAttribute('data-studio-colour')") == "#f59e0b",
                     timeout=10_000)
+
+
+def test_graph_can_be_coloured_by_the_prediction_for_the_target_chip(qtbot: Any,
+                                                                     inspect: Any) -> None:
+    state, views = inspect.state, inspect.views
+    state.recipe.target.chip = "raspberry-pi-5"
+    state.target_changed.emit()
+    panel = views.graph
+    views.setCurrentWidget(panel)
+    assert panel.heat_source.count() == 2 and "Raspberry Pi 5" in panel.heat_source.itemText(1)
+    view = panel.graph
+    qtbot.waitUntil(lambda: view.node_count > 0, timeout=60_000)
+    panel.heat_source.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: "predicted for" in panel.headline.text(), timeout=JOB_TIMEOUT)
+    assert view.legend.isVisible()
+    painted = js(qtbot, view, "document.querySelectorAll('[data-studio-colour]').length")
+    assert painted > 0
+    state.recipe.target.chip = "this-pc"
+    state.target_changed.emit()
+    assert panel.heat_source.count() == 1

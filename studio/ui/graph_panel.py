@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.graph_summary import GraphSummary, Group, summarize_graph
+from studio.core.heat import PredictedHeat
 from studio.core.profile import ProfileResult
 from studio.ui.netron_view import NetronView
 
@@ -45,6 +47,7 @@ class _Call(QThread):
             self.done.emit(None, str(exc))
 
 
+MEASURED = "measured"
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -74,6 +77,7 @@ class GraphPanel(QWidget):
 
     summaryReady = Signal(object)
     nodeClicked = Signal(str)
+    predictionRequested = Signal(str)  # a chip id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,8 +92,15 @@ class GraphPanel(QWidget):
                                     "the app stays usable meanwhile.")
         self.draw_button.clicked.connect(self.draw_graph)
         self.draw_button.hide()
+        self.heat_source = QComboBox()
+        self.heat_source.addItem("Colour by time measured on this PC", MEASURED)
+        self.heat_source.setToolTip("Measured: real times on this computer. Predicted: the chip "
+                                    "profile's estimate per layer (a rough guide, not a "
+                                    "measurement).")
+        self.heat_source.currentIndexChanged.connect(self._heat_source_changed)
         top = QHBoxLayout()
         top.addWidget(self.headline, 1)
+        top.addWidget(self.heat_source)
         top.addWidget(self.draw_button)
         self.by_op = GroupTable("Operation", "Nodes grouped by what they compute")
         self.by_block = GroupTable("Block", "Nodes grouped by the start of their names, which "
@@ -125,7 +136,7 @@ class GraphPanel(QWidget):
         self.profile = profile
         if profile is not None:
             self.set_profile_colours()
-        else:
+        elif self.heat_source.currentData() == MEASURED:
             self.graph.clear_colours()
         if self.model is not None:
             model = self.model
@@ -176,7 +187,35 @@ class GraphPanel(QWidget):
         if self.profile is not None:
             self.set_profile_colours()
 
+    def set_target_chip(self, chip: str | None, name: str = "") -> None:
+        """Offer "predicted for <chip>" colouring (not for This PC: that one is measured)."""
+        while self.heat_source.count() > 1:
+            self.heat_source.removeItem(1)
+        if chip and chip != "this-pc":
+            self.heat_source.addItem(f"Colour by time predicted for {name or chip}", chip)
+
+    def _heat_source_changed(self) -> None:
+        source = self.heat_source.currentData()
+        if source == MEASURED:
+            if self.profile is not None:
+                self.set_profile_colours()
+            else:
+                self.graph.clear_colours()
+        elif source:
+            self.predictionRequested.emit(str(source))
+
+    def show_predicted(self, heat: PredictedHeat) -> None:
+        if self.heat_source.currentData() != heat.chip:
+            return  # the user switched back meanwhile
+        self.graph.set_heat(heat.shares)
+        missing = (f" {len(heat.missing)} layers have no published figure for this chip and "
+                   "stay grey." if heat.missing else "")
+        self.headline.setText(f"{self._headline_text()} Colours: predicted for "
+                              f"{heat.chip_name}.{missing}")
+
     def set_profile_colours(self) -> None:
+        if self.heat_source.currentData() != MEASURED:
+            return
         if self.profile is not None:
             shares = {n: share for n, (share, _) in self.profile.original_shares().items()}
             self.graph.set_heat(shares)

@@ -7,6 +7,7 @@ selections are translated through the profile's mapping (fused_from).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.cli_support import parse_shapes
+from studio.core.chips import get_chip
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.profile import ProfileResult
@@ -125,6 +127,10 @@ class InspectViews(QTabWidget):
         self.graph.nodeClicked.connect(self._graph_clicked)
         self.charts.layerClicked.connect(self._chart_clicked)
         self.compare.compareRequested.connect(self.start_compare)
+        self.graph.predictionRequested.connect(self.start_prediction)
+        self.heat_job: QtJob | None = None
+        state.target_changed.connect(self._target_changed)
+        self._target_changed()
         state.optimized.connect(self._compare_availability)
         state.model_changed.connect(self._compare_availability)
 
@@ -210,6 +216,28 @@ class InspectViews(QTabWidget):
             self.setCurrentWidget(self.graph)
             QTimer.singleShot(0, lambda: self.graph.graph.select_node(
                 (node.fused_from or [node.name])[0]))
+
+    # -- predicted heat-map for the target chip ------------------------------------------------
+    def _target_changed(self) -> None:
+        chip = self.state.recipe.target.chip
+        name = chip
+        with contextlib.suppress(StudioError):  # an unknown chip id: show the id itself
+            name = get_chip(chip).name
+        self.graph.set_target_chip(chip, name)
+
+    def start_prediction(self, chip: str) -> None:
+        model = self.graph.model
+        if model is None:
+            return
+        self.heat_job = self.jobs.start(JobSpec(
+            title=f"Predict each layer on {chip}",
+            target="studio.core.heat:predicted_heat",
+            kwargs={"model": str(model), "chip": chip,
+                    "shapes": self.state.recipe.shapes or None},
+        ))
+        self.heat_job.succeeded.connect(self.graph.show_predicted)
+        self.heat_job.failed.connect(lambda message: self.graph.headline.setText(
+            f"Could not predict for this chip: {message}"))
 
     # -- compare ------------------------------------------------------------------------------
     def _compare_availability(self) -> None:

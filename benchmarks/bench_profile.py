@@ -1,0 +1,153 @@
+"""Inspect step benchmarks.
+
+1. Repeatability of the per-layer profile: profile each model twice (fresh sessions each time) and
+   compare the per-node medians of nodes above 1% of the time. Goal: all within ±15%.
+2. Large graphs: time until the Inspect graph panel shows the summary of a 10,000-node model, the
+   event loop's worst stall meanwhile, and (with --draw) how long Netron takes to draw it all.
+
+Run: PYTHONPATH=. python benchmarks/bench_profile.py [--runs 20] [--draw]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from studio.core.graph_summary import summarize_graph
+from studio.core.paths import demo_model_path
+from studio.core.profile import ProfileResult, profile_model
+from tests.support.big_models import make_block_chain
+
+SHARE_FLOOR = 0.01
+TOLERANCE = 0.15
+
+
+def _real_models() -> list[tuple[str, Path, dict[str, list[int]]]]:
+    """The OCR models from benchmarks/real_models.py, if their wheels can be fetched."""
+    try:
+        from benchmarks.real_models import MODELS, fetch
+    except ImportError:
+        return []
+    found = []
+    for model in MODELS:
+        if model.package != "rapidocr-onnxruntime":
+            continue
+        try:
+            found.append((model.name, fetch(model), model.shapes))
+        except Exception as exc:  # no network: benchmark the demo model only
+            print(f"skipping {model.name}: {exc}", file=sys.stderr)
+    return found
+
+
+def compare_runs(first: ProfileResult, second: ProfileResult) -> tuple[int, int, float]:
+    """Nodes above the share floor in the first run: how many, how many within tolerance, and
+    the worst relative difference."""
+    again = {n.name: n.median_ms for n in second.nodes}
+    checked = within = 0
+    worst = 0.0
+    for node in first.nodes:
+        if node.share < SHARE_FLOOR or node.name not in again:
+            continue
+        checked += 1
+        diff = abs(again[node.name] - node.median_ms) / node.median_ms
+        worst = max(worst, diff)
+        within += diff <= TOLERANCE
+    return checked, within, worst
+
+
+def repeatability(runs: int) -> None:
+    models = [("digits CNN (demo)", demo_model_path(), {}), *_real_models()]
+    print("| model | nodes run | fused/rewritten | nodes > 1% | within ±15% | worst | "
+          "end-to-end ms (1st / 2nd) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, path, shapes in models:
+        first = profile_model(path, runs=runs, shapes=shapes or None)
+        second = profile_model(path, runs=runs, shapes=shapes or None)
+        checked, within, worst = compare_runs(first, second)
+        fused = len(first.fused_nodes())
+        print(f"| {name} | {len(first.nodes)} | {fused} | {checked} | {within}/{checked} | "
+              f"{worst:.1%} | {first.end_to_end_ms:.3f} / {second.end_to_end_ms:.3f} |")
+
+
+def large_graph(draw: bool) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from studio.ui.graph_panel import GraphPanel
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = make_block_chain(Path(tmp) / "big.onnx", blocks=2500)
+        start = time.perf_counter()
+        summary = summarize_graph(path)
+        core_s = time.perf_counter() - start
+
+        panel = GraphPanel()
+        panel.resize(1200, 800)
+        panel.show()
+        gaps: list[float] = []
+        last = [time.perf_counter()]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            gaps.append(now - last[0] - 0.005)
+            last[0] = now
+
+        probe = QTimer()
+        probe.timeout.connect(tick)
+        probe.start(5)
+        shown: list[float] = []
+        panel.summaryReady.connect(lambda _s: shown.append(time.perf_counter()))
+        start = time.perf_counter()
+        panel.set_model(path)
+        while not shown:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        ui_s = shown[0] - start
+        summary_gap = max(gaps)
+        print(f"| 10,001-node model | summary computed (core) {core_s * 1000:.0f} ms | "
+              f"shown in the panel {ui_s * 1000:.0f} ms | worst event-loop stall "
+              f"{summary_gap * 1000:.0f} ms | {len(summary.by_prefix)} block groups |")
+        if draw:
+            panel.graph.load_url("about:blank")
+            end = time.perf_counter() + 1
+            while time.perf_counter() < end:
+                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            gaps.clear()
+            drawn: list[float] = []
+            panel.graph.ready.connect(lambda _n: drawn.append(time.perf_counter()))
+            start = time.perf_counter()
+            panel.draw_graph()
+            while not drawn and time.perf_counter() - start < 300:
+                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            draw_s = (drawn[0] - start) if drawn else float("nan")
+            print(f"| full graph drawn by Netron | {draw_s:.1f} s | worst event-loop stall "
+                  f"{max(gaps) * 1000:.0f} ms | median tick gap "
+                  f"{statistics.median(gaps) * 1000:.1f} ms |")
+        probe.stop()
+        panel.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--draw", action="store_true", help="also draw the 10k graph in Netron")
+    parser.add_argument("--skip-repeat", action="store_true")
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores")
+    if not args.skip_repeat:
+        repeatability(args.runs)
+    large_graph(args.draw)
+
+
+if __name__ == "__main__":
+    main()

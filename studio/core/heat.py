@@ -1,0 +1,51 @@
+"""Heat-map shares predicted for a chip (from its published profile), per node of the model.
+
+The Inspect graph colours nodes by measured time on this PC; for a target chip it can colour them
+by the chips catalogue's per-node prediction instead. Predictions come as a low–high range per
+node; the share uses the geometric middle of each range.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from studio.core.progress import NULL_REPORTER, Reporter
+
+SCHEMA_VERSION = 1
+
+
+class PredictedHeat(BaseModel):
+    version: int = SCHEMA_VERSION
+    chip: str
+    chip_name: str
+    low_ms: float | None
+    high_ms: float | None
+    shares: dict[str, float]  # node name → share of the predicted time
+    missing: list[str]  # nodes the chip profile cannot predict (no published figure)
+
+
+def _middle(low: float | None, high: float | None) -> float | None:
+    if low is None or high is None:
+        return None
+    return math.sqrt(low * high) if low > 0 else high
+
+
+def predicted_heat(model: str | Path, chip: str, *, shapes: dict[str, list[int]] | None = None,
+                   report: Reporter = NULL_REPORTER) -> PredictedHeat:
+    from studio.core.check import check_model
+
+    report.progress(0.1, "Predicting each layer on the chip")
+    result = check_model(model, chip, shapes=shapes)
+    prediction = result.latency
+    middles = {n.name: _middle(n.low_ms, n.high_ms) for n in prediction.nodes}
+    known = {name: ms for name, ms in middles.items() if ms is not None}
+    total = sum(known.values()) or 1.0
+    report.progress(1.0, "Predicted")
+    return PredictedHeat(
+        chip=result.chip, chip_name=result.chip_name, low_ms=prediction.low_ms,
+        high_ms=prediction.high_ms, shares={n: ms / total for n, ms in known.items()},
+        missing=[name for name, ms in middles.items() if ms is None],
+    )

@@ -1,0 +1,28 @@
+"""Heat-map shares predicted for a chip from its profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studio.core.errors import BadInput
+from studio.core.heat import predicted_heat
+
+
+def test_shares_add_up_and_conv_dominates(demo_model: Path) -> None:
+    heat = predicted_heat(demo_model, "raspberry-pi-5")
+    assert heat.chip == "raspberry-pi-5" and heat.missing == []
+    assert sum(heat.shares.values()) == pytest.approx(1.0)
+    assert max(heat.shares, key=heat.shares.get).endswith("Conv")
+
+
+def test_chip_without_published_figures_leaves_nodes_missing(demo_model: Path) -> None:
+    heat = predicted_heat(demo_model, "qualcomm-snapdragon-8-gen-3")
+    assert heat.missing  # no NPU figure published: those nodes stay uncoloured
+    assert set(heat.missing) | set(heat.shares) >= {"/features/features.0/Conv"}
+
+
+def test_unknown_chip_is_bad_input(demo_model: Path) -> None:
+    with pytest.raises(BadInput):
+        predicted_heat(demo_model, "no-such-chip")
