@@ -144,3 +144,12 @@ def test_listing_survives_a_phone_that_stops_answering(adb: AdbServer, tmp_path:
             assert all(r.ready or r.fix for r in rows)
         finally:
             adb.client().disconnect(device.address)
+
+
+def test_connecting_to_a_phone_that_refuses(adb: AdbServer, tmp_path: Path) -> None:
+    with VirtualDevice(tmp_path / "refuses", unauthorized=True) as locked:
+        try:
+            with pytest.raises(BadInput, match="has not allowed this computer yet.*Allow"):
+                connect(locked.address)
+        finally:
+            adb.client().disconnect(locked.address)

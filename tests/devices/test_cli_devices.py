@@ -97,3 +97,23 @@ def test_generate_prints_tokens_as_they_come(phone: VirtualDevice, tmp_path: Pat
                  "--prompt", "edge deploy studio"]) == 0
     out = capsys.readouterr().out
     assert "edge deploy studio" in out and "3 tokens at" in out and "tokens/s" in out
+
+
+def test_unauthorized_device_in_the_cli(adb, tmp_path: Path, bundle: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.devices.conftest import attach
+
+    with VirtualDevice(tmp_path / "locked", unauthorized=True) as locked:
+        attach(adb, locked, state="unauthorized")
+        try:
+            assert main(["devices"]) == 0
+            out = capsys.readouterr().out
+            assert "Not authorized" in out and "→ Unlock the phone and tap 'Allow'" in out
+            assert main(["deploy", str(bundle), "--device", locked.address]) == 2
+            err = capsys.readouterr().err
+            assert "Not authorized" in err and "Allow USB debugging" in err
+            # Connecting again: adb says "already connected"; the list shows what to do.
+            assert main(["devices", "--connect", locked.address]) == 0
+            assert "→ Unlock the phone" in capsys.readouterr().out
+        finally:
+            adb.client().disconnect(locked.address)

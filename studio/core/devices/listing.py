@@ -15,7 +15,7 @@ from studio.core.devices.adb_device import AdbDevice
 from studio.core.devices.base import Device
 from studio.core.devices.models import THIS_PC_SERIAL, DeviceInfo, DeviceState
 from studio.core.devices.this_pc import ThisPC
-from studio.core.errors import BadInput, StudioError
+from studio.core.errors import BadInput, OutputError, StudioError
 
 log = logging.getLogger("studio")
 
@@ -24,6 +24,17 @@ class DeviceListing(BaseModel):
     version: int = 1
     devices: list[DeviceInfo]
     adb_problem: str = ""  # why phones cannot be listed right now (adb missing, old server)
+
+
+def _entries(client: object) -> dict[str, str]:
+    """serial → adb state, as the server lists them."""
+    from adbutils import AdbError
+
+    try:
+        return {e.serial: e.state for e in client.list()}  # type: ignore[attr-defined]
+    except (AdbError, OSError, EOFError) as exc:
+        raise OutputError(f"The adb server is not answering ({exc or type(exc).__name__})",
+                          "Try again; if it keeps failing, restart the studio") from exc
 
 
 def _identify(client: object, serial: str, adb_state: str) -> DeviceInfo:
@@ -39,12 +50,10 @@ def list_devices(include_this_pc: bool = True) -> DeviceListing:
     devices = [ThisPC().describe()] if include_this_pc else []
     try:
         client = adb_server.client()
-        entries = client.list()
+        entries = _entries(client)
     except StudioError as exc:
         return DeviceListing(devices=devices, adb_problem=exc.message)
-    except OSError as exc:
-        return DeviceListing(devices=devices, adb_problem=f"adb is not answering ({exc})")
-    devices += [_identify(client, e.serial, e.state) for e in entries]
+    devices += [_identify(client, serial, state) for serial, state in entries.items()]
     return DeviceListing(devices=devices)
 
 
@@ -53,7 +62,7 @@ def get_device(serial: str | None) -> Device:
     if serial == THIS_PC_SERIAL:
         return ThisPC()
     client = adb_server.client()
-    entries = {e.serial: e.state for e in client.list()}
+    entries = _entries(client)
     if serial is None:
         ready = [s for s, st in entries.items() if st == "device"]
         if len(ready) == 1:
