@@ -129,6 +129,7 @@ class GraphPanel(QWidget):
         self.summary = None
         self.headline.setText(f"Reading {self.model.name}…")
         self.draw_button.hide()
+        self.graph.clear(f"Reading {self.model.name}…")
         self._start(lambda: summarize_graph(self.model, profile), self._on_summary)
 
     def set_profile(self, profile: ProfileResult | None) -> None:
@@ -168,6 +169,8 @@ class GraphPanel(QWidget):
             text += (" The summary shows where its nodes and time are; drawing every node "
                      "takes a while, so it is drawn when you ask.")
             self.draw_button.show()
+            self.graph.clear("This graph is large. Press “Draw the full graph” to see every "
+                             "node (the app stays usable while it is drawn).")
         self.headline.setText(text)
         self.summary_box.setVisible(True)
         if first:
@@ -189,10 +192,15 @@ class GraphPanel(QWidget):
 
     def set_target_chip(self, chip: str | None, name: str = "") -> None:
         """Offer "predicted for <chip>" colouring (not for This PC: that one is measured)."""
+        if chip and chip != "this-pc":
+            text = f"Colour by time predicted for {name or chip}"
+            if self.heat_source.count() > 1 and self.heat_source.itemData(1) == chip:
+                self.heat_source.setItemText(1, text)  # keep the user's choice
+                return
         while self.heat_source.count() > 1:
             self.heat_source.removeItem(1)
         if chip and chip != "this-pc":
-            self.heat_source.addItem(f"Colour by time predicted for {name or chip}", chip)
+            self.heat_source.addItem(text, chip)
 
     def _heat_source_changed(self) -> None:
         source = self.heat_source.currentData()

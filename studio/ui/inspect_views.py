@@ -129,6 +129,8 @@ class InspectViews(QTabWidget):
         self.compare.compareRequested.connect(self.start_compare)
         self.graph.predictionRequested.connect(self.start_prediction)
         self.heat_job: QtJob | None = None
+        self._named_chip: str | None = None
+        self.currentChanged.connect(self._name_chip)
         state.target_changed.connect(self._target_changed)
         self._target_changed()
         state.optimized.connect(self._compare_availability)
@@ -219,11 +221,19 @@ class InspectViews(QTabWidget):
 
     # -- predicted heat-map for the target chip ------------------------------------------------
     def _target_changed(self) -> None:
+        """Offer the chip's prediction; its display name is looked up when the graph is shown
+        (reading the chip catalogue costs ~70 ms, not worth spending at start-up)."""
+        self._named_chip = None
+        self.graph.set_target_chip(self.state.recipe.target.chip)
+        self._name_chip()
+
+    def _name_chip(self) -> None:
         chip = self.state.recipe.target.chip
-        name = chip
-        with contextlib.suppress(StudioError):  # an unknown chip id: show the id itself
-            name = get_chip(chip).name
-        self.graph.set_target_chip(chip, name)
+        if self.currentWidget() is not self.graph or self._named_chip == chip:
+            return
+        self._named_chip = chip
+        with contextlib.suppress(StudioError):  # an unknown chip id: keep showing the id
+            self.graph.set_target_chip(chip, get_chip(chip).name)
 
     def start_prediction(self, chip: str) -> None:
         model = self.graph.model

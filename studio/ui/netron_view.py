@@ -241,6 +241,19 @@ class NetronView(QWidget):
         self._stack.setCurrentWidget(self._web)
         self._web.load(QUrl(url))
 
+    def clear(self, message: str = "The graph appears here.") -> None:
+        """Drop the current graph (a new model is coming) and show ``message`` instead."""
+        self.node_count = 0
+        self._colours, self._others = {}, None
+        self.legend.setVisible(False)
+        self._status.setText(message)
+        self._stack.setCurrentWidget(self._status)
+        if self._web is not None:
+            if self._url and self._server is not None:
+                self._server.forget(self._url)
+            self._url = ""
+            self._web.load(QUrl("about:blank"))
+
     @property
     def url(self) -> str:
         return self._url
