@@ -12,13 +12,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -36,8 +33,8 @@ from studio.core.hubs import (
 )
 from studio.core.hubs.base import HubKind
 from studio.core.hubs.memory import this_pc_memory
-from studio.core.model import human_count, human_size
 from studio.ui.hub_detail import HubDetail
+from studio.ui.hub_results import ResultsTable
 from studio.ui.hub_worker import Caller, DownloadTask
 
 TASKS = [
@@ -59,7 +56,6 @@ HUBS: list[tuple[str, HubKind]] = [
     ("ModelScope", "modelscope"),
     ("This computer", "local"),
 ]
-COLUMNS = ["Model", "Downloads", "Likes", "Updated", "Size"]
 
 
 def _combo(items: list[tuple[str, Any]], tooltip: str) -> QComboBox:
@@ -137,13 +133,7 @@ class HubBrowser(QWidget):
         self.notice.setWordWrap(True)
         self.notice.setObjectName("factLabel")
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table = ResultsTable()
         self.prev_button = QPushButton("◀ Previous")
         self.next_button = QPushButton("Next page ▶")
         self.page_label = QLabel("")
@@ -296,33 +286,7 @@ class HubBrowser(QWidget):
             return
         self.page_index = index
         hits = self.pages[index].hits
-        self.table.setUpdatesEnabled(False)
-        self.table.setRowCount(len(hits))
-        for row, hit in enumerate(hits):
-            name = hit.id + ("  (gated)" if hit.gated else "") + ("  ✓" if hit.cached else "")
-            cells = [
-                name,
-                human_count(hit.downloads) if hit.downloads is not None else "–",
-                str(hit.likes) if hit.likes is not None else "–",
-                hit.last_modified.strftime("%Y-%m-%d") if hit.last_modified else "–",
-                human_size(hit.size) if hit.size else "–",
-            ]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, hit.id)
-                if col:
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                if col == 0:
-                    tips = ["gated: needs access and sign-in"] if hit.gated else []
-                    tips += ["downloaded"] if hit.cached else []
-                    tips += [hit.task] if hit.task else []
-                    item.setToolTip(", ".join(tips))
-                self.table.setItem(row, col, item)
-        self.table.setUpdatesEnabled(True)
-        for col in range(1, len(COLUMNS)):
-            self.table.resizeColumnToContents(col)
+        self.table.show_hits(hits)
         self._update_pages()
         if not hits and self.pager is None:
             self.page_label.setText("No downloaded models yet — search above")
@@ -339,9 +303,9 @@ class HubBrowser(QWidget):
 
     # --- details -------------------------------------------------------------------------------
     def _selection_changed(self) -> None:
-        items = self.table.selectedItems()
-        if items:
-            self.show_details(str(items[0].data(Qt.ItemDataRole.UserRole)))
+        repo = self.table.selected_repo()
+        if repo:
+            self.show_details(repo)
 
     def show_details(self, repo: str) -> None:
         hub = self.hub

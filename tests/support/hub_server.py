@@ -20,162 +20,18 @@ and downloads can be throttled so a test can cancel mid-file. Binds 127.0.0.1 on
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from tests.support.hub_repo import Repo, git_blob_oid, safetensors_bytes
 
-def git_blob_oid(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def safetensors_bytes(tensors: dict[str, tuple[str, list[int]]]) -> bytes:
-    """A valid safetensors file: 8-byte header length, JSON header, zeroed data."""
-    sizes = {"F32": 4, "F16": 2, "BF16": 2, "I8": 1, "U8": 1, "I64": 8}
-    header: dict[str, Any] = {}
-    offset = 0
-    for name, (dtype, shape) in tensors.items():
-        count = 1
-        for dim in shape:
-            count *= dim
-        nbytes = count * sizes[dtype]
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + nbytes]}
-        offset += nbytes
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    return len(raw).to_bytes(8, "little") + raw + b"\0" * offset
-
-
-@dataclass
-class Repo:
-    id: str
-    files: dict[str, bytes]
-    sha: str = ""
-    branches: dict[str, str] = field(default_factory=dict)
-    gated: bool | str = False
-    private: bool = False
-    pipeline_tag: str | None = None
-    library_name: str | None = None
-    tags: list[str] = field(default_factory=list)
-    downloads: int = 0
-    likes: int = 0
-    last_modified: str = "2026-01-01T00:00:00.000Z"
-    license: str | None = "apache-2.0"
-    safetensors: dict[str, int] | None = None
-    lfs_paths: set[str] = field(default_factory=set)
-    _hashes: dict[tuple[str, int, int, str], str] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.sha:
-            digest = hashlib.sha1(self.id.encode())
-            for path in sorted(self.files):
-                digest.update(path.encode() + self.files[path])
-            self.sha = digest.hexdigest()
-        self.branches.setdefault("main", self.sha)
-        for path, data in self.files.items():
-            if len(data) > 1024 or path.endswith((".onnx", ".safetensors", ".bin")):
-                self.lfs_paths.add(path)
-
-    @property
-    def author(self) -> str:
-        return self.id.split("/")[0]
-
-    def is_lfs(self, path: str) -> bool:
-        return path in self.lfs_paths
-
-    def etag(self, path: str) -> str:
-        data = self.files[path]
-        # Cached: hashing a large file on every request would make the server the bottleneck.
-        key = (path, len(data), id(data), "etag")
-        if key not in self._hashes:
-            self._hashes[key] = (
-                hashlib.sha256(data).hexdigest() if self.is_lfs(path) else git_blob_oid(data)
-            )
-        return self._hashes[key]
-
-    def blob_oid(self, path: str) -> str:
-        data = self.files[path]
-        key = (path, len(data), id(data), "oid")
-        if key not in self._hashes:
-            self._hashes[key] = git_blob_oid(data)
-        return self._hashes[key]
-
-    def all_tags(self) -> list[str]:
-        extra = [t for t in (self.library_name, self.pipeline_tag) if t]
-        return [*self.tags, *extra]
-
-    def card(self) -> dict[str, Any]:
-        return {"license": self.license} if self.license else {}
-
-    def summary(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "_id": self.sha[:24],
-            "id": self.id,
-            "modelId": self.id,
-            "author": self.author,
-            "sha": self.sha,
-            "lastModified": self.last_modified,
-            "createdAt": self.last_modified,
-            "private": self.private,
-            "gated": self.gated,
-            "disabled": False,
-            "downloads": self.downloads,
-            "likes": self.likes,
-            "tags": self.all_tags(),
-            "pipeline_tag": self.pipeline_tag,
-            "library_name": self.library_name,
-            "usedStorage": sum(len(d) for d in self.files.values()),
-            "cardData": self.card(),
-        }
-        if self.safetensors:
-            data["safetensors"] = {
-                "parameters": self.safetensors,
-                "total": sum(self.safetensors.values()),
-            }
-        return data
-
-    def sibling(self, path: str, blobs: bool) -> dict[str, Any]:
-        entry: dict[str, Any] = {"rfilename": path}
-        if blobs:
-            data = self.files[path]
-            entry.update(size=len(data), blobId=self.blob_oid(path))
-            if self.is_lfs(path):
-                entry["lfs"] = {"size": len(data), "sha256": self.etag(path), "pointerSize": 134}
-        return entry
-
-    def tree_entries(self) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
-        folders: set[str] = set()
-        for path in sorted(self.files):
-            parts = path.split("/")
-            for depth in range(1, len(parts)):
-                folders.add("/".join(parts[:depth]))
-            data = self.files[path]
-            entry: dict[str, Any] = {
-                "type": "file",
-                "oid": self.blob_oid(path),
-                "size": len(data),
-                "path": path,
-            }
-            if self.is_lfs(path):
-                entry["lfs"] = {"oid": self.etag(path), "size": len(data), "pointerSize": 134}
-            entries.append(entry)
-        for folder in sorted(folders):
-            entries.append(
-                {
-                    "type": "directory",
-                    "oid": hashlib.sha1(folder.encode()).hexdigest(),
-                    "size": 0,
-                    "path": folder,
-                }
-            )
-        return sorted(entries, key=lambda e: e["path"])
+__all__ = ["FakeHub", "Fault", "HubServer", "Repo", "git_blob_oid", "safetensors_bytes"]
 
 
 @dataclass

@@ -23,14 +23,13 @@ import json
 import os
 import threading
 import time
-from collections import deque
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from studio.core.errors import BadInput, OutputError
-from studio.core.hubs.base import DownloadResult, Transfer, TransferCallback
+from studio.core.hubs.base import DownloadResult, TransferCallback
 from studio.core.hubs.hf_cache import (
     cached_snapshot,
     matches,
@@ -39,109 +38,12 @@ from studio.core.hubs.hf_cache import (
     write_ref,
 )
 from studio.core.hubs.hf_context import DownloadCancelled, HubContext, reraise, with_retries
+from studio.core.hubs.hf_progress import Tracker
 from studio.core.progress import NULL_REPORTER, Reporter
 
 # Progress and Cancel respond per received chunk; huggingface_hub's default (10 MiB) would leave
 # Cancel unanswered for seconds on a slow line. 1 MiB costs nothing measurable (see benchmarks).
 CHUNK_SIZE = 1024 * 1024
-
-
-class _Tracker:
-    """Adds up bytes from every file being fetched; reports a rate over a sliding window."""
-
-    def __init__(
-        self,
-        total: int,
-        files_total: int,
-        on_transfer: TransferCallback | None,
-        report: Reporter,
-        cancel: threading.Event,
-    ) -> None:
-        self.stop = threading.Event()
-        """Set when another file failed: the rest stop at their next chunk."""
-        self.total = total
-        self.done = 0
-        self.files_total = files_total
-        self.files_done = 0
-        self.file = ""
-        self.on_transfer = on_transfer
-        self.report = report
-        self.cancel = cancel
-        self.lock = threading.Lock()
-        self.samples: deque[tuple[float, int]] = deque()
-        self.fetched = 0
-        self.last_emit = 0.0
-
-    def add(self, n: int, *, fetched: bool = True) -> None:
-        # http_get calls update() *before* writing the chunk, so Cancel is honoured at the next
-        # update: every byte counted so far is really on disk and can be resumed from.
-        if self.cancel.is_set() or self.stop.is_set():
-            raise DownloadCancelled(
-                "Download cancelled", "Start it again to resume where it stopped"
-            )
-        with self.lock:
-            self.done += n
-            if fetched:
-                self.fetched += n
-        self.emit()
-
-    def file_finished(self) -> None:
-        with self.lock:
-            self.files_done += 1
-        self.emit(force=True)
-
-    def snapshot(self) -> Transfer:
-        now = time.monotonic()
-        with self.lock:
-            self.samples.append((now, self.fetched))
-            while len(self.samples) > 2 and now - self.samples[0][0] > 5.0:
-                self.samples.popleft()
-            t0, b0 = self.samples[0]
-            rate = (self.fetched - b0) / (now - t0) if now - t0 > 0.2 else 0.0
-            left = max(self.total - self.done, 0)
-            eta = left / rate if rate > 0 else None
-            return Transfer(
-                done=self.done,
-                total=self.total,
-                rate=rate,
-                eta=eta,
-                file=self.file,
-                files_done=self.files_done,
-                files_total=self.files_total,
-            )
-
-    def emit(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last_emit < 0.1:
-            return
-        self.last_emit = now
-        transfer = self.snapshot()
-        self.report.progress(transfer.done / max(transfer.total, 1), transfer.text())
-        if self.on_transfer is not None:
-            self.on_transfer(transfer)
-
-    def bar_class(self) -> type:
-        tracker = self
-
-        class _Bar:
-            """Looks enough like tqdm for huggingface_hub's http_get."""
-
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                pass
-
-            def __enter__(self) -> _Bar:
-                return self
-
-            def __exit__(self, *exc: object) -> None:
-                pass
-
-            def update(self, n: float | None = 1) -> None:
-                tracker.add(int(n or 0))
-
-            def close(self) -> None:
-                pass
-
-        return _Bar
 
 
 def _list_files(ctx: HubContext, repo: str, revision: str) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -214,7 +116,7 @@ def _link(blob: Path, pointer: Path) -> None:
 
 
 def _fetch_one(
-    ctx: HubContext, repo: str, commit: str, path: str, storage: Path, tracker: _Tracker
+    ctx: HubContext, repo: str, commit: str, path: str, storage: Path, tracker: Tracker
 ) -> int:
     """Make snapshots/<commit>/<path> exist; return the bytes fetched from the network."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
@@ -250,7 +152,7 @@ def _fetch_one(
 
 
 def _fetch_blob(
-    ctx: HubContext, meta: Any, url: str, blob: Path, tracker: _Tracker, path: str
+    ctx: HubContext, meta: Any, url: str, blob: Path, tracker: Tracker, path: str
 ) -> int:
     from huggingface_hub.file_download import http_get
     from huggingface_hub.utils import build_hf_headers
@@ -375,7 +277,7 @@ def download(
             "Free some space or set HF_HOME to another folder",
         ) from exc
     total = sum(int(entries[p]["size"]) for p in selected)
-    tracker = _Tracker(total, len(selected), on_transfer, report, ctx.cancel)
+    tracker = Tracker(total, len(selected), on_transfer, report, ctx.cancel)
     fetched = _run_all(ctx, repo, commit, selected, storage, tracker)
     tracker.emit(force=True)
     record_complete(repo, commit, include)
@@ -396,7 +298,7 @@ def download(
 
 
 def _run_all(
-    ctx: HubContext, repo: str, commit: str, selected: list[str], storage: Path, tracker: _Tracker
+    ctx: HubContext, repo: str, commit: str, selected: list[str], storage: Path, tracker: Tracker
 ) -> int:
     if len(selected) <= 1 or ctx.max_workers <= 1:
         return sum(_fetch_one(ctx, repo, commit, p, storage, tracker) for p in selected)
