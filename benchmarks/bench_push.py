@@ -27,6 +27,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=64, help="size of the weights file")
     parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--no-deploy", action="store_true", help="time only the two pushes")
     args = parser.parse_args()
 
     from tests.devices.conftest import AdbServer, _free_port
@@ -87,6 +88,11 @@ def main() -> int:
                 for push in (adb_push, studio_push) if i % 2 == 0 else (studio_push, adb_push):
                     push()
 
+                if args.no_deploy:
+                    deploy_times.append(float("nan"))
+                    subprocess.run(["rm", "-rf", str(phone_root / "data/local/tmp")], check=True)
+                    (phone_root / "data/local/tmp").mkdir()
+                    continue
                 start = time.perf_counter()
                 result = deploy_bundle(bundle, serial, to=f"/data/local/tmp/deploy-{i}")
                 deploy_times.append(time.perf_counter() - start)
@@ -104,8 +110,9 @@ def main() -> int:
     print(f"files: {len(files)}, {mb:.1f} MiB; {args.repeat} alternating runs; "
           f"load average before: {load}")
     print(f"{'':26}{'best':>9}{'median':>9}  MiB/s (best, median)")
-    rows = {"adb push": adb_times, "studio push (send_files)": studio_times,
-            "studio deploy (verified)": deploy_times}
+    rows = {"adb push": adb_times, "studio push (send_files)": studio_times}
+    if not args.no_deploy:
+        rows["studio deploy (verified)"] = deploy_times
     for name, times in rows.items():
         best, med = min(times), statistics.median(times)
         print(f"{name:<26}{best:8.3f}s{med:8.3f}s  {mb / best:7.1f} {mb / med:7.1f}")
