@@ -8,7 +8,7 @@ models runs as a background job (``studio.core.diff:compare_original_and_optimiz
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.diff import DiffResult
 from studio.core.model import human_size
 from studio.ui.netron_view import DIFF_COLOURS, NetronView, with_text
+
+if TYPE_CHECKING:  # the diff module pulls in onnxruntime helpers; not needed at start-up
+    from studio.core.diff import DiffResult
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 

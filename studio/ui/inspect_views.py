@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from studio.cli_support import parse_shapes
-from studio.core.chips import get_chip
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.profile import ProfileResult
@@ -232,6 +231,8 @@ class InspectViews(QTabWidget):
         if self.currentWidget() is not self.graph or self._named_chip == chip:
             return
         self._named_chip = chip
+        from studio.core.chips import get_chip
+
         with contextlib.suppress(StudioError):  # an unknown chip id: keep showing the id
             self.graph.set_target_chip(chip, get_chip(chip).name)
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.netron_server import HOST, NetronServer
+HOST = "127.0.0.1"  # studio.core.netron_server binds here; imported lazily with WebEngine
 
 log = logging.getLogger("studio")
 
@@ -166,7 +166,7 @@ class NetronView(QWidget):
         self.blocked: list[str] = []  # URLs the view refused to load (for tests and the log)
         self.requests: list[str] = []
         self.node_count = 0
-        self._server: NetronServer | None = None
+        self._server: Any = None  # NetronServer, created with the web view
         self._web: Any = None
         self._url = ""
         self._colours: Colours = {}
@@ -190,6 +190,8 @@ class NetronView(QWidget):
             return self._web
         from PySide6.QtWebEngineCore import QWebEngineProfile
         from PySide6.QtWebEngineWidgets import QWebEngineView
+
+        from studio.core.netron_server import NetronServer
 
         self._server = NetronServer({OVERLAY_NAME: OVERLAY_JS.read_bytes()})
         web = QWebEngineView(self)  # created before the profile, so it is deleted first
