@@ -46,6 +46,7 @@ def test_comparison_table_fills_from_a_background_job(
         cards.compare(model)
         assert cards.progress.isVisibleTo(cards)  # the window is free while the job runs
     comparison = done.args[0]
+    assert not cards.progress.isVisibleTo(cards)
     assert cards.table.rowCount() == len(comparison.rows) == len(cards.cards)
     table = cards.table
     rows = {table.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(table.rowCount())}

@@ -260,6 +260,7 @@ class ChipCards(QWidget):
     def _on_result(self, job: QtJob, comparison: Any) -> None:
         if job is not self.job:
             return  # an older model's answer
+        self.progress.hide()
         self.comparison = comparison
         self.table.setRowCount(len(comparison.rows))
         for index, row in enumerate(comparison.rows):
@@ -280,6 +281,7 @@ class ChipCards(QWidget):
     def _on_failed(self, job: QtJob, message: str) -> None:
         if job is not self.job:
             return
+        self.progress.hide()
         self._compared_for = None
         self.verdict_detail.setText(f"Could not check the model: {message}")
         self.compare_failed.emit(message)
