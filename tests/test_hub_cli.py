@@ -77,6 +77,8 @@ def test_download_prints_the_local_path(capsys, hub_server) -> None:
     ("argv", "message"),
     [
         (["hub", "info", "acme/ghost"], "No model named 'acme/ghost'"),
+        (["hub", "info", "bad name!"], "'bad name!' is not a valid model name"),
+        (["hub", "download", "a/b/c"], "'a/b/c' is not a valid model name"),
         (["hub", "info", "acme/tiny-mlp", "--revision", "v7"], "revision does not exist"),
         (["hub", "download", "bigco/gated-llm"], "gated"),
         (["hub", "download", "acme/tiny-mlp", "--include", "*.gguf"], "No file in acme/tiny-mlp"),

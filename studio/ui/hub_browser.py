@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -177,6 +177,9 @@ class HubBrowser(QWidget):
         self.detail.cancel_requested.connect(self.cancel_download)
         self.detail.use_requested.connect(self._use)
         self._update_pages()
+        app = QCoreApplication.instance()
+        if app is not None:  # closing the app stops a download; its bytes stay for a resume
+            app.aboutToQuit.connect(self._stop_download)
         self._hub_changed()
 
     # --- hub and search ------------------------------------------------------------------------
@@ -357,6 +360,10 @@ class HubBrowser(QWidget):
         self.detail.set_downloading(True)
         self.detail.status.setText("Starting…")
         task.start()
+
+    def _stop_download(self) -> None:
+        if self.download is not None:
+            self.download.cancel()
 
     def cancel_download(self) -> None:
         if self.download is not None:

@@ -136,6 +136,22 @@ def with_retries(ctx: HubContext, what: str, call: Callable[[], T]) -> T:
             attempt += 1
 
 
+def check_repo_id(repo: str) -> str:
+    """``owner/name`` as the hub allows it, or a BadInput saying how to write it."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    repo = repo.strip()
+    try:
+        validate_repo_id(repo)
+    except HFValidationError as exc:
+        raise BadInput(
+            f"'{repo}' is not a valid model name",
+            "Write it as owner/name, e.g. microsoft/resnet-50 (letters, digits, - _ .)",
+        ) from exc
+    return repo
+
+
 def reraise(exc: BaseException, ctx: HubContext, what: str) -> NoReturn:
     error = translate(exc, ctx, what)
     if error is exc:

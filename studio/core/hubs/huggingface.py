@@ -19,7 +19,7 @@ from studio.core.hubs.base import (
     SearchQuery,
     TransferCallback,
 )
-from studio.core.hubs.hf_context import HubContext, reraise, with_retries
+from studio.core.hubs.hf_context import HubContext, check_repo_id, reraise, with_retries
 from studio.core.hubs.memory import estimate
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -154,6 +154,7 @@ class HuggingFaceHub(Hub):
     def info(
         self, repo: str, revision: str | None = None, *, memory_budget: int | None = None
     ) -> ModelDetails:
+        repo = check_repo_id(repo)
         if self.ctx.offline:
             return self._cached_info(repo, revision or "main", memory_budget)
         from huggingface_hub import HfApi
@@ -248,6 +249,7 @@ class HuggingFaceHub(Hub):
         """README.md without its YAML header; read from the cache when it is there."""
         from studio.core.hubs.local import strip_front_matter
 
+        repo = check_repo_id(repo)
         storage = hf_cache.repo_folder(self.ctx.cache_dir, repo)
         commit = hf_cache.resolve_commit(storage, revision or "main")
         if commit and (storage / "snapshots" / commit / "README.md").is_file():
@@ -285,6 +287,7 @@ class HuggingFaceHub(Hub):
         on_transfer: TransferCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> DownloadResult:
+        repo = check_repo_id(repo)
         ctx = dataclasses.replace(self.ctx, cancel=cancel or threading.Event())
         try:
             return hf_download.download(
