@@ -105,6 +105,7 @@ def map_fused_nodes(original: onnx.ModelProto, optimized: onnx.ModelProto | None
             if output in producer:
                 claim(run_name, key_of[id(producer[output])])
     by_name = dict(zip(original_names, nodes, strict=True))
+    position = {name: index for index, name in enumerate(original_names)}
     mapping: dict[str, Mapping] = {}
     for run_name in ordered:
         if not anchors[run_name]:
@@ -114,7 +115,7 @@ def map_fused_nodes(original: onnx.ModelProto, optimized: onnx.ModelProto | None
         if optimized is not None:  # without it, which tensors survived is unknown
             members = _walk_back(anchors[run_name], by_name, producer, key_of, claimed,
                                  live_tensors)
-        originals = [n for n in original_names if n in members]
+        originals = sorted(members, key=position.__getitem__)  # in the model's order
         if len(originals) > 1:
             kind = NodeKind.FUSED
         else:

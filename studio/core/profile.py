@@ -8,6 +8,7 @@ the timed runs.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import json
 import os
@@ -188,8 +189,8 @@ def per_run_node_times(events: list[dict], runs: int) -> tuple[dict[str, list[fl
         if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
             continue
         ts = event["ts"]
-        index = next((i for i in range(len(windows) - 1, -1, -1) if starts[i] <= ts), None)
-        if index is None or ts > windows[index][1]:
+        index = bisect.bisect_right(starts, ts) - 1  # the last run that started before ts
+        if index < 0 or ts > windows[index][1]:
             continue  # a warm-up run
         name = event["name"][: -len("_kernel_time")]
         per_run[index][name] += event["dur"] / 1000.0
