@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import signal
 import sys
@@ -43,11 +42,6 @@ def _line(event: Any) -> str:
 def _events(args: argparse.Namespace, should_stop: Callable[[], bool]):
     settings = _settings(args)
     if args.device:
-        if importlib.util.find_spec("studio.core.generate.on_device") is None:
-            raise BadInput(
-                "This build cannot run generation on a device yet (the device layer is missing)",
-                "Leave out --device to generate on this PC",
-            )
         from studio.core.generate.on_device import generate_on_device
 
         return generate_on_device(args.model, args.prompt, args.device, settings, should_stop)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QTextCursor
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -184,6 +184,12 @@ class SettingsPanel(QWidget):
         )
 
 
+class _Bridge(QObject):
+    """Carries the device watcher's updates (its own thread) to the main thread."""
+
+    listing = Signal(object)
+
+
 class ChatDemo(QWidget):
     """Prompt box, one or two chat panes, Stop, settings and the way into presentation mode."""
 
@@ -208,6 +214,9 @@ class ChatDemo(QWidget):
         self.choose.clicked.connect(lambda: self._choose(0))
         self.where = QComboBox()
         self.where.addItem("This PC", THIS_PC)
+        self.watcher = None
+        self._bridge = _Bridge()
+        self._bridge.listing.connect(self._show_devices)
         self.where.setToolTip(
             "Where the model runs. Phones and boards appear here once the "
             "bundle is deployed to them (Deploy step)."
@@ -271,6 +280,37 @@ class ChatDemo(QWidget):
         self.settings_panel = SettingsPanel()
         self.settings_panel.hide()
         layout.addWidget(self.settings_panel)
+
+    # --- where it runs: this PC, or a ready phone/board seen by adb ------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self.watcher is None:
+            from studio.core.devices.listing import DeviceWatcher
+
+            self.watcher = DeviceWatcher(self._bridge.listing.emit, include_this_pc=False).start()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.stop_watching()
+        super().hideEvent(event)
+
+    def stop_watching(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    def _show_devices(self, listing: object) -> None:
+        current = self.current_where()
+        self.where.blockSignals(True)
+        self.where.clear()
+        self.where.addItem("This PC", THIS_PC)
+        for info in getattr(listing, "devices", []):
+            if info.kind != "this-pc" and info.ready:
+                name = " ".join(p for p in (info.manufacturer, info.model) if p) or info.serial
+                self.where.addItem(f"{name} ({info.serial})", info.serial)
+        index = self.where.findData(current)
+        self.where.setCurrentIndex(max(index, 0))
+        self.where.blockSignals(False)
 
     # --- user actions ---------------------------------------------------------------------
 

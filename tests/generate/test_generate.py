@@ -331,12 +331,12 @@ def test_cli_llm_export_bad_folder(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "config.json" in err
 
 
-def test_cli_generate_device_without_device_support_is_a_clear_error(
-    tiny_bundle: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import importlib.util
+def test_a_prompt_longer_than_the_context_is_refused(tiny_bundle: Path) -> None:
+    with pytest.raises(BadInput, match="reads at most"):
+        list(generate_stream(tiny_bundle, "In the beginning " * 200))
 
-    if importlib.util.find_spec("studio.core.generate.on_device") is not None:
-        pytest.skip("device generation is present; covered by the device tests")
-    code, _, err = _cli(["generate", str(tiny_bundle), "--prompt", "x", "--device", "abc"], capsys)
-    assert code == 2 and "--device" in err
+
+def test_answer_stops_at_the_context_length_instead_of_failing(tiny_bundle: Path) -> None:
+    settings = GenerationSettings(max_new_tokens=4000, temperature=0.0, repetition_penalty=1.0)
+    summary = list(generate_stream(tiny_bundle, "In the beginning", settings))[-1]
+    assert summary.prompt_tokens + summary.tokens <= 256

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -108,7 +109,6 @@ def generate_stream(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[GenerationEvent]:
     """Yield start, token chunks in order, then a summary (with the full text)."""
-    from studio.core.generate.llm_runner import stream_generation
 
     if not prompt or not prompt.strip():
         raise BadInput("The prompt is empty", "Type something for the model to continue")
@@ -116,15 +116,29 @@ def generate_stream(
     folder = resolve_llm(model)
     loaded = load(folder)
     text: list[str] = []
-    for raw in stream_generation(
-        loaded, prompt, should_stop=should_stop, **settings.runner_kwargs()
-    ):
+    try:
+        raw_events = primed_events(loaded, prompt, should_stop, settings)
+    except ValueError as exc:  # the prompt does not fit the model's context
+        raise BadInput(str(exc).rstrip("."), "") from exc
+    for raw in raw_events:
         event = parse_event(raw, THIS_PC, folder.name)
         if isinstance(event, TokenChunk):
             text.append(event.text)
         elif isinstance(event, GenerationSummary):
             event.text = "".join(text)
         yield event
+
+
+def primed_events(
+    loaded: Any, prompt: str, should_stop: Callable[[], bool], settings: GenerationSettings
+) -> Iterator[dict[str, Any]]:
+    """Start the runner's generator and run it up to its first event, so input errors surface
+    here (as exceptions) rather than in the middle of the caller's loop."""
+    from studio.core.generate.llm_runner import stream_generation
+
+    events = stream_generation(loaded, prompt, should_stop=should_stop, **settings.runner_kwargs())
+    first = next(events)
+    return itertools.chain([first], events)
 
 
 def generate_job(
