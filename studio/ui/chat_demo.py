@@ -42,6 +42,10 @@ def mb(value: int) -> str:
     return f"{value / 1024**2:.0f} MB" if value else "–"
 
 
+def speed_text(tokens_per_s: float) -> str:
+    return f"{tokens_per_s:.0f}" if tokens_per_s >= 10 else f"{tokens_per_s:.1f}"
+
+
 def model_label(path: str | None) -> str:
     if not path:
         return "Demo model (INT4, shipped with the studio)"
@@ -122,9 +126,8 @@ class ChatPane(Card):
         self.history.ensureCursorVisible()
 
     def show_live(self, run: GenerationRun) -> None:
-        speed = run.live.tokens_per_s
-        if speed:
-            self.speed.set(f"{speed:.0f}" if speed >= 10 else f"{speed:.1f}")
+        if run.live.tokens_per_s:
+            self.speed.set(speed_text(run.live.tokens_per_s))
         if run.live.first_t is not None:
             self.ttft.set(f"{run.live.first_t * 1000:.0f} ms")
         self.memory.set(mb(run.live.memory_bytes))
@@ -134,7 +137,7 @@ class ChatPane(Card):
             self.history.append("<i>(no answer — see the jobs panel)</i>")
             return
         if summary.decode_tokens_per_s:
-            self.speed.set(f"{summary.decode_tokens_per_s:.1f}")
+            self.speed.set(speed_text(summary.decode_tokens_per_s))
         if summary.ttft_s is not None:
             self.ttft.set(f"{summary.ttft_s * 1000:.0f} ms")
         if summary.prompt_tokens_per_s:
@@ -242,7 +245,8 @@ class ChatDemo(QWidget):
         self.panes = [ChatPane(model_label(self.models[0])), ChatPane(model_label(self.models[1]))]
         self.choose_second = QPushButton("Choose second model…")
         self.choose_second.clicked.connect(lambda: self._choose(1))
-        self.panes[1].body.insertWidget(0, self.choose_second)
+        self.choose_second.hide()
+        top.insertWidget(1, self.choose_second)
         for pane in self.panes:
             panes.addWidget(pane, 1)
         self.panes[1].hide()
@@ -320,6 +324,7 @@ class ChatDemo(QWidget):
 
     def _toggle_compare(self, on: bool) -> None:
         self.panes[1].setVisible(on)
+        self.choose_second.setVisible(on)
 
     def _choose(self, index: int) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a language-model bundle")
