@@ -41,7 +41,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-push-"))
     server = AdbServer(_free_port(), tmp / "home")
     (tmp / "home").mkdir()
-    server.adb("start-server")
+    server.start()
     os.environ["ANDROID_ADB_SERVER_PORT"] = str(server.port)
     os.environ["STUDIO_DATA_DIR"] = str(tmp / "data")
     try:
@@ -104,7 +104,7 @@ def main() -> int:
             phone.stdin.close()
             phone.wait(10)
     finally:
-        server.adb("kill-server")
+        server.stop()
 
     mb = total / (1 << 20)
     print(f"files: {len(files)}, {mb:.1f} MiB; {args.repeat} alternating runs; "

@@ -8,8 +8,10 @@ when the session ends.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,12 @@ import pytest
 
 from studio.core.devices import adb_server
 from tests.support.virtual_adb import VirtualDevice, wait_until
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _free_port() -> int:
@@ -30,8 +38,31 @@ class AdbServer:
         self.port = port
         self.home = home
         self.program = adb_server.adb_program()
+        # No mDNS (it would bind 0.0.0.0:5353), no USB scan and no emulator probing: this server
+        # sees only the virtual devices a test connects, never a phone plugged into the machine.
         self.env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port), "HOME": str(home),
-                    "ANDROID_USER_HOME": str(home / ".android"), "ADB_MDNS": "0"}
+                    "ANDROID_USER_HOME": str(home / ".android"), "ADB_MDNS": "0", "ADB_USB": "0",
+                    "ADB_EMU": "0"}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """The server as our own child in the foreground (`nodaemon`), so it cannot outlive the
+        test session: stopped in teardown, and on Linux killed with us even if pytest is killed."""
+        self.process = subprocess.Popen(
+            [str(self.program), "-P", str(self.port), "nodaemon", "server"], env=self.env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        assert wait_until(lambda: adb_server.running_server_version(self.port) is not None, 20)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
 
     def adb(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(self.program), "-P", str(self.port), *args], env=self.env,
@@ -50,13 +81,12 @@ class AdbServer:
 def adb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdbServer]:
     home = tmp_path_factory.mktemp("adb-home")
     server = AdbServer(_free_port(), home)
-    started = server.adb("start-server")
-    assert adb_server.running_server_version(server.port), started.stderr
+    server.start()
     try:
         yield server
     finally:
-        server.adb("kill-server", timeout=20)
-        assert wait_until(lambda: adb_server.running_server_version(server.port) is None, 10)
+        server.stop()
+        assert adb_server.running_server_version(server.port) is None
 
 
 @pytest.fixture(autouse=True)
