@@ -49,16 +49,18 @@ class HubContext:
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     max_workers: int = 4
     cancel: threading.Event = field(default_factory=threading.Event)
+    load_token: bool = False
+    """Read the token from the keyring at first use, not when the context is made: that can take
+    ~0.4 s (or ask to unlock the keyring), which must not happen on the UI thread."""
 
     @classmethod
     def current(cls, settings: HubSettings | None = None, **overrides: object) -> HubContext:
-        from studio.core.tokens import get_token
-
         refresh_session_for_proxies()
         settings = settings or load_settings()
         values: dict[str, object] = {
             "endpoint": settings.resolved_endpoint(),
-            "token": get_token("huggingface"),
+            "token": None,
+            "load_token": True,
             "cache_dir": hf_cache_dir(),
             "offline": settings.is_offline(),
         }
@@ -67,6 +69,10 @@ class HubContext:
 
     @property
     def auth(self) -> str | bool:
+        if self.load_token:
+            from studio.core.tokens import get_token
+
+            self.token, self.load_token = get_token("huggingface"), False
         # False, not None: None would make huggingface_hub read its own plaintext token file.
         return self.token or False
 
@@ -175,7 +181,7 @@ def translate(exc: BaseException, ctx: HubContext, what: str, attempts: int = 1)
         return exc
     repo = getattr(exc, "repo_id", None) or what
     if isinstance(exc, GatedRepoError):
-        if _status(exc) == 403 or ctx.token:
+        if _status(exc) == 403 or ctx.auth:
             return BadInput(
                 f"{repo} is gated and your account has not been given access yet",
                 f"Request access at {ctx.web_url(repo)}, wait for approval, then retry",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -16,15 +17,17 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
-from studio.core.hubs import DownloadResult
-from studio.core.hubs.resolve import pick_onnx
 from studio.core.model import ModelSummary, human_count, human_size, summarize
 from studio.ui.jobs_qt import run_in_thread
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, StepPage, show_error
+
+if TYPE_CHECKING:
+    from studio.core.hubs import DownloadResult
 
 
 class ModelPage(StepPage):
@@ -82,14 +85,15 @@ class ModelPage(StepPage):
         self.ops_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.card.body.addWidget(QLabel("<b>Operations used</b> (what the model is made of)"))
         self.card.body.addWidget(self.ops_table, 1)
-        # Your model | find one on a hub (studio/ui/hub_browser.py).
-        from studio.ui.hub_browser import HubBrowser
-
+        # Your model | find one on a hub (studio/ui/hub_browser.py), built when first opened so it
+        # costs nothing at start-up.
         self.tabs = QTabWidget()
         self.tabs.addTab(self.card, "Your model")
-        self.hub_browser = HubBrowser(target=self._memory_target)
-        self.hub_browser.model_chosen.connect(self._use_hub_model)
-        self.tabs.addTab(self.hub_browser, "Find a model online")
+        self.hub_tab = QWidget()
+        QVBoxLayout(self.hub_tab).setContentsMargins(0, 0, 0, 0)
+        self.hub_browser: Any = None
+        self.tabs.addTab(self.hub_tab, "Find a model online")
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.outer.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.outer.addWidget(self.status)
@@ -129,12 +133,22 @@ class ModelPage(StepPage):
             self.use_model("local", Path(urls[0].toLocalFile()))
             event.acceptProposedAction()
 
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.hub_tab and self.hub_browser is None:
+            from studio.ui.hub_browser import HubBrowser
+
+            self.hub_browser = HubBrowser(target=self._memory_target)
+            self.hub_browser.model_chosen.connect(self._use_hub_model)
+            self.hub_tab.layout().addWidget(self.hub_browser)
+
     def _memory_target(self) -> tuple[int | None, str]:
         from studio.core.hubs.memory import chip_memory_budget
 
         return chip_memory_budget(self.state.recipe.target.chip)
 
     def _use_hub_model(self, result: DownloadResult) -> None:
+        from studio.core.hubs.resolve import pick_onnx
+
         file = pick_onnx(result)
         if file is None:
             return
@@ -143,8 +157,7 @@ class ModelPage(StepPage):
         self.use_model(source, Path(result.path) / file, hub if source == "huggingface" else None)
         self.tabs.setCurrentIndex(0)
 
-    def use_model(self, source: str, path: Path | None,
-                  hub: dict[str, str] | None = None) -> None:
+    def use_model(self, source: str, path: Path | None, hub: dict[str, str] | None = None) -> None:
         """Check the model off the main thread; keep the previous choice if it is unusable."""
         previous = (self.state.recipe.model.source, self.state.recipe.model.path)
         self.loading = True
