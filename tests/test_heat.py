@@ -26,3 +26,13 @@ def test_chip_without_published_figures_leaves_nodes_missing(demo_model: Path) -
 def test_unknown_chip_is_bad_input(demo_model: Path) -> None:
     with pytest.raises(BadInput):
         predicted_heat(demo_model, "no-such-chip")
+
+
+def test_one_model_on_two_chips_layer_by_layer(demo_model: Path) -> None:
+    from studio.core.heat import compare_two_chips
+
+    result = compare_two_chips(demo_model, "raspberry-pi-5", "intel-core-ultra-meteor-lake")
+    assert result.name_a != result.name_b
+    assert len(result.layers) == 12
+    assert all(row.ms_a is not None and row.ms_b is not None for row in result.layers)
+    assert result.range_a[0] is not None and result.range_a[0] <= result.range_a[1]

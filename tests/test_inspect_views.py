@@ -148,3 +148,19 @@ def test_graph_can_be_coloured_by_the_prediction_for_the_target_chip(qtbot: Any,
     state.recipe.target.chip = "this-pc"
     state.target_changed.emit()
     assert panel.heat_source.count() == 1
+
+
+def test_compare_one_model_on_two_chips(qtbot: Any, inspect: Any) -> None:
+    views = inspect.views
+    views.setCurrentWidget(views.compare)
+    compare = views.compare
+    assert compare.chip_a.count() >= 2  # the catalogue is listed when Compare is shown
+    compare.chip_a.setCurrentIndex(compare.chip_a.findData("raspberry-pi-5"))
+    compare.chip_b.setCurrentIndex(compare.chip_b.findData("intel-core-ultra-meteor-lake"))
+    compare.chips_button.click()
+    qtbot.waitUntil(lambda: "predicted from the chip profiles" in compare.status.text(),
+                    timeout=JOB_TIMEOUT)
+    assert compare.layers.rowCount() > 0
+    assert "Raspberry Pi 5" in compare.layers.horizontalHeaderItem(1).toolTip()
+    assert "A = Raspberry Pi 5" in compare.verdict.text()
+    assert "ms" in compare.verdict.text()

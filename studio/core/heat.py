@@ -49,3 +49,48 @@ def predicted_heat(model: str | Path, chip: str, *, shapes: dict[str, list[int]]
         high_ms=prediction.high_ms, shares={n: ms / total for n, ms in known.items()},
         missing=[name for name, ms in middles.items() if ms is None],
     )
+
+
+class ChipLayer(BaseModel):
+    name: str
+    op_type: str
+    ms_a: float | None  # predicted (middle of the range) on chip A; None: no published figure
+    ms_b: float | None
+
+
+class TwoChips(BaseModel):
+    """One model on two chips, layer by layer (predicted from the chips' profiles)."""
+
+    version: int = SCHEMA_VERSION
+    model: str
+    chip_a: str
+    chip_b: str
+    name_a: str
+    name_b: str
+    range_a: tuple[float | None, float | None]
+    range_b: tuple[float | None, float | None]
+    layers: list[ChipLayer]
+
+
+def compare_two_chips(model: str | Path, chip_a: str, chip_b: str, *,
+                      shapes: dict[str, list[int]] | None = None,
+                      report: Reporter = NULL_REPORTER) -> TwoChips:
+    from studio.core.check import check_model
+
+    report.progress(0.05, f"Predicting on {chip_a}")
+    first = check_model(model, chip_a, shapes=shapes)
+    report.progress(0.5, f"Predicting on {chip_b}")
+    second = check_model(model, chip_b, shapes=shapes)
+    on_b = {n.name: _middle(n.low_ms, n.high_ms) for n in second.latency.nodes}
+    layers = [
+        ChipLayer(name=n.name, op_type=n.op_type, ms_a=_middle(n.low_ms, n.high_ms),
+                  ms_b=on_b.get(n.name))
+        for n in first.latency.nodes
+    ]
+    layers.sort(key=lambda row: -max(row.ms_a or 0.0, row.ms_b or 0.0))
+    report.progress(1.0, "Predicted")
+    return TwoChips(
+        model=str(model), chip_a=first.chip, chip_b=second.chip, name_a=first.chip_name,
+        name_b=second.chip_name, range_a=(first.latency.low_ms, first.latency.high_ms),
+        range_b=(second.latency.low_ms, second.latency.high_ms), layers=layers,
+    )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,6 +32,7 @@ from studio.ui.netron_view import DIFF_COLOURS, NetronView, with_text
 
 if TYPE_CHECKING:  # the diff module pulls in onnxruntime helpers; not needed at start-up
     from studio.core.diff import DiffResult
+    from studio.core.heat import TwoChips
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -77,6 +79,7 @@ class ComparePanel(QWidget):
 
     compareRequested = Signal()
     layerChosen = Signal(str)
+    chipsRequested = Signal(str, str)  # chip ids A, B
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +98,20 @@ class ComparePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.status, 1)
         top.addWidget(self.button)
+        self.chip_a = QComboBox()
+        self.chip_b = QComboBox()
+        self.chips_button = QPushButton("Compare on two chips")
+        self.chips_button.setToolTip("Predicted from the chips' published profiles, layer by "
+                                     "layer — a guide, not a measurement.")
+        self.chips_button.clicked.connect(
+            lambda: self.chipsRequested.emit(str(self.chip_a.currentData()),
+                                             str(self.chip_b.currentData())))
+        chips_row = QHBoxLayout()
+        chips_row.addWidget(QLabel("Or this model on two chips:"))
+        chips_row.addWidget(self.chip_a, 1)
+        chips_row.addWidget(QLabel("vs"))
+        chips_row.addWidget(self.chip_b, 1)
+        chips_row.addWidget(self.chips_button)
 
         self.layers = QTableWidget(0, 5)
         self.layers.setHorizontalHeaderLabels(["Layers", "Before ms", "After ms", "Change",
@@ -136,8 +153,54 @@ class ComparePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addLayout(chips_row)
         layout.addWidget(self.verdict)
         layout.addWidget(split, 1)
+
+    def set_chips(self, chips: list[tuple[str, str]]) -> None:
+        """(id, name) of every chip in the catalogue, for the two-chip comparison."""
+        for index, combo in enumerate((self.chip_a, self.chip_b)):
+            combo.clear()
+            for chip, name in chips:
+                combo.addItem(name, chip)
+            combo.setCurrentIndex(min(index, combo.count() - 1))
+
+    def show_two_chips(self, result: TwoChips) -> None:
+        """One model on two chips: the layer table shows each chip's predicted time."""
+        self.clear()
+        self.status.setText(f"{Path(result.model).name} on {result.name_a} vs {result.name_b} "
+                            "(predicted from the chip profiles)")
+
+        def span(pair: tuple[float | None, float | None]) -> str:
+            low, high = pair
+            return "cannot predict" if low is None or high is None else \
+                f"{low:.3f}–{high:.3f} ms"
+
+        self.verdict.setText(f"A = {result.name_a}: {span(result.range_a)}\n"
+                             f"B = {result.name_b}: {span(result.range_b)}")
+        self.layers.setSortingEnabled(False)
+        self.layers.setHorizontalHeaderLabels(["Layer", "A ms", "B ms", "B − A", ""])
+        self.layers.horizontalHeaderItem(1).setToolTip(f"Predicted on {result.name_a}")
+        self.layers.horizontalHeaderItem(2).setToolTip(f"Predicted on {result.name_b}")
+        self.graph.clear("The per-layer predictions are listed above. The graph here shows "
+                         "original-vs-optimized comparisons.")
+        self.layers.setRowCount(len(result.layers))
+        for row, layer in enumerate(result.layers):
+            change = (layer.ms_b - layer.ms_a
+                      if layer.ms_a is not None and layer.ms_b is not None else None)
+            cells = [
+                QTableWidgetItem(layer.name),
+                _number(layer.ms_a, "—" if layer.ms_a is None else f"{layer.ms_a:.4f}"),
+                _number(layer.ms_b, "—" if layer.ms_b is None else f"{layer.ms_b:.4f}"),
+                _number(change, "" if change is None else f"{change:+.4f}"),
+                QTableWidgetItem(""),
+            ]
+            cells[0].setData(Qt.ItemDataRole.UserRole, None)
+            cells[0].setToolTip(layer.name)
+            for column, cell in enumerate(cells):
+                self.layers.setItem(row, column, cell)
+        self.layers.setSortingEnabled(True)
+        self.layers.sortItems(1, Qt.SortOrder.DescendingOrder)
 
     def set_available(self, available: bool, reason: str = "") -> None:
         self.button.setEnabled(available)
@@ -151,6 +214,8 @@ class ComparePanel(QWidget):
 
     def clear(self) -> None:
         self.diff = None
+        self.layers.setHorizontalHeaderLabels(["Layers", "Before ms", "After ms", "Change",
+                                               "Drift"])
         self.layers.setRowCount(0)
         self.changes.clear()
         self.verdict.setText("")

@@ -126,10 +126,14 @@ class InspectViews(QTabWidget):
         self.graph.nodeClicked.connect(self._graph_clicked)
         self.charts.layerClicked.connect(self._chart_clicked)
         self.compare.compareRequested.connect(self.start_compare)
+        self.compare.chipsRequested.connect(self.start_two_chips)
+        self._chips_listed = False
+        self.chips_job: QtJob | None = None
         self.graph.predictionRequested.connect(self.start_prediction)
         self.heat_job: QtJob | None = None
         self._named_chip: str | None = None
         self.currentChanged.connect(self._name_chip)
+        self.currentChanged.connect(self._list_chips)
         state.target_changed.connect(self._target_changed)
         self._target_changed()
         state.optimized.connect(self._compare_availability)
@@ -225,6 +229,31 @@ class InspectViews(QTabWidget):
         self._named_chip = None
         self.graph.set_target_chip(self.state.recipe.target.chip)
         self._name_chip()
+
+    def _list_chips(self) -> None:
+        """Fill the two-chip choice when Compare is first shown (reading the catalogue costs
+        ~70 ms, not worth spending at start-up)."""
+        if self._chips_listed or self.currentWidget() is not self.compare:
+            return
+        from studio.core.chips import list_chips
+
+        self._chips_listed = True
+        self.compare.set_chips([(chip.id, chip.name) for chip in list_chips()])
+
+    def start_two_chips(self, chip_a: str, chip_b: str) -> None:
+        model = self.graph.model or self.state.deployable_model()
+        job = self.jobs.start(JobSpec(
+            title=f"Predict {model.stem} on {chip_a} and {chip_b}",
+            target="studio.core.heat:compare_two_chips",
+            kwargs={"model": str(model), "chip_a": chip_a, "chip_b": chip_b,
+                    "shapes": self.state.recipe.shapes or None},
+        ))
+        self.compare.chips_button.setEnabled(False)
+        job.succeeded.connect(self.compare.show_two_chips)
+        job.failed.connect(lambda message: self.compare.status.setText(
+            f"Could not predict: {message}"))
+        job.finished.connect(lambda: self.compare.chips_button.setEnabled(True))
+        self.chips_job = job
 
     def _name_chip(self) -> None:
         chip = self.state.recipe.target.chip
