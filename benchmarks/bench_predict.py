@@ -185,6 +185,25 @@ def unet(path: Path) -> Path:
     return g.save(path, {"x": [1, 3, 128, 128]}, g.conv(x, 32, 2, k=1))
 
 
+def resnet_int8(path: Path) -> Path:
+    """The ResNet blocks quantized to QDQ (uint8 activations, int8 weights) by onnxruntime."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    source = resnet(path.with_name("resnet-float.onnx"))
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.items = iter(
+                [{"x": RNG.standard_normal((1, 3, 128, 128)).astype(np.float32)} for _ in range(4)]
+            )
+
+        def get_next(self) -> dict | None:
+            return next(self.items, None)
+
+    quantize_static(str(source), str(path), Reader(), quant_format=QuantFormat.QDQ)
+    return path
+
+
 def demo(path: Path) -> Path:
     from studio.core.paths import demo_model_path
 
@@ -201,6 +220,7 @@ MODELS: dict[str, Callable[[Path], Path]] = {
     "big-gemm": big_gemm,
     "elementwise": elementwise,
     "unet-resize-concat": unet,
+    "resnet-int8-qdq": resnet_int8,
     "demo-digits-cnn": demo,
 }
 

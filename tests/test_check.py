@@ -273,3 +273,18 @@ def test_int4_matmul_compute_is_counted_and_falls_back_on_qnn(tmp_path: Path) ->
     result = check_model(model, SNAPDRAGON, shapes={"x": [1, 1, 64]})
     assert result.verdict.startswith("Mostly on the CPU: 1 op falls back (100% of compute)")
     assert result.is_llm and result.recommended.method == "int4"
+
+
+def test_qdq_pairs_inside_the_graph_are_fused_for_the_cpu_prediction(
+    tmp_path: Path, shared_cache: Path
+) -> None:
+    from tests.support.chip_models import make_qdq_convnet
+
+    model = make_qdq_convnet(tmp_path / "qdq.onnx", tmp_path)
+    nodes = graph_cost(model).nodes
+    boundary = [n for n in nodes if n.op_type == "QuantizeLinear" and not n.fused]
+    assert len(boundary) == 1  # the model input's Q still runs; inner pairs fold into kernels
+    assert any(n.fused for n in nodes if n.op_type == "DequantizeLinear")
+    result = check_model(model, "this-pc")
+    fused = [p for p in result.latency.nodes if p.name in {n.name for n in nodes if n.fused}]
+    assert fused and all(p.low_ms == 0 for p in fused)

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from studio.core.paths import cache_dir
 from studio.core.progress import NULL_REPORTER, Reporter
 
-CALIBRATION_VERSION = 5
+CALIBRATION_VERSION = 6
 
 
 class Point(BaseModel):
@@ -114,6 +114,56 @@ def _matmul(m: int, k: int, n: int, threads: int) -> Point:
     )
     ms = _time(model, {"x": _rng().standard_normal((m, k)).astype(np.float32)}, threads)
     return Point(label=f"MatMul {m}x{k}x{n}", work=2.0 * m * k * n, ms=ms)
+
+
+def _qdq(
+    compute: onnx.NodeProto, x_shape: list[int], w: np.ndarray, y_shape: list[int]
+) -> onnx.ModelProto:
+    """x → Q → DQ → op(·, DQ(int8 W)) → Q → DQ: the QDQ pattern onnxruntime fuses into QLinear ops."""
+    inits = [
+        numpy_helper.from_array(np.clip(w * 20, -127, 127).astype(np.int8), "w_q"),
+        numpy_helper.from_array(np.array(0.05, np.float32), "w_s"),
+        numpy_helper.from_array(np.array(0.05, np.float32), "a_s"),
+        numpy_helper.from_array(np.array(128, np.uint8), "a_z"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "a_s", "a_z"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "a_s", "a_z"], ["xf"]),
+        helper.make_node("DequantizeLinear", ["w_q", "w_s"], ["w"]),
+        compute,
+        helper.make_node("QuantizeLinear", ["y", "a_s", "a_z"], ["yq"]),
+        helper.make_node("DequantizeLinear", ["yq", "a_s", "a_z"], ["out"]),
+    ]
+    return _model(nodes, [_f32("x", x_shape)], [_f32("out", y_shape)], inits)
+
+
+def _qdq_conv(c_in: int, c_out: int, size: int, kernel: int, group: int, threads: int) -> Point:
+    w = _rng().standard_normal((c_out, c_in // group, kernel, kernel)).astype(np.float32)
+    node = helper.make_node(
+        "Conv",
+        ["xf", "w"],
+        ["y"],
+        group=group,
+        pads=[kernel // 2] * 4,
+        kernel_shape=[kernel, kernel],
+    )
+    model = _qdq(node, [1, c_in, size, size], w, [1, c_out, size, size])
+    x = _rng().standard_normal((1, c_in, size, size)).astype(np.float32)
+    flops = 2.0 * c_out * size * size * (c_in // group) * kernel * kernel
+    return Point(
+        label=f"QDQ Conv {c_in}->{c_out} {size} k{kernel} g{group}",
+        work=flops,
+        ms=_time(model, {"x": x}, threads),
+    )
+
+
+def _qdq_matmul(m: int, k: int, n: int, threads: int) -> Point:
+    w = _rng().standard_normal((k, n)).astype(np.float32)
+    model = _qdq(helper.make_node("MatMul", ["xf", "w"], ["y"]), [m, k], w, [m, n])
+    x = _rng().standard_normal((m, k)).astype(np.float32)
+    return Point(
+        label=f"QDQ MatMul {m}x{k}x{n}", work=2.0 * m * k * n, ms=_time(model, {"x": x}, threads)
+    )
 
 
 def _conv(c_in: int, c_out: int, size: int, kernel: int, group: int, threads: int) -> Point:
@@ -217,7 +267,14 @@ def calibrate(
     from studio.core.chips import _machine
 
     start = time.perf_counter()
-    compute: dict[str, list[Point]] = {"matmul": [], "conv": [], "dwconv": []}
+    compute: dict[str, list[Point]] = {
+        "matmul": [],
+        "conv": [],
+        "dwconv": [],
+        "matmul_int8": [],
+        "conv_int8": [],
+        "dwconv_int8": [],
+    }
     memory: dict[str, list[Point]] = {}
     steps = [
         ("matmul", lambda: _matmul(1, 256, 256, threads)),
@@ -231,6 +288,12 @@ def calibrate(
         ("conv", lambda: _conv(64, 256, 28, 1, 1, threads)),
         ("dwconv", lambda: _conv(32, 32, 32, 3, 32, threads)),
         ("dwconv", lambda: _conv(128, 128, 56, 3, 128, threads)),
+        ("matmul_int8", lambda: _qdq_matmul(16, 512, 512, threads)),
+        ("matmul_int8", lambda: _qdq_matmul(256, 1024, 1024, threads)),
+        ("conv_int8", lambda: _qdq_conv(32, 32, 32, 3, 1, threads)),
+        ("conv_int8", lambda: _qdq_conv(64, 64, 56, 3, 1, threads)),
+        ("conv_int8", lambda: _qdq_conv(64, 256, 28, 1, 1, threads)),
+        ("dwconv_int8", lambda: _qdq_conv(128, 128, 56, 3, 128, threads)),
     ]
     total = len(steps) + 18
     for index, (family, step) in enumerate(steps):

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import helper, shape_inference
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from studio.core.calibration import DEFAULT_DYNAMIC_DIM
 from studio.core.errors import BadInput
@@ -117,6 +117,7 @@ class NodeCost(BaseModel):
     weight_bytes: float
     dtype: str
     known: bool = True
+    fused: bool = Field(False, description="a Q/DQ node onnxruntime folds into an integer kernel")
 
 
 class DynamicDim(BaseModel):
@@ -418,14 +419,28 @@ COMPUTE_CLASSES = {
 }
 
 
+def _fused_qdq(node: onnx.NodeProto, graph_io: set[str], fanout: Counter[str]) -> bool:
+    """Inside a QDQ graph onnxruntime fuses Q/DQ pairs into integer kernels; the Q of a model
+    input, the DQ of a model output and a DQ shared by several consumers (measured here: the
+    consumers then stay float) still run as their own ops."""
+    if node.op_type == "QuantizeLinear":
+        return node.input[0] not in graph_io
+    if node.op_type == "DequantizeLinear":
+        return node.output[0] not in graph_io and fanout[node.output[0]] <= 1
+    return False
+
+
 def _quantized_dtype(
-    node: onnx.NodeProto, producers: dict[str, onnx.NodeProto], t: _Tensors
+    node: onnx.NodeProto, producers: dict[str, onnx.NodeProto], t: _Tensors, fanout: Counter[str]
 ) -> str | None:
     """The integer type a node really computes in when it sits in a quantized (QDQ) graph."""
     if node.op_type == "MatMulNBits":
         return "int4"
     if node.op_type in ("QuantizeLinear", "DequantizeLinear"):
         return None
+    first = producers.get(node.input[0]) if node.input else None
+    if first is not None and first.op_type == "DequantizeLinear" and fanout[node.input[0]] > 1:
+        return None  # a shared activation DQ: onnxruntime leaves this op in float
     for name in node.input:
         source = producers.get(name)
         if source is not None and source.op_type == "DequantizeLinear" and source.input:
@@ -500,13 +515,15 @@ def graph_cost(
     control = []
     dtypes: Counter[str] = Counter()
     producers = {out: node for node in inferred.graph.node for out in node.output}
+    graph_io = {v.name for v in inferred.graph.input} | {v.name for v in inferred.graph.output}
+    fanout: Counter[str] = Counter(i for node in inferred.graph.node for i in node.input)
     for index, node in enumerate(inferred.graph.node):
         if node.op_type in CONTROL_FLOW:
             control.append(node.name or f"{node.op_type}_{index}")
         flops = _node_flops(node, t)
         moved, weights, known = _node_bytes(node, t)
         dtype = _main_dtype(node, t)
-        quantized = _quantized_dtype(node, producers, t)
+        quantized = _quantized_dtype(node, producers, t, fanout)
         if quantized:
             dtype = quantized
         if op_class(node) in COMPUTE_CLASSES:
@@ -521,6 +538,7 @@ def graph_cost(
                 bytes=moved,
                 weight_bytes=weights,
                 dtype=dtype,
+                fused=_fused_qdq(node, graph_io, fanout),
                 known=known and flops is not None,
             )
         )

@@ -149,15 +149,20 @@ class _MeasuredUnit:
     def point(self, node: NodeCost) -> tuple[float, str]:
         c = self.calib
         overhead = c.node_overhead_ms
+        if node.fused:
+            return 0.0, "overhead"  # folded into the neighbouring integer kernel
         if node.flops == 0 and node.bytes == 0:
             return overhead, "overhead"
+        integer = node.dtype in ("int8", "uint8") and f"{node.op_class}_int8" in c.compute
+        compute_family = f"{node.op_class}_int8" if integer else node.op_class
+        moved = node.bytes / 4 if integer else node.bytes  # the fused kernel moves 8-bit data
         family = node.op_class if node.op_class in c.memory else "elementwise"
         if node.op_class in ("pool", "reduce", "norm", "quant"):
             family = "transcendental"  # measured neighbours: a few FLOPs per element read
-        mem_ms = node.bytes / rate_at(c.memory[family], node.bytes) * 1e3 if node.bytes else 0.0
+        mem_ms = moved / rate_at(c.memory[family], moved) * 1e3 if moved else 0.0
         comp_ms = 0.0
-        if node.op_class in c.compute and node.flops:
-            comp_ms = node.flops / rate_at(c.compute[node.op_class], node.flops) * 1e3
+        if compute_family in c.compute and c.compute[compute_family] and node.flops:
+            comp_ms = node.flops / rate_at(c.compute[compute_family], node.flops) * 1e3
         bound = "compute" if comp_ms >= mem_ms else "memory"
         return overhead + max(comp_ms, mem_ms), bound
 
