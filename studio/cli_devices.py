@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from studio.cli_support import emit_json, reporter_for
 from studio.core.model import human_size
-
-
-def _size(value: int | None) -> str:
-    return human_size(value) if value is not None else "?"
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
@@ -29,14 +26,15 @@ def cmd_devices(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(listing)
         return 0
-    print(f"{'SERIAL':<22} {'STATUS':<16} {'DEVICE':<26} {'OS':<18} {'ABI':<11} "
-          f"{'CHIP':<20} {'RAM':>8} {'FREE':>8}")
+    print(f"{'SERIAL':<22} {'STATUS':<16} DEVICE")
     for d in listing.devices:
-        print(f"{d.serial[:22]:<22} {d.status[:16]:<16} {d.title()[:26]:<26} {d.os[:18]:<18} "
-              f"{d.abi[:11]:<11} {(d.chip_id or d.soc or '-')[:20]:<20} "
-              f"{_size(d.ram_bytes):>8} {_size(d.free_bytes):>8}")
+        print(f"{d.serial:<22} {d.status:<16} {d.title()}")
+        if d.summary():
+            print(f"{'':<22} {d.summary()}")
         if d.fix:
             print(f"{'':<22} → {d.fix}")
+        if d.chip_id:
+            print(f"{'':<22} chip profile: {d.chip_id}")
     if listing.adb_problem:
         print(f"phones and boards cannot be listed: {listing.adb_problem}", file=sys.stderr)
     return 0
@@ -90,6 +88,10 @@ def cmd_device_run(args: argparse.Namespace) -> int:
             threads=args.threads, prompt=args.prompt, max_tokens=args.max_tokens,
             runner=args.runner, on_event=on_event, report=report,
         )
+    except BrokenPipeError:
+        # The reader went away (`| head`): the run on the device was stopped; leave quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     finally:
         bar.close()
     if not outcome.ok:

@@ -42,20 +42,6 @@ class _Bridge(QObject):
     listing = Signal(object)
 
 
-def device_summary(info: DeviceInfo) -> str:
-    parts = [info.os, info.abi]
-    if info.chip_name:
-        parts.append(f"{info.soc} → {info.chip_name}" if info.soc and info.kind != "this-pc"
-                     else info.chip_name)
-    elif info.soc:
-        parts.append(info.soc)
-    if info.ram_bytes:
-        parts.append(f"RAM {human_size(info.ram_bytes)}")
-    if info.free_bytes is not None:
-        parts.append(f"{human_size(info.free_bytes)} free")
-    return " · ".join(p for p in parts if p)
-
-
 class DeviceRow(QFrame):
     """One device: a coloured state dot, its name, a line of facts, and the fix if not ready."""
 
@@ -76,7 +62,7 @@ class DeviceRow(QFrame):
         self.name = QLabel(f"<b>{info.title()}</b>  <span style='color:gray'>{serial}"
                            f"{where}</span> — {info.status}")
         text.addWidget(self.name)
-        self.facts = QLabel(device_summary(info))
+        self.facts = QLabel(info.summary())
         self.facts.setObjectName("factLabel")
         self.facts.setWordWrap(True)
         self.facts.setVisible(bool(self.facts.text()))

@@ -117,3 +117,22 @@ def test_unauthorized_device_in_the_cli(adb, tmp_path: Path, bundle: Path,
             assert "→ Unlock the phone" in capsys.readouterr().out
         finally:
             adb.client().disconnect(locked.address)
+
+
+def test_device_run_output_cut_short_by_the_reader(phone: VirtualDevice, bundle: Path) -> None:
+    """`studio device-run ... --json | head -2`: no traceback, and the run on the device stops."""
+    assert main(["deploy", str(bundle), "-q"]) == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "device-run", str(bundle), "--device", phone.address,
+         "bench", "--runs", "100000", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2])
+    assert proc.stdout is not None and proc.stderr is not None
+    first = [proc.stdout.readline() for _ in range(2)]
+    assert all(json.loads(line) for line in first)
+    proc.stdout.close()
+    assert proc.wait(60) == 141
+    assert b"Traceback" not in proc.stderr.read()
+    from tests.devices.test_run import _processes_in
+    from tests.support.virtual_adb import wait_until
+
+    assert wait_until(lambda: not _processes_in(phone.root), 10)  # stopped on the device too

@@ -50,6 +50,21 @@ class DeviceInfo(BaseModel):
     def title(self) -> str:
         return self.name or self.model or self.serial
 
+    def summary(self) -> str:
+        """One line of facts: OS · ABI · SoC → chip · RAM · free space."""
+        from studio.core.model import human_size
+
+        parts = [self.os, self.abi]
+        if self.chip_name and self.soc and self.kind != "this-pc":
+            parts.append(f"{self.soc} → {self.chip_name}")
+        else:
+            parts.append(self.chip_name or self.soc)
+        if self.ram_bytes:
+            parts.append(f"RAM {human_size(self.ram_bytes)}")
+        if self.free_bytes is not None:
+            parts.append(f"{human_size(self.free_bytes)} free")
+        return " · ".join(p for p in parts if p)
+
 
 class DeployResult(BaseModel):
     version: int = SCHEMA_VERSION
