@@ -118,7 +118,7 @@ def _print_result(result) -> None:
               f"{s.zeros_after:.1%}. {s.note}")
     rep = result.report
     if rep:
-        print(rep.verdict() + f" (on {rep.samples} {rep.sample_source})")
+        print(rep.verdict() + f" (on {rep.samples} samples: {rep.sample_source})")
         if rep.latency_before_ms and rep.latency_after_ms:
             print(f"latency on this PC: {rep.latency_before_ms:.3f} ms → "
                   f"{rep.latency_after_ms:.3f} ms")

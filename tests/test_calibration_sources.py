@@ -141,3 +141,37 @@ def test_evaluation_data_is_kept_apart(tmp_path: Path) -> None:
                             evaluation=tmp_path / "eval.npz", options={"measure_latency": False})
     assert result.report.sample_source == "evaluation data"
     assert result.report.samples == 3
+
+
+def _tiny_lm(path: Path, vocab: int = 5, dim: int = 32) -> Path:
+    """input_ids[1,seq] → embedding Gather → MatMul → logits[1,seq,vocab]: a language-model head."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(5)
+    table = numpy_helper.from_array(rng.standard_normal((vocab, dim)).astype(np.float32), "emb")
+    head = numpy_helper.from_array(rng.standard_normal((dim, vocab)).astype(np.float32), "head")
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["emb", "input_ids"], ["h"], name="embed"),
+         helper.make_node("MatMul", ["h", "head"], ["logits"], name="lm_head")], "lm",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, "seq"])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, "seq", vocab])],
+        [table, head])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_language_model_report_has_perplexity_and_next_token_agreement(tmp_path: Path) -> None:
+    path = _tiny_lm(tmp_path / "lm.onnx")
+    _tokenizer(tmp_path)
+    prompts = tmp_path / "held_out.txt"
+    prompts.write_text("hello world edge studio\nedge studio hello world\n", encoding="utf-8")
+    result = compress_model(path, "int8-dynamic", tmp_path / "q.onnx", evaluation=prompts,
+                            options={"measure_latency": False})
+    out = result.report.outputs[0]
+    assert out.perplexity_before is not None and out.perplexity_after is not None
+    assert out.perplexity_after == pytest.approx(out.perplexity_before, rel=0.2)
+    assert out.top1 is not None and 0.0 <= out.top1 <= 1.0
+    assert result.report.sample_source == "evaluation data"

@@ -171,3 +171,10 @@ def test_npz_with_whole_samples_and_scalar_inputs(tmp_path: Path) -> None:
     result = compress_model(tmp_path / "m.onnx", "cleanup", tmp_path / "o.onnx",
                             evaluation=tmp_path / "s.npz", options=FAST)
     assert result.report.samples == 3 and result.report.sample_source == "evaluation data"
+
+
+def test_dynamic_batch_alone_is_fixed_to_one_for_npu(tmp_path: Path) -> None:
+    model = make_cnn(tmp_path / "cnn.onnx", batch="batch")
+    result = compress_model(model, "int8-static", tmp_path / "q.onnx",
+                            options={**FAST, "int8": {"qnn": True}}, drift=False)
+    assert any("fixed it to 1" in w for w in result.warnings)

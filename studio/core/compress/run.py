@@ -22,7 +22,7 @@ from studio.core.compress.passes import Prepared, run_method
 from studio.core.compress.prune import SparsityReport
 from studio.core.drift import DriftReport, compare_models
 from studio.core.errors import BadInput, OutputError
-from studio.core.model import load_model, model_file_size, resolve_model_path
+from studio.core.model import graph_inputs, load_model, model_file_size, resolve_model_path
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.schema import explain_validation
 
@@ -102,13 +102,28 @@ def _checks(model: onnx.ModelProto, method: Method, qnn: bool) -> None:
             raise BadInput(
                 f"The chip's NPU needs fixed shapes, but input '{name}' has dynamic axis "
                 f"{axes[0]}",
-                f"Fix it with --shape {name}=… (e.g. 1x3x224x224)",
+                f"Give its size (CLI: --shape {name}=…, e.g. 1x3x224x224; recipe: shapes)",
             )
 
 
+def _batch_one(model: onnx.ModelProto, shapes: dict[str, list[int]],
+               warnings: list[str]) -> None:
+    """NPUs compile for one shape: a dynamic *batch* axis alone is fixed to 1 (with a note);
+    other dynamic axes need the user's sizes, since only they know them."""
+    for name, axes in graph.dynamic_inputs(model).items():
+        if name in shapes or axes != [0]:
+            continue
+        value = next(v for v in graph_inputs(model) if v.name == name)
+        dims = [d.dim_value for d in value.type.tensor_type.shape.dim]
+        shapes[name] = [1, *dims[1:]]
+        warnings.append(f"Input '{name}' had a dynamic batch size; fixed it to 1 for the NPU.")
+
+
 def _prepare(original: onnx.ModelProto, method: Method, options: CompressOptions,
-             shapes: dict[str, list[int]], qnn: bool) -> onnx.ModelProto:
+             shapes: dict[str, list[int]], qnn: bool, warnings: list[str]) -> onnx.ModelProto:
     model = graph.cleanup_model(original)
+    if qnn:
+        _batch_one(model, shapes, warnings)
     model = graph.fix_input_shapes(model, shapes)
     if options.opset:
         model = graph.ensure_opset(model, options.opset, "--opset")
@@ -196,7 +211,7 @@ def compress_model(
     external = graph.needs_external_data(original, graph.uses_external_data(header))
     warnings: list[str] = []
     report.progress(0.05, "Cleaning up the graph")
-    prepared_model = _prepare(original, method, opts, shapes, qnn)
+    prepared_model = _prepare(original, method, opts, shapes, qnn, warnings)
     nodes_before = len(original.graph.node)
     del original
 
