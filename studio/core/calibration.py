@@ -62,7 +62,9 @@ def static_dims(model: onnx.ModelProto, name: str) -> list[int | None]:
     raise KeyError(name)
 
 
-def load_arrays(path: str | Path, model: onnx.ModelProto, key: str | None = None) -> list[dict[str, np.ndarray]]:
+def load_arrays(
+    path: str | Path, model: onnx.ModelProto, key: str | None = None, limit: int | None = None
+) -> list[dict[str, np.ndarray]]:
     """Load samples from .npz/.npy: one dict of inputs per sample (first axis = samples).
 
     A .npz whose keys are the model's input names feeds each input; otherwise ``key`` (or the
@@ -100,6 +102,8 @@ def load_arrays(path: str | Path, model: onnx.ModelProto, key: str | None = None
             "Save the arrays under the input names with numpy.savez",
         )
     count = min(len(a) for a in arrays.values())
+    if limit is not None:
+        count = min(count, limit)
     specs = {name: (dtype, dims) for name, dtype, dims in input_specs(model)}
     samples = []
     for index in range(count):
@@ -164,7 +168,7 @@ def load_samples(
         from studio.core.calib_text import load_prompts
 
         return load_prompts(path, model, model_path, limit)
-    return load_arrays(path, model, key=key)[:limit]
+    return load_arrays(path, model, key=key, limit=limit)
 
 
 def npz_labels(path: str | Path | None, key: str = "evaluation_labels") -> list[int] | None:

@@ -141,6 +141,8 @@ def chip_wants_qnn(chip: str) -> bool:
     """Chips whose NPU runs through onnxruntime's QNN provider get the QNN-style Q/DQ config."""
     from studio.core.chips import get_chip
 
+    if chip == "this-pc":  # the CPU this runs on; skip reading the whole catalogue
+        return False
     profile = get_chip(chip)
     return "qnn" in profile.main.runtime.lower()
 
@@ -203,7 +205,9 @@ def compress_model(
     shapes = dict(shapes or {})
     source = resolve_model_path(model)
     out = _output_path(source, out, method, force)
-    qnn = opts.int8.qnn if opts.int8.qnn is not None else chip_wants_qnn(chip)
+    chip_qnn = chip_wants_qnn(chip)  # also rejects an unknown chip id
+    static = method in (Method.INT8_STATIC, Method.AUTO)
+    qnn = static and (opts.int8.qnn if opts.int8.qnn is not None else chip_qnn)
 
     report.progress(0.0, "Reading the model")
     original = load_model(source)
@@ -219,8 +223,10 @@ def compress_model(
         evaluation = calib  # a .npz with separate "calibration" and "evaluation" arrays
     calib_samples = _samples(calib, prepared_model, source, calib_limit, opts, shapes, warnings,
                              key="calibration")
-    eval_samples = _samples(evaluation, prepared_model, source, opts.eval_limit, opts, shapes,
-                            warnings, key="evaluation")
+    # Evaluation samples feed the drift report (and Auto's choice) only.
+    wants_eval = drift or method is Method.AUTO
+    eval_samples = _samples(evaluation if wants_eval else None, prepared_model, source,
+                            opts.eval_limit, opts, shapes, warnings, key="evaluation")
     calib_samples, eval_samples, sample_source = _split_eval(
         calib_samples, eval_samples, prepared_model, opts, shapes)
     if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
