@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -77,7 +78,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_llm_export(args: argparse.Namespace) -> int:
-    from studio.core.generate.export import export_llm
+    from studio.core.generate.export import check_hf_folder, export_llm
+    from studio.core.generate.memory import estimate_memory
+
+    if args.estimate:
+        check_hf_folder(Path(args.model).expanduser())
+        estimate = estimate_memory(
+            Path(args.model).expanduser(), args.precision, args.context_length
+        )
+        emit_json(estimate) if args.json else print(f"memory: {estimate.summary()}")
+        return 0
+    if not args.out:
+        raise BadInput("llm-export needs --out", "Add --out FOLDER for the bundle")
 
     report, bar = reporter_for(args)
     try:
@@ -129,7 +141,12 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
         cmd_llm_export,
     )
     p.add_argument("model", help="Hugging Face model folder (config.json, weights, tokenizer)")
-    p.add_argument("--out", required=True, help="bundle folder to write")
+    p.add_argument("--out", help="bundle folder to write")
     p.add_argument("--precision", default="int4", help="int4 | int8 | fp16 | fp32 (default int4)")
     p.add_argument("--context-length", type=int, help="longest prompt + answer in tokens")
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
+    p.add_argument(
+        "--estimate",
+        action="store_true",
+        help="only print the memory estimate for this precision and context length",
+    )

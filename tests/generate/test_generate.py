@@ -340,3 +340,16 @@ def test_answer_stops_at_the_context_length_instead_of_failing(tiny_bundle: Path
     settings = GenerationSettings(max_new_tokens=4000, temperature=0.0, repetition_penalty=1.0)
     summary = list(generate_stream(tiny_bundle, "In the beginning", settings))[-1]
     assert summary.prompt_tokens + summary.tokens <= 256
+
+
+def test_cli_llm_export_estimate_only(tiny_hf: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(
+        ["llm-export", str(tiny_hf), "--estimate", "--context-length", "128", "--json"], capsys
+    )
+    assert code == 0
+    estimate = json.loads(out)
+    assert estimate["context_length"] == 128 and estimate["precision"] == "int4"
+    code, _, err = _cli(["llm-export", str(tiny_hf), "--estimate", "--precision", "int3"], capsys)
+    assert code == 2 and "Unknown precision" in err
+    code, _, err = _cli(["llm-export", str(tiny_hf)], capsys)
+    assert code == 2 and "--out" in err

@@ -92,7 +92,13 @@ def estimate_memory(
     context_length: int | None = None,
 ) -> MemoryEstimate:
     folder = Path(folder)
-    precision = Precision(precision)
+    try:
+        precision = Precision(precision)
+    except ValueError as exc:
+        raise BadInput(
+            f"Unknown precision '{precision}'",
+            "Use one of: " + ", ".join(p.value for p in Precision),
+        ) from exc
     config = _text_config(read_config(folder))
     params, embed = count_parameters(folder)
     tied = bool(config.get("tie_word_embeddings", False))
