@@ -157,4 +157,17 @@ class GenerationRun(QObject):
             return
         self._done = True
         shutil.rmtree(self._stop_dir, ignore_errors=True)
+        job = self.job
+        if job is not None and self.jobs is None:
+            # Presentation runs are nobody else's: cut the signal links (lambdas hold this run)
+            # and free the job, or an all-day loop keeps every finished job alive.
+            for signal in (job.event, job.succeeded, job.failed, job.cancelled, job.finished):
+                signal.disconnect()
+            # PySide keeps the Python wrapper of a deleted QObject created in Python; empty what
+            # it holds (the answer, the log) so only a few bytes per answer stay behind.
+            job.handle.result = None
+            job.handle.logs.clear()
+            job.spec.kwargs.clear()
+            job.deleteLater()
+            self.job = None
         self.finished.emit(summary)
