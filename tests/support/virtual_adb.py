@@ -9,7 +9,7 @@ end to end. It implements what adbd does for the studio:
 - ``sync:``: STAT, LIST, SEND (creates parent folders, like adbd with ``fixed_push_mkdir``), RECV,
   QUIT;
 - ``shell:`` (raw, v1) and ``shell,v2:`` (stdout/stderr/exit packets) running commands with this
-  machine's ``/bin/sh``, tools and Python inside a sandbox folder.
+  machine's ``/bin/sh``, tools and Python inside a sandbox folder (virtual_adb_services.py).
 
 The sandbox folder is the device's file system: device path ``/data/local/tmp/x`` lives at
 ``<root>/data/local/tmp/x``. Shell commands see the same mapping because the device rewrites
@@ -31,24 +31,21 @@ import contextlib
 import json
 import os
 import queue
-import re
 import shutil
-import signal
 import socket
-import stat
 import struct
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.support.virtual_adb_services import service_handler
+
 _NAMES = (b"CNXN", b"AUTH", b"OPEN", b"OKAY", b"WRTE", b"CLSE")
 A_CNXN, A_AUTH, A_OPEN, A_OKAY, A_WRTE, A_CLSE = (int.from_bytes(n, "little") for n in _NAMES)
 A_VERSION = 0x01000001
 MAX_PAYLOAD = 1024 * 1024
-SYNC_DATA_MAX = 64 * 1024
 AUTH_TOKEN, AUTH_SIGNATURE, AUTH_RSAPUBLICKEY = 1, 2, 3
 FEATURES = "shell_v2,cmd,fixed_push_mkdir"
 HEADER = struct.Struct("<6I")
@@ -74,7 +71,6 @@ DEFAULT_PROPS = {
     "ro.hardware": "qcom",
 }
 
-_PATH_PREFIX = re.compile(r"(?<![\w./-])/(data|sdcard|system)(?=[/'\"\s;&|)]|$)")
 
 
 class VirtualDevice:
@@ -295,7 +291,7 @@ class _Connection:
                 stream.host_closed()
 
     def _open(self, remote_id: int, service: str) -> None:
-        handler = _service_handler(service, self.device.features)
+        handler = service_handler(service, self.device.features)
         if handler is None:
             self.send(A_CLSE, 0, remote_id)
             return
@@ -394,213 +390,7 @@ class _Stream:
         self.conn.streams.pop(self.local_id, None)
 
 
-# -- services ------------------------------------------------------------------------------
-
-def _service_handler(service: str,
-                     features: str) -> Callable[[_Stream, VirtualDevice], None] | None:
-    if service == "sync:":
-        return _sync_service
-    name, _, command = service.partition(":")
-    options = name.split(",")
-    if options[0] in ("shell", "exec") and command:
-        v2 = "v2" in options
-        if v2 and "shell_v2" not in features.split(","):
-            return None  # an old adbd knows no shell protocol v2
-        return lambda stream, device: _shell_service(stream, device, command, v2)
-    return None
-
-
-def _sync_service(stream: _Stream, device: VirtualDevice) -> None:
-    while True:
-        try:
-            header = stream.read_exact(8)
-        except ConnectionError:
-            return
-        request, length = header[:4], struct.unpack("<I", header[4:])[0]
-        if request == b"QUIT":
-            return
-        path = stream.read_exact(length).decode("utf-8", "replace")
-        if request == b"STAT":
-            stream.write(b"STAT" + _stat(device, path))
-        elif request == b"LIST":
-            stream.write(_list(device, path) + b"DONE" + bytes(16))
-        elif request == b"SEND":
-            _receive_file(stream, device, path)
-        elif request == b"RECV":
-            _send_file(stream, device, path)
-        else:
-            _fail(stream, f"unknown sync request {request!r}")
-            return
-
-
-def _stat(device: VirtualDevice, path: str) -> bytes:
-    try:
-        st = os.lstat(device.device_path(path))
-    except (OSError, PermissionError):
-        return bytes(12)
-    return struct.pack("<III", st.st_mode, st.st_size & 0xFFFFFFFF, int(st.st_mtime))
-
-
-def _list(device: VirtualDevice, path: str) -> bytes:
-    out = bytearray()
-    try:
-        entries = [".", "..", *sorted(os.listdir(device.device_path(path)))]
-    except (OSError, PermissionError):
-        return bytes(out)
-    for name in entries:
-        with contextlib.suppress(OSError):
-            st = os.lstat(device.device_path(path) / name)
-            raw = name.encode()
-            out += b"DENT" + struct.pack("<IIII", st.st_mode, st.st_size & 0xFFFFFFFF,
-                                         int(st.st_mtime), len(raw)) + raw
-    return bytes(out)
-
-
-def _fail(stream: _Stream, message: str) -> None:
-    raw = message.encode()
-    stream.write(b"FAIL" + struct.pack("<I", len(raw)) + raw)
-
-
-def _receive_file(stream: _Stream, device: VirtualDevice, spec: str) -> None:
-    path, _, mode_text = spec.rpartition(",")
-    error = ""
-    handle = None
-    try:
-        target = device.device_path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle = target.open("wb")
-        mode = int(mode_text or "0o644") & 0o777
-    except (OSError, PermissionError, ValueError) as exc:
-        error = f"couldn't create file: {exc}"
-        target = None
-    used = device.used_bytes()
-    try:
-        while True:
-            header = stream.read_exact(8)
-            kind, size = header[:4], struct.unpack("<I", header[4:])[0]
-            if kind == b"DONE":
-                break
-            if kind != b"DATA" or size > SYNC_DATA_MAX:
-                error = "invalid data message"
-                break
-            data = stream.read_exact(size)
-            if handle is not None and not error:
-                used += len(data)
-                if used > device.capacity:
-                    error = f"write failed: No space left on device ({path})"
-                else:
-                    handle.write(data)
-            if device.bandwidth:
-                time.sleep(len(data) / device.bandwidth)
-            if device.count_received(len(data)):
-                stream.conn.abort()
-                raise ConnectionError("cable pulled")
-    except ConnectionError:
-        # adbd removes a file whose transfer broke off.
-        if handle is not None:
-            handle.close()
-            with contextlib.suppress(OSError):
-                target.unlink()  # type: ignore[union-attr]
-        raise
-    if handle is not None:
-        handle.close()
-        if error:
-            target.unlink()  # type: ignore[union-attr]
-        else:
-            target.chmod(mode)  # type: ignore[union-attr]
-    if error:
-        _fail(stream, error)
-    else:
-        stream.write(b"OKAY" + bytes(4))
-
-
-def _send_file(stream: _Stream, device: VirtualDevice, path: str) -> None:
-    try:
-        handle = device.device_path(path).open("rb")
-    except (OSError, PermissionError) as exc:
-        _fail(stream, f"remote object '{path}' does not exist ({exc.__class__.__name__})")
-        return
-    with handle:
-        while chunk := handle.read(SYNC_DATA_MAX):
-            stream.write(b"DATA" + struct.pack("<I", len(chunk)) + chunk)
-    stream.write(b"DONE" + bytes(4))
-
-
-def _shell_service(stream: _Stream, device: VirtualDevice, command: str, v2: bool) -> None:
-    root = str(device.root)
-    translated = _PATH_PREFIX.sub(lambda m: f"{root}/{m.group(1)}", command)
-    env = {
-        "PATH": f"{root}/system/bin",
-        "HOME": f"{root}/data/local/tmp",
-        "TMPDIR": f"{root}/data/local/tmp",
-        "ANDROID_DATA": f"{root}/data",
-        "LANG": "C.UTF-8",
-    }
-    proc = subprocess.Popen(
-        ["/bin/sh", "-c", translated], cwd=root, env=env, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE if v2 else subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-    def kill() -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-    stream.on_host_close = kill
-    root_bytes = root.encode()
-
-    def pump(source: object, channel: int) -> None:
-        fd = source.fileno()  # type: ignore[attr-defined]
-        while True:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:
-                data = b""
-            if not data:
-                return
-            data = data.replace(root_bytes, b"")
-            with contextlib.suppress(ConnectionError):
-                stream.write(struct.pack("<BI", channel, len(data)) + data if v2 else data)
-
-    def feed() -> None:
-        # Host → stdin: raw bytes (v1) or shell packets (v2: id 0 = stdin, 4 = close stdin).
-        assert proc.stdin is not None
-        try:
-            while True:
-                if v2:
-                    head = stream.read_exact(5)
-                    kind, size = head[0], struct.unpack("<I", head[1:])[0]
-                    data = stream.read_exact(size) if size else b""
-                    if kind == 4:
-                        break
-                    if kind != 0:
-                        continue
-                else:
-                    data = stream.read_some()
-                    if not data:
-                        break
-                proc.stdin.write(data)
-                proc.stdin.flush()
-        except (ConnectionError, OSError):
-            pass
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-
-    threads = [threading.Thread(target=pump, args=(proc.stdout, 1), daemon=True)]
-    if v2:
-        threads.append(threading.Thread(target=pump, args=(proc.stderr, 2), daemon=True))
-    threading.Thread(target=feed, daemon=True).start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    code = proc.wait()
-    if v2:
-        with contextlib.suppress(ConnectionError):
-            stream.write(struct.pack("<BIB", 3, 1, code & 0xFF if code >= 0 else 128 - code))
-
-
-# -- the adb server used by tests ----------------------------------------------------------
+# -- helpers --------------------------------------------------------------------------------
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0,
                interval: float = 0.05) -> bool:
@@ -611,10 +401,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0,
             return True
         time.sleep(interval)
     return predicate()
-
-
-def stat_mode_is_dir(mode: int) -> bool:
-    return stat.S_ISDIR(mode)
 
 
 def serve_forever(root: str) -> None:
