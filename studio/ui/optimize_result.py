@@ -3,7 +3,7 @@ layers with one-click "keep in float and re-run", and Auto's table of what it tr
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -52,7 +52,7 @@ class ResultCard(Card):
         self.body.addWidget(self.drift)
         facts = QGridLayout()
         self.facts: dict[str, QLabel] = {}
-        for col, name in enumerate(("Size", "Latency on this PC", "Samples compared")):
+        for col, name in enumerate(("Method", "Latency on this PC", "Samples compared")):
             title = QLabel(name)
             title.setObjectName("factLabel")
             value = QLabel("—")
@@ -88,8 +88,7 @@ class ResultCard(Card):
             f"{human_size(result.size_before)} → {human_size(result.size_after)}  "
             f"({result.ratio:.1f}× smaller)" + (
                 f" — Auto chose {result.chosen.value}" if result.method.value == "auto" else ""))
-        self.facts["Size"].setText(
-            f"{human_size(result.size_before)} → {human_size(result.size_after)}")
+        self.facts["Method"].setText(result.chosen.value)
         rep = result.report
         while self.tables_layout.count():
             item = self.tables_layout.takeAt(0)
@@ -143,14 +142,14 @@ class ResultCard(Card):
                           "Top-5 same"], rows, "outputsTable")
         outputs.setToolTip("Cosine 1.0 = identical direction; SNR in dB (higher = closer); "
                            "Top-1/Top-5 same = the original's best class is still first/top 5.")
-        self.tables_layout.addWidget(outputs, row, 0)
-        row += 1
+        # Outputs and worst layers side by side: both are narrow, and height is scarce.
+        self.tables_layout.addWidget(outputs, row, 0, Qt.AlignmentFlag.AlignTop)
         if rep.worst_layers:
             layers = _table(["Layer adding most drift", "Op", "Cosine there", "Adds"],
                             [[w.node, w.op_type, cosine_text(w.cosine, 5), f"{w.added:.1e}"]
                              for w in rep.worst_layers[:5]], "layersTable")
-            self.tables_layout.addWidget(layers, row, 0)
-            row += 1
+            self.tables_layout.addWidget(layers, row, 1, Qt.AlignmentFlag.AlignTop)
+        row += 1
         if result.candidates:
             cands = _table(
                 ["Auto tried", "Size", "ms", "Cosine", "Result"],
@@ -159,4 +158,4 @@ class ResultCard(Card):
                   cosine_text(c.cosine) if c.cosine is not None else "—",
                   "chosen" if c.chosen else (c.note or "ok")]
                  for c in result.candidates], "candidatesTable")
-            self.tables_layout.addWidget(cands, row, 0)
+            self.tables_layout.addWidget(cands, row, 0, 1, 2)
