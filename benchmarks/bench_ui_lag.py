@@ -63,7 +63,7 @@ def main() -> None:
     probe.timeout.connect(tick)
     probe.start()
 
-    def pump_until(cond, limit: float = 180.0) -> None:  # noqa: ANN001
+    def pump_until(cond, limit: float = 180.0) -> None:
         end = time.monotonic() + limit
         while not cond() and time.monotonic() < end:
             app.processEvents()

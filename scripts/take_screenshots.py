@@ -38,7 +38,7 @@ def main() -> None:
     win.resize(1360, 860)
     win.show()
 
-    def settle(cond, limit: float = 180.0) -> None:  # noqa: ANN001
+    def settle(cond, limit: float = 180.0) -> None:
         end = time.monotonic() + limit
         while time.monotonic() < end and not cond():
             app.processEvents()

@@ -25,7 +25,7 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
-def _print_summary(summary) -> None:  # noqa: ANN001
+def _print_summary(summary) -> None:
     print(f"{summary.name}  ({summary.path})")
     print(f"  size        {human_size(summary.file_size)}")
     print(f"  parameters  {human_count(summary.parameter_count)}")
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"Edge Deploy Studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, help_text: str, handler, json_flag: bool = True) -> argparse.ArgumentParser:  # noqa: ANN001
+    def add(name: str, help_text: str, handler, json_flag: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
         if json_flag:

@@ -33,7 +33,7 @@ class StderrBar:
     """A one-line progress bar on stderr, shown only once work has run for over a second."""
 
     def __init__(self, enabled: bool = True, delay: float = 1.0) -> None:
-        self.enabled = enabled and sys.stderr.isatty() or enabled == "always"
+        self.enabled = (enabled and sys.stderr.isatty()) or enabled == "always"
         self.start = time.monotonic()
         self.delay = delay
         self.drawn = False

@@ -15,9 +15,9 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ["STUDIO_ADB_AUTOSTART"] = "0"
 os.environ["ANDROID_ADB_SERVER_PORT"] = "9"  # discard: never an adb server
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,7 @@ JOB_TIMEOUT = 120_000
 
 
 @pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:  # noqa: ANN001
+def window(qtbot) -> Iterator[MainWindow]:
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
@@ -28,11 +28,11 @@ def _dialogs() -> list[QMessageBox]:
     return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
 
 
-def _next_ready(qtbot, win: MainWindow) -> None:  # noqa: ANN001
+def _next_ready(qtbot, win: MainWindow) -> None:
     qtbot.waitUntil(lambda: win.next_button.isEnabled(), timeout=JOB_TIMEOUT)
 
 
-def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWindow) -> None:
     win = window
     assert win.stack.currentIndex() == 0
     _next_ready(qtbot, win)  # the demo model is preselected and summarised
@@ -72,7 +72,7 @@ def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWin
     assert all(job.handle.state is JobState.SUCCEEDED for job in win.jobs.jobs)
 
 
-def test_bad_model_shows_one_line_and_keeps_the_previous_choice(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bad_model_shows_one_line_and_keeps_the_previous_choice(qtbot, window: MainWindow, tmp_path: Path) -> None:
     win = window
     _next_ready(qtbot, win)
     bad = tmp_path / "broken.onnx"
@@ -86,7 +86,7 @@ def test_bad_model_shows_one_line_and_keeps_the_previous_choice(qtbot, window: M
     assert win.next_button.isEnabled()
 
 
-def test_crashing_job_is_reported_and_the_window_survives(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+def test_crashing_job_is_reported_and_the_window_survives(qtbot, window: MainWindow) -> None:
     win = window
     job = win.jobs.start(JobSpec("Crash test", "tests.support.job_targets:segfault"))
     with qtbot.waitSignal(job.finished, timeout=JOB_TIMEOUT):
@@ -97,7 +97,7 @@ def test_crashing_job_is_reported_and_the_window_survives(qtbot, window: MainWin
     assert win.isVisible()
 
 
-def test_cancel_from_the_optimize_step_leaves_nothing(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cancel_from_the_optimize_step_leaves_nothing(qtbot, window: MainWindow, tmp_path: Path) -> None:
     win = window
     out = tmp_path / "slow.bin"
     job = win.jobs.start(JobSpec("Slow", "tests.support.job_targets:slow_writer", {"out": str(out)}, [out]))
@@ -111,7 +111,7 @@ def test_cancel_from_the_optimize_step_leaves_nothing(qtbot, window: MainWindow,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_save_and_open_recipe(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
+def test_save_and_open_recipe(qtbot, window: MainWindow, tmp_path: Path) -> None:
     win = window
     _next_ready(qtbot, win)
     win.state.recipe.profile.runs = 7

@@ -14,9 +14,10 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-import onnx
+if TYPE_CHECKING:  # loaded on first use so importing NodeKind stays cheap for the GUI
+    import onnx
 
 
 class NodeKind(enum.StrEnum):
@@ -149,6 +150,8 @@ def _walk_back(anchors: list[str], by_name: dict[str, onnx.NodeProto],
 
 def node_parameter_counts(model: onnx.ModelProto) -> dict[str, int]:
     """Weights each of the user's nodes reads directly (initializer elements)."""
+    import numpy as np
+
     sizes = {
         init.name: int(np.prod(init.dims)) if init.dims else 1 for init in model.graph.initializer
     }

@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import onnx
 from pydantic import BaseModel
 
 from studio.core.fusion_map import NodeKind, node_key, node_parameter_counts
 from studio.core.model import load_model, resolve_model_path
 from studio.core.profile import NodeTiming, ProfileResult
+
+if TYPE_CHECKING:  # onnx loads on first use, keeping the GUI's start-up light
+    import onnx
 
 LARGE_GRAPH_NODES = 3000  # above this the full graph loads only on request
 MAX_GROUPS = 40
@@ -128,6 +131,8 @@ def _merge_consecutive(groups: list[Group]) -> list[Group]:
 
 def summarize_graph(model: str | Path | onnx.ModelProto,
                     profile: ProfileResult | None = None) -> GraphSummary:
+    import onnx
+
     if isinstance(model, onnx.ModelProto):
         proto, label = model, model.graph.name
     else:

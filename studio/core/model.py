@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import onnx
-from google.protobuf.message import DecodeError
 from pydantic import BaseModel
 
 from studio.core.errors import BadInput
+
+if TYPE_CHECKING:
+    import onnx
+
+# onnx and numpy load on first use: the GUI imports this module for its summaries and units, and
+# must open its window before paying ~0.3 s for them.
 
 Dim = int | str | None
 
@@ -57,6 +61,9 @@ def resolve_model_path(path: str | Path) -> Path:
 
 def load_model(path: str | Path, *, with_weights: bool = True) -> onnx.ModelProto:
     """Load and sanity-check an ONNX file, turning every failure into one plain sentence."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
     path = resolve_model_path(path)
     if path.stat().st_size == 0:
         raise BadInput(f"{path.name} is empty (0 bytes)", "Download or export the model again")
@@ -93,6 +100,9 @@ def load_model(path: str | Path, *, with_weights: bool = True) -> onnx.ModelProt
 
 
 def _tensor_info(value: onnx.ValueInfoProto) -> TensorInfo:
+    import numpy as np
+    import onnx
+
     tensor_type = value.type.tensor_type
     dims: list[Dim] = []
     for dim in tensor_type.shape.dim:
@@ -114,6 +124,8 @@ def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
 
 def model_file_size(path: Path) -> int:
     """Size of the .onnx file plus any external-data files it references."""
+    import onnx
+
     total = path.stat().st_size
     model = onnx.load(str(path), load_external_data=False)
     seen: set[str] = set()
@@ -135,6 +147,8 @@ def opset_of(model: onnx.ModelProto) -> int:
 
 
 def parameter_count(model: onnx.ModelProto) -> int:
+    import numpy as np
+
     count = 0
     for init in model.graph.initializer:
         count += int(np.prod(init.dims)) if init.dims else 1

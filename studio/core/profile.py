@@ -18,11 +18,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import onnx
 from pydantic import BaseModel
 
 from studio.core.atomic import atomic_path
-from studio.core.calibration import synthetic_inputs
 from studio.core.errors import BadInput
 from studio.core.fusion_map import NodeKind, map_fused_nodes, node_parameter_counts
 from studio.core.model import load_model, resolve_model_path
@@ -217,6 +215,8 @@ def profile_model(
     if unknown:
         raise BadInput(f"The model has no input named {unknown[0]!r}",
                        f"Inputs are: {', '.join(i.name for i in proto.graph.input)}")
+    from studio.core.calibration import synthetic_inputs  # onnx/numpy load on first use
+
     feeds = synthetic_inputs(proto, shapes)
     report.progress(0.0, "Timing end to end")
     times = measure_latency(path, feeds, runs, threads, warmup)
@@ -231,6 +231,8 @@ def profile_model(
                             f"Profiling run {index + 1}/{warmup + runs}")
         events = json.loads(Path(session.end_profiling()).read_text())
         del session
+        import onnx
+
         optimized = (onnx.load(str(optimized_path), load_external_data=False)
                      if optimized_path.exists() else None)
 

@@ -3,6 +3,8 @@ layers with one-click "keep in float and re-run", and Auto's table of what it tr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -15,10 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.compress import CompressResult
-from studio.core.drift import cosine_text
 from studio.core.model import human_size
 from studio.ui.widgets import Card, big_label
+
+if TYPE_CHECKING:
+    from studio.core.compress import CompressResult
 
 WARN_STYLE = "color: #c5221f; font-weight: 600;"
 
@@ -39,6 +42,14 @@ def _table(headers: list[str], rows: list[list[str]], name: str) -> QTableWidget
     table.setFixedHeight(header + table.verticalHeader().length() + 2 * table.frameWidth() + 2)
     table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
     return table
+
+
+
+def cosine_text(cosine: float, digits: int = 4) -> str:
+    # The drift module pulls in numpy; load it when a result is shown, not at start-up.
+    from studio.core.drift import cosine_text as text
+
+    return text(cosine, digits)
 
 
 class ResultCard(Card):

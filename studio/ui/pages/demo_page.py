@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -16,14 +17,18 @@ from PySide6.QtWidgets import (
 
 from studio.core.jobs import JobSpec
 from studio.core.paths import demo_samples_path
-from studio.core.sample_run import SampleRun
 from studio.ui.chat_demo import ChatDemo
 from studio.ui.jobs_qt import JobManager, QtJob
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
 
+if TYPE_CHECKING:
+    from studio.core.sample_run import SampleRun
+
 
 def preview_pixmap(values: list[list[float]], size: int = 160) -> QPixmap:
+    import numpy as np  # loaded on first use, not at start-up
+
     array = np.asarray(values, dtype=np.float64)
     span = float(array.max() - array.min()) or 1.0
     gray = (255 * (1.0 - (array - array.min()) / span)).astype(np.uint8)

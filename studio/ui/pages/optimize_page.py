@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from studio.core.compress import CompressResult, Method
+from studio.core.compress import Method
 from studio.core.compress.presets import Preset, apply_preset, matching_preset, presets_for
 from studio.core.jobs import JobSpec
 from studio.core.paths import default_output_dir
@@ -16,6 +17,9 @@ from studio.ui.optimize_presets import PresetCards
 from studio.ui.optimize_result import ResultCard
 from studio.ui.state import WizardState
 from studio.ui.widgets import JobProgress, StepPage, show_error
+
+if TYPE_CHECKING:
+    from studio.core.compress import CompressResult
 
 
 class OptimizePage(StepPage):
