@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import logging
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -33,6 +36,30 @@ from studio.ui.pages.optimize_page import OptimizePage
 from studio.ui.pages.target_page import TargetPage
 from studio.ui.state import WizardState
 from studio.ui.widgets import StepPage, show_error
+
+WARM_UP_MODULES = (
+    "numpy",
+    "onnx",
+    "onnxruntime",
+    "studio.core.compress.run",
+    "studio.core.drift",
+    "pyqtgraph",
+    "PySide6.QtWebEngineCore",
+    "PySide6.QtWebEngineWidgets",
+)
+
+
+def _warm_up() -> None:
+    for name in WARM_UP_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a missing optional part shows up, with its message, where it is used
+            logging.getLogger("studio").info("warm-up could not import %s", name, exc_info=True)
+
+
+def start_warm_up() -> None:
+    threading.Thread(target=_warm_up, name="studio-warm-up", daemon=True).start()
+
 
 STEP_NAMES = ["Model", "Target", "Optimize", "Inspect", "Deploy", "Demo"]
 
@@ -106,6 +133,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         self.steps.setCurrentRow(0)
         self.pages[0].entered()
+        # Once the window is up, load the heavy libraries in the background so that the first
+        # visit to Optimize, Inspect or Demo does not stall the UI thread importing them.
+        QTimer.singleShot(300, start_warm_up)
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")

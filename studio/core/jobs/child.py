@@ -54,25 +54,32 @@ def child_main(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
     # Core functions log through the "studio" logger, which already forwards to the pipe.
     reporter = Reporter(on_progress=on_progress, on_event=on_event)
     try:
-        func = resolve_target(target)
-        value = func(**kwargs, report=reporter)
-        conn.send(ResultMessage(value=value))
-    except StudioError as exc:
-        conn.send(
-            ErrorMessage(
-                message=exc.message,
-                user_error=True,
-                exit_code=exc.exit_code,
-                details=traceback.format_exc(),
+        try:
+            func = resolve_target(target)
+            value = func(**kwargs, report=reporter)
+            conn.send(ResultMessage(value=value))
+        except (BrokenPipeError, EOFError):
+            raise
+        except StudioError as exc:
+            conn.send(
+                ErrorMessage(
+                    message=exc.message,
+                    user_error=True,
+                    exit_code=exc.exit_code,
+                    details=traceback.format_exc(),
+                )
             )
-        )
-    except BaseException as exc:
-        conn.send(
-            ErrorMessage(
-                message=f"{type(exc).__name__}: {exc}",
-                user_error=False,
-                details=traceback.format_exc(),
+        except BaseException as exc:
+            conn.send(
+                ErrorMessage(
+                    message=f"{type(exc).__name__}: {exc}",
+                    user_error=False,
+                    details=traceback.format_exc(),
+                )
             )
-        )
+    except (BrokenPipeError, EOFError):
+        # The parent is gone (closed, cancelled or crashed): nobody is listening, so stop quietly.
+        pass
     finally:
-        conn.close()
+        with contextlib.suppress(OSError):
+            conn.close()
