@@ -19,6 +19,8 @@ import time
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")  # as the app does when run as root
+    # Leave no adb server running behind us (the Deploy step would start one on port 5037).
+    os.environ.setdefault("STUDIO_ADB_AUTOSTART", "0")
     os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-bench-"))
     os.environ.setdefault("STUDIO_CONFIG_DIR", tempfile.mkdtemp(prefix="studio-bench-"))
     from PySide6.QtCore import QElapsedTimer, QTimer

@@ -23,6 +23,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    # Leave no adb server running behind us (the Deploy step would start one on port 5037).
+    os.environ.setdefault("STUDIO_ADB_AUTOSTART", "0")
     scratch = tempfile.mkdtemp(prefix="studio-shots-")
     for name in ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR"):
         os.environ[name] = os.path.join(scratch, name.lower())
