@@ -178,3 +178,16 @@ def test_dynamic_batch_alone_is_fixed_to_one_for_npu(tmp_path: Path) -> None:
     result = compress_model(model, "int8-static", tmp_path / "q.onnx",
                             options={**FAST, "int8": {"qnn": True}}, drift=False)
     assert any("fixed it to 1" in w for w in result.warnings)
+
+
+def test_slower_on_this_pc_is_not_blamed_on_an_npu_target(tmp_path: Path, monkeypatch) -> None:
+    import studio.core.drift as drift
+
+    times = iter([1.0, 5.0])
+    monkeypatch.setattr(drift, "time_session", lambda *a, **k: next(times))
+    model = make_cnn(tmp_path / "cnn.onnx")
+    result = compress_model(model, "int8-static", tmp_path / "q.onnx",
+                            chip="qualcomm-snapdragon-8-gen-3")
+    assert result.report.slower
+    assert any("not the target chip" in w for w in result.report.warnings)
+    assert not any(w.startswith("The compressed model is SLOWER") for w in result.report.warnings)

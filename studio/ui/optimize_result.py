@@ -120,8 +120,11 @@ class ResultCard(Card):
             if rep.latency_before_ms and rep.latency_after_ms:
                 self.facts["Latency on this PC"].setText(
                     f"{rep.latency_before_ms:.2f} → {rep.latency_after_ms:.2f} ms")
+            target_note = next((w for w in rep.warnings if w.startswith("On this PC's CPU")),
+                               None)
             if rep.slower:
-                self.slower.setText(f"⚠ Slower than the original on this PC "
+                self.slower.setText(f"⚠ {target_note}" if target_note else
+                                    f"⚠ Slower than the original on this PC "
                                     f"({rep.latency_after_ms:.2f} ms vs "
                                     f"{rep.latency_before_ms:.2f} ms). Try another preset.")
             self.facts["Samples compared"].setText(f"{rep.samples} ({rep.sample_source})")
@@ -131,7 +134,7 @@ class ResultCard(Card):
         if self.suggested:
             self.keep_button.setText(f"Keep {', '.join(self.suggested[:3])} in float and re-run")
         notes = [f"⚠ {w}" for w in result.warnings + (rep.warnings if rep else [])
-                 if not w.startswith("The compressed model is SLOWER")]
+                 if not w.startswith(("The compressed model is SLOWER", "On this PC's CPU"))]
         if result.sparsity:
             s = result.sparsity
             notes.append(f"Sparsity: {s.zeros_before:.0%} → {s.zeros_after:.0%} of weights are "
