@@ -69,7 +69,10 @@ def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWin
     demo = win.pages[5]
     qtbot.waitUntil(lambda: "It reads" in demo.answer.text(), timeout=JOB_TIMEOUT)
     assert "ms per run" in demo.speed.text()
-    assert all(job.handle.state is JobState.SUCCEEDED for job in win.jobs.jobs)
+    states = {job.title: job.handle.state for job in win.jobs.jobs}
+    # The Target step's comparison on every chip may still be running; nothing may have failed.
+    assert JobState.FAILED not in states.values(), states
+    assert states["Demo run on this PC"] is JobState.SUCCEEDED
 
 
 def test_bad_model_shows_one_line_and_keeps_the_previous_choice(qtbot, window: MainWindow, tmp_path: Path) -> None:
