@@ -167,3 +167,14 @@ def test_cli_chips_show_unknown_chip_exits_2(capsys) -> None:
     err = capsys.readouterr().err
     assert "Unknown chip 'no-such-chip'" in err and err.count("\n") == 1
     assert main(["chips", "show"]) == 2
+
+
+def test_catalogue_is_cached_until_a_profile_changes() -> None:
+    first = load_catalogue()
+    assert load_catalogue() is first  # nothing changed: no re-read
+    _write_user("my-board.yaml", _valid_user_chip())
+    assert get_chip("my-board").name == "My board"
+    data = _valid_user_chip()
+    data["name"] = "My renamed board"
+    _write_user("my-board.yaml", data)
+    assert get_chip("my-board").name == "My renamed board"

@@ -196,8 +196,35 @@ class Catalogue(BaseModel):
     problems: list[str] = Field(default_factory=list, description="one line per bad user file")
 
 
+_cache: dict[tuple, Catalogue] = {}
+
+
+def _stamp() -> tuple:
+    """Which profile files exist and when they changed: the catalogue is re-read only then."""
+    files = _profile_files(shipped_dir()) + _profile_files(user_dir())
+    stats = []
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stats.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(stats)
+
+
 def load_catalogue() -> Catalogue:
     """Shipped profiles, then the user's; a user file may replace a shipped chip of the same id."""
+    stamp = _stamp()
+    cached = _cache.get(stamp)
+    if cached is not None:
+        return cached
+    catalogue = _read_catalogue()
+    _cache.clear()
+    _cache[stamp] = catalogue
+    return catalogue
+
+
+def _read_catalogue() -> Catalogue:
     by_id: dict[str, ChipProfile] = {}
     for path in _profile_files(shipped_dir()):
         chip = load_chip_file(path)
