@@ -64,7 +64,7 @@ def _f32(name: str, shape: list[int]) -> onnx.ValueInfoProto:
 
 
 def _time(
-    model: onnx.ModelProto, feeds: dict[str, np.ndarray], threads: int, budget_s: float = 0.25
+    model: onnx.ModelProto, feeds: dict[str, np.ndarray], threads: int, budget_s: float = 0.1
 ) -> float:
     """Milliseconds per run, with warm-up, within a small time budget.
 
