@@ -1,7 +1,8 @@
 """Memory of the GUI process while presentation mode auto-plays the preset prompts.
 
-Each answer runs in a fresh worker process (so the model's memory is returned after every
-answer); this measures what stays behind in the GUI itself: widgets, runs, job pumps.
+Every answer comes from the one long-lived generation worker process that keeps the model loaded;
+this measures what stays behind in the GUI itself per answer: widgets, runs, signal links. The
+worker's own memory (sampled from its process) is reported too.
 
     python benchmarks/bench_presentation_gui.py [--answers 200] [--json]
 """
@@ -12,6 +13,17 @@ import argparse
 import json
 import os
 import time
+
+
+def process_rss_mb(pid: int | None) -> float:
+    """Resident memory of another process (the generation worker), from /proc."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def main() -> None:
@@ -36,11 +48,14 @@ def main() -> None:
     window = PresentationWindow(None)
     window.show_presentation()
     samples: list[tuple[int, float]] = []
+    worker_samples: list[tuple[int, float]] = []
     loop = QEventLoop()
 
     def on_answer(_summary: object) -> None:
         if window.answers == args.warmup or window.answers % 25 == 0:
             samples.append((window.answers, memory_in_use() / 2**20))
+            worker_pid = window.worker.pid if window.worker is not None else None
+            worker_samples.append((window.answers, round(process_rss_mb(worker_pid), 1)))
         if window.answers >= args.warmup + args.answers:
             window.set_auto_loop(False)
             QTimer.singleShot(500, loop.quit)
@@ -59,6 +74,8 @@ def main() -> None:
         "growth": round((after - before) / before, 4),
         "seconds": round(seconds, 1),
         "samples_mb": samples,
+        "worker_samples_mb": worker_samples,
+        "worker_loads": window.worker.core.loads if window.worker is not None else None,
     }
     window.leave()
     app.processEvents()
@@ -67,7 +84,9 @@ def main() -> None:
     else:
         print(
             f"GUI memory over {args.answers} auto-play answers: {before:.1f} → {after:.1f} MB "
-            f"({result['growth']:+.1%}) in {seconds:.0f} s"
+            f"({result['growth']:+.1%}) in {seconds:.0f} s; worker process "
+            f"{worker_samples[0][1]} → {worker_samples[-1][1]} MB, "
+            f"model loaded {result['worker_loads']} time(s)"
         )
 
 

@@ -1,7 +1,8 @@
 """The Demo step's chat: prompt, streaming answer, live speed, Stop, settings, two models side by side.
 
-Generation runs in a background job process (studio.core.generate.session:generate_job); this
-module only shows what the job streams back.
+On this PC each model is kept loaded in one long-lived worker process (studio/core/generate/
+worker.py) that answers prompt after prompt; on a phone or board each answer is a background job
+over adb. This module only shows what comes back.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from studio.core.generate.presentation import PRESETS
 from studio.core.generate.session import GenerationSummary
 from studio.core.generate.settings import GenerationSettings
 from studio.ui.generation_run import THIS_PC, GenerationRun
+from studio.ui.generation_worker_qt import QtGenerationWorker
 from studio.ui.jobs_qt import JobManager
 from studio.ui.widgets import Card, show_error
 
@@ -132,9 +134,10 @@ class ChatPane(Card):
             self.ttft.set(f"{run.live.first_t * 1000:.0f} ms")
         self.memory.set(mb(run.live.memory_bytes))
 
-    def finish(self, summary: GenerationSummary | None) -> None:
+    def finish(self, summary: GenerationSummary | None, problem: str = "") -> None:
         if summary is None:
-            self.history.append("<i>(no answer — see the jobs panel)</i>")
+            line = problem or "(no answer — see the jobs panel)"
+            self.history.append(f"<i>{html.escape(line)}</i>")
             return
         if summary.decode_tokens_per_s:
             self.speed.set(speed_text(summary.decode_tokens_per_s))
@@ -203,6 +206,8 @@ class ChatDemo(QWidget):
         self.jobs = jobs
         self.models: list[str | None] = [None, str(demo_lm_reference_path())]
         self.runs: list[GenerationRun] = []
+        self.workers: dict[str | None, QtGenerationWorker] = {}
+        """One worker process per model in use on this PC, started at its first prompt."""
         self.queue: list[int] = []
         self.presentation = None
         layout = QVBoxLayout(self)
@@ -325,6 +330,38 @@ class ChatDemo(QWidget):
     def _toggle_compare(self, on: bool) -> None:
         self.panes[1].setVisible(on)
         self.choose_second.setVisible(on)
+        self._drop_unused_workers()
+
+    # --- one worker process per model in use ------------------------------------------------
+
+    def worker_for(self, model: str | None) -> QtGenerationWorker:
+        worker = self.workers.get(model)
+        if worker is None:
+            worker = self.workers[model] = QtGenerationWorker(model, self)
+        return worker
+
+    def _models_in_use(self) -> set[str | None]:
+        used = {self.models[0], self.models[1]} if self.compare.isChecked() else {self.models[0]}
+        if self.presentation is not None and self.presentation.isVisible():
+            used.add(self.presentation.model)
+        return used
+
+    def _drop_unused_workers(self) -> None:
+        """A model no pane shows any more is unloaded (its worker process ends)."""
+        if self.running():
+            return  # checked again when the current answer is done
+        for model in list(self.workers):
+            if model not in self._models_in_use():
+                self.workers.pop(model).shutdown()
+
+    def shutdown(self) -> None:
+        """Stop every answer and end every worker process (leaving the app)."""
+        self.stop()
+        for worker in self.workers.values():
+            worker.shutdown()
+        self.workers.clear()
+        if self.presentation is not None:
+            self.presentation.shutdown()
 
     def _choose(self, index: int) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a language-model bundle")
@@ -341,6 +378,7 @@ class ChatDemo(QWidget):
             return
         self.models[index] = folder
         self.panes[index].title.setText(model_label(folder))
+        self._drop_unused_workers()
 
     def current_where(self) -> str:
         return str(self.where.currentData() or THIS_PC)
@@ -362,25 +400,38 @@ class ChatDemo(QWidget):
         where = self.current_where()
         pane.where.setText(f"Runs on: {self.where.currentText()}")
         pane.begin(prompt)
+        model = self.models[index]
         run = GenerationRun(
-            self.models[index], prompt, self.settings_panel.settings(), self.jobs, where, self
+            model,
+            prompt,
+            self.settings_panel.settings(),
+            self.jobs,
+            where,
+            self,
+            worker=None if where else self.worker_for(model),
         )
         run.chunk.connect(pane.add_text)
         run.chunk.connect(lambda _t, r=run, p=pane: p.show_live(r))
         run.started.connect(lambda _d, r=run, p=pane: p.show_live(r))
         run.failed.connect(lambda message: show_error(self, message, "Generation failed"))
-        run.finished.connect(lambda summary, p=pane, text=prompt: self._done(p, summary, text))
+        run.finished.connect(
+            lambda summary, r=run, p=pane, text=prompt: self._done(p, summary, text, r.problem)
+        )
         self.runs = [run]
         self._set_busy(True)
         run.start()
 
-    def _done(self, pane: ChatPane, summary: GenerationSummary | None, prompt: str) -> None:
-        pane.finish(summary)
+    def _done(
+        self, pane: ChatPane, summary: GenerationSummary | None, prompt: str, problem: str
+    ) -> None:
+        pane.finish(summary, problem)
         for run in self.runs:
             run.deleteLater()
         self.runs = []
         if summary is not None and summary.stopped:
             self.queue = []
+        if not self.queue:
+            self._drop_unused_workers()
         self._start_next(prompt)
 
     def stop(self) -> None:
@@ -398,7 +449,14 @@ class ChatDemo(QWidget):
     def open_presentation(self) -> None:
         from studio.ui.presentation import PresentationWindow
 
+        if self.presentation is not None:
+            self.presentation.shutdown()
+        where = self.current_where()
+        # The booth shares the chat's worker, so the model is not loaded a second time.
         self.presentation = PresentationWindow(
-            self.models[0], self.current_where(), self.where.currentText()
+            self.models[0],
+            where,
+            self.where.currentText(),
+            worker=None if where else self.worker_for(self.models[0]),
         )
         self.presentation.show_presentation()

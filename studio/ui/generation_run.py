@@ -1,4 +1,9 @@
-"""One text generation in a background job process, as Qt signals on the main thread."""
+"""One text generation, as Qt signals on the main thread.
+
+On this PC it is one answer of a long-lived worker process that keeps the model loaded
+(studio/ui/generation_worker_qt.py); on a phone or board it is a background job driving the
+bundle's runner over adb.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.core.generate.session import GenerationSummary
 from studio.core.generate.settings import GenerationSettings
-from studio.core.jobs import JobSpec
+from studio.core.jobs import ErrorMessage, JobSpec
+from studio.ui.generation_worker_qt import QtGenerationWorker
 from studio.ui.jobs_qt import JobManager, QtJob
 
 THIS_PC = ""
@@ -63,8 +69,12 @@ class GenerationRun(QObject):
         jobs: JobManager | None = None,
         where: str = THIS_PC,
         parent: QObject | None = None,
+        worker: QtGenerationWorker | None = None,
     ) -> None:
         super().__init__(parent)
+        # A worker only serves this PC; device runs go through the runner over adb as a job.
+        self.worker = worker if not where else None
+        self.request_id = 0
         self.model = model
         self.prompt = prompt
         self.settings = settings
@@ -73,12 +83,16 @@ class GenerationRun(QObject):
         self.live = LiveStats()
         self.text = ""
         self.job: QtJob | None = None
-        self._stop_dir = Path(tempfile.mkdtemp(prefix="studio-stop-"))
+        self._stop_dir: Path | None = None
         self._done = False
+        self.problem = ""
+        """One plain line when the answer was lost (the worker crashed); shown in the chat."""
         self.summary: GenerationSummary | None = None
 
     @property
     def stop_file(self) -> Path:
+        if self._stop_dir is None:
+            self._stop_dir = Path(tempfile.mkdtemp(prefix="studio-stop-"))
         return self._stop_dir / "stop"
 
     def spec(self) -> JobSpec:
@@ -107,6 +121,13 @@ class GenerationRun(QObject):
         )
 
     def start(self) -> GenerationRun:
+        if self.worker is not None:
+            worker = self.worker
+            worker.event.connect(self._on_worker_event)
+            worker.answered.connect(self._on_worker_answer)
+            worker.failed.connect(self._on_worker_failed)
+            self.request_id = worker.ask(self.prompt, self.settings.model_dump(mode="json"))
+            return self
         spec = self.spec()
         # Runs started by the presentation loop stay out of the jobs panel so an all-day loop
         # does not pile up finished jobs.
@@ -122,16 +143,46 @@ class GenerationRun(QObject):
         """Ask the worker to end after the current token; kill it if it does not listen."""
         if self._done:
             return
-        self.stop_file.touch()
+        if self.worker is not None:
+            self.worker.stop(self.request_id)
+        else:
+            self.stop_file.touch()
         QTimer.singleShot(5000, self._force_stop)
 
     def _force_stop(self) -> None:
-        if not self._done and self.job is not None:
+        if self._done:
+            return
+        if self.worker is not None:
+            self.worker.kill()  # the answer ends with the worker's crash line
+        elif self.job is not None:
             self.job.cancel()
 
     @property
     def running(self) -> bool:
-        return self.job is not None and not self._done
+        return (self.job is not None or self.request_id > 0) and not self._done
+
+    # --- answers from the long-lived worker (this PC) ----------------------------------------
+
+    def _on_worker_event(self, rid: int, data: dict[str, Any]) -> None:
+        if rid == self.request_id:
+            self._on_event(data)
+
+    def _on_worker_answer(self, rid: int, value: Any) -> None:
+        if rid == self.request_id:
+            self._on_result(value)
+            self._finish(self.summary)
+
+    def _on_worker_failed(self, rid: int, error: ErrorMessage) -> None:
+        if rid != self.request_id:
+            return
+        if error.exit_code == 130 and error.message == "Cancelled.":
+            self._finish(None)  # the app or the model switch ended the worker
+            return
+        if error.user_error:
+            self._on_failed(error.message)  # e.g. a prompt longer than the model reads
+            return
+        self.problem = error.message
+        self._finish(None)
 
     def _on_event(self, data: dict[str, Any]) -> None:
         kind = data.get("type")
@@ -156,7 +207,13 @@ class GenerationRun(QObject):
         if self._done:
             return
         self._done = True
-        shutil.rmtree(self._stop_dir, ignore_errors=True)
+        if self._stop_dir is not None:
+            shutil.rmtree(self._stop_dir, ignore_errors=True)
+        if self.worker is not None:
+            # The worker outlives this run: cut the links so it does not keep the run alive.
+            self.worker.event.disconnect(self._on_worker_event)
+            self.worker.answered.disconnect(self._on_worker_answer)
+            self.worker.failed.disconnect(self._on_worker_failed)
         job = self.job
         if job is not None and self.jobs is None:
             # Presentation runs are nobody else's: cut the signal links (lambdas hold this run)

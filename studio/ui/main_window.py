@@ -216,4 +216,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.jobs.shutdown()
+        for page in self.pages:
+            if isinstance(page, DemoPage):
+                page.chat.shutdown()  # ends the chat's model worker processes
         super().closeEvent(event)

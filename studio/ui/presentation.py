@@ -1,8 +1,10 @@
 """Booth presentation mode: full screen, dark, large type, preset prompts, unattended auto-play.
 
 Leaving needs a deliberate gesture — hold Esc for two seconds, or click the top-right corner three
-times quickly — so a visitor cannot close it by accident. Only the current answer is kept on
-screen and each run is deleted when done, so an all-day loop does not grow in memory.
+times quickly — so a visitor cannot close it by accident. On this PC every answer comes from one
+worker process that keeps the model loaded (no process or thread per answer); only the current
+answer is kept on screen and each run is deleted when done, so an all-day loop does not grow in
+memory.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 from studio.core.generate.presentation import PRESENTATION_SETTINGS, PRESETS, presentation_cycle
 from studio.core.generate.session import GenerationSummary
 from studio.ui.generation_run import THIS_PC, GenerationRun
+from studio.ui.generation_worker_qt import QtGenerationWorker
 
 HOLD_TO_EXIT_MS = 2000
 CORNER_PX = 80
@@ -75,6 +78,7 @@ class PresentationWindow(QWidget):
         where: str = THIS_PC,
         where_label: str = "This PC",
         parent: QWidget | None = None,
+        worker: QtGenerationWorker | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("presentation")
@@ -83,6 +87,9 @@ class PresentationWindow(QWidget):
         self.setWindowTitle("Edge Deploy Studio — presentation")
         self.model = model
         self.where = where
+        # A worker lent by the chat stays the chat's; one made here ends when the window does.
+        self._own_worker = worker is None and where == THIS_PC
+        self.worker = QtGenerationWorker(model, self) if self._own_worker else worker
         self.run: GenerationRun | None = None
         self.cycle = presentation_cycle()
         self.answers = 0
@@ -191,7 +198,9 @@ class PresentationWindow(QWidget):
         self.text.setPlainText(prompt)
         for label in (self.speed, self.ttft, self.memory):
             label.setText("…")
-        run = GenerationRun(self.model, prompt, PRESENTATION_SETTINGS, None, self.where, self)
+        run = GenerationRun(
+            self.model, prompt, PRESENTATION_SETTINGS, None, self.where, self, worker=self.worker
+        )
         run.chunk.connect(self._on_chunk)
         run.finished.connect(self._on_finished)
         self.run = run
@@ -214,10 +223,14 @@ class PresentationWindow(QWidget):
             self.memory.setText(f"{run.live.memory_bytes / 1024**2:.0f} MB")
 
     def _on_finished(self, summary: GenerationSummary | None) -> None:
+        problem = self.run.problem if self.run is not None else ""
         if self.run is not None:
             self.run.deleteLater()
         self.run = None
         self.answers += 1
+        if problem:
+            # The worker crashed: say so in one line; the next prompt starts a fresh one.
+            self.text.setPlainText(problem)
         if summary is not None:
             if summary.decode_tokens_per_s:
                 self.speed.setText(f"{summary.decode_tokens_per_s:.0f}")
@@ -273,9 +286,16 @@ class PresentationWindow(QWidget):
             self.run.stop()
         self.close()
 
+    def shutdown(self) -> None:
+        """End this window's own worker process (a lent one belongs to the chat)."""
+        self._loop_timer.stop()
+        if self._own_worker and self.worker is not None:
+            self.worker.shutdown()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._allow_close:
             event.ignore()  # Alt+F4 or a stray click on a window control does not end the show
             return
+        self.shutdown()
         self.closed.emit()
         super().closeEvent(event)
