@@ -170,6 +170,12 @@ class _ThreadCall(QRunnable):
 
 _relays: set[_Relay] = set()
 
+# Qt sizes the shared pool by CPU cores (2 here). Pool tasks wait on files, adb and the network,
+# so one slow call must not leave a button's background call queued behind it.
+_MIN_POOL_THREADS = 8
+if QThreadPool.globalInstance().maxThreadCount() < _MIN_POOL_THREADS:
+    QThreadPool.globalInstance().setMaxThreadCount(_MIN_POOL_THREADS)
+
 
 def run_in_thread(
     fn: Callable[[], Any],
