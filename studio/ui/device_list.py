@@ -113,6 +113,7 @@ class DeviceListWidget(QWidget):
         head.addWidget(self.address)
         head.addWidget(self.connect_button)
         outer.addLayout(head)
+        self._connect_message = ""  # the answer to the last Wi-Fi connect, kept across refreshes
         self.notice = QLabel("Looking for devices…")
         self.notice.setObjectName("deviceNotice")
         self.notice.setWordWrap(True)
@@ -215,12 +216,15 @@ class DeviceListWidget(QWidget):
             self.list.setCurrentRow(serials.index(choice))
         self._refilling = False
         if listing.adb_problem:
-            self.notice.setText(f"Phones and boards cannot be listed: {listing.adb_problem}")
+            text = f"Phones and boards cannot be listed: {listing.adb_problem}"
         elif len(listing.devices) <= 1:
-            self.notice.setText("No phone or board found. Plug one in with USB debugging on, or "
-                                "connect over Wi-Fi. This PC works right away.")
+            text = ("No phone or board found. Plug one in with USB debugging on, or "
+                    "connect over Wi-Fi. This PC works right away.")
         else:
-            self.notice.setText("Choose where to run the bundle.")
+            text = "Choose where to run the bundle."
+        # A list refresh must not wipe the answer to the user's last Wi-Fi connect.
+        connect = self._connect_message
+        self.notice.setText(f"{connect}\n{text}" if connect else text)
         self._update_buttons()
 
     def _fit_height(self) -> None:
@@ -273,16 +277,19 @@ class DeviceListWidget(QWidget):
     def connect_address(self) -> None:
         address = self.address.text().strip()
         self.connect_button.setEnabled(False)
+        self._connect_message = ""
         self.notice.setText(f"Connecting to {address}…")
 
         def done(message: str) -> None:
             self.connect_button.setEnabled(True)
-            self.notice.setText(message[:1].upper() + message[1:])
+            self._connect_message = message[:1].upper() + message[1:]
+            self.notice.setText(self._connect_message)
             if self.watcher is not None:
                 self.watcher.forget(address)
 
         def failed(message: str) -> None:
             self.connect_button.setEnabled(True)
+            self._connect_message = message
             self.notice.setText(message)
 
         run_in_thread(lambda: connect(address), done, failed)
