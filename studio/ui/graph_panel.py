@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -81,6 +82,7 @@ class GraphPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._draw_when_shown = False
         self.model: Path | None = None
         self.summary: GraphSummary | None = None
         self.profile: ProfileResult | None = None
@@ -179,8 +181,18 @@ class GraphPanel(QWidget):
             share = 0.6 if summary.large else 0.22
             self.split.setSizes([int(total * share), int(total * (1 - share))])
         if first and not summary.large:
-            self.draw_graph()
+            # Starting QtWebEngine costs the UI thread ~0.2 s: only pay it once the graph is seen.
+            if self.isVisible():
+                self.draw_graph()
+            else:
+                self._draw_when_shown = True
         self.summaryReady.emit(summary)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._draw_when_shown:
+            self._draw_when_shown = False
+            self.draw_graph()
 
     def draw_graph(self) -> None:
         if self.model is None:
