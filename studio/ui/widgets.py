@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -14,7 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.ui.jobs_qt import QtJob
+from studio.ui.jobs_qt import JobManager, QtJob
+
+if TYPE_CHECKING:
+    from studio.ui.state import WizardState
 
 
 class StepPage(QWidget):
@@ -43,6 +48,19 @@ class StepPage(QWidget):
     def ready(self) -> tuple[bool, str]:
         """Whether Next is allowed, and if not, why (shown under the Next button)."""
         return True, ""
+
+
+class JobStepPage(StepPage):
+    """A step that runs its work as background jobs and keeps the latest one."""
+
+    def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.jobs = jobs
+        self.job: QtJob | None = None
+
+    def job_running(self) -> bool:
+        return self.job is not None and not self.job.is_finished
 
 
 class Card(QFrame):

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 from studio.core.jobs import JobSpec
 from studio.core.paths import demo_samples_path
 from studio.ui.chat_demo import ChatDemo
-from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
-from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
+from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
 
 if TYPE_CHECKING:
     from studio.core.sample_run import SampleRun
@@ -41,7 +41,7 @@ def preview_pixmap(values: list[list[float]], size: int = 160) -> QPixmap:
     )
 
 
-class DemoPage(StepPage):
+class DemoPage(JobStepPage):
     title = "6 · Demo"
     explanation = (
         "Run the finished bundle on this PC with a sample input and see its answer and speed, "
@@ -49,10 +49,7 @@ class DemoPage(StepPage):
     )
 
     def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.jobs = jobs
-        self.job: QtJob | None = None
+        super().__init__(state, jobs, parent)
         self.sample_index = 0
         row = QHBoxLayout()
         self.run_button = QPushButton("Run on this PC")
@@ -108,7 +105,7 @@ class DemoPage(StepPage):
         self.start()
 
     def start(self) -> None:
-        if self.job is not None and not self.job.is_finished:
+        if self.job_running():
             return
         samples = demo_samples_path() if self.state.recipe.model.source == "demo" else None
         self.job = self.jobs.start(

@@ -12,9 +12,9 @@ from studio.core.bundle import Manifest, VerifyResult, verify_bundle
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
 from studio.ui.device_list import DeviceListWidget
-from studio.ui.jobs_qt import JobManager, QtJob, run_in_thread
+from studio.ui.jobs_qt import JobManager, run_in_thread
 from studio.ui.state import WizardState
-from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
+from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
 
 
 def free_bundle_folder(name: str) -> Path:
@@ -29,7 +29,7 @@ def free_bundle_folder(name: str) -> Path:
     return candidate
 
 
-class DeployPage(StepPage):
+class DeployPage(JobStepPage):
     title = "5 · Deploy"
     explanation = (
         "The studio packs the model, a manifest with a fingerprint (SHA-256) of every file, the "
@@ -37,10 +37,7 @@ class DeployPage(StepPage):
     )
 
     def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.jobs = jobs
-        self.job: QtJob | None = None
+        super().__init__(state, jobs, parent)
         row = QHBoxLayout()
         row.addWidget(QLabel("Bundle folder:"))
         self.folder = QLineEdit()
@@ -92,7 +89,7 @@ class DeployPage(StepPage):
             self.folder.setText(str(free_bundle_folder(f"{stem}-{self.state.recipe.target.chip}")))
 
     def ready(self) -> tuple[bool, str]:
-        if self.job is not None and not self.job.is_finished:
+        if self.job_running():
             return False, "Writing the bundle…"
         if self.state.bundle_path is None:
             return False, "Create the bundle first."

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
 from studio.core.jobs import JobSpec
 from studio.core.profile import ProfileResult
 from studio.ui.inspect_views import InspectViews
-from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
-from studio.ui.widgets import Card, JobProgress, StepPage, big_label, show_error
+from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
 
 
 class NumberItem(QTableWidgetItem):
@@ -35,7 +35,7 @@ class NumberItem(QTableWidgetItem):
         )
 
 
-class InspectPage(StepPage):
+class InspectPage(JobStepPage):
     title = "4 · Inspect"
     explanation = (
         "The studio runs the optimized model many times on this PC and times every layer, so "
@@ -43,10 +43,7 @@ class InspectPage(StepPage):
     )
 
     def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.jobs = jobs
-        self.job: QtJob | None = None
+        super().__init__(state, jobs, parent)
         summary = Card()
         self.verdict = big_label("Not measured yet.")
         self.detail = QLabel()
@@ -86,11 +83,11 @@ class InspectPage(StepPage):
         self.views.clear()
 
     def entered(self) -> None:
-        if self.state.profile_result is None and (self.job is None or self.job.is_finished):
+        if self.state.profile_result is None and not self.job_running():
             self.start()
 
     def ready(self) -> tuple[bool, str]:
-        if self.job is not None and not self.job.is_finished:
+        if self.job_running():
             return False, "Measuring…"
         return True, ""
 

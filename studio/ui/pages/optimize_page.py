@@ -11,18 +11,18 @@ from studio.core.compress import Method
 from studio.core.compress.presets import Preset, apply_preset, matching_preset, presets_for
 from studio.core.jobs import JobSpec
 from studio.core.paths import default_output_dir
-from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.jobs_qt import JobManager
 from studio.ui.optimize_advanced import AdvancedPanel
 from studio.ui.optimize_presets import PresetCards
 from studio.ui.optimize_result import ResultCard
 from studio.ui.state import WizardState
-from studio.ui.widgets import JobProgress, StepPage, show_error
+from studio.ui.widgets import JobProgress, JobStepPage, show_error
 
 if TYPE_CHECKING:
     from studio.core.compress import CompressResult
 
 
-class OptimizePage(StepPage):
+class OptimizePage(JobStepPage):
     title = "3 · Optimize"
     explanation = (
         "The studio shrinks the model so it fits and runs fast on the target. The recommended "
@@ -30,10 +30,7 @@ class OptimizePage(StepPage):
     )
 
     def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.jobs = jobs
-        self.job: QtJob | None = None
+        super().__init__(state, jobs, parent)
         self.presets = PresetCards()
         self.presets.chosen.connect(self._preset_chosen)
         self.outer.addWidget(self.presets)
@@ -125,18 +122,18 @@ class OptimizePage(StepPage):
         self._show_calibration()
 
     def entered(self) -> None:
-        if self.state.compress_result is None and (self.job is None or self.job.is_finished):
+        if self.state.compress_result is None and not self.job_running():
             self.start()
 
     def ready(self) -> tuple[bool, str]:
-        if self.job is not None and not self.job.is_finished:
+        if self.job_running():
             return False, "Optimizing… (you can cancel it)"
         if self.state.compress_result is None:
             return False, "Optimize the model first."
         return True, ""
 
     def start(self) -> None:
-        if self.job is not None and not self.job.is_finished:
+        if self.job_running():
             return
         recipe = self.state.recipe
         source = self.state.model_path()
