@@ -57,6 +57,11 @@ class LoadedModel:
         self.tokenizer = og.Tokenizer(self.model)
         self.load_s = time.perf_counter() - start
         self.folder = folder
+        try:
+            with open(os.path.join(folder, "genai_config.json"), encoding="utf-8") as handle:
+                self.context_length = int(json.load(handle)["model"]["context_length"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.context_length = 0
 
 
 def stream_generation(
@@ -75,9 +80,17 @@ def stream_generation(
     started = time.perf_counter()
     prompt_ids = loaded.tokenizer.encode(prompt)
     n_prompt = len(prompt_ids)
+    limit = loaded.context_length or n_prompt + max_new_tokens
+    if n_prompt >= limit:
+        raise ValueError(
+            f"The prompt is {n_prompt} tokens; this model reads at most {limit - 1}. "
+            "Use a shorter prompt"
+        )
     params = og.GeneratorParams(loaded.model)
+    budget = min(n_prompt + max_new_tokens, limit) - n_prompt
     search: dict[str, Any] = {
-        "max_length": n_prompt + max_new_tokens,
+        # The answer ends early rather than failing when prompt + answer exceed the context.
+        "max_length": n_prompt + budget,
         "repetition_penalty": repetition_penalty,
     }
     if temperature > 0:
@@ -131,7 +144,7 @@ def stream_generation(
             index += 1
             pending, pending_tokens, last_flush = "", 0, now
     else:
-        if produced < max_new_tokens:
+        if produced < budget:
             finish = "eos"
     if pending:
         yield {
