@@ -62,7 +62,11 @@ def _print_chip(chip) -> None:
             if acc.supported_ops is None
             else (f"{len(acc.supported_ops)} ops ({acc.supported_ops_source})")
         )
+        if acc.ops_confidence is not None:
+            ops += f" [{acc.ops_confidence.value}]"
         print(f"    op support   {ops}")
+        if acc.ops_note:
+            print(f"    op list note {acc.ops_note}")
         print(
             f"    fixed sizes  {'required' if acc.static_shapes_only else 'not required'};"
             f" control flow {'yes' if acc.control_flow else 'no'}"

@@ -114,8 +114,31 @@ def test_user_profile_is_added_to_the_catalogue() -> None:
         ),
         (lambda d: d["memory"].update(bandwidth_gbs={"value": 10}), "source"),
         (lambda d: d["accelerators"][0].update(kind="tpu"), "accelerators.0.kind"),
+        (lambda d: d["accelerators"][0].update(supported_ops=["Conv"]), "supported_ops_source"),
+        (
+            lambda d: d["accelerators"][0].update(
+                supported_ops=["Conv", "If"],
+                supported_ops_source="https://example.com/ops",
+                ops_confidence="vendor",
+                unsupported_ops=["If"],
+            ),
+            "If listed as both supported and unsupported",
+        ),
+        (
+            lambda d: d["accelerators"][0].update(ops_confidence="sure"),
+            "accelerators.0.ops_confidence",
+        ),
     ],
-    ids=["unknown-key", "missing-key", "wrong-type", "uncited-number", "bad-enum"],
+    ids=[
+        "unknown-key",
+        "missing-key",
+        "wrong-type",
+        "uncited-number",
+        "bad-enum",
+        "op-list-uncited",
+        "op-both-lists",
+        "op-confidence-not-a-mark",
+    ],
 )
 def test_bad_user_profile_names_file_and_field(mutate, expected: str, capsys) -> None:
     data = _valid_user_chip("broken-board")

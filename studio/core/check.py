@@ -98,12 +98,36 @@ def _placement(node: NodeCost, chip: ChipProfile) -> tuple[str, str | None]:
     if node.op_type in acc.unsupported_ops:
         return "cpu", f"{node.op_type} is not supported on the {name}"
     if acc.supported_ops is not None:
+        if node.domain not in ONNX_DOMAINS and _is_standard_op(node.op_type):
+            # e.g. com.microsoft Gelu: same name as the ONNX op the list means, another op.
+            return "cpu", f"{node.op_type} ({node.domain}) is not the ONNX op the list names"
         if node.op_type not in acc.supported_ops:
             return "cpu", f"{node.op_type} is not in the {name}'s list of supported ops"
         return acc.kind, None
     if node.domain not in ONNX_DOMAINS:
         return "cpu", f"{node.op_type} ({node.domain}) is an onnxruntime-specific op"
     return acc.kind, None
+
+
+def _is_standard_op(op_type: str) -> bool:
+    import onnx
+
+    return bool(onnx.defs.has(op_type))
+
+
+def _op_list_assumption(chip: ChipProfile) -> str:
+    """Where the op placement comes from: the vendor's published list, or the studio's rule."""
+    acc, unit = chip.main, UNIT_NAMES[chip.main.kind]
+    if acc.supported_ops is None:
+        return (
+            f"{chip.name}'s op list is not public or not encoded: every standard ONNX op except "
+            f"control flow is assumed to run on the {unit}"
+        )
+    trust = f", {acc.ops_confidence.value}" if acc.ops_confidence else ""
+    return (
+        f"Ops on the {unit}: {len(acc.supported_ops)} ops from {acc.supported_ops_source}{trust}; "
+        "attribute limits in that list are not checked"
+    )
 
 
 def _is_llm(cost: GraphCost) -> bool:
@@ -387,11 +411,8 @@ def check_model(
             f"{profile.name}'s memory size is not published; the model needs "
             f"{_gb(memory.total_bytes)}"
         )
-    if profile.main.kind != "cpu" and profile.main.supported_ops is None:
-        assumptions.append(
-            f"{profile.name}'s op list is not encoded: every standard ONNX op except "
-            "control flow is assumed to run on the " + UNIT_NAMES[profile.main.kind]
-        )
+    if profile.main.kind != "cpu":
+        assumptions.append(_op_list_assumption(profile))
     if cost.kv_inputs and context is None:
         assumptions.append(f"KV cache sized for a {DEFAULT_CONTEXT}-token context (use --context)")
     report.progress(1.0, "Checked")

@@ -68,7 +68,14 @@ class Accelerator(_Strict):
         None, description="ONNX op types it runs; null = not published (assume all but unsupported)"
     )
     supported_ops_source: str | None = None
+    ops_confidence: Confidence | None = Field(
+        None, description="how far to trust the op lists (vendor list, press, third party)"
+    )
+    ops_note: str | None = Field(None, description="what the op lists cover and what they do not")
     unsupported_ops: list[str] = Field(default_factory=list)
+    unsupported_ops_source: str | None = Field(
+        None, description="where the known-unsupported ops come from; null = the studio's rule"
+    )
     control_flow: bool = Field(False, description="Runs If/Loop/Scan")
     static_shapes_only: bool = False
 
@@ -76,6 +83,11 @@ class Accelerator(_Strict):
     def _ops_cited(self) -> Accelerator:
         if self.supported_ops is not None and not self.supported_ops_source:
             raise ValueError("'supported_ops' needs 'supported_ops_source'")
+        overlap = set(self.supported_ops or []) & set(self.unsupported_ops)
+        if overlap:
+            raise ValueError(
+                f"{', '.join(sorted(overlap))} listed as both supported and unsupported"
+            )
         return self
 
     def peak(self, precision: str) -> Fact:

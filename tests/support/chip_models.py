@@ -183,3 +183,28 @@ def make_int4_llm_layer(path: Path, *, k: int = 64, n: int = 128) -> Path:
     model.ir_version = 8
     onnx.save(model, str(path))
     return path
+
+
+def make_conv_then(path: Path, op: str, domain: str = "") -> Path:
+    """x[1,3,16,16] → Conv(3→4) → ``op`` → y: one op every NPU runs, then the op under test."""
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node(op, ["c"], ["y"], name="tested", domain=domain),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "conv_then",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])],
+        [w],
+    )
+    if not domain:
+        return _save(graph, path)
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(domain, 1)]
+    )
+    model.ir_version = 8
+    onnx.save(model, str(path))  # the checker does not know contrib ops
+    return path
