@@ -24,6 +24,8 @@ def _settings(args: argparse.Namespace):
         "temperature": args.temperature,
         "top_p": args.top_p,
         "top_k": args.top_k,
+        "repetition_penalty": args.repetition_penalty,
+        "seed": args.seed,
     }
     try:
         return GenerationSettings(**{k: v for k, v in values.items() if v is not None})
@@ -133,6 +135,12 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--temperature", type=float, help="randomness, 0 = greedy (default 0.7)")
     p.add_argument("--top-p", type=float, help="nucleus sampling threshold (default 0.9)")
     p.add_argument("--top-k", type=int, help="sample among this many tokens (default 40)")
+    p.add_argument(
+        "--repetition-penalty", type=float, help="above 1 repeats text less (default 1.1)"
+    )
+    p.add_argument(
+        "--seed", type=int, help="same seed + prompt + settings = same answer (default: random)"
+    )
     p.add_argument("--device", metavar="SERIAL", help="run on this adb device instead of this PC")
 
     p = add(

@@ -4,7 +4,8 @@
 Started by the studio over adb (or directly on this PC) from the bundle folder:
 
     python3 runner/runner.py bench [--runs N] [--warmup N] [--threads N]
-    python3 runner/runner.py generate [--prompt TEXT] [--max-tokens N]
+    python3 runner/runner.py generate [--prompt TEXT] [--max-tokens N] [--temperature T]
+        [--top-p P] [--top-k K] [--repetition-penalty R] [--seed S]
 
 It prints one JSON object per line on stdout (protocol version 1, see
 studio/core/runner_protocol.py): ``hello``, ``progress``, ``log``, ``timing``, ``token``,
@@ -14,7 +15,9 @@ arguments, 3 when something the bundle or device needs is missing.
 ``generate`` is a hook: a bundle that can generate text carries ``runner/generate.py`` defining
 ``generate(bundle: pathlib.Path, options: dict, emit) -> dict`` which streams ``token`` events
 through ``emit(type, **fields)`` and returns the GenerateResult fields (text, tokens,
-tokens_per_s, time_to_first_token_ms).
+tokens_per_s, time_to_first_token_ms). ``options`` holds ``prompt`` and ``max_tokens`` and, when
+given, the sampling settings ``temperature``, ``top_p``, ``top_k``, ``repetition_penalty`` and
+``seed`` (runner 1.1 and later; the hook uses its own defaults for those left out).
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ import sys
 import time
 from pathlib import Path
 
-RUNNER_VERSION = "1.0"
+# 1.1: generate takes the sampling settings (the studio checks this before sending them).
+RUNNER_VERSION = "1.1"
 PROTOCOL = 1
 HERE = Path(__file__).resolve().parent
+# Generation settings passed through to the bundle's generate hook (name → type).
+SAMPLING = {"temperature": float, "top_p": float, "top_k": int, "repetition_penalty": float,
+            "seed": int}
 
 
 def emit(kind: str, **fields: object) -> None:
@@ -139,6 +146,7 @@ def generate(bundle: Path, args: argparse.Namespace) -> None:
 
     _hello("generate", _import_onnxruntime())
     options = {"prompt": args.prompt, "max_tokens": args.max_tokens}
+    options.update({k: v for k, v in vars(args).items() if k in SAMPLING and v is not None})
     data = plugin_module.generate(bundle, options, emit)
     emit("result", mode="generate", data=data)
 
@@ -152,6 +160,8 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--prompt", default="")
     parser.add_argument("--max-tokens", type=int, default=128)
+    for name, kind in SAMPLING.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -92,6 +92,21 @@ def test_greedy_generation_is_repeatable(tiny_bundle: Path) -> None:
     assert first.text == second.text
 
 
+def test_a_seed_repeats_a_sampled_answer_and_another_seed_changes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def sampled(seed: str) -> str:
+        args = ["generate", "--prompt", "In the beginning", "--max-new-tokens", "16"]
+        code, out, _ = _cli(
+            [*args, "--temperature", "1.2", "--top-k", "200", "--seed", seed], capsys
+        )
+        assert code == 0
+        return out
+
+    assert sampled("5") == sampled("5")
+    assert sampled("5") != sampled("6")
+
+
 def test_stop_mid_generation_ends_early_with_a_summary(tiny_bundle: Path) -> None:
     seen: list[TokenChunk] = []
     settings = GenerationSettings(max_new_tokens=200, temperature=1.0, repetition_penalty=1.0)
@@ -310,6 +325,8 @@ def test_cli_generate_human_output(tiny_bundle: Path, capsys: pytest.CaptureFixt
         (["--temperature", "5"], "--temperature"),
         (["--top-p", "0"], "--top-p"),
         (["--top-k", "0"], "--top-k"),
+        (["--repetition-penalty", "0.5"], "--repetition-penalty"),
+        (["--seed", "-1"], "--seed"),
     ],
 )
 def test_cli_generate_rejects_out_of_range_settings(

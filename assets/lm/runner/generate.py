@@ -73,6 +73,7 @@ def stream_generation(
     top_p: float = 0.9,
     top_k: int = 40,
     repetition_penalty: float = 1.1,
+    seed: int | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[dict[str, Any]]:
     """Yield a start event, token events as text appears, then one summary event."""
@@ -95,6 +96,8 @@ def stream_generation(
     }
     if temperature > 0:
         search.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k)
+        if seed is not None:
+            search["random_seed"] = int(seed)  # same seed → same answer; else a fresh one
     else:
         search.update(do_sample=False)
     params.set_search_options(**search)
@@ -194,7 +197,7 @@ def generate(bundle: Any, options: dict[str, Any], emit: Callable[..., None]) ->
     emit("timing", name="load", ms=round(loaded.load_s * 1000, 3))
     settings = {
         k: options[k]
-        for k in ("temperature", "top_p", "top_k", "repetition_penalty")
+        for k in ("temperature", "top_p", "top_k", "repetition_penalty", "seed")
         if options.get(k) is not None
     }
     text: list[str] = []
@@ -260,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top-p", type=float, default=0.9)
     parser.add_argument("--top-k", type=int, default=40)
     parser.add_argument("--repetition-penalty", type=float, default=1.1)
+    parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
     stop = {"now": False}
 
@@ -290,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             top_p=args.top_p,
             top_k=args.top_k,
             repetition_penalty=args.repetition_penalty,
+            seed=args.seed,
             should_stop=lambda: stop["now"],
         ):
             _emit(event)

@@ -62,6 +62,8 @@ def _argv(runtime: RuntimeInfo, mode: str, remote: str, entry: str,
         args += ["--threads", str(opts["threads"])]
     if mode == "generate":
         args += ["--prompt", opts.get("prompt") or "", "--max-tokens", str(opts["max_tokens"])]
+        for name, value in (opts.get("sampling") or {}).items():
+            args += ["--" + name.replace("_", "-"), str(value)]
     if runtime.kind == "python":
         return [*runtime.command, "runner/runner.py", *args]
     return [*runtime.command, *args]
@@ -78,6 +80,7 @@ def run_on_device(
     threads: int = 0,
     prompt: str = "",
     max_tokens: int = 128,
+    sampling: dict[str, Any] | None = None,
     runner: str | None = None,
     on_event: Callable[[RunnerEvent], None] | None = None,
     report: Reporter = NULL_REPORTER,
@@ -100,7 +103,7 @@ def run_on_device(
     if runtime.kind is None:
         raise BadInput(runtime.missing)
     opts = {"runs": runs, "warmup": warmup, "threads": threads, "prompt": prompt,
-            "max_tokens": max_tokens}
+            "max_tokens": max_tokens, "sampling": sampling}
     argv = _argv(runtime, mode, remote, manifest.entry, opts)
     report.progress(0.02, f"Starting on {dev.serial} with {runtime.description}")
     process = dev.stream(argv, remote)

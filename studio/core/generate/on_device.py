@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,8 @@ from studio.core.generate.settings import GenerationSettings
 from studio.core.progress import NULL_REPORTER, Reporter
 
 _DONE = object()
+# The first runner version whose generate takes temperature, top-p, top-k, … (studio/runner).
+SETTINGS_RUNNER = (1, 1)
 
 
 def _check_bundle(model: str | Path | None) -> Path:
@@ -39,6 +42,33 @@ def _check_bundle(model: str | Path | None) -> Path:
             "Export the model again with `studio llm-export`",
         )
     return folder
+
+
+def runner_version(folder: Path) -> tuple[int, ...]:
+    """The version of the runner a bundle carries (read from its runner/runner.py)."""
+    try:
+        text = (folder / "runner" / "runner.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return (0,)
+    match = re.search(r'^RUNNER_VERSION = "(\d+(?:\.\d+)*)"', text, re.MULTILINE)
+    return tuple(int(part) for part in match.group(1).split(".")) if match else (0,)
+
+
+def runner_sampling(folder: Path, settings: GenerationSettings) -> dict[str, float | int]:
+    """The settings to send to the bundle's device runner besides prompt and token limit.
+
+    A bundle exported before runner 1.1 cannot take them: it always samples with the defaults.
+    That is fine when the user kept the defaults; otherwise say so rather than silently ignore.
+    """
+    if runner_version(folder) >= SETTINGS_RUNNER:
+        return settings.sampling()
+    if settings.sampling() != GenerationSettings().sampling():
+        raise BadInput(
+            f"{folder.name} was exported by an older studio whose device runner cannot take "
+            "temperature, top-p, top-k or seed",
+            "Export the model again with `studio llm-export`, or use the default settings",
+        )
+    return {}
 
 
 def _summary_from_tokens(
@@ -82,6 +112,7 @@ def generate_on_device(
         raise BadInput("The prompt is empty", "Type something for the model to continue")
     settings = settings or GenerationSettings()
     folder = _check_bundle(model)
+    sampling = runner_sampling(folder, settings)
     report.progress(0.0, f"Sending the model to {serial} (files already there are skipped)")
     deploy_bundle(folder, serial, report=report.sub(0.0, 0.5))
     events: queue.Queue[Any] = queue.Queue()
@@ -96,6 +127,7 @@ def generate_on_device(
                 "generate",
                 prompt=prompt,
                 max_tokens=settings.max_new_tokens,
+                sampling=sampling,
                 on_event=events.put,
                 cancel=cancel,
             )

@@ -43,13 +43,18 @@ class GenerationSettings(BaseModel):
     repetition_penalty: float = Field(
         1.1, ge=1.0, le=2.0, description="Above 1 makes repeating text less likely"
     )
+    seed: int | None = Field(
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="The same seed, prompt and settings give the same answer; "
+        "empty: a different answer each time",
+    )
 
-    def runner_kwargs(self) -> dict[str, float | int]:
+    def runner_kwargs(self) -> dict[str, float | int | None]:
+        """Keyword arguments of llm_runner.stream_generation."""
         return self.model_dump(exclude={"version"})
 
-    def runner_args(self) -> list[str]:
-        """The same settings as command-line flags for the bundled runner."""
-        args: list[str] = []
-        for key, value in self.runner_kwargs().items():
-            args += [f"--{key.replace('_', '-')}", str(value)]
-        return args
+    def sampling(self) -> dict[str, float | int]:
+        """What the device runner's ``generate`` takes besides the prompt and the token limit."""
+        return self.model_dump(exclude={"version", "max_new_tokens"}, exclude_none=True)
