@@ -1,6 +1,6 @@
 """Drive the wizard through the demo path offscreen and save a screenshot of every step.
 
-Usage: python scripts/take_screenshots.py [--out docs/screenshots]
+Usage: python scripts/take_screenshots.py [--out docs/screenshots] [--lang zh_CN] [--steps 1,3]
 Writes to temporary user folders, so it never touches your own studio data.
 """
 
@@ -18,6 +18,8 @@ STEPS = ["model", "target", "optimize", "inspect", "deploy", "demo"]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument("--lang", default="en", help="en or zh_CN; zh_CN files are named zh_CN-…")
+    parser.add_argument("--steps", default="1,2,3,4,5,6", help="which steps to save, e.g. 1,3")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -31,10 +33,12 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
+    from studio.ui.app import start_language
     from studio.ui.main_window import MainWindow
     from studio.ui.theme import apply_theme
 
     app = QApplication([])
+    start_language(app, args.lang)
     apply_theme(app)
     win = MainWindow()
     win.resize(1360, 860)
@@ -49,13 +53,17 @@ def main() -> None:
             app.processEvents()
             time.sleep(0.02)
 
-    for index, step in enumerate(STEPS):
+    wanted = {int(n) - 1 for n in args.steps.split(",")}
+    for index, step in enumerate(STEPS[: max(wanted) + 1]):
         win.go_to(index)
         if step == "deploy":
             win.pages[index].start()
             settle(lambda: win.state.bundle_path is not None)
         settle(lambda: not win.jobs.running() and win.current_page().ready()[0])
-        path = out / f"{index + 1}-{step}.png"
+        if index not in wanted:
+            continue
+        prefix = "" if args.lang == "en" else f"{args.lang}-"
+        path = out / f"{prefix}{index + 1}-{step}.png"
         win.grab().save(str(path))
         print(path)
     win.jobs.shutdown()

@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Edge Deploy Studio. Run without arguments to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"Edge Deploy Studio {__version__}")
+    parser.add_argument(
+        "--lang", choices=["en", "zh_CN"], help="open the app in this language (default: the system's)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, help_text: str, handler, json_flag: bool = True) -> argparse.ArgumentParser:
@@ -143,14 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         from studio.ui.app import run_gui
 
         return run_gui()
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    # onnxruntime's quantizer logs advice on the root logger that users cannot act on.
-    logging.getLogger().setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
+        if args.lang:  # `studio --lang zh_CN`: the app, in that language
+            from studio.ui.app import run_gui
+
+            return run_gui(lang=args.lang)
         parser.print_help()
         return 2
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    # onnxruntime's quantizer logs advice on the root logger that users cannot act on.
+    logging.getLogger().setLevel(logging.ERROR)
     try:
         return args.handler(args)
     except StudioError as exc:

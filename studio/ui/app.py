@@ -7,6 +7,13 @@ import os
 import sys
 import traceback
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+from studio.ui.i18n import ENGLISH, choose_language, current_language, set_language, tr
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QTranslator
+    from PySide6.QtWidgets import QApplication
 
 
 def _install_excepthook() -> None:
@@ -16,13 +23,47 @@ def _install_excepthook() -> None:
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         logging.getLogger("studio").error("".join(traceback.format_exception(kind, value, tb)))
         show_error(
-            None, f"Something went wrong ({kind.__name__}: {value}). The details are in the log."
+            None,
+            tr(
+                "Something went wrong ({kind}: {error}). The details are in the log.",
+                kind=kind.__name__,
+                error=value,
+            ),
         )
 
     sys.excepthook = hook
 
 
-def run_gui(argv: list[str] | None = None) -> int:
+def install_qt_translations(app: QApplication, language: str) -> list[QTranslator]:
+    """Qt's own texts (file dialogs, OK/Cancel) in the same language, from the PySide6 wheel."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    if language == ENGLISH:
+        return []
+    QLocale.setDefault(QLocale(language))
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    installed = []
+    for name in ("qtbase", "qtwebengine"):
+        translator = QTranslator(app)  # parented to the app so it lives as long as the app
+        if translator.load(f"{name}_{language}", folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+        else:
+            logging.getLogger("studio").info("no Qt translation %s_%s in %s", name, language, folder)
+    return installed
+
+
+def start_language(app: QApplication, requested: str | None = None) -> str:
+    """Pick the language (--lang, STUDIO_LANG, saved choice, system) before any window exists."""
+    from PySide6.QtCore import QLocale
+
+    language = choose_language(requested, QLocale.system().uiLanguages())
+    set_language(language)
+    install_qt_translations(app, current_language())
+    return current_language()
+
+
+def run_gui(argv: list[str] | None = None, lang: str | None = None) -> int:
     # QtWebEngine refuses to start as root without this; the studio only loads 127.0.0.1 pages.
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
@@ -35,6 +76,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("Edge Deploy Studio")
     app.setOrganizationName("EdgeDeployStudio")
+    start_language(app, lang)
     apply_theme(app)
     _install_excepthook()
     window = MainWindow()

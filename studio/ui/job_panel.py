@@ -15,14 +15,15 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.jobs import JobState
+from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import JobManager, QtJob
 
 STATE_TEXT = {
-    JobState.PENDING: "waiting",
-    JobState.RUNNING: "running",
-    JobState.SUCCEEDED: "done",
-    JobState.FAILED: "failed",
-    JobState.CANCELLED: "cancelled",
+    JobState.PENDING: N_("waiting"),
+    JobState.RUNNING: N_("running"),
+    JobState.SUCCEEDED: N_("done"),
+    JobState.FAILED: N_("failed"),
+    JobState.CANCELLED: N_("cancelled"),
 }
 
 
@@ -36,9 +37,9 @@ class JobPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("jobList")
         self.log_view = QPlainTextEdit(readOnly=True)
-        self.log_view.setPlaceholderText("Select a job to see its log.")
+        self.log_view.setPlaceholderText(tr("Select a job to see its log."))
         self.log_view.setMaximumBlockCount(5000)
-        self.cancel_button = QPushButton("Cancel job")
+        self.cancel_button = QPushButton(tr("Cancel job"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self._cancel_selected)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -77,17 +78,17 @@ class JobPanel(QWidget):
     def _refresh(self, index: int) -> None:
         job = self.manager.jobs[index]
         handle = job.handle
-        state = STATE_TEXT[handle.state]
+        state = tr(STATE_TEXT[handle.state])
         if handle.state is JobState.RUNNING:
             state = f"{handle.progress:.0%} {handle.message}".strip()
         elif handle.state is JobState.FAILED and handle.error is not None:
             state = (
                 handle.error.message
                 if handle.error.message.startswith("failed")
-                else f"failed: {handle.error.message}"
+                else tr("failed: {reason}", reason=handle.error.message)
             )
         elif handle.finished:
-            state = f"{state} in {handle.duration:.1f} s"
+            state = tr("{state} in {seconds:.1f} s", state=state, seconds=handle.duration)
         self.items[index].setText(f"{job.title}\n  {state}")
         if self._job_for(self.list.currentItem()) is job:
             self.cancel_button.setEnabled(not job.is_finished)

@@ -26,8 +26,10 @@ from studio import __version__
 from studio.core.errors import StudioError
 from studio.core.paths import config_dir
 from studio.core.recipe import load_recipe, save_recipe
+from studio.ui.i18n import N_, tr
 from studio.ui.job_panel import JobPanel
 from studio.ui.jobs_qt import JobManager
+from studio.ui.language_menu import LanguageMenu
 from studio.ui.pages.demo_page import DemoPage
 from studio.ui.pages.deploy_page import DeployPage
 from studio.ui.pages.inspect_page import InspectPage
@@ -61,13 +63,13 @@ def start_warm_up() -> None:
     threading.Thread(target=_warm_up, name="studio-warm-up", daemon=True).start()
 
 
-STEP_NAMES = ["Model", "Target", "Optimize", "Inspect", "Deploy", "Demo"]
+STEP_NAMES = [N_("Model"), N_("Target"), N_("Optimize"), N_("Inspect"), N_("Deploy"), N_("Demo")]
 
 
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
-        self.setWindowTitle(f"Edge Deploy Studio {__version__}")
+        self.setWindowTitle(tr("Edge Deploy Studio {version}", version=__version__))
         self.state = WizardState()
         self.jobs = JobManager(self)
         self.settings = QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
@@ -87,12 +89,12 @@ class MainWindow(QMainWindow):
 
         self.steps = QListWidget()
         self.steps.setObjectName("stepList")
-        self.steps.addItems([f"{i + 1}  {name}" for i, name in enumerate(STEP_NAMES)])
+        self.steps.addItems([f"{i + 1}  {tr(name)}" for i, name in enumerate(STEP_NAMES)])
         self.steps.setFixedWidth(170)
         self.steps.currentRowChanged.connect(self._step_clicked)
 
-        self.back_button = QPushButton("&Back")
-        self.next_button = QPushButton("&Next")
+        self.back_button = QPushButton(tr("&Back"))
+        self.next_button = QPushButton(tr("&Next"))
         self.next_button.setObjectName("nextButton")
         self.next_button.setDefault(True)
         self.reason = QLabel("")
@@ -118,7 +120,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.job_panel = JobPanel(self.jobs)
-        dock = QDockWidget("Jobs", self)
+        dock = QDockWidget(tr("Jobs"), self)
         dock.setObjectName("jobsDock")
         dock.setWidget(self.job_panel)
         dock.setFeatures(
@@ -138,15 +140,17 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(300, start_warm_up)
 
     def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        open_action = QAction("Open recipe…", self, shortcut=QKeySequence.StandardKey.Open)
-        save_action = QAction("Save recipe…", self, shortcut=QKeySequence.StandardKey.Save)
-        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        menu = self.menuBar().addMenu(tr("&File"))
+        open_action = QAction(tr("Open recipe…"), self, shortcut=QKeySequence.StandardKey.Open)
+        save_action = QAction(tr("Save recipe…"), self, shortcut=QKeySequence.StandardKey.Save)
+        quit_action = QAction(tr("Quit"), self, shortcut=QKeySequence.StandardKey.Quit)
         open_action.triggered.connect(self._open_recipe)
         save_action.triggered.connect(self._save_recipe)
         quit_action.triggered.connect(self.close)
         for action in (open_action, save_action, quit_action):
             menu.addAction(action)
+        self.language_menu = LanguageMenu(self)
+        self.menuBar().addMenu(self.language_menu)
 
     # --- navigation ---------------------------------------------------------------------------
     def current_page(self) -> StepPage:
@@ -187,7 +191,9 @@ class MainWindow(QMainWindow):
 
     # --- recipes ---------------------------------------------------------------------------------
     def _open_recipe(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open recipe", "", "Recipes (*.yaml *.yml)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, tr("Open recipe"), "", tr("Recipes (*.yaml *.yml)")
+        )
         if path:
             self.open_recipe(Path(path))
 
@@ -195,14 +201,14 @@ class MainWindow(QMainWindow):
         try:
             recipe = load_recipe(path)
         except StudioError as exc:
-            show_error(self, exc.message, "This recipe cannot be opened")
+            show_error(self, exc.message, tr("This recipe cannot be opened"))
             return
         self.state.replace_recipe(recipe, path.resolve().parent)
         self.go_to(0)
 
     def _save_recipe(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save recipe", "recipe.yaml", "Recipes (*.yaml)"
+            self, tr("Save recipe"), "recipe.yaml", tr("Recipes (*.yaml)")
         )
         if path:
             self.save_recipe(Path(path))
@@ -211,7 +217,7 @@ class MainWindow(QMainWindow):
         try:
             save_recipe(self.state.recipe, path)
         except StudioError as exc:
-            show_error(self, exc.message, "The recipe could not be saved")
+            show_error(self, exc.message, tr("The recipe could not be saved"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import JobManager, QtJob
 
 if TYPE_CHECKING:
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 class StepPage(QWidget):
     """One wizard step: a title, a one-sentence explanation, and content below."""
 
-    title = "Step"
+    # Class attributes are marked with N_() and translated here, when the page is built.
+    title = N_("Step")
     explanation = ""
     ready_changed = Signal()
 
@@ -34,9 +36,9 @@ class StepPage(QWidget):
         self.outer = QVBoxLayout(self)
         self.outer.setContentsMargins(24, 18, 24, 12)
         self.outer.setSpacing(12)
-        heading = QLabel(self.title)
+        heading = QLabel(tr(self.title))
         heading.setObjectName("pageTitle")
-        intro = QLabel(self.explanation)
+        intro = QLabel(tr(self.explanation) if self.explanation else "")
         intro.setWordWrap(True)
         intro.setObjectName("pageIntro")
         self.outer.addWidget(heading)
@@ -81,7 +83,7 @@ class JobProgress(QWidget):
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.label = QLabel("")
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(tr("Cancel"))
         self.cancel_button.setObjectName("cancelButton")
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -98,7 +100,7 @@ class JobProgress(QWidget):
     def track(self, job: QtJob) -> None:
         self.job = job
         self.bar.setValue(0)
-        self.label.setText("Starting…")
+        self.label.setText(tr("Starting…"))
         self.cancel_button.setEnabled(True)
         self.show()
         job.progress.connect(self._on_progress)
@@ -111,14 +113,15 @@ class JobProgress(QWidget):
     def _cancel(self) -> None:
         if self.job is not None:
             self.cancel_button.setEnabled(False)
-            self.label.setText("Cancelling…")
+            self.label.setText(tr("Cancelling…"))
             self.job.cancel()
 
 
 def show_error(
-    parent: QWidget | None, message: str, title: str = "Something needs your attention"
+    parent: QWidget | None, message: str, title: str | None = None
 ) -> None:
     """A one-line, plain-language problem; details stay in the job log."""
+    title = title or tr("Something needs your attention")
     box = QMessageBox(
         QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
     )

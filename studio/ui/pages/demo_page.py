@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from studio.core.jobs import JobSpec
 from studio.core.paths import demo_samples_path
 from studio.ui.chat_demo import ChatDemo
+from studio.ui.i18n import N_
 from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
@@ -42,8 +43,8 @@ def preview_pixmap(values: list[list[float]], size: int = 160) -> QPixmap:
 
 
 class DemoPage(JobStepPage):
-    title = "6 · Demo"
-    explanation = (
+    title = N_("6 · Demo")
+    explanation = N_(
         "Run the finished bundle on this PC with a sample input and see its answer and speed, "
         "or chat with a language model and watch its tokens per second."
     )

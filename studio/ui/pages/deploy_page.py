@@ -12,6 +12,7 @@ from studio.core.bundle import Manifest, VerifyResult, verify_bundle
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
 from studio.ui.device_list import DeviceListWidget
+from studio.ui.i18n import N_
 from studio.ui.jobs_qt import JobManager, run_in_thread
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
@@ -30,8 +31,8 @@ def free_bundle_folder(name: str) -> Path:
 
 
 class DeployPage(JobStepPage):
-    title = "5 · Deploy"
-    explanation = (
+    title = N_("5 · Deploy")
+    explanation = N_(
         "The studio packs the model, a manifest with a fingerprint (SHA-256) of every file, the "
         "recipe and a README into one folder, then checks every file. Copy that folder to the device."
     )

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.jobs import JobSpec
 from studio.core.profile import ProfileResult
+from studio.ui.i18n import N_
 from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
@@ -36,8 +37,8 @@ class NumberItem(QTableWidgetItem):
 
 
 class InspectPage(JobStepPage):
-    title = "4 · Inspect"
-    explanation = (
+    title = N_("4 · Inspect")
+    explanation = N_(
         "The studio runs the optimized model many times on this PC and times every layer, so "
         "you can see which parts are slow. Click a column header to sort."
     )

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.model import ModelSummary, human_count, human_size, summarize
+from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import run_in_thread
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, StepPage, show_error
@@ -30,9 +31,12 @@ if TYPE_CHECKING:
     from studio.core.hubs import DownloadResult
 
 
+FACTS = (N_("File size"), N_("Parameters"), N_("Layers (nodes)"), N_("ONNX opset"))
+
+
 class ModelPage(StepPage):
-    title = "1 · Choose a model"
-    explanation = (
+    title = N_("1 · Choose a model")
+    explanation = N_(
         "Start with the demo model (a small handwritten-digit reader), or open your own .onnx "
         "file or folder. You can also drop a file onto this window."
     )
@@ -44,9 +48,9 @@ class ModelPage(StepPage):
         self.setAcceptDrops(True)
 
         buttons = QHBoxLayout()
-        self.demo_button = QPushButton("Use the demo model")
-        self.file_button = QPushButton("Open .onnx file…")
-        self.folder_button = QPushButton("Open folder…")
+        self.demo_button = QPushButton(tr("Use the demo model"))
+        self.file_button = QPushButton(tr("Open .onnx file…"))
+        self.folder_button = QPushButton(tr("Open folder…"))
         for button in (self.demo_button, self.file_button, self.folder_button):
             buttons.addWidget(button)
         buttons.addStretch()
@@ -60,8 +64,8 @@ class ModelPage(StepPage):
         self.name_label.setObjectName("cardTitle")
         self.facts = QGridLayout()
         self.fact_values: dict[str, QLabel] = {}
-        for col, label in enumerate(("File size", "Parameters", "Layers (nodes)", "ONNX opset")):
-            name = QLabel(label)
+        for col, label in enumerate(FACTS):
+            name = QLabel(tr(label))
             name.setObjectName("factLabel")
             value = QLabel("–")
             value.setObjectName("factValue")
@@ -71,28 +75,28 @@ class ModelPage(StepPage):
         self.card.body.addWidget(self.name_label)
         self.card.body.addLayout(self.facts)
         self.io_table = QTableWidget(0, 4)
-        self.io_table.setHorizontalHeaderLabels(["", "Name", "Type", "Shape"])
+        self.io_table.setHorizontalHeaderLabels(["", tr("Name"), tr("Type"), tr("Shape")])
         self.io_table.verticalHeader().hide()
         self.io_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.io_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.io_table.setMaximumHeight(150)
-        self.card.body.addWidget(QLabel("<b>Inputs and outputs</b>"))
+        self.card.body.addWidget(QLabel(tr("<b>Inputs and outputs</b>")))
         self.card.body.addWidget(self.io_table)
         self.ops_table = QTableWidget(0, 2)
-        self.ops_table.setHorizontalHeaderLabels(["Operation", "Count"])
+        self.ops_table.setHorizontalHeaderLabels([tr("Operation"), tr("Count")])
         self.ops_table.verticalHeader().hide()
         self.ops_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.ops_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.card.body.addWidget(QLabel("<b>Operations used</b> (what the model is made of)"))
+        self.card.body.addWidget(QLabel(tr("<b>Operations used</b> (what the model is made of)")))
         self.card.body.addWidget(self.ops_table, 1)
         # Your model | find one on a hub (studio/ui/hub_browser.py), built when first opened so it
         # costs nothing at start-up.
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.card, "Your model")
+        self.tabs.addTab(self.card, tr("Your model"))
         self.hub_tab = QWidget()
         QVBoxLayout(self.hub_tab).setContentsMargins(0, 0, 0, 0)
         self.hub_browser: Any = None
-        self.tabs.addTab(self.hub_tab, "Find a model online")
+        self.tabs.addTab(self.hub_tab, tr("Find a model online"))
         self.tabs.currentChanged.connect(self._tab_changed)
         self.outer.addWidget(self.tabs, 1)
         self.status = QLabel("")
@@ -105,21 +109,21 @@ class ModelPage(StepPage):
 
     def ready(self) -> tuple[bool, str]:
         if self.loading:
-            return False, "Reading the model…"
+            return False, tr("Reading the model…")
         if self.state.summary is None:
-            return False, "Choose a model first."
+            return False, tr("Choose a model first.")
         return True, ""
 
     # --- choosing --------------------------------------------------------------------------
     def _open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open an ONNX model", "", "ONNX models (*.onnx);;All files (*)"
+            self, tr("Open an ONNX model"), "", tr("ONNX models (*.onnx);;All files (*)")
         )
         if path:
             self.use_model("local", Path(path))
 
     def _open_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder holding an ONNX model")
+        path = QFileDialog.getExistingDirectory(self, tr("Open a folder holding an ONNX model"))
         if path:
             self.use_model("local", Path(path))
 
@@ -161,7 +165,7 @@ class ModelPage(StepPage):
         """Check the model off the main thread; keep the previous choice if it is unusable."""
         previous = (self.state.recipe.model.source, self.state.recipe.model.path)
         self.loading = True
-        self.status.setText("Reading the model…")
+        self.status.setText(tr("Reading the model…"))
         self.ready_changed.emit()
         target = path
 
@@ -183,7 +187,7 @@ class ModelPage(StepPage):
             self.status.setText("")
             self.state.recipe.model.source, self.state.recipe.model.path = previous  # type: ignore[assignment]
             self.ready_changed.emit()
-            show_error(self, message, "This model cannot be used")
+            show_error(self, message, tr("This model cannot be used"))
 
         run_in_thread(work, done, failed)
 
@@ -199,12 +203,14 @@ class ModelPage(StepPage):
 
     def _show(self, summary: ModelSummary) -> None:
         demo = self.state.recipe.model.source == "demo"
-        self.name_label.setText(f"{summary.name}{'  (demo model)' if demo else ''}")
-        self.fact_values["File size"].setText(human_size(summary.file_size))
-        self.fact_values["Parameters"].setText(human_count(summary.parameter_count))
-        self.fact_values["Layers (nodes)"].setText(str(summary.node_count))
-        self.fact_values["ONNX opset"].setText(str(summary.opset))
-        rows = [("in", t) for t in summary.inputs] + [("out", t) for t in summary.outputs]
+        self.name_label.setText(
+            tr("{name}  (demo model)", name=summary.name) if demo else summary.name
+        )
+        self.fact_values[FACTS[0]].setText(human_size(summary.file_size))
+        self.fact_values[FACTS[1]].setText(human_count(summary.parameter_count))
+        self.fact_values[FACTS[2]].setText(str(summary.node_count))
+        self.fact_values[FACTS[3]].setText(str(summary.opset))
+        rows = [(tr("in"), t) for t in summary.inputs] + [(tr("out"), t) for t in summary.outputs]
         self.io_table.setRowCount(len(rows))
         for row, (kind, tensor) in enumerate(rows):
             for col, text in enumerate((kind, tensor.name, tensor.dtype, tensor.shape_text())):
@@ -216,5 +222,5 @@ class ModelPage(StepPage):
             item = QTableWidgetItem()
             item.setData(Qt.ItemDataRole.DisplayRole, count)
             self.ops_table.setItem(row, 1, item)
-        self.status.setText(f"Loaded from {summary.path}")
+        self.status.setText(tr("Loaded from {path}", path=summary.path))
         self.ready_changed.emit()

@@ -11,6 +11,7 @@ from studio.core.compress import Method
 from studio.core.compress.presets import Preset, apply_preset, matching_preset, presets_for
 from studio.core.jobs import JobSpec
 from studio.core.paths import default_output_dir
+from studio.ui.i18n import N_
 from studio.ui.jobs_qt import JobManager
 from studio.ui.optimize_advanced import AdvancedPanel
 from studio.ui.optimize_presets import PresetCards
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 
 
 class OptimizePage(JobStepPage):
-    title = "3 · Optimize"
-    explanation = (
+    title = N_("3 · Optimize")
+    explanation = N_(
         "The studio shrinks the model so it fits and runs fast on the target. The recommended "
         "choice is already selected; it starts by itself when you arrive."
     )

@@ -8,13 +8,14 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 from studio.core.errors import StudioError
 from studio.ui.chip_cards import ChipCards
+from studio.ui.i18n import N_
 from studio.ui.state import WizardState
 from studio.ui.widgets import StepPage
 
 
 class TargetPage(StepPage):
-    title = "2 · Choose where it runs"
-    explanation = (
+    title = N_("2 · Choose where it runs")
+    explanation = N_(
         "Pick the chip the model will run on. The table below shows how your model would do on "
         'every chip; "This PC" numbers come from measurements on this computer.'
     )
