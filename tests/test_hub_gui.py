@@ -110,7 +110,7 @@ def test_download_with_cancel_then_resume_and_use(qtbot, browser: HubBrowser, hu
 
     hub_server.hub.bytes_per_second = None
     detail.download_button.click()
-    qtbot.waitUntil(lambda: detail.status.text().startswith("Downloaded 1 files"), timeout=WAIT)
+    qtbot.waitUntil(lambda: detail.status.text().startswith("Downloaded 1 file"), timeout=WAIT)
     assert detail.use_button.isEnabled()
     with qtbot.waitSignal(browser.model_chosen, timeout=WAIT) as chosen:
         detail.use_button.click()

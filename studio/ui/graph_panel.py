@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from studio.core.graph_summary import GraphSummary, Group, summarize_graph
 from studio.core.heat import PredictedHeat
 from studio.core.profile import ProfileResult
+from studio.ui.i18n import tr, trn
 from studio.ui.netron_view import NetronView
 
 
@@ -55,7 +56,7 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 class GroupTable(QTableWidget):
     def __init__(self, title: str, tooltip: str, parent: QWidget | None = None) -> None:
         super().__init__(0, 3, parent)
-        self.setHorizontalHeaderLabels([title, "Nodes", "Share of time"])
+        self.setHorizontalHeaderLabels([title, tr("Nodes"), tr("Share of time")])
         self.horizontalHeaderItem(0).setToolTip(tooltip)
         self.verticalHeader().hide()
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -87,26 +88,26 @@ class GraphPanel(QWidget):
         self.summary: GraphSummary | None = None
         self.profile: ProfileResult | None = None
         self._calls: list[_Call] = []
-        self.headline = QLabel("No model yet.")
+        self.headline = QLabel(tr("No model yet."))
         self.headline.setWordWrap(True)
-        self.draw_button = QPushButton("Draw the full graph")
-        self.draw_button.setToolTip("Large graphs can take Netron a minute or more to lay out; "
-                                    "the app stays usable meanwhile.")
+        self.draw_button = QPushButton(tr("Draw the full graph"))
+        self.draw_button.setToolTip(tr("Large graphs can take Netron a minute or more to lay out; "
+                                       "the app stays usable meanwhile."))
         self.draw_button.clicked.connect(self.draw_graph)
         self.draw_button.hide()
         self.heat_source = QComboBox()
-        self.heat_source.addItem("Colour by time measured on this PC", MEASURED)
-        self.heat_source.setToolTip("Measured: real times on this computer. Predicted: the chip "
-                                    "profile's estimate per layer (a rough guide, not a "
-                                    "measurement).")
+        self.heat_source.addItem(tr("Colour by time measured on this PC"), MEASURED)
+        self.heat_source.setToolTip(tr("Measured: real times on this computer. Predicted: the chip "
+                                       "profile's estimate per layer (a rough guide, not a "
+                                       "measurement)."))
         self.heat_source.currentIndexChanged.connect(self._heat_source_changed)
         top = QHBoxLayout()
         top.addWidget(self.headline, 1)
         top.addWidget(self.heat_source)
         top.addWidget(self.draw_button)
-        self.by_op = GroupTable("Operation", "Nodes grouped by what they compute")
-        self.by_block = GroupTable("Block", "Nodes grouped by the start of their names, which "
-                                   "exporters build from the model's modules (layers, blocks)")
+        self.by_op = GroupTable(tr("Operation"), tr("Nodes grouped by what they compute"))
+        self.by_block = GroupTable(tr("Block"), tr("Nodes grouped by the start of their names, which "
+                                                   "exporters build from the model's modules (layers, blocks)"))
         tables = QSplitter(Qt.Orientation.Horizontal)
         tables.addWidget(self.by_op)
         tables.addWidget(self.by_block)
@@ -114,7 +115,7 @@ class GraphPanel(QWidget):
         self.graph = NetronView()
         self.graph.nodeClicked.connect(self.nodeClicked)
         self.graph.notice.connect(lambda text: self.headline.setText(
-            f"{self._headline_text()} Netron: {text}"))
+            tr("{headline} Netron: {notice}", headline=self._headline_text(), notice=text)))
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(tables)
         self.split.addWidget(self.graph)
@@ -129,9 +130,9 @@ class GraphPanel(QWidget):
         self.model = Path(path)
         self.profile = profile
         self.summary = None
-        self.headline.setText(f"Reading {self.model.name}…")
+        self.headline.setText(tr("Reading {name}…", name=self.model.name))
         self.draw_button.hide()
-        self.graph.clear(f"Reading {self.model.name}…")
+        self.graph.clear(tr("Reading {name}…", name=self.model.name))
         self._start(lambda: summarize_graph(self.model, profile), self._on_summary)
 
     def set_profile(self, profile: ProfileResult | None) -> None:
@@ -155,12 +156,14 @@ class GraphPanel(QWidget):
     def _headline_text(self) -> str:
         if self.summary is None or self.model is None:
             return ""
-        size = "a large graph" if self.summary.large else "graph"
-        return f"{self.model.name}: {self.summary.node_count:,} nodes ({size})."
+        if self.summary.large:
+            return tr("{name}: {count:,} nodes (a large graph).", name=self.model.name,
+                      count=self.summary.node_count)
+        return tr("{name}: {count:,} nodes.", name=self.model.name, count=self.summary.node_count)
 
     def _on_summary(self, summary: GraphSummary | None, error: str | None) -> None:
         if summary is None:
-            self.headline.setText(f"Could not read the model: {error}")
+            self.headline.setText(tr("Could not read the model: {error}", error=error))
             return
         first = self.summary is None
         self.summary = summary
@@ -168,11 +171,11 @@ class GraphPanel(QWidget):
         self.by_block.show_groups(summary.by_prefix)
         text = self._headline_text()
         if summary.large and not self.graph.node_count:
-            text += (" The summary shows where its nodes and time are; drawing every node "
-                     "takes a while, so it is drawn when you ask.")
+            text += " " + tr("The summary shows where its nodes and time are; drawing every node "
+                             "takes a while, so it is drawn when you ask.")
             self.draw_button.show()
-            self.graph.clear("This graph is large. Press “Draw the full graph” to see every "
-                             "node (the app stays usable while it is drawn).")
+            self.graph.clear(tr("This graph is large. Press “Draw the full graph” to see every "
+                                "node (the app stays usable while it is drawn)."))
         self.headline.setText(text)
         self.summary_box.setVisible(True)
         if first:
@@ -205,7 +208,7 @@ class GraphPanel(QWidget):
     def set_target_chip(self, chip: str | None, name: str = "") -> None:
         """Offer "predicted for <chip>" colouring (not for This PC: that one is measured)."""
         if chip and chip != "this-pc":
-            text = f"Colour by time predicted for {name or chip}"
+            text = tr("Colour by time predicted for {chip}", chip=name or chip)
             if self.heat_source.count() > 1 and self.heat_source.itemData(1) == chip:
                 self.heat_source.setItemText(1, text)  # keep the user's choice
                 return
@@ -228,10 +231,11 @@ class GraphPanel(QWidget):
         if self.heat_source.currentData() != heat.chip:
             return  # the user switched back meanwhile
         self.graph.set_heat(heat.shares)
-        missing = (f" {len(heat.missing)} layers have no published figure for this chip and "
-                   "stay grey." if heat.missing else "")
-        self.headline.setText(f"{self._headline_text()} Colours: predicted for "
-                              f"{heat.chip_name}.{missing}")
+        missing = " " + trn("{n} layer has no published figure for this chip and stays grey.",
+                            "{n} layers have no published figure for this chip and stay grey.",
+                            len(heat.missing)) if heat.missing else ""
+        self.headline.setText(tr("{headline} Colours: predicted for {chip}.",
+                                 headline=self._headline_text(), chip=heat.chip_name) + missing)
 
     def set_profile_colours(self) -> None:
         if self.heat_source.currentData() != MEASURED:

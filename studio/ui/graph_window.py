@@ -9,12 +9,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from studio.ui.graph_panel import GraphPanel
+from studio.ui.i18n import tr
 
 
 class GraphWindow(QMainWindow):
     def __init__(self, model: Path) -> None:
         super().__init__()
-        self.setWindowTitle(f"{model.name} — Edge Deploy Studio")
+        self.setWindowTitle(tr("{name} — Edge Deploy Studio", name=model.name))
         self.panel = GraphPanel(self)
         self.setCentralWidget(self.panel)
         self.resize(1200, 850)
@@ -29,6 +30,9 @@ def run_graph_window(model: Path) -> int:
     # WebEngine wants shared GL contexts set before the application object exists.
     QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from studio.ui.app import start_language
+
+    start_language(app)
     window = GraphWindow(model)
     window.show()
     return app.exec()

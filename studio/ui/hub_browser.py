@@ -36,6 +36,7 @@ from studio.core.hubs.memory import this_pc_memory
 from studio.ui.hub_detail import HubDetail
 from studio.ui.hub_results import ResultsTable
 from studio.ui.hub_worker import Caller, DownloadTask
+from studio.ui.i18n import N_, tr
 
 TASKS = [
     "",
@@ -50,18 +51,22 @@ TASKS = [
     "summarization",
 ]
 LIBRARIES = ["", "onnx", "transformers", "gguf", "pytorch", "safetensors"]
-SORTS = [("Most downloaded", "downloads"), ("Most liked", "likes"), ("Recently updated", "updated")]
+SORTS = [
+    (N_("Most downloaded"), "downloads"),
+    (N_("Most liked"), "likes"),
+    (N_("Recently updated"), "updated"),
+]
 HUBS: list[tuple[str, HubKind]] = [
     ("Hugging Face", "huggingface"),
     ("ModelScope", "modelscope"),
-    ("This computer", "local"),
+    (N_("This computer"), "local"),
 ]
 
 
 def _combo(items: list[tuple[str, Any]], tooltip: str) -> QComboBox:
     combo = QComboBox()
     for label, value in items:
-        combo.addItem(label, value)
+        combo.addItem(tr(label), value)
     combo.setToolTip(tooltip)
     return combo
 
@@ -80,7 +85,7 @@ class HubBrowser(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.target = target or (lambda: (this_pc_memory(), "this PC"))
+        self.target = target or (lambda: (this_pc_memory(), tr("this PC")))
         """(memory budget in bytes or None when unknown, target name) for the memory badge."""
         self.hub_factory = hub_factory or (lambda kind: get_hub(kind))
         self.caller = Caller(self)
@@ -92,17 +97,17 @@ class HubBrowser(QWidget):
         self.answered_at = 0.0
 
         top = QHBoxLayout()
-        self.hub_combo = _combo([(label, kind) for label, kind in HUBS], "Where to look")
+        self.hub_combo = _combo([(label, kind) for label, kind in HUBS], tr("Where to look"))
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search models, e.g. qwen onnx, resnet, whisper…")
+        self.search.setPlaceholderText(tr("Search models, e.g. qwen onnx, resnet, whisper…"))
         self.search.setClearButtonEnabled(True)
-        self.search_button = QPushButton("Search")
+        self.search_button = QPushButton(tr("Search"))
         self.search_button.setDefault(True)
-        self.sign_in_button = QPushButton("Sign in…")
-        self.settings_button = QPushButton("Settings…")
-        self.add_folder_button = QPushButton("Add folder…")
+        self.sign_in_button = QPushButton(tr("Sign in…"))
+        self.settings_button = QPushButton(tr("Settings…"))
+        self.add_folder_button = QPushButton(tr("Add folder…"))
         self.add_folder_button.setToolTip(
-            "A folder holding .onnx files or Hugging Face model folders (config.json + weights)"
+            tr("A folder holding .onnx files or Hugging Face model folders (config.json + weights)")
         )
         for widget in (self.hub_combo, self.search):
             top.addWidget(widget, 1 if widget is self.search else 0)
@@ -115,17 +120,17 @@ class HubBrowser(QWidget):
             top.addWidget(widget)
         filters = QHBoxLayout()
         self.task = _combo(
-            [(t or "Any task", t or None) for t in TASKS],
-            "What the model does (the hub's pipeline tag)",
+            [(t or N_("Any task"), t or None) for t in TASKS],
+            tr("What the model does (the hub's pipeline tag)"),
         )
         self.library = _combo(
-            [(lib or "Any library", lib or None) for lib in LIBRARIES],
-            "Format or framework; 'onnx' models can be used directly",
+            [(lib or N_("Any library"), lib or None) for lib in LIBRARIES],
+            tr("Format or framework; 'onnx' models can be used directly"),
         )
         self.author = QLineEdit()
-        self.author.setPlaceholderText("Author (optional)")
+        self.author.setPlaceholderText(tr("Author (optional)"))
         self.author.setMaximumWidth(160)
-        self.sort = _combo(SORTS, "Order of the results")
+        self.sort = _combo(SORTS, tr("Order of the results"))
         for widget in (self.task, self.library, self.author, self.sort):
             filters.addWidget(widget)
         filters.addStretch()
@@ -134,8 +139,8 @@ class HubBrowser(QWidget):
         self.notice.setObjectName("factLabel")
 
         self.table = ResultsTable()
-        self.prev_button = QPushButton("◀ Previous")
-        self.next_button = QPushButton("Next page ▶")
+        self.prev_button = QPushButton(tr("◀ Previous"))
+        self.next_button = QPushButton(tr("Next page ▶"))
         self.page_label = QLabel("")
         pages = QHBoxLayout()
         pages.addWidget(self.prev_button)
@@ -197,13 +202,15 @@ class HubBrowser(QWidget):
             self.notice.setText(reason)
         elif self.current_kind() == "huggingface" and settings.is_offline():
             self.notice.setText(
-                "Offline: showing only models already downloaded. "
-                "Turn it off in Settings to search the hub."
+                tr(
+                    "Offline: showing only models already downloaded. "
+                    "Turn it off in Settings to search the hub."
+                )
             )
         elif kind == "huggingface":
-            self.notice.setText(f"Hub: {settings.resolved_endpoint()}")
+            self.notice.setText(tr("Hub: {address}", address=settings.resolved_endpoint()))
         elif kind == "local" and not settings.local_folders:
-            self.notice.setText("Add a folder that holds your models to list them here.")
+            self.notice.setText(tr("Add a folder that holds your models to list them here."))
         else:
             self.notice.setText("")
         if reason is None and kind == "local":
@@ -251,7 +258,7 @@ class HubBrowser(QWidget):
             return
         self.pages, self.page_index = [], -1
         self.table.setRowCount(0)
-        self.page_label.setText("Searching…")
+        self.page_label.setText(tr("Searching…"))
         query = self.query()
 
         def work() -> tuple[SearchPager, SearchPage]:
@@ -272,7 +279,7 @@ class HubBrowser(QWidget):
         if pager is None or not self.pages or not self.pages[-1].has_more:
             return
         self.next_button.setEnabled(False)
-        self.page_label.setText("Loading…")
+        self.page_label.setText(tr("Loading…"))
         self.caller.call("search", pager.next_page, self._add_page, self._search_failed)
 
     def _add_page(self, page: SearchPage) -> None:
@@ -292,9 +299,9 @@ class HubBrowser(QWidget):
         self.table.show_hits(hits)
         self._update_pages()
         if not hits and self.pager is None:
-            self.page_label.setText("No downloaded models yet — search above")
+            self.page_label.setText(tr("No downloaded models yet — search above"))
         elif not hits:
-            self.page_label.setText("No models found — try fewer words or other filters")
+            self.page_label.setText(tr("No models found — try fewer words or other filters"))
         self.results_shown.emit(len(hits))
 
     def _update_pages(self) -> None:
@@ -302,7 +309,7 @@ class HubBrowser(QWidget):
         self.prev_button.setEnabled(self.page_index > 0)
         more = has_pages and (self.page_index + 1 < len(self.pages) or self.pages[-1].has_more)
         self.next_button.setEnabled(bool(more))
-        self.page_label.setText(f"Page {self.page_index + 1}" if has_pages else "")
+        self.page_label.setText(tr("Page {number}", number=self.page_index + 1) if has_pages else "")
 
     # --- details -------------------------------------------------------------------------------
     def _selection_changed(self) -> None:
@@ -352,13 +359,13 @@ class HubBrowser(QWidget):
         task.failed.connect(lambda message: self.detail.status.setText(message))
         task.cancelled.connect(
             lambda: self.detail.status.setText(
-                "Cancelled. What was downloaded is kept; Download again to continue from there."
+                tr("Cancelled. What was downloaded is kept; Download again to continue from there.")
             )
         )
         task.finished.connect(lambda: self.detail.set_downloading(False))
         self.download = task
         self.detail.set_downloading(True)
-        self.detail.status.setText("Starting…")
+        self.detail.status.setText(tr("Starting…"))
         task.start()
 
     def _stop_download(self) -> None:
@@ -368,7 +375,7 @@ class HubBrowser(QWidget):
     def cancel_download(self) -> None:
         if self.download is not None:
             self.download.cancel()
-            self.detail.status.setText("Cancelling…")
+            self.detail.status.setText(tr("Cancelling…"))
 
     def _use(self, result: DownloadResult | None) -> None:
         if result is not None:
@@ -384,7 +391,7 @@ class HubBrowser(QWidget):
     def _add_folder(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        folder = QFileDialog.getExistingDirectory(self, "A folder holding your models")
+        folder = QFileDialog.getExistingDirectory(self, tr("A folder holding your models"))
         if folder:
             self.add_local_folder(folder)
 

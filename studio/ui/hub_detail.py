@@ -21,8 +21,16 @@ from PySide6.QtWidgets import (
 
 from studio.core.hubs import DownloadResult, ModelDetails, Transfer
 from studio.core.model import human_count, human_size
+from studio.ui.i18n import N_, tr, trn
 
 VERDICT_COLOURS = {"fits": "#2e7d32", "tight": "#b26a00", "won't fit": "#c62828"}
+VERDICT_WORDS = {"fits": N_("Fits"), "tight": N_("Tight"), "won't fit": N_("Won't fit")}
+FACTS = {
+    "Parameters": N_("Parameters"),
+    "Download size": N_("Download size"),
+    "Downloads": N_("Downloads"),
+    "Updated": N_("Updated"),
+}
 
 
 def default_patterns(details: ModelDetails) -> str:
@@ -47,7 +55,7 @@ class HubDetail(QWidget):
         self.result: DownloadResult | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 0, 0)
-        self.title = QLabel("Pick a model on the left to see its details.")
+        self.title = QLabel(tr("Pick a model on the left to see its details."))
         self.title.setObjectName("cardTitle")
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -59,8 +67,8 @@ class HubDetail(QWidget):
 
         facts = QGridLayout()
         self.facts: dict[str, QLabel] = {}
-        for col, name in enumerate(("Parameters", "Download size", "Downloads", "Updated")):
-            label = QLabel(name)
+        for col, (name, text) in enumerate(FACTS.items()):
+            label = QLabel(tr(text))
             label.setObjectName("factLabel")
             value = QLabel("–")
             value.setObjectName("factValue")
@@ -68,7 +76,7 @@ class HubDetail(QWidget):
             facts.addWidget(value, 1, col)
             self.facts[name] = value
         self.facts["Parameters"].setToolTip(
-            "How many numbers (weights) the model has; read from its safetensors files"
+            tr("How many numbers (weights) the model has; read from its safetensors files")
         )
         layout.addLayout(facts)
         self.memory = QLabel("")
@@ -80,25 +88,27 @@ class HubDetail(QWidget):
         self.card = QTextBrowser()
         self.card.setOpenExternalLinks(True)
         self.files = QTableWidget(0, 3)
-        self.files.setHorizontalHeaderLabels(["File", "Size", "On this PC"])
+        self.files.setHorizontalHeaderLabels([tr("File"), tr("Size"), tr("On this PC")])
         self.files.verticalHeader().hide()
         self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.files.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.tabs.addTab(self.card, "Model card")
-        self.tabs.addTab(self.files, "Files")
+        self.tabs.addTab(self.card, tr("Model card"))
+        self.tabs.addTab(self.files, tr("Files"))
         layout.addWidget(self.tabs, 1)
 
         row = QHBoxLayout()
         self.include = QLineEdit()
-        self.include.setPlaceholderText("all files — or patterns such as onnx/*")
+        self.include.setPlaceholderText(tr("all files — or patterns such as onnx/*"))
         self.include.setToolTip(
-            "Only files matching these patterns are downloaded (separate several with spaces). "
-            "Empty means the whole model."
+            tr(
+                "Only files matching these patterns are downloaded (separate several with spaces). "
+                "Empty means the whole model."
+            )
         )
-        self.download_button = QPushButton("Download")
+        self.download_button = QPushButton(tr("Download"))
         self.download_button.setObjectName("primaryButton")
-        self.use_button = QPushButton("Use this model")
-        row.addWidget(QLabel("Files:"))
+        self.use_button = QPushButton(tr("Use this model"))
+        row.addWidget(QLabel(tr("Files:")))
         row.addWidget(self.include, 1)
         row.addWidget(self.download_button)
         row.addWidget(self.use_button)
@@ -107,7 +117,7 @@ class HubDetail(QWidget):
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(tr("Cancel"))
         progress.addWidget(self.bar, 1)
         progress.addWidget(self.cancel_button)
         layout.addLayout(progress)
@@ -136,7 +146,7 @@ class HubDetail(QWidget):
 
     def show_loading(self, repo: str) -> None:
         self.title.setText(repo)
-        self.badges.setText("Loading details…")
+        self.badges.setText(tr("Loading details…"))
         self.card.setMarkdown("")
         self.files.setRowCount(0)
         self.memory.setText("")
@@ -149,27 +159,31 @@ class HubDetail(QWidget):
         self.badges.setText(f"<span style='color:#c62828'>{message}</span>")
 
     def show_details(
-        self, details: ModelDetails, target: str = "this PC", budget_known: bool = True
+        self, details: ModelDetails, target: str | None = None, budget_known: bool = True
     ) -> None:
+        target = target or tr("this PC")
         self.details = details
         self.result = None
         self.title.setText(details.id)
-        badges = [f"License: <b>{details.license or 'not stated'}</b>"]
+        badges = [tr("License: <b>{license}</b>", license=details.license or tr("not stated"))]
         if details.gated:
             badges.append(
-                "<span style='color:#b26a00'><b>Gated</b></span> — you must request "
-                f"access on <a href='{details.url}'>its page</a> and sign in"
+                tr(
+                    "<span style='color:#b26a00'><b>Gated</b></span> — you must request "
+                    "access on <a href='{url}'>its page</a> and sign in",
+                    url=details.url,
+                )
             )
         else:
-            badges.append("Open access")
+            badges.append(tr("Open access"))
         if details.task:
-            badges.append(f"Task: {details.task}")
+            badges.append(tr("Task: {task}", task=details.task))
         if details.library:
-            badges.append(f"Library: {details.library}")
+            badges.append(tr("Library: {library}", library=details.library))
         self.badges.setText(" · ".join(badges))
         self.badges.setOpenExternalLinks(True)
         self.facts["Parameters"].setText(
-            human_count(details.parameters) if details.parameters else "unknown"
+            human_count(details.parameters) if details.parameters else tr("unknown")
         )
         self.facts["Download size"].setText(human_size(details.total_size))
         self.facts["Downloads"].setText(
@@ -191,29 +205,38 @@ class HubDetail(QWidget):
         self.include.setText(default_patterns(details))
         self._enable(True)
         if details.local_path and all(f.cached for f in details.files):
-            self.status.setText(f"Downloaded: {details.local_path}")
+            self.status.setText(tr("Downloaded: {path}", path=details.local_path))
 
     def _show_memory(self, details: ModelDetails, target: str, budget_known: bool) -> None:
         memory = details.memory
         if memory is None:
-            self.memory.setText("Memory: cannot estimate (no weight files listed)")
+            self.memory.setText(tr("Memory: cannot estimate (no weight files listed)"))
             return
         if not budget_known:
             self.memory.setText(
-                f"Needs about {human_size(memory.needed_bytes)} of memory; "
-                f"{target} does not publish its memory size, so no verdict"
+                tr(
+                    "Needs about {size} of memory; "
+                    "{target} does not publish its memory size, so no verdict",
+                    size=human_size(memory.needed_bytes),
+                    target=target,
+                )
             )
             return
         colour = VERDICT_COLOURS[memory.verdict]
+        verdict = tr(VERDICT_WORDS.get(memory.verdict, memory.verdict.capitalize()))
         self.memory.setText(
-            f"<span style='color:{colour};font-weight:bold'>{memory.verdict.capitalize()}</span>"
-            f" — needs about {human_size(memory.needed_bytes)} of "
-            f"{human_size(memory.budget_bytes)} memory on {target}"
+            f"<span style='color:{colour};font-weight:bold'>{verdict}</span> "
+            + tr(
+                "— needs about {needed} of {budget} memory on {target}",
+                needed=human_size(memory.needed_bytes),
+                budget=human_size(memory.budget_bytes),
+                target=target,
+            )
         )
-        self.memory.setToolTip(f"Estimated from the {memory.basis}.")
+        self.memory.setToolTip(tr("Estimated from the {basis}.", basis=memory.basis))
 
     def show_card(self, markdown: str) -> None:
-        self.card.setMarkdown(markdown or "*This model has no model card.*")
+        self.card.setMarkdown(markdown or tr("*This model has no model card.*"))
 
     def _download(self) -> None:
         if self.details is None:
@@ -224,8 +247,11 @@ class HubDetail(QWidget):
     def show_transfer(self, transfer: Transfer) -> None:
         self.bar.setValue(int(1000 * transfer.done / max(transfer.total, 1)))
         files = (
-            f"file {min(transfer.files_done + 1, transfer.files_total)} of "
-            f"{transfer.files_total} · "
+            tr(
+                "file {number} of {total} · ",
+                number=min(transfer.files_done + 1, transfer.files_total),
+                total=transfer.files_total,
+            )
             if transfer.files_total > 1
             else ""
         )
@@ -234,8 +260,13 @@ class HubDetail(QWidget):
     def show_result(self, result: DownloadResult) -> None:
         self.result = result
         self.status.setText(
-            f"Downloaded {len(result.files)} files ({human_size(result.total_bytes)}) to "
-            f"{result.path}"
+            trn(
+                "Downloaded {n} file ({size}) to {path}",
+                "Downloaded {n} files ({size}) to {path}",
+                len(result.files),
+                size=human_size(result.total_bytes),
+                path=result.path,
+            )
         )
         if self.details is not None:
             fetched = set(result.files)
@@ -246,7 +277,10 @@ class HubDetail(QWidget):
         self._enable(True)
         if not self._has_onnx():
             self.status.setText(
-                self.status.text() + " — it holds no .onnx file. Download its ONNX files if it "
-                "has some, or convert it first: studio convert "
-                f"{result.path} --to onnx --out model.onnx"
+                tr(
+                    "{downloaded} — it holds no .onnx file. Download its ONNX files if it "
+                    "has some, or convert it first: {command}",
+                    downloaded=self.status.text(),
+                    command=f"studio convert {result.path} --to onnx --out model.onnx",
+                )
             )

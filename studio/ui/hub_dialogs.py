@@ -22,6 +22,7 @@ from studio.core.errors import StudioError
 from studio.core.hubs.settings import KNOWN_MIRRORS, HubSettings, save_settings
 from studio.core.tokens import delete_token, token_status
 from studio.ui.hub_worker import Caller
+from studio.ui.i18n import N_, tr
 
 
 class SignInDialog(QDialog):
@@ -29,13 +30,15 @@ class SignInDialog(QDialog):
 
     def __init__(self, caller: Caller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Sign in to Hugging Face")
+        self.setWindowTitle(tr("Sign in to Hugging Face"))
         self.caller = caller
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "Some models are gated: you accept their terms on the hub's website, then sign in "
-            "here with an access token (huggingface.co → Settings → Access Tokens, 'read' is "
-            "enough). The token is kept in your system's keyring, never in a file."
+            tr(
+                "Some models are gated: you accept their terms on the hub's website, then sign in "
+                "here with an access token (huggingface.co → Settings → Access Tokens, 'read' is "
+                "enough). The token is kept in your system's keyring, never in a file."
+            )
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -47,10 +50,10 @@ class SignInDialog(QDialog):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         buttons = QHBoxLayout()
-        self.sign_in = QPushButton("Sign in")
+        self.sign_in = QPushButton(tr("Sign in"))
         self.sign_in.setDefault(True)
-        self.sign_out = QPushButton("Sign out")
-        close = QPushButton("Close")
+        self.sign_out = QPushButton(tr("Sign out"))
+        close = QPushButton(tr("Close"))
         buttons.addWidget(self.sign_out)
         buttons.addStretch()
         buttons.addWidget(close)
@@ -63,12 +66,14 @@ class SignInDialog(QDialog):
 
     def _show_status(self) -> None:
         status = token_status()
-        text = {
-            "keyring": "You are signed in (token in the system keyring).",
-            "session": "You are signed in for this session only.",
-            "environment": "Using the token from the HF_TOKEN environment variable.",
-            "none": "You are not signed in.",
-        }[status.where]
+        text = tr(
+            {
+                "keyring": N_("You are signed in (token in the system keyring)."),
+                "session": N_("You are signed in for this session only."),
+                "environment": N_("Using the token from the HF_TOKEN environment variable."),
+                "none": N_("You are not signed in."),
+            }[status.where]
+        )
         if status.note:
             text += f"\n{status.note}."
         self.status.setText(text)
@@ -79,10 +84,10 @@ class SignInDialog(QDialog):
 
         token = self.token.text().strip()
         if not token:
-            self.status.setText("Paste your token first.")
+            self.status.setText(tr("Paste your token first."))
             return
         self.sign_in.setEnabled(False)
-        self.status.setText("Checking the token with the hub…")
+        self.status.setText(tr("Checking the token with the hub…"))
 
         def done(value: object) -> None:
             _status, user = value  # type: ignore[misc]
@@ -90,7 +95,9 @@ class SignInDialog(QDialog):
             self.sign_in.setEnabled(True)
             self._show_status()
             if user:
-                self.status.setText(f"Signed in as {user}. " + self.status.text())
+                self.status.setText(
+                    tr("Signed in as {user}. {status}", user=user, status=self.status.text())
+                )
 
         def failed(message: str) -> None:
             self.sign_in.setEnabled(True)
@@ -108,7 +115,7 @@ class HubSettingsDialog(QDialog):
 
     def __init__(self, settings: HubSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Hub settings")
+        self.setWindowTitle(tr("Hub settings"))
         self.settings = settings
         form = QFormLayout()
         self.endpoint = QComboBox()
@@ -117,12 +124,14 @@ class HubSettingsDialog(QDialog):
             self.endpoint.addItem(f"{url}   ({name})", url)
         self.endpoint.setCurrentText(settings.endpoint or KNOWN_MIRRORS["Hugging Face"])
         self.endpoint.setToolTip(
-            "Where models are searched and downloaded from. A mirror speaks "
-            "the same language as huggingface.co and is often faster in China."
+            tr(
+                "Where models are searched and downloaded from. A mirror speaks "
+                "the same language as huggingface.co and is often faster in China."
+            )
         )
-        self.offline = QCheckBox("Work offline (use only models already downloaded)")
+        self.offline = QCheckBox(tr("Work offline (use only models already downloaded)"))
         self.offline.setChecked(settings.offline)
-        form.addRow("Hub address", self.endpoint)
+        form.addRow(tr("Hub address"), self.endpoint)
         form.addRow("", self.offline)
         self.error = QLabel("")
         self.error.setStyleSheet("color: #c62828")
@@ -134,7 +143,7 @@ class HubSettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        note = QLabel("HF_ENDPOINT and HF_HUB_OFFLINE, when set, take precedence.")
+        note = QLabel(tr("HF_ENDPOINT and HF_HUB_OFFLINE, when set, take precedence."))
         note.setObjectName("factLabel")
         layout.addWidget(note)
         layout.addWidget(self.error)
@@ -165,5 +174,5 @@ def _first_error(exc: ValueError) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
         first = errors()[0]
-        return f"Hub address: {first['msg'].removeprefix('Value error, ')}"
+        return tr("Hub address: {problem}", problem=first["msg"].removeprefix("Value error, "))
     return str(exc)

@@ -7,12 +7,14 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidg
 
 from studio.core.hubs import ModelHit
 from studio.core.model import human_count, human_size
+from studio.ui.i18n import N_, tr
 
-COLUMNS = ["Model", "Downloads", "Likes", "Updated", "Size"]
+COLUMNS = [N_("Model"), N_("Downloads"), N_("Likes"), N_("Updated"), N_("Size")]
 
 
 def _cells(hit: ModelHit) -> list[str]:
-    name = hit.id + ("  (gated)" if hit.gated else "") + ("  ✓" if hit.cached else "")
+    name = tr("{name}  (gated)", name=hit.id) if hit.gated else hit.id
+    name += "  ✓" if hit.cached else ""
     return [
         name,
         human_count(hit.downloads) if hit.downloads is not None else "–",
@@ -23,8 +25,8 @@ def _cells(hit: ModelHit) -> list[str]:
 
 
 def _tooltip(hit: ModelHit) -> str:
-    tips = ["gated: needs access and sign-in"] if hit.gated else []
-    tips += ["downloaded"] if hit.cached else []
+    tips = [tr("gated: needs access and sign-in")] if hit.gated else []
+    tips += [tr("downloaded")] if hit.cached else []
     tips += [hit.task] if hit.task else []
     return ", ".join(tips)
 
@@ -32,7 +34,7 @@ def _tooltip(hit: ModelHit) -> str:
 class ResultsTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
+        self.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
         self.verticalHeader().hide()
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)

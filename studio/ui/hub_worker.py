@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from studio.core.errors import JobCancelled, StudioError
+from studio.ui.i18n import tr
 
 log = logging.getLogger("studio")
 
@@ -36,7 +37,10 @@ class _Call(QRunnable):
             self._emit(self.relay.error, exc.message)
         except Exception as exc:
             log.exception("hub call failed")
-            self._emit(self.relay.error, f"Something went wrong: {type(exc).__name__}: {exc}")
+            self._emit(
+                self.relay.error,
+                tr("Something went wrong: {kind}: {error}", kind=type(exc).__name__, error=exc),
+            )
         else:
             self._emit(self.relay.done, value)
 
@@ -137,7 +141,9 @@ class _DownloadRunnable(QRunnable):
             task.failed.emit(exc.message)
         except Exception as exc:
             log.exception("download failed")
-            task.failed.emit(f"Something went wrong: {type(exc).__name__}: {exc}")
+            task.failed.emit(
+                tr("Something went wrong: {kind}: {error}", kind=type(exc).__name__, error=exc)
+            )
         else:
             task.succeeded.emit(result)
         finally:

@@ -40,6 +40,8 @@ UNTRANSLATED_WORDS = {
 KEYWORD_VALUES = {"bottom", "left", "right", "top"}
 WORD = re.compile(r"[A-Za-z]{2,}")
 FILE_NAME = re.compile(r"[\w.*-]*\.\w{1,5}")  # recipe.yaml, *.onnx: file names stay as they are
+IDENTIFIER = re.compile(r"\S*(_|[a-z][A-Z])\S*")  # hugeValue, hf_…: object names and prefixes
+HTML_TAG = re.compile(r"<[^>]*>")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -92,6 +94,9 @@ def formatted_wrappers(root: Path) -> list[Found]:
 def _needs_translation(text: str) -> bool:
     if text in KEYWORD_VALUES or FILE_NAME.fullmatch(text) or CJK.search(text):  # already Chinese, or deliberately bilingual ("语言 / Language")
         return False
+    if IDENTIFIER.fullmatch(text):
+        return False
+    text = HTML_TAG.sub(" ", text)
     if text.startswith(("#", "font-", "QLabel", "QPushButton", "QWidget", "QFrame", "http")):
         return False  # colours, style sheets and addresses
     return any(word not in UNTRANSLATED_WORDS for word in WORD.findall(text))

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.i18n import tr
+
 HOST = "127.0.0.1"  # studio.core.netron_server binds here; imported lazily with WebEngine
 
 log = logging.getLogger("studio")
@@ -76,14 +78,14 @@ class HeatLegend(QWidget):
         self._bar = _GradientBar(self)
         self._low = QLabel("0%")
         self._high = QLabel("")
-        self._title = QLabel("Share of time per layer:")
-        self._title.setToolTip("How much of the measured time each layer takes. Layers that "
-                               "onnxruntime fused into one step share one colour; grey layers "
-                               "took no time of their own (folded away by onnxruntime).")
+        self._title = QLabel(tr("Share of time per layer:"))
+        self._title.setToolTip(tr("How much of the measured time each layer takes. Layers that "
+                                  "onnxruntime fused into one step share one colour; grey layers "
+                                  "took no time of their own (folded away by onnxruntime)."))
         grey = QLabel("  ")
         grey.setStyleSheet(f"background: {NOT_TIMED.name()}; border: 1px solid #9ca3af;")
         grey.setFixedSize(14, 12)
-        self._grey = QLabel("no time of its own (folded away by onnxruntime)")
+        self._grey = QLabel(tr("no time of its own (folded away by onnxruntime)"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         for widget in (self._title, self._low, self._bar, self._high, grey, self._grey):
@@ -92,7 +94,7 @@ class HeatLegend(QWidget):
         self.setVisible(False)
 
     def set_range(self, top_share: float) -> None:
-        self._high.setText(f"{top_share:.0%} (slowest)")
+        self._high.setText(tr("{share:.0%} (slowest)", share=top_share))
         self.setVisible(True)
 
 
@@ -171,7 +173,7 @@ class NetronView(QWidget):
         self._url = ""
         self._colours: Colours = {}
         self._others: tuple[str, str] | None = None
-        self._status = QLabel("The graph appears here.")
+        self._status = QLabel(tr("The graph appears here."))
         self._status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._status.setWordWrap(True)
         self._stack = QStackedLayout()
@@ -243,8 +245,9 @@ class NetronView(QWidget):
         self._stack.setCurrentWidget(self._web)
         self._web.load(QUrl(url))
 
-    def clear(self, message: str = "The graph appears here.") -> None:
+    def clear(self, message: str | None = None) -> None:
         """Drop the current graph (a new model is coming) and show ``message`` instead."""
+        message = message or tr("The graph appears here.")
         self.node_count = 0
         self._colours, self._others = {}, None
         self.legend.setVisible(False)
@@ -272,7 +275,7 @@ class NetronView(QWidget):
         elif kind == "select":
             self.nodeClicked.emit(str(payload))
         elif kind == "error":
-            self._status.setText(f"Netron could not draw this graph: {payload}")
+            self._status.setText(tr("Netron could not draw this graph: {error}", error=payload))
             self._stack.setCurrentWidget(self._status)
             self.failed.emit(str(payload))
         elif kind == "notice":

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from studio.core.jobs import JobSpec
 from studio.core.paths import demo_samples_path
 from studio.ui.chat_demo import ChatDemo
-from studio.ui.i18n import N_
+from studio.ui.i18n import N_, tr, trn
 from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
@@ -53,10 +53,10 @@ class DemoPage(JobStepPage):
         super().__init__(state, jobs, parent)
         self.sample_index = 0
         row = QHBoxLayout()
-        self.run_button = QPushButton("Run on this PC")
+        self.run_button = QPushButton(tr("Run on this PC"))
         self.run_button.setObjectName("primaryButton")
         self.run_button.clicked.connect(self.start)
-        self.next_button = QPushButton("Next sample")
+        self.next_button = QPushButton(tr("Next sample"))
         self.next_button.clicked.connect(self._next_sample)
         row.addWidget(self.run_button)
         row.addWidget(self.next_button)
@@ -74,7 +74,7 @@ class DemoPage(JobStepPage):
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         inner.addWidget(self.picture)
         text = QVBoxLayout()
-        self.answer = big_label("Press “Run on this PC”.", "hugeValue")
+        self.answer = big_label(tr("Press “Run on this PC”."), "hugeValue")
         self.speed = big_label("")
         self.detail = QLabel()
         self.detail.setWordWrap(True)
@@ -89,8 +89,8 @@ class DemoPage(JobStepPage):
         sample.addStretch()
         self.chat = ChatDemo(jobs)
         self.tabs = QTabWidget()
-        self.tabs.addTab(sample_tab, "This bundle on a sample")
-        self.tabs.addTab(self.chat, "Chat with a language model")
+        self.tabs.addTab(sample_tab, tr("This bundle on a sample"))
+        self.tabs.addTab(self.chat, tr("Chat with a language model"))
         self.outer.addWidget(self.tabs, 1)
 
     def _model(self) -> str:
@@ -111,7 +111,7 @@ class DemoPage(JobStepPage):
         samples = demo_samples_path() if self.state.recipe.model.source == "demo" else None
         self.job = self.jobs.start(
             JobSpec(
-                title="Demo run on this PC",
+                title=tr("Demo run on this PC"),
                 target="studio.core.sample_run:run_sample",
                 kwargs={
                     "model": self._model(),
@@ -123,7 +123,7 @@ class DemoPage(JobStepPage):
         )
         self.progress.track(self.job)
         self.job.succeeded.connect(self._show)
-        self.job.failed.connect(lambda message: show_error(self, message, "The demo run failed"))
+        self.job.failed.connect(lambda message: show_error(self, message, tr("The demo run failed")))
 
     def _show(self, run: SampleRun) -> None:
         if run.input_preview:
@@ -133,11 +133,27 @@ class DemoPage(JobStepPage):
         first = run.outputs[0] if run.outputs else None
         if first and first.top_classes:
             best, prob = first.top_classes[0]
-            label = f"  (true answer: {run.label})" if run.label is not None else ""
-            self.answer.setText(f"It reads: {best}   {prob:.0%} sure{label}")
+            if run.label is not None:
+                self.answer.setText(
+                    tr(
+                        "It reads: {answer}   {sure:.0%} sure  (true answer: {label})",
+                        answer=best,
+                        sure=prob,
+                        label=run.label,
+                    )
+                )
+            else:
+                self.answer.setText(tr("It reads: {answer}   {sure:.0%} sure", answer=best, sure=prob))
         elif first:
-            self.answer.setText(
-                f"Output {first.name}: {' '.join(f'{v:.3g}' for v in first.first_values[:4])} …"
+            values = " ".join(f"{v:.3g}" for v in first.first_values[:4])
+            self.answer.setText(tr("Output {name}: {values} …", name=first.name, values=values))
+        self.speed.setText(tr("{ms:.3f} ms per run on this PC", ms=run.latency_ms))
+        self.detail.setText(
+            trn(
+                "Input: {sample}. Median of {n} run. Model: {model}",
+                "Input: {sample}. Median of {n} runs. Model: {model}",
+                run.runs,
+                sample=run.sample,
+                model=run.model,
             )
-        self.speed.setText(f"{run.latency_ms:.3f} ms per run on this PC")
-        self.detail.setText(f"Input: {run.sample}. Median of {run.runs} runs. Model: {run.model}")
+        )

@@ -12,7 +12,7 @@ from studio.core.bundle import Manifest, VerifyResult, verify_bundle
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
 from studio.ui.device_list import DeviceListWidget
-from studio.ui.i18n import N_
+from studio.ui.i18n import N_, tr, trn
 from studio.ui.jobs_qt import JobManager, run_in_thread
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
@@ -40,19 +40,19 @@ class DeployPage(JobStepPage):
     def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
         super().__init__(state, jobs, parent)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Bundle folder:"))
+        row.addWidget(QLabel(tr("Bundle folder:")))
         self.folder = QLineEdit()
         self.folder.setObjectName("bundleFolder")
         row.addWidget(self.folder, 1)
-        browse = QPushButton("Change…")
+        browse = QPushButton(tr("Change…"))
         browse.clicked.connect(self._browse)
         row.addWidget(browse)
         self.outer.addLayout(row)
         buttons = QHBoxLayout()
-        self.write_button = QPushButton("Create bundle")
+        self.write_button = QPushButton(tr("Create bundle"))
         self.write_button.setObjectName("primaryButton")
         self.write_button.clicked.connect(self.start)
-        self.open_button = QPushButton("Open folder")
+        self.open_button = QPushButton(tr("Open folder"))
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open_folder)
         buttons.addWidget(self.write_button)
@@ -62,7 +62,7 @@ class DeployPage(JobStepPage):
         self.progress = JobProgress()
         self.outer.addWidget(self.progress)
         self.card = Card()
-        self.verdict = big_label("No bundle yet.")
+        self.verdict = big_label(tr("No bundle yet."))
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         self.detail.setObjectName("factLabel")
@@ -79,7 +79,7 @@ class DeployPage(JobStepPage):
     def _stale(self) -> None:
         self.state.bundle_path = None
         self.folder.clear()
-        self.verdict.setText("No bundle yet.")
+        self.verdict.setText(tr("No bundle yet."))
         self.detail.setText("")
         self.open_button.setEnabled(False)
         self.devices.set_bundle(None)
@@ -91,13 +91,13 @@ class DeployPage(JobStepPage):
 
     def ready(self) -> tuple[bool, str]:
         if self.job_running():
-            return False, "Writing the bundle…"
+            return False, tr("Writing the bundle…")
         if self.state.bundle_path is None:
-            return False, "Create the bundle first."
+            return False, tr("Create the bundle first.")
         return True, ""
 
     def _browse(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Where should the bundle go?")
+        path = QFileDialog.getExistingDirectory(self, tr("Where should the bundle go?"))
         if path:
             self.folder.setText(str(Path(path) / Path(self.folder.text() or "bundle").name))
 
@@ -119,7 +119,7 @@ class DeployPage(JobStepPage):
         source_path = self.state.model_path()
         self.job = self.jobs.start(
             JobSpec(
-                title=f"Bundle {source_path.stem}",
+                title=tr("Bundle {name}", name=source_path.stem),
                 target="studio.core.bundle:create_bundle",
                 kwargs={
                     "model": str(self.state.deployable_model()),
@@ -140,7 +140,7 @@ class DeployPage(JobStepPage):
         self.write_button.setEnabled(False)
         self.job.succeeded.connect(lambda manifest: self._written(out, manifest))
         self.job.failed.connect(
-            lambda message: show_error(self, message, "The bundle could not be written")
+            lambda message: show_error(self, message, tr("The bundle could not be written"))
         )
         self.job.finished.connect(
             lambda: (self.write_button.setEnabled(True), self.ready_changed.emit())
@@ -153,13 +153,19 @@ class DeployPage(JobStepPage):
         def shown(result: VerifyResult) -> None:
             if result.ok:
                 self.state.bundle_path = out
-                self.verdict.setText(f"Verified ✓  all {result.checked} files match the manifest")
-                self.detail.setText(f"Bundle folder: {out}")
+                self.verdict.setText(
+                    trn(
+                        "Verified ✓  the {n} file matches the manifest",
+                        "Verified ✓  all {n} files match the manifest",
+                        result.checked,
+                    )
+                )
+                self.detail.setText(tr("Bundle folder: {path}", path=out))
                 self.open_button.setEnabled(True)
                 self.devices.set_bundle(out)
                 self.state.bundled.emit()
             else:
-                self.verdict.setText("✗ The bundle does not match its manifest")
+                self.verdict.setText(tr("✗ The bundle does not match its manifest"))
                 self.detail.setText("; ".join(result.problems()))
             self.ready_changed.emit()
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.jobs import JobSpec
 from studio.core.profile import ProfileResult
-from studio.ui.i18n import N_
+from studio.ui.i18n import N_, tr, trn
 from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
@@ -46,7 +46,7 @@ class InspectPage(JobStepPage):
     def __init__(self, state: WizardState, jobs: JobManager, parent: QWidget | None = None) -> None:
         super().__init__(state, jobs, parent)
         summary = Card()
-        self.verdict = big_label("Not measured yet.")
+        self.verdict = big_label(tr("Not measured yet."))
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         self.detail.setObjectName("factLabel")
@@ -54,7 +54,7 @@ class InspectPage(JobStepPage):
         summary.body.addWidget(self.detail)
         self.outer.addWidget(summary)
         row = QHBoxLayout()
-        self.run_button = QPushButton("Measure again")
+        self.run_button = QPushButton(tr("Measure again"))
         self.run_button.clicked.connect(self.start)
         row.addWidget(self.run_button)
         row.addStretch()
@@ -64,7 +64,7 @@ class InspectPage(JobStepPage):
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("profileTable")
         self.table.setHorizontalHeaderLabels(
-            ["Layer (node)", "Operation", "Median ms", "Share of time"]
+            [tr("Layer (node)"), tr("Operation"), tr("Median ms"), tr("Share of time")]
         )
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -79,7 +79,7 @@ class InspectPage(JobStepPage):
     def _stale(self) -> None:
         self.state.profile_result = None
         self.table.setRowCount(0)
-        self.verdict.setText("Not measured yet.")
+        self.verdict.setText(tr("Not measured yet."))
         self.detail.setText("")
         self.views.clear()
 
@@ -89,7 +89,7 @@ class InspectPage(JobStepPage):
 
     def ready(self) -> tuple[bool, str]:
         if self.job_running():
-            return False, "Measuring…"
+            return False, tr("Measuring…")
         return True, ""
 
     def start(self) -> None:
@@ -100,7 +100,7 @@ class InspectPage(JobStepPage):
         recipe = self.state.recipe
         self.job = self.jobs.start(
             JobSpec(
-                title=f"Measure {model.stem}",
+                title=tr("Measure {name}", name=model.stem),
                 target="studio.core.profile:profile_model",
                 kwargs={
                     "model": str(model),
@@ -113,7 +113,7 @@ class InspectPage(JobStepPage):
         self.progress.track(self.job)
         self.run_button.setEnabled(False)
         self.job.succeeded.connect(self._show)
-        self.job.failed.connect(lambda message: show_error(self, message, "Measuring failed"))
+        self.job.failed.connect(lambda message: show_error(self, message, tr("Measuring failed")))
         self.job.finished.connect(
             lambda: (self.run_button.setEnabled(True), self.ready_changed.emit())
         )
@@ -123,17 +123,28 @@ class InspectPage(JobStepPage):
         self.state.profile_result = result
         self.state.profiled.emit()
         slowest = result.nodes[0] if result.nodes else None
-        self.verdict.setText(f"{result.end_to_end_ms:.3f} ms per run on this PC")
+        self.verdict.setText(tr("{ms:.3f} ms per run on this PC", ms=result.end_to_end_ms))
+        shapes = ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in result.input_shapes.items())
         parts = [
-            f"Median of {result.runs} runs with {result.threads} threads; input shapes "
-            + ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in result.input_shapes.items())
-            + "."
+            trn(
+                "Median of {n} run with {threads} threads; input shapes {shapes}.",
+                "Median of {n} runs with {threads} threads; input shapes {shapes}.",
+                result.runs,
+                threads=result.threads,
+                shapes=shapes,
+            )
         ]
         if slowest:
             parts.append(
-                f"Slowest layer: {slowest.name} ({slowest.op_type}), {slowest.share:.0%} of the time."
+                tr(
+                    "Slowest layer: {name} ({op}), {share:.0%} of the time.",
+                    name=slowest.name,
+                    op=slowest.op_type,
+                    share=slowest.share,
+                )
             )
-        parts.append(f"Profiled total {result.profiled_total_ms:.3f} ms. {result.note}")
+        parts.append(tr("Profiled total {ms:.3f} ms.", ms=result.profiled_total_ms))
+        parts.append(result.note)
         self.detail.setText(" ".join(parts))
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(result.nodes))
