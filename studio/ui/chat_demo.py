@@ -36,6 +36,7 @@ from studio.core.generate.session import GenerationSummary
 from studio.core.generate.settings import GenerationSettings
 from studio.ui.generation_run import THIS_PC, GenerationRun
 from studio.ui.generation_worker_qt import QtGenerationWorker
+from studio.ui.i18n import N_, tr, trn
 from studio.ui.jobs_qt import JobManager
 from studio.ui.widgets import Card, show_error
 
@@ -50,10 +51,10 @@ def speed_text(tokens_per_s: float) -> str:
 
 def model_label(path: str | None) -> str:
     if not path:
-        return "Demo model (INT4, shipped with the studio)"
+        return tr("Demo model (INT4, shipped with the studio)")
     folder = Path(path)
     if folder == demo_lm_reference_path():
-        return "Demo model (FP32 original)"
+        return tr("Demo model (FP32 original)")
     return folder.name
 
 
@@ -84,26 +85,29 @@ class ChatPane(Card):
         super().__init__()
         self.title = QLabel(title)
         self.title.setObjectName("cardTitle")
-        self.where = QLabel("Runs on: This PC")
+        self.where = QLabel(tr("Runs on: {place}", place=tr("This PC")))
         self.where.setObjectName("factLabel")
         self.history = QTextBrowser()
         self.history.setMinimumHeight(160)
-        self.history.setPlaceholderText("Answers appear here as the model writes them.")
+        self.history.setPlaceholderText(tr("Answers appear here as the model writes them."))
         stats = QGridLayout()
         self.speed = StatTile(
-            "tokens per second",
-            "How fast the model writes once it has started: generated tokens ÷ seconds (live).",
+            tr("tokens per second"),
+            tr("How fast the model writes once it has started: generated tokens ÷ seconds (live)."),
             big=True,
         )
         self.ttft = StatTile(
-            "first token after",
-            "Time from pressing Send until the first "
-            "word appears: reading the prompt plus the first step.",
+            tr("first token after"),
+            tr(
+                "Time from pressing Send until the first "
+                "word appears: reading the prompt plus the first step."
+            ),
         )
         self.prompt_speed = StatTile(
-            "prompt reading", "How fast the model reads your prompt (prompt tokens ÷ seconds)."
+            tr("prompt reading"),
+            tr("How fast the model reads your prompt (prompt tokens ÷ seconds)."),
         )
-        self.memory = StatTile("memory in use", "Memory the generating process is using.")
+        self.memory = StatTile(tr("memory in use"), tr("Memory the generating process is using."))
         for column, tile in enumerate((self.speed, self.ttft, self.prompt_speed, self.memory)):
             stats.addWidget(tile, 0, column)
         head = QHBoxLayout()
@@ -116,8 +120,8 @@ class ChatPane(Card):
     def begin(self, prompt: str) -> None:
         for tile in (self.speed, self.ttft, self.prompt_speed, self.memory):
             tile.set("…")
-        self.history.append(f"<p><b>You:</b> {html.escape(prompt)}</p>")
-        self.history.append("<b>Model:</b> ")
+        self.history.append(tr("<p><b>You:</b> {prompt}</p>", prompt=html.escape(prompt)))
+        self.history.append(tr("<b>Model:</b> "))
         self.history.moveCursor(QTextCursor.MoveOperation.End)
 
     def add_text(self, text: str) -> None:
@@ -136,7 +140,7 @@ class ChatPane(Card):
 
     def finish(self, summary: GenerationSummary | None, problem: str = "") -> None:
         if summary is None:
-            line = problem or "(no answer — see the jobs panel)"
+            line = problem or tr("(no answer — see the jobs panel)")
             self.history.append(f"<i>{html.escape(line)}</i>")
             return
         if summary.decode_tokens_per_s:
@@ -146,8 +150,11 @@ class ChatPane(Card):
         if summary.prompt_tokens_per_s:
             self.prompt_speed.set(f"{summary.prompt_tokens_per_s:.0f} tok/s")
         self.memory.set(mb(summary.memory_bytes))
-        note = " (stopped)" if summary.stopped else ""
-        self.history.append(f"<span style='color:gray'>{summary.tokens} tokens{note}</span>")
+        if summary.stopped:
+            count = trn("{n} token (stopped)", "{n} tokens (stopped)", summary.tokens)
+        else:
+            count = trn("{n} token", "{n} tokens", summary.tokens)
+        self.history.append(f"<span style='color:gray'>{count}</span>")
 
 
 class SettingsPanel(QWidget):
@@ -173,13 +180,13 @@ class SettingsPanel(QWidget):
         self.top_k.setValue(defaults.top_k)
         fields = GenerationSettings.model_fields
         for label, widget, key in (
-            ("Longest answer (tokens)", self.max_tokens, "max_new_tokens"),
-            ("Temperature", self.temperature, "temperature"),
+            (N_("Longest answer (tokens)"), self.max_tokens, "max_new_tokens"),
+            (N_("Temperature"), self.temperature, "temperature"),
             ("Top-p", self.top_p, "top_p"),
             ("Top-k", self.top_k, "top_k"),
         ):
-            widget.setToolTip(fields[key].description or "")
-            form.addRow(label, widget)
+            widget.setToolTip(fields[key].description or "")  # from core: English
+            form.addRow(tr(label), widget)
 
     def settings(self) -> GenerationSettings:
         return GenerationSettings(
@@ -214,32 +221,38 @@ class ChatDemo(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
 
         top = QHBoxLayout()
-        self.choose = QPushButton("Choose model…")
+        self.choose = QPushButton(tr("Choose model…"))
         self.choose.setToolTip(
-            "A language-model bundle made by the studio (a folder with "
-            "genai_config.json). The shipped demo model is used until then."
+            tr(
+                "A language-model bundle made by the studio (a folder with "
+                "genai_config.json). The shipped demo model is used until then."
+            )
         )
         self.choose.clicked.connect(lambda: self._choose(0))
         self.where = QComboBox()
-        self.where.addItem("This PC", THIS_PC)
+        self.where.addItem(tr("This PC"), THIS_PC)
         self.watcher = None
         self._bridge = _Bridge()
         self._bridge.listing.connect(self._show_devices)
         self.where.setToolTip(
-            "Where the model runs. Phones and boards appear here once the "
-            "bundle is deployed to them (Deploy step)."
+            tr(
+                "Where the model runs. Phones and boards appear here once the "
+                "bundle is deployed to them (Deploy step)."
+            )
         )
-        self.compare = QCheckBox("Compare two models side by side")
+        self.compare = QCheckBox(tr("Compare two models side by side"))
         self.compare.setToolTip(
-            "Same prompt, one model after the other, so each gets the "
-            "whole processor (e.g. FP32 original vs INT4)."
+            tr(
+                "Same prompt, one model after the other, so each gets the "
+                "whole processor (e.g. FP32 original vs INT4)."
+            )
         )
         self.compare.toggled.connect(self._toggle_compare)
-        self.present = QPushButton("Presentation mode")
-        self.present.setToolTip("Full screen, large type, preset prompts, auto-play for a booth.")
+        self.present = QPushButton(tr("Presentation mode"))
+        self.present.setToolTip(tr("Full screen, large type, preset prompts, auto-play for a booth."))
         self.present.clicked.connect(self.open_presentation)
         top.addWidget(self.choose)
-        top.addWidget(QLabel("Runs on:"))
+        top.addWidget(QLabel(tr("Runs on:")))
         top.addWidget(self.where)
         top.addWidget(self.compare)
         top.addStretch()
@@ -248,7 +261,7 @@ class ChatDemo(QWidget):
 
         panes = QHBoxLayout()
         self.panes = [ChatPane(model_label(self.models[0])), ChatPane(model_label(self.models[1]))]
-        self.choose_second = QPushButton("Choose second model…")
+        self.choose_second = QPushButton(tr("Choose second model…"))
         self.choose_second.clicked.connect(lambda: self._choose(1))
         self.choose_second.hide()
         top.insertWidget(1, self.choose_second)
@@ -258,7 +271,7 @@ class ChatDemo(QWidget):
         layout.addLayout(panes, 1)
 
         presets = QHBoxLayout()
-        presets.addWidget(QLabel("Try:"))
+        presets.addWidget(QLabel(tr("Try:")))
         for preset in PRESETS:
             button = QPushButton(preset.label)
             button.setToolTip(preset.prompt)
@@ -269,16 +282,16 @@ class ChatDemo(QWidget):
 
         row = QHBoxLayout()
         self.prompt = QLineEdit()
-        self.prompt.setPlaceholderText("Type a prompt for the model to continue, then press Enter")
+        self.prompt.setPlaceholderText(tr("Type a prompt for the model to continue, then press Enter"))
         self.prompt.returnPressed.connect(lambda: self.send(self.prompt.text()))
-        self.send_button = QPushButton("Send")
+        self.send_button = QPushButton(tr("Send"))
         self.send_button.setObjectName("primaryButton")
         self.send_button.clicked.connect(lambda: self.send(self.prompt.text()))
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton(tr("Stop"))
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         self.settings_toggle = QToolButton()
-        self.settings_toggle.setText("Settings ▸")
+        self.settings_toggle.setText(tr("Settings ▸"))
         self.settings_toggle.setCheckable(True)
         self.settings_toggle.toggled.connect(self._toggle_settings)
         row.addWidget(self.prompt, 1)
@@ -312,7 +325,7 @@ class ChatDemo(QWidget):
         current = self.current_where()
         self.where.blockSignals(True)
         self.where.clear()
-        self.where.addItem("This PC", THIS_PC)
+        self.where.addItem(tr("This PC"), THIS_PC)
         for info in getattr(listing, "devices", []):
             if info.kind != "this-pc" and info.ready:
                 name = " ".join(p for p in (info.manufacturer, info.model) if p) or info.serial
@@ -325,7 +338,7 @@ class ChatDemo(QWidget):
 
     def _toggle_settings(self, shown: bool) -> None:
         self.settings_panel.setVisible(shown)
-        self.settings_toggle.setText("Settings ▾" if shown else "Settings ▸")
+        self.settings_toggle.setText(tr("Settings ▾") if shown else tr("Settings ▸"))
 
     def _toggle_compare(self, on: bool) -> None:
         self.panes[1].setVisible(on)
@@ -364,7 +377,7 @@ class ChatDemo(QWidget):
             self.presentation.shutdown()
 
     def _choose(self, index: int) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a language-model bundle")
+        folder = QFileDialog.getExistingDirectory(self, tr("Choose a language-model bundle"))
         if folder:
             self.set_model(index, folder)
 
@@ -372,8 +385,12 @@ class ChatDemo(QWidget):
         if folder and not (Path(folder) / GENAI_CONFIG).is_file():
             show_error(
                 self,
-                f"{folder} holds no language model ({GENAI_CONFIG} is missing). "
-                "Choose a bundle made by the studio's LLM export.",
+                tr(
+                    "{folder} holds no language model ({config} is missing). "
+                    "Choose a bundle made by the studio's LLM export.",
+                    folder=folder,
+                    config=GENAI_CONFIG,
+                ),
             )
             return
         self.models[index] = folder
@@ -398,7 +415,7 @@ class ChatDemo(QWidget):
         index = self.queue.pop(0)
         pane = self.panes[index]
         where = self.current_where()
-        pane.where.setText(f"Runs on: {self.where.currentText()}")
+        pane.where.setText(tr("Runs on: {place}", place=self.where.currentText()))
         pane.begin(prompt)
         model = self.models[index]
         run = GenerationRun(
@@ -413,7 +430,7 @@ class ChatDemo(QWidget):
         run.chunk.connect(pane.add_text)
         run.chunk.connect(lambda _t, r=run, p=pane: p.show_live(r))
         run.started.connect(lambda _d, r=run, p=pane: p.show_live(r))
-        run.failed.connect(lambda message: show_error(self, message, "Generation failed"))
+        run.failed.connect(lambda message: show_error(self, message, tr("Generation failed")))
         run.finished.connect(
             lambda summary, r=run, p=pane, text=prompt: self._done(p, summary, text, r.problem)
         )

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.chips import ChipProfile, list_chips
 from studio.core.jobs import JobSpec
+from studio.ui.i18n import tr
 from studio.ui.jobs_qt import QtJob
 from studio.ui.widgets import JobProgress
 
@@ -76,19 +77,24 @@ class ChipCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(2)
-        name = ElidedLabel(chip.name)
+        name = ElidedLabel(chip_name(chip.id, chip.name))
         name.setObjectName("chipName")
-        name.setToolTip(chip.name)
+        name.setToolTip(chip_name(chip.id, chip.name))
         layout.addWidget(name)
         for text, tip in (
-            (chip.vendor, "Who makes it"),
+            (chip.vendor, tr("Who makes it")),
             (
                 _npu_text(chip),
-                "Peak speed of the neural processing unit (NPU) in trillions of "
-                "operations per second, as published",
+                tr(
+                    "Peak speed of the neural processing unit (NPU) in trillions of "
+                    "operations per second, as published"
+                ),
             ),
-            (_memory_text(chip), "Memory the model must fit in, and how fast it can be read"),
-            (chip.runtime.split(" (")[0], f"The software that runs the model: {chip.runtime}"),
+            (_memory_text(chip), tr("Memory the model must fit in, and how fast it can be read")),
+            (
+                chip.runtime.split(" (")[0],
+                tr("The software that runs the model: {runtime}", runtime=chip.runtime),
+            ),
         ):
             label = ElidedLabel(text)
             label.setObjectName("factLabel")
@@ -114,20 +120,37 @@ class ChipCard(QFrame):
             super().keyPressEvent(event)
 
 
+def chip_name(chip_id: str, name: str) -> str:
+    """The chip's name as its maker writes it; "This PC" is ours, so it is translated."""
+    return tr("This PC") if chip_id == "this-pc" else name
+
+
 def _npu_text(chip: ChipProfile) -> str:
     if chip.npu is None:
-        return "CPU only (no NPU)"
-    return "NPU: " + chip.npu_tops_text().replace(
-        "NPU (speed not published)", "speed not published"
-    )
+        return tr("CPU only (no NPU)")
+    speed = chip.npu_tops_text()
+    if speed == "NPU (speed not published)":
+        return tr("NPU: speed not published")
+    return tr("NPU: {speed}", speed=speed)
 
 
 def _memory_text(chip: ChipProfile) -> str:
     cap, bw = chip.memory.capacity_gb, chip.memory.bandwidth_gbs
     speed = f"{bw.value:g} GB/s" if bw.known else ""
+    if cap.known and speed:
+        return tr("Memory: {size:g} GB, {speed}", size=cap.value, speed=speed)
     if cap.known:
-        return f"Memory: {cap.value:g} GB" + (f", {speed}" if speed else "")
-    return f"Memory: {speed} (size not published)" if speed else "Memory: not published"
+        return tr("Memory: {size:g} GB", size=cap.value)
+    if speed:
+        return tr("Memory: {speed} (size not published)", speed=speed)
+    return tr("Memory: not published")
+
+
+def _advice(row: Any) -> str:
+    """What to do before the model runs on this chip, and the recommended method."""
+    lines = [tr("To do: {step}", step=step) for step in row.todo]
+    lines.append(tr("Recommended: {method}", method=row.recommended))
+    return "\n".join(lines)
 
 
 class ChipCards(QWidget):
@@ -170,12 +193,14 @@ class ChipCards(QWidget):
             self.cards[chip.id] = card
         layout.addLayout(grid)
 
-        heading = QLabel("Your model on every chip")
+        heading = QLabel(tr("Your model on every chip"))
         heading.setObjectName("cardTitle")
         layout.addWidget(heading)
         note = QLabel(
-            "Latency is predicted from published specs (This PC: from measurements on "
-            "this computer) — an estimate, not a measurement. Hover a row for details."
+            tr(
+                "Latency is predicted from published specs (This PC: from measurements on "
+                "this computer) — an estimate, not a measurement. Hover a row for details."
+            )
         )
         note.setObjectName("factLabel")
         note.setWordWrap(True)
@@ -185,7 +210,7 @@ class ChipCards(QWidget):
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("chipTable")
         self.table.setHorizontalHeaderLabels(
-            ["Chip", "Verdict", "Predicted latency", "Memory (model of chip)"]
+            [tr("Chip"), tr("Verdict"), tr("Predicted latency"), tr("Memory (model of chip)")]
         )
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
@@ -220,13 +245,21 @@ class ChipCards(QWidget):
         row = self._row(self.chosen)
         if row is None:
             self.verdict.setText(card_name)
-            self.verdict_detail.setText("Checking your model on this chip…" if self.job else "")
+            self.verdict_detail.setText(tr("Checking your model on this chip…") if self.job else "")
             return
-        latency = "" if row.latency == "cannot predict" else f" — predicted {row.latency}"
-        self.verdict.setText(f"{card_name}: {row.verdict}{latency}")
+        if row.latency == "cannot predict":
+            self.verdict.setText(tr("{chip}: {verdict}", chip=card_name, verdict=row.verdict))
+        else:
+            self.verdict.setText(
+                tr(
+                    "{chip}: {verdict} — predicted {latency}",
+                    chip=card_name,
+                    verdict=row.verdict,
+                    latency=row.latency,
+                )
+            )
         self.verdict.setStyleSheet(f"color: {LEVEL_COLOURS.get(row.level, '')}")
-        detail = [f"To do: {t}" for t in row.todo] + [f"Recommended: {row.recommended}"]
-        self.verdict_detail.setText("\n".join(detail))
+        self.verdict_detail.setText(_advice(row))
 
     def _row(self, chip_id: str) -> Any:
         if self.comparison is None:
@@ -245,7 +278,7 @@ class ChipCards(QWidget):
         if self.job is not None and not self.job.is_finished:
             self.job.cancel()  # off the main thread; its late answer is ignored below
         spec = JobSpec(
-            title=f"Check {model.name} on every chip",
+            title=tr("Check {name} on every chip", name=model.name),
             target="studio.core.compare:compare_chips",
             kwargs={"model": str(model), "shapes": shapes or None},
         )
@@ -265,8 +298,8 @@ class ChipCards(QWidget):
         self.table.setRowCount(len(comparison.rows))
         for index, row in enumerate(comparison.rows):
             mark = LEVEL_MARKS.get(row.level, "")
-            cells = [row.name, f"{mark} {row.verdict}", row.latency, row.memory]
-            tip = "\n".join([*(f"To do: {t}" for t in row.todo), f"Recommended: {row.recommended}"])
+            cells = [chip_name(row.chip, row.name), f"{mark} {row.verdict}", row.latency, row.memory]
+            tip = _advice(row)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
@@ -283,7 +316,7 @@ class ChipCards(QWidget):
             return
         self.progress.hide()
         self._compared_for = None
-        self.verdict_detail.setText(f"Could not check the model: {message}")
+        self.verdict_detail.setText(tr("Could not check the model: {error}", error=message))
         self.compare_failed.emit(message)
 
     def shutdown(self) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.model import human_size
+from studio.ui.i18n import tr, trn
 from studio.ui.netron_view import DIFF_COLOURS, NetronView, with_text
 
 if TYPE_CHECKING:  # the diff module pulls in onnxruntime helpers; not needed at start-up
@@ -57,20 +58,27 @@ def _number(value: float | None, text: str) -> QTableWidgetItem:
 def verdict_lines(diff: DiffResult) -> list[str]:
     """Plain sentences for the top of the view."""
     a, b = diff.a, diff.b
-    lines = [f"Size: {human_size(a.file_size)} → {human_size(b.file_size)} "
-             f"({a.file_size / max(b.file_size, 1):.1f}× smaller)"
+    sizes = {"before": human_size(a.file_size), "after": human_size(b.file_size)}
+    lines = [tr("Size: {before} → {after} ({ratio:.1f}× smaller)",
+                ratio=a.file_size / max(b.file_size, 1), **sizes)
              if b.file_size < a.file_size else
-             f"Size: {human_size(a.file_size)} → {human_size(b.file_size)} (not smaller)"]
+             tr("Size: {before} → {after} (not smaller)", **sizes)]
     if diff.end_to_end_ms:
         before, after = diff.end_to_end_ms
         if after <= before:
-            lines.append(f"Speed on this PC: {before:.3f} ms → {after:.3f} ms "
-                         f"({before / max(after, 1e-9):.2f}× faster)")
+            lines.append(tr("Speed on this PC: {before:.3f} ms → {after:.3f} ms "
+                            "({ratio:.2f}× faster)",
+                            before=before, after=after, ratio=before / max(after, 1e-9)))
         else:
-            lines.append(f"Speed on this PC: {before:.3f} ms → {after:.3f} ms "
-                         f"— {after / max(before, 1e-9):.2f}× SLOWER than the original")
-    lines.append(f"Graph: {len(diff.changed)} layers changed, {len(diff.added)} added, "
-                 f"{len(diff.removed)} removed, {diff.unchanged} unchanged")
+            lines.append(tr("Speed on this PC: {before:.3f} ms → {after:.3f} ms "
+                            "— {ratio:.2f}× SLOWER than the original",
+                            before=before, after=after, ratio=after / max(before, 1e-9)))
+    lines.append(trn("Graph: {n} layer changed, {added} added, {removed} removed, "
+                     "{unchanged} unchanged",
+                     "Graph: {n} layers changed, {added} added, {removed} removed, "
+                     "{unchanged} unchanged",
+                     len(diff.changed), added=len(diff.added), removed=len(diff.removed),
+                     unchanged=diff.unchanged))
     return lines
 
 
@@ -85,11 +93,11 @@ class ComparePanel(QWidget):
         super().__init__(parent)
         self.diff: DiffResult | None = None
         self.showing = "b"
-        self.status = QLabel("Optimize the model first; then compare it here with the original.")
+        self.status = QLabel(tr("Optimize the model first; then compare it here with the original."))
         self.status.setWordWrap(True)
-        self.button = QPushButton("Compare original and optimized")
-        self.button.setToolTip("Measures both models on this PC (a minute at most for small "
-                               "models) and lists every difference in their graphs.")
+        self.button = QPushButton(tr("Compare original and optimized"))
+        self.button.setToolTip(tr("Measures both models on this PC (a minute at most for small "
+                                  "models) and lists every difference in their graphs."))
         self.button.clicked.connect(self.compareRequested)
         self.button.setEnabled(False)
         self.verdict = QLabel()
@@ -100,25 +108,21 @@ class ComparePanel(QWidget):
         top.addWidget(self.button)
         self.chip_a = QComboBox()
         self.chip_b = QComboBox()
-        self.chips_button = QPushButton("Compare on two chips")
-        self.chips_button.setToolTip("Predicted from the chips' published profiles, layer by "
-                                     "layer — a guide, not a measurement.")
+        self.chips_button = QPushButton(tr("Compare on two chips"))
+        self.chips_button.setToolTip(tr("Predicted from the chips' published profiles, layer by "
+                                        "layer — a guide, not a measurement."))
         self.chips_button.clicked.connect(
             lambda: self.chipsRequested.emit(str(self.chip_a.currentData()),
                                              str(self.chip_b.currentData())))
         chips_row = QHBoxLayout()
-        chips_row.addWidget(QLabel("Or this model on two chips:"))
+        chips_row.addWidget(QLabel(tr("Or this model on two chips:")))
         chips_row.addWidget(self.chip_a, 1)
-        chips_row.addWidget(QLabel("vs"))
+        chips_row.addWidget(QLabel(tr("vs")))
         chips_row.addWidget(self.chip_b, 1)
         chips_row.addWidget(self.chips_button)
 
         self.layers = QTableWidget(0, 5)
-        self.layers.setHorizontalHeaderLabels(["Layers", "Before ms", "After ms", "Change",
-                                               "Drift"])
-        self.layers.horizontalHeaderItem(4).setToolTip(
-            "How closely this layer's output still matches the original (1.0 = identical), "
-            "from the compression report.")
+        self._diff_headers()
         self.layers.verticalHeader().hide()
         header = self.layers.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -130,9 +134,9 @@ class ComparePanel(QWidget):
         self.layers.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.layers.itemSelectionChanged.connect(self._layer_selected)
         self.changes = QListWidget()
-        self.changes.setToolTip("Green: added by the optimization; amber: changed; red: removed.")
+        self.changes.setToolTip(tr("Green: added by the optimization; amber: changed; red: removed."))
         self.changes.itemSelectionChanged.connect(self._change_selected)
-        self.switch = QPushButton("Show the original graph")
+        self.switch = QPushButton(tr("Show the original graph"))
         self.switch.clicked.connect(self.toggle_graph)
         self.switch.setEnabled(False)
         self.graph = NetronView()
@@ -157,6 +161,13 @@ class ComparePanel(QWidget):
         layout.addWidget(self.verdict)
         layout.addWidget(split, 1)
 
+    def _diff_headers(self) -> None:
+        self.layers.setHorizontalHeaderLabels(
+            [tr("Layers"), tr("Before ms"), tr("After ms"), tr("Change"), tr("Drift")])
+        self.layers.horizontalHeaderItem(4).setToolTip(
+            tr("How closely this layer's output still matches the original (1.0 = identical), "
+               "from the compression report."))
+
     def set_chips(self, chips: list[tuple[str, str]]) -> None:
         """(id, name) of every chip in the catalogue, for the two-chip comparison."""
         for index, combo in enumerate((self.chip_a, self.chip_b)):
@@ -168,22 +179,25 @@ class ComparePanel(QWidget):
     def show_two_chips(self, result: TwoChips) -> None:
         """One model on two chips: the layer table shows each chip's predicted time."""
         self.clear()
-        self.status.setText(f"{Path(result.model).name} on {result.name_a} vs {result.name_b} "
-                            "(predicted from the chip profiles)")
+        self.status.setText(tr("{name} on {chip_a} vs {chip_b} (predicted from the chip profiles)",
+                               name=Path(result.model).name, chip_a=result.name_a,
+                               chip_b=result.name_b))
 
         def span(pair: tuple[float | None, float | None]) -> str:
             low, high = pair
-            return "cannot predict" if low is None or high is None else \
+            return tr("cannot predict") if low is None or high is None else \
                 f"{low:.3f}–{high:.3f} ms"
 
         self.verdict.setText(f"A = {result.name_a}: {span(result.range_a)}\n"
                              f"B = {result.name_b}: {span(result.range_b)}")
         self.layers.setSortingEnabled(False)
-        self.layers.setHorizontalHeaderLabels(["Layer", "A ms", "B ms", "B − A", ""])
-        self.layers.horizontalHeaderItem(1).setToolTip(f"Predicted on {result.name_a}")
-        self.layers.horizontalHeaderItem(2).setToolTip(f"Predicted on {result.name_b}")
-        self.graph.clear("The per-layer predictions are listed above. The graph here shows "
-                         "original-vs-optimized comparisons.")
+        self.layers.setHorizontalHeaderLabels([tr("Layer"), "A ms", "B ms", "B − A", ""])
+        self.layers.horizontalHeaderItem(1).setToolTip(tr("Predicted on {chip}",
+                                                          chip=result.name_a))
+        self.layers.horizontalHeaderItem(2).setToolTip(tr("Predicted on {chip}",
+                                                          chip=result.name_b))
+        self.graph.clear(tr("The per-layer predictions are listed above. The graph here shows "
+                            "original-vs-optimized comparisons."))
         self.layers.setRowCount(len(result.layers))
         for row, layer in enumerate(result.layers):
             change = (layer.ms_b - layer.ms_a
@@ -210,12 +224,11 @@ class ComparePanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.button.setEnabled(not running)
         if running:
-            self.status.setText("Measuring both models on this PC…")
+            self.status.setText(tr("Measuring both models on this PC…"))
 
     def clear(self) -> None:
         self.diff = None
-        self.layers.setHorizontalHeaderLabels(["Layers", "Before ms", "After ms", "Change",
-                                               "Drift"])
+        self._diff_headers()
         self.layers.setRowCount(0)
         self.changes.clear()
         self.verdict.setText("")
@@ -224,7 +237,8 @@ class ComparePanel(QWidget):
     # -- showing a result -----------------------------------------------------------------------
     def show_diff(self, diff: DiffResult) -> None:
         self.diff = diff
-        self.status.setText(f"{Path(diff.a.path).name} (original) vs {Path(diff.b.path).name}")
+        self.status.setText(tr("{original} (original) vs {optimized}",
+                               original=Path(diff.a.path).name, optimized=Path(diff.b.path).name))
         self.verdict.setText("\n".join(verdict_lines(diff)))
         self._fill_layers(diff)
         self._fill_changes(diff)
@@ -238,8 +252,9 @@ class ComparePanel(QWidget):
         self.layers.setRowCount(len(diff.latency))
         for row, delta in enumerate(diff.latency):
             names = ", ".join(delta.names)
-            label = delta.names[0] + (f" (+{len(delta.names) - 1} fused)"
-                                      if len(delta.names) > 1 else "")
+            label = (tr("{name} (+{count} fused)", name=delta.names[0],
+                        count=len(delta.names) - 1)
+                     if len(delta.names) > 1 else delta.names[0])
             match = next((drift[n] for n in delta.names if n in drift), None)
             change = delta.ms_b - delta.ms_a
             cells = [
@@ -273,7 +288,7 @@ class ComparePanel(QWidget):
             item.setForeground(QBrush(QColor(DIFF_COLOURS[kind])))
             self.changes.addItem(item)
         if not entries:
-            self.changes.addItem("The two graphs have the same layers with the same settings.")
+            self.changes.addItem(tr("The two graphs have the same layers with the same settings."))
 
     # -- graph ----------------------------------------------------------------------------------
     def highlight_colours(self, side: str) -> dict[str, tuple[str, str]]:
@@ -302,8 +317,8 @@ class ComparePanel(QWidget):
             return
         self.showing = "b" if self.showing == "a" else "a"
         side = self.diff.b if self.showing == "b" else self.diff.a
-        self.switch.setText("Show the original graph" if self.showing == "b"
-                            else "Show the optimized graph")
+        self.switch.setText(tr("Show the original graph") if self.showing == "b"
+                            else tr("Show the optimized graph"))
         self.graph.load_model(side.path)
         self.graph.set_colours(self.highlight_colours(self.showing))
 

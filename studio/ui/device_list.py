@@ -29,6 +29,7 @@ from studio.core.devices.listing import DeviceListing, DeviceWatcher, connect
 from studio.core.devices.models import DeviceInfo, DeviceState
 from studio.core.jobs import JobSpec
 from studio.core.model import human_size
+from studio.ui.i18n import tr, trn
 from studio.ui.jobs_qt import JobManager, QtJob, run_in_thread
 from studio.ui.widgets import Card, JobProgress, big_label
 
@@ -59,8 +60,9 @@ class DeviceRow(QFrame):
         text.setSpacing(2)
         where = {"wifi": " (Wi-Fi)", "usb": " (USB)"}.get(info.transport, "")
         serial = info.serial if info.title() != info.serial else ""
-        self.name = QLabel(f"<b>{info.title()}</b>  <span style='color:gray'>{serial}"
-                           f"{where}</span> — {info.status}")
+        title = tr("This PC") if info.kind == "this-pc" else info.title()
+        self.name = QLabel(f"<b>{title}</b>  <span style='color:gray'>{serial}"
+                           f"{where}</span> — {info.status}")  # the state comes from core
         text.addWidget(self.name)
         self.facts = QLabel(info.summary())
         self.facts.setObjectName("factLabel")
@@ -98,23 +100,23 @@ class DeviceListWidget(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
-        title = QLabel("Devices")
+        title = QLabel(tr("Devices"))
         title.setObjectName("cardTitle")
         head.addWidget(title)
         head.addStretch()
         self.address = QLineEdit()
         self.address.setPlaceholderText("192.168.1.20:5555")
-        self.address.setToolTip("A phone with Wireless debugging on, or a board running adb over "
-                                "the network: its address and port")
+        self.address.setToolTip(tr("A phone with Wireless debugging on, or a board running adb "
+                                   "over the network: its address and port"))
         self.address.setMaximumWidth(200)
         self.address.returnPressed.connect(self.connect_address)
-        self.connect_button = QPushButton("Connect over Wi-Fi")
+        self.connect_button = QPushButton(tr("Connect over Wi-Fi"))
         self.connect_button.clicked.connect(self.connect_address)
         head.addWidget(self.address)
         head.addWidget(self.connect_button)
         outer.addLayout(head)
         self._connect_message = ""  # the answer to the last Wi-Fi connect, kept across refreshes
-        self.notice = QLabel("Looking for devices…")
+        self.notice = QLabel(tr("Looking for devices…"))
         self.notice.setObjectName("deviceNotice")
         self.notice.setWordWrap(True)
         outer.addWidget(self.notice)
@@ -130,27 +132,27 @@ class DeviceListWidget(QWidget):
         outer.addWidget(self.list)
 
         where = QHBoxLayout()
-        where.addWidget(QLabel("Folder on the device:"))
+        where.addWidget(QLabel(tr("Folder on the device:")))
         self.remote_dir = QLineEdit()
         self.remote_dir.setObjectName("remoteDir")
-        self.remote_dir.setToolTip("Leave empty for the usual place; it is shown greyed out")
+        self.remote_dir.setToolTip(tr("Leave empty for the usual place; it is shown greyed out"))
         self.remote_dir.textChanged.connect(lambda _text: self._update_buttons())
         where.addWidget(self.remote_dir, 1)
         outer.addLayout(where)
         actions = QHBoxLayout()
-        self.push_button = QPushButton("Push to device")
+        self.push_button = QPushButton(tr("Push to device"))
         self.push_button.setObjectName("primaryButton")
-        self.push_button.setToolTip("Copy the bundle to the device, then check every file's "
-                                    "fingerprint (SHA-256) there")
+        self.push_button.setToolTip(tr("Copy the bundle to the device, then check every file's "
+                                       "fingerprint (SHA-256) there"))
         self.push_button.clicked.connect(self.push)
-        self.bench_button = QPushButton("Measure speed on device")
-        self.bench_button.setToolTip("Run the model on the device many times and report the "
-                                     "typical (median) and slow-case (p90) time of one run")
+        self.bench_button = QPushButton(tr("Measure speed on device"))
+        self.bench_button.setToolTip(tr("Run the model on the device many times and report the "
+                                        "typical (median) and slow-case (p90) time of one run"))
         self.bench_button.clicked.connect(self.bench)
         self.runs = QSpinBox()
         self.runs.setRange(1, 10000)
         self.runs.setValue(20)
-        self.runs.setSuffix(" runs")
+        self.runs.setSuffix(tr(" runs"))
         actions.addWidget(self.push_button)
         actions.addWidget(self.bench_button)
         actions.addWidget(self.runs)
@@ -216,12 +218,13 @@ class DeviceListWidget(QWidget):
             self.list.setCurrentRow(serials.index(choice))
         self._refilling = False
         if listing.adb_problem:
-            text = f"Phones and boards cannot be listed: {listing.adb_problem}"
+            text = tr("Phones and boards cannot be listed: {problem}",
+                      problem=listing.adb_problem)
         elif len(listing.devices) <= 1:
-            text = ("No phone or board found. Plug one in with USB debugging on, or "
-                    "connect over Wi-Fi. This PC works right away.")
+            text = tr("No phone or board found. Plug one in with USB debugging on, or "
+                      "connect over Wi-Fi. This PC works right away.")
         else:
-            text = "Choose where to run the bundle."
+            text = tr("Choose where to run the bundle.")
         # A list refresh must not wipe the answer to the user's last Wi-Fi connect.
         connect = self._connect_message
         self.notice.setText(f"{connect}\n{text}" if connect else text)
@@ -263,7 +266,7 @@ class DeviceListWidget(QWidget):
         self.bench_button.setEnabled(ready and not self._busy() and device is not None
                                      and self.verified.get(device.serial) == self._target_key())
         if self.bundle is None:
-            self.push_button.setToolTip("Create the bundle first")
+            self.push_button.setToolTip(tr("Create the bundle first"))
         if device is not None and device.default_dir and self.bundle is not None:
             self.remote_dir.setPlaceholderText(f"{device.default_dir}/{self.bundle.name}")
 
@@ -278,7 +281,7 @@ class DeviceListWidget(QWidget):
         address = self.address.text().strip()
         self.connect_button.setEnabled(False)
         self._connect_message = ""
-        self.notice.setText(f"Connecting to {address}…")
+        self.notice.setText(tr("Connecting to {address}…", address=address))
 
         def done(message: str) -> None:
             self.connect_button.setEnabled(True)
@@ -299,8 +302,8 @@ class DeviceListWidget(QWidget):
         self.progress.track(self.job)
         self.job.succeeded.connect(on_result)
         self.job.failed.connect(self._failed)
-        self.job.cancelled.connect(lambda: self._say("Stopped", "Nothing half-pushed is ever "
-                                                     "taken for a deployed bundle."))
+        self.job.cancelled.connect(lambda: self._say(
+            tr("Stopped"), tr("Nothing half-pushed is ever taken for a deployed bundle.")))
         self.job.finished.connect(self._update_buttons)
         self._update_buttons()
 
@@ -308,8 +311,8 @@ class DeviceListWidget(QWidget):
         device = self.selected()
         if device is None or self.bundle is None:
             return
-        self._say(f"Pushing to {device.title()}…", "")
-        spec = JobSpec(title=f"Push to {device.title()}",
+        self._say(tr("Pushing to {device}…", device=device.title()), "")
+        spec = JobSpec(title=tr("Push to {device}", device=device.title()),
                        target="studio.core.devices.deploy:deploy_bundle",
                        kwargs={"bundle": str(self.bundle), "device": device.serial,
                                "to": self.target()})
@@ -317,12 +320,16 @@ class DeviceListWidget(QWidget):
 
     def _pushed(self, result: Any) -> None:
         self.verified[result.serial] = self._target_key()
-        skipped = f", {len(result.skipped)} already there" if result.skipped else ""
-        rate = f" at {human_size(int(result.rate))}/s" if result.bytes_pushed else ""
-        self._say("Verified on device ✓",
-                  f"{result.files} files checked on {result.serial} in {result.remote_dir} — "
-                  f"{len(result.pushed)} pushed ({human_size(result.bytes_pushed)}{rate})"
-                  f"{skipped}.")
+        pushed = human_size(result.bytes_pushed)
+        if result.bytes_pushed:
+            pushed = tr("{size} at {rate}/s", size=pushed, rate=human_size(int(result.rate)))
+        detail = trn("{n} file checked on {serial} in {folder}",
+                     "{n} files checked on {serial} in {folder}", result.files,
+                     serial=result.serial, folder=result.remote_dir)
+        detail += tr(" — {count} pushed ({size})", count=len(result.pushed), size=pushed)
+        if result.skipped:
+            detail += tr(", {count} already there", count=len(result.skipped))
+        self._say(tr("Verified on device ✓"), detail + tr("."))
         watcher = self.watcher
         if watcher is not None:  # free space changed
             run_in_thread(lambda: watcher.refresh(result.serial), lambda _: None, lambda _: None)
@@ -332,25 +339,29 @@ class DeviceListWidget(QWidget):
         device = self.selected()
         if device is None or self.bundle is None:
             return
-        self._say_bench(f"Measuring on {device.title()}…", "")
-        spec = JobSpec(title=f"Speed on {device.title()}",
+        self._say_bench(tr("Measuring on {device}…", device=device.title()), "")
+        spec = JobSpec(title=tr("Speed on {device}", device=device.title()),
                        target="studio.core.devices.run:run_on_device",
                        kwargs={"bundle": str(self.bundle), "device": device.serial,
                                "mode": "bench", "runs": self.runs.value(), "to": self.target()})
         self._start(spec, self._benchmarked)
         self.job.failed.disconnect(self._failed)  # type: ignore[union-attr]
-        self.job.failed.connect(lambda m: self._say_bench("✗ Could not measure", m))  # type: ignore[union-attr]
+        self.job.failed.connect(lambda m: self._say_bench(tr("✗ Could not measure"), m))  # type: ignore[union-attr]
 
     def _benchmarked(self, outcome: Any) -> None:
         bench = outcome.bench() if outcome.ok else None
         if bench is None:
-            self._say_bench("✗ The model did not run on the device",
+            self._say_bench(tr("✗ The model did not run on the device"),
                             f"{outcome.error}. {outcome.fix}".strip(" ."))
         else:
-            self._say_bench(f"About {bench.median_ms:.2f} ms per run on the device",
-                            f"Median {bench.median_ms:.3f} ms, p90 {bench.p90_ms:.3f} ms over "
-                            f"{bench.runs} runs on {outcome.serial} "
-                            f"({outcome.runtime.description}).")
+            self._say_bench(
+                tr("About {ms:.2f} ms per run on the device", ms=bench.median_ms),
+                trn("Median {median:.3f} ms, p90 {p90:.3f} ms over {n} run on {serial} "
+                    "({runtime}).",
+                    "Median {median:.3f} ms, p90 {p90:.3f} ms over {n} runs on {serial} "
+                    "({runtime}).",
+                    bench.runs, median=bench.median_ms, p90=bench.p90_ms,
+                    serial=outcome.serial, runtime=outcome.runtime.description))
         self.benchmarked.emit(outcome)
 
     def _say_bench(self, verdict: str, detail: str) -> None:
@@ -362,7 +373,7 @@ class DeviceListWidget(QWidget):
             self.card.show()
 
     def _failed(self, message: str) -> None:
-        self._say("✗ Not done", message)
+        self._say(tr("✗ Not done"), message)
 
     def _say(self, verdict: str, detail: str) -> None:
         self.verdict.setText(verdict)

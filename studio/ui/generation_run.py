@@ -18,6 +18,7 @@ from studio.core.generate.session import GenerationSummary
 from studio.core.generate.settings import GenerationSettings
 from studio.core.jobs import ErrorMessage, JobSpec
 from studio.ui.generation_worker_qt import QtGenerationWorker
+from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
 
 THIS_PC = ""
@@ -96,10 +97,10 @@ class GenerationRun(QObject):
         return self._stop_dir / "stop"
 
     def spec(self) -> JobSpec:
-        title = f"Generate: {self.prompt[:30]}"
+        title = tr("Generate: {prompt}", prompt=self.prompt[:30])
         if self.where:
             return JobSpec(
-                title=f"{title} (on {self.where})",
+                title=tr("{title} (on {device})", title=title, device=self.where),
                 target="studio.core.generate.on_device:generate_on_device_job",
                 kwargs={
                     "model": self.model,

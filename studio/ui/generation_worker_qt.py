@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.core.generate.worker import GenerationWorker
 from studio.core.jobs import ErrorMessage, EventMessage, ResultMessage
+from studio.ui.i18n import tr
 
 log = logging.getLogger("studio")
 
@@ -69,7 +70,7 @@ class _Reader:
                 self.emit(
                     rid,
                     ErrorMessage(
-                        message=f"Generation failed: {type(exc).__name__}: {exc}",
+                        message=tr("Generation failed: {kind}: {error}", kind=type(exc).__name__, error=exc),
                         user_error=False,
                         details=traceback.format_exc(),
                     ),

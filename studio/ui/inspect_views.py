@@ -27,6 +27,7 @@ from studio.core.jobs import JobSpec
 from studio.core.profile import ProfileResult
 from studio.ui.compare_panel import ComparePanel
 from studio.ui.graph_panel import GraphPanel
+from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
 from studio.ui.profile_charts import ProfileCharts
 from studio.ui.state import WizardState
@@ -42,22 +43,22 @@ class ProfileSettingsRow(QWidget):
         self.state = state
         self.runs = QSpinBox()
         self.runs.setRange(1, 1000)
-        self.runs.setToolTip("How many timed runs; the median is shown. More runs, steadier "
-                             "numbers.")
+        self.runs.setToolTip(tr("How many timed runs; the median is shown. More runs, steadier "
+                                "numbers."))
         self.threads = QSpinBox()
         self.threads.setRange(0, 64)
-        self.threads.setSpecialValueText("auto")
-        self.threads.setToolTip("CPU threads onnxruntime may use (auto: up to 4).")
+        self.threads.setSpecialValueText(tr("auto"))
+        self.threads.setToolTip(tr("CPU threads onnxruntime may use (auto: up to 4)."))
         self.shapes = QLineEdit()
-        self.shapes.setPlaceholderText("input shapes, e.g. image=1x3x224x224")
-        self.shapes.setToolTip("Sizes of the model's inputs for the measurement. Inputs with a "
-                               "flexible size (batch, length) use 1 unless set here.")
+        self.shapes.setPlaceholderText(tr("input shapes, e.g. image=1x3x224x224"))
+        self.shapes.setToolTip(tr("Sizes of the model's inputs for the measurement. Inputs with a "
+                                  "flexible size (batch, length) use 1 unless set here."))
         self.error = QLabel()
         self.error.setObjectName("errorLabel")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (("Runs", self.runs), ("Threads", self.threads),
-                              ("Shapes", self.shapes)):
+        for label, widget in ((tr("Runs"), self.runs), (tr("Threads"), self.threads),
+                              (tr("Shapes"), self.shapes)):
             caption = QLabel(label)
             caption.setToolTip(widget.toolTip())
             layout.addWidget(caption)
@@ -95,8 +96,8 @@ class ProfileSettingsRow(QWidget):
 
     def show_used(self, result: ProfileResult) -> None:
         """After a run: show the threads and shapes actually used."""
-        self.threads.setToolTip(f"CPU threads onnxruntime may use (auto: up to 4). Last run "
-                                f"used {result.threads}.")
+        self.threads.setToolTip(tr("CPU threads onnxruntime may use (auto: up to 4). Last run "
+                                   "used {threads}.", threads=result.threads))
         if not self.shapes.text():
             self.shapes.setPlaceholderText(" ".join(
                 f"{k}={'x'.join(map(str, v))}" for k, v in result.input_shapes.items()))
@@ -115,12 +116,12 @@ class InspectViews(QTabWidget):
         self.graph = GraphPanel()
         self.charts = ProfileCharts()
         self.compare = ComparePanel()
-        self.addTab(table, "Layers")
-        self.addTab(self.graph, "Graph")
-        self.addTab(self.charts, "Charts")
-        self.addTab(self.compare, "Compare")
-        self.setTabToolTip(1, "The model's graph, each layer coloured by its share of the time")
-        self.setTabToolTip(3, "The original and the optimized model side by side")
+        self.addTab(table, tr("Layers"))
+        self.addTab(self.graph, tr("Graph"))
+        self.addTab(self.charts, tr("Charts"))
+        self.addTab(self.compare, tr("Compare"))
+        self.setTabToolTip(1, tr("The model's graph, each layer coloured by its share of the time"))
+        self.setTabToolTip(3, tr("The original and the optimized model side by side"))
         self._syncing = False
         table.itemSelectionChanged.connect(self._table_selected)
         self.graph.nodeClicked.connect(self._graph_clicked)
@@ -170,11 +171,11 @@ class InspectViews(QTabWidget):
             if node is None or not node.fused_from:
                 continue
             if len(node.fused_from) > 1:
-                item.setToolTip("onnxruntime merged these layers of your model into this one "
-                                "step: " + ", ".join(node.fused_from))
+                item.setToolTip(tr("onnxruntime merged these layers of your model into this one "
+                                   "step: {layers}", layers=", ".join(node.fused_from)))
             else:
-                item.setToolTip(f"Your layer {node.fused_from[0]}, run by onnxruntime in a "
-                                "faster form")
+                item.setToolTip(tr("Your layer {layer}, run by onnxruntime in a faster form",
+                                   layer=node.fused_from[0]))
 
     # -- selection sync -----------------------------------------------------------------------
     def _row_of(self, kernel: str) -> int | None:
@@ -243,7 +244,8 @@ class InspectViews(QTabWidget):
     def start_two_chips(self, chip_a: str, chip_b: str) -> None:
         model = self.graph.model or self.state.deployable_model()
         job = self.jobs.start(JobSpec(
-            title=f"Predict {model.stem} on {chip_a} and {chip_b}",
+            title=tr("Predict {name} on {chip_a} and {chip_b}", name=model.stem, chip_a=chip_a,
+                     chip_b=chip_b),
             target="studio.core.heat:compare_two_chips",
             kwargs={"model": str(model), "chip_a": chip_a, "chip_b": chip_b,
                     "shapes": self.state.recipe.shapes or None},
@@ -251,7 +253,7 @@ class InspectViews(QTabWidget):
         self.compare.chips_button.setEnabled(False)
         job.succeeded.connect(self.compare.show_two_chips)
         job.failed.connect(lambda message: self.compare.status.setText(
-            f"Could not predict: {message}"))
+            tr("Could not predict: {error}", error=message)))
         job.finished.connect(lambda: self.compare.chips_button.setEnabled(True))
         self.chips_job = job
 
@@ -270,23 +272,23 @@ class InspectViews(QTabWidget):
         if model is None:
             return
         self.heat_job = self.jobs.start(JobSpec(
-            title=f"Predict each layer on {chip}",
+            title=tr("Predict each layer on {chip}", chip=chip),
             target="studio.core.heat:predicted_heat",
             kwargs={"model": str(model), "chip": chip,
                     "shapes": self.state.recipe.shapes or None},
         ))
         self.heat_job.succeeded.connect(self.graph.show_predicted)
         self.heat_job.failed.connect(lambda message: self.graph.headline.setText(
-            f"Could not predict for this chip: {message}"))
+            tr("Could not predict for this chip: {error}", error=message)))
 
     # -- compare ------------------------------------------------------------------------------
     def _compare_availability(self) -> None:
         if self.state.optimized_path() is None:
-            self.compare.set_available(False, "Optimize the model first (step 3); then compare "
-                                              "it here with the original.")
+            self.compare.set_available(False, tr("Optimize the model first (step 3); then compare "
+                                                 "it here with the original."))
         elif self.compare_job is None or self.compare_job.is_finished:
-            self.compare.set_available(True, "Compare the optimized model with the original: "
-                                             "size, speed per layer, drift and graph changes.")
+            self.compare.set_available(True, tr("Compare the optimized model with the original: "
+                                                "size, speed per layer, drift and graph changes."))
 
     def start_compare(self) -> None:
         optimized = self.state.optimized_path()
@@ -297,7 +299,7 @@ class InspectViews(QTabWidget):
         drift = [layer.model_dump() for layer in getattr(report, "worst_layers", [])]
         recipe = self.state.recipe
         self.compare_job = self.jobs.start(JobSpec(
-            title=f"Compare {optimized.stem} with the original",
+            title=tr("Compare {name} with the original", name=optimized.stem),
             target="studio.core.diff:compare_original_and_optimized",
             kwargs={"a": str(self.state.model_path()), "b": str(optimized),
                     "runs": min(recipe.profile.runs, COMPARE_RUNS),
@@ -307,7 +309,7 @@ class InspectViews(QTabWidget):
         self.compare.set_running(True)
         self.compare_job.succeeded.connect(self.compare.show_diff)
         self.compare_job.failed.connect(lambda message: self.compare.set_available(
-            True, f"Comparing failed: {message}"))
+            True, tr("Comparing failed: {error}", error=message)))
         self.compare_job.finished.connect(lambda: self.compare.button.setEnabled(True))
 
     def shutdown(self) -> None:

@@ -27,6 +27,7 @@ from studio.core.generate.presentation import PRESENTATION_SETTINGS, PRESETS, pr
 from studio.core.generate.session import GenerationSummary
 from studio.ui.generation_run import THIS_PC, GenerationRun
 from studio.ui.generation_worker_qt import QtGenerationWorker
+from studio.ui.i18n import tr
 
 HOLD_TO_EXIT_MS = 2000
 CORNER_PX = 80
@@ -84,7 +85,7 @@ class PresentationWindow(QWidget):
         self.setObjectName("presentation")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(STYLE)
-        self.setWindowTitle("Edge Deploy Studio — presentation")
+        self.setWindowTitle(tr("Edge Deploy Studio — presentation"))
         self.model = model
         self.where = where
         # A worker lent by the chat stays the chat's; one made here ends when the window does.
@@ -107,29 +108,28 @@ class PresentationWindow(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(48, 36, 48, 24)
         outer.setSpacing(20)
-        title = QLabel("On-device AI, live")
+        title = QLabel(tr("On-device AI, live"))
         title.setObjectName("presTitle")
         machine = platform.processor() or platform.machine()
-        self.where_label = QLabel(
-            f"Running on: {where_label}" + (f" · {machine}" if where == THIS_PC and machine else "")
-        )
+        place = f"{where_label} · {machine}" if where == THIS_PC and machine else where_label
+        self.where_label = QLabel(tr("Running on: {place}", place=place))
         self.where_label.setObjectName("presWhere")
         outer.addWidget(title)
         outer.addWidget(self.where_label)
 
         middle = QHBoxLayout()
         self.text = QTextBrowser()
-        self.text.setPlaceholderText("Tap a prompt below.")
+        self.text.setPlaceholderText(tr("Tap a prompt below."))
         middle.addWidget(self.text, 3)
         facts = QVBoxLayout()
         self.speed = QLabel("–")
         self.speed.setObjectName("presSpeed")
-        caption = QLabel("tokens per second")
+        caption = QLabel(tr("tokens per second"))
         caption.setObjectName("presCaption")
         facts.addWidget(self.speed)
         facts.addWidget(caption)
-        ttft_box, self.ttft = _fact("first token after")
-        memory_box, self.memory = _fact("memory in use")
+        ttft_box, self.ttft = _fact(tr("first token after"))
+        memory_box, self.memory = _fact(tr("memory in use"))
         facts.addSpacing(24)
         facts.addWidget(ttft_box)
         facts.addWidget(memory_box)
@@ -150,13 +150,13 @@ class PresentationWindow(QWidget):
             buttons.addWidget(button, row, columns.get(preset.language, 0))
             columns[preset.language] = columns.get(preset.language, 0) + 1
             self.preset_buttons.append(button)
-        self.loop_button = QPushButton("Auto-play")
-        self.loop_button.setToolTip("Play the preset prompts one after another, all day")
+        self.loop_button = QPushButton(tr("Auto-play"))
+        self.loop_button.setToolTip(tr("Play the preset prompts one after another, all day"))
         self.loop_button.setCheckable(True)
         self.loop_button.toggled.connect(self.set_auto_loop)
         buttons.addWidget(self.loop_button, 0, max(columns.values(), default=0), 2, 1)
         outer.addLayout(buttons)
-        hint = QLabel("To leave: hold Esc for 2 seconds, or click the top-right corner 3 times.")
+        hint = QLabel(tr("To leave: hold Esc for 2 seconds, or click the top-right corner 3 times."))
         hint.setObjectName("presHint")
         outer.addWidget(hint)
 

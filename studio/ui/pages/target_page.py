@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 from studio.core.errors import StudioError
 from studio.ui.chip_cards import ChipCards
-from studio.ui.i18n import N_
+from studio.ui.i18n import N_, tr
 from studio.ui.state import WizardState
 from studio.ui.widgets import StepPage
 
@@ -50,5 +50,7 @@ class TargetPage(StepPage):
 
     def ready(self) -> tuple[bool, str]:
         if self.state.recipe.target.chip not in self.chips.cards:
-            return False, f"Chip '{self.state.recipe.target.chip}' is unknown; choose a target."
+            return False, tr(
+                "Chip '{chip}' is unknown; choose a target.", chip=self.state.recipe.target.chip
+            )
         return True, ""
