@@ -156,6 +156,16 @@ def test_an_unknown_language_is_refused() -> None:
     assert "invalid choice: 'klingon'" in result.stderr
 
 
+def test_studio_lang_opens_the_app_in_that_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    import studio.ui.app
+    from studio.cli import main
+
+    opened: list[str | None] = []
+    monkeypatch.setattr(studio.ui.app, "run_gui", lambda lang=None: opened.append(lang) or 0)
+    assert main(["--lang", "zh_CN"]) == 0
+    assert opened == ["zh_CN"]
+
+
 def test_qt_translations_for_standard_dialogs_are_loaded(qapp) -> None:
     from PySide6.QtCore import QCoreApplication, QLocale
 
@@ -173,7 +183,7 @@ def test_qt_translations_for_standard_dialogs_are_loaded(qapp) -> None:
 
 
 def test_main_window_in_chinese_shows_chinese_steps_and_unclipped_buttons(qtbot, chinese) -> None:
-    from PySide6.QtWidgets import QPushButton
+    from PySide6.QtWidgets import QApplication, QPushButton
 
     from studio.ui.main_window import MainWindow
 
@@ -188,10 +198,28 @@ def test_main_window_in_chinese_shows_chinese_steps_and_unclipped_buttons(qtbot,
         assert win.pages[0].findChild(type(win.pages[0].demo_button)).text() == "使用演示模型"
         assert win.menuBar().actions()[0].text() == "文件(&F)"
         qtbot.waitUntil(lambda: win.next_button.isEnabled(), timeout=60_000)
-        for page in win.pages[:1]:
+        # Every step's own buttons get their full width in Chinese (shown without starting jobs).
+        checked = 0
+        for index, page in enumerate(win.pages):
+            win.stack.setCurrentIndex(index)
+            QApplication.processEvents()
             for button in page.findChildren(QPushButton):
                 if button.isVisible():
-                    assert button.width() >= button.sizeHint().width(), button.text()
+                    assert button.width() >= button.sizeHint().width(), (index, button.text())
+                    checked += 1
+        assert checked >= 10
+        # …and no step needs much more room in Chinese than in English.
+        chinese_widths = [page.minimumSizeHint().width() for page in win.pages]
+        i18n.set_language(ENGLISH)
+        english = MainWindow()
+        qtbot.addWidget(english)
+        try:
+            english_widths = [page.minimumSizeHint().width() for page in english.pages]
+        finally:
+            english.jobs.shutdown()
+        for step, (zh, en) in enumerate(zip(chinese_widths, english_widths, strict=True)):
+            assert zh <= en * 1.05 + 20, f"step {step + 1}: {zh} px in Chinese, {en} in English"
+        win.stack.setCurrentIndex(0)
         for text in steps:  # step names fit the fixed-width step list (item padding 8 px a side)
             assert win.steps.fontMetrics().horizontalAdvance(text) + 16 < win.steps.width()
     finally:
@@ -219,3 +247,20 @@ def test_language_menu_remembers_the_choice_and_says_when_it_applies(qtbot) -> N
     note.close()
     menu.choices[None].trigger()
     assert i18n.saved_language() is None
+
+
+def test_core_texts_shown_translated_still_exist_in_core() -> None:
+    import ast
+
+    from studio.ui.core_texts import DEVICE_TEXTS
+
+    constants = {
+        node.value
+        for path in (REPO / "studio" / "core").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    reworded = [text for text in DEVICE_TEXTS if text not in constants]
+    assert not reworded, "core no longer says these; update studio/ui/core_texts.py:\n" + (
+        "\n".join(reworded)
+    )

@@ -54,7 +54,7 @@ class DeviceRow(QFrame):
         layout.setContentsMargins(8, 6, 8, 6)
         dot = QLabel("●")
         dot.setStyleSheet(f"color: {_DOT.get(info.state, _DOT_OTHER)}; font-size: 16pt;")
-        dot.setToolTip(info.status)
+        dot.setToolTip(tr(info.status))
         layout.addWidget(dot, 0, Qt.AlignmentFlag.AlignTop)
         text = QVBoxLayout()
         text.setSpacing(2)
@@ -62,14 +62,14 @@ class DeviceRow(QFrame):
         serial = info.serial if info.title() != info.serial else ""
         title = tr("This PC") if info.kind == "this-pc" else info.title()
         self.name = QLabel(f"<b>{title}</b>  <span style='color:gray'>{serial}"
-                           f"{where}</span> — {info.status}")  # the state comes from core
+                           f"{where}</span> — {tr(info.status)}")  # see studio/ui/core_texts.py
         text.addWidget(self.name)
         self.facts = QLabel(info.summary())
         self.facts.setObjectName("factLabel")
         self.facts.setWordWrap(True)
         self.facts.setVisible(bool(self.facts.text()))
         text.addWidget(self.facts)
-        self.fix = QLabel(info.fix)
+        self.fix = QLabel(tr(info.fix) if info.fix else "")
         self.fix.setObjectName("deviceFix")
         self.fix.setWordWrap(True)
         self.fix.setStyleSheet("color: #b06000;")
