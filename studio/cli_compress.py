@@ -25,7 +25,7 @@ def _floats(text: str | None, what: str) -> list[float] | None:
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """Only what the user set: everything else keeps the defaults of CompressOptions."""
     opts: dict[str, Any] = {"int8": {}, "int4": {}, "fp16": {}, "prune": {}, "auto": {},
-                            "image": {}}
+                            "image": {}, "channels": {}}
     if args.opset:
         opts["opset"] = args.opset
     if args.eval_limit:
@@ -53,6 +53,10 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         opts["fp16"]["keep_io_types"] = False
     if args.sparsity is not None:
         opts["prune"]["sparsity"] = args.sparsity
+    if args.ratio is not None:
+        opts["channels"]["ratio"] = args.ratio
+    if args.channel_multiple is not None:
+        opts["channels"]["multiple_of"] = args.channel_multiple
     for key in ("min_cosine", "min_top1", "goal"):
         if getattr(args, key) is not None:
             opts["auto"][key] = getattr(args, key)
@@ -116,6 +120,8 @@ def _print_result(result) -> None:
         s = result.sparsity
         print(f"sparsity: {s.zeros_before:.1%} of {s.weights} weights were zero, now "
               f"{s.zeros_after:.1%}. {s.note}")
+    if result.channels:
+        _print_channels(result.channels)
     rep = result.report
     if rep:
         print(rep.verdict() + f" (on {rep.samples} samples: {rep.sample_source})")
@@ -144,6 +150,17 @@ def _print_result(result) -> None:
         for warning in rep.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {result.output}")
+
+
+def _print_channels(channels) -> None:
+    print(channels.summary + ":")
+    for layer in channels.layers:
+        print(f"  {layer.node} ({layer.op_type}): {layer.channels_before} → "
+              f"{layer.channels_after} channels")
+    for skip in channels.skipped:
+        print(f"  left alone: {skip.node} ({skip.op_type}): {skip.reason}")
+    print(channels.speed)
+    print(f"warning: {channels.note}", file=sys.stderr)
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -200,9 +217,13 @@ def register(sub: Any, add: Any) -> None:
     g.add_argument("--block-size", type=int)
     g.add_argument("--asymmetric", action="store_true")
     g.add_argument("--accuracy-level", type=int, choices=range(5))
-    g = p.add_argument_group("FP16 / prune / auto")
+    g = p.add_argument_group("FP16 / prune / prune-channels / auto")
     g.add_argument("--fp16-io", action="store_true", help="fp16 inputs/outputs too")
     g.add_argument("--sparsity", type=float, help="prune: zero this fraction of weights")
+    g.add_argument("--ratio", type=float,
+                   help="prune-channels: fraction of channels removed per layer (0.3)")
+    g.add_argument("--channel-multiple", type=int, metavar="N",
+                   help="prune-channels: keep a multiple of N channels (1)")
     g.add_argument("--min-cosine", type=float, help="auto: lowest accepted cosine (0.99)")
     g.add_argument("--min-top1", type=float, help="auto: lowest top-1 agreement (0.99)")
     g.add_argument("--goal", choices=["smallest", "fastest"], help="auto: what to optimise")

@@ -45,7 +45,7 @@ def set_option(optimize: Optimize, dotted: str, value: Any) -> None:
 
 
 GROUP_TITLES = {"int8": "INT8", "int4": "INT4", "fp16": "FP16", "image": "Images",
-                "prune": "Prune", "auto": "Auto"}
+                "prune": "Prune", "channels": "Channels", "auto": "Auto"}
 
 
 def friendly(dotted: str) -> str:

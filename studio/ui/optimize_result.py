@@ -106,6 +106,8 @@ class ResultCard(Card):
             if item.widget():
                 item.widget().deleteLater()
         self.slower.setText("")
+        if result.channels:  # the fine-tune warning is the first thing to read
+            self.slower.setText(f"⚠ {result.channels.note}")
         if rep is None:
             self.drift.setText("Drift was not measured.")
             self.suggested = []
@@ -123,10 +125,11 @@ class ResultCard(Card):
             target_note = next((w for w in rep.warnings if w.startswith("On this PC's CPU")),
                                None)
             if rep.slower:
-                self.slower.setText(f"⚠ {target_note}" if target_note else
-                                    f"⚠ Slower than the original on this PC "
-                                    f"({rep.latency_after_ms:.2f} ms vs "
-                                    f"{rep.latency_before_ms:.2f} ms). Try another preset.")
+                slower = (f"⚠ {target_note}" if target_note else
+                          f"⚠ Slower than the original on this PC "
+                          f"({rep.latency_after_ms:.2f} ms vs "
+                          f"{rep.latency_before_ms:.2f} ms). Try another preset.")
+                self.slower.setText("\n".join(t for t in (slower, self.slower.text()) if t))
             self.facts["Samples compared"].setText(f"{rep.samples} ({rep.sample_source})")
             self._add_tables(result)
             self.suggested = list(rep.suggest_keep_float)
@@ -139,6 +142,9 @@ class ResultCard(Card):
             s = result.sparsity
             notes.append(f"Sparsity: {s.zeros_before:.0%} → {s.zeros_after:.0%} of weights are "
                          f"zero. {s.note}")
+        if result.channels:
+            c = result.channels
+            notes.append(f"{c.summary}. {c.speed}")
         if result.kept_float:
             notes.append(f"Kept in float: {', '.join(result.kept_float[:8])}")
         notes.append(f"Saved as {result.output} (your original is untouched).")

@@ -19,6 +19,7 @@ class Method(enum.StrEnum):
     INT4 = "int4"
     FP16 = "fp16"
     PRUNE = "prune"
+    PRUNE_CHANNELS = "prune-channels"
     AUTO = "auto"
 
 
@@ -29,6 +30,8 @@ METHOD_LABELS = {
     Method.INT4: "INT4 weights: about 7× smaller MatMul weights (for language models)",
     Method.FP16: "FP16: half-size weights, accuracy almost unchanged (best for GPUs/NPUs)",
     Method.PRUNE: "Sparsity report and optional magnitude pruning (no speed-up on CPU)",
+    Method.PRUNE_CHANNELS: (
+        "Remove channels (structured pruning): less compute, speed measured; needs fine-tuning"),
     Method.AUTO: "Auto: try the likely methods, measure them, keep the best within budget",
 }
 
@@ -85,6 +88,13 @@ METHODS: dict[Method, MethodInfo] = {
         method=Method.PRUNE, title="Prune", needs_calibration=False, groups=["prune"],
         summary="Reports how many weights are near zero and can zero the smallest ones. "
         "onnxruntime's dense kernels gain no speed from zeros; the file compresses better.",
+    ),
+    Method.PRUNE_CHANNELS: MethodInfo(
+        method=Method.PRUNE_CHANNELS, title="Remove channels", needs_calibration=False,
+        groups=["channels"],
+        summary="Removes the least important channels of Conv/Gemm/MatMul layers where that is "
+        "safe, so the model really computes less (speed is measured, not promised). Accuracy "
+        "drops until you fine-tune the result; the studio does not fine-tune.",
     ),
     Method.AUTO: MethodInfo(
         method=Method.AUTO, title="Auto", needs_calibration=False,

@@ -79,6 +79,17 @@ class PruneSettings(_Strict):
     )
 
 
+class ChannelSettings(_Strict):
+    ratio: float = Field(
+        0.3, gt=0.0, lt=1.0,
+        description="Fraction of each safe layer's output channels removed (0.3 = 30%)",
+    )
+    multiple_of: int = Field(
+        1, ge=1, le=64,
+        description="Keep a multiple of this many channels (8 or 16 suits many NPUs and SIMD)",
+    )
+
+
 class AutoSettings(_Strict):
     min_cosine: float = Field(0.99, ge=0.0, le=1.0, description="Lowest accepted output cosine")
     min_top1: float = Field(
@@ -103,6 +114,7 @@ class CompressOptions(_Strict):
     int4: Int4Settings = Int4Settings()
     fp16: Fp16Settings = Fp16Settings()
     prune: PruneSettings = PruneSettings()
+    channels: ChannelSettings = ChannelSettings()
     auto: AutoSettings = AutoSettings()
 
 

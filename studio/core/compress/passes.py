@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from studio.core.compress.channels import ChannelReport
 from studio.core.compress.graph import control_flow_nodes, resolve_keep_float, save_model
 from studio.core.compress.methods import Method
 from studio.core.compress.options import CompressOptions
@@ -32,6 +33,7 @@ class Prepared:
     calib_samples: list[dict[str, np.ndarray]] = field(default_factory=list)
     qnn: bool = False
     sparsity: SparsityReport | None = None
+    channels: ChannelReport | None = None
 
     def fresh_model(self) -> onnx.ModelProto:
         """A private copy: some quantizers edit the model they are given in place."""
@@ -74,6 +76,12 @@ def run_method(
         elif method is Method.PRUNE:
             report.progress(0.1, "Measuring weight sparsity")
             pruned, prep.sparsity = prune_model(prep.fresh_model(), prep.options.prune.sparsity)
+            save_model(pruned, dest, prep.external)
+        elif method is Method.PRUNE_CHANNELS:
+            from studio.core.compress.channels import prune_channels
+
+            pruned, prep.channels = prune_channels(
+                prep.fresh_model(), prep.options.channels, report.sub(0.1, 0.9))
             save_model(pruned, dest, prep.external)
         else:
             raise ValueError(f"run_method cannot run {method}")

@@ -16,6 +16,7 @@ from studio.core.atomic import _remove, atomic_path, check_writable_parent, part
 from studio.core.calibration import load_samples, npz_has, npz_labels, synthetic_inputs
 from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
+from studio.core.compress.channels import ChannelReport, speed_text
 from studio.core.compress.methods import Method, parse_method
 from studio.core.compress.options import CompressOptions
 from studio.core.compress.passes import Prepared, run_method
@@ -52,6 +53,7 @@ class CompressResult(BaseModel):
     options: dict[str, Any] = {}
     report: DriftReport | None = None
     sparsity: SparsityReport | None = None
+    channels: ChannelReport | None = None
     candidates: list[Candidate] = []
 
     @property
@@ -252,7 +254,7 @@ def compress_model(
                                      report.sub(0.1, 0.7))
         report.progress(0.8, "Checking the result")
         load_model(result_path, with_weights=False)
-        if chosen not in (Method.CLEANUP, Method.PRUNE):
+        if chosen not in (Method.CLEANUP, Method.PRUNE, Method.PRUNE_CHANNELS):
             nothing = graph.changed_nothing_warning(prepared_model, result_path, chosen.value)
             if nothing:
                 warnings.append(nothing)
@@ -261,6 +263,9 @@ def compress_model(
             drift_report = compare_models(
                 source, result_path, eval_samples, sample_source=sample_source,
                 layer_reference=cleaned, measure_latency=opts.measure_latency,
+                # Pruned tensors have fewer channels: layer-by-layer comparison (and "keep in
+                # float") means nothing there.
+                per_layer=chosen is not Method.PRUNE_CHANNELS,
                 labels=npz_labels(evaluation) if sample_source == "evaluation data" else None,
                 work_dir=staging / "layers", report=report.sub(0.8, 0.98),
             )
@@ -272,6 +277,10 @@ def compress_model(
                 f"vs {drift_report.latency_before_ms:.2f} ms). This PC is not the target chip "
                 f"({chip}), so this says little about speed there; check it on the device."
                 for w in drift_report.warnings]
+        if prep.channels is not None:
+            prep.channels.speed = speed_text(
+                drift_report.latency_before_ms if drift_report else None,
+                drift_report.latency_after_ms if drift_report else None)
         nodes_after = len(onnx.load(str(result_path), load_external_data=False).graph.node)
         _place(result_path, out, force)
     finally:
@@ -282,7 +291,7 @@ def compress_model(
         nodes_before=nodes_before, nodes_after=nodes_after,
         seconds=time.perf_counter() - started, warnings=warnings,
         kept_float=prep.excluded(), options=opts.model_dump(mode="json"), report=drift_report,
-        sparsity=prep.sparsity, candidates=candidates,
+        sparsity=prep.sparsity, channels=prep.channels, candidates=candidates,
     )
     report.progress(1.0, "Done")
     log.info("%s: %d → %d bytes", chosen.value, result.size_before, result.size_after)
