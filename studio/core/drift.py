@@ -202,6 +202,27 @@ def time_session(sess, feeds: dict[str, np.ndarray], budget_s: float = 1.0) -> f
     return statistics.median(times)
 
 
+def time_pair(sess_a, feeds_a: dict[str, np.ndarray], sess_b, feeds_b: dict[str, np.ndarray],
+              budget_s: float = 2.0) -> tuple[float, float]:
+    """Median latency in ms of two models, timed run by run in turn (3..50 runs each) after
+    warm-up: a change in the machine's load then hits both alike, so their ratio holds."""
+    pairs = ((sess_a, feeds_a), (sess_b, feeds_b))
+    once = 0.0
+    for sess, feeds in pairs:
+        sess.run(None, feeds)
+        start = time.perf_counter()
+        sess.run(None, feeds)
+        once += time.perf_counter() - start
+    runs = int(min(50, max(3, budget_s / max(once, 1e-6))))
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for index, (sess, feeds) in enumerate(pairs):
+            start = time.perf_counter()
+            sess.run(None, feeds)
+            times[index].append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def _feeds_for(sess, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     wanted = {i.name: i.type for i in sess.get_inputs()}
     feeds = {}
@@ -244,8 +265,8 @@ def compare_models(
     before = after = None
     if measure_latency and samples:
         report.progress(0.6, "Timing the original and the result on this PC")
-        before = time_session(ref_sess, _feeds_for(ref_sess, samples[0]))
-        after = time_session(new_sess, _feeds_for(new_sess, samples[0]))
+        before, after = time_pair(ref_sess, _feeds_for(ref_sess, samples[0]),
+                                  new_sess, _feeds_for(new_sess, samples[0]))
     del ref_sess, new_sess
     slower = bool(before and after and after > before * 1.05)
     if slower:
