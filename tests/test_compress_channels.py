@@ -17,7 +17,7 @@ from studio.core.compress.channel_plan import plan_model
 from studio.core.errors import BadInput
 from studio.core.jobs import JobSpec, run_job
 from tests.support.channel_models import make_conv_bn, make_mlp, make_residual
-from tests.support.compress_models import make_block
+from tests.support.compress_models import make_block, make_if
 
 HALF = {"channels": {"ratio": 0.5}}
 
@@ -128,6 +128,12 @@ def test_nothing_prunable_is_one_clear_line(tmp_path: Path) -> None:
     assert "Nothing in this model can lose channels safely" in str(info.value)
     assert "LayerNormalization" in str(info.value)
     assert not (tmp_path / "p.onnx").exists()
+
+
+def test_channels_read_inside_if_branches_are_left_alone(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="'mm': its output is read inside an If/Loop branch"):
+        compress_model(make_if(tmp_path / "if.onnx"), "prune-channels", tmp_path / "p.onnx",
+                       options=HALF)
 
 
 @pytest.mark.parametrize("ratio", [0, 1, 1.5, -0.2])

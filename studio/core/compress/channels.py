@@ -17,6 +17,7 @@ from onnx import numpy_helper
 from pydantic import BaseModel
 
 from studio.core.compress.channel_plan import Group, plan_model
+from studio.core.compress.graph import control_flow_nodes
 from studio.core.compress.options import ChannelSettings
 from studio.core.errors import BadInput
 from studio.core.progress import NULL_REPORTER, Reporter
@@ -108,8 +109,14 @@ def prune_channels(
             "Raise channels.ratio (--ratio), or use int8-static or fp16 for this model")
     if not plans:
         first = skipped_rows[0] if skipped_rows else None
-        why = f" ('{first.node}': {first.reason})" if first else " (it has no Conv, Gemm or " \
-            "MatMul layers with weights)"
+        flow = control_flow_nodes(model)
+        if first:
+            why = f" ('{first.node}': {first.reason})"
+        elif flow:
+            why = (f" (its layers sit inside the {flow[0].op_type} node '{flow[0].name}', whose "
+                   "branches are not cut)")
+        else:
+            why = " (it has no Conv, Gemm or MatMul layers with weights)"
         raise BadInput(
             f"Nothing in this model can lose channels safely{why}",
             "Channel pruning needs a Conv/Gemm/MatMul feeding another one through per-channel "
