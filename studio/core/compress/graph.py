@@ -12,6 +12,7 @@ from onnx import numpy_helper
 
 from studio.core.errors import BadInput
 from studio.core.model import graph_inputs, opset_of
+from studio.core.progress import NULL_REPORTER, Reporter
 
 log = logging.getLogger("studio")
 
@@ -98,21 +99,29 @@ def _constant_value(node: onnx.NodeProto) -> np.ndarray | None:
     return None  # sparse or string constants stay as they are
 
 
-def cleanup_model(model: onnx.ModelProto) -> onnx.ModelProto:
+def cleanup_model(model: onnx.ModelProto, report: Reporter = NULL_REPORTER) -> onnx.ModelProto:
     """Constant nodes to initializers, constant folding, dead nodes removed, shapes inferred."""
     import onnxslim
 
     model = onnx.ModelProto.FromString(model.SerializeToString()) if model.ByteSize() < (
         EXTERNAL_DATA_THRESHOLD) else model
-    constants_to_initializers(model)
+    report.progress(0.0, "cleaning up: Constant nodes to weights")
+    moved = constants_to_initializers(model)
+    report.progress(0.1, f"cleaning up: {moved} constants moved; folding constants and removing "
+                    f"dead nodes ({len(model.graph.node)} nodes)")
     try:
-        slimmed = onnxslim.slim(model)
+        # FusionGemm turns MatMul+Add on 3-D inputs into Reshape→Gemm→Reshape with transposed
+        # weights: INT4 (MatMul only) and channel pruning could then no longer see the layer,
+        # and a large model's weights would be copied. onnxruntime fuses MatMul+Add itself.
+        slimmed = onnxslim.slim(model, skip_fusion_patterns=["FusionGemm"])
     except Exception as exc:  # onnxslim is best effort; a model it cannot fold stays valid
         log.info("onnxslim skipped: %s", exc)
         slimmed = None
     model = slimmed if slimmed is not None else model
+    report.progress(0.8, f"cleaning up: inferring shapes ({len(model.graph.node)} nodes)")
     model = infer_shapes(model)
     name_nodes(model)
+    report.progress(1.0, f"cleaning up: done, {len(model.graph.node)} nodes")
     return model
 
 

@@ -6,13 +6,16 @@ from pathlib import Path
 
 import onnx
 
-from studio.core.compress.graph import save_model
+from studio.core.compress.graph import all_nodes, save_model
+from studio.core.compress.node_progress import NodeCounter, counting_calls
 from studio.core.compress.options import Int4Settings
 from studio.core.errors import BadInput
+from studio.core.progress import NULL_REPORTER, Reporter
 
 
 def quantize_int4(
-    model: onnx.ModelProto, dest: Path, settings: Int4Settings, exclude: list[str], external: bool
+    model: onnx.ModelProto, dest: Path, settings: Int4Settings, exclude: list[str], external: bool,
+    report: Reporter = NULL_REPORTER,
 ) -> None:
     # matmul_nbits_quantizer imports onnx_ir, which onnxruntime does not declare; it is pinned
     # in pyproject.toml.
@@ -34,7 +37,14 @@ def quantize_int4(
         model, bits=4, block_size=settings.block_size, is_symmetric=settings.symmetric,
         accuracy_level=settings.accuracy_level or None, nodes_to_exclude=exclude,
     )
-    quantizer.process()
+    op_types = set(quantizer.algo_config.op_types_to_quantize)
+    skip = set(exclude)
+    total = sum(1 for n in all_nodes(model.graph) if n.op_type in op_types and n.name not in skip)
+    # One call per MatMul it quantizes (also inside If/Loop branches).
+    counter = NodeCounter(report.sub(0.0, 0.9), total, "quantizing MatMul weights to INT4")
+    with counting_calls(quantizer.node_quantizer, "quantize", counter):
+        quantizer.process()
+    report.progress(0.95, "Saving the INT4 model")
     save_model(quantizer.model.model, dest, external)
 
 

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 
+from studio.core.compress.node_progress import NodeCounter, counting_calls
 from studio.core.compress.options import ActivationType, CalibrateMethod, Int8Settings
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -60,15 +62,31 @@ def _calibrate_method(value: CalibrateMethod):
 
 
 def quantize_int8_dynamic(
-    source: Path, dest: Path, settings: Int8Settings, exclude: list[str], external: bool
+    source: Path, dest: Path, settings: Int8Settings, exclude: list[str], external: bool,
+    nodes: int = 0, report: Reporter = NULL_REPORTER,
 ) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, onnx_quantizer, quantize_dynamic
 
-    quantize_dynamic(
-        str(source), str(dest), weight_type=QuantType.QInt8, per_channel=settings.per_channel,
-        reduce_range=settings.reduce_range, nodes_to_exclude=exclude,
-        use_external_data_format=external,
-    )
+    # The quantizer builds one op-quantizer per node (which quantizes that node's weights).
+    counter = NodeCounter(report, nodes, "quantizing weights")
+    with counting_calls(onnx_quantizer, "CreateOpQuantizer", counter):
+        quantize_dynamic(
+            str(source), str(dest), weight_type=QuantType.QInt8,
+            per_channel=settings.per_channel, reduce_range=settings.reduce_range,
+            nodes_to_exclude=exclude, use_external_data_format=external,
+        )
+
+
+def static_counts(model: onnx.ModelProto, exclude: list[str]) -> tuple[int, int]:
+    """(nodes, weights) the QDQ quantizer will visit: nodes of an op type it knows that are not
+    kept in float, and the float weights they read (for the progress totals)."""
+    from onnxruntime.quantization.registry import QDQRegistry, QLinearOpsRegistry
+
+    known = set(QDQRegistry) | set(QLinearOpsRegistry)
+    skip = set(exclude)
+    nodes = [n for n in model.graph.node if n.op_type in known and n.name not in skip]
+    floats = {i.name for i in model.graph.initializer if i.data_type == onnx.TensorProto.FLOAT}
+    return len(nodes), len({name for n in nodes for name in n.input if name in floats})
 
 
 def quantize_int8_static(
@@ -80,11 +98,24 @@ def quantize_int8_static(
     external: bool,
     qnn: bool = False,
     report: Reporter = NULL_REPORTER,
+    nodes: int = 0,
+    weight_count: int = 0,
 ) -> None:
     """Static QDQ: weights INT8 per channel, activations from calibration ranges."""
+    from onnxruntime.quantization import qdq_quantizer
+
+    # Calibration batches fill most of the bar; then one op-quantizer per quantized node, then
+    # one Q/DQ pair per weight.
+    layers = NodeCounter(report.sub(0.7, 0.8), nodes, "quantizing layers")
+    weights = NodeCounter(report.sub(0.8, 1.0), weight_count or nodes, "quantizing weights",
+                          unit="weights", follows=layers)
     # The calibrators print progress to stdout, which would corrupt `--json` output.
-    with contextlib.redirect_stdout(sys.stderr):
-        _quantize_static(source, dest, samples, settings, exclude, external, qnn, report)
+    with contextlib.redirect_stdout(sys.stderr), \
+            counting_calls(qdq_quantizer, "CreateQDQQuantizer", layers), \
+            counting_calls(qdq_quantizer.QDQQuantizer, "_add_qdq_nodes_for_initializer",
+                           weights):
+        _quantize_static(source, dest, samples, settings, exclude, external, qnn,
+                         report.sub(0.0, 0.7))
 
 
 def _quantize_static(

@@ -20,24 +20,33 @@ MIN_INTERVAL_S = 0.1
 
 
 class NodeCounter:
-    def __init__(self, report: Reporter, total: int, message: str, unit: str = "nodes") -> None:
+    def __init__(self, report: Reporter, total: int, message: str, unit: str = "nodes",
+                 follows: NodeCounter | None = None) -> None:
         self.report = report
+        self.follows = follows
+        """A counter for the stage before this one, closed when this one starts."""
         self.total = max(total, 1)
         self.message = message
         self.unit = unit
         self.done = 0
         self._last = 0.0
+        self._sent = (-1, -1)
 
     def tick(self) -> None:
+        if self.done == 0 and self.follows is not None:
+            self.follows.finish()
         self.done += 1
         # The estimate of the total can be short (a quantizer may visit nodes it adds itself).
         self.total = max(self.total, self.done)
         now = time.monotonic()
-        if self.done == 1 or self.done == self.total or now - self._last >= MIN_INTERVAL_S:
+        if self.done == 1 or now - self._last >= MIN_INTERVAL_S:
             self._last = now
             self.send()
 
     def send(self) -> None:
+        if self._sent == (self.done, self.total):
+            return
+        self._sent = (self.done, self.total)
         self.report.progress(self.done / self.total,
                              f"{self.message}: {self.done} of {self.total} {self.unit}")
 
@@ -48,13 +57,18 @@ class NodeCounter:
 
 
 @contextlib.contextmanager
-def counting_calls(owner: Any, attribute: str, counter: NodeCounter) -> Iterator[NodeCounter]:
-    """Count the calls to ``owner.attribute`` (a module function or an object's method)."""
+def counting_calls(
+    owner: Any, attribute: str, counter: NodeCounter,
+    when: Callable[..., bool] | None = None,
+) -> Iterator[NodeCounter]:
+    """Count the calls to ``owner.attribute`` (a module function or an object's method); with
+    ``when``, only the calls whose arguments it accepts."""
     original: Callable[..., Any] = getattr(owner, attribute)
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
-        counter.tick()
+        if when is None or when(*args, **kwargs):
+            counter.tick()
         return result
 
     setattr(owner, attribute, counted)

@@ -54,25 +54,29 @@ def run_method(
         elif method is Method.INT8_DYNAMIC:
             from studio.core.compress.int8 import quantize_int8_dynamic
 
-            report.progress(0.1, "Quantizing weights to INT8")
-            quantize_int8_dynamic(prep.path, dest, prep.options.int8, exclude, prep.external)
+            report.progress(0.0, "Quantizing weights to INT8")
+            quantize_int8_dynamic(prep.path, dest, prep.options.int8, exclude, prep.external,
+                                  nodes=len(prep.model.graph.node), report=report)
         elif method is Method.INT8_STATIC:
-            from studio.core.compress.int8 import quantize_int8_static
+            from studio.core.compress.int8 import quantize_int8_static, static_counts
 
+            nodes, weights = static_counts(prep.model, exclude)
             quantize_int8_static(
                 prep.path, dest, prep.calib_samples, prep.options.int8, exclude, prep.external,
-                qnn=prep.qnn, report=report,
+                qnn=prep.qnn, report=report, nodes=nodes, weight_count=weights,
             )
         elif method is Method.INT4:
             from studio.core.compress.int4 import quantize_int4
 
-            report.progress(0.1, "Quantizing MatMul weights to INT4")
-            quantize_int4(prep.fresh_model(), dest, prep.options.int4, exclude, prep.external)
+            report.progress(0.0, "Quantizing MatMul weights to INT4")
+            quantize_int4(prep.fresh_model(), dest, prep.options.int4, exclude, prep.external,
+                          report=report)
         elif method is Method.FP16:
             from studio.core.compress.fp16 import convert_fp16
 
-            report.progress(0.1, "Converting to FP16")
-            convert_fp16(prep.fresh_model(), dest, prep.options.fp16, exclude, prep.external)
+            report.progress(0.0, "Converting to FP16")
+            convert_fp16(prep.fresh_model(), dest, prep.options.fp16, exclude, prep.external,
+                         report=report)
         elif method is Method.PRUNE:
             report.progress(0.1, "Measuring weight sparsity")
             pruned, prep.sparsity = prune_model(prep.fresh_model(), prep.options.prune.sparsity)

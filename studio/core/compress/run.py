@@ -122,8 +122,9 @@ def _batch_one(model: onnx.ModelProto, shapes: dict[str, list[int]],
 
 
 def _prepare(original: onnx.ModelProto, method: Method, options: CompressOptions,
-             shapes: dict[str, list[int]], qnn: bool, warnings: list[str]) -> onnx.ModelProto:
-    model = graph.cleanup_model(original)
+             shapes: dict[str, list[int]], qnn: bool, warnings: list[str],
+             report: Reporter = NULL_REPORTER) -> onnx.ModelProto:
+    model = graph.cleanup_model(original, report)
     if qnn:
         _batch_one(model, shapes, warnings)
     model = graph.fix_input_shapes(model, shapes)
@@ -217,7 +218,8 @@ def compress_model(
     external = graph.needs_external_data(original, graph.uses_external_data(header))
     warnings: list[str] = []
     report.progress(0.05, "Cleaning up the graph")
-    prepared_model = _prepare(original, method, opts, shapes, qnn, warnings)
+    prepared_model = _prepare(original, method, opts, shapes, qnn, warnings,
+                              report.sub(0.05, 0.1))
     nodes_before = len(original.graph.node)
     del original
 
