@@ -45,23 +45,74 @@ def memory_in_use() -> int:
         return 0
 
 
-class LoadedModel:
-    """An onnxruntime-genai model and tokenizer kept loaded across prompts."""
+# A model this small stays in the CPU caches, so a decode step is some fifty tiny kernels rather
+# than a wait for memory: spreading each kernel over two threads saved nothing here (0.2 ms a
+# step either way) but made every step wait for a second core, which a busy machine often does not
+# give at once (see benchmarks/README.md, "Generation speed"). Bigger models keep the default.
+SMALL_MODEL_BYTES = 8 * 1024 * 1024
 
-    def __init__(self, folder: str) -> None:
+
+def weights_bytes(folder: str) -> int:
+    """Bytes of the ONNX model files in a genai folder (graph and external weights)."""
+    return sum(
+        os.path.getsize(os.path.join(folder, name))
+        for name in os.listdir(folder)
+        if ".onnx" in name and os.path.isfile(os.path.join(folder, name))
+    )
+
+
+def _genai_config(folder: str) -> dict[str, Any]:
+    try:
+        with open(os.path.join(folder, "genai_config.json"), encoding="utf-8") as handle:
+            config = json.load(handle)
+        return config if isinstance(config, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def choose_threads(folder: str, config: dict[str, Any]) -> int:
+    """Intra-op threads for this model: the bundle's own choice if it makes one, else 1 for a
+    small model and 0 (onnxruntime's default: one per core) for the rest."""
+    try:
+        own = config["model"]["decoder"]["session_options"]["intra_op_num_threads"]
+        return int(own)
+    except (KeyError, TypeError, ValueError):
+        pass
+    return 1 if weights_bytes(folder) <= SMALL_MODEL_BYTES else 0
+
+
+class LoadedModel:
+    """An onnxruntime-genai model and tokenizer kept loaded across prompts.
+
+    ``threads``: intra-op threads; None chooses (choose_threads), 0 is onnxruntime's default.
+    """
+
+    def __init__(self, folder: str, threads: int | None = None) -> None:
         import onnxruntime_genai as og
 
         self.og = og
+        config = _genai_config(folder)
+        self.threads = choose_threads(folder, config) if threads is None else threads
         start = time.perf_counter()
-        self.model = og.Model(folder)
+        self.model = og.Model(self._config(folder))
         self.tokenizer = og.Tokenizer(self.model)
         self.load_s = time.perf_counter() - start
         self.folder = folder
         try:
-            with open(os.path.join(folder, "genai_config.json"), encoding="utf-8") as handle:
-                self.context_length = int(json.load(handle)["model"]["context_length"])
-        except (OSError, ValueError, KeyError, TypeError):
+            self.context_length = int(config["model"]["context_length"])
+        except (KeyError, TypeError, ValueError):
             self.context_length = 0
+
+    def _config(self, folder: str) -> Any:
+        og = self.og
+        if not self.threads or not hasattr(og, "Config"):
+            return folder  # onnxruntime's default, or an onnxruntime-genai without og.Config
+        config = og.Config(folder)
+        if not hasattr(config, "overlay"):
+            return folder
+        options = {"intra_op_num_threads": self.threads}
+        config.overlay(json.dumps({"model": {"decoder": {"session_options": options}}}))
+        return config
 
 
 def stream_generation(
