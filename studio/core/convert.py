@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from studio.core.atomic import _remove, atomic_path, check_writable_parent, partial_path_for
 from studio.core.compress import graph
 from studio.core.errors import BadInput, OutputError
+from studio.core.frozen import export_unavailable, is_frozen
 from studio.core.model import load_model, model_file_size, opset_of
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -45,6 +46,8 @@ class ConvertResult(BaseModel):
 
 
 def _require(module: str) -> None:
+    if is_frozen():
+        raise export_unavailable("Converting a PyTorch or Transformers model")
     if importlib.util.find_spec(module) is None:
         raise BadInput(f"Exporting from PyTorch needs the '{module}' package, which is not "
                        "installed", EXPORT_EXTRA_HINT)

@@ -15,9 +15,14 @@ APP_NAME = "EdgeDeployStudio"
 
 
 def assets_dir() -> Path:
-    """The shipped assets: ``studio/_assets`` in a wheel, ``assets/`` in a source checkout."""
+    """The shipped assets: ``assets/`` inside a frozen build, ``studio/_assets`` in a wheel,
+    ``assets/`` in a source checkout. Read-only: user data goes to the folders below."""
+    from studio.core.frozen import frozen_root
+
+    root = frozen_root()
     here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "_assets", here.parent / "assets"):
+    candidates = [root / "assets"] if root else [here / "_assets", here.parent / "assets"]
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("The studio's assets folder is missing; reinstall the studio.")

@@ -8,7 +8,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from studio.core.devices.base import Device, StreamedProcess
 from studio.core.devices.models import THIS_PC_SERIAL, DeviceInfo, DeviceState, RuntimeInfo
 from studio.core.devices.pieces import Piece, as_piece
 from studio.core.errors import JobCancelled, OutputError
+from studio.core.frozen import python_command
 from studio.core.paths import data_dir
 
 _CHUNK = 1 << 20
@@ -114,7 +114,8 @@ class ThisPC(Device):
         return done.returncode, done.stdout, done.stderr
 
     def stream(self, argv: list[str], cwd: str) -> StreamedProcess:
-        argv = [sys.executable if a == "python3" else a for a in argv]
+        # "python3" is the studio's own Python (in a frozen app: the app itself, see core/frozen).
+        argv = [part for a in argv for part in (python_command() if a == "python3" else [a])]
         proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL, text=True, encoding="utf-8",
                                 errors="replace", bufsize=1)

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from studio.core.bundle import Manifest
 from studio.core.errors import BadInput, OutputError, StudioError
+from studio.core.frozen import export_unavailable, is_frozen
 from studio.core.generate.llm_bundle import write_llm_bundle
 from studio.core.generate.memory import (
     MemoryEstimate,
@@ -69,6 +70,8 @@ class LlmExportResult(BaseModel):
 
 
 def check_export_tools() -> None:
+    if is_frozen():
+        raise export_unavailable("Exporting a language model")
     missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
     if missing:
         raise BadInput(

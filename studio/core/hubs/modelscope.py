@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from studio.core.errors import BadInput
+from studio.core.frozen import is_frozen
 from studio.core.hubs.base import (
     CachedModel,
     DownloadResult,
@@ -27,6 +28,15 @@ from studio.core.hubs.local import LocalHub, model_kind
 from studio.core.progress import NULL_REPORTER, Reporter
 
 INSTALL_HINT = "Install it with: pip install 'edge-deploy-studio[modelscope]'"
+# The packaged app cannot pip-install into itself; ModelScope needs the Python install.
+FROZEN_HINT = (
+    "The packaged app does not include it: use a Python install of the studio with "
+    "pip install 'edge-deploy-studio[modelscope]'"
+)
+
+
+def install_hint() -> str:
+    return FROZEN_HINT if is_frozen() else INSTALL_HINT
 
 
 def modelscope_cache() -> Path:
@@ -40,13 +50,13 @@ class ModelScopeHub(Hub):
 
     def unavailable_reason(self) -> str | None:
         if importlib.util.find_spec("modelscope") is None:
-            return f"ModelScope support is not installed. {INSTALL_HINT}"
+            return f"ModelScope support is not installed. {install_hint()}"
         return None
 
     def _require(self) -> None:
         reason = self.unavailable_reason()
         if reason:
-            raise BadInput("ModelScope support is not installed", INSTALL_HINT)
+            raise BadInput("ModelScope support is not installed", install_hint())
 
     def search(self, query: SearchQuery) -> SearchPager:
         self._require()
