@@ -81,6 +81,28 @@ def build(dist_dir: Path, work_dir: Path, clean: bool) -> Path:
     return out
 
 
+def studio_version() -> str:
+    text = (ROOT / "studio" / "__init__.py").read_text(encoding="utf-8")
+    match = re.search(r'__version__ = "([^"]+)"', text)
+    return match.group(1) if match else "0.0.0"
+
+
+def build_installer() -> int:
+    """Windows only: compile installer.iss with Inno Setup 6 (untested: see packaging/README.md)."""
+    candidates = [shutil.which("iscc")] + [
+        str(Path(os.environ.get(env, "")) / "Inno Setup 6" / "ISCC.exe")
+        for env in ("ProgramFiles(x86)", "ProgramFiles")
+    ]
+    iscc = next((c for c in candidates if c and Path(c).is_file()), None)
+    if iscc is None:
+        print("error: Inno Setup 6 (ISCC.exe) was not found", file=sys.stderr)
+        print("fix: install Inno Setup 6.3+ or put ISCC.exe on PATH", file=sys.stderr)
+        return 2
+    cmd = [iscc, f"/DAppVersion={studio_version()}", str(ROOT / "installer.iss")]
+    print("running:", " ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="where the app goes")
@@ -96,9 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="run smoke_test.py afterwards")
     parser.add_argument(
+        "--installer", action="store_true", help="Windows: then compile installer.iss (Inno Setup)"
+    )
+    parser.add_argument(
         "--force", action="store_true", help="build even when PyInstaller is not the pinned version"
     )
     args = parser.parse_args(argv)
+    if args.installer and os.name != "nt":
+        print("error: the installer is built on Windows only (Inno Setup)", file=sys.stderr)
+        return 2
     if os.name != "nt" and hasattr(os, "nice"):
         os.nice(10)  # a build takes both cores for minutes; let interactive work go first
     problems = check_tools()
@@ -112,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.work, ignore_errors=True)
     if args.smoke:
         smoke = ROOT / "packaging" / "smoke_test.py"
-        return subprocess.run([sys.executable, str(smoke), str(out)], cwd=ROOT).returncode
+        code = subprocess.run([sys.executable, str(smoke), str(out)], cwd=ROOT).returncode
+        if code:
+            return code
+    if args.installer:
+        return build_installer()
     return 0
 
 

@@ -321,6 +321,42 @@ def check_netron_webengine(ctx: Context) -> str:
     return f"QtWebEngine drew the demo model's graph with Netron: {result['nodes']} nodes"
 
 
+CHINESE_SCRIPT = """
+    import json, sys
+    from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
+    from PySide6.QtWidgets import QApplication, QPushButton
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication(sys.argv[:1])
+    from studio.ui.app import install_qt_translations
+    from studio.ui.i18n import set_language, tr
+    set_language("zh_CN")
+    qt = install_qt_translations(app, "zh_CN")
+    from studio.ui.main_window import MainWindow
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    buttons = [b.text() for b in window.findChildren(QPushButton)]
+    window.close()
+    # Let the window's background checks finish before the interpreter goes away.
+    QThreadPool.globalInstance().waitForDone(30_000)
+    print(json.dumps({"studio": tr("Use the demo model"), "on_screen": tr("Use the demo model") in buttons,
+                      "qt_files": len(qt), "qt": QCoreApplication.translate("QPlatformTheme", "Cancel")}))
+"""
+
+
+def check_chinese_ui(ctx: Context) -> str:
+    last = expect(ctx.script("chinese_check", CHINESE_SCRIPT)).strip().splitlines()[-1]
+    result = json.loads(last)
+    if result["studio"] == "Use the demo model" or not result["on_screen"]:
+        raise CheckFailed(f"the studio's Chinese catalogue was not used: {result}")
+    if result["qt_files"] < 2 or result["qt"] == "Cancel":
+        raise CheckFailed(f"Qt's Chinese translations were not loaded: {result}")
+    return (
+        f"main window in Chinese ({result['studio']!r} on a button), Qt's own texts too "
+        f"(Cancel → {result['qt']!r}, {result['qt_files']} Qt catalogues)"
+    )
+
+
 def check_gui(ctx: Context) -> str:
     log = ctx.tmp / "gui.log"
     with log.open("w", encoding="utf-8") as handle:
@@ -373,6 +409,7 @@ CHECKS: dict[str, Callable[[Context], str]] = {
     "keyring": check_keyring,
     "adb": check_adb,
     "netron-webengine": check_netron_webengine,
+    "chinese-ui": check_chinese_ui,
     "gui": check_gui,
 }
 
