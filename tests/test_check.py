@@ -285,6 +285,81 @@ def test_qdq_pairs_inside_the_graph_are_fused_for_the_cpu_prediction(
     boundary = [n for n in nodes if n.op_type == "QuantizeLinear" and not n.fused]
     assert len(boundary) == 1  # the model input's Q still runs; inner pairs fold into kernels
     assert any(n.fused for n in nodes if n.op_type == "DequantizeLinear")
-    result = check_model(model, "this-pc")
-    fused = [p for p in result.latency.nodes if p.name in {n.name for n in nodes if n.fused}]
+    # Without onnxruntime's own plan the rule above decides what is free …
+    from studio.core.chips import get_chip
+    from studio.core.ort_plan import runtime_plan
+    from studio.core.predict import predict_latency
+    from studio.core.profile import default_threads
+
+    cost = graph_cost(model)
+    by_rule = predict_latency(cost, get_chip("this-pc"), plan=None)
+    fused = [p for p in by_rule.nodes if p.name in {n.name for n in nodes if n.fused}]
     assert fused and all(p.low_ms == 0 for p in fused)
+    # … with it, the nodes onnxruntime folds into its integer kernels are.
+    plan = runtime_plan(model, cost, threads=default_threads())
+    assert plan is not None and plan.folded
+    result = check_model(model, "this-pc")
+    free = {p.name for p in result.latency.nodes if p.low_ms == 0}
+    assert set(plan.folded) <= free
+    assert any("own rewrite" in a for a in result.latency.assumptions)
+
+
+def test_float16_is_not_predicted_faster_than_float32_on_this_pc(
+    tmp_path: Path, shared_cache: Path
+) -> None:
+    """This CPU has no float16 math: onnxruntime computes in float32 plus casts, so halving the
+    bytes (as a chip with float16 units would) predicted FP16 models far too fast."""
+    import onnx
+
+    from studio.core.compress.fp16 import convert_fp16
+    from studio.core.compress.options import Fp16Settings
+    from tests.support.chip_models import make_swish
+
+    source = make_swish(tmp_path / "swish.onnx")
+    half = tmp_path / "swish16.onnx"
+    convert_fp16(onnx.load(str(source)), half, Fp16Settings(keep_io_types=True), [], False)
+    fp32 = check_model(source, "this-pc").latency
+    fp16 = check_model(half, "this-pc").latency
+    assert fp16.estimate_ms >= 0.9 * fp32.estimate_ms
+    assert any("float16 ops run as float32" in a for a in fp16.assumptions)
+
+
+def test_calibration_measures_the_families_the_prediction_uses(shared_cache: Path) -> None:
+    from studio.core.calibrate_pc import calibrate
+    from studio.core.profile import default_threads
+
+    calib = calibrate(default_threads())
+    assert {"norm", "elementwise", "transcendental", "softmax", "data"} <= set(calib.memory)
+    assert {"conv_dqw", "conv_int8", "matmul"} <= set(calib.compute)
+    assert set(calib.fp16_ratio) == {"compute", "memory"}
+    assert all(r > 0 for r in calib.fp16_ratio.values())
+    assert calib.peak_flops > 0 and calib.bandwidth_bytes > 0
+
+
+def test_sizes_after_a_cast_of_constant_resize_scales_are_known(tmp_path: Path) -> None:
+    """FP16 converters cast Resize's scales from a float16 constant; the cost model must still
+    know every size after the Resize (it used to count those nodes as free)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    scales16 = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float16), "s16")
+    nodes = [
+        helper.make_node("Constant", [], ["s16"], value=scales16),
+        helper.make_node("Cast", ["s16"], ["scales"], to=TensorProto.FLOAT),
+        helper.make_node("Resize", ["x", "", "scales"], ["r"], name="resize", mode="nearest"),
+        helper.make_node("Relu", ["r"], ["y"], name="relu"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "resize_fp16_scales",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "m.onnx"
+    onnx.save(model, str(path))
+    cost = graph_cost(path)
+    relu = next(n for n in cost.nodes if n.name == "relu")
+    assert relu.known and relu.flops == 1 * 2 * 8 * 8
+    assert all(n.known for n in cost.nodes)

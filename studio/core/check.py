@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from studio.core.calibrate_pc import calibrate
-from studio.core.chips import ChipProfile, Recommendation, get_chip
+from studio.core.chips import THIS_PC, ChipProfile, Recommendation, get_chip
 from studio.core.errors import BadInput
 from studio.core.graph_cost import CONTROL_FLOW, GraphCost, NodeCost, graph_cost, load_for_cost
 from studio.core.model import resolve_model_path
@@ -302,7 +302,6 @@ def _not_predicted(cost: GraphCost, chip: ChipProfile, *_: object, **__: object)
 def check_for_manifest(model: str | Path, chip: str) -> dict:
     """The check as a bundle records it: compact, and never a reason for the bundle to fail."""
     from studio.core.calibrate_pc import cached_calibration
-    from studio.core.chips import THIS_PC
     from studio.core.profile import default_threads
 
     # This PC's prediction needs seconds of micro-benchmarks; only use them if already measured.
@@ -391,6 +390,12 @@ def check_model(
     memory = _memory(cost, profile, kv, ctx)
     report.progress(0.3, "Predicting latency")
     predictor = predict_latency if predict else _not_predicted
+    plan = None
+    if predict and profile.id == THIS_PC:
+        from studio.core.ort_plan import runtime_plan
+        from studio.core.profile import default_threads
+
+        plan = runtime_plan(path, cost, threads or default_threads())
     prediction = predictor(
         cost,
         profile,
@@ -400,6 +405,7 @@ def check_model(
         context=ctx,
         prompt_tokens=prompt_tokens,
         calibration=lambda t: calibrate(t, report=report.sub(0.3, 0.95)),
+        plan=plan,
     )
     verdict, level, todo = _verdict(profile, share, fallback, memory, needs_shapes, dtype_issues)
     recommended = (

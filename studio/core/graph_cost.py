@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import helper, shape_inference
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from studio.core.calibration import DEFAULT_DYNAMIC_DIM
 from studio.core.errors import BadInput
@@ -118,6 +118,9 @@ class NodeCost(BaseModel):
     dtype: str
     known: bool = True
     fused: bool = Field(False, description="a Q/DQ node onnxruntime folds into an integer kernel")
+    dq_weights: bool = Field(
+        False, description="a float op whose weights come from DequantizeLinear each run"
+    )
 
 
 class DynamicDim(BaseModel):
@@ -128,6 +131,9 @@ class DynamicDim(BaseModel):
 
 
 class GraphCost(BaseModel):
+    # Bytes of every tensor with a known size (not serialized): lets a runtime plan cost the
+    # nodes onnxruntime inserts (layout reorders, casts) from the tensors they convert.
+    _tensor_bytes: dict[str, float] = PrivateAttr(default_factory=dict)
     nodes: list[NodeCost]
     dynamic: list[DynamicDim]
     control_flow: list[str]
@@ -141,6 +147,10 @@ class GraphCost(BaseModel):
     @property
     def total_flops(self) -> float:
         return sum(n.flops for n in self.nodes)
+
+    @property
+    def tensor_bytes(self) -> dict[str, float]:
+        return self._tensor_bytes
 
 
 def _dims(value: onnx.ValueInfoProto) -> list[int | str | None]:
@@ -430,6 +440,14 @@ def _fused_qdq(node: onnx.NodeProto, graph_io: set[str], fanout: Counter[str]) -
     return False
 
 
+def _dq_weights(node: onnx.NodeProto, producers: dict[str, onnx.NodeProto]) -> bool:
+    """A Conv/MatMul/Gemm whose weight input is produced by DequantizeLinear at run time."""
+    if node.op_type not in ("Conv", "MatMul", "Gemm") or len(node.input) < 2:
+        return False
+    source = producers.get(node.input[1])
+    return source is not None and source.op_type == "DequantizeLinear"
+
+
 def _quantized_dtype(
     node: onnx.NodeProto, producers: dict[str, onnx.NodeProto], t: _Tensors, fanout: Counter[str]
 ) -> str | None:
@@ -441,6 +459,10 @@ def _quantized_dtype(
     first = producers.get(node.input[0]) if node.input else None
     if first is not None and first.op_type == "DequantizeLinear" and fanout[node.input[0]] > 1:
         return None  # a shared activation DQ: onnxruntime leaves this op in float
+    if node.op_type in ("Conv", "MatMul", "Gemm") and (
+        first is None or first.op_type != "DequantizeLinear"
+    ):
+        return None  # float activations: only the weights are dequantized, the op stays float
     for name in node.input:
         source = producers.get(name)
         if source is not None and source.op_type == "DequantizeLinear" and source.input:
@@ -499,12 +521,45 @@ def load_for_cost(model: str | Path | onnx.ModelProto) -> onnx.ModelProto:
         return onnx.load(str(path), load_external_data=False)
 
 
+def _fold_constant_casts(model: onnx.ModelProto) -> None:
+    """Cast of a constant → the constant itself, as onnxruntime folds it before running.
+
+    FP16 converters put a Cast on Resize's float32 scales; shape inference cannot see through it,
+    so every size after the Resize (and the cost of those nodes) would stay unknown.
+    """
+    from onnx import numpy_helper
+
+    consts: dict[str, onnx.TensorProto] = {
+        i.name: i for i in model.graph.initializer if i.raw_data or i.float_data or i.int64_data
+    }
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            for attr in node.attribute:
+                if attr.name == "value":
+                    consts[node.output[0]] = attr.t
+    for node in model.graph.node:
+        if node.op_type != "Cast" or not node.input or node.input[0] not in consts:
+            continue
+        target = next((int(a.i) for a in node.attribute if a.name == "to"), 0)
+        try:
+            value = numpy_helper.to_array(consts[node.input[0]])
+            cast = value.astype(helper.tensor_dtype_to_np_dtype(target))
+        except (KeyError, TypeError, ValueError):
+            continue
+        folded = numpy_helper.from_array(cast, node.output[0])
+        name, output = node.name, node.output[0]
+        node.Clear()
+        node.CopyFrom(helper.make_node("Constant", [], [output], name=name, value=folded))
+        consts[output] = folded
+
+
 def graph_cost(
     model: str | Path | onnx.ModelProto, shapes: dict[str, list[int]] | None = None
 ) -> GraphCost:
     """Per-node cost of ``model`` with ``shapes`` fixed and other flexible sizes set to 1."""
     proto = onnx.ModelProto()
     proto.CopyFrom(load_for_cost(model))
+    _fold_constant_casts(proto)
     kv = _kv_inputs(proto)
     apply_shapes(proto, shapes or {})
     dynamic, filled = _fill_defaults(proto)
@@ -539,12 +594,13 @@ def graph_cost(
                 weight_bytes=weights,
                 dtype=dtype,
                 fused=_fused_qdq(node, graph_io, fanout),
+                dq_weights=_dq_weights(node, producers) and not quantized,
                 known=known and flops is not None,
             )
         )
     weight_bytes = sum(t.nbytes(i.name) or 0.0 for i in inferred.graph.initializer)
     params = sum(int(np.prod(i.dims)) if i.dims else 1 for i in inferred.graph.initializer)
-    return GraphCost(
+    result = GraphCost(
         nodes=[n for n in nodes if n.op_type != "Constant"],
         dynamic=[d for d in dynamic if not (shapes and d.input in shapes)],
         control_flow=control,
@@ -555,3 +611,8 @@ def graph_cost(
         kv_inputs=kv,
         parameter_count=params,
     )
+    for name in t.shape:
+        size = t.nbytes(name)
+        if size is not None:
+            result._tensor_bytes[name] = size
+    return result

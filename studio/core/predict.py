@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from studio.core.calibrate_pc import Calibration, calibrate, rate_at
 from studio.core.chips import THIS_PC, Accelerator, ChipProfile
 from studio.core.graph_cost import GraphCost, NodeCost
+from studio.core.ort_plan import RunPlan
 
 # Share of peak compute an op family reaches on an accelerator nobody has measured here:
 # (pessimistic, optimistic). Typical ranges for dense kernels; not measured on the chip.
@@ -141,34 +142,66 @@ class _Unit:
 
 
 class _MeasuredUnit:
-    """This PC: factors from the micro-benchmarks, a narrow band around the point estimate."""
+    """This PC: factors from the micro-benchmarks, a narrow band around the point estimate.
 
-    def __init__(self, calib: Calibration) -> None:
+    With a runtime plan (what onnxruntime fuses and adds), nodes folded into another node's
+    kernel cost nothing and added nodes are costed; without one, Q/DQ folding follows the rule in
+    graph_cost.
+    """
+
+    def __init__(self, calib: Calibration, plan: RunPlan | None = None) -> None:
         self.calib = calib
+        self.plan = plan
+        self.folded = set(plan.folded) if plan else set()
+
+    def _fused(self, node: NodeCost) -> bool:
+        return node.name in self.folded if self.plan is not None else node.fused
 
     def point(self, node: NodeCost) -> tuple[float, str]:
         c = self.calib
         overhead = c.node_overhead_ms
-        if node.fused:
-            return 0.0, "overhead"  # folded into the neighbouring integer kernel
+        if self._fused(node):
+            return 0.0, "overhead"  # folded into the neighbouring kernel
         if node.flops == 0 and node.bytes == 0:
             return overhead, "overhead"
         integer = node.dtype in ("int8", "uint8") and f"{node.op_class}_int8" in c.compute
+        half = node.dtype == "float16"
         compute_family = f"{node.op_class}_int8" if integer else node.op_class
-        moved = node.bytes / 4 if integer else node.bytes  # the fused kernel moves 8-bit data
+        if node.dq_weights and node.op_class == "conv" and "conv_dqw" in c.compute:
+            compute_family = "conv_dqw"
+        moved = node.bytes
+        if integer:
+            moved = node.bytes / 4  # the fused kernel moves 8-bit data
+        elif half:
+            moved = node.bytes * 2  # computed in float32 after casts (see fp16_ratio)
         family = node.op_class if node.op_class in c.memory else "elementwise"
-        if node.op_class in ("pool", "reduce", "norm", "quant"):
+        if node.op_class in ("pool", "reduce", "quant") or family not in c.memory:
             family = "transcendental"  # measured neighbours: a few FLOPs per element read
         mem_ms = moved / rate_at(c.memory[family], moved) * 1e3 if moved else 0.0
         comp_ms = 0.0
         if compute_family in c.compute and c.compute[compute_family] and node.flops:
             comp_ms = node.flops / rate_at(c.compute[compute_family], node.flops) * 1e3
         bound = "compute" if comp_ms >= mem_ms else "memory"
-        return overhead + max(comp_ms, mem_ms), bound
+        ms = max(comp_ms, mem_ms)
+        if half:
+            ms *= c.fp16_ratio.get(bound, 1.0)
+        return overhead + ms, bound
 
     def predict(self, node: NodeCost) -> tuple[float, float, str]:
         ms, bound = self.point(node)
         return ms * CALIBRATED_BAND[0], ms * CALIBRATED_BAND[1], bound
+
+    def inserted_ms(self) -> float:
+        """Nodes onnxruntime adds (layout reorders, transposes for integer kernels)."""
+        if self.plan is None:
+            return 0.0
+        c = self.calib
+        total = 0.0
+        for node in self.plan.inserted:
+            moved = node.bytes
+            ms = moved / rate_at(c.memory["data"], moved) * 1e3 if moved else 0.0
+            total += c.node_overhead_ms + ms
+        return total
 
 
 def _llm(
@@ -212,6 +245,7 @@ def predict_latency(
     context: int | None = None,
     prompt_tokens: int = 128,
     calibration: Callable[[int], Calibration] = calibrate,
+    plan: RunPlan | None = None,
 ) -> Prediction:
     """Predict ``cost`` on ``chip``; ``placement`` maps node name → accelerator kind."""
     from studio.core.profile import default_threads
@@ -226,7 +260,7 @@ def predict_latency(
     if calibrated:
         threads = threads or default_threads()
         calib = calibration(threads)
-        measured = _MeasuredUnit(calib)
+        measured = _MeasuredUnit(calib, plan)
         units: dict[str, object] = {"cpu": measured}
         notes.append(
             f"Calibrated on this PC with {threads} threads: "
@@ -234,6 +268,23 @@ def predict_latency(
             f"memory {calib.bandwidth_bytes / 1e9:.0f} GB/s (onnxruntime {calib.onnxruntime})"
         )
         notes.append("Range is ±15–20% around the calibrated estimate; background load widens it")
+        if plan is not None:
+            notes.append(
+                f"onnxruntime's own rewrite of the graph was read: {len(plan.folded)} nodes run "
+                f"inside a neighbour's kernel, {len(plan.inserted)} nodes are added"
+            )
+        else:
+            notes.append(
+                "onnxruntime's fusions were not read for this model (too large or not "
+                "loadable); every node is costed on its own"
+            )
+        if cost.dtypes.get("float16"):
+            ratio = calib.fp16_ratio
+            notes.append(
+                "float16 ops run as float32 plus casts on this CPU: measured "
+                f"×{ratio.get('compute', 1):.2f} (compute) / ×{ratio.get('memory', 1):.2f} "
+                "(memory-bound) the float32 time"
+            )
         llm_peak, llm_bw, eff, mem_eff = (
             calib.peak_flops,
             calib.bandwidth_bytes,
@@ -293,7 +344,7 @@ def predict_latency(
             )
         )
     if calibrated:
-        overhead = calib.run_overhead_ms
+        overhead = calib.run_overhead_ms + measured.inserted_ms()
         total_lo += overhead * CALIBRATED_BAND[0]
         total_hi += overhead * CALIBRATED_BAND[1]
     if missing:

@@ -208,3 +208,39 @@ def make_conv_then(path: Path, op: str, domain: str = "") -> Path:
     model.ir_version = 8
     onnx.save(model, str(path))  # the checker does not know contrib ops
     return path
+
+
+def make_swish(path: Path) -> Path:
+    """y = x · sigmoid(x): onnxruntime runs the pair as one QuickGelu kernel."""
+    nodes = [
+        helper.make_node("Sigmoid", ["x"], ["s"], name="sigmoid"),
+        helper.make_node("Mul", ["x", "s"], ["y"], name="mul"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "swish",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 32, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 32, 32])],
+    )
+    return _save(graph, path)
+
+
+def make_dq_weight_conv(path: Path) -> Path:
+    """A float Conv whose int8 weights are dequantized each run (activations not quantized)."""
+    rng = np.random.default_rng(0)
+    inits = [
+        numpy_helper.from_array(rng.integers(-127, 127, (8, 8, 3, 3)).astype(np.int8), "w_q"),
+        numpy_helper.from_array(np.array(0.01, np.float32), "w_s"),
+    ]
+    nodes = [
+        helper.make_node("DequantizeLinear", ["w_q", "w_s"], ["w"], name="dq"),
+        helper.make_node("Conv", ["x", "w"], ["y"], name="conv", pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "dq_weight_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])],
+        inits,
+    )
+    return _save(graph, path)
