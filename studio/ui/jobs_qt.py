@@ -20,6 +20,7 @@ from studio.core.jobs import (
     ProgressMessage,
     ResultMessage,
 )
+from studio.ui.i18n import tr
 
 log = logging.getLogger("studio")
 
@@ -55,7 +56,7 @@ class _EventPump(QThread):
             log.exception("job pump failed")
             self.message.emit(
                 ErrorMessage(
-                    message="failed: the job monitor stopped",
+                    message="failed: the job monitor stopped",  # rare; core-style English
                     user_error=False,
                     details=traceback.format_exc(),
                 )
@@ -163,7 +164,9 @@ class _ThreadCall(QRunnable):
             self.relay.error.emit(exc.message)
         except Exception as exc:
             log.exception("background call failed")
-            self.relay.error.emit(f"Something went wrong: {type(exc).__name__}: {exc}")
+            self.relay.error.emit(
+                tr("Something went wrong: {kind}: {error}", kind=type(exc).__name__, error=exc)
+            )
         else:
             self.relay.done.emit(value)
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from studio.core.compress import METHOD_LABELS, Method, method_params
 from studio.core.compress.methods import Param
 from studio.core.recipe import Optimize
+from studio.ui.i18n import N_, tr
 
 SKIP = {"keep_float"}  # edited in its own row
 
@@ -44,15 +45,16 @@ def set_option(optimize: Optimize, dotted: str, value: Any) -> None:
     setattr(target, name, value)
 
 
-GROUP_TITLES = {"int8": "INT8", "int4": "INT4", "fp16": "FP16", "image": "Images",
-                "prune": "Prune", "channels": "Channels", "auto": "Auto"}
+GROUP_TITLES = {"int8": "INT8", "int4": "INT4", "fp16": "FP16", "image": N_("Images"),
+                "prune": N_("Prune"), "channels": N_("Channels"), "auto": N_("Auto")}
 
 
 def friendly(dotted: str) -> str:
     """``int8.calibrate_method`` → ``INT8 · Calibrate method`` (the description is the tooltip)."""
     *group, name = dotted.split(".")
     text = name.replace("_", " ").capitalize().replace("Qnn", "QNN-style config")
-    return f"{GROUP_TITLES.get(group[0], group[0])} · {text}" if group else text
+    text = tr(text)  # option names from core; the common ones are in the catalogue
+    return f"{tr(GROUP_TITLES.get(group[0], group[0]))} · {text}" if group else text
 
 
 class AdvancedPanel(QWidget):
@@ -67,7 +69,7 @@ class AdvancedPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.toggle = QToolButton()
         self.toggle.setObjectName("advancedToggle")
-        self.toggle.setText("Advanced ▸")
+        self.toggle.setText(tr("Advanced ▸"))
         self.toggle.setCheckable(True)
         self.toggle.toggled.connect(self._expand)
         layout.addWidget(self.toggle)
@@ -96,28 +98,30 @@ class AdvancedPanel(QWidget):
         self._rebuild_params()
 
     def _expand(self, on: bool) -> None:
-        self.toggle.setText("Advanced ▾" if on else "Advanced ▸")
+        self.toggle.setText(tr("Advanced ▾") if on else tr("Advanced ▸"))
         self.body.setVisible(on)
 
     def _build_fixed_rows(self) -> None:
         self.method = QComboBox()
         self.method.setObjectName("methodCombo")
         for method in Method:
-            self.method.addItem(METHOD_LABELS[method], method.value)
+            self.method.addItem(tr(METHOD_LABELS[method]), method.value)  # core_texts.py
         self.method.currentIndexChanged.connect(self._method_changed)
-        self.form.addRow(self._label("Method", "How the model is made smaller"), self.method)
-        self.calib = self._path_row("calibration", "Calibration samples",
-                                    "A few real inputs used to choose 8-bit ranges: an image "
-                                    "folder, a prompts .txt, or .npz/.npy arrays")
-        self.evaluation = self._path_row("evaluation", "Evaluation samples",
-                                         "Inputs kept apart from calibration, used to measure how "
-                                         "far the outputs drift")
+        self.form.addRow(self._label(tr("Method"), tr("How the model is made smaller")),
+                         self.method)
+        self.calib = self._path_row("calibration", tr("Calibration samples"),
+                                    tr("A few real inputs used to choose 8-bit ranges: an image "
+                                       "folder, a prompts .txt, or .npz/.npy arrays"))
+        self.evaluation = self._path_row("evaluation", tr("Evaluation samples"),
+                                         tr("Inputs kept apart from calibration, used to measure "
+                                            "how far the outputs drift"))
         self.keep = QLineEdit()
         self.keep.setObjectName("keepFloat")
-        self.keep.setPlaceholderText("e.g. Softmax, LayerNormalization, /head/Gemm")
+        self.keep.setPlaceholderText(tr("e.g. Softmax, LayerNormalization, /head/Gemm"))
         self.keep.editingFinished.connect(self._keep_changed)
-        self.form.addRow(self._label("Keep in float", "Node names or op types left unquantized "
-                                     "(mixed precision)"), self.keep)
+        self.form.addRow(self._label(tr("Keep in float"), tr("Node names or op types left "
+                                                             "unquantized (mixed precision)")),
+                         self.keep)
 
     def _rebuild_params(self) -> None:
         # Only the per-method rows are rebuilt; the widget that triggered this stays alive.
@@ -129,7 +133,8 @@ class AdvancedPanel(QWidget):
                 continue
             editor = self._editor(param)
             self.editors[param.name] = editor
-            self.params_form.addRow(self._label(friendly(param.name), param.description), editor)
+            self.params_form.addRow(self._label(friendly(param.name), tr(param.description)),
+                                    editor)
 
     @staticmethod
     def _label(text: str, tip: str) -> QLabel:
@@ -140,11 +145,12 @@ class AdvancedPanel(QWidget):
     def _path_row(self, field: str, title: str, tip: str) -> QLineEdit:
         edit = QLineEdit()
         edit.setObjectName(f"{field}Path")
-        edit.setPlaceholderText("none: random inputs (poor calibration)" if field == "calibration"
-                                else "none: held-out calibration samples")
+        edit.setPlaceholderText(tr("none: random inputs (poor calibration)")
+                                if field == "calibration"
+                                else tr("none: held-out calibration samples"))
         edit.editingFinished.connect(lambda: self._set_path(field, edit.text().strip()))
-        files = QPushButton("File…")
-        folder = QPushButton("Image folder…")
+        files = QPushButton(tr("File…"))
+        folder = QPushButton(tr("Image folder…"))
         files.clicked.connect(lambda: self._browse(field, edit, folder=False))
         folder.clicked.connect(lambda: self._browse(field, edit, folder=True))
         row = QHBoxLayout()
@@ -159,10 +165,10 @@ class AdvancedPanel(QWidget):
 
     def _browse(self, field: str, edit: QLineEdit, folder: bool) -> None:
         if folder:
-            path = QFileDialog.getExistingDirectory(self, "Image folder")
+            path = QFileDialog.getExistingDirectory(self, tr("Image folder"))
         else:
             path, _ = QFileDialog.getOpenFileName(
-                self, "Samples", "", "Samples (*.npz *.npy *.txt *.jsonl)")
+                self, tr("Samples"), "", tr("Samples (*.npz *.npy *.txt *.jsonl)"))
         if path:
             edit.setText(path)
             self._set_path(field, path)
@@ -190,7 +196,7 @@ class AdvancedPanel(QWidget):
         elif param.kind == "choice":
             combo = QComboBox()
             if value is None:
-                combo.addItem("(automatic)", None)
+                combo.addItem(tr("(automatic)"), None)
             for choice in param.choices:
                 combo.addItem(choice, choice)
             combo.setCurrentIndex(max(0, combo.findData(value)))
@@ -207,7 +213,7 @@ class AdvancedPanel(QWidget):
             optional = param.default is None
             if optional:  # one step below the minimum stands for "not set"
                 low -= 1
-                spin.setSpecialValueText("(automatic)")
+                spin.setSpecialValueText(tr("(automatic)"))
             spin.setRange(int(low) if param.kind == "int" else low,
                           int(high) if param.kind == "int" else high)
             spin.setValue(value if value is not None else spin.minimum())
@@ -220,7 +226,7 @@ class AdvancedPanel(QWidget):
                              if isinstance(value, list) else str(value))
             edit.editingFinished.connect(lambda n=param.name, e=edit: self._set_text(n, e))
             editor = edit
-        editor.setToolTip(param.description)
+        editor.setToolTip(tr(param.description))  # core_texts.py lists the known ones
         editor.setObjectName(f"param-{param.name}")
         return editor
 

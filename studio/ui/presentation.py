@@ -77,7 +77,7 @@ class PresentationWindow(QWidget):
         self,
         model: str | None,
         where: str = THIS_PC,
-        where_label: str = "This PC",
+        where_label: str = "",
         parent: QWidget | None = None,
         worker: QtGenerationWorker | None = None,
     ) -> None:
@@ -111,6 +111,7 @@ class PresentationWindow(QWidget):
         title = QLabel(tr("On-device AI, live"))
         title.setObjectName("presTitle")
         machine = platform.processor() or platform.machine()
+        where_label = where_label or tr("This PC")
         place = f"{where_label} · {machine}" if where == THIS_PC and machine else where_label
         self.where_label = QLabel(tr("Running on: {place}", place=place))
         self.where_label.setObjectName("presWhere")

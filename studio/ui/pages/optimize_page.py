@@ -11,7 +11,7 @@ from studio.core.compress import Method
 from studio.core.compress.presets import Preset, apply_preset, matching_preset, presets_for
 from studio.core.jobs import JobSpec
 from studio.core.paths import default_output_dir
-from studio.ui.i18n import N_
+from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import JobManager
 from studio.ui.optimize_advanced import AdvancedPanel
 from studio.ui.optimize_presets import PresetCards
@@ -44,7 +44,7 @@ class OptimizePage(JobStepPage):
         self.outer.addWidget(self.advanced)
 
         row = QHBoxLayout()
-        self.run_button = QPushButton("Optimize again")
+        self.run_button = QPushButton(tr("Optimize again"))
         self.run_button.setObjectName("primaryButton")
         self.run_button.clicked.connect(self.start)
         row.addWidget(self.run_button)
@@ -101,15 +101,17 @@ class OptimizePage(JobStepPage):
             self.calib_label.setText("")
         elif calib == "demo" and self.state.recipe.model.source == "demo":
             self.calib_label.setText(
-                "Calibration: 100 real digit images that ship with the demo model."
+                tr("Calibration: 100 real digit images that ship with the demo model.")
             )
         elif calib and calib != "demo":
-            self.calib_label.setText(f"Calibration: {calib}")
+            self.calib_label.setText(tr("Calibration: {samples}", samples=calib))
         else:
             self.calib_label.setText(
-                "⚠ No calibration samples chosen: the studio will use random inputs, which can "
-                "make the INT8 model less accurate. Open Advanced to pick real samples (an image "
-                "folder, prompts or .npz)."
+                tr(
+                    "⚠ No calibration samples chosen: the studio will use random inputs, which "
+                    "can make the INT8 model less accurate. Open Advanced to pick real samples "
+                    "(an image folder, prompts or .npz)."
+                )
             )
 
     def _model_changed(self) -> None:
@@ -128,9 +130,9 @@ class OptimizePage(JobStepPage):
 
     def ready(self) -> tuple[bool, str]:
         if self.job_running():
-            return False, "Optimizing… (you can cancel it)"
+            return False, tr("Optimizing… (you can cancel it)")
         if self.state.compress_result is None:
-            return False, "Optimize the model first."
+            return False, tr("Optimize the model first.")
         return True, ""
 
     def start(self) -> None:
@@ -145,7 +147,9 @@ class OptimizePage(JobStepPage):
         calib = recipe.calibration_path(self.state.recipe_base)
         evaluation = recipe.evaluation_path(self.state.recipe_base)
         spec = JobSpec(
-            title=f"Optimize {source.stem} ({recipe.optimize.method.value})",
+            title=tr(
+                "Optimize {name} ({method})", name=source.stem, method=recipe.optimize.method.value
+            ),
             target="studio.core.compress:compress_model",
             kwargs={
                 "model": str(source),
@@ -180,7 +184,7 @@ class OptimizePage(JobStepPage):
         self.state.optimized.emit()
 
     def _failed(self, message: str) -> None:
-        show_error(self, message, "Optimization failed")
+        show_error(self, message, tr("Optimization failed"))
 
     def _cancelled(self) -> None:
-        self.status.setText('Cancelled. Nothing was written. Press "Optimize again" to restart.')
+        self.status.setText(tr('Cancelled. Nothing was written. Press "Optimize again" to restart.'))
