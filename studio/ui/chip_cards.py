@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.chips import ChipProfile, list_chips
 from studio.core.jobs import JobSpec
-from studio.ui.i18n import tr
+from studio.ui.i18n import tr, tr_core
 from studio.ui.jobs_qt import QtJob
 from studio.ui.widgets import JobProgress
 
@@ -248,13 +248,15 @@ class ChipCards(QWidget):
             self.verdict_detail.setText(tr("Checking your model on this chip…") if self.job else "")
             return
         if row.latency == "cannot predict":
-            self.verdict.setText(tr("{chip}: {verdict}", chip=card_name, verdict=row.verdict))
+            self.verdict.setText(
+                tr("{chip}: {verdict}", chip=card_name, verdict=tr_core(row.verdict))
+            )
         else:
             self.verdict.setText(
                 tr(
                     "{chip}: {verdict} — predicted {latency}",
                     chip=card_name,
-                    verdict=row.verdict,
+                    verdict=tr_core(row.verdict),
                     latency=row.latency,
                 )
             )
@@ -298,7 +300,12 @@ class ChipCards(QWidget):
         self.table.setRowCount(len(comparison.rows))
         for index, row in enumerate(comparison.rows):
             mark = LEVEL_MARKS.get(row.level, "")
-            cells = [chip_name(row.chip, row.name), f"{mark} {row.verdict}", row.latency, row.memory]
+            cells = [
+                chip_name(row.chip, row.name),
+                f"{mark} {tr_core(row.verdict)}",
+                tr_core(row.latency),
+                row.memory,
+            ]
             tip = _advice(row)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

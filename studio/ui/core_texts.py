@@ -125,3 +125,46 @@ OPTION_TEXTS = [
     N_("Lowest top-1 agreement (classifiers)"),
     N_("Among results within budget, keep the smallest or the fastest"),
 ]
+
+# Sentences core builds with numbers in them: {name} fields match any text, and the Chinese
+# template gets the same values. Used through i18n.tr_core(); a sentence matching none of these
+# (e.g. a verdict with extra conditions appended) is shown in English.
+CORE_PATTERNS = [
+    # studio/core/drift.py: drift_verdict()
+    N_("Outputs match the original closely: cosine {cosine}, top-1 agreement {top1}%"),
+    N_("Outputs match the original closely: cosine {cosine}"),
+    N_("Outputs stay close to the original: cosine {cosine}, top-1 agreement {top1}%"),
+    N_("Outputs stay close to the original: cosine {cosine}"),
+    N_(
+        "Outputs drift noticeably: cosine {cosine}, top-1 agreement {top1}%. Check accuracy "
+        "on your own data, or keep the worst layers in float"
+    ),
+    N_(
+        "Outputs drift noticeably: cosine {cosine}. Check accuracy on your own data, or keep "
+        "the worst layers in float"
+    ),
+    N_(
+        "Outputs changed a lot: cosine {cosine}, top-1 agreement {top1}%. Keep the worst layers "
+        "in float or choose a milder method"
+    ),
+    N_(
+        "Outputs changed a lot: cosine {cosine}. Keep the worst layers in float or choose a "
+        "milder method"
+    ),
+    # studio/core/check.py: _verdict(), the chip verdict on the Target step
+    N_("Runs on the {unit}"),
+    N_("Runs fully on the {unit}"),
+    N_("Won't fit: needs {needed}, chip has {capacity}"),
+    N_("Mostly on the CPU: {count} op falls back ({share} of compute)"),
+    N_("Mostly on the CPU: {count} ops fall back ({share} of compute)"),
+    N_("Runs, {count} op falls back to the CPU ({share} of compute)"),
+    N_("Runs, {count} ops fall back to the CPU ({share} of compute)"),
+]
+
+# Fixed words core uses in results (drift report's sample source, chip table).
+RESULT_TEXTS = [
+    N_("evaluation data"),
+    N_("random inputs"),
+    N_("held-out calibration samples (not used to calibrate)"),
+    N_("cannot predict"),
+]

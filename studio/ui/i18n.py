@@ -22,9 +22,11 @@ Messages built in studio/core stay English (core has no Qt and no catalogue).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,33 @@ def trn(singular: str, plural: str, n: int, /, **values: Any) -> str:
     else:
         chosen = found[0] if n == 1 else found[-1]
     return chosen.format(n=n, **values)
+
+
+_FIELD = re.compile(r"\\\{(\w+)\\\}")  # a {name} field, as re.escape() writes it
+
+
+@functools.cache
+def _pattern(template: str) -> re.Pattern[str]:
+    # A field is one word or number (CPU, 0.9999, <1%), or an amount with a unit (1.2 GB), so
+    # "Runs on the {unit}" does not swallow a longer sentence core built from it.
+    value = r"[\w.%<>×/+-]+(?: [KMGT]?B)?"
+    return re.compile(_FIELD.sub(lambda m: f"(?P<{m.group(1)}>{value})", re.escape(template)))
+
+
+def tr_core(text: str) -> str:
+    """A sentence studio/core produced, translated when studio/ui/core_texts.py lists it (as
+    itself, or as a pattern with {fields}); otherwise the English sentence unchanged."""
+    if not _catalogue or not text:
+        return text
+    if text in _catalogue:
+        return tr(text)
+    from studio.ui.core_texts import CORE_PATTERNS
+
+    for template in CORE_PATTERNS:
+        found = _pattern(template).fullmatch(text)
+        if found and template in _catalogue:
+            return tr(template, **{k: tr_core(v) for k, v in found.groupdict().items()})
+    return text
 
 
 def current_language() -> str:

@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from studio.core.compress.presets import Preset
+from studio.ui.i18n import CHINESE, current_language, tr
 
 
 class PresetCards(QWidget):
@@ -33,7 +34,7 @@ class PresetCards(QWidget):
             button = QPushButton(self._text(preset))
             button.setObjectName(f"preset-{preset.id}")
             button.setCheckable(True)
-            button.setToolTip(preset.tooltip)
+            button.setToolTip(tr(preset.tooltip))  # core text, see studio/ui/core_texts.py
             button.setMinimumHeight(104)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             button.setStyleSheet(
@@ -60,5 +61,14 @@ class PresetCards(QWidget):
 
     @staticmethod
     def _text(preset: Preset) -> str:
-        return (f"{preset.title}  ·  {preset.title_zh}\n"
-                f"Size: {preset.size}\nSpeed: {preset.speed}\nAccuracy: {preset.accuracy}")
+        # Both titles on every card (booth visitors read either); the language shown first.
+        if current_language() == CHINESE:
+            titles = f"{preset.title_zh}  ·  {preset.title}"
+        else:
+            titles = f"{preset.title}  ·  {preset.title_zh}"
+        return titles + "\n" + tr(
+            "Size: {size}\nSpeed: {speed}\nAccuracy: {accuracy}",
+            size=tr(preset.size),
+            speed=tr(preset.speed),
+            accuracy=tr(preset.accuracy),
+        )

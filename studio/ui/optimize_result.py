@@ -18,12 +18,14 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.model import human_size
+from studio.ui.i18n import N_, tr, tr_core
 from studio.ui.widgets import Card, big_label
 
 if TYPE_CHECKING:
     from studio.core.compress import CompressResult
 
 WARN_STYLE = "color: #c5221f; font-weight: 600;"
+FACTS = (N_("Method"), N_("Latency on this PC"), N_("Samples compared"))
 
 
 def _table(headers: list[str], rows: list[list[str]], name: str) -> QTableWidget:
@@ -63,8 +65,8 @@ class ResultCard(Card):
         self.body.addWidget(self.drift)
         facts = QGridLayout()
         self.facts: dict[str, QLabel] = {}
-        for col, name in enumerate(("Method", "Latency on this PC", "Samples compared")):
-            title = QLabel(name)
+        for col, name in enumerate(FACTS):
+            title = QLabel(tr(name))
             title.setObjectName("factLabel")
             value = QLabel("—")
             value.setObjectName("factValue")
@@ -84,10 +86,10 @@ class ResultCard(Card):
         self.tables_layout = QGridLayout(self.tables)
         self.tables_layout.setContentsMargins(0, 0, 0, 0)
         self.body.addWidget(self.tables)
-        self.keep_button = QPushButton("Keep these in float and re-run")
+        self.keep_button = QPushButton(tr("Keep these in float and re-run"))
         self.keep_button.setObjectName("keepFloatButton")
-        self.keep_button.setToolTip("Leaves the layers that add the most error unquantized and "
-                                    "optimizes again (mixed precision).")
+        self.keep_button.setToolTip(tr("Leaves the layers that add the most error unquantized "
+                                       "and optimizes again (mixed precision)."))
         self.keep_button.clicked.connect(
             lambda: self.keep_float_requested.emit(list(self.suggested)))
         self.body.addWidget(self.keep_button)
@@ -95,10 +97,13 @@ class ResultCard(Card):
         self.hide()
 
     def show_result(self, result: CompressResult) -> None:
-        self.verdict.setText(
-            f"{human_size(result.size_before)} → {human_size(result.size_after)}  "
-            f"({result.ratio:.1f}× smaller)" + (
-                f" — Auto chose {result.chosen.value}" if result.method.value == "auto" else ""))
+        sizes = {"before": human_size(result.size_before), "after": human_size(result.size_after),
+                 "ratio": result.ratio}
+        if result.method.value == "auto":
+            self.verdict.setText(tr("{before} → {after}  ({ratio:.1f}× smaller) — Auto chose "
+                                    "{method}", method=result.chosen.value, **sizes))
+        else:
+            self.verdict.setText(tr("{before} → {after}  ({ratio:.1f}× smaller)", **sizes))
         self.facts["Method"].setText(result.chosen.value)
         rep = result.report
         while self.tables_layout.count():
@@ -109,15 +114,15 @@ class ResultCard(Card):
         if result.channels:  # the fine-tune warning is the first thing to read
             self.slower.setText(f"⚠ {result.channels.note}")
         if rep is None:
-            self.drift.setText("Drift was not measured.")
+            self.drift.setText(tr("Drift was not measured."))
             self.suggested = []
         else:
-            verdict = rep.verdict() + "."
+            verdict = tr_core(rep.verdict()) + tr(".")
             labelled = [o for o in rep.outputs if o.accuracy_before is not None]
             if labelled:
                 o = labelled[0]
-                verdict += (f" Accuracy on labelled samples: {o.accuracy_before:.1%} → "
-                            f"{o.accuracy_after:.1%}.")
+                verdict += tr(" Accuracy on labelled samples: {before:.1%} → {after:.1%}.",
+                              before=o.accuracy_before, after=o.accuracy_after)
             self.drift.setText(verdict)
             if rep.latency_before_ms and rep.latency_after_ms:
                 self.facts["Latency on this PC"].setText(
@@ -126,28 +131,29 @@ class ResultCard(Card):
                                None)
             if rep.slower:
                 slower = (f"⚠ {target_note}" if target_note else
-                          f"⚠ Slower than the original on this PC "
-                          f"({rep.latency_after_ms:.2f} ms vs "
-                          f"{rep.latency_before_ms:.2f} ms). Try another preset.")
+                          tr("⚠ Slower than the original on this PC "
+                             "({after:.2f} ms vs {before:.2f} ms). Try another preset.",
+                             after=rep.latency_after_ms, before=rep.latency_before_ms))
                 self.slower.setText("\n".join(t for t in (slower, self.slower.text()) if t))
-            self.facts["Samples compared"].setText(f"{rep.samples} ({rep.sample_source})")
+            self.facts["Samples compared"].setText(f"{rep.samples} ({tr_core(rep.sample_source)})")
             self._add_tables(result)
             self.suggested = list(rep.suggest_keep_float)
         self.keep_button.setVisible(bool(self.suggested))
         if self.suggested:
-            self.keep_button.setText(f"Keep {', '.join(self.suggested[:3])} in float and re-run")
+            self.keep_button.setText(tr("Keep {layers} in float and re-run",
+                                        layers=", ".join(self.suggested[:3])))
         notes = [f"⚠ {w}" for w in result.warnings + (rep.warnings if rep else [])
                  if not w.startswith(("The compressed model is SLOWER", "On this PC's CPU"))]
         if result.sparsity:
             s = result.sparsity
-            notes.append(f"Sparsity: {s.zeros_before:.0%} → {s.zeros_after:.0%} of weights are "
-                         f"zero. {s.note}")
+            notes.append(tr("Sparsity: {before:.0%} → {after:.0%} of weights are zero.",
+                            before=s.zeros_before, after=s.zeros_after) + f" {s.note}")
         if result.channels:
             c = result.channels
-            notes.append(f"{c.summary}. {c.speed}")
+            notes.append(f"{c.summary}. {c.speed}")  # from core: English
         if result.kept_float:
-            notes.append(f"Kept in float: {', '.join(result.kept_float[:8])}")
-        notes.append(f"Saved as {result.output} (your original is untouched).")
+            notes.append(tr("Kept in float: {layers}", layers=", ".join(result.kept_float[:8])))
+        notes.append(tr("Saved as {path} (your original is untouched).", path=result.output))
         self.notes.setText("\n".join(notes))
         self.show()
 
@@ -158,24 +164,25 @@ class ResultCard(Card):
                  f"{o.snr_db:.1f}", "—" if o.top1 is None else f"{o.top1:.0%}",
                  "—" if o.top5 is None else f"{o.top5:.0%}"] for o in rep.outputs]
         row = 0
-        outputs = _table(["Output", "Cosine", "Max error", "Mean error", "SNR dB", "Top-1 same",
-                          "Top-5 same"], rows, "outputsTable")
-        outputs.setToolTip("Cosine 1.0 = identical direction; SNR in dB (higher = closer); "
-                           "Top-1/Top-5 same = the original's best class is still first/top 5.")
+        outputs = _table([tr("Output"), tr("Cosine"), tr("Max error"), tr("Mean error"),
+                          tr("SNR dB"), tr("Top-1 same"), tr("Top-5 same")], rows, "outputsTable")
+        outputs.setToolTip(tr("Cosine 1.0 = identical direction; SNR in dB (higher = closer); "
+                              "Top-1/Top-5 same = the original's best class is still first/top 5."))
         # Outputs and worst layers side by side: both are narrow, and height is scarce.
         self.tables_layout.addWidget(outputs, row, 0, Qt.AlignmentFlag.AlignTop)
         if rep.worst_layers:
-            layers = _table(["Layer adding most drift", "Op", "Cosine there", "Adds"],
+            layers = _table([tr("Layer adding most drift"), tr("Op"), tr("Cosine there"),
+                             tr("Adds")],
                             [[w.node, w.op_type, cosine_text(w.cosine, 5), f"{w.added:.1e}"]
                              for w in rep.worst_layers[:5]], "layersTable")
             self.tables_layout.addWidget(layers, row, 1, Qt.AlignmentFlag.AlignTop)
         row += 1
         if result.candidates:
             cands = _table(
-                ["Auto tried", "Size", "ms", "Cosine", "Result"],
+                [tr("Auto tried"), tr("Size"), "ms", tr("Cosine"), tr("Result")],
                 [[c.method.value, human_size(c.size) if c.size else "—",
                   f"{c.latency_ms:.2f}" if c.latency_ms else "—",
                   cosine_text(c.cosine) if c.cosine is not None else "—",
-                  "chosen" if c.chosen else (c.note or "ok")]
+                  tr("chosen") if c.chosen else (c.note or tr("ok"))]
                  for c in result.candidates], "candidatesTable")
             self.tables_layout.addWidget(cands, row, 0, 1, 2)

@@ -26,20 +26,22 @@ from PySide6.QtWidgets import (
 from studio.core.atomic import atomic_path
 from studio.core.model import human_count
 from studio.core.profile import NodeTiming, ProfileResult
+from studio.ui.i18n import N_, tr
 
 TOP_N = 15
 BAR_COLOUR = "#d97706"
 
 CHARTS = {
-    "top": "Slowest layers",
-    "ops": "Time per kind of operation",
-    "params": "Time vs number of weights",
+    "top": N_("Slowest layers"),
+    "ops": N_("Time per kind of operation"),
+    "params": N_("Time vs number of weights"),
 }
 TOOLTIPS = {
-    "top": "The layers that take the most time, in milliseconds (median of the timed runs).",
-    "ops": "All layers of each operation type added together.",
-    "params": "Each dot is a layer: how many weights it reads against how long it takes. Slow "
-              "layers with few weights are limited by memory or by their shape, not by compute.",
+    "top": N_("The layers that take the most time, in milliseconds (median of the timed runs)."),
+    "ops": N_("All layers of each operation type added together."),
+    "params": N_("Each dot is a layer: how many weights it reads against how long it takes. Slow "
+                 "layers with few weights are limited by memory or by their shape, not by "
+                 "compute."),
 }
 
 
@@ -62,7 +64,9 @@ def display_name(node: NodeTiming) -> str:
     if not node.fused_from:
         return node.name
     more = len(node.fused_from) - 1
-    return node.fused_from[0] + (f" (+{more} fused)" if more else "")
+    if not more:
+        return node.fused_from[0]
+    return tr("{name} (+{count} fused)", name=node.fused_from[0], count=more)
 
 
 def write_chart_csv(result: ProfileResult, chart: str, path: str | Path) -> Path:
@@ -92,11 +96,11 @@ class ProfileCharts(QWidget):
         self.plot: Any = None
         self.choice = QComboBox()
         for key, label in CHARTS.items():
-            self.choice.addItem(label, key)
+            self.choice.addItem(tr(label), key)
         self.choice.currentIndexChanged.connect(self.redraw)
-        self.png_button = QPushButton("Save picture…")
+        self.png_button = QPushButton(tr("Save picture…"))
         self.png_button.clicked.connect(self.save_png_dialog)
-        self.csv_button = QPushButton("Save numbers (CSV)…")
+        self.csv_button = QPushButton(tr("Save numbers (CSV)…"))
         self.csv_button.clicked.connect(self.save_csv_dialog)
         self.explain = QLabel()
         self.explain.setWordWrap(True)
@@ -106,7 +110,7 @@ class ProfileCharts(QWidget):
         row.addStretch(1)
         row.addWidget(self.png_button)
         row.addWidget(self.csv_button)
-        self.empty = QLabel("Charts appear once the layers are measured.")
+        self.empty = QLabel(tr("Charts appear once the layers are measured."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack = QStackedLayout()
         self.stack.addWidget(self.empty)
@@ -153,7 +157,7 @@ class ProfileCharts(QWidget):
             return
         plot = self._new_plot()
         item = plot.getPlotItem()
-        self.explain.setText(TOOLTIPS[self.chart])
+        self.explain.setText(tr(TOOLTIPS[self.chart]))
         _, rows = chart_rows(self.result, self.chart)
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
@@ -182,7 +186,7 @@ class ProfileCharts(QWidget):
             label.setPos(0.01 * top, y)
             plot.addItem(label)
         item.getAxis("left").setTicks([[]])  # the bars carry their own labels
-        item.setLabel("bottom", "milliseconds (median of the timed runs)")
+        item.setLabel("bottom", tr("milliseconds (median of the timed runs)"))
         item.setLabel("left", "")
         item.showGrid(x=True, y=False)
         if self.chart == "top" and self.result is not None:
@@ -205,8 +209,8 @@ class ProfileCharts(QWidget):
         top = math.ceil(max(xs, default=1.0)) + 1
         ticks = [(p, human_count(10**p)) for p in range(0, top + 1)]
         item.getAxis("bottom").setTicks([ticks])
-        item.setLabel("bottom", "weights the layer reads (each step is 10× more)")
-        item.setLabel("left", "milliseconds")
+        item.setLabel("bottom", tr("weights the layer reads (each step is 10× more)"))
+        item.setLabel("left", tr("milliseconds"))
         item.showGrid(x=True, y=True)
 
     def _bar_clicked(self, event: Any, ys: list[int], names: list[str]) -> None:
@@ -234,13 +238,13 @@ class ProfileCharts(QWidget):
         return write_chart_csv(self.result, self.chart, path)
 
     def save_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save chart", f"{self.chart}.png",
-                                              "PNG image (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, tr("Save chart"), f"{self.chart}.png",
+                                              tr("PNG image (*.png)"))
         if path:
             self.save_png(path)
 
     def save_csv_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save chart numbers", f"{self.chart}.csv",
-                                              "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(self, tr("Save chart numbers"), f"{self.chart}.csv",
+                                              tr("CSV (*.csv)"))
         if path:
             self.save_csv(path)
