@@ -278,10 +278,11 @@ def test_core_texts_shown_translated_still_exist_in_core() -> None:
 
 
 def test_every_optimize_option_has_a_translated_name_and_tooltip(chinese: None) -> None:
-    from studio.core.compress import Method, method_params
+    from studio.core.compress import METHOD_LABELS, Method, method_params
     from studio.ui.optimize_advanced import SKIP, friendly
 
-    untranslated = []
+    untranslated = [f"method label {label!r}" for label in METHOD_LABELS.values()
+                    if tr(label) == label]
     for method in Method:
         for param in method_params(method):
             if param.name in SKIP:

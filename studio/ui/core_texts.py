@@ -85,6 +85,7 @@ METHOD_TEXTS = [
     N_("FP16: half-size weights, accuracy almost unchanged (best for GPUs/NPUs)"),
     N_("Sparsity report and optional magnitude pruning (no speed-up on CPU)"),
     N_("Auto: try the likely methods, measure them, keep the best within budget"),
+    N_("Remove channels (structured pruning): less compute, speed measured; needs fine-tuning"),
 ]
 
 # The Advanced panel's option names, as optimize_advanced.friendly() derives them from the
@@ -94,7 +95,7 @@ OPTION_NAMES = [
     N_("Per channel"), N_("Activations"), N_("Reduce range"), N_("QNN-style config"),
     N_("Size"), N_("Layout"), N_("Color"), N_("Scale"), N_("Mean"), N_("Std"),
     N_("Block size"), N_("Symmetric"), N_("Accuracy level"), N_("Keep io types"),
-    N_("Sparsity"), N_("Min cosine"), N_("Min top1"), N_("Goal"),
+    N_("Sparsity"), N_("Min cosine"), N_("Min top1"), N_("Goal"), N_("Ratio"), N_("Multiple of"),
 ]
 
 # ... and their one-line descriptions (the tooltips).
@@ -124,6 +125,8 @@ OPTION_TEXTS = [
     N_("Lowest accepted output cosine"),
     N_("Lowest top-1 agreement (classifiers)"),
     N_("Among results within budget, keep the smallest or the fastest"),
+    N_("Fraction of each safe layer's output channels removed (0.3 = 30%)"),
+    N_("Keep a multiple of this many channels (8 or 16 suits many NPUs and SIMD)"),
 ]
 
 # Sentences core builds with numbers in them: {name} fields match any text, and the Chinese
