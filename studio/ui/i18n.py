@@ -16,8 +16,9 @@ with plural forms may give a list ``[one, other]``). tests/test_i18n.py fails wh
 string has no entry or a visible literal is not wrapped.
 
 The language is chosen once at start-up (``studio --lang``, ``STUDIO_LANG``, the saved choice from
-Settings → Language, then the system locale) and applies on the next start when changed.
-Messages built in studio/core stay English (core has no Qt and no catalogue).
+the "语言 / Language" menu, then the system locale) and applies on the next start when changed.
+Messages built in studio/core stay English (core has no Qt and no catalogue), except the fixed
+sentences listed in studio/ui/core_texts.py, which ``tr_core(text)`` shows translated.
 """
 
 from __future__ import annotations
