@@ -48,3 +48,16 @@ def test_float_conv_with_dequantized_weights_is_marked(tmp_path: Path) -> None:
         n for n in graph_cost(make_dq_weight_conv(tmp_path / "m.onnx")).nodes if n.op_type == "Conv"
     )
     assert conv.dq_weights and conv.dtype == "float"
+
+
+def test_one_by_one_convolutions_are_marked_pointwise(tmp_path: Path) -> None:
+    from tests.support.chip_models import make_conv_then
+
+    three = next(
+        n
+        for n in graph_cost(make_convnet(tmp_path / "a.onnx", batch=1)).nodes
+        if n.op_type == "Conv"
+    )
+    assert not three.pointwise
+    path = make_conv_then(tmp_path / "b.onnx", "Relu", kernel=1)
+    assert next(n for n in graph_cost(path).nodes if n.op_type == "Conv").pointwise

@@ -21,7 +21,7 @@ from studio.core import pc_microbench as mb
 from studio.core.paths import cache_dir
 from studio.core.progress import NULL_REPORTER, Reporter
 
-CALIBRATION_VERSION = 7
+CALIBRATION_VERSION = 9
 # Element counts for the memory-bound families: small sizes run on one thread, larger ones are
 # split over the pool, so the per-op cost of spreading work is measured where it starts.
 MEMORY_SIZES = (4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304)
@@ -128,7 +128,9 @@ def calibrate(
             point.ms = max(point.ms - run_overhead - node_overhead, floor)
     for family in memory.values():
         for point in family:
-            point.ms = max(point.ms - (run_overhead / mb.CHAIN) - node_overhead, floor)
+            parallel = {id(memory["data"]): len(mb.PERMS), id(memory["copy"]): 4}
+            share = run_overhead / parallel.get(id(family), mb.CHAIN)
+            point.ms = max(point.ms - share - node_overhead, floor)
     # Headline figures from points long enough that fixed costs cannot distort them.
     peak = max(p.rate for p in compute["matmul"] + compute["conv"] if p.ms >= 0.05)
     bandwidth = max(p.rate for p in memory["elementwise"] if p.ms >= 0.02)
@@ -164,9 +166,14 @@ def _compute_steps(threads: int) -> list[tuple[str, Step]]:
         ("matmul", lambda: mb.matmul(256, 1024, 1024, t)),
         ("conv", lambda: mb.conv(8, 16, 16, 3, 1, t)),
         ("conv", lambda: mb.conv(32, 32, 32, 3, 1, t)),
+        # a ladder in FLOPs (≈ 2 M … 230 M) over several channel counts and sizes
+        ("conv", lambda: mb.conv(48, 48, 40, 3, 1, t)),
+        ("conv", lambda: mb.conv(96, 96, 28, 3, 1, t)),
         ("conv", lambda: mb.conv(64, 64, 56, 3, 1, t)),
         ("conv", lambda: mb.conv(128, 128, 28, 3, 1, t)),
-        ("conv", lambda: mb.conv(64, 256, 28, 1, 1, t)),
+        ("conv_k1", lambda: mb.conv(32, 128, 56, 1, 1, t)),
+        ("conv_k1", lambda: mb.conv(64, 256, 28, 1, 1, t)),
+        ("conv_k1", lambda: mb.conv(256, 256, 14, 1, 1, t)),
         ("dwconv", lambda: mb.conv(32, 32, 32, 3, 32, t)),
         ("dwconv", lambda: mb.conv(64, 64, 28, 3, 64, t)),
         ("dwconv", lambda: mb.conv(128, 128, 56, 3, 128, t)),
@@ -176,7 +183,8 @@ def _compute_steps(threads: int) -> list[tuple[str, Step]]:
         ("matmul_int8", lambda: mb.qdq_matmul(256, 1024, 1024, t)),
         ("conv_int8", lambda: mb.qdq_conv(32, 32, 32, 3, 1, t)),
         ("conv_int8", lambda: mb.qdq_conv(64, 64, 56, 3, 1, t)),
-        ("conv_int8", lambda: mb.qdq_conv(64, 256, 28, 1, 1, t)),
+        ("conv_int8_k1", lambda: mb.qdq_conv(32, 128, 56, 1, 1, t)),
+        ("conv_int8_k1", lambda: mb.qdq_conv(64, 256, 28, 1, 1, t)),
         ("dwconv_int8", lambda: mb.qdq_conv(128, 128, 56, 3, 128, t)),
     ]
 
@@ -189,6 +197,7 @@ def _memory_steps(threads: int) -> dict[str, Callable[[int], tuple[float, float]
         "softmax": lambda n: mb.unary("Softmax", n, t, axis=-1),
         "norm": lambda n: mb.layer_norm(n, t),
         "data": lambda n: mb.transpose(n, t),
+        "copy": lambda n: mb.concat(n, t),
     }
 
 

@@ -121,6 +121,7 @@ class NodeCost(BaseModel):
     dq_weights: bool = Field(
         False, description="a float op whose weights come from DequantizeLinear each run"
     )
+    pointwise: bool = Field(False, description="a 1×1 convolution (a different kernel than k×k)")
 
 
 class DynamicDim(BaseModel):
@@ -440,6 +441,16 @@ def _fused_qdq(node: onnx.NodeProto, graph_io: set[str], fanout: Counter[str]) -
     return False
 
 
+def _pointwise(node: onnx.NodeProto, t: _Tensors) -> bool:
+    if node.op_type not in ("Conv", "QLinearConv", "ConvInteger"):
+        return False
+    kernel = _attr(node, "kernel_shape")
+    if kernel is None:
+        w = t.shape.get(node.input[3] if node.op_type == "QLinearConv" else node.input[1])
+        kernel = w[2:] if w else None
+    return bool(kernel) and all(int(k) == 1 for k in kernel)  # type: ignore[union-attr]
+
+
 def _dq_weights(node: onnx.NodeProto, producers: dict[str, onnx.NodeProto]) -> bool:
     """A Conv/MatMul/Gemm whose weight input is produced by DequantizeLinear at run time."""
     if node.op_type not in ("Conv", "MatMul", "Gemm") or len(node.input) < 2:
@@ -595,6 +606,7 @@ def graph_cost(
                 dtype=dtype,
                 fused=_fused_qdq(node, graph_io, fanout),
                 dq_weights=_dq_weights(node, producers) and not quantized,
+                pointwise=_pointwise(node, t),
                 known=known and flops is not None,
             )
         )

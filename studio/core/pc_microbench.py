@@ -221,12 +221,36 @@ def layer_norm(n: int, threads: int) -> tuple[float, float]:
     return _per_op(proto, {"t0": _normal((rows, width))}, threads), 8.0 * rows * width
 
 
+# Consecutive Transposes would be merged (or cancelled) by onnxruntime's optimizer, so the data
+# family times independent Transposes of one input, each with another permutation.
+PERMS = ([0, 2, 3, 1], [0, 3, 1, 2], [0, 1, 3, 2], [0, 2, 1, 3], [0, 3, 2, 1])
+
+
 def transpose(n: int, threads: int) -> tuple[float, float]:
-    """Swap the last two axes of a [64, side, side] tensor: a real strided copy every time."""
+    """(ms per op, bytes per op) for strided copies of a [1, 64, side, side] tensor."""
     side = max(int(np.sqrt(n // 64)), 1)
-    shape = [64, side, side]
-    proto = _chained(lambda a, b, _: helper.make_node("Transpose", [a], [b], perm=[0, 2, 1]), shape)
-    return _per_op(proto, {"t0": np.ones(shape, np.float32)}, threads), 8.0 * 64 * side * side
+    shape = [1, 64, side, side]
+    nodes = [helper.make_node("Transpose", ["x"], [f"y{i}"], perm=p) for i, p in enumerate(PERMS)]
+    outputs = [tensor(f"y{i}", [shape[j] for j in p]) for i, p in enumerate(PERMS)]
+    proto = model(nodes, [tensor("x", shape)], outputs)
+    ms = time_ms(proto, {"x": np.ones(shape, np.float32)}, threads) / len(PERMS)
+    return ms, 8.0 * 64 * side * side
+
+
+def concat(n: int, threads: int) -> tuple[float, float]:
+    """(ms per op, bytes per op) for Concat(x, x) along each of four axes: plain block copies,
+    the way Concat, Slice, Split, Pad and nearest Resize move data."""
+    side = max(int(np.sqrt(n // 64)), 1)
+    shape = [1, 64, side, side]
+    nodes, outputs = [], []
+    for axis in range(4):
+        nodes.append(helper.make_node("Concat", ["x", "x"], [f"y{axis}"], axis=axis))
+        out = list(shape)
+        out[axis] *= 2
+        outputs.append(tensor(f"y{axis}", out))
+    proto = model(nodes, [tensor("x", shape)], outputs)
+    ms = time_ms(proto, {"x": np.ones(shape, np.float32)}, threads) / 4
+    return ms, 16.0 * 64 * side * side
 
 
 def chain_overhead(threads: int) -> tuple[float, float]:

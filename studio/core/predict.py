@@ -27,6 +27,8 @@ ASSUMED_COMPUTE_EFF: dict[str, tuple[float, float]] = {
 DEFAULT_COMPUTE_EFF = (0.05, 0.3)
 ASSUMED_MEMORY_EFF = (0.4, 0.8)
 ASSUMED_NODE_OVERHEAD_MS = {"npu": (0.0, 0.02), "gpu": (0.005, 0.05), "cpu": (0.001, 0.01)}
+# Data ops that gather with strides (measured as Transposes); the rest copy blocks.
+STRIDED_OPS = {"Transpose", "DepthToSpace", "SpaceToDepth", "Gather", "GatherElements", "GatherND"}
 # This PC's prediction band: measured factors, but machines are noisy (other processes, caches).
 CALIBRATED_BAND = (0.85, 1.2)
 BYTES_PER = {"int4": 0.5, "int8": 1.0, "int16": 2.0, "fp16": 2.0, "bf16": 2.0, "fp32": 4.0}
@@ -169,12 +171,16 @@ class _MeasuredUnit:
         compute_family = f"{node.op_class}_int8" if integer else node.op_class
         if node.dq_weights and node.op_class == "conv" and "conv_dqw" in c.compute:
             compute_family = "conv_dqw"
+        elif node.pointwise and f"{compute_family}_k1" in c.compute:
+            compute_family = f"{compute_family}_k1"  # 1×1 convs run another kernel
         moved = node.bytes
         if integer:
             moved = node.bytes / 4  # the fused kernel moves 8-bit data
         elif half:
             moved = node.bytes * 2  # computed in float32 after casts (see fp16_ratio)
         family = node.op_class if node.op_class in c.memory else "elementwise"
+        if node.op_class == "data" and node.op_type not in STRIDED_OPS and "copy" in c.memory:
+            family = "copy"  # block copies (Concat, Slice, Pad, Resize) beat strided Transposes
         if node.op_class in ("pool", "reduce", "quant") or family not in c.memory:
             family = "transcendental"  # measured neighbours: a few FLOPs per element read
         mem_ms = moved / rate_at(c.memory[family], moved) * 1e3 if moved else 0.0
@@ -199,7 +205,9 @@ class _MeasuredUnit:
         total = 0.0
         for node in self.plan.inserted:
             moved = node.bytes
-            ms = moved / rate_at(c.memory["data"], moved) * 1e3 if moved else 0.0
+            strided = node.op_type in STRIDED_OPS or "copy" not in c.memory
+            points = c.memory["data" if strided else "copy"]
+            ms = moved / rate_at(points, moved) * 1e3 if moved else 0.0
             total += c.node_overhead_ms + ms
         return total
 

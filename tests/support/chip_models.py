@@ -185,12 +185,13 @@ def make_int4_llm_layer(path: Path, *, k: int = 64, n: int = 128) -> Path:
     return path
 
 
-def make_conv_then(path: Path, op: str, domain: str = "") -> Path:
+def make_conv_then(path: Path, op: str, domain: str = "", kernel: int = 3) -> Path:
     """x[1,3,16,16] → Conv(3→4) → ``op`` → y: one op every NPU runs, then the op under test."""
     rng = np.random.default_rng(0)
-    w = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    w = numpy_helper.from_array(rng.standard_normal((4, 3, kernel, kernel)).astype(np.float32), "w")
+    pad = kernel // 2
     nodes = [
-        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[pad] * 4),
         helper.make_node(op, ["c"], ["y"], name="tested", domain=domain),
     ]
     graph = helper.make_graph(
