@@ -249,6 +249,7 @@ def test_core_texts_shown_translated_still_exist_in_core() -> None:
         OPTION_TEXTS,
         PRESET_TEXTS,
         RESULT_TEXTS,
+        TOKEN_TEXTS,
     )
 
     constants: set[str] = set()
@@ -267,7 +268,8 @@ def test_core_texts_shown_translated_still_exist_in_core() -> None:
                     templates.append(re.compile("".join(parts)))
     reworded = [
         text
-        for text in DEVICE_TEXTS + PRESET_TEXTS + METHOD_TEXTS + OPTION_TEXTS + RESULT_TEXTS + [
+        for text in DEVICE_TEXTS + PRESET_TEXTS + METHOD_TEXTS + OPTION_TEXTS + RESULT_TEXTS
+        + TOKEN_TEXTS + [
             FIELD.sub("X", pattern) for pattern in CORE_PATTERNS
         ]
         if text not in constants and not any(t.fullmatch(text) for t in templates)
@@ -305,6 +307,10 @@ def test_core_sentences_with_numbers_are_translated_by_pattern(chinese: None) ->
     assert tr_core(drift_verdict(0.99995, 1.0)) == "输出与原始模型非常接近：余弦 0.9999，top-1 一致率 100%"
     assert tr_core(drift_verdict(0.97)).startswith("输出有明显偏差：余弦 0.970。")
     assert tr_core("Ready") == "就绪"
+    from studio.core.profile import overhead_sentence
+
+    assert tr_core(overhead_sentence(0.064, 0.117)).startswith("各层耗时加起来是 0.117 ms，比实际的 0.064 ms 多 83%")
+    assert tr_core(overhead_sentence(0.2, 0.1)).startswith("各层耗时加起来是 0.100 ms，少于")
     unknown = "Runs on the CPU once its input sizes are fixed"  # extra conditions: stays English
     assert tr_core(unknown) == unknown
     i18n.set_language(ENGLISH)

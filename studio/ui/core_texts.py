@@ -36,6 +36,15 @@ DEVICE_TEXTS = [
     N_("Unplug and reconnect the device"),
 ]
 
+# studio/core/tokens.py: why a hub token is not kept (the sign-in dialog shows it).
+TOKEN_TEXTS = [
+    N_(
+        "No secure keyring was found on this computer, so the token is kept only until the studio "
+        "closes. Install and unlock a keyring (e.g. GNOME Keyring or KWallet) to stay signed in"
+    ),
+    N_("Using the token from the HF_TOKEN environment variable"),
+]
+
 # studio/core/compress/presets.py: what each preset card says (the titles have title_zh).
 PRESET_TEXTS = [
     N_("Fastest on NPU"),
@@ -162,6 +171,17 @@ CORE_PATTERNS = [
     N_("Mostly on the CPU: {count} ops fall back ({share} of compute)"),
     N_("Runs, {count} op falls back to the CPU ({share} of compute)"),
     N_("Runs, {count} ops fall back to the CPU ({share} of compute)"),
+    # studio/core/profile.py: the note under the Inspect step's headline
+    N_(
+        "The per-layer times add up to {total} ms, {extra}% more than the real {real} ms, "
+        "because the profiler stops the clock around every layer; use them to see which layers "
+        "matter, and the end-to-end figure for speed."
+    ),
+    N_(
+        "The per-layer times add up to {total} ms, less than the real {real} ms, because they "
+        "leave out the work between layers (copying inputs and outputs, scheduling); use them to "
+        "see which layers matter."
+    ),
 ]
 
 # Fixed words core uses in results (drift report's sample source, chip table).
@@ -170,4 +190,8 @@ RESULT_TEXTS = [
     N_("random inputs"),
     N_("held-out calibration samples (not used to calibrate)"),
     N_("cannot predict"),
+    N_(
+        "The profiler times each node separately and adds its own bookkeeping, so the profiled "
+        "total is higher than the plain end-to-end time; use it for shares, not absolute speed."
+    ),
 ]

@@ -22,7 +22,7 @@ from studio.core.errors import StudioError
 from studio.core.hubs.settings import KNOWN_MIRRORS, HubSettings, save_settings
 from studio.core.tokens import delete_token, token_status
 from studio.ui.hub_worker import Caller
-from studio.ui.i18n import N_, tr
+from studio.ui.i18n import N_, tr, tr_core
 
 
 class SignInDialog(QDialog):
@@ -75,7 +75,7 @@ class SignInDialog(QDialog):
             }[status.where]
         )
         if status.note:
-            text += f"\n{status.note}."
+            text += "\n" + tr_core(status.note) + tr(".")
         self.status.setText(text)
         self.sign_out.setEnabled(status.where in ("keyring", "session"))
 

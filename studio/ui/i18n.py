@@ -95,6 +95,12 @@ def tr_core(text: str) -> str:
     return text
 
 
+def join_sentences(sentences: list[str]) -> str:
+    """Sentences one after another: a space between them in English, none in Chinese."""
+    gap = "" if _language == CHINESE else " "
+    return gap.join(s for s in sentences if s)
+
+
 def current_language() -> str:
     return _language
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.jobs import JobSpec
 from studio.core.profile import ProfileResult
-from studio.ui.i18n import N_, tr, trn
+from studio.ui.i18n import N_, join_sentences, tr, tr_core, trn
 from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
@@ -144,8 +144,8 @@ class InspectPage(JobStepPage):
                 )
             )
         parts.append(tr("Profiled total {ms:.3f} ms.", ms=result.profiled_total_ms))
-        parts.append(result.note)
-        self.detail.setText(" ".join(parts))
+        parts.append(tr_core(result.note))
+        self.detail.setText(join_sentences(parts))
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(result.nodes))
         for row, node in enumerate(result.nodes):
