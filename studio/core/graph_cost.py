@@ -11,51 +11,31 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import helper, shape_inference
+from onnx import shape_inference
 from pydantic import BaseModel, Field, PrivateAttr
 
 from studio.core.calibration import DEFAULT_DYNAMIC_DIM
 from studio.core.errors import BadInput
+from studio.core.graph_flops import (  # noqa: F401  (re-exported: fix_shapes, check use them)
+    CONTROL_FLOW,
+    ELEMENTWISE_COST,
+    FREE_OPS,
+    _attr,
+    _dims,
+    _dtype_name,
+    _main_dtype,
+    _node_bytes,
+    _node_flops,
+    _Tensors,
+)
+from studio.core.graph_qdq import (
+    _dq_weights,
+    _fold_constant_casts,
+    _fused_qdq,
+    _pointwise,
+    _quantized_dtype,
+)
 from studio.core.model import graph_inputs, load_model, resolve_model_path
-
-CONTROL_FLOW = {"If", "Loop", "Scan"}
-# Ops whose output is a view or metadata: onnxruntime moves no data for them.
-FREE_OPS = {
-    "Reshape",
-    "Squeeze",
-    "Unsqueeze",
-    "Flatten",
-    "Identity",
-    "Shape",
-    "Size",
-    "Constant",
-    "ConstantOfShape",
-    "Dropout",
-}
-# Rough FLOPs per output element for element-wise math (transcendentals cost more than adds).
-ELEMENTWISE_COST = {
-    "Sigmoid": 4,
-    "Tanh": 6,
-    "Exp": 4,
-    "Log": 4,
-    "Erf": 6,
-    "Gelu": 8,
-    "HardSwish": 3,
-    "HardSigmoid": 2,
-    "Softplus": 5,
-    "Sqrt": 2,
-    "Pow": 4,
-    "Div": 1,
-    "Reciprocal": 1,
-    "Clip": 1,
-    "QuantizeLinear": 3,
-    "DequantizeLinear": 2,
-    "Mish": 10,
-    "Swish": 5,
-    "Silu": 5,
-    "Elu": 4,
-}
-
 
 DATA_OPS = {
     "Transpose",
@@ -154,18 +134,6 @@ class GraphCost(BaseModel):
         return self._tensor_bytes
 
 
-def _dims(value: onnx.ValueInfoProto) -> list[int | str | None]:
-    out: list[int | str | None] = []
-    for d in value.type.tensor_type.shape.dim:
-        if d.HasField("dim_value") and d.dim_value > 0:
-            out.append(int(d.dim_value))
-        elif d.HasField("dim_param") and d.dim_param:
-            out.append(d.dim_param)
-        else:
-            out.append(None)
-    return out
-
-
 def apply_shapes(model: onnx.ModelProto, shapes: dict[str, list[int]]) -> onnx.ModelProto:
     """Set the named inputs to fixed sizes; a name or rank the model does not have is BadInput."""
     inputs = {v.name: v for v in graph_inputs(model)}
@@ -227,196 +195,6 @@ def _fill_defaults(model: onnx.ModelProto) -> tuple[list[DynamicDim], dict[str, 
     return dynamic, shapes
 
 
-def _itemsize(elem_type: int) -> float:
-    if elem_type in (onnx.TensorProto.INT4, onnx.TensorProto.UINT4):
-        return 0.5
-    try:
-        return float(np.dtype(helper.tensor_dtype_to_np_dtype(elem_type)).itemsize)
-    except (KeyError, TypeError, ValueError):
-        return 4.0
-
-
-def _dtype_name(elem_type: int) -> str:
-    return onnx.TensorProto.DataType.Name(elem_type).lower() if elem_type else "unknown"
-
-
-class _Tensors:
-    """Shape, dtype and size of every named tensor after inference."""
-
-    def __init__(self, model: onnx.ModelProto) -> None:
-        self.shape: dict[str, list[int] | None] = {}
-        self.elem: dict[str, int] = {}
-        self.initializers = {i.name for i in model.graph.initializer}
-        g = model.graph
-        for value in list(g.input) + list(g.output) + list(g.value_info):
-            dims = _dims(value)
-            self.shape[value.name] = (
-                [d for d in dims if isinstance(d, int)]
-                if all(isinstance(d, int) for d in dims)
-                and value.type.tensor_type.HasField("shape")
-                else None
-            )
-            self.elem[value.name] = value.type.tensor_type.elem_type
-        for init in g.initializer:
-            self.shape[init.name] = list(init.dims)
-            self.elem[init.name] = init.data_type
-        for node in g.node:
-            if node.op_type == "Constant":
-                for attr in node.attribute:
-                    if attr.name == "value":
-                        self.shape[node.output[0]] = list(attr.t.dims)
-                        self.elem[node.output[0]] = attr.t.data_type
-                        self.initializers.add(node.output[0])
-
-    def numel(self, name: str) -> int | None:
-        shape = self.shape.get(name)
-        return int(np.prod(shape)) if shape is not None else None
-
-    def nbytes(self, name: str) -> float | None:
-        n = self.numel(name)
-        return None if n is None else n * _itemsize(self.elem.get(name, 1))
-
-
-def _attr(node: onnx.NodeProto, name: str, default: object = None) -> object:
-    for a in node.attribute:
-        if a.name == name:
-            return helper.get_attribute_value(a)
-    return default
-
-
-def _node_flops(node: onnx.NodeProto, t: _Tensors) -> float | None:
-    op = node.op_type
-    out = node.output[0] if node.output else ""
-    out_n = t.numel(out)
-    ins = [t.shape.get(i) if i else None for i in node.input]
-    if op in ("Conv", "QLinearConv", "ConvInteger"):
-        w = ins[3] if op == "QLinearConv" else ins[1]
-        if out_n is None or w is None:
-            return None
-        group = int(_attr(node, "group", 1) or 1)  # type: ignore[arg-type]
-        per_out = int(np.prod(w[1:]))  # (Cin/group) * kH * kW
-        del group
-        return 2.0 * out_n * per_out
-    if op == "ConvTranspose":
-        x, w = ins[0], ins[1]
-        if x is None or w is None:
-            return None
-        return 2.0 * int(np.prod(x)) * int(np.prod(w[1:]))
-    if op == "MatMulNBits":
-        # A contrib op ONNX shape inference does not know: its K and N are attributes. Rows of
-        # A default to 1 (one decode step) when the activation's shape is unknown.
-        k, n = int(_attr(node, "K", 0) or 0), int(_attr(node, "N", 0) or 0)  # type: ignore[arg-type]
-        a = ins[0]
-        rows = int(np.prod(a[:-1])) if a else 1
-        return 2.0 * rows * k * n if k and n else None
-    if op in ("MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul", "Gemm"):
-        a = ins[0]
-        if out_n is None or a is None or not a:
-            return None
-        k = a[-1]
-        if op == "Gemm" and _attr(node, "transA", 0):
-            k = a[0]
-        return 2.0 * out_n * k
-    if op in ("MaxPool", "AveragePool", "LpPool"):
-        kernel = _attr(node, "kernel_shape", [1])
-        return None if out_n is None else float(out_n * int(np.prod(kernel)))  # type: ignore[arg-type]
-    if op in (
-        "GlobalAveragePool",
-        "GlobalMaxPool",
-        "ReduceMean",
-        "ReduceSum",
-        "ReduceMax",
-        "ReduceMin",
-        "ReduceL2",
-        "ReduceProd",
-        "ArgMax",
-        "ArgMin",
-    ):
-        n = t.numel(node.input[0])
-        return None if n is None else float(n)
-    if op in ("Softmax", "LogSoftmax"):
-        return None if out_n is None else 5.0 * out_n
-    if op in (
-        "LayerNormalization",
-        "SimplifiedLayerNormalization",
-        "SkipLayerNormalization",
-        "RMSNormalization",
-        "InstanceNormalization",
-        "GroupNormalization",
-    ):
-        return None if out_n is None else 8.0 * out_n
-    if op == "BatchNormalization":
-        return None if out_n is None else 2.0 * out_n
-    if op in FREE_OPS or op in CONTROL_FLOW:
-        return 0.0
-    if out_n is None:
-        return None
-    return float(ELEMENTWISE_COST.get(op, 1 if _is_math(op) else 0)) * out_n
-
-
-_MATH = {
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Relu",
-    "LeakyRelu",
-    "PRelu",
-    "Max",
-    "Min",
-    "Neg",
-    "Abs",
-    "Sum",
-    "Mean",
-    "Where",
-    "Equal",
-    "Greater",
-    "Less",
-    "And",
-    "Or",
-    "Not",
-    "Floor",
-    "Ceil",
-    "Round",
-    "Sign",
-    "Cast",
-    "Mod",
-    "BiasGelu",
-    "FastGelu",
-    "QuickGelu",
-}
-
-
-def _is_math(op: str) -> bool:
-    return op in _MATH or op in ELEMENTWISE_COST
-
-
-def _node_bytes(node: onnx.NodeProto, t: _Tensors) -> tuple[float, float, bool]:
-    """(bytes moved, weight bytes read, all sizes known)."""
-    if node.op_type in FREE_OPS:
-        return 0.0, 0.0, True
-    total = weights = 0.0
-    known = True
-    for name in list(node.input) + list(node.output):
-        if not name:
-            continue
-        size = t.nbytes(name)
-        if size is None:
-            known = False
-            continue
-        total += size
-        if name in t.initializers:
-            weights += size
-    return total, weights, known
-
-
-def _main_dtype(node: onnx.NodeProto, t: _Tensors) -> str:
-    for name in list(node.input)[:1] + list(node.output)[:1]:
-        if name and t.elem.get(name):
-            return _dtype_name(t.elem[name])
-    return "unknown"
-
-
 COMPUTE_CLASSES = {
     "matmul",
     "conv",
@@ -428,59 +206,6 @@ COMPUTE_CLASSES = {
     "transcendental",
     "reduce",
 }
-
-
-def _fused_qdq(node: onnx.NodeProto, graph_io: set[str], fanout: Counter[str]) -> bool:
-    """Inside a QDQ graph onnxruntime fuses Q/DQ pairs into integer kernels; the Q of a model
-    input, the DQ of a model output and a DQ shared by several consumers (measured here: the
-    consumers then stay float) still run as their own ops."""
-    if node.op_type == "QuantizeLinear":
-        return node.input[0] not in graph_io
-    if node.op_type == "DequantizeLinear":
-        return node.output[0] not in graph_io and fanout[node.output[0]] <= 1
-    return False
-
-
-def _pointwise(node: onnx.NodeProto, t: _Tensors) -> bool:
-    if node.op_type not in ("Conv", "QLinearConv", "ConvInteger"):
-        return False
-    kernel = _attr(node, "kernel_shape")
-    if kernel is None:
-        w = t.shape.get(node.input[3] if node.op_type == "QLinearConv" else node.input[1])
-        kernel = w[2:] if w else None
-    return bool(kernel) and all(int(k) == 1 for k in kernel)  # type: ignore[union-attr]
-
-
-def _dq_weights(node: onnx.NodeProto, producers: dict[str, onnx.NodeProto]) -> bool:
-    """A Conv/MatMul/Gemm whose weight input is produced by DequantizeLinear at run time."""
-    if node.op_type not in ("Conv", "MatMul", "Gemm") or len(node.input) < 2:
-        return False
-    source = producers.get(node.input[1])
-    return source is not None and source.op_type == "DequantizeLinear"
-
-
-def _quantized_dtype(
-    node: onnx.NodeProto, producers: dict[str, onnx.NodeProto], t: _Tensors, fanout: Counter[str]
-) -> str | None:
-    """The integer type a node really computes in when it sits in a quantized (QDQ) graph."""
-    if node.op_type == "MatMulNBits":
-        return "int4"
-    if node.op_type in ("QuantizeLinear", "DequantizeLinear"):
-        return None
-    first = producers.get(node.input[0]) if node.input else None
-    if first is not None and first.op_type == "DequantizeLinear" and fanout[node.input[0]] > 1:
-        return None  # a shared activation DQ: onnxruntime leaves this op in float
-    if node.op_type in ("Conv", "MatMul", "Gemm") and (
-        first is None or first.op_type != "DequantizeLinear"
-    ):
-        return None  # float activations: only the weights are dequantized, the op stays float
-    for name in node.input:
-        source = producers.get(name)
-        if source is not None and source.op_type == "DequantizeLinear" and source.input:
-            elem = t.elem.get(source.input[0])
-            if elem:
-                return _dtype_name(elem)
-    return None
 
 
 def _peak_activations(model: onnx.ModelProto, t: _Tensors) -> float:
@@ -530,38 +255,6 @@ def load_for_cost(model: str | Path | onnx.ModelProto) -> onnx.ModelProto:
         if "damaged or not a valid" not in exc.what:
             raise
         return onnx.load(str(path), load_external_data=False)
-
-
-def _fold_constant_casts(model: onnx.ModelProto) -> None:
-    """Cast of a constant → the constant itself, as onnxruntime folds it before running.
-
-    FP16 converters put a Cast on Resize's float32 scales; shape inference cannot see through it,
-    so every size after the Resize (and the cost of those nodes) would stay unknown.
-    """
-    from onnx import numpy_helper
-
-    consts: dict[str, onnx.TensorProto] = {
-        i.name: i for i in model.graph.initializer if i.raw_data or i.float_data or i.int64_data
-    }
-    for node in model.graph.node:
-        if node.op_type == "Constant":
-            for attr in node.attribute:
-                if attr.name == "value":
-                    consts[node.output[0]] = attr.t
-    for node in model.graph.node:
-        if node.op_type != "Cast" or not node.input or node.input[0] not in consts:
-            continue
-        target = next((int(a.i) for a in node.attribute if a.name == "to"), 0)
-        try:
-            value = numpy_helper.to_array(consts[node.input[0]])
-            cast = value.astype(helper.tensor_dtype_to_np_dtype(target))
-        except (KeyError, TypeError, ValueError):
-            continue
-        folded = numpy_helper.from_array(cast, node.output[0])
-        name, output = node.name, node.output[0]
-        node.Clear()
-        node.CopyFrom(helper.make_node("Constant", [], [output], name=name, value=folded))
-        consts[output] = folded
 
 
 def graph_cost(
