@@ -23,6 +23,7 @@ def convert_fp16(
     from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
 
     # The converter turns each float32 weight into float16 by one call of this module function.
+    _unique_branch_weights(model)
     weights = _float_weights(model)
     counter = NodeCounter(report.sub(0.0, 0.9), len(weights), "converting weights to FP16",
                           unit="weights")
@@ -44,3 +45,52 @@ def _float_weights(model: onnx.ModelProto) -> set[str]:
     graphs = [model.graph] + [a.g for n in all_nodes(model.graph) for a in n.attribute
                               if a.type == onnx.AttributeProto.GRAPH]
     return {i.name for g in graphs for i in g.initializer if i.data_type == onnx.TensorProto.FLOAT}
+
+
+def _subgraphs(node: onnx.NodeProto) -> list[onnx.GraphProto]:
+    return [g for a in node.attribute
+            for g in ([a.g] if a.type == onnx.AttributeProto.GRAPH else []) + list(a.graphs)]
+
+
+def _unique_branch_weights(model: onnx.ModelProto) -> int:
+    """Give weights inside If/Loop branches names no other graph uses.
+
+    Both branches of an If often hold weights with the same names (silero VAD's 8 kHz and 16 kHz
+    paths); each is local to its branch, which ONNX allows, but the FP16 converter tracks weights
+    by name across the whole model and stops with an AssertionError. Renaming inside the branch
+    that declares the weight changes nothing else.
+    """
+    seen = {i.name for i in model.graph.initializer}
+    renamed = 0
+
+    def visit(graph: onnx.GraphProto) -> None:
+        nonlocal renamed
+        for node in graph.node:
+            for sub in _subgraphs(node):
+                for init in sub.initializer:
+                    if init.name in seen:
+                        new = f"{init.name}__{sub.name or 'branch'}_{renamed}"
+                        _rename_reads(sub, init.name, new)
+                        init.name = new
+                        renamed += 1
+                    seen.add(init.name)
+                visit(sub)
+
+    visit(model.graph)
+    return renamed
+
+
+def _rename_reads(graph: onnx.GraphProto, old: str, new: str) -> None:
+    """Rename every read of ``old`` in ``graph`` and in nested graphs that do not shadow it."""
+    for node in graph.node:
+        if old in node.input:
+            names = [new if name == old else name for name in node.input]
+            del node.input[:]
+            node.input.extend(names)
+        for sub in _subgraphs(node):
+            local = {i.name for i in sub.initializer} | {i.name for i in sub.input}
+            if old not in local:
+                _rename_reads(sub, old, new)
+    for output in graph.output:
+        if output.name == old:  # a branch returning the weight itself
+            output.name = new
