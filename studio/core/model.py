@@ -90,13 +90,29 @@ def load_model(path: str | Path, *, with_weights: bool = True) -> onnx.ModelProt
             "Pick an .onnx file exported from your framework",
         )
     try:
-        onnx.checker.check_model(model if with_weights else str(path))
+        # The checker takes a model over 2 GB (external weights) only by its path; the path
+        # form also checks that every external data file is there.
+        onnx.checker.check_model(str(path) if not with_weights or _over_2gb(model) else model)
     except Exception as exc:
         raise BadInput(
             f"{path.name} is damaged or not a valid ONNX model ({str(exc).splitlines()[0]})",
             "Download or export the model again",
         ) from exc
     return model
+
+
+def proto_size(model: onnx.ModelProto) -> int:
+    """The model's serialised size in bytes. Protobuf refuses to even measure a message over
+    2 GB (EncodeError), so that case is reported as 2 GB: every caller only asks "too big?"."""
+    try:
+        return model.ByteSize()
+    except Exception:
+        return 2**31
+
+
+def _over_2gb(model: onnx.ModelProto) -> bool:
+    """Protobuf cannot serialise a message this large, which the in-memory checker needs."""
+    return proto_size(model) >= 2**31
 
 
 def _tensor_info(value: onnx.ValueInfoProto) -> TensorInfo:

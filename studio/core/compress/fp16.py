@@ -9,6 +9,7 @@ import onnx
 from studio.core.compress.graph import all_nodes, save_model, topological_sort
 from studio.core.compress.node_progress import NodeCounter, counting_calls
 from studio.core.compress.options import Fp16Settings
+from studio.core.model import proto_size
 from studio.core.progress import NULL_REPORTER, Reporter
 
 # Ops whose fp16 kernels are missing in onnxruntime's CPU provider or that lose too much range.
@@ -34,7 +35,7 @@ def convert_fp16(
             model, keep_io_types=settings.keep_io_types,
             op_block_list=list(DEFAULT_OP_BLOCK_LIST) + ALWAYS_FLOAT,
             node_block_list=keep_nodes or None,
-            disable_shape_infer=model.ByteSize() > 1_800_000_000,
+            disable_shape_infer=proto_size(model) > 1_800_000_000,
         )
     topological_sort(converted)
     report.progress(0.95, "Saving the FP16 model")

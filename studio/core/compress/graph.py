@@ -11,7 +11,7 @@ import onnx
 from onnx import numpy_helper
 
 from studio.core.errors import BadInput
-from studio.core.model import graph_inputs, opset_of
+from studio.core.model import graph_inputs, opset_of, proto_size
 from studio.core.progress import NULL_REPORTER, Reporter
 
 log = logging.getLogger("studio")
@@ -28,7 +28,7 @@ def uses_external_data(model: onnx.ModelProto) -> bool:
 
 
 def needs_external_data(model: onnx.ModelProto, source_external: bool) -> bool:
-    return source_external or model.ByteSize() > EXTERNAL_DATA_THRESHOLD
+    return source_external or proto_size(model) > EXTERNAL_DATA_THRESHOLD
 
 
 def save_model(model: onnx.ModelProto, path: Path, external: bool) -> Path:
@@ -103,7 +103,7 @@ def cleanup_model(model: onnx.ModelProto, report: Reporter = NULL_REPORTER) -> o
     """Constant nodes to initializers, constant folding, dead nodes removed, shapes inferred."""
     import onnxslim
 
-    model = onnx.ModelProto.FromString(model.SerializeToString()) if model.ByteSize() < (
+    model = onnx.ModelProto.FromString(model.SerializeToString()) if proto_size(model) < (
         EXTERNAL_DATA_THRESHOLD) else model
     report.progress(0.0, "cleaning up: Constant nodes to weights")
     moved = constants_to_initializers(model)
@@ -126,7 +126,7 @@ def cleanup_model(model: onnx.ModelProto, report: Reporter = NULL_REPORTER) -> o
 
 
 def infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
-    if model.ByteSize() > EXTERNAL_DATA_THRESHOLD:
+    if proto_size(model) > EXTERNAL_DATA_THRESHOLD:
         return model
     try:
         return onnx.shape_inference.infer_shapes(model)
