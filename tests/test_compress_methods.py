@@ -155,7 +155,7 @@ def test_auto_keeps_float_when_nothing_meets_budget(block: Path, tmp_path: Path)
 
 
 @pytest.mark.parametrize("method", ["cleanup", "int8-dynamic", "int8-static", "int4", "fp16",
-                                    "prune"])
+                                    "prune", "auto"])
 def test_external_data_models_work_with_every_method(tmp_path: Path, method: str) -> None:
     source = make_block(tmp_path / "ext.onnx", external=True)
     assert (tmp_path / "ext.onnx.data").exists()

@@ -104,6 +104,11 @@ def load_model(path: str | Path, *, with_weights: bool = True) -> onnx.ModelProt
 def proto_size(model: onnx.ModelProto) -> int:
     """The model's serialised size in bytes. Protobuf refuses to even measure a message over
     2 GB (EncodeError), so that case is reported as 2 GB: every caller only asks "too big?"."""
+    # Measuring the whole message serialises it first: for a large model that is a multi-GB
+    # spike of memory, or an EncodeError over 2 GB. The weights alone tell "too big" cheaply.
+    weights = sum(init.ByteSize() for init in model.graph.initializer)
+    if weights >= 2**31:
+        return weights
     try:
         return model.ByteSize()
     except Exception:

@@ -180,6 +180,9 @@ def _follow(group: Group, g: _Graph, tensor: str, channel_axis: int, channels: i
         if op == "Conv" and _depthwise(group, g, node, channels):
             _follow(group, g, node.output[0], channel_axis, channels)
             continue
+        if op in ("Conv", "Gemm", "MatMul"):
+            raise _Unsafe(f"{where} cannot drop input channels (grouped Conv, transposed input, "
+                          "or weights that are shared or not constant)")
         if op in UNARY:
             if op == "PRelu" and len(node.input) > 1:
                 _slice_constant(group, g, node.input[1], channel_axis, channels, node)
