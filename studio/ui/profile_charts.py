@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -94,6 +95,7 @@ class ProfileCharts(QWidget):
         super().__init__(parent)
         self.result: ProfileResult | None = None
         self.plot: Any = None
+        self._drawn = True  # the chart on screen matches self.result and the choice
         self.choice = QComboBox()
         for key, label in CHARTS.items():
             self.choice.addItem(tr(label), key)
@@ -148,9 +150,19 @@ class ProfileCharts(QWidget):
 
     def show_profile(self, result: ProfileResult | None) -> None:
         self.result = result
-        self.redraw()
+        self._drawn = False
+        if self.isVisible():
+            self.redraw()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Building a pyqtgraph plot costs ~50–90 ms of UI thread: done when the user looks at the
+        # charts, not when a measurement arrives (the main thread must not stall while jobs run).
+        super().showEvent(event)
+        if not self._drawn:
+            self.redraw()
 
     def redraw(self) -> None:
+        self._drawn = True
         if self.result is None or not self.result.nodes:
             self.stack.setCurrentWidget(self.empty)
             self._set_enabled(False)
@@ -227,6 +239,8 @@ class ProfileCharts(QWidget):
         target = Path(path)
         if target.suffix.lower() != ".png":
             target = target.with_suffix(".png")
+        if not self._drawn:
+            self.redraw()
         with atomic_path(target, replace=True) as temp:  # temp keeps the .png ending
             exporter = ImageExporter(self._ensure_plot().getPlotItem())
             exporter.parameters()["width"] = 1200

@@ -117,6 +117,10 @@ class JobHandle:
         return self._process.pid if self._process else None
 
     @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested
+
+    @property
     def finished(self) -> bool:
         return self.state in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
 
