@@ -53,6 +53,11 @@ WARM_UP_MODULES = (
 )
 
 
+warm_up_done = threading.Event()
+"""Set when the background imports finished (the benchmarks wait for it, as a user reading the
+first step does: until then those imports compete with the UI thread for the GIL)."""
+
+
 def _warm_up() -> None:
     for name in WARM_UP_MODULES:
         try:
@@ -63,6 +68,7 @@ def _warm_up() -> None:
     # view keeps each later full collection short: a full pass over Qt, onnx, numpy and pyqtgraph
     # objects took 60–100 ms with the GIL held, a stall of the UI thread whichever thread ran it.
     gc.freeze()
+    warm_up_done.set()
 
 
 def start_warm_up() -> None:

@@ -8,6 +8,13 @@ from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QSizePolic
 from studio.core.compress.presets import Preset
 from studio.ui.i18n import CHINESE, current_language, tr
 
+CARD_STYLE = (
+    'QPushButton[presetCard="true"] { text-align: left; padding: 10px 12px; border-radius: 8px;'
+    " border: 1px solid palette(midlight); background: palette(base); }"
+    'QPushButton[presetCard="true"]:checked { border: 2px solid #2f6fde;'
+    " background: palette(alternate-base); }"
+)
+
 
 class PresetCards(QWidget):
     """A row of big checkable cards; each says what it does in plain words (and Chinese)."""
@@ -23,8 +30,21 @@ class PresetCards(QWidget):
         self.group.setExclusive(True)
         self.presets: list[Preset] = []
         self.buttons: dict[str, QPushButton] = {}
+        # One style sheet for all cards, set once: a sheet per button made every new card
+        # re-polish (the cards are rebuilt whenever the model or target changes).
+        self.setStyleSheet(CARD_STYLE)
 
     def set_presets(self, presets: list[Preset], selected: str | None) -> None:
+        if [p.id for p in presets] == [p.id for p in self.presets]:
+            # Same cards (e.g. another chip with the same choices): update them in place, as
+            # deleting and re-creating them costs a re-layout and a full repaint.
+            self.presets = presets
+            for preset in presets:
+                button = self.buttons[preset.id]
+                button.setText(self._text(preset))
+                button.setToolTip(preset.tooltip)
+            self.select(selected)
+            return
         for button in self.buttons.values():
             self.group.removeButton(button)
             button.deleteLater()
@@ -33,16 +53,12 @@ class PresetCards(QWidget):
         for preset in presets:
             button = QPushButton(self._text(preset))
             button.setObjectName(f"preset-{preset.id}")
+            button.setProperty("presetCard", True)
             button.setCheckable(True)
             button.setToolTip(tr(preset.tooltip))  # core text, see studio/ui/core_texts.py
             button.setMinimumHeight(104)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-            button.setStyleSheet(
-                "QPushButton { text-align: left; padding: 10px 12px; border-radius: 8px;"
-                " border: 1px solid palette(midlight); background: palette(base); }"
-                "QPushButton:checked { border: 2px solid #2f6fde; background: palette(alternate-base);"
-                " }")
-            button.clicked.connect(lambda _=False, p=preset: self.chosen.emit(p))
+            button.clicked.connect(lambda _=False, p=preset: self.chosen.emit(self._current(p)))
             self.group.addButton(button)
             self.row.addWidget(button, 1)
             self.buttons[preset.id] = button
@@ -58,6 +74,10 @@ class PresetCards(QWidget):
             for button in self.buttons.values():
                 button.setChecked(False)
             self.group.setExclusive(True)
+
+    def _current(self, preset: Preset) -> Preset:
+        """The latest preset with this id (cards are updated in place when presets change)."""
+        return next((p for p in self.presets if p.id == preset.id), preset)
 
     @staticmethod
     def _text(preset: Preset) -> str:

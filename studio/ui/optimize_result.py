@@ -28,23 +28,34 @@ WARN_STYLE = "color: #c5221f; font-weight: 600;"
 FACTS = (N_("Method"), N_("Latency on this PC"), N_("Samples compared"))
 
 
-def _table(headers: list[str], rows: list[list[str]], name: str) -> QTableWidget:
-    table = QTableWidget(len(rows), len(headers))
+def _table(name: str) -> QTableWidget:
+    table = QTableWidget(0, 0)
     table.setObjectName(name)
-    table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().hide()
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(False)
+    table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
+    table.hide()
+    return table
+
+
+def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
+    """Fill a table made once: re-creating tables per result re-polished, re-laid out and
+    deleted widgets on the UI thread each time a job finished."""
+    table.setUpdatesEnabled(False)
+    table.clearContents()
+    table.setColumnCount(len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             table.setItem(r, c, QTableWidgetItem(text))
     table.resizeRowsToContents()
     header = table.horizontalHeader().sizeHint().height()
     table.setFixedHeight(header + table.verticalHeader().length() + 2 * table.frameWidth() + 2)
-    table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
-    return table
-
+    table.setUpdatesEnabled(True)
+    table.show()
 
 
 def cosine_text(cosine: float, digits: int = 4) -> str:
@@ -85,6 +96,16 @@ class ResultCard(Card):
         self.tables = QWidget()
         self.tables_layout = QGridLayout(self.tables)
         self.tables_layout.setContentsMargins(0, 0, 0, 0)
+        self.outputs_table = _table("outputsTable")
+        self.outputs_table.setToolTip(tr(
+            "Cosine 1.0 = identical direction; SNR in dB (higher = closer); "
+            "Top-1/Top-5 same = the original's best class is still first/top 5."))
+        self.layers_table = _table("layersTable")
+        self.candidates_table = _table("candidatesTable")
+        # Outputs and worst layers side by side: both are narrow, and height is scarce.
+        self.tables_layout.addWidget(self.outputs_table, 0, 0, Qt.AlignmentFlag.AlignTop)
+        self.tables_layout.addWidget(self.layers_table, 0, 1, Qt.AlignmentFlag.AlignTop)
+        self.tables_layout.addWidget(self.candidates_table, 1, 0, 1, 2)
         self.body.addWidget(self.tables)
         self.keep_button = QPushButton(tr("Keep these in float and re-run"))
         self.keep_button.setObjectName("keepFloatButton")
@@ -106,10 +127,8 @@ class ResultCard(Card):
             self.verdict.setText(tr("{before} → {after}  ({ratio:.1f}× smaller)", **sizes))
         self.facts["Method"].setText(result.chosen.value)
         rep = result.report
-        while self.tables_layout.count():
-            item = self.tables_layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        for table in (self.outputs_table, self.layers_table, self.candidates_table):
+            table.hide()
         self.slower.setText("")
         if result.channels:  # the fine-tune warning is the first thing to read
             self.slower.setText(f"⚠ {result.channels.note}")
@@ -163,26 +182,19 @@ class ResultCard(Card):
         rows = [[o.name, cosine_text(o.cosine, 5), f"{o.max_abs:.3g}", f"{o.mean_abs:.3g}",
                  f"{o.snr_db:.1f}", "—" if o.top1 is None else f"{o.top1:.0%}",
                  "—" if o.top5 is None else f"{o.top5:.0%}"] for o in rep.outputs]
-        row = 0
-        outputs = _table([tr("Output"), tr("Cosine"), tr("Max error"), tr("Mean error"),
-                          tr("SNR dB"), tr("Top-1 same"), tr("Top-5 same")], rows, "outputsTable")
-        outputs.setToolTip(tr("Cosine 1.0 = identical direction; SNR in dB (higher = closer); "
-                              "Top-1/Top-5 same = the original's best class is still first/top 5."))
-        # Outputs and worst layers side by side: both are narrow, and height is scarce.
-        self.tables_layout.addWidget(outputs, row, 0, Qt.AlignmentFlag.AlignTop)
+        _fill(self.outputs_table, [tr("Output"), tr("Cosine"), tr("Max error"), tr("Mean error"),
+                                   tr("SNR dB"), tr("Top-1 same"), tr("Top-5 same")], rows)
         if rep.worst_layers:
-            layers = _table([tr("Layer adding most drift"), tr("Op"), tr("Cosine there"),
-                             tr("Adds")],
-                            [[w.node, w.op_type, cosine_text(w.cosine, 5), f"{w.added:.1e}"]
-                             for w in rep.worst_layers[:5]], "layersTable")
-            self.tables_layout.addWidget(layers, row, 1, Qt.AlignmentFlag.AlignTop)
-        row += 1
+            _fill(self.layers_table, [tr("Layer adding most drift"), tr("Op"), tr("Cosine there"),
+                                      tr("Adds")],
+                  [[w.node, w.op_type, cosine_text(w.cosine, 5), f"{w.added:.1e}"]
+                   for w in rep.worst_layers[:5]])
         if result.candidates:
-            cands = _table(
+            _fill(
+                self.candidates_table,
                 [tr("Auto tried"), tr("Size"), "ms", tr("Cosine"), tr("Result")],
                 [[c.method.value, human_size(c.size) if c.size else "—",
                   f"{c.latency_ms:.2f}" if c.latency_ms else "—",
                   cosine_text(c.cosine) if c.cosine is not None else "—",
                   tr("chosen") if c.chosen else (c.note or tr("ok"))]
-                 for c in result.candidates], "candidatesTable")
-            self.tables_layout.addWidget(cands, row, 0, 1, 2)
+                 for c in result.candidates])
