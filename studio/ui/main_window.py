@@ -38,6 +38,7 @@ from studio.ui.pages.inspect_page import InspectPage
 from studio.ui.pages.model_page import ModelPage
 from studio.ui.pages.optimize_page import OptimizePage
 from studio.ui.pages.target_page import TargetPage
+from studio.ui.prewarm import PagePrewarmer
 from studio.ui.state import WizardState
 from studio.ui.widgets import StepPage, show_error
 
@@ -50,6 +51,10 @@ WARM_UP_MODULES = (
     "pyqtgraph",
     "PySide6.QtWebEngineCore",
     "PySide6.QtWebEngineWidgets",
+    # The Deploy step's device watcher imports these from its own thread on first show; that
+    # import held the GIL for ~20 ms while a bundle job ran.
+    "adbutils",
+    "studio.core.chips",
 )
 
 
@@ -157,6 +162,9 @@ class MainWindow(QMainWindow):
         # Once the window is up, load the heavy libraries in the background so that the first
         # visit to Optimize, Inspect or Demo does not stall the UI thread importing them.
         QTimer.singleShot(300, start_warm_up)
+        # Then lay out and paint the hidden steps once, so their first show is cheap.
+        self.prewarmer = PagePrewarmer(self.stack, self.pages[1:], warm_up_done, self)
+        self.prewarmer.start()
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(tr("&File"))
