@@ -29,13 +29,26 @@ def describe(receiver: QObject, event: QEvent) -> str:
     except AttributeError:
         kind = str(int(event.type()))
     if not isinstance(receiver, QObject):
-        return f"{kind}→{type(receiver).__name__}"
+        # PySide sometimes hands the receiver over wrapped as the wrong type; re-wrap it.
+        try:
+            import shiboken6
+
+            receiver = shiboken6.wrapInstance(shiboken6.getCppPointer(receiver)[0], QObject)
+            return (f"{kind}→{receiver.metaObject().className()}"
+                    f"#{receiver.objectName()}(parent {_parent_name(receiver)})")
+        except Exception:
+            return f"{kind}→{type(receiver).__name__}"
     name = receiver.objectName()
     cls = type(receiver).__name__
     if cls.startswith("Q") and type(receiver).__module__.startswith("PySide6"):
         # A plain Qt class: the metaobject names the C++ subclass (QWidgetWindow, QScrollBar…).
         cls = receiver.metaObject().className()
     return f"{kind}→{cls}" + (f"#{name}" if name else "")
+
+
+def _parent_name(obj: QObject) -> str:
+    parent = obj.parent()
+    return parent.metaObject().className() if parent is not None else "none"
 
 
 @dataclass
