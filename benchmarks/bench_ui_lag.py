@@ -46,14 +46,17 @@ def _walk(win: object, wait_warm_up: bool) -> Iterator[tuple[str, Callable[[], b
         yield f"step{step}", lambda: not win.jobs.running()  # type: ignore[attr-defined]
 
 
-_SCHEDSTAT = "/proc/thread-self/schedstat"
+_sched_fd: dict[str, int] = {}
 
 
 def _schedstat() -> tuple[int, ...]:
-    """This thread's ns on a CPU and ns runnable but waiting for one (Linux; zeros elsewhere)."""
+    """The main thread's ns on a CPU and ns runnable but waiting for one (Linux; else zeros).
+
+    The file is opened once, from the main thread (/proc/thread-self names the opener)."""
     try:
-        with open(_SCHEDSTAT, "rb") as handle:
-            return tuple(int(v) for v in handle.read().split()[:2])
+        if "fd" not in _sched_fd:
+            _sched_fd["fd"] = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        return tuple(int(v) for v in os.pread(_sched_fd["fd"], 100, 0).split()[:2])
     except OSError:
         return (0, 0)
 
@@ -80,7 +83,7 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from studio.ui.main_window import MainWindow
+    from studio.ui.main_window import MainWindow, prefer_ui_thread
     from studio.ui.theme import apply_theme
 
     if trace:
@@ -90,6 +93,7 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
     else:
         app = QApplication([])
     apply_theme(app)
+    prefer_ui_thread()  # as studio.ui.app.run_gui does
     win = MainWindow()
     win.show()
     clock = QElapsedTimer()

@@ -69,7 +69,7 @@ def run_gui(argv: list[str] | None = None, lang: str | None = None) -> int:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     from PySide6.QtWidgets import QApplication
 
-    from studio.ui.main_window import MainWindow
+    from studio.ui.main_window import MainWindow, prefer_ui_thread
     from studio.ui.theme import apply_theme
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -78,6 +78,7 @@ def run_gui(argv: list[str] | None = None, lang: str | None = None) -> int:
     app.setOrganizationName("EdgeDeployStudio")
     start_language(app, lang)
     apply_theme(app)
+    prefer_ui_thread()
     _install_excepthook()
     window = MainWindow()
     window.show()

@@ -58,8 +58,9 @@ class ElidedLabel(QLabel):
         return QSize(0, super().minimumSizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        metrics = self.fontMetrics()
-        self.setText(metrics.elidedText(self.full, Qt.TextElideMode.ElideRight, self.width()))
+        text = self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight, self.width())
+        if text != self.text():  # setText re-lays the card out; the Target step has ~100 of these
+            self.setText(text)
         super().resizeEvent(event)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 from studio.core.jobs import JobState
 from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import JobManager, QtJob
+
+LOG_FLUSH_MS = 50
 
 STATE_TEXT = {
     JobState.PENDING: N_("waiting"),
@@ -52,6 +54,11 @@ class JobPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
+        self._pending_lines: list[str] = []
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(LOG_FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush_log)
         self.list.currentItemChanged.connect(self._show_selected)
         manager.job_added.connect(self._add)
 
@@ -96,13 +103,23 @@ class JobPanel(QWidget):
     def _append_log(self, index: int, line: str) -> None:
         self.logs[index].append(line)
         if self._job_for(self.list.currentItem()) is self.manager.jobs[index]:
-            self.log_view.appendPlainText(line)
+            # A job can log hundreds of lines in a burst (e.g. a traceback); one append per
+            # frame instead of one per line keeps the UI thread free.
+            self._pending_lines.append(line)
+            if not self._flush_timer.isActive():
+                self._flush_timer.start()
+
+    def _flush_log(self) -> None:
+        if self._pending_lines:
+            self.log_view.appendPlainText("\n".join(self._pending_lines))
+            self._pending_lines.clear()
 
     def _show_selected(self, item: QListWidgetItem | None) -> None:
         job = self._job_for(item)
         if job is None:
             return
         index = self.manager.jobs.index(job)
+        self._pending_lines.clear()  # already in self.logs, shown in full below
         self.log_view.setPlainText("\n".join(self.logs.get(index, [])))
         self.cancel_button.setEnabled(not job.is_finished)
 

@@ -58,6 +58,7 @@ WARM_UP_MODULES = (
 )
 
 
+_runtime = {"freeze_after_warm_up": False}  # set by prefer_ui_thread() in the app
 warm_up_done = threading.Event()
 """Set when the background imports finished (the benchmarks wait for it, as a user reading the
 first step does: until then those imports compete with the UI thread for the GIL)."""
@@ -69,10 +70,12 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except Exception:  # a missing optional part shows up, with its message, where it is used
             logging.getLogger("studio").info("warm-up could not import %s", name, exc_info=True)
-    # Everything loaded so far lives as long as the app. Moving it out of the garbage collector's
-    # view keeps each later full collection short: a full pass over Qt, onnx, numpy and pyqtgraph
-    # objects took 60–100 ms with the GIL held, a stall of the UI thread whichever thread ran it.
-    gc.freeze()
+    if _runtime["freeze_after_warm_up"]:
+        # Everything loaded so far lives as long as the app. Moving it out of the garbage
+        # collector's view keeps each later full collection short: a full pass over Qt, onnx,
+        # numpy and pyqtgraph objects took 60–100 ms with the GIL held, a stall of the UI thread
+        # whichever thread ran it.
+        gc.freeze()
     warm_up_done.set()
 
 
@@ -89,10 +92,16 @@ STEP_NAMES = [N_("Model"), N_("Target"), N_("Optimize"), N_("Inspect"), N_("Depl
 GIL_SWITCH_INTERVAL_S = 0.001
 
 
+def prefer_ui_thread() -> None:
+    """Process-wide settings for a responsive window; called once by the app at start (not by
+    every MainWindow: a test session keeps Python's defaults and collects its garbage)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    _runtime["freeze_after_warm_up"] = True
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
-        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self.setWindowTitle(tr("Edge Deploy Studio {version}", version=__version__))
         self.state = WizardState()
         self.jobs = JobManager(self)

@@ -55,3 +55,14 @@ def killed_while_writing(out: str, report: Reporter) -> None:
         partial.write_bytes(b"half")
         report.progress(0.5, "half written")
         ctypes.string_at(0)
+
+
+def own_niceness(report: Reporter) -> int:
+    """The child's CPU priority (niceness), as the OS sees it."""
+    return os.nice(0)
+
+
+def many_log_lines(lines: int, report: Reporter) -> int:
+    for i in range(lines):
+        report.log(f"line {i}")
+    return lines
