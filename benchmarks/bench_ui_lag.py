@@ -33,11 +33,16 @@ def _walk(win: object, wait_warm_up: bool) -> Iterator[tuple[str, Callable[[], b
     """The demo path as (phase, wait-until) steps; each step runs when the previous is done."""
     yield "start", lambda: win.next_button.isEnabled()  # type: ignore[attr-defined]
     if wait_warm_up:
-        from studio.ui.main_window import warm_up_done
+        import studio.ui.main_window as main_window
 
-        # …and for the hidden steps to be laid out once (studio/ui/prewarm.py), ~0.3 s more.
-        yield "start", lambda: (warm_up_done.is_set()
-                                and not win.prewarmer.timer.isActive())  # type: ignore[attr-defined]
+        done = getattr(main_window, "warm_up_done", None)
+        if done is None:  # an older studio (for before/after runs): give its warm-up 2 s
+            until = time.monotonic() + 2.0
+            yield "start", lambda: time.monotonic() > until
+        else:
+            # …and for the hidden steps to be laid out once (studio/ui/prewarm.py), ~0.3 s more.
+            prewarmer = getattr(win, "prewarmer", None)
+            yield "start", lambda: done.is_set() and not (prewarmer and prewarmer.timer.isActive())
     for step in range(1, 6):
         win.go_to(step)  # type: ignore[attr-defined]
         if step == 4:
@@ -83,7 +88,8 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from studio.ui.main_window import MainWindow, prefer_ui_thread
+    import studio.ui.main_window as main_window
+    from studio.ui.main_window import MainWindow
     from studio.ui.theme import apply_theme
 
     if trace:
@@ -93,7 +99,8 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
     else:
         app = QApplication([])
     apply_theme(app)
-    prefer_ui_thread()  # as studio.ui.app.run_gui does
+    if hasattr(main_window, "prefer_ui_thread"):  # older studios (before/after runs) lack it
+        main_window.prefer_ui_thread()  # as studio.ui.app.run_gui does
     win = MainWindow()
     win.show()
     clock = QElapsedTimer()
