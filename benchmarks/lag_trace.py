@@ -77,11 +77,23 @@ class TracingApplication(QApplication):
         if threading.get_ident() != self._main:
             return super().notify(receiver, event)
         node = Delivery(describe(receiver, event), time.perf_counter(), time.thread_time())
+        deferred = event.type() == QEvent.Type.DeferredDelete
+        calls: collections.Counter[str] = collections.Counter()
+        if deferred:  # which Python code runs while a C++ object is deleted
+            def profile(frame: object, what: str, arg: object) -> None:
+                if what == "call":
+                    code = frame.f_code  # type: ignore[attr-defined]
+                    calls[f"{code.co_name}@{code.co_filename.rsplit('/', 1)[-1]}"] += 1
+            sys.setprofile(profile)
         self._stack.append(node)
         try:
             return super().notify(receiver, event)
         finally:
             self._stack.pop()
+            if deferred:
+                sys.setprofile(None)
+                if calls:
+                    node.what += f" (Python calls: {dict(calls.most_common(6))})"
             node.ms = (time.perf_counter() - node.start) * 1000
             node.cpu_ms = (time.thread_time() - node.cpu_start) * 1000
             if self._stack:

@@ -23,6 +23,7 @@ from studio.core.jobs import (
     ResultMessage,
 )
 from studio.ui.i18n import tr
+from studio.ui.prewarm import sync_pyside_signatures
 
 log = logging.getLogger("studio")
 
@@ -47,6 +48,7 @@ class _EventPump(QThread):
         pending: ProgressMessage | None = None
         try:
             self._start_child()
+            sync_pyside_signatures()  # starting the first job imports multiprocessing's parts
             for message in self.handle.events():
                 if isinstance(message, ProgressMessage):
                     now = time.monotonic()
@@ -57,6 +59,9 @@ class _EventPump(QThread):
                 elif pending is not None:
                     self.message.emit(pending)
                     pending = None
+                # Unpickling a result may have imported its modules: let PySide catch up here,
+                # not on the UI thread (cheap when nothing new was imported).
+                sync_pyside_signatures()
                 self.message.emit(message)
         except Exception:  # never let a pump thread die silently
             log.exception("job pump failed")

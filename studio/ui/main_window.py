@@ -38,7 +38,7 @@ from studio.ui.pages.inspect_page import InspectPage
 from studio.ui.pages.model_page import ModelPage
 from studio.ui.pages.optimize_page import OptimizePage
 from studio.ui.pages.target_page import TargetPage
-from studio.ui.prewarm import PagePrewarmer
+from studio.ui.prewarm import PagePrewarmer, sync_pyside_signatures
 from studio.ui.state import WizardState
 from studio.ui.widgets import StepPage, show_error
 
@@ -55,6 +55,15 @@ WARM_UP_MODULES = (
     # import held the GIL for ~20 ms while a bundle job ran.
     "adbutils",
     "studio.core.chips",
+    # Loaded by the first job start and by unpickling job results (in the job's monitor thread);
+    # each new module made PySide rescan all modules on the UI thread (see prewarm.py).
+    "multiprocessing.popen_spawn_posix",
+    "multiprocessing.resource_tracker",
+    "runpy",
+    "studio.core.compare",
+    "studio.core.check",
+    "studio.core.predict",
+    "studio.core.sample_run",
 )
 
 
@@ -70,6 +79,7 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except Exception:  # a missing optional part shows up, with its message, where it is used
             logging.getLogger("studio").info("warm-up could not import %s", name, exc_info=True)
+    sync_pyside_signatures()
     if _runtime["freeze_after_warm_up"]:
         # Everything loaded so far lives as long as the app. Moving it out of the garbage
         # collector's view keeps each later full collection short: a full pass over Qt, onnx,

@@ -9,6 +9,7 @@ costs about half (measured with benchmarks/bench_ui_lag.py --trace).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 
@@ -16,6 +17,21 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 TICK_MS = 40
+
+
+def sync_pyside_signatures() -> None:
+    """Let PySide catch up with newly imported modules, off the UI thread.
+
+    Whenever sys.modules has grown, PySide's signature support rescans every loaded module (path
+    checks on ~1,000 modules after the warm-up: ~12 ms of CPU) the next time it sets up a Qt type
+    for Python. That used to land on the UI thread mid-job (seen inside DeferredDelete events).
+    Calling it from a background thread after imports pays that cost there instead."""
+    try:
+        from shibokensupport.signature import mapping  # PySide6's own (embedded) support code
+
+        mapping.update_mapping()
+    except Exception:  # a PySide version without it: only a missed optimisation
+        logging.getLogger("studio").debug("no PySide signature mapping to sync", exc_info=True)
 
 
 class PagePrewarmer(QObject):
