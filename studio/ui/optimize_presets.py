@@ -42,7 +42,7 @@ class PresetCards(QWidget):
             for preset in presets:
                 button = self.buttons[preset.id]
                 button.setText(self._text(preset))
-                button.setToolTip(preset.tooltip)
+                button.setToolTip(tr(preset.tooltip))  # core text, see studio/ui/core_texts.py
             self.select(selected)
             return
         for button in self.buttons.values():
