@@ -185,14 +185,24 @@ class _ThreadCall(QRunnable):
         try:
             value = self.fn()
         except StudioError as exc:
-            self.relay.error.emit(exc.message)
+            self._answer(self.relay.error, exc.message)
         except Exception as exc:
             log.exception("background call failed")
-            self.relay.error.emit(
-                tr("Something went wrong: {kind}: {error}", kind=type(exc).__name__, error=exc)
+            self._answer(
+                self.relay.error,
+                tr("Something went wrong: {kind}: {error}", kind=type(exc).__name__, error=exc),
             )
         else:
-            self.relay.done.emit(value)
+            self._answer(self.relay.done, value)
+
+    @staticmethod
+    def _answer(signal: Any, value: Any) -> None:
+        # When the app quits while a call is still running, Qt deletes the relay under us; the
+        # answer then has nobody to go to, and a traceback on stderr would only alarm the user.
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            log.debug("background call finished after the app closed")
 
 
 _relays: set[_Relay] = set()

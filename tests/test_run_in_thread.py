@@ -1,0 +1,48 @@
+"""Light background calls: answers reach the main thread, and a call that outlives the app
+finishes quietly."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QThreadPool
+
+from studio.core.errors import BadInput
+from studio.ui import jobs_qt
+from studio.ui.jobs_qt import run_in_thread
+
+
+def test_value_and_error_reach_the_callbacks(qtbot: Any) -> None:
+    answers: list[object] = []
+    with qtbot.waitSignal(_first_relay_after(lambda: run_in_thread(
+            lambda: 42, answers.append, answers.append)).done, timeout=5000):
+        pass
+    assert answers == [42]
+
+    def bad() -> None:
+        raise BadInput("The file is empty", "Pick another file")
+
+    run_in_thread(bad, answers.append, answers.append)
+    qtbot.waitUntil(lambda: len(answers) == 2, timeout=5000)
+    assert "The file is empty" in str(answers[1])
+
+
+def test_a_call_that_ends_after_its_relay_is_gone_prints_no_traceback(
+        qtbot: Any, capfd: Any) -> None:
+    release = threading.Event()
+    relay = _first_relay_after(lambda: run_in_thread(
+        lambda: release.wait(5) and 1, lambda _v: None, lambda _m: None))
+    jobs_qt._relays.discard(relay)
+    shiboken6.delete(relay)  # what closing the app does to it
+    release.set()
+    assert QThreadPool.globalInstance().waitForDone(5000)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def _first_relay_after(start: Any) -> Any:
+    before = set(jobs_qt._relays)
+    start()
+    (relay,) = set(jobs_qt._relays) - before
+    return relay
