@@ -14,19 +14,25 @@ from studio.ui import jobs_qt
 from studio.ui.jobs_qt import run_in_thread
 
 
-def test_value_and_error_reach_the_callbacks(qtbot: Any) -> None:
+def test_value_and_error_reach_the_callbacks_on_the_main_thread(qtbot: Any) -> None:
     answers: list[object] = []
-    with qtbot.waitSignal(_first_relay_after(lambda: run_in_thread(
-            lambda: 42, answers.append, answers.append)).done, timeout=5000):
-        pass
+    threads: list[threading.Thread] = []
+
+    def on_answer(value: object) -> None:
+        answers.append(value)
+        threads.append(threading.current_thread())
+
+    run_in_thread(lambda: 42, on_answer, on_answer)
+    qtbot.waitUntil(lambda: len(answers) == 1, timeout=5000)
     assert answers == [42]
 
     def bad() -> None:
         raise BadInput("The file is empty", "Pick another file")
 
-    run_in_thread(bad, answers.append, answers.append)
+    run_in_thread(bad, on_answer, on_answer)
     qtbot.waitUntil(lambda: len(answers) == 2, timeout=5000)
     assert "The file is empty" in str(answers[1])
+    assert threads == [threading.main_thread()] * 2
 
 
 def test_a_call_that_ends_after_its_relay_is_gone_prints_no_traceback(
