@@ -14,6 +14,7 @@ from studio.core.errors import BadInput, OutputError
 from studio.core.fusion_map import NodeKind, map_fused_nodes
 from studio.core.profile import (
     ProfileResult,
+    node_median_ms,
     overhead_sentence,
     per_run_node_times,
     profile_model,
@@ -100,6 +101,18 @@ def test_warmup_runs_are_excluded_and_repeated_nodes_summed_per_run() -> None:
     samples, meta = per_run_node_times(events, runs=2)
     assert samples == {"a": [11.0, 11.0]}
     assert meta["a"] == ("MatMul", "CPUExecutionProvider")
+
+
+def test_node_median_sees_between_the_profilers_whole_microseconds() -> None:
+    assert node_median_ms([0.004] * 5) == pytest.approx(0.004)
+    assert node_median_ms([0.005, 0.0]) >= 0.0
+    # Mostly 4 µs with some 5 µs: a plain median says 4 or 5 (25% apart) depending on which
+    # side has one more run; the interpolated median stays near 4.5 for both.
+    three_four = node_median_ms([0.004] * 10 + [0.005] * 11)
+    four_three = node_median_ms([0.004] * 11 + [0.005] * 10)
+    assert 0.004 < four_three < three_four < 0.005
+    assert abs(three_four - four_three) / four_three < 0.15
+    assert node_median_ms([0.010, 0.011, 0.012, 0.500, 0.013]) == pytest.approx(0.012)
 
 
 def test_overhead_sentence_explains_both_directions() -> None:
