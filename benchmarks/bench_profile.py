@@ -63,7 +63,7 @@ def compare_runs(first: ProfileResult, second: ProfileResult) -> tuple[int, int,
     return checked, within, worst
 
 
-def repeatability(runs: int, pairs: int) -> None:
+def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
     """Profile each model in ``pairs`` back-to-back pairs of fresh sessions.
 
     One pair can be spoiled by another process taking a core for a moment (the whole session
@@ -78,8 +78,8 @@ def repeatability(runs: int, pairs: int) -> None:
     for name, path, shapes in models:
         met, worsts, e2e, checked_counts = 0, [], [], []
         for _ in range(pairs):
-            first = profile_model(path, runs=runs, shapes=shapes or None)
-            second = profile_model(path, runs=runs, shapes=shapes or None)
+            first = profile_model(path, runs=runs, shapes=shapes or None, threads=threads)
+            second = profile_model(path, runs=runs, shapes=shapes or None, threads=threads)
             checked, within, worst = compare_runs(first, second)
             met += within == checked
             worsts.append(worst)
@@ -161,12 +161,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--pairs", type=int, default=5, help="profile pairs per model")
+    parser.add_argument("--threads", type=int, help="intra-op threads (default: the studio's)")
     parser.add_argument("--draw", action="store_true", help="also draw the 10k graph in Netron")
     parser.add_argument("--skip-repeat", action="store_true")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores")
     if not args.skip_repeat:
-        repeatability(args.runs, args.pairs)
+        repeatability(args.runs, args.pairs, args.threads)
     large_graph(args.draw)
 
 
