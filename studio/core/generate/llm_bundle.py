@@ -143,19 +143,21 @@ def write_llm_bundle(
             files=files,
             reports={"llm": llm},
         )
-        readme = _readme(manifest, llm).encode("utf-8")
-        (partial / "README.md").write_bytes(readme)
-        manifest.files.append(
-            FileEntry(path="README.md", size=len(readme), sha256=hashlib.sha256(readme).hexdigest())
-        )
-        (partial / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        result = verify_bundle(partial)
-        if not result.ok:
-            raise OutputError(
-                f"The bundle failed its own check ({'; '.join(result.problems())})",
-                "Report this as a bug",
-            )
+        seal_llm_bundle(partial, manifest, llm, "The bundle failed its own check")
     return manifest
+
+
+def seal_llm_bundle(folder: Path, manifest: Manifest, llm: dict[str, Any], failure: str) -> None:
+    """Write the bundle's README and manifest (the README hashed too), then check the result."""
+    readme = _readme(manifest, llm).encode("utf-8")
+    (folder / "README.md").write_bytes(readme)
+    manifest.files.append(
+        FileEntry(path="README.md", size=len(readme), sha256=hashlib.sha256(readme).hexdigest())
+    )
+    (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    result = verify_bundle(folder)
+    if not result.ok:
+        raise OutputError(f"{failure} ({'; '.join(result.problems())})", "Report this as a bug")
 
 
 def resolve_llm(model: str | Path | None) -> Path:

@@ -9,14 +9,13 @@ files, then rewrites the README (it lists file sizes) and the manifest's hashes,
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 from studio.core.atomic import atomic_path
-from studio.core.bundle import MANIFEST, FileEntry, read_manifest, sha256_file, verify_bundle
-from studio.core.errors import BadInput, OutputError
-from studio.core.generate.llm_bundle import RUNNER_NAME, RUNNER_SOURCE, _readme
+from studio.core.bundle import FileEntry, read_manifest, sha256_file, verify_bundle
+from studio.core.errors import BadInput
+from studio.core.generate.llm_bundle import RUNNER_NAME, RUNNER_SOURCE, seal_llm_bundle
 from studio.runner import runner_files
 
 
@@ -66,16 +65,5 @@ def refresh_llm_runner(folder: Path) -> list[str]:
             for rel in llm_runner_sources()
         ]
         manifest.files = sorted(files, key=lambda f: f.path)
-        readme = _readme(manifest, llm).encode("utf-8")
-        (partial / "README.md").write_bytes(readme)
-        manifest.files.append(
-            FileEntry(path="README.md", size=len(readme), sha256=hashlib.sha256(readme).hexdigest())
-        )
-        (partial / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        result = verify_bundle(partial)
-        if not result.ok:
-            raise OutputError(
-                f"The refreshed bundle failed its check ({'; '.join(result.problems())})",
-                "Report this as a bug",
-            )
+        seal_llm_bundle(partial, manifest, llm, "The refreshed bundle failed its check")
     return stale
