@@ -182,7 +182,9 @@ class MainWindow(QMainWindow):
         # visit to Optimize, Inspect or Demo does not stall the UI thread importing them.
         QTimer.singleShot(300, start_warm_up)
         # Then lay out and paint the hidden steps once, so their first show is cheap.
-        self.prewarmer = PagePrewarmer(self.stack, self.pages[1:], warm_up_done, self)
+        self.prewarmer = PagePrewarmer(
+            self.stack, self.pages[1:], warm_up_done, self, busy=lambda: bool(self.jobs.running())
+        )
         self.prewarmer.start()
 
     def _build_menu(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QStackedWidget, QWidget
@@ -35,13 +35,16 @@ def sync_pyside_signatures() -> None:
 
 
 class PagePrewarmer(QObject):
-    """Renders the pages of `stack` not yet shown, one per tick, once `ready` is set."""
+    """Renders the pages of `stack` not yet shown, one per tick, once `ready` is set and while
+    `busy` says no job is running."""
 
     def __init__(self, stack: QStackedWidget, pages: Sequence[QWidget], ready: threading.Event,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None,
+                 busy: Callable[[], bool] = lambda: False) -> None:
         super().__init__(parent)
         self.stack = stack
         self.ready = ready
+        self.busy = busy
         self.todo = list(pages)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -53,6 +56,8 @@ class PagePrewarmer(QObject):
     def _tick(self) -> None:
         if not self.ready.is_set() or not self.stack.isVisible():
             return  # the imports still compete for the GIL; try again next tick
+        if self.busy():
+            return  # a 5-15 ms render now would be a stall while the job's progress shows
         while self.todo:
             page = self.todo.pop(0)
             if page is self.stack.currentWidget() or page.isVisible():
