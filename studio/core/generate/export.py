@@ -33,7 +33,7 @@ from studio.core.generate.memory import (
     read_config,
 )
 from studio.core.generate.parity import ParityReport, check_parity
-from studio.core.generate.settings import Precision
+from studio.core.generate.settings import Precision, parse_precision
 from studio.core.progress import NULL_REPORTER, Reporter
 
 # Text-only causal LMs the model builder converts (onnxruntime-genai 0.18 builder.py).
@@ -223,13 +223,7 @@ def export_llm(
     started = time.monotonic()
     model_dir = Path(model_dir).expanduser()
     out = Path(out).expanduser()
-    try:
-        precision = Precision(precision)
-    except ValueError as exc:
-        raise BadInput(
-            f"Unknown precision '{precision}'",
-            "Use one of: " + ", ".join(p.value for p in Precision),
-        ) from exc
+    precision = parse_precision(precision)
     if context_length is not None and context_length < 16:
         raise BadInput(f"Context length {context_length} is too small", "Use 16 tokens or more")
     arch = check_hf_folder(model_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from studio.core.errors import BadInput
-from studio.core.generate.settings import Precision
+from studio.core.generate.settings import Precision, parse_precision
 
 # Bytes per weight as the model builder stores MatMul weights: INT4/INT8 keep one fp32 scale per
 # block of 32 weights (4/32 = 0.125 bytes extra per weight).
@@ -92,13 +92,7 @@ def estimate_memory(
     context_length: int | None = None,
 ) -> MemoryEstimate:
     folder = Path(folder)
-    try:
-        precision = Precision(precision)
-    except ValueError as exc:
-        raise BadInput(
-            f"Unknown precision '{precision}'",
-            "Use one of: " + ", ".join(p.value for p in Precision),
-        ) from exc
+    precision = parse_precision(precision)
     config = _text_config(read_config(folder))
     params, embed = count_parameters(folder)
     tied = bool(config.get("tie_word_embeddings", False))

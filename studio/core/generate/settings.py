@@ -6,6 +6,8 @@ import enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.core.errors import BadInput
+
 SETTINGS_VERSION = 1
 
 
@@ -14,6 +16,16 @@ class Precision(enum.StrEnum):
     INT8 = "int8"
     FP16 = "fp16"
     FP32 = "fp32"
+
+
+def parse_precision(value: Precision | str) -> Precision:
+    """The precision a user named, or a one-line error listing the ones there are."""
+    try:
+        return Precision(value)
+    except ValueError as exc:
+        raise BadInput(
+            f"Unknown precision '{value}'", "Use one of: " + ", ".join(p.value for p in Precision)
+        ) from exc
 
 
 PRECISION_HELP = {
