@@ -165,6 +165,8 @@ def main() -> None:
     parser.add_argument("--draw", action="store_true", help="also draw the 10k graph in Netron")
     parser.add_argument("--skip-repeat", action="store_true")
     args = parser.parse_args()
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores")
     if not args.skip_repeat:
         repeatability(args.runs, args.pairs, args.threads)

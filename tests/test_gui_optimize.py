@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from studio.core.compress import Method, compress_model
-from studio.ui.jobs_qt import JobManager
 from studio.ui.pages.optimize_page import OptimizePage
-from studio.ui.state import WizardState
 from tests.support.compress_models import cnn_samples, make_cnn
+from tests.support.gui_pages import optimize_page  # noqa: F401 (the `page` fixture)
 
 JOB_TIMEOUT = 120_000
-
-
-@pytest.fixture
-def page(qtbot) -> Iterator[OptimizePage]:
-    state = WizardState()
-    jobs = JobManager()
-    widget = OptimizePage(state, jobs)
-    widget.resize(1100, 900)
-    qtbot.addWidget(widget)
-    widget.show()
-    yield widget
-    jobs.shutdown()
 
 
 def test_preset_cards_set_the_recipe(page: OptimizePage) -> None:

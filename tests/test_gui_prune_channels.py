@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from studio.core.compress import Method
-from studio.ui.jobs_qt import JobManager
 from studio.ui.pages.optimize_page import OptimizePage
-from studio.ui.state import WizardState
+from tests.support.gui_pages import optimize_page  # noqa: F401 (the `page` fixture)
 
 JOB_TIMEOUT = 120_000
-
-
-@pytest.fixture
-def page(qtbot) -> Iterator[OptimizePage]:
-    state = WizardState()
-    jobs = JobManager()
-    widget = OptimizePage(state, jobs)
-    widget.resize(1100, 900)
-    qtbot.addWidget(widget)
-    widget.show()
-    yield widget
-    jobs.shutdown()
 
 
 def test_prune_channels_is_selectable_and_shows_measured_speed(qtbot, page: OptimizePage) -> None:
