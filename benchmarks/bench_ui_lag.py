@@ -102,6 +102,9 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
     if hasattr(main_window, "prefer_ui_thread"):  # older studios (before/after runs) lack it
         main_window.prefer_ui_thread()  # as studio.ui.app.run_gui does
     win = MainWindow()
+    # The app's default size on a real screen; the offscreen screen is only 800×800, and a
+    # smaller window would paint faster than a user's does.
+    win.resize(1440, 900)
     win.show()
     clock = QElapsedTimer()
     clock.start()

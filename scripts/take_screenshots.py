@@ -41,7 +41,7 @@ def main() -> None:
     start_language(app, args.lang)
     apply_theme(app)
     win = MainWindow()
-    win.resize(1360, 860)
+    win.resize(1440, 900)
     win.show()
 
     def settle(cond, limit: float = 180.0) -> None:

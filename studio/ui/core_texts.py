@@ -58,7 +58,7 @@ PRESET_TEXTS = [
     N_("usually faster"),
     N_("runs fully in 8-bit on the NPU"),
     N_("runs fully in 8-bit on the GPU"),
-    N_("this PC has no NPU: 8-bit on the CPU"),
+    N_("no NPU here: 8-bit on the CPU"),
     N_("fast on the NPU"),
     N_("fast on the GPU"),
     N_("same or a little faster"),

@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -109,6 +109,15 @@ def prefer_ui_thread() -> None:
     _runtime["freeze_after_warm_up"] = True
 
 
+DEFAULT_SIZE = QSize(1440, 900)
+
+
+def default_size(available: QSize) -> QSize:
+    """The first window size: room for the four preset cards in one row and the jobs panel,
+    but never larger than the screen (a 1366×768 laptop gets the whole screen)."""
+    return DEFAULT_SIZE.boundedTo(available) if available.isValid() else DEFAULT_SIZE
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -172,7 +181,7 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self._build_menu()
-        self.resize(1280, 800)
+        self.resize(default_size(self.screen().availableGeometry().size()))
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)

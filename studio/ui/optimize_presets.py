@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QSizePolicy, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QPushButton, QSizePolicy, QWidget
 
 from studio.core.compress.presets import Preset
 from studio.ui.i18n import CHINESE, current_language, tr
@@ -17,15 +18,19 @@ CARD_STYLE = (
 
 
 class PresetCards(QWidget):
-    """A row of big checkable cards; each says what it does in plain words (and Chinese)."""
+    """A row of big checkable cards; each says what it does in plain words (and Chinese).
+
+    When the row does not fit (a laptop screen, the jobs panel wide open, longer Chinese
+    lines) the cards wrap into two columns instead of being cut off."""
 
     chosen = Signal(object)  # Preset
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.row = QHBoxLayout(self)
+        self.row = QGridLayout(self)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.setSpacing(10)
+        self.columns = 0
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.presets: list[Preset] = []
@@ -43,6 +48,7 @@ class PresetCards(QWidget):
                 button = self.buttons[preset.id]
                 button.setText(self._text(preset))
                 button.setToolTip(tr(preset.tooltip))  # core text, see studio/ui/core_texts.py
+            self._arrange(self.width())
             self.select(selected)
             return
         for button in self.buttons.values():
@@ -60,10 +66,37 @@ class PresetCards(QWidget):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             button.clicked.connect(lambda _=False, p=preset: self.chosen.emit(self._current(p)))
             self.group.addButton(button)
-            self.row.addWidget(button, 1)
             self.buttons[preset.id] = button
+        self.columns = 0
+        self._arrange(self.width())
         if selected in self.buttons:
             self.buttons[selected].setChecked(True)
+
+    def _row_width(self, columns: int) -> int:
+        """Width that ``columns`` columns of the cards need (each column its widest card)."""
+        widths = [b.minimumSizeHint().width() for b in self.buttons.values()]
+        needed = [max(widths[c::columns], default=0) for c in range(columns)]
+        return sum(needed) + (columns - 1) * self.row.spacing()
+
+    def _arrange(self, width: int) -> None:
+        """Lay the cards out in one row if they fit at ``width``, else in two columns."""
+        count = len(self.buttons)
+        columns = count if count <= 2 or width >= self._row_width(count) else 2
+        # Never narrower than two columns of cards; wider content scrolls (see StepPage).
+        self.setMinimumWidth(self._row_width(min(count, 2)) if count else 0)
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for button in self.buttons.values():
+            self.row.removeWidget(button)
+        for i, button in enumerate(self.buttons.values()):
+            self.row.addWidget(button, i // columns, i % columns)
+        for column in range(max(count, 1)):
+            self.row.setColumnStretch(column, 1 if column < columns else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(event.size().width())
 
     def select(self, preset_id: str | None) -> None:
         """Check a card without emitting (the recipe already says what was chosen)."""

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +34,21 @@ class StepPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.outer = QVBoxLayout(self)
+        # The content sits in a scroll area so that no page can make the window bigger: the
+        # four preset cards alone needed 930 px, which pushed the window past a 1366×768
+        # laptop screen, and a result appearing grew the whole window (a full repaint, a
+        # visible stall). A page smaller than its window fills it as before.
+        self.content = QWidget()
+        self.content.setObjectName("pageContent")
+        scroll = QScrollArea()
+        scroll.setObjectName("pageScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.content)
+        frame = QVBoxLayout(self)
+        frame.setContentsMargins(0, 0, 0, 0)
+        frame.addWidget(scroll)
+        self.outer = QVBoxLayout(self.content)
         self.outer.setContentsMargins(24, 18, 24, 12)
         self.outer.setSpacing(12)
         heading = QLabel(tr(self.title))

@@ -65,7 +65,7 @@ def presets_for(op_histogram: dict[str, int], parameter_count: int, chip: str) -
         title_zh="NPU 最快", method=Method.INT8_STATIC,
         options=int8_opts, size="about 4× smaller",
         speed=f"runs fully in 8-bit on the {unit}" if accelerated else
-        "this PC has no NPU: 8-bit on the CPU",
+        "no NPU here: 8-bit on the CPU",
         accuracy="usually < 1% change",
         tooltip="NPUs compute in 8-bit integers; every layer is quantized so nothing falls back "
         "to the slower CPU.")
