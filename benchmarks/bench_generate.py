@@ -1,7 +1,8 @@
 """Generation speed of an LLM bundle (default: the INT4 demo LM) on this PC.
 
 1. Decode tokens/s against the memory-bandwidth bound: measured copy bandwidth (2 threads)
-   ÷ bytes read per token (every weight byte once + the KV cache so far). Decode is measured
+   ÷ bytes read per token (every weight byte once, but only one row of an embedding table that
+   is not shared with the output layer, + the KV cache so far). Decode is measured
    as `studio generate` and as the chat's worker process report it (tokens over wall time,
    best of N answers), and two ways that survive load from other processes: tokens per second
    of the generating thread's CPU time (with one intra-op thread) and the median decode step.
@@ -61,11 +62,37 @@ def copy_bandwidth(megabytes: int = 512, threads: int = 2, repeats: int = 5) -> 
     return best
 
 
+def lookup_only_bytes(model: Path) -> int:
+    """Bytes of weights only a token lookup reads (an untied embedding table: one row a token).
+
+    A table shared with the output layer (tied embeddings) is read whole by that layer, so it
+    stays counted."""
+    import onnx
+
+    proto = onnx.load(str(model), load_external_data=False)
+    users: dict[str, set[str]] = {}
+    for node in proto.graph.node:
+        for name in node.input:
+            users.setdefault(name, set()).add(node.op_type)
+    lookups = {"Gather", "GatherBlockQuantized"}
+    total = 0
+    for tensor in proto.graph.initializer:
+        if users.get(tensor.name) and users[tensor.name] <= lookups:
+            external = {e.key: e.value for e in tensor.external_data}
+            if "length" in external:
+                total += int(external["length"])
+            else:
+                total += len(tensor.raw_data)
+    return total
+
+
 def bytes_per_token(folder: Path, position: int) -> float:
-    """Weights read once per decoded token, plus the K and V cache up to ``position``."""
-    config = json.loads((folder / "genai_config.json").read_text())["model"]["decoder"]
+    """Weights read once per decoded token (all but lookup tables), plus the K and V cache up
+    to ``position``."""
+    genai = json.loads((folder / "genai_config.json").read_text())["model"]["decoder"]
     weights = sum(p.stat().st_size for p in folder.glob("*.onnx*"))
-    kv = 2 * config["num_hidden_layers"] * config["num_key_value_heads"] * config["head_size"] * 4
+    weights -= lookup_only_bytes(folder / genai.get("filename", "model.onnx"))
+    kv = 2 * genai["num_hidden_layers"] * genai["num_key_value_heads"] * genai["head_size"] * 4
     return weights + kv * position
 
 

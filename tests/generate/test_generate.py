@@ -11,7 +11,7 @@ import pytest
 
 from studio.core.bundle import read_manifest, verify_bundle
 from studio.core.errors import BadInput, OutputError
-from studio.core.generate.export import export_llm
+from studio.core.generate.export import export_llm, weight_block_size
 from studio.core.generate.llm_bundle import RUNNER_NAME, resolve_llm
 from studio.core.generate.memory import estimate_memory
 from studio.core.generate.parity import check_parity
@@ -43,6 +43,31 @@ def test_int4_export_writes_a_verified_bundle_with_parity_and_memory(tiny_bundle
         .graph.node
     }
     assert "MatMulNBits" in ops  # really INT4 weights, not a float model under an int4 label
+
+
+def _block_sizes(bundle: Path) -> set[int]:
+    import onnx
+
+    graph = onnx.load(str(bundle / "model.onnx"), load_external_data=False).graph
+    return {
+        onnx.helper.get_attribute_value(a)
+        for n in graph.node
+        if n.op_type == "MatMulNBits"
+        for a in n.attribute
+        if a.name == "block_size"
+    }
+
+
+def test_int4_blocks_are_128_wide_where_the_widths_allow(tiny_bundle: Path, tmp_path: Path) -> None:
+    assert weight_block_size({"hidden_size": 640, "intermediate_size": 1792}) == 128
+    assert weight_block_size({"text_config": {"hidden_size": 256, "intermediate_size": 768}}) == 128
+    assert weight_block_size({"hidden_size": 64, "intermediate_size": 128}) == 32
+    assert weight_block_size({"hidden_size": 640}) == 32  # unknown width: the builder's default
+    assert _block_sizes(tiny_bundle) == {32}  # 64 wide
+    wide = make_tiny_llama(tmp_path / "hf", width=128)
+    result = export_llm(wide, tmp_path / "int4", precision="int4")
+    assert result.parity.passed
+    assert _block_sizes(tmp_path / "int4") == {128}
 
 
 def test_parity_check_fails_for_a_different_model(tiny_bundle: Path, tmp_path: Path) -> None:

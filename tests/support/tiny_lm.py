@@ -11,8 +11,8 @@ TEXT = (
 EOS = "<|endoftext|>"
 
 
-def make_tiny_llama(folder: Path, *, seed: int = 0, vocab: int = 300) -> Path:
-    """Save a 2-layer, 64-wide LlamaForCausalLM and its byte-level BPE tokenizer to ``folder``."""
+def make_tiny_llama(folder: Path, *, seed: int = 0, vocab: int = 300, width: int = 64) -> Path:
+    """Save a 2-layer, ``width``-wide LlamaForCausalLM and its byte-level BPE tokenizer."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -31,10 +31,10 @@ def make_tiny_llama(folder: Path, *, seed: int = 0, vocab: int = 300) -> Path:
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
+        hidden_size=width,
+        intermediate_size=2 * width,
         num_hidden_layers=2,
-        num_attention_heads=2,
+        num_attention_heads=width // 32,
         num_key_value_heads=1,
         max_position_embeddings=256,
         tie_word_embeddings=True,

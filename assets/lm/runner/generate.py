@@ -70,15 +70,36 @@ def _genai_config(folder: str) -> dict[str, Any]:
         return {}
 
 
+def physical_cores() -> int:
+    """CPU cores this process may use, counting two hyper-threads of one core once (they share
+    the core's caches and units, so a second thread there adds little to a decode step)."""
+    try:
+        cpus: Any = os.sched_getaffinity(0)
+    except AttributeError:  # not Linux/Android
+        return max(1, os.cpu_count() or 1)
+    cores = set()
+    for cpu in cpus:
+        path = f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list"
+        try:
+            with open(path, encoding="ascii") as handle:
+                cores.add(handle.read().strip())
+        except OSError:
+            cores.add(str(cpu))
+    return max(1, len(cores))
+
+
 def choose_threads(folder: str, config: dict[str, Any]) -> int:
     """Intra-op threads for this model: the bundle's own choice if it makes one, else 1 for a
-    small model and 0 (onnxruntime's default: one per core) for the rest."""
+    small model and one per core for the rest.
+
+    Named explicitly because onnxruntime-genai's default ran a decode step on one thread here
+    (a 21 M-parameter INT4 model: 0.28 ms a token by default, 0.21 ms with two threads)."""
     try:
         own = config["model"]["decoder"]["session_options"]["intra_op_num_threads"]
         return int(own)
     except (KeyError, TypeError, ValueError):
         pass
-    return 1 if weights_bytes(folder) <= SMALL_MODEL_BYTES else 0
+    return 1 if weights_bytes(folder) <= SMALL_MODEL_BYTES else physical_cores()
 
 
 class LoadedModel:
