@@ -1,4 +1,4 @@
-"""Copy the studio's current runner into the demo LM bundles shipped in assets/ (lm, lm_fp32).
+"""Copy the studio's current runner into the demo LM bundles shipped in assets/ (lm, lm_int8).
 
 Run after changing studio/runner/runner.py or studio/core/generate/llm_runner.py;
 tests/generate/test_shipped_runners.py fails until you do. Only the runner files, the bundle

@@ -54,7 +54,7 @@ def model_label(path: str | None) -> str:
         return tr("Demo model (INT4, shipped with the studio)")
     folder = Path(path)
     if folder == demo_lm_reference_path():
-        return tr("Demo model (FP32 original)")
+        return tr("Demo model (INT8, twice the bytes of INT4)")
     return folder.name
 
 
@@ -244,7 +244,7 @@ class ChatDemo(QWidget):
         self.compare.setToolTip(
             tr(
                 "Same prompt, one model after the other, so each gets the "
-                "whole processor (e.g. FP32 original vs INT4)."
+                "whole processor (e.g. INT8 vs INT4)."
             )
         )
         self.compare.toggled.connect(self._toggle_compare)

@@ -20,10 +20,11 @@ def test_shipped_bundles_verify_and_passed_parity(folder) -> None:
     assert llm["parity"]["passed"] is True
 
 
-def test_demo_lm_is_int4_and_small() -> None:
+def test_demo_lm_is_int4_and_small_and_its_companion_int8() -> None:
     manifest = read_manifest(demo_lm_path())
     assert manifest.precision == "int4"
-    assert sum(f.size for f in manifest.files) < 10 * 1024**2
+    assert sum(f.size for f in manifest.files) < 20 * 1024**2
+    assert read_manifest(demo_lm_reference_path()).precision == "int8"
 
 
 def test_every_preset_prompt_gets_an_answer() -> None:
