@@ -18,6 +18,8 @@ from studio.core.profile import (
     overhead_sentence,
     per_run_node_times,
     profile_model,
+    sessions_for,
+    split_runs,
     write_profile_csv,
 )
 from tests.support.models import make_mlp
@@ -60,6 +62,37 @@ def test_profile_reports_every_node_with_medians_and_end_to_end(tmp_path: Path) 
     covered = set(result.original_shares())
     assert covered == {"fc1", "bias1", "relu1", "fc2"}
     assert str(result.profiled_total_ms)[:4] in result.note or "ms" in result.note
+
+
+def test_runs_are_spread_over_fresh_sessions_and_all_of_them_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import studio.core.profile as profile
+
+    model = make_mlp(tmp_path / "mlp.onnx")
+    counted: list[int] = []
+    real = profile.per_run_node_times
+
+    def spy(events: list[dict], runs: int):
+        samples, meta = real(events, runs)
+        counted.append(len(next(iter(samples.values()))))
+        return samples, meta
+
+    monkeypatch.setattr(profile, "per_run_node_times", spy)
+    result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]})
+    assert result.sessions == 4 and counted == [4, 4, 3, 3]
+    assert set(result.original_shares()) == {"fc1", "bias1", "relu1", "fc2"}
+    counted.clear()
+    assert profile_model(model, runs=2, threads=1, shapes={"x": [4, 16]}).sessions == 1
+    assert counted == [2]
+
+
+def test_session_count_and_split() -> None:
+    assert split_runs(20, 4) == [5, 5, 5, 5]
+    assert split_runs(7, 2) == [4, 3]
+    assert sessions_for(20, 0.05) == 4
+    assert sessions_for(6, 0.05) == 2
+    assert sessions_for(200, 5.0) == 1  # a big model: one session, as creating more costs more
 
 
 def test_fused_nodes_are_mapped_back_to_the_users_nodes(tmp_path: Path) -> None:

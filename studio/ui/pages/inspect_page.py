@@ -134,6 +134,13 @@ class InspectPage(JobStepPage):
                 shapes=shapes,
             )
         ]
+        if result.sessions > 1:
+            parts.append(
+                tr(
+                    "Layers were timed over {k} fresh sessions, so no one memory layout skews them.",
+                    k=result.sessions,
+                )
+            )
         if slowest:
             parts.append(
                 tr(
