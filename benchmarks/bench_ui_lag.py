@@ -45,6 +45,9 @@ def _walk(win: object, wait_warm_up: bool) -> Iterator[tuple[str, Callable[[], b
             yield "start", lambda: done.is_set() and not (prewarmer and prewarmer.timer.isActive())
     for step in range(1, 6):
         win.go_to(step)  # type: ignore[attr-defined]
+        # A page starts its work a moment after it is shown (main_window.ENTER_DELAY_MS).
+        entered = time.monotonic() + 0.2
+        yield f"step{step}", lambda entered=entered: time.monotonic() > entered
         if step == 4:
             win.pages[4].start()  # type: ignore[attr-defined]
             yield f"step{step}", lambda: win.state.bundle_path is not None  # type: ignore[attr-defined]

@@ -50,9 +50,9 @@ def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWin
     assert result is not None and result.size_after < result.size_before
     assert "smaller" in win.pages[2].verdict.text()
 
-    win.next_button.click()  # → Inspect measures by itself
-    _next_ready(qtbot, win)
+    win.next_button.click()  # → Inspect measures by itself (it starts a moment after it shows)
     qtbot.waitUntil(lambda: win.state.profile_result is not None, timeout=JOB_TIMEOUT)
+    _next_ready(qtbot, win)
     table = win.pages[3].table
     assert table.rowCount() == len(win.state.profile_result.nodes) > 0
 
@@ -128,3 +128,22 @@ def test_save_and_open_recipe(qtbot, window: MainWindow, tmp_path: Path) -> None
     qtbot.waitUntil(lambda: bool(_dialogs()), timeout=5_000)
     assert "unknown key 'optimise'" in _dialogs()[0].text()
     _dialogs()[0].close()
+
+
+def test_a_step_is_shown_first_and_starts_its_work_a_moment_later(qtbot, window: MainWindow) -> None:
+    win = window
+    _next_ready(qtbot, win)
+    win.go_to(1)
+    _next_ready(qtbot, win)
+    win.go_to(2)
+    assert win.stack.currentIndex() == 2 and win.pages[2].job is None  # painted before working
+    qtbot.waitUntil(lambda: win.pages[2].job is not None, timeout=5_000)
+    first = win.pages[2].job
+    first.cancel()
+    qtbot.waitUntil(lambda: first.is_finished, timeout=JOB_TIMEOUT)
+    # Passing through a step quickly does not start its work.
+    win.go_to(1)
+    win.go_to(2)
+    win.go_to(1)
+    qtbot.wait(200)
+    assert win.pages[2].job is first

@@ -110,6 +110,7 @@ def prefer_ui_thread() -> None:
 
 
 DEFAULT_SIZE = QSize(1440, 900)
+ENTER_DELAY_MS = 30
 
 
 def default_size(available: QSize) -> QSize:
@@ -234,8 +235,17 @@ class MainWindow(QMainWindow):
                 self.steps.blockSignals(False)
                 return
         self.stack.setCurrentIndex(index)
-        self.pages[index].entered()
         self._update_buttons()
+        # The page is shown first and its work (often starting a job) follows a moment later,
+        # so painting the new page and starting the work are two short turns of the event loop
+        # instead of one long one: together they stalled the window for 16-20 ms.
+        page = self.pages[index]
+        QTimer.singleShot(ENTER_DELAY_MS, lambda: self._enter(page))
+
+    def _enter(self, page: StepPage) -> None:
+        if page is self.current_page():  # the user may have moved on already
+            page.entered()
+            self._update_buttons()
 
     def _update_buttons(self) -> None:
         index = self.stack.currentIndex()

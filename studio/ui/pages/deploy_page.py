@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from studio.core.bundle import Manifest, VerifyResult, verify_bundle
+from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
 from studio.ui.device_list import DeviceListWidget
@@ -83,6 +85,12 @@ class DeployPage(JobStepPage):
         self.detail.setText("")
         self.open_button.setEnabled(False)
         self.devices.set_bundle(None)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Filled as the page appears (entered() runs a moment later): no empty field flashes.
+        super().showEvent(event)
+        with contextlib.suppress(StudioError):  # a bad model: the Model step explains it
+            self.entered()
 
     def entered(self) -> None:
         if not self.folder.text():
