@@ -267,6 +267,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--recalibrate", action="store_true")
     parser.add_argument("--threads", type=int, help="intra-op threads (default: the studio's)")
+    parser.add_argument(
+        "--passes", type=int, help="passes over all models (default: 1 at 1 thread, else 3)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -278,16 +281,27 @@ def main() -> int:
 
     threads = args.threads or default_threads()
     calib = calibrate(threads, force=args.recalibrate)
+    passes = args.passes or (1 if threads == 1 else 3)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
+        built = []
         for name, build in MODELS.items():
             path = build(Path(tmp) / f"{name}.onnx")
-            result = check_model(path, "this-pc", threads=threads)
-            pred = result.latency
+            pred = check_model(path, "this-pc", threads=threads).latency
             feeds = synthetic_inputs(load_model(path, with_weights=False))
-            wall, cpu = _measure(path, feeds, args.runs, threads)
+            built.append((name, path, pred, feeds))
+        # Several passes over all models, so a few seconds of the machine's slow state (see
+        # benchmarks/README.md) land on one pass of each model rather than on all of its runs.
+        measured: dict[str, list[tuple[list[float], list[float]]]] = {n: [] for n, *_ in built}
+        for _ in range(passes):
+            for name, path, _pred, feeds in built:
+                measured[name].append(_measure(path, feeds, args.runs, threads))
+        for name, _path, pred, _feeds in built:
+            wall = [w for pass_wall, _ in measured[name] for w in pass_wall]
+            cpu = [c for _, pass_cpu in measured[name] for c in pass_cpu]
             times = sorted(wall)
             p10, median = times[len(times) // 10], statistics.median(times)
+            best_pass = min(statistics.median(pass_wall) for pass_wall, _ in measured[name])
             # With one thread onnxruntime runs in the calling thread, so its CPU time is the
             # latency without the time other processes took the core away (10th percentile:
             # evicted caches and shared memory bandwidth still add some).
@@ -298,11 +312,13 @@ def main() -> int:
                     "nodes": len(pred.nodes),
                     "p10_ms": p10,
                     "median_ms": median,
+                    "best_pass_median_ms": best_pass,
                     "predicted_ms": pred.estimate_ms,
                     "low_ms": pred.low_ms,
                     "high_ms": pred.high_ms,
                     "error_p10": (pred.estimate_ms - p10) / p10,
                     "error_median": (pred.estimate_ms - median) / median,
+                    "error_best_pass": (pred.estimate_ms - best_pass) / best_pass,
                     "cpu_ms": cpu_ms,
                     "error_cpu": (pred.estimate_ms - cpu_ms) / cpu_ms if cpu_ms else None,
                     # One thread: judge the range against CPU time; more: against the p10.
@@ -323,6 +339,9 @@ def main() -> int:
         "within_25pct_p10": share("error_p10", 0.25),
         "within_10pct_median": share("error_median", 0.10),
         "within_25pct_median": share("error_median", 0.25),
+        "within_10pct_best_pass": share("error_best_pass", 0.10),
+        "within_25pct_best_pass": share("error_best_pass", 0.25),
+        "passes": passes,
         "inside_range": sum(r["in_range"] for r in rows) / len(rows),
         "within_10pct_cpu": share("error_cpu", 0.10) if threads == 1 else None,
         "within_25pct_cpu": share("error_cpu", 0.25) if threads == 1 else None,
@@ -356,17 +375,19 @@ def _print_markdown(summary: dict, calib) -> None:
         f"(float16 ×{ratio.get('compute', 1):.2f} compute, "
         f"×{ratio.get('memory', 1):.2f} memory-bound):\n"
     )
-    head = "| model | nodes | wall p10 | wall median |"
+    head = "| model | nodes | wall p10 | wall median | fastest pass's median |"
     head += " CPU time p10 |" if one else ""
-    head += " predicted | error vs median | error vs p10 |"
+    head += " predicted | error vs median | error vs p10 | error vs fastest pass |"
     head += " error vs CPU time |" if one else ""
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in rows:
         cells = [r["model"], str(r["nodes"]), f"{r['p10_ms']:.3f} ms", f"{r['median_ms']:.3f} ms"]
+        cells.append(f"{r['best_pass_median_ms']:.3f} ms")
         if one:
             cells.append(f"{r['cpu_ms']:.3f} ms")
         cells += [f"{r['predicted_ms']:.3f} ms", _pct(r["error_median"]), _pct(r["error_p10"])]
+        cells.append(_pct(r["error_best_pass"]))
         if one:
             cells.append(_pct(r["error_cpu"]))
         print("| " + " | ".join(cells) + " |")
@@ -380,7 +401,9 @@ def _print_markdown(summary: dict, calib) -> None:
             if one
             else ""
         )
-        + f" ({summary['models']} models)."
+        + f"; vs the fastest pass's median: {summary['within_25pct_best_pass']:.0%} / "
+        f"{summary['within_10pct_best_pass']:.0%} ({summary['models']} models, "
+        f"{summary['passes']} pass{'es' if summary['passes'] > 1 else ''} of each)."
     )
     print(f"- inside the printed ±15–20% range: {summary['inside_range']:.0%}.")
 
