@@ -31,6 +31,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
     print(f"end to end: {result.end_to_end_ms:.3f} ms median "
           f"(p90 {result.end_to_end_p90_ms:.3f} ms) — {result.runs} runs after "
           f"{result.warmup} warm-up, {result.threads} threads, {shapes}")
+    if result.threads_note:
+        print(f"threads: {result.threads_note}")
     print(f"profiled total: {result.profiled_total_ms:.3f} ms. {result.note}")
     print(f"{'node':<48} {'op':<16} {'ms':>9} {'share':>7}")
     for node in result.nodes[: args.top]:
@@ -58,7 +60,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
         report, bar = reporter_for(args)
         try:
             profiles["profile_a"] = profile_model(args.a, runs=args.runs, report=report.sub(0, 0.5))
-            profiles["profile_b"] = profile_model(args.b, runs=args.runs, report=report.sub(0.5, 1))
+            profiles["profile_b"] = profile_model(
+                args.b,
+                runs=args.runs,
+                threads=profiles["profile_a"].threads,  # the same threads for both
+                report=report.sub(0.5, 1),
+            )
         finally:
             bar.close()
     result = diff_models(args.a, args.b, drift_report=args.drift, **profiles)
@@ -103,7 +110,9 @@ def register(sub: argparse._SubParsersAction, add) -> None:
     p.add_argument("model", help=".onnx file or folder holding one")
     p.add_argument("--runs", type=int, default=20, help="timed runs (median is reported)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs first")
-    p.add_argument("--threads", type=int, help="CPU threads (default: up to 4)")
+    p.add_argument(
+        "--threads", type=int, help="CPU threads (default: auto, 1 or up to 4, whichever is faster)"
+    )
     p.add_argument("--shape", action="append", metavar="NAME=DIMS",
                    help="input shape, e.g. image=1x3x224x224 (repeat per input)")
     p.add_argument("--csv", metavar="FILE", help="also write one row per layer to FILE")

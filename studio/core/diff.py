@@ -274,7 +274,8 @@ def compare_original_and_optimized(
     rows = _drift_rows(drift, Path("compression report"), "worst_layers") if drift else None
     profile_a = profile_model(a, runs=runs, threads=threads, shapes=shapes,
                               report=report.sub(0.0, 0.5))
-    profile_b = profile_model(b, runs=runs, threads=threads, shapes=shapes,
+    # Both on the same thread count, or the delta would measure the threads, not the models.
+    profile_b = profile_model(b, runs=runs, threads=profile_a.threads, shapes=shapes,
                               report=report.sub(0.5, 0.98))
     result = diff_models(a, b, profile_a=profile_a, profile_b=profile_b, drift=rows)
     report.progress(1.0, "Compared")

@@ -9,6 +9,7 @@ Warm-up runs are discarded and every figure is a median over the timed runs.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import csv
 import itertools
 import json
@@ -54,6 +55,7 @@ class ProfileResult(BaseModel):
     warmup: int = 3
     threads: int
     sessions: int = 1  # profiling sessions the runs were spread over
+    threads_note: str = ""  # how "auto" chose the thread count, when it did
     input_shapes: dict[str, list[int]]
     end_to_end_ms: float
     end_to_end_p90_ms: float
@@ -159,6 +161,85 @@ def measure_latency(path: Path, feeds: dict, runs: int, threads: int,
     return times
 
 
+# "auto" threads: small models often run slower on more threads (waking a second thread for each
+# tiny op costs more than it saves: PP-OCR's 2 ms classifier took 2.0 ms on two threads and
+# 0.8 ms on one here) and their per-layer times jitter with the thread hand-offs. So auto times
+# one thread against all of them, alternating, and drops to one only when it is clearly faster:
+# a close call would flip between runs with the machine's load, and two profiles of one model
+# would then be on different thread counts.
+AUTO_PROBE_RUNS = 12
+AUTO_MARGIN = 0.8
+
+
+def _choice_key(path: Path, feeds: dict, most: int) -> str:
+    stat = path.stat()
+    shapes = ";".join(f"{k}={'x'.join(map(str, v.shape))}" for k, v in sorted(feeds.items()))
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{shapes}|{most}"
+
+
+def _choices_file() -> Path:
+    from studio.core.paths import cache_dir
+
+    return cache_dir() / "profile-threads.json"
+
+
+def _remembered(key: str) -> tuple[int, str] | None:
+    try:
+        entry = json.loads(_choices_file().read_text(encoding="utf-8")).get(key)
+        return int(entry[0]), str(entry[1])
+    except (OSError, ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return None
+
+
+def _remember(key: str, choice: tuple[int, str]) -> None:
+    try:
+        choices = json.loads(_choices_file().read_text(encoding="utf-8"))
+        choices = choices if isinstance(choices, dict) else {}
+    except (OSError, ValueError):
+        choices = {}
+    choices[key] = list(choice)
+    with contextlib.suppress(OSError), atomic_path(_choices_file(), replace=True) as partial:
+        partial.write_text(json.dumps(choices), encoding="utf-8")
+
+
+def choose_threads(path: Path, feeds: dict, most: int) -> tuple[int, str]:
+    """The thread count "auto" profiles with, and a sentence saying why.
+
+    Chosen once per model file, input shapes and machine, then remembered (cache folder), so
+    profiling the same model again measures it the same way."""
+    if most <= 1:
+        return 1, ""
+    key = _choice_key(path, feeds, most)
+    remembered = _remembered(key)
+    if remembered is not None:
+        return remembered
+    choice = _probe_threads(path, feeds, most)
+    _remember(key, choice)
+    return choice
+
+
+def _probe_threads(path: Path, feeds: dict, most: int) -> tuple[int, str]:
+    sessions = {count: _session(path, count) for count in (1, most)}
+    times: dict[int, list[float]] = {count: [] for count in sessions}
+    for _ in range(2):  # warm-up
+        for session in sessions.values():
+            _run(session, feeds)
+    deadline = time.perf_counter() + 2.0  # a slow model gets fewer probe runs, not a long wait
+    for _ in range(AUTO_PROBE_RUNS):
+        for count, session in sessions.items():
+            start = time.perf_counter()
+            _run(session, feeds)
+            times[count].append((time.perf_counter() - start) * 1000)
+        if time.perf_counter() > deadline:
+            break
+    one, many = statistics.median(times[1]), statistics.median(times[most])
+    chosen = 1 if one < AUTO_MARGIN * many else most
+    return chosen, (
+        f"auto chose {chosen} thread{'s' if chosen > 1 else ''}: "
+        f"{one:.3f} ms on 1, {many:.3f} ms on {most}"
+    )
+
+
 def _check_arguments(runs: int, warmup: int, threads: int | None) -> None:
     if runs < 1:
         raise BadInput(f"--runs must be at least 1 (got {runs})", "Use --runs 20 for a stable median")
@@ -244,7 +325,6 @@ def profile_model(
     _check_arguments(runs, warmup, threads)
     path = resolve_model_path(model)
     proto = load_model(path, with_weights=False)
-    threads = threads or default_threads()
     unknown = sorted(set(shapes or {}) - {i.name for i in proto.graph.input})
     if unknown:
         raise BadInput(f"The model has no input named {unknown[0]!r}",
@@ -252,6 +332,10 @@ def profile_model(
     from studio.core.calibration import synthetic_inputs  # onnx/numpy load on first use
 
     feeds = synthetic_inputs(proto, shapes)
+    threads_note = ""
+    if threads is None:
+        report.progress(0.0, "Choosing the thread count")
+        threads, threads_note = choose_threads(path, feeds, default_threads())
     report.progress(0.0, "Timing end to end")
     times = measure_latency(path, feeds, runs, threads, warmup)
     report.progress(0.3, "Profiling each layer")
@@ -311,6 +395,7 @@ def profile_model(
         warmup=warmup,
         threads=threads,
         sessions=len(shares),
+        threads_note=threads_note,
         input_shapes={name: list(value.shape) for name, value in feeds.items()},
         end_to_end_ms=e2e,
         end_to_end_p90_ms=ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],

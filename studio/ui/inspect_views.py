@@ -48,7 +48,9 @@ class ProfileSettingsRow(QWidget):
         self.threads = QSpinBox()
         self.threads.setRange(0, 64)
         self.threads.setSpecialValueText(tr("auto"))
-        self.threads.setToolTip(tr("CPU threads onnxruntime may use (auto: up to 4)."))
+        self.threads.setToolTip(
+            tr("CPU threads onnxruntime may use (auto: 1 or up to 4, whichever runs faster).")
+        )
         self.shapes = QLineEdit()
         self.shapes.setPlaceholderText(tr("input shapes, e.g. image=1x3x224x224"))
         self.shapes.setToolTip(tr("Sizes of the model's inputs for the measurement. Inputs with a "

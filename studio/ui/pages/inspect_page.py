@@ -134,6 +134,14 @@ class InspectPage(JobStepPage):
                 shapes=shapes,
             )
         ]
+        if result.threads_note:
+            parts.append(
+                trn(
+                    "Auto picked {n} thread: it ran this model clearly faster than more.",
+                    "Auto picked {n} threads: one was not clearly faster on this model.",
+                    result.threads,
+                )
+            )
         if result.sessions > 1:
             parts.append(
                 tr(
