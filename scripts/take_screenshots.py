@@ -56,6 +56,7 @@ def main() -> None:
     wanted = {int(n) - 1 for n in args.steps.split(",")}
     for index, step in enumerate(STEPS[: max(wanted) + 1]):
         win.go_to(index)
+        settle(lambda: False, 0.2)  # a step starts its work a moment after it is shown
         if step == "deploy":
             win.pages[index].start()
             settle(lambda: win.state.bundle_path is not None)

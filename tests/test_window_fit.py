@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QWidget
 
 from studio.core.compress.presets import Preset
 from studio.ui.main_window import DEFAULT_SIZE, MainWindow, default_size
@@ -72,3 +73,28 @@ def test_preset_cards_wrap_instead_of_being_cut_off(qtbot, width: int, columns: 
     rows = {cards.row.getItemPosition(cards.row.indexOf(b))[0] for b in cards.buttons.values()}
     assert len(rows) == len(cards.buttons) // columns
     assert cards.minimumWidth() < 700  # two columns is as narrow as the row asks to be
+
+
+def test_page_content_keeps_the_height_its_wrapped_text_needs(qtbot) -> None:
+    """QScrollArea sizes its widget from the minimum size hint, which ignores height-for-width:
+    a card's long wrapped summary was squeezed and cut off when the page was short of room."""
+    from PySide6.QtWidgets import QLabel
+
+    from studio.ui.widgets import StepPage
+
+    page = StepPage()
+    qtbot.addWidget(page)
+    label = QLabel("A long sentence that wraps over several lines. " * 12)
+    label.setWordWrap(True)
+    page.outer.addWidget(label)
+    page.resize(500, 150)
+    page.show()
+    layout = page.content.layout()
+    scroll = page.findChild(QWidget, "pageScroll")
+    for width in (500, 320):
+        page.resize(width, 150)
+        qtbot.waitUntil(
+            lambda: page.content.minimumHeight()
+            == layout.totalHeightForWidth(scroll.viewport().width())
+        )
+        assert page.content.minimumHeight() > 150  # taller than the page: it scrolls instead

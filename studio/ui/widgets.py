@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -24,6 +25,36 @@ if TYPE_CHECKING:
     from studio.ui.state import WizardState
 
 
+class PageScroll(QScrollArea):
+    """A scroll area whose content keeps the height its wrapped text needs at the current width.
+
+    QScrollArea sizes its widget from the minimum size hint alone, which ignores height-for-width:
+    a long wrapped label in a card was then squeezed and cut off instead of the page scrolling.
+    """
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_height()
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        layout = self.widget().layout() if self.widget() else None
+        if layout is None or not layout.hasHeightForWidth():
+            return
+        width = max(self.viewport().width(), self.widget().minimumSizeHint().width())
+        needed = layout.totalHeightForWidth(width)
+        if needed != self.widget().minimumHeight():
+            self.widget().setMinimumHeight(needed)
+
+
 class StepPage(QWidget):
     """One wizard step: a title, a one-sentence explanation, and content below."""
 
@@ -40,7 +71,7 @@ class StepPage(QWidget):
         # visible stall). A page smaller than its window fills it as before.
         self.content = QWidget()
         self.content.setObjectName("pageContent")
-        scroll = QScrollArea()
+        scroll = PageScroll()
         scroll.setObjectName("pageScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
