@@ -307,9 +307,14 @@ def all_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
     return nodes
 
 
-def changed_nothing_warning(before: onnx.ModelProto, after_path: Path, method: str) -> str | None:
-    """A method that quantized no layer must say so instead of reporting a perfect score."""
-    after = onnx.load(str(after_path), load_external_data=False)
+def changed_nothing_warning(
+    before: onnx.ModelProto, after: Path | onnx.ModelProto, method: str
+) -> str | None:
+    """A method that quantized no layer must say so instead of reporting a perfect score.
+
+    ``after``: the result's path, or the result already loaded (its weights are not needed)."""
+    if not isinstance(after, onnx.ModelProto):
+        after = onnx.load(str(after), load_external_data=False)
     nodes = all_nodes(after.graph)
     if method == "fp16":
         touched = any(i.data_type == onnx.TensorProto.FLOAT16 for i in after.graph.initializer)

@@ -255,9 +255,10 @@ def compress_model(
             result_path = run_method(prep, method, staging / "result" / out.name,
                                      report.sub(0.1, 0.7))
         report.progress(0.8, "Checking the result")
-        load_model(result_path, with_weights=False)
+        # Read back once (it must load) for the checks below; the weights are not needed.
+        written = load_model(result_path, with_weights=False)
         if chosen not in (Method.CLEANUP, Method.PRUNE, Method.PRUNE_CHANNELS):
-            nothing = graph.changed_nothing_warning(prepared_model, result_path, chosen.value)
+            nothing = graph.changed_nothing_warning(prepared_model, written, chosen.value)
             if nothing:
                 warnings.append(nothing)
         drift_report = None
@@ -283,7 +284,7 @@ def compress_model(
             prep.channels.speed = speed_text(
                 drift_report.latency_before_ms if drift_report else None,
                 drift_report.latency_after_ms if drift_report else None)
-        nodes_after = len(onnx.load(str(result_path), load_external_data=False).graph.node)
+        nodes_after = len(written.graph.node)
         _place(result_path, out, force)
     finally:
         _remove(staging)
