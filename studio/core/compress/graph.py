@@ -99,12 +99,16 @@ def _constant_value(node: onnx.NodeProto) -> np.ndarray | None:
     return None  # sparse or string constants stay as they are
 
 
-def cleanup_model(model: onnx.ModelProto, report: Reporter = NULL_REPORTER) -> onnx.ModelProto:
-    """Constant nodes to initializers, constant folding, dead nodes removed, shapes inferred."""
+def cleanup_model(
+    model: onnx.ModelProto, report: Reporter = NULL_REPORTER, *, copy: bool = True
+) -> onnx.ModelProto:
+    """Constant nodes to initializers, constant folding, dead nodes removed, shapes inferred.
+
+    ``copy=False`` lets a caller that will not use ``model`` again skip copying it first."""
     import onnxslim
 
-    model = onnx.ModelProto.FromString(model.SerializeToString()) if proto_size(model) < (
-        EXTERNAL_DATA_THRESHOLD) else model
+    if copy and proto_size(model) < EXTERNAL_DATA_THRESHOLD:
+        model = onnx.ModelProto.FromString(model.SerializeToString())
     report.progress(0.0, "cleaning up: Constant nodes to weights")
     moved = constants_to_initializers(model)
     report.progress(0.1, f"cleaning up: {moved} constants moved; folding constants and removing "

@@ -124,7 +124,7 @@ def _batch_one(model: onnx.ModelProto, shapes: dict[str, list[int]],
 def _prepare(original: onnx.ModelProto, method: Method, options: CompressOptions,
              shapes: dict[str, list[int]], qnn: bool, warnings: list[str],
              report: Reporter = NULL_REPORTER) -> onnx.ModelProto:
-    model = graph.cleanup_model(original, report)
+    model = graph.cleanup_model(original, report, copy=False)  # the caller drops the original
     if qnn:
         _batch_one(model, shapes, warnings)
     model = graph.fix_input_shapes(model, shapes)
@@ -213,14 +213,17 @@ def compress_model(
     qnn = static and (opts.int8.qnn if opts.int8.qnn is not None else chip_qnn)
 
     report.progress(0.0, "Reading the model")
-    original = load_model(source)
-    header = onnx.load(str(source), load_external_data=False)
-    external = graph.needs_external_data(original, graph.uses_external_data(header))
+    # Read once: the graph tells whether the weights sit in side files, then they are loaded.
+    original = load_model(source, with_weights=False)
+    source_external = graph.uses_external_data(original)
+    if source_external:
+        original = load_model(source)
+    external = graph.needs_external_data(original, source_external)
     warnings: list[str] = []
     report.progress(0.05, "Cleaning up the graph")
+    nodes_before = len(original.graph.node)
     prepared_model = _prepare(original, method, opts, shapes, qnn, warnings,
                               report.sub(0.05, 0.1))
-    nodes_before = len(original.graph.node)
     del original
 
     if evaluation is None and npz_has(calib, "evaluation"):
