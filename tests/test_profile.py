@@ -254,3 +254,23 @@ def test_auto_choice_is_remembered_per_model_file(
     make_mlp(model)  # the file changed
     profile.choose_threads(model, feeds, 2)
     assert len(probes) == 3
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"k": 5}', ""])
+def test_a_damaged_choices_file_is_chosen_again_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
+) -> None:
+    import json
+
+    import studio.core.profile as profile
+
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    model = make_mlp(tmp_path / "mlp.onnx")
+    feeds = {"x": np.zeros((4, 16), np.float32)}
+    profile._choices_file().write_text(content)
+    key = profile._choice_key(model, feeds, 2)
+    if content.startswith('{"k"'):
+        profile._choices_file().write_text(json.dumps({key: 5}))  # an entry of the wrong shape
+    monkeypatch.setattr(profile, "_probe_threads", lambda p, f, m: (2, "probed"))
+    assert profile.choose_threads(model, feeds, 2) == (2, "probed")
+    assert json.loads(profile._choices_file().read_text())[key] == [2, "probed"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import csv
-import itertools
 import json
 import os
 import statistics
@@ -183,23 +182,12 @@ def _choices_file() -> Path:
     return cache_dir() / "profile-threads.json"
 
 
-def _remembered(key: str) -> tuple[int, str] | None:
-    try:
-        entry = json.loads(_choices_file().read_text(encoding="utf-8")).get(key)
-        return int(entry[0]), str(entry[1])
-    except (OSError, ValueError, TypeError, AttributeError, IndexError, KeyError):
-        return None
-
-
-def _remember(key: str, choice: tuple[int, str]) -> None:
+def _load_choices() -> dict:
     try:
         choices = json.loads(_choices_file().read_text(encoding="utf-8"))
-        choices = choices if isinstance(choices, dict) else {}
     except (OSError, ValueError):
-        choices = {}
-    choices[key] = list(choice)
-    with contextlib.suppress(OSError), atomic_path(_choices_file(), replace=True) as partial:
-        partial.write_text(json.dumps(choices), encoding="utf-8")
+        return {}
+    return choices if isinstance(choices, dict) else {}
 
 
 def choose_threads(path: Path, feeds: dict, most: int) -> tuple[int, str]:
@@ -210,11 +198,14 @@ def choose_threads(path: Path, feeds: dict, most: int) -> tuple[int, str]:
     if most <= 1:
         return 1, ""
     key = _choice_key(path, feeds, most)
-    remembered = _remembered(key)
-    if remembered is not None:
-        return remembered
+    choices = _load_choices()
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        count, note = choices[key]
+        return int(count), str(note)
     choice = _probe_threads(path, feeds, most)
-    _remember(key, choice)
+    choices[key] = list(choice)
+    with contextlib.suppress(OSError), atomic_path(_choices_file(), replace=True) as partial:
+        partial.write_text(json.dumps(choices), encoding="utf-8")
     return choice
 
 
@@ -303,6 +294,28 @@ def split_runs(runs: int, sessions: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(sessions)]
 
 
+class _RunProgress:
+    """Counts profiled runs over all sessions for the progress bar (0.3 → 0.9 of the job)."""
+
+    def __init__(self, report: Reporter) -> None:
+        self.report, self.done, self.total = report, 0, 1
+
+    def tick(self) -> None:
+        self.done += 1
+        self.report.progress(0.3 + 0.6 * self.done / self.total,
+                             f"Profiling run {self.done}/{self.total}")
+
+
+def _profiled_runs(session, feeds: dict, warmup: int, runs: int,
+                   progress: _RunProgress) -> tuple[dict[str, list[float]], dict]:
+    """Run a profiling session warm-up + ``runs`` times; per node, its time in each timed run."""
+    for _ in range(warmup + runs):
+        _run(session, feeds)
+        progress.tick()
+    events = json.loads(Path(session.end_profiling()).read_text())
+    return per_run_node_times(events, runs)
+
+
 def node_median_ms(values_ms: list[float]) -> float:
     """Median of one node's per-run times, interpolated within the profiler's 1 µs steps.
 
@@ -344,27 +357,21 @@ def profile_model(
     meta: dict[str, tuple[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="studio-profile-") as tmp:
         optimized_path = Path(tmp) / "optimized.onnx"
-        shares: list[int] = []
-        done = 0
-        for index in itertools.count():
-            began = time.perf_counter()
-            trace = str(Path(tmp) / f"trace{index}")
-            session = _session(path, threads, trace, optimized_path if index == 0 else None)
-            if index == 0:
-                shares = split_runs(runs, sessions_for(runs, time.perf_counter() - began))
-            total = sum(warmup + share for share in shares)
-            for _ in range(warmup + shares[index]):
-                _run(session, feeds)
-                done += 1
-                report.progress(0.3 + 0.6 * done / total, f"Profiling run {done}/{total}")
-            events = json.loads(Path(session.end_profiling()).read_text())
-            del session
-            session_samples, session_meta = per_run_node_times(events, shares[index])
+        progress = _RunProgress(report)
+        # The first session also saves onnxruntime's optimized graph, and its creation time
+        # decides how many sessions there will be.
+        began = time.perf_counter()
+        session = _session(path, threads, str(Path(tmp) / "trace0"), optimized_path)
+        shares = split_runs(runs, sessions_for(runs, time.perf_counter() - began))
+        progress.total = sum(warmup + share for share in shares)
+        for index, share in enumerate(shares):
+            if index:
+                session = _session(path, threads, str(Path(tmp) / f"trace{index}"))
+            session_samples, session_meta = _profiled_runs(session, feeds, warmup, share, progress)
             for name, values in session_samples.items():
                 samples[name].extend(values)
             meta.update(session_meta)
-            if index == len(shares) - 1:
-                break
+        del session
         import onnx
 
         optimized = (onnx.load(str(optimized_path), load_external_data=False)

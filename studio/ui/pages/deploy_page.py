@@ -87,15 +87,13 @@ class DeployPage(JobStepPage):
         self.devices.set_bundle(None)
 
     def showEvent(self, event: QShowEvent) -> None:
-        # Filled as the page appears (entered() runs a moment later): no empty field flashes.
+        # Suggested as the page appears, not in entered() (a moment later): no empty field flashes.
         super().showEvent(event)
-        with contextlib.suppress(StudioError):  # a bad model: the Model step explains it
-            self.entered()
-
-    def entered(self) -> None:
         if not self.folder.text():
-            stem = self.state.model_path().stem
-            self.folder.setText(str(free_bundle_folder(f"{stem}-{self.state.recipe.target.chip}")))
+            with contextlib.suppress(StudioError):  # a bad model: the Model step explains it
+                stem = self.state.model_path().stem
+                chip = self.state.recipe.target.chip
+                self.folder.setText(str(free_bundle_folder(f"{stem}-{chip}")))
 
     def ready(self) -> tuple[bool, str]:
         if self.job_running():
