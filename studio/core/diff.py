@@ -125,7 +125,7 @@ def _describe_change(na: onnx.NodeProto, nb: onnx.NodeProto, wa: dict, wb: dict,
 def _side(path: Path, model: onnx.ModelProto) -> ModelSide:
     return ModelSide(
         path=str(path),
-        file_size=model_file_size(path),
+        file_size=model_file_size(path, model),
         parameters=parameter_count(model),
         nodes=len(model.graph.node),
         op_histogram=dict(Counter(n.op_type for n in model.graph.node).most_common()),

@@ -143,12 +143,15 @@ def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
     return [inp for inp in model.graph.input if inp.name not in initializers]
 
 
-def model_file_size(path: Path) -> int:
-    """Size of the .onnx file plus any external-data files it references."""
+def model_file_size(path: Path, graph: onnx.ModelProto | None = None) -> int:
+    """Size of the .onnx file plus any external-data files it references.
+
+    ``graph``: this file already loaded *without* its weights (loading the weights clears the
+    references), which saves parsing the file again."""
     import onnx
 
     total = path.stat().st_size
-    model = onnx.load(str(path), load_external_data=False)
+    model = graph if graph is not None else onnx.load(str(path), load_external_data=False)
     seen: set[str] = set()
     for init in model.graph.initializer:
         for entry in init.external_data:
@@ -188,7 +191,7 @@ def summarize(path: str | Path) -> ModelSummary:
     return ModelSummary(
         name=path.stem,
         path=str(path),
-        file_size=model_file_size(path),
+        file_size=model_file_size(path, model),
         opset=opset_of(model),
         ir_version=model.ir_version,
         producer=" ".join(p for p in (model.producer_name, model.producer_version) if p),

@@ -163,8 +163,12 @@ def _samples(
 def _split_eval(
     calib: list[dict[str, np.ndarray]], evaluation: list[dict[str, np.ndarray]],
     model: onnx.ModelProto, options: CompressOptions, shapes: dict[str, list[int]],
+    wanted: bool,
 ) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]], str]:
-    """Evaluation samples kept apart from calibration samples, and where they came from."""
+    """Evaluation samples kept apart from calibration samples, and where they came from.
+
+    Calibration is split the same way whether or not evaluation is ``wanted``, so turning the
+    drift report off never changes the result."""
     if evaluation:
         return calib, evaluation[: options.eval_limit], "evaluation data"
     if len(calib) >= 2:
@@ -172,6 +176,8 @@ def _split_eval(
         return calib[:-held], calib[-held:], "held-out calibration samples (not used to calibrate)"
     if calib:
         return calib, calib, "the single calibration sample (no separate evaluation data)"
+    if not wanted:
+        return calib, [], ""
     count = min(options.eval_limit, 8)
     return calib, [synthetic_inputs(model, shapes, seed=1000 + i) for i in range(count)], \
         "random inputs"
@@ -215,6 +221,7 @@ def compress_model(
     report.progress(0.0, "Reading the model")
     # Read once: the graph tells whether the weights sit in side files, then they are loaded.
     original = load_model(source, with_weights=False)
+    size_before = model_file_size(source, original)
     source_external = graph.uses_external_data(original)
     if source_external:
         original = load_model(source)
@@ -235,7 +242,7 @@ def compress_model(
     eval_samples = _samples(evaluation if wants_eval else None, prepared_model, source,
                             opts.eval_limit, opts, shapes, warnings, key="evaluation")
     calib_samples, eval_samples, sample_source = _split_eval(
-        calib_samples, eval_samples, prepared_model, opts, shapes)
+        calib_samples, eval_samples, prepared_model, opts, shapes, wants_eval)
     if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
         warnings.append(SYNTHETIC_WARNING)
         log.warning(SYNTHETIC_WARNING)
@@ -293,7 +300,7 @@ def compress_model(
         _remove(staging)
     result = CompressResult(
         method=method, chosen=chosen, source=str(source), output=str(out),
-        size_before=model_file_size(source), size_after=model_file_size(out),
+        size_before=size_before, size_after=model_file_size(out, written),
         nodes_before=nodes_before, nodes_after=nodes_after,
         seconds=time.perf_counter() - started, warnings=warnings,
         kept_float=prep.excluded(), options=opts.model_dump(mode="json"), report=drift_report,
