@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -59,6 +60,36 @@ def test_existing_output_is_not_overwritten_without_force(tmp_path: Path) -> Non
     with pytest.raises(OutputError, match="already exists"):
         compress_model(model, "cleanup", out)
     assert out.read_text() == "user's file"
+
+
+def test_force_replaces_the_output_and_leaves_no_staging_behind(tmp_path: Path) -> None:
+    model = make_mlp(tmp_path / "mlp.onnx")
+    out = tmp_path / "q.onnx"
+    out.write_text("an older result")
+    compress_model(model, "int8-dynamic", out, force=True, drift=False)
+    assert onnx.load(str(out)).graph.node
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.onnx", "q.onnx"]
+
+
+def test_output_that_appears_during_the_run_is_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import studio.core.compress.run as run
+
+    model = make_mlp(tmp_path / "mlp.onnx")
+    out = tmp_path / "q.onnx"
+    real = run.run_method
+
+    def user_saves_meanwhile(*args, **kwargs):
+        path = real(*args, **kwargs)
+        out.write_text("saved by the user meanwhile")
+        return path
+
+    monkeypatch.setattr(run, "run_method", user_saves_meanwhile)
+    with pytest.raises(OutputError, match="already exists"):
+        compress_model(model, "int8-dynamic", out, drift=False)
+    assert out.read_text() == "saved by the user meanwhile"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.onnx", "q.onnx"]
 
 
 def test_output_equal_to_input_is_refused(tmp_path: Path) -> None:

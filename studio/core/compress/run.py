@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from pydantic import BaseModel, ValidationError
 
-from studio.core.atomic import _remove, atomic_path, check_writable_parent, partial_path_for
+from studio.core.atomic import _remove, check_writable_parent, partial_path_for
 from studio.core.calibration import load_samples, npz_has, npz_labels, synthetic_inputs
 from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
@@ -225,7 +225,9 @@ def compress_model(
     source_external = graph.uses_external_data(original)
     if source_external:
         original = load_model(source)
-    external = graph.needs_external_data(original, source_external)
+    # A single-file source's serialised size is its file size (measuring the proto would
+    # serialise it again).
+    external = source_external or size_before > graph.EXTERNAL_DATA_THRESHOLD
     warnings: list[str] = []
     report.progress(0.05, "Cleaning up the graph")
     nodes_before = len(original.graph.node)
@@ -312,10 +314,19 @@ def compress_model(
 
 
 def _place(result: Path, out: Path, force: bool) -> None:
-    """Data file first, then the model: a model file never appears without its weights."""
+    """Data file first, then the model: a model file never appears without its weights.
+
+    The staging folder sits beside ``out``, so each file moves in one rename, which also
+    swaps out an existing file in one step (POSIX and Windows alike): nothing is lost if it
+    fails."""
     data = result.with_name(result.name + ".data")
-    if data.exists():
-        with atomic_path(out.with_name(out.name + ".data"), replace=force) as partial:
-            os.replace(data, partial)
-    with atomic_path(out, replace=force) as partial:
-        os.replace(result, partial)
+    moves = [(data, out.with_name(out.name + ".data"))] if data.exists() else []
+    for source, target in [*moves, (result, out)]:
+        if target.is_dir() or (target.exists() and not force):
+            raise OutputError(f"{target} already exists",
+                              "Choose another --out path or pass --force")
+        try:
+            os.replace(source, target)
+        except OSError as exc:
+            raise OutputError(f"Could not write {target} ({exc.strerror or exc})",
+                              "Choose a folder you can write to with --out") from exc
