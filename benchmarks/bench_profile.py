@@ -71,12 +71,14 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
     """
     models = [("digits CNN (demo)", demo_model_path(), {}), *_real_models()]
     print(
-        "| model | nodes run | fused/rewritten | nodes > 1% | pairs with all within ±15% | "
-        "worst node per pair | end-to-end ms (range) |"
+        "| model | threads | nodes run | fused/rewritten | nodes > 1% | layer runs × sessions | "
+        "pairs with all within ±15% | worst node per pair | end-to-end ms (range) | "
+        "s per profile |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, path, shapes in models:
         met, worsts, e2e, checked_counts = 0, [], [], []
+        started = time.perf_counter()
         for _ in range(pairs):
             first = profile_model(path, runs=runs, shapes=shapes or None, threads=threads)
             second = profile_model(path, runs=runs, shapes=shapes or None, threads=threads)
@@ -86,10 +88,12 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
             checked_counts.append(checked)
             e2e += [first.end_to_end_ms, second.end_to_end_ms]
         fused = len(first.fused_nodes())
+        seconds = (time.perf_counter() - started) / (2 * pairs)
         print(
-            f"| {name} | {len(first.nodes)} | {fused} | {min(checked_counts)}–"
-            f"{max(checked_counts)} | {met}/{pairs} | "
-            f"{' '.join(f'{w:.0%}' for w in worsts)} | {min(e2e):.3f}–{max(e2e):.3f} |"
+            f"| {name} | {first.threads} | {len(first.nodes)} | {fused} | {min(checked_counts)}–"
+            f"{max(checked_counts)} | {first.layer_runs} × {first.sessions} | {met}/{pairs} | "
+            f"{' '.join(f'{w:.0%}' for w in worsts)} | {min(e2e):.3f}–{max(e2e):.3f} | "
+            f"{seconds:.1f} |", flush=True
         )
 
 
@@ -164,13 +168,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="intra-op threads (default: the studio's)")
     parser.add_argument("--draw", action="store_true", help="also draw the 10k graph in Netron")
     parser.add_argument("--skip-repeat", action="store_true")
+    parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()
     if args.pairs < 1:
         parser.error("--pairs must be at least 1")
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores")
     if not args.skip_repeat:
         repeatability(args.runs, args.pairs, args.threads)
-    large_graph(args.draw)
+    if not args.skip_large:
+        large_graph(args.draw)
 
 
 if __name__ == "__main__":

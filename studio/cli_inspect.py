@@ -33,6 +33,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
           f"{result.warmup} warm-up, {result.threads} threads, {shapes}")
     if result.threads_note:
         print(f"threads: {result.threads_note}")
+    print(f"layers: medians of {result.layer_runs} profiled runs over {result.sessions} "
+          f"fresh session{'s' if result.sessions > 1 else ''}")
     print(f"profiled total: {result.profiled_total_ms:.3f} ms. {result.note}")
     print(f"{'node':<48} {'op':<16} {'ms':>9} {'share':>7}")
     for node in result.nodes[: args.top]:

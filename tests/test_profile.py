@@ -13,7 +13,9 @@ from onnx import TensorProto, helper, numpy_helper
 from studio.core.errors import BadInput, OutputError
 from studio.core.fusion_map import NodeKind, map_fused_nodes
 from studio.core.profile import (
+    LAYER_RUNS_CAP,
     ProfileResult,
+    layer_runs_for,
     node_median_ms,
     overhead_sentence,
     per_run_node_times,
@@ -79,20 +81,28 @@ def test_runs_are_spread_over_fresh_sessions_and_all_of_them_count(
         return samples, meta
 
     monkeypatch.setattr(profile, "per_run_node_times", spy)
+    # A sub-millisecond model: far more layer runs than asked, over many sessions.
     result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]})
-    assert result.sessions == 4 and counted == [4, 4, 3, 3]
+    assert result.runs == 14 and result.layer_runs == LAYER_RUNS_CAP
+    assert sum(counted) == LAYER_RUNS_CAP and result.sessions == len(counted) > 1
+    assert max(counted) - min(counted) <= 1
     assert set(result.original_shares()) == {"fc1", "bias1", "relu1", "fc2"}
-    counted.clear()
-    assert profile_model(model, runs=2, threads=1, shapes={"x": [4, 16]}).sessions == 1
-    assert counted == [2]
 
 
 def test_session_count_and_split() -> None:
     assert split_runs(20, 4) == [5, 5, 5, 5]
     assert split_runs(7, 2) == [4, 3]
-    assert sessions_for(20, 0.05) == 4
-    assert sessions_for(6, 0.05) == 2
+    assert sessions_for(160, 0.05) == 16
+    assert sessions_for(160, 0.3) == 5  # session creation kept to about 1.5 s
+    assert sessions_for(6, 0.05) == 2  # at least 3 runs each
     assert sessions_for(200, 5.0) == 1  # a big model: one session, as creating more costs more
+
+
+def test_fast_models_get_more_layer_runs_slow_ones_what_was_asked() -> None:
+    assert layer_runs_for(20, 0.1) == LAYER_RUNS_CAP
+    assert layer_runs_for(20, 25.0) == 40  # about a second of running
+    assert layer_runs_for(20, 500.0) == 20
+    assert layer_runs_for(500, 0.1) == 500  # never fewer than asked
 
 
 def test_fused_nodes_are_mapped_back_to_the_users_nodes(tmp_path: Path) -> None:

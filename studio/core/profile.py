@@ -1,8 +1,9 @@
 """Measure where time goes: per-node latency from onnxruntime's profiler, and end-to-end latency.
 
 A plain session times whole runs (what the user will see); profiling sessions time each node,
-their runs spread over a few fresh sessions (see PROFILE_SESSIONS). The profiler adds
-bookkeeping around every node, so its total is not the real latency; it is used for shares.
+their runs spread over fresh sessions, and a fast model gets more of them (see PROFILE_SESSIONS).
+The profiler adds bookkeeping around every node, so its total is not the real latency; it is
+used for shares.
 Warm-up runs are discarded and every figure is a median over the timed runs.
 """
 
@@ -12,6 +13,7 @@ import bisect
 import contextlib
 import csv
 import json
+import math
 import os
 import statistics
 import tempfile
@@ -27,7 +29,7 @@ from studio.core.fusion_map import NodeKind, map_fused_nodes, node_parameter_cou
 from studio.core.model import load_model, resolve_model_path
 from studio.core.progress import NULL_REPORTER, Reporter
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PROFILER_NOTE = (
     "The profiler times each node separately and adds its own bookkeeping, so the profiled "
     "total is higher than the plain end-to-end time; use it for shares, not absolute speed."
@@ -53,7 +55,8 @@ class ProfileResult(BaseModel):
     runs: int
     warmup: int = 3
     threads: int
-    sessions: int = 1  # profiling sessions the runs were spread over
+    sessions: int = 1  # profiling sessions the layer runs were spread over
+    layer_runs: int = 0  # profiled runs behind the per-layer medians (a fast model gets more)
     threads_note: str = ""  # how "auto" chose the thread count, when it did
     input_shapes: dict[str, list[int]]
     end_to_end_ms: float
@@ -272,20 +275,35 @@ def per_run_node_times(events: list[dict], runs: int) -> tuple[dict[str, list[fl
     return samples, meta
 
 
-# The profiled runs are spread over a few fresh sessions. Each session lays out its buffers in
+# The profiled runs are spread over fresh sessions. Each session lays out its buffers in
 # memory anew, and on this machine that alone moved single layers by up to 35% from one session
 # to the next while they stayed steady within a session (benchmarks/README.md, "Profile
-# repeatability"); a median over several sessions is what the model will do, not what one
-# layout happened to do. A model whose session takes long to create is profiled in one.
-PROFILE_SESSIONS = 4
+# repeatability"); a median over many sessions is what the model will do, not what one layout
+# happened to do. Four sessions of 5 runs still left 20–50% between two profiles of a
+# sub-millisecond model; 16 sessions of 10 runs brought that to 3–13%. So a fast model gets up
+# to LAYER_RUNS_CAP runs (about LAYER_BUDGET_S of running), spread over up to PROFILE_SESSIONS
+# sessions, as many as SESSION_BUDGET_S of session creation allows; a model whose session takes
+# long to create is profiled in one.
+PROFILE_SESSIONS = 16
+SESSION_BUDGET_S = 1.5
 SLOW_SESSION_S = 1.0
+LAYER_BUDGET_S = 1.0
+LAYER_RUNS_CAP = 160
+MIN_RUNS_PER_SESSION = 3
+
+
+def layer_runs_for(runs: int, end_to_end_ms: float) -> int:
+    """Profiled runs for the per-layer medians: at least ``runs``; more for a fast model."""
+    wanted = math.ceil(LAYER_BUDGET_S * 1000 / max(end_to_end_ms, 1e-3))
+    return max(runs, min(LAYER_RUNS_CAP, wanted))
 
 
 def sessions_for(runs: int, first_session_s: float) -> int:
     """How many sessions to spread ``runs`` over, given how long the first took to create."""
     if first_session_s > SLOW_SESSION_S:
         return 1
-    return max(1, min(PROFILE_SESSIONS, runs // 3))
+    affordable = int(SESSION_BUDGET_S / max(first_session_s, 1e-3))
+    return max(1, min(PROFILE_SESSIONS, runs // MIN_RUNS_PER_SESSION, affordable))
 
 
 def split_runs(runs: int, sessions: int) -> list[int]:
@@ -351,6 +369,7 @@ def profile_model(
         threads, threads_note = choose_threads(path, feeds, default_threads())
     report.progress(0.0, "Timing end to end")
     times = measure_latency(path, feeds, runs, threads, warmup)
+    layer_runs = layer_runs_for(runs, statistics.median(times))
     report.progress(0.3, "Profiling each layer")
 
     samples: dict[str, list[float]] = defaultdict(list)
@@ -362,7 +381,7 @@ def profile_model(
         # decides how many sessions there will be.
         began = time.perf_counter()
         session = _session(path, threads, str(Path(tmp) / "trace0"), optimized_path)
-        shares = split_runs(runs, sessions_for(runs, time.perf_counter() - began))
+        shares = split_runs(layer_runs, sessions_for(layer_runs, time.perf_counter() - began))
         progress.total = sum(warmup + share for share in shares)
         for index, share in enumerate(shares):
             if index:
@@ -402,6 +421,7 @@ def profile_model(
         warmup=warmup,
         threads=threads,
         sessions=len(shares),
+        layer_runs=layer_runs,
         threads_note=threads_note,
         input_shapes={name: list(value.shape) for name, value in feeds.items()},
         end_to_end_ms=e2e,

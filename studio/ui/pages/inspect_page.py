@@ -145,7 +145,9 @@ class InspectPage(JobStepPage):
         if result.sessions > 1:
             parts.append(
                 tr(
-                    "Layers were timed over {k} fresh sessions, so no one memory layout skews them.",
+                    "Layer times are medians of {n} profiled runs over {k} fresh sessions, so "
+                    "no one memory layout skews them.",
+                    n=result.layer_runs,
                     k=result.sessions,
                 )
             )
