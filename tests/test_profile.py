@@ -198,89 +198,40 @@ def test_result_round_trips_as_json(tmp_path: Path) -> None:
     assert again == result
 
 
-def test_auto_threads_pick_the_faster_count_and_say_why(
+def test_auto_times_layers_on_one_thread_and_the_whole_model_on_all_cores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import studio.core.profile as profile
 
     model = make_mlp(tmp_path / "mlp.onnx")
-    monkeypatch.setattr(profile, "default_threads", lambda: 2)
-    result = profile_model(model, runs=4, shapes={"x": [4, 16]})
-    assert result.threads in (1, 2)
-    assert result.threads_note.startswith(f"auto chose {result.threads} thread")
-    assert "on 1" in result.threads_note and "on 2" in result.threads_note
-    # Asked for a count, the profiler uses it and explains nothing.
-    fixed = profile_model(model, runs=4, threads=2, shapes={"x": [4, 16]})
-    assert fixed.threads == 2 and fixed.threads_note == ""
-
-
-def test_auto_threads_drop_to_one_only_when_it_is_clearly_faster(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import studio.core.profile as profile
-
-    model = make_mlp(tmp_path / "mlp.onnx")
-    feeds = {"x": np.zeros((4, 16), np.float32)}
-    # Fake timings: one thread "takes" 91% of two threads' time — not a clear win.
-    elapsed = {1: 1.0, 2: 1.1}
-    calls: list[int] = []
+    sessions: list[int] = []
     real_session = profile._session
 
     def session(path: Path, threads: int, *args: object):
-        s = real_session(path, threads, *args)
-        calls.append(threads)
-        return s
+        sessions.append(threads)
+        return real_session(path, threads, *args)
 
     monkeypatch.setattr(profile, "_session", session)
-    ticks = {"t": 0.0}
+    monkeypatch.setattr(profile, "default_threads", lambda: 2)
+    result = profile_model(model, runs=4, shapes={"x": [4, 16]})
+    assert result.threads == 1 and result.all_cores == 2
+    assert result.end_to_end_all_cores_ms and result.end_to_end_all_cores_ms > 0
+    assert "layers timed on 1 thread" in result.threads_note
+    assert "on all 2 cores" in result.threads_note
+    assert sessions[0] == 2 and set(sessions[1:]) == {1}
+    # Asked for a count, the profiler uses it everywhere and explains nothing.
+    sessions.clear()
+    fixed = profile_model(model, runs=4, threads=2, shapes={"x": [4, 16]})
+    assert fixed.threads == 2 and fixed.threads_note == "" and fixed.all_cores == 0
+    assert set(sessions) == {2} and fixed.end_to_end_all_cores_ms is None
 
-    def fake_run(session, feeds) -> None:
-        ticks["t"] += elapsed[session.get_session_options().intra_op_num_threads] / 1000
 
-    monkeypatch.setattr(profile, "_run", fake_run)
-    monkeypatch.setattr(profile.time, "perf_counter", lambda: ticks["t"])
-    chosen, _ = profile._probe_threads(model, feeds, 2)
-    assert chosen == 2 and calls == [1, 2]
-    elapsed[2] = 2.5  # PP-OCR's classifier here: two threads 2.5× slower
-    chosen, _ = profile._probe_threads(model, feeds, 2)
-    assert chosen == 1
-
-
-def test_auto_choice_is_remembered_per_model_file(
+def test_auto_on_a_one_core_machine_times_everything_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import studio.core.profile as profile
 
-    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path / "cache"))
-    model = make_mlp(tmp_path / "mlp.onnx")
-    feeds = {"x": np.zeros((4, 16), np.float32)}
-    probes: list[Path] = []
-    monkeypatch.setattr(profile, "_probe_threads", lambda p, f, m: probes.append(p) or (1, "n"))
-    assert profile.choose_threads(model, feeds, 2) == (1, "n")
-    assert profile.choose_threads(model, feeds, 2) == (1, "n")
-    assert len(probes) == 1  # the second profile of the same model measures it the same way
-    profile.choose_threads(model, {"x": np.zeros((8, 16), np.float32)}, 2)
-    assert len(probes) == 2  # other shapes: chosen again
-    make_mlp(model)  # the file changed
-    profile.choose_threads(model, feeds, 2)
-    assert len(probes) == 3
-
-
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"k": 5}', ""])
-def test_a_damaged_choices_file_is_chosen_again_and_replaced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
-) -> None:
-    import json
-
-    import studio.core.profile as profile
-
-    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path / "cache"))
-    model = make_mlp(tmp_path / "mlp.onnx")
-    feeds = {"x": np.zeros((4, 16), np.float32)}
-    profile._choices_file().write_text(content)
-    key = profile._choice_key(model, feeds, 2)
-    if content.startswith('{"k"'):
-        profile._choices_file().write_text(json.dumps({key: 5}))  # an entry of the wrong shape
-    monkeypatch.setattr(profile, "_probe_threads", lambda p, f, m: (2, "probed"))
-    assert profile.choose_threads(model, feeds, 2) == (2, "probed")
-    assert json.loads(profile._choices_file().read_text())[key] == [2, "probed"]
+    monkeypatch.setattr(profile, "default_threads", lambda: 1)
+    result = profile_model(make_mlp(tmp_path / "mlp.onnx"), runs=3, shapes={"x": [4, 16]})
+    assert result.threads == 1 and result.threads_note == ""
+    assert result.end_to_end_all_cores_ms is None

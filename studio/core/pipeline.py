@@ -73,12 +73,7 @@ def run_recipe(
                 "compress": compressed.model_dump(
                     mode="json", exclude={"source", "output", "report", "options"}),
                 "drift": compressed.report.model_dump(mode="json") if compressed.report else None,
-                "profile": {
-                    "end_to_end_ms": profiled.end_to_end_ms,
-                    "threads": profiled.threads,
-                    "runs": profiled.runs,
-                    "input_shapes": profiled.input_shapes,
-                },
+                "profile": profiled.bundle_summary(),
             },
             force=force,
             report=report.sub(0.8, 0.95),

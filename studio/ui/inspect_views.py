@@ -49,7 +49,8 @@ class ProfileSettingsRow(QWidget):
         self.threads.setRange(0, 64)
         self.threads.setSpecialValueText(tr("auto"))
         self.threads.setToolTip(
-            tr("CPU threads onnxruntime may use (auto: 1 or up to 4, whichever runs faster).")
+            tr("CPU threads onnxruntime may use (auto: layers on 1 thread, where they repeat; "
+               "the whole model also on all cores, up to 4).")
         )
         self.shapes = QLineEdit()
         self.shapes.setPlaceholderText(tr("input shapes, e.g. image=1x3x224x224"))
@@ -98,8 +99,9 @@ class ProfileSettingsRow(QWidget):
 
     def show_used(self, result: ProfileResult) -> None:
         """After a run: show the threads and shapes actually used."""
-        self.threads.setToolTip(tr("CPU threads onnxruntime may use (auto: up to 4). Last run "
-                                   "used {threads}.", threads=result.threads))
+        self.threads.setToolTip(tr("CPU threads onnxruntime may use (auto: layers on 1 thread, "
+                                   "the whole model also on all cores). Last run used "
+                                   "{threads}.", threads=result.threads))
         if not self.shapes.text():
             self.shapes.setPlaceholderText(" ".join(
                 f"{k}={'x'.join(map(str, v))}" for k, v in result.input_shapes.items()))

@@ -115,13 +115,7 @@ class DeployPage(JobStepPage):
         if compress is not None:
             reports["compress"] = compress.model_dump(mode="json", exclude={"source", "output"})
         if self.state.profile_result is not None:
-            profile = self.state.profile_result
-            reports["profile"] = {
-                "end_to_end_ms": profile.end_to_end_ms,
-                "threads": profile.threads,
-                "runs": profile.runs,
-                "input_shapes": profile.input_shapes,
-            }
+            reports["profile"] = self.state.profile_result.bundle_summary()
         source_path = self.state.model_path()
         self.job = self.jobs.start(
             JobSpec(

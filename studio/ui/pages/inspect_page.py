@@ -123,7 +123,13 @@ class InspectPage(JobStepPage):
         self.state.profile_result = result
         self.state.profiled.emit()
         slowest = result.nodes[0] if result.nodes else None
-        self.verdict.setText(tr("{ms:.3f} ms per run on this PC", ms=result.end_to_end_ms))
+        if result.end_to_end_all_cores_ms is not None:
+            self.verdict.setText(tr(
+                "{fast:.3f} ms per run on this PC's {n} cores ({ms:.3f} ms on 1 thread)",
+                fast=result.end_to_end_all_cores_ms, n=result.all_cores,
+                ms=result.end_to_end_ms))
+        else:
+            self.verdict.setText(tr("{ms:.3f} ms per run on this PC", ms=result.end_to_end_ms))
         shapes = ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in result.input_shapes.items())
         parts = [
             trn(
@@ -134,14 +140,9 @@ class InspectPage(JobStepPage):
                 shapes=shapes,
             )
         ]
-        if result.threads_note:
-            parts.append(
-                trn(
-                    "Auto picked {n} thread: it ran this model clearly faster than more.",
-                    "Auto picked {n} threads: one was not clearly faster on this model.",
-                    result.threads,
-                )
-            )
+        if result.end_to_end_all_cores_ms is not None:
+            parts.append(tr("Layers are timed on 1 thread, where their times repeat from run to "
+                            "run; their shares say which layers cost the most."))
         if result.sessions > 1:
             parts.append(
                 tr(
