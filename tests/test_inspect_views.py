@@ -164,3 +164,25 @@ def test_compare_one_model_on_two_chips(qtbot: Any, inspect: Any) -> None:
     assert "Raspberry Pi 5" in compare.layers.horizontalHeaderItem(1).toolTip()
     assert "A = Raspberry Pi 5" in compare.verdict.text()
     assert "ms" in compare.verdict.text()
+
+
+def test_verdict_leads_with_the_faster_of_one_thread_and_all_cores(
+    qtbot: Any, inspect: Any
+) -> None:
+    measured = inspect.state.profile_result
+    slower_on_all = measured.model_copy(update={
+        "threads": 1, "end_to_end_ms": 0.08, "all_cores": 2, "end_to_end_all_cores_ms": 0.15})
+    inspect._show(slower_on_all)
+    text = inspect.verdict.text()
+    assert text.startswith("0.080 ms per run on this PC, on 1 thread") and "0.150" in text
+    assert "Layers are timed on 1 thread" in inspect.detail.text()
+    faster_on_all = slower_on_all.model_copy(update={"end_to_end_all_cores_ms": 0.05})
+    inspect._show(faster_on_all)
+    assert inspect.verdict.text().startswith("0.050 ms per run on this PC's 2 cores")
+    fixed = slower_on_all.model_copy(update={
+        "threads": 2, "all_cores": 0, "end_to_end_all_cores_ms": None})
+    inspect._show(fixed)
+    assert inspect.verdict.text() == "0.080 ms per run on this PC"
+    assert "on 2 threads;" in inspect.detail.text()
+    inspect._show(slower_on_all)
+    assert "on 1 thread;" in inspect.detail.text()

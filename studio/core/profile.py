@@ -179,9 +179,9 @@ def measure_latency(path: Path, feeds: dict, runs: int, threads: int,
 # "auto" threads: the layers are timed on one thread, and the whole model also on all cores.
 # With several threads a layer's time depends on how its work is handed between them, and this
 # VM's two-thread speed comes and goes: on two threads PP-OCRv4 det's end-to-end time ranged
-# 14–34 ms over ten profiles and no two profiles agreed within ±15% layer by layer, while on one
-# thread PP-OCRv4 rec agreed within 4% in all five pairs (benchmarks/README.md). Shares on one
-# thread still say which layers to fix; the all-cores time says what a deployment here gets.
+# 14–34 ms over ten profiles and no two profiles agreed within ±15% layer by layer
+# (benchmarks/README.md). Shares on one thread still say which layers to fix; the all-cores time
+# says what a deployment here gets.
 
 
 def _check_arguments(runs: int, warmup: int, threads: int | None) -> None:

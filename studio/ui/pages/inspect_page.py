@@ -123,20 +123,25 @@ class InspectPage(JobStepPage):
         self.state.profile_result = result
         self.state.profiled.emit()
         slowest = result.nodes[0] if result.nodes else None
-        if result.end_to_end_all_cores_ms is not None:
+        all_cores = result.end_to_end_all_cores_ms
+        if all_cores is not None and all_cores < result.end_to_end_ms:
             self.verdict.setText(tr(
                 "{fast:.3f} ms per run on this PC's {n} cores ({ms:.3f} ms on 1 thread)",
-                fast=result.end_to_end_all_cores_ms, n=result.all_cores,
-                ms=result.end_to_end_ms))
+                fast=all_cores, n=result.all_cores, ms=result.end_to_end_ms))
+        elif all_cores is not None:
+            # Small models often run faster on one thread: waking others costs more than it saves.
+            self.verdict.setText(tr(
+                "{ms:.3f} ms per run on this PC, on 1 thread ({slow:.3f} ms on all {n} cores)",
+                ms=result.end_to_end_ms, n=result.all_cores, slow=all_cores))
         else:
             self.verdict.setText(tr("{ms:.3f} ms per run on this PC", ms=result.end_to_end_ms))
         shapes = ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in result.input_shapes.items())
         parts = [
             trn(
-                "Median of {n} run with {threads} threads; input shapes {shapes}.",
-                "Median of {n} runs with {threads} threads; input shapes {shapes}.",
+                "Median of {n} run on {threads}; input shapes {shapes}.",
+                "Median of {n} runs on {threads}; input shapes {shapes}.",
                 result.runs,
-                threads=result.threads,
+                threads=trn("{n} thread", "{n} threads", result.threads),
                 shapes=shapes,
             )
         ]
