@@ -30,7 +30,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
     shapes = ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in result.input_shapes.items())
     print(f"end to end: {result.end_to_end_ms:.3f} ms median "
           f"(p90 {result.end_to_end_p90_ms:.3f} ms) — {result.runs} runs after "
-          f"{result.warmup} warm-up, {result.threads} threads, {shapes}")
+          f"{result.warmup} warm-up, {result.threads} thread{'s' if result.threads != 1 else ''}, "
+          f"{shapes}")
     if result.threads_note:
         print(f"threads: {result.threads_note}")
     print(f"layers: medians of {result.layer_runs} profiled runs over {result.sessions} "
@@ -113,7 +114,9 @@ def register(sub: argparse._SubParsersAction, add) -> None:
     p.add_argument("--runs", type=int, default=20, help="timed runs (median is reported)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs first")
     p.add_argument(
-        "--threads", type=int, help="CPU threads (default: auto, 1 or up to 4, whichever is faster)"
+        "--threads", type=int,
+        help="CPU threads for everything (default: auto: layers on 1 thread, where their times "
+             "repeat; the whole model on 1 thread and on all cores, up to 4)",
     )
     p.add_argument("--shape", action="append", metavar="NAME=DIMS",
                    help="input shape, e.g. image=1x3x224x224 (repeat per input)")
