@@ -100,11 +100,14 @@ def _constant_value(node: onnx.NodeProto) -> np.ndarray | None:
 
 
 def cleanup_model(
-    model: onnx.ModelProto, report: Reporter = NULL_REPORTER, *, copy: bool = True
+    model: onnx.ModelProto, report: Reporter = NULL_REPORTER, *, copy: bool = True,
+    small: bool = False,
 ) -> onnx.ModelProto:
     """Constant nodes to initializers, constant folding, dead nodes removed, shapes inferred.
 
-    ``copy=False`` lets a caller that will not use ``model`` again skip copying it first."""
+    ``copy=False`` lets a caller that will not use ``model`` again skip copying it first.
+    ``small``: the caller knows the model is far below protobuf's 2 GB (its file was under a
+    quarter of that), so it need not be measured (measuring serialises it)."""
     import onnxslim
 
     if copy and proto_size(model) < EXTERNAL_DATA_THRESHOLD:
@@ -123,14 +126,16 @@ def cleanup_model(
         slimmed = None
     model = slimmed if slimmed is not None else model
     report.progress(0.8, f"cleaning up: inferring shapes ({len(model.graph.node)} nodes)")
-    model = infer_shapes(model)
+    model = infer_shapes(model, small=small)
     name_nodes(model)
     report.progress(1.0, f"cleaning up: done, {len(model.graph.node)} nodes")
     return model
 
 
-def infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
-    if proto_size(model) > EXTERNAL_DATA_THRESHOLD:
+def infer_shapes(model: onnx.ModelProto, *, small: bool = False) -> onnx.ModelProto:
+    # Inference serialises the model; a huge one would briefly need its size again in memory.
+    # Should folding ever grow a "small" model past 2 GB, serialising fails and is caught below.
+    if not small and proto_size(model) > EXTERNAL_DATA_THRESHOLD:
         return model
     try:
         return onnx.shape_inference.infer_shapes(model)

@@ -34,6 +34,7 @@ SYNTHETIC_WARNING = (
     "pass --calib with 10–100 real samples (image folder, prompts .txt or .npz)."
 )
 SYNTHETIC_SAMPLES = 16
+SMALL_MODEL_BYTES = graph.EXTERNAL_DATA_THRESHOLD // 4
 QUANTIZED = (Method.INT8_DYNAMIC, Method.INT8_STATIC, Method.INT4, Method.FP16, Method.AUTO)
 
 
@@ -123,8 +124,9 @@ def _batch_one(model: onnx.ModelProto, shapes: dict[str, list[int]],
 
 def _prepare(original: onnx.ModelProto, method: Method, options: CompressOptions,
              shapes: dict[str, list[int]], qnn: bool, warnings: list[str],
-             report: Reporter = NULL_REPORTER) -> onnx.ModelProto:
-    model = graph.cleanup_model(original, report, copy=False)  # the caller drops the original
+             report: Reporter = NULL_REPORTER, small: bool = False) -> onnx.ModelProto:
+    # The caller drops the original, so it need not be copied.
+    model = graph.cleanup_model(original, report, copy=False, small=small)
     if qnn:
         _batch_one(model, shapes, warnings)
     model = graph.fix_input_shapes(model, shapes)
@@ -232,7 +234,8 @@ def compress_model(
     report.progress(0.05, "Cleaning up the graph")
     nodes_before = len(original.graph.node)
     prepared_model = _prepare(original, method, opts, shapes, qnn, warnings,
-                              report.sub(0.05, 0.1))
+                              report.sub(0.05, 0.1),
+                              small=not external and size_before < SMALL_MODEL_BYTES)
     del original
 
     if evaluation is None and npz_has(calib, "evaluation"):
