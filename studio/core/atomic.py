@@ -48,13 +48,34 @@ def partial_path_for(target: Path) -> Path:
     return target.parent / f"{PARTIAL_PREFIX}{uuid.uuid4().hex[:8]}-{target.name}"
 
 
+def move_into_place(source: Path, target: Path, *, replace: bool) -> None:
+    """Rename ``source`` (beside ``target``, on the same disk) to ``target``.
+
+    An existing ``target`` is refused unless ``replace``. A file is swapped out by the rename
+    itself, which never leaves neither; a folder cannot be, so the old one is moved aside and
+    removed only after the new one is in place.
+    """
+    if target.exists() and not replace:
+        raise OutputError(f"{target} already exists", "Choose another --out path or pass --force")
+    if not target.is_dir() or target.is_symlink():
+        os.replace(source, target)
+        return
+    aside = partial_path_for(target)
+    os.replace(target, aside)
+    try:
+        os.replace(source, target)
+    except OSError:
+        os.replace(aside, target)
+        raise
+    _remove(aside)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path, *, replace: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it to ``target`` if the block succeeds.
 
     ``replace`` allows an existing ``target`` to be swapped out; the caller decides whether the
-    existing entry is ours to replace. The old entry is moved aside first and removed only after
-    the new one is in place, so a failure at any point loses nothing.
+    existing entry is ours to replace; a failure at any point loses nothing (move_into_place).
     """
     target = Path(target)
     check_writable_parent(target)
@@ -65,17 +86,7 @@ def atomic_path(target: Path, *, replace: bool = False) -> Iterator[Path]:
         yield temp
         if not temp.exists():
             raise OutputError(f"Nothing was written for {target}", "Report this as a bug")
-        if target.exists():
-            aside = partial_path_for(target)
-            os.replace(target, aside)
-            try:
-                os.replace(temp, target)
-            except OSError:
-                os.replace(aside, target)
-                raise
-            _remove(aside)
-        else:
-            os.replace(temp, target)
+        move_into_place(temp, target, replace=replace)
     except OSError as exc:
         _remove(temp)
         if exc.errno == 28:  # ENOSPC

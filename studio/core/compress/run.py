@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import numpy as np
 import onnx
 from pydantic import BaseModel, ValidationError
 
-from studio.core.atomic import _remove, check_writable_parent, partial_path_for
+from studio.core.atomic import _remove, check_writable_parent, move_into_place, partial_path_for
 from studio.core.calibration import load_samples, npz_has, npz_labels, synthetic_inputs
 from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
@@ -319,17 +318,13 @@ def compress_model(
 def _place(result: Path, out: Path, force: bool) -> None:
     """Data file first, then the model: a model file never appears without its weights.
 
-    The staging folder sits beside ``out``, so each file moves in one rename, which also
-    swaps out an existing file in one step (POSIX and Windows alike): nothing is lost if it
-    fails."""
+    The staging folder sits beside ``out``, so each file moves in with one rename."""
     data = result.with_name(result.name + ".data")
     moves = [(data, out.with_name(out.name + ".data"))] if data.exists() else []
     for source, target in [*moves, (result, out)]:
-        if target.is_dir() or (target.exists() and not force):
-            raise OutputError(f"{target} already exists",
-                              "Choose another --out path or pass --force")
+        # --force replaces a file we wrote before; a folder there is the user's.
         try:
-            os.replace(source, target)
+            move_into_place(source, target, replace=force and not target.is_dir())
         except OSError as exc:
             raise OutputError(f"Could not write {target} ({exc.strerror or exc})",
                               "Choose a folder you can write to with --out") from exc
