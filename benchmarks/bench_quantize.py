@@ -1,6 +1,6 @@
 """Studio quantize cost vs calling onnxruntime.quantization directly with the same settings.
 
-    PYTHONPATH=. python benchmarks/bench_quantize.py [--repeats 3]
+    PYTHONPATH=. python benchmarks/bench_quantize.py [--repeats 3] [--processes 5] [--demo-only]
 
 "Direct" is what a user would script by hand to get the same file: onnxslim cleanup, opset
 upgrade to 13 (per-channel Q/DQ needs it), then quantize_static / quantize_dynamic with the same
@@ -16,8 +16,10 @@ import argparse
 import contextlib
 import gc
 import io
+import json
 import logging
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,9 +101,9 @@ def timed(func, *args) -> float:
     return time.perf_counter() - start
 
 
-def cases(tmp: Path) -> list[tuple[str, Path, Path]]:
+def cases(tmp: Path, demo_only: bool = False) -> list[tuple[str, Path, Path]]:
     found = [("digits CNN (demo)", demo_model_path(), demo_samples_path())]
-    for name in ("PP-OCR cls", "PP-OCRv4 rec"):
+    for name in () if demo_only else ("PP-OCR cls", "PP-OCRv4 rec"):
         model = next(m for m in MODELS if m.name == name)
         path = fetch(model)
         shape = next(iter(model.shapes.values()))
@@ -119,41 +121,80 @@ def cases(tmp: Path) -> list[tuple[str, Path, Path]]:
     return found
 
 
+def measure(model: Path, method: str, samples: Path, tmp: Path, limit: int,
+            repeats: int) -> dict[str, list[float]]:
+    """Interleaved direct/studio pairs in this process, plus one studio call with the report."""
+    d_times: list[float] = []
+    s_times: list[float] = []
+    # One unrecorded pair first: it pays for first-use imports and cold caches.
+    timed(direct, model, method, samples, tmp / "d.onnx", limit)
+    timed(studio, model, method, samples, tmp / "s.onnx", limit, False)
+    # A call of a few tens of ms moves by more than the 5% goal between runs, so short calls
+    # are repeated until each side has run for about a second.
+    while len(d_times) < repeats or (sum(d_times) < 1.0 and len(d_times) < MAX_REPEATS):
+        # Interleaved so drift in machine load hits both; which side goes first alternates,
+        # since the second call of a pair ran measurably slower or faster depending on order.
+        pair = [lambda: d_times.append(timed(direct, model, method, samples, tmp / "d.onnx",
+                                             limit)),
+                lambda: s_times.append(timed(studio, model, method, samples, tmp / "s.onnx",
+                                             limit, False))]
+        for call in pair if len(d_times) % 2 == 0 else reversed(pair):
+            call()
+    report = timed(studio, model, method, samples, tmp / "r.onnx", limit, True)
+    return {"direct": d_times, "studio": s_times, "report": [report]}
+
+
+def in_fresh_process(model: Path, method: str, samples: Path, tmp: Path, limit: int,
+                     repeats: int) -> dict[str, list[float]]:
+    command = [sys.executable, __file__, "--worker", str(model), method, str(samples),
+               "--limit", str(limit), "--repeats", str(repeats)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=tmp)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--limit", type=int, default=32, help="calibration samples")
+    parser.add_argument("--processes", type=int, default=5,
+                        help="fresh processes per case (the figures are medians over them)")
+    parser.add_argument("--demo-only", action="store_true",
+                        help="only the demo CNN (no real models to fetch; about two minutes)")
+    parser.add_argument("--worker", nargs=3, metavar=("MODEL", "METHOD", "SAMPLES"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
-    print("| model | method | runs | direct s | studio s | studio ÷ direct | "
-          "median of paired ratios | + drift report s |")
+    if args.worker:
+        model, method, samples = args.worker
+        with tempfile.TemporaryDirectory(prefix="bench-quant-worker-") as work:
+            times = measure(Path(model), method, Path(samples), Path(work), args.limit,
+                            args.repeats)
+        print(json.dumps(times))
+        return
+    print("| model | method | processes × runs | direct s | studio s | studio ÷ direct | "
+          "median of paired ratios (range over processes) | + drift report s |")
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="bench-quant-") as tmp_name:
         tmp = Path(tmp_name)
-        for label, model, samples in cases(tmp):
+        for label, model, samples in cases(tmp, args.demo_only):
             for method in ("int8-static", "int8-dynamic"):
-                d_times, s_times, r_times = [], [], []
-                # One unrecorded pair first: it pays for first-use imports and cold caches.
-                timed(direct, model, method, samples, tmp / "d.onnx", args.limit)
-                timed(studio, model, method, samples, tmp / "s.onnx", args.limit, False)
-                # A call of a few tens of ms moves by more than the 5% goal between runs, so
-                # short calls are repeated until each side has run for about a second.
-                while len(d_times) < args.repeats or (
-                        sum(d_times) < 1.0 and len(d_times) < MAX_REPEATS):
-                    # interleaved so drift in machine load hits both
-                    d_times.append(timed(direct, model, method, samples, tmp / "d.onnx",
-                                         args.limit))
-                    s_times.append(timed(studio, model, method, samples, tmp / "s.onnx",
-                                         args.limit, False))
-                r_times.append(timed(studio, model, method, samples, tmp / "r.onnx", args.limit,
-                                     True))
-                d, s = statistics.median(d_times), statistics.median(s_times)
+                # The same code timed in two processes differed by more than the goal (a
+                # process's memory layout and core placement stay with it), so each figure
+                # is a median over fresh processes, as pyperf does.
+                runs = [in_fresh_process(model, method, samples, tmp, args.limit,
+                                         args.repeats) for _ in range(args.processes)]
+                direct_s = statistics.median(statistics.median(r["direct"]) for r in runs)
+                studio_s = statistics.median(statistics.median(r["studio"]) for r in runs)
                 # Each studio call ran right after its direct call, so a slow spell of the
                 # machine mostly hits both halves of a pair: their ratio cancels it.
-                paired = statistics.median(b / a for a, b in zip(d_times, s_times, strict=True))
-                print(f"| {label} | {method} | {len(d_times)} | {d:.3f} | {s:.3f} | {s / d:.3f} | "
-                      f"{paired:.3f} | {statistics.median(r_times) - s:.2f} |", flush=True)
+                paired = [statistics.median(b / a for a, b in zip(r["direct"], r["studio"],
+                                                                  strict=True)) for r in runs]
+                report_s = statistics.median(r["report"][0] for r in runs) - studio_s
+                print(f"| {label} | {method} | {len(runs)} × {len(runs[0]['direct'])} | "
+                      f"{direct_s:.3f} | {studio_s:.3f} | {studio_s / direct_s:.3f} | "
+                      f"{statistics.median(paired):.3f} ({min(paired):.3f}–{max(paired):.3f}) | "
+                      f"{report_s:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
