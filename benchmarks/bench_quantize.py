@@ -122,30 +122,36 @@ def cases(tmp: Path, demo_only: bool = False) -> list[tuple[str, Path, Path]]:
 
 
 def measure(model: Path, method: str, samples: Path, tmp: Path, limit: int,
-            repeats: int) -> dict[str, list[float]]:
+            repeats: int) -> dict:
     """Interleaved direct/studio pairs in this process, plus one studio call with the report."""
+    def time_direct() -> float:
+        return timed(direct, model, method, samples, tmp / "d.onnx", limit)
+
+    def time_studio() -> float:
+        return timed(studio, model, method, samples, tmp / "s.onnx", limit, False)
+
     d_times: list[float] = []
     s_times: list[float] = []
     # One unrecorded pair first: it pays for first-use imports and cold caches.
-    timed(direct, model, method, samples, tmp / "d.onnx", limit)
-    timed(studio, model, method, samples, tmp / "s.onnx", limit, False)
+    time_direct()
+    time_studio()
     # A call of a few tens of ms moves by more than the 5% goal between runs, so short calls
     # are repeated until each side has run for about a second.
     while len(d_times) < repeats or (sum(d_times) < 1.0 and len(d_times) < MAX_REPEATS):
         # Interleaved so drift in machine load hits both; which side goes first alternates,
         # since the second call of a pair ran measurably slower or faster depending on order.
-        pair = [lambda: d_times.append(timed(direct, model, method, samples, tmp / "d.onnx",
-                                             limit)),
-                lambda: s_times.append(timed(studio, model, method, samples, tmp / "s.onnx",
-                                             limit, False))]
-        for call in pair if len(d_times) % 2 == 0 else reversed(pair):
-            call()
+        if len(d_times) % 2:
+            s_times.append(time_studio())
+            d_times.append(time_direct())
+        else:
+            d_times.append(time_direct())
+            s_times.append(time_studio())
     report = timed(studio, model, method, samples, tmp / "r.onnx", limit, True)
-    return {"direct": d_times, "studio": s_times, "report": [report]}
+    return {"direct": d_times, "studio": s_times, "report": report}
 
 
 def in_fresh_process(model: Path, method: str, samples: Path, tmp: Path, limit: int,
-                     repeats: int) -> dict[str, list[float]]:
+                     repeats: int) -> dict:
     command = [sys.executable, __file__, "--worker", str(model), method, str(samples),
                "--limit", str(limit), "--repeats", str(repeats)]
     done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=tmp)
@@ -186,11 +192,11 @@ def main() -> None:
                                          args.repeats) for _ in range(args.processes)]
                 direct_s = statistics.median(statistics.median(r["direct"]) for r in runs)
                 studio_s = statistics.median(statistics.median(r["studio"]) for r in runs)
-                # Each studio call ran right after its direct call, so a slow spell of the
-                # machine mostly hits both halves of a pair: their ratio cancels it.
+                # The two calls of a pair ran back to back, so a slow spell of the machine
+                # mostly hits both: their ratio cancels it.
                 paired = [statistics.median(b / a for a, b in zip(r["direct"], r["studio"],
                                                                   strict=True)) for r in runs]
-                report_s = statistics.median(r["report"][0] for r in runs) - studio_s
+                report_s = statistics.median(r["report"] for r in runs) - studio_s
                 print(f"| {label} | {method} | {len(runs)} × {len(runs[0]['direct'])} | "
                       f"{direct_s:.3f} | {studio_s:.3f} | {studio_s / direct_s:.3f} | "
                       f"{statistics.median(paired):.3f} ({min(paired):.3f}–{max(paired):.3f}) | "
