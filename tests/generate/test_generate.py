@@ -58,16 +58,18 @@ def _block_sizes(bundle: Path) -> set[int]:
     }
 
 
-def test_int4_blocks_are_64_wide_where_the_widths_allow(tiny_bundle: Path, tmp_path: Path) -> None:
-    assert weight_block_size({"hidden_size": 640, "intermediate_size": 1792}) == 64
-    assert weight_block_size({"text_config": {"hidden_size": 256, "intermediate_size": 768}}) == 64
+def test_int4_blocks_are_as_wide_as_the_widths_allow(tiny_bundle: Path, tmp_path: Path) -> None:
+    assert weight_block_size({"hidden_size": 640, "intermediate_size": 1792}) == 128
+    assert weight_block_size({"text_config": {"hidden_size": 256, "intermediate_size": 768}}) == 128
+    assert weight_block_size({"hidden_size": 576, "intermediate_size": 1536}) == 64
     assert weight_block_size({"hidden_size": 96, "intermediate_size": 192}) == 32
     assert weight_block_size({"hidden_size": 640}) == 32  # unknown width: the builder's default
     assert _block_sizes(tiny_bundle) == {64}  # 64 wide
-    narrow = make_tiny_llama(tmp_path / "hf", width=96)
-    result = export_llm(narrow, tmp_path / "int4", precision="int4")
-    assert result.parity.passed
-    assert _block_sizes(tmp_path / "int4") == {32}
+    for width, block in ((128, 128), (96, 32)):
+        hf = make_tiny_llama(tmp_path / f"hf{width}", width=width)
+        result = export_llm(hf, tmp_path / f"int4-{width}", precision="int4")
+        assert result.parity.passed
+        assert _block_sizes(tmp_path / f"int4-{width}") == {block}
 
 
 def test_parity_check_fails_for_a_different_model(tiny_bundle: Path, tmp_path: Path) -> None:

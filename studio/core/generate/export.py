@@ -132,13 +132,15 @@ def _is_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-# Weight-only INT4/INT8 quantizes in blocks that share one scale. The builder's default is 32;
-# 64 halves the scales (the demo LM: 12.2 MB instead of 13.5) and onnxruntime's CPU kernel
-# (int8 activations, accuracy level 4) reads it a little faster (37.3 vs 36.7 GB/s decoding at
-# 2 threads here). 128 read faster still (43 GB/s) but its round-to-nearest error was too much
-# for the demo LM (worst-position cosine 0.90 against PyTorch, 77% same top token; 64: 0.98 and
-# 88%). Models whose widths 64 does not divide keep 32.
-WIDE_BLOCK = 64
+# Weight-only INT4/INT8 quantizes in blocks that share one scale; the builder's default is 32.
+# Wider blocks mean fewer scales and a faster CPU kernel (int8 activations, accuracy level 4). On
+# the demo LM a decode step took 519-532 us with 128-wide blocks against 695-769 us with 64 (INT8:
+# 998 vs 1374 us), and the INT4 file is 11.8 MB instead of 12.5. At 128 the builder's "rtn"
+# quantizer is asked for: it kept the demo LM as close to PyTorch as 64 did (next-token loss +0.005
+# and +0.013 nats on English and Chinese training text, against +0.001 and +0.015 at 64; cosine
+# 0.988 on the parity prompt), while the builder's default quantizer at 128, equal on average,
+# missed the parity prompt at one position (cosine 0.90). Widths 128 does not divide use 64, then 32.
+BLOCK_SIZES = (128, 64)
 NARROW_BLOCK = 32
 
 
@@ -146,9 +148,15 @@ def weight_block_size(config: dict) -> int:
     """The MatMulNBits block size for a model with this Hugging Face config."""
     config = config.get("text_config") or config
     widths = [config.get("hidden_size"), config.get("intermediate_size")]
-    if all(isinstance(w, int) and w > 0 and w % WIDE_BLOCK == 0 for w in widths):
-        return WIDE_BLOCK
-    return NARROW_BLOCK
+    if not all(isinstance(w, int) and w > 0 for w in widths):
+        return NARROW_BLOCK
+    return next((b for b in BLOCK_SIZES if all(w % b == 0 for w in widths)), NARROW_BLOCK)
+
+
+def weight_options(config: dict) -> list[str]:
+    """The model builder's options for INT4/INT8 weights of a model with this config."""
+    block = weight_block_size(config)
+    return [f"block_size={block}", *(["algo_config=rtn"] if block == BLOCK_SIZES[0] else [])]
 
 
 def run_builder(
@@ -180,7 +188,7 @@ def run_builder(
     if context_length:
         options.append(f"context_length={context_length}")
     if precision in (Precision.INT4, Precision.INT8):
-        options.append(f"block_size={weight_block_size(read_config(hf_dir))}")
+        options += weight_options(read_config(hf_dir))
     if options:
         cmd += ["--extra_options", *options]
     env = {
