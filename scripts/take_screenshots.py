@@ -1,5 +1,8 @@
 """Drive the wizard through the demo path offscreen and save a screenshot of every step.
 
+With step 6 it also saves the chat demo (6-demo-chat.png): the demo LM in INT4 and INT8 side by
+side, answering one preset prompt on this PC.
+
 Usage: python scripts/take_screenshots.py [--out docs/screenshots] [--lang zh_CN] [--steps 1,3]
 Writes to temporary user folders, so it never touches your own studio data.
 """
@@ -13,6 +16,20 @@ import time
 from pathlib import Path
 
 STEPS = ["model", "target", "optimize", "inspect", "deploy", "demo"]
+
+
+def save_chat(page, settle, path: Path) -> None:
+    """The demo LM in INT4 and INT8 answering one preset prompt side by side."""
+    chat = page.chat
+    page.tabs.setCurrentWidget(chat)
+    chat.compare.setChecked(True)
+    chat.settings_panel.max_tokens.setValue(60)
+    finished: list[bool] = []
+    chat.run_finished.connect(lambda: finished.append(True))
+    chat.send("In the beginning")
+    settle(lambda: bool(finished))
+    chat.grab().save(str(path))
+    chat.shutdown()  # its generation worker processes
 
 
 def main() -> None:
@@ -67,6 +84,10 @@ def main() -> None:
         path = out / f"{prefix}{index + 1}-{step}.png"
         win.grab().save(str(path))
         print(path)
+        if step == "demo":
+            chat_path = out / f"{prefix}{index + 1}-{step}-chat.png"
+            save_chat(win.pages[index], settle, chat_path)
+            print(chat_path)
     win.jobs.shutdown()
 
 
