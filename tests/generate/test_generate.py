@@ -119,6 +119,25 @@ def test_greedy_generation_is_repeatable(tiny_bundle: Path) -> None:
     assert first.text == second.text
 
 
+def test_the_load_time_warm_up_leaves_no_trace_in_answers(
+    tiny_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.core.generate import llm_runner
+
+    def answer(model: llm_runner.LoadedModel) -> str:
+        events = llm_runner.stream_generation(model, "In the beginning", max_new_tokens=16,
+                                              temperature=1.2, top_k=200, seed=5)
+        return "".join(e["text"] for e in events if e["type"] == "token")
+
+    # Longer than the tiny model's context: the warm-up stops at the context instead of failing.
+    monkeypatch.setattr(llm_runner, "WARM_UP_TOKENS", 10_000)
+    warmed = llm_runner.LoadedModel(str(tiny_bundle))
+    monkeypatch.setattr(llm_runner.LoadedModel, "warm_up", lambda self: None)
+    cold = llm_runner.LoadedModel(str(tiny_bundle))
+    assert answer(warmed) == answer(cold)
+    assert answer(warmed) == answer(warmed)
+
+
 def test_a_seed_repeats_a_sampled_answer_and_another_seed_changes_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
