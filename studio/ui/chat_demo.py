@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent, QTextCursor
+from PySide6.QtGui import QHideEvent, QShowEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -127,7 +127,9 @@ class ChatPane(Card):
     def add_text(self, text: str) -> None:
         cursor = self.history.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
+        # Plain text, whatever the label before it ends with: a translation of "<b>Model:</b> "
+        # without the trailing space (as in Chinese) would otherwise make the answer bold.
+        cursor.insertText(text, QTextCharFormat())
         self.history.setTextCursor(cursor)
         self.history.ensureCursorVisible()
 

@@ -75,6 +75,22 @@ def test_stop_ends_the_run_and_frees_the_buttons(qtbot, chat: ChatDemo) -> None:
     assert not chat.running()
 
 
+@pytest.mark.parametrize("label", ["<b>Model:</b> ", "<b>模型：</b>"])
+def test_the_answer_is_plain_text_after_a_bold_label(
+    chat: ChatDemo, label: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.ui import chat_demo
+
+    monkeypatch.setattr(chat_demo, "tr", lambda text, **kw: label if "Model:" in text else text)
+    pane = chat.panes[0]
+    pane.begin("In the beginning")
+    pane.add_text("was the Word")
+    cursor = pane.history.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    assert pane.history.toPlainText().endswith("was the Word")
+    assert not cursor.charFormat().font().bold()
+
+
 def test_empty_prompt_does_nothing(chat: ChatDemo) -> None:
     chat.send("   ")
     assert not chat.running() and chat.jobs.jobs == [] and chat.workers == {}
