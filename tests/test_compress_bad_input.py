@@ -190,3 +190,21 @@ def test_slower_on_this_pc_is_not_blamed_on_an_npu_target(tmp_path: Path, monkey
     assert result.report.slower
     assert any("not the target chip" in w for w in result.report.warnings)
     assert not any(w.startswith("The compressed model is SLOWER") for w in result.report.warnings)
+
+
+@pytest.mark.parametrize("method", ["int8-dynamic", "int8-static", "cleanup"])
+@pytest.mark.parametrize("drift", [False, True])
+def test_a_damaged_model_that_still_loads_is_called_damaged(
+    tmp_path: Path, method: str, drift: bool
+) -> None:
+    # The checker runs on the source only when something fails, so this must still be found.
+    import onnx
+
+    model = onnx.load(str(make_cnn(tmp_path / "cnn.onnx")))
+    relu = next(n for n in model.graph.node if n.name == "relu2")
+    relu.input[0] = "ghost"  # a tensor nothing produces
+    onnx.save(model, str(tmp_path / "cnn.onnx"))
+    with pytest.raises(BadInput, match="cnn.onnx is damaged"):
+        compress_model(tmp_path / "cnn.onnx", method, tmp_path / "out.onnx", options=FAST,
+                       drift=drift)
+    _nothing_written(tmp_path, "cnn.onnx")

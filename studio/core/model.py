@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,8 +61,13 @@ def resolve_model_path(path: str | Path) -> Path:
     return path
 
 
-def load_model(path: str | Path, *, with_weights: bool = True) -> onnx.ModelProto:
-    """Load and sanity-check an ONNX file, turning every failure into one plain sentence."""
+def load_model(
+    path: str | Path, *, with_weights: bool = True, check: bool = True
+) -> onnx.ModelProto:
+    """Load and sanity-check an ONNX file, turning every failure into one plain sentence.
+
+    ``check=False`` skips onnx's full checker (it parses the file once more); a caller that does
+    so runs ``check_model_file`` itself when later work fails (see ``blame_damaged_source``)."""
     import onnx
     from google.protobuf.message import DecodeError
 
@@ -89,16 +96,39 @@ def load_model(path: str | Path, *, with_weights: bool = True) -> onnx.ModelProt
             f"{path.name} is not an ONNX model (no graph inside)",
             "Pick an .onnx file exported from your framework",
         )
+    if check:
+        check_model_file(path, model if with_weights else None)
+    return model
+
+
+def check_model_file(path: Path, model: onnx.ModelProto | None = None) -> None:
+    """Run onnx's full checker on ``path`` (or on ``model``, its loaded form with weights)."""
+    import onnx
+
     try:
         # The checker takes a model over 2 GB (external weights) only by its path; the path
         # form also checks that every external data file is there.
-        onnx.checker.check_model(str(path) if not with_weights or _over_2gb(model) else model)
+        onnx.checker.check_model(str(path) if model is None or _over_2gb(model) else model)
     except Exception as exc:
         raise BadInput(
             f"{path.name} is damaged or not a valid ONNX model ({str(exc).splitlines()[0]})",
             "Download or export the model again",
         ) from exc
-    return model
+
+
+@contextlib.contextmanager
+def blame_damaged_source(path: Path) -> Iterator[None]:
+    """Around work on a model loaded with ``check=False``: if the work fails in any way, run the
+    checker on the model, so a damaged file is reported as such rather than as whatever broke on
+    it (an opset upgrade, a quantizer, a result that does not pass the checker)."""
+    try:
+        yield
+    except Exception as exc:
+        try:
+            check_model_file(path)
+        except BadInput as damaged:
+            raise damaged from exc
+        raise
 
 
 def proto_size(model: onnx.ModelProto) -> int:

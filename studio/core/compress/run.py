@@ -22,7 +22,13 @@ from studio.core.compress.passes import Prepared, run_method
 from studio.core.compress.prune import SparsityReport
 from studio.core.drift import DriftReport, compare_models
 from studio.core.errors import BadInput, OutputError
-from studio.core.model import graph_inputs, load_model, model_file_size, resolve_model_path
+from studio.core.model import (
+    blame_damaged_source,
+    graph_inputs,
+    load_model,
+    model_file_size,
+    resolve_model_path,
+)
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.schema import explain_validation
 
@@ -221,111 +227,124 @@ def compress_model(
 
     report.progress(0.0, "Reading the model")
     # Read once: the graph tells whether the weights sit in side files, then they are loaded.
-    original = load_model(source, with_weights=False)
-    size_before = model_file_size(source, original)
-    source_external = graph.uses_external_data(original)
-    if source_external:
-        original = load_model(source)
-    # A single-file source's serialised size is its file size (measuring the proto would
-    # serialise it again).
-    external = source_external or size_before > graph.EXTERNAL_DATA_THRESHOLD
-    warnings: list[str] = []
-    report.progress(0.05, "Cleaning up the graph")
-    nodes_before = len(original.graph.node)
-    prepared_model = _prepare(original, method, opts, shapes, qnn, warnings,
-                              report.sub(0.05, 0.1),
-                              small=not external and size_before < SMALL_MODEL_BYTES)
-    del original
+    # onnx's full checker runs on the result below, and on the source only if something fails
+    # (blame_damaged_source): a valid result shows the source was good enough, and each check
+    # parses a file again (0.3-0.4 ms of a 30 ms quantize call here).
+    original = load_model(source, with_weights=False, check=False)
+    with blame_damaged_source(source):
+        size_before = model_file_size(source, original)
+        source_external = graph.uses_external_data(original)
+        if source_external:
+            original = load_model(source, check=False)
+        # A single-file source's serialised size is its file size (measuring the proto would
+        # serialise it again).
+        external = source_external or size_before > graph.EXTERNAL_DATA_THRESHOLD
+        warnings: list[str] = []
+        report.progress(0.05, "Cleaning up the graph")
+        nodes_before = len(original.graph.node)
+        prepared_model = _prepare(original, method, opts, shapes, qnn, warnings,
+                                  report.sub(0.05, 0.1),
+                                  small=not external and size_before < SMALL_MODEL_BYTES)
+        del original
 
-    if evaluation is None and npz_has(calib, "evaluation"):
-        evaluation = calib  # a .npz with separate "calibration" and "evaluation" arrays
-    calib_samples = _samples(calib, prepared_model, source, calib_limit, opts, shapes, warnings,
-                             key="calibration")
-    # Evaluation samples feed the drift report (and Auto's choice) only.
-    wants_eval = drift or method is Method.AUTO
-    eval_samples = _samples(evaluation if wants_eval else None, prepared_model, source,
-                            opts.eval_limit, opts, shapes, warnings, key="evaluation")
-    calib_samples, eval_samples, sample_source = _split_eval(
-        calib_samples, eval_samples, prepared_model, opts, shapes, wants_eval)
-    if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
-        warnings.append(SYNTHETIC_WARNING)
-        log.warning(SYNTHETIC_WARNING)
-        calib_samples = [synthetic_inputs(prepared_model, shapes, seed=i)
-                         for i in range(SYNTHETIC_SAMPLES)]
+        if evaluation is None and npz_has(calib, "evaluation"):
+            evaluation = calib  # a .npz with separate "calibration" and "evaluation" arrays
+        calib_samples = _samples(calib, prepared_model, source, calib_limit, opts, shapes, warnings,
+                                 key="calibration")
+        # Evaluation samples feed the drift report (and Auto's choice) only.
+        wants_eval = drift or method is Method.AUTO
+        eval_samples = _samples(evaluation if wants_eval else None, prepared_model, source,
+                                opts.eval_limit, opts, shapes, warnings, key="evaluation")
+        calib_samples, eval_samples, sample_source = _split_eval(
+            calib_samples, eval_samples, prepared_model, opts, shapes, wants_eval)
+        if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
+            warnings.append(SYNTHETIC_WARNING)
+            log.warning(SYNTHETIC_WARNING)
+            calib_samples = [synthetic_inputs(prepared_model, shapes, seed=i)
+                             for i in range(SYNTHETIC_SAMPLES)]
 
-    staging = partial_path_for(out)
+        staging = partial_path_for(out)
+        cleaned_path, result_path, leftovers = _staged_paths(
+            staging, out, external, folder=external or drift or method is Method.AUTO)
+        try:
+            cleaned = graph.save_model(prepared_model, cleaned_path, external)
+            prep = Prepared(model=prepared_model, path=cleaned, external=external, options=opts,
+                            calib_samples=calib_samples, qnn=qnn)
+            candidates: list[Candidate] = []
+            if method is Method.AUTO:
+                chosen, result_path, candidates = run_auto(
+                    prep, source, staging, out.name, eval_samples, sample_source,
+                    report.sub(0.1, 0.8))
+            else:
+                chosen = method
+                result_path = run_method(prep, method, result_path, report.sub(0.1, 0.7))
+            report.progress(0.8, "Checking the result")
+            # Read back once (it must load) for the checks below; the weights are not needed.
+            written = load_model(result_path, with_weights=False)
+            if chosen not in (Method.CLEANUP, Method.PRUNE, Method.PRUNE_CHANNELS):
+                nothing = graph.changed_nothing_warning(prepared_model, written, chosen.value)
+                if nothing:
+                    warnings.append(nothing)
+            drift_report = None
+            if drift:
+                drift_report = compare_models(
+                    source, result_path, eval_samples, sample_source=sample_source,
+                    layer_reference=cleaned, measure_latency=opts.measure_latency,
+                    # Pruned tensors have fewer channels: layer-by-layer comparison (and "keep in
+                    # float") means nothing there.
+                    per_layer=chosen is not Method.PRUNE_CHANNELS,
+                    labels=npz_labels(evaluation) if sample_source == "evaluation data" else None,
+                    work_dir=staging / "layers", report=report.sub(0.8, 0.98),
+                )
+            if drift_report is not None and drift_report.slower and chip != "this-pc":
+                # Timed on this PC's CPU, not on the target: say so rather than blame the method.
+                drift_report.warnings = [
+                    w if not w.startswith("The compressed model is SLOWER") else
+                    f"On this PC's CPU the result is slower ({drift_report.latency_after_ms:.2f} ms "
+                    f"vs {drift_report.latency_before_ms:.2f} ms). This PC is not the target chip "
+                    f"({chip}), so this says little about speed there; check it on the device."
+                    for w in drift_report.warnings]
+            if prep.channels is not None:
+                prep.channels.speed = speed_text(
+                    drift_report.latency_before_ms if drift_report else None,
+                    drift_report.latency_after_ms if drift_report else None)
+            nodes_after = len(written.graph.node)
+            _place(result_path, out, force)
+        finally:
+            for path in leftovers:
+                _remove(path)
+        result = CompressResult(
+            method=method, chosen=chosen, source=str(source), output=str(out),
+            size_before=size_before, size_after=model_file_size(out, written),
+            nodes_before=nodes_before, nodes_after=nodes_after,
+            seconds=time.perf_counter() - started, warnings=warnings,
+            kept_float=prep.excluded(), options=opts.model_dump(mode="json"), report=drift_report,
+            sparsity=prep.sparsity, channels=prep.channels, candidates=candidates,
+        )
+        report.progress(1.0, "Done")
+        log.info("%s: %d → %d bytes", chosen.value, result.size_before, result.size_after)
+        return result
+
+
+def _staged_paths(
+    staging: Path, out: Path, external: bool, *, folder: bool
+) -> tuple[Path, Path, list[Path]]:
+    """Where the cleaned model and the result are written before the result is renamed to
+    ``out``, and what to remove afterwards.
+
+    A folder is needed for Auto's candidates and the drift report's layer models. A model with
+    external weights names its data file "<its name>.data" inside the model, so there the result
+    must already carry the final name, and so must the cleaned copy (the cleanup method may hand
+    it on as the result): each gets a folder of its own. Otherwise files sit beside ``out`` under
+    hidden partial names, or flat in the folder: each folder costs a journalled mkdir and rmdir
+    (about 0.2 ms each here), which counts against a quantize call of a few tens of ms."""
+    if not folder:
+        cleaned = partial_path_for(out.with_name(f"cleaned-{out.name}"))
+        return cleaned, staging, [cleaned, staging]
     staging.mkdir()
-    try:
-        cleaned_path, result_path = _staged_paths(staging, out.name, external)
-        cleaned = graph.save_model(prepared_model, cleaned_path, external)
-        prep = Prepared(model=prepared_model, path=cleaned, external=external, options=opts,
-                        calib_samples=calib_samples, qnn=qnn)
-        candidates: list[Candidate] = []
-        if method is Method.AUTO:
-            chosen, result_path, candidates = run_auto(
-                prep, source, staging, out.name, eval_samples, sample_source,
-                report.sub(0.1, 0.8))
-        else:
-            chosen = method
-            result_path = run_method(prep, method, result_path, report.sub(0.1, 0.7))
-        report.progress(0.8, "Checking the result")
-        # Read back once (it must load) for the checks below; the weights are not needed.
-        written = load_model(result_path, with_weights=False)
-        if chosen not in (Method.CLEANUP, Method.PRUNE, Method.PRUNE_CHANNELS):
-            nothing = graph.changed_nothing_warning(prepared_model, written, chosen.value)
-            if nothing:
-                warnings.append(nothing)
-        drift_report = None
-        if drift:
-            drift_report = compare_models(
-                source, result_path, eval_samples, sample_source=sample_source,
-                layer_reference=cleaned, measure_latency=opts.measure_latency,
-                # Pruned tensors have fewer channels: layer-by-layer comparison (and "keep in
-                # float") means nothing there.
-                per_layer=chosen is not Method.PRUNE_CHANNELS,
-                labels=npz_labels(evaluation) if sample_source == "evaluation data" else None,
-                work_dir=staging / "layers", report=report.sub(0.8, 0.98),
-            )
-        if drift_report is not None and drift_report.slower and chip != "this-pc":
-            # Timed on this PC's CPU, not on the target: say so rather than blame the method.
-            drift_report.warnings = [
-                w if not w.startswith("The compressed model is SLOWER") else
-                f"On this PC's CPU the result is slower ({drift_report.latency_after_ms:.2f} ms "
-                f"vs {drift_report.latency_before_ms:.2f} ms). This PC is not the target chip "
-                f"({chip}), so this says little about speed there; check it on the device."
-                for w in drift_report.warnings]
-        if prep.channels is not None:
-            prep.channels.speed = speed_text(
-                drift_report.latency_before_ms if drift_report else None,
-                drift_report.latency_after_ms if drift_report else None)
-        nodes_after = len(written.graph.node)
-        _place(result_path, out, force)
-    finally:
-        _remove(staging)
-    result = CompressResult(
-        method=method, chosen=chosen, source=str(source), output=str(out),
-        size_before=size_before, size_after=model_file_size(out, written),
-        nodes_before=nodes_before, nodes_after=nodes_after,
-        seconds=time.perf_counter() - started, warnings=warnings,
-        kept_float=prep.excluded(), options=opts.model_dump(mode="json"), report=drift_report,
-        sparsity=prep.sparsity, channels=prep.channels, candidates=candidates,
-    )
-    report.progress(1.0, "Done")
-    log.info("%s: %d → %d bytes", chosen.value, result.size_before, result.size_after)
-    return result
-
-
-def _staged_paths(staging: Path, name: str, external: bool) -> tuple[Path, Path]:
-    """Where the cleaned model and the result are written inside ``staging``.
-
-    A model with external weights names its data file "<its name>.data" inside the model, so
-    the result must already carry the final name, and so must the cleaned copy (the cleanup
-    method and Auto may hand it on as the result): each gets a folder of its own. Without
-    external weights both sit in ``staging`` itself; a folder costs a journalled mkdir and
-    rmdir (≈0.3 ms here), which counts against a quantize call of a few tens of ms."""
     if external:
-        return staging / "cleaned" / name, staging / "result" / name
-    return staging / f"cleaned-{name}", staging / name
+        return staging / "cleaned" / out.name, staging / "result" / out.name, [staging]
+    return staging / f"cleaned-{out.name}", staging / out.name, [staging]
 
 
 def _place(result: Path, out: Path, force: bool) -> None:
