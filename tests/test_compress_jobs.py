@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from studio.core.jobs import JobSpec, JobState, ProgressMessage
 from studio.core.jobs.runner import JobHandle
 from tests.support.compress_models import make_block, make_cnn
 
 
-def test_cancel_during_calibration_leaves_no_output(tmp_path: Path) -> None:
+@pytest.mark.parametrize("drift", [True, False])  # a staging folder, or partial files beside
+def test_cancel_during_calibration_leaves_no_output(tmp_path: Path, drift: bool) -> None:
     model = make_cnn(tmp_path / "cnn.onnx", size=64, constants=False)
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "many.npz", image=rng.random((400, 3, 64, 64), dtype=np.float32))
@@ -20,7 +22,7 @@ def test_cancel_during_calibration_leaves_no_output(tmp_path: Path) -> None:
         title="compress", target="studio.core.compress:compress_model",
         kwargs={"model": str(model), "method": "int8-static", "out": str(out),
                 "calib": str(tmp_path / "many.npz"), "calib_limit": 400,
-                "options": {"int8": {"calibrate_method": "entropy"}}},
+                "options": {"int8": {"calibrate_method": "entropy"}}, "drift": drift},
         outputs=[out],
     )
     handle = JobHandle(spec)
