@@ -127,6 +127,7 @@ class LoadedModel:
             self.context_length = int(config["model"]["context_length"])
         except (KeyError, TypeError, ValueError):
             self.context_length = 0
+        self.load_s = 0.0
         self.warm_up()
         self.load_s = time.perf_counter() - start
 
@@ -139,20 +140,14 @@ class LoadedModel:
         the model, and the first model of a side-by-side comparison looked slower than the second.
         After 128 warm-up tokens the first answer ran at 0.83-1.26 of later ones (16 tokens: no
         better than none). Paid while loading (counted in load_s), within WARM_UP_BUDGET_S."""
-        og = self.og
-        ids = self.tokenizer.encode("The")
-        length = len(ids) + WARM_UP_TOKENS
-        if self.context_length:
-            length = min(length, self.context_length)
-        if len(ids) == 0 or length <= len(ids):
-            return
-        params = og.GeneratorParams(self.model)
-        params.set_search_options(max_length=length, do_sample=False)
-        generator = og.Generator(self.model, params)
-        generator.append_tokens(ids)
         deadline = time.perf_counter() + WARM_UP_BUDGET_S
-        while not generator.is_done() and time.perf_counter() < deadline:
-            generator.generate_next_token()
+        # A real (greedy) answer, so the warm-up takes the same path as the user's; it ends at
+        # the model's context length like any answer.
+        for _ in stream_generation(
+            self, "The", max_new_tokens=WARM_UP_TOKENS, temperature=0.0,
+            should_stop=lambda: time.perf_counter() > deadline,
+        ):
+            pass
 
     def _config(self, folder: str) -> Any:
         og = self.og

@@ -265,7 +265,7 @@ def compress_model(
 
         staging = partial_path_for(out)
         cleaned_path, result_path, leftovers = _staged_paths(
-            staging, out, external, folder=external or drift or method is Method.AUTO)
+            staging, out, external, work_folder=drift or method is Method.AUTO)
         try:
             cleaned = graph.save_model(prepared_model, cleaned_path, external)
             prep = Prepared(model=prepared_model, path=cleaned, external=external, options=opts,
@@ -327,18 +327,19 @@ def compress_model(
 
 
 def _staged_paths(
-    staging: Path, out: Path, external: bool, *, folder: bool
+    staging: Path, out: Path, external: bool, *, work_folder: bool
 ) -> tuple[Path, Path, list[Path]]:
     """Where the cleaned model and the result are written before the result is renamed to
     ``out``, and what to remove afterwards.
 
-    A folder is needed for Auto's candidates and the drift report's layer models. A model with
-    external weights names its data file "<its name>.data" inside the model, so there the result
-    must already carry the final name, and so must the cleaned copy (the cleanup method may hand
-    it on as the result): each gets a folder of its own. Otherwise files sit beside ``out`` under
-    hidden partial names, or flat in the folder: each folder costs a journalled mkdir and rmdir
-    (about 0.2 ms each here), which counts against a quantize call of a few tens of ms."""
-    if not folder:
+    ``work_folder``: ``staging`` must be a folder for other files too (Auto's candidates, the
+    drift report's layer models). A model with external weights names its data file "<its
+    name>.data" inside the model, so there the result must already carry the final name, and so
+    must the cleaned copy (the cleanup method may hand it on as the result): each gets a folder
+    of its own. Otherwise the files sit flat in the folder, or with no folder needed, beside
+    ``out`` under hidden partial names: each folder costs a journalled mkdir and rmdir (about 0.2
+    ms each here), which counts against a quantize call of a few tens of ms."""
+    if not (external or work_folder):
         cleaned = partial_path_for(out.with_name(f"cleaned-{out.name}"))
         return cleaned, staging, [cleaned, staging]
     staging.mkdir()
