@@ -14,6 +14,7 @@ from studio.core.errors import BadInput, OutputError
 from studio.core.fusion_map import NodeKind, map_fused_nodes
 from studio.core.profile import (
     LAYER_RUNS_CAP,
+    LAYER_TIMINGS_CAP,
     ProfileResult,
     layer_runs_for,
     node_median_ms,
@@ -83,8 +84,8 @@ def test_runs_are_spread_over_fresh_sessions_and_all_of_them_count(
     monkeypatch.setattr(profile, "per_run_node_times", spy)
     # A sub-millisecond model: far more layer runs than asked, over many sessions.
     result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]})
-    assert result.runs == 14 and result.layer_runs == LAYER_RUNS_CAP
-    assert sum(counted) == LAYER_RUNS_CAP and result.sessions == len(counted) > 1
+    assert result.runs == 14 and result.layer_runs == LAYER_TIMINGS_CAP // 4  # 4 nodes
+    assert sum(counted) == result.layer_runs and result.sessions == len(counted) > 1
     assert max(counted) - min(counted) <= 1
     assert set(result.original_shares()) == {"fc1", "bias1", "relu1", "fc2"}
 
@@ -99,10 +100,12 @@ def test_session_count_and_split() -> None:
 
 
 def test_fast_models_get_more_layer_runs_slow_ones_what_was_asked() -> None:
-    assert layer_runs_for(20, 0.1) == LAYER_RUNS_CAP
-    assert layer_runs_for(20, 25.0) == 40  # about a second of running
-    assert layer_runs_for(20, 500.0) == 20
-    assert layer_runs_for(500, 0.1) == 500  # never fewer than asked
+    assert layer_runs_for(20, 0.1, nodes=400) == LAYER_RUNS_CAP
+    assert layer_runs_for(20, 0.1, nodes=12) == LAYER_TIMINGS_CAP // 12  # a small graph: more
+    assert layer_runs_for(20, 0.5, nodes=4) == 2000  # about a second of running
+    assert layer_runs_for(20, 25.0, nodes=400) == 40
+    assert layer_runs_for(20, 500.0, nodes=12) == 20
+    assert layer_runs_for(500, 0.1, nodes=400) == 500  # never fewer than asked
 
 
 def test_fused_nodes_are_mapped_back_to_the_users_nodes(tmp_path: Path) -> None:

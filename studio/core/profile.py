@@ -230,22 +230,30 @@ def per_run_node_times(events: list[dict], runs: int) -> tuple[dict[str, list[fl
 # to the next while they stayed steady within a session (benchmarks/README.md, "Profile
 # repeatability"); a median over many sessions is what the model will do, not what one layout
 # happened to do. Four sessions of 5 runs still left 20–50% between two profiles of a
-# sub-millisecond model; 16 sessions of 10 runs brought that to 3–13%. So a fast model gets up
-# to LAYER_RUNS_CAP runs (about LAYER_BUDGET_S of running), spread over up to PROFILE_SESSIONS
-# sessions, as many as SESSION_BUDGET_S of session creation allows; a model whose session takes
-# long to create is profiled in one.
+# sub-millisecond model; 16 sessions of 10 runs brought that to 3–13%. So a fast model gets more
+# runs (about LAYER_BUDGET_S of running), spread over up to PROFILE_SESSIONS sessions, as many as
+# SESSION_BUDGET_S of session creation allows; a model whose session takes long to create is
+# profiled in one.
+# The runs are capped by the node timings they leave in the trace (LAYER_TIMINGS_CAP), which
+# is what reading the trace costs: at least LAYER_RUNS_CAP runs, more for a small graph. The
+# demo CNN's 0.14 ms in 160 runs was over in 25 ms, short enough for one stray moment of the
+# machine to cover most of a profile (1 pair in 10 off by 20–36%); 1,600 runs spread it over
+# 0.5 s and held every pair within 8% (benchmarks/README.md).
 PROFILE_SESSIONS = 16
 SESSION_BUDGET_S = 1.5
 SLOW_SESSION_S = 1.0
 LAYER_BUDGET_S = 1.0
 LAYER_RUNS_CAP = 160
+LAYER_TIMINGS_CAP = 20_000
 MIN_RUNS_PER_SESSION = 3
 
 
-def layer_runs_for(runs: int, end_to_end_ms: float) -> int:
-    """Profiled runs for the per-layer medians: at least ``runs``; more for a fast model."""
+def layer_runs_for(runs: int, end_to_end_ms: float, nodes: int = 1) -> int:
+    """Profiled runs for the per-layer medians of a graph of ``nodes`` nodes: at least ``runs``;
+    more for a fast model, and more still when its graph is small."""
     wanted = math.ceil(LAYER_BUDGET_S * 1000 / max(end_to_end_ms, 1e-3))
-    return max(runs, min(LAYER_RUNS_CAP, wanted))
+    cap = max(LAYER_RUNS_CAP, LAYER_TIMINGS_CAP // max(nodes, 1))
+    return max(runs, min(cap, wanted))
 
 
 def sessions_for(runs: int, first_session_s: float) -> int:
@@ -324,7 +332,7 @@ def profile_model(
                 f"{most} cores the whole model takes {all_cores_ms:.3f} ms")
     report.progress(0.0, "Timing end to end")
     times = measure_latency(path, feeds, runs, threads, warmup)
-    layer_runs = layer_runs_for(runs, statistics.median(times))
+    layer_runs = layer_runs_for(runs, statistics.median(times), len(proto.graph.node))
     report.progress(0.3, "Profiling each layer")
 
     samples: dict[str, list[float]] = defaultdict(list)
