@@ -47,12 +47,13 @@ def _real_models() -> list[tuple[str, Path, dict[str, list[int]]]]:
     return found
 
 
-def compare_runs(first: ProfileResult, second: ProfileResult) -> tuple[int, int, float]:
-    """Nodes above the share floor in the first run: how many, how many within tolerance, and
-    the worst relative difference."""
+def compare_runs(first: ProfileResult, second: ProfileResult) -> tuple[int, int, float, list[str]]:
+    """Nodes above the share floor in the first run: how many, how many within tolerance, the
+    worst relative difference, and the nodes outside the tolerance (name: first → second µs)."""
     again = {n.name: n.median_ms for n in second.nodes}
     checked = within = 0
     worst = 0.0
+    misses = []
     for node in first.nodes:
         if node.share < SHARE_FLOOR or node.name not in again:
             continue
@@ -60,7 +61,10 @@ def compare_runs(first: ProfileResult, second: ProfileResult) -> tuple[int, int,
         diff = abs(again[node.name] - node.median_ms) / node.median_ms
         worst = max(worst, diff)
         within += diff <= TOLERANCE
-    return checked, within, worst
+        if diff > TOLERANCE:
+            misses.append(f"{node.name} ({node.op_type}, {node.share:.1%}): "
+                          f"{node.median_ms * 1000:.1f} → {again[node.name] * 1000:.1f} µs")
+    return checked, within, worst, misses
 
 
 def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
@@ -77,12 +81,13 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, path, shapes in models:
-        met, worsts, e2e, checked_counts = 0, [], [], []
+        met, worsts, e2e, checked_counts, misses = 0, [], [], [], []
         started = time.perf_counter()
         for _ in range(pairs):
             first = profile_model(path, runs=runs, shapes=shapes or None, threads=threads)
             second = profile_model(path, runs=runs, shapes=shapes or None, threads=threads)
-            checked, within, worst = compare_runs(first, second)
+            checked, within, worst, missed = compare_runs(first, second)
+            misses += missed
             met += within == checked
             worsts.append(worst)
             checked_counts.append(checked)
@@ -95,6 +100,8 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
             f"{' '.join(f'{w:.0%}' for w in worsts)} | {min(e2e):.3f}–{max(e2e):.3f} | "
             f"{seconds:.1f} |", flush=True
         )
+        for miss in misses:
+            print(f"  outside ±15%: {miss}", file=sys.stderr, flush=True)
 
 
 def large_graph(draw: bool) -> None:
