@@ -25,6 +25,7 @@ from studio.core.profile import (
     split_runs,
     write_profile_csv,
 )
+from studio.core.progress import Reporter
 from tests.support.models import make_mlp
 
 
@@ -83,9 +84,15 @@ def test_runs_are_spread_over_fresh_sessions_and_all_of_them_count(
 
     monkeypatch.setattr(profile, "per_run_node_times", spy)
     # A sub-millisecond model: far more layer runs than asked, over many sessions.
-    result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]})
+    shown: list[str] = []
+    reporter = Reporter(on_progress=lambda _f, message: shown.append(message))
+    result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]}, report=reporter)
     assert result.runs == 14 and result.layer_runs == LAYER_TIMINGS_CAP // 4  # 4 nodes
     assert sum(counted) == result.layer_runs and result.sessions == len(counted) > 1
+    # Thousands of runs, but the progress bar hears of them once per percent, up to the last.
+    run_messages = [m for m in shown if m.startswith("Profiling run")]
+    total = result.layer_runs + 3 * result.sessions
+    assert 90 <= len(run_messages) <= 101 and run_messages[-1] == f"Profiling run {total}/{total}"
     assert max(counted) - min(counted) <= 1
     assert set(result.original_shares()) == {"fc1", "bias1", "relu1", "fc2"}
 
