@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from studio.cli_support import emit_json, parse_shapes, reporter_for
@@ -37,6 +38,10 @@ def cmd_profile(args: argparse.Namespace) -> int:
     print(f"layers: medians of {result.layer_runs} profiled runs over {result.sessions} "
           f"fresh session{'s' if result.sessions > 1 else ''}")
     print(f"profiled total: {result.profiled_total_ms:.3f} ms. {result.note}")
+    if not result.steady:
+        print(f"warning: layer times moved by up to {result.halves_moved:.0%} between the first "
+              "and second half of profiling; something else was using this PC's processor or "
+              "memory. Profile again when it is quieter for steadier figures.", file=sys.stderr)
     print(f"{'node':<48} {'op':<16} {'ms':>9} {'share':>7}")
     for node in result.nodes[: args.top]:
         mark = "*" if node.fused_from else " "

@@ -34,6 +34,20 @@ def test_profile_human_output_names_fused_nodes(demo_model: Path,
     assert "stand for your nodes" in text and "/features/features.3/Relu" in text
 
 
+def test_profile_warns_when_the_machine_was_not_steady(
+    demo_model: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import studio.core.profile as profile
+
+    monkeypatch.setattr(profile, "halves_moved", lambda _samples, _medians: 0.37)
+    assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: layer times moved by up to 37%" in captured.err
+    assert "Profile again" in captured.err and "warning" not in captured.out
+    assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["halves_moved"] == 0.37
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

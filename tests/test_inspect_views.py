@@ -186,3 +186,7 @@ def test_verdict_leads_with_the_faster_of_one_thread_and_all_cores(
     assert "on 2 threads;" in inspect.detail.text()
     inspect._show(slower_on_all)
     assert "on 1 thread;" in inspect.detail.text()
+    assert "⚠" not in inspect.detail.text()
+    inspect._show(slower_on_all.model_copy(update={"halves_moved": 0.42}))
+    assert inspect.detail.text().startswith("⚠ Layer times moved by up to 42% between the first")
+    assert "Measure again" in inspect.detail.text()

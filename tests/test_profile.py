@@ -16,6 +16,7 @@ from studio.core.profile import (
     LAYER_RUNS_CAP,
     LAYER_TIMINGS_CAP,
     ProfileResult,
+    halves_moved,
     layer_runs_for,
     node_median_ms,
     overhead_sentence,
@@ -154,6 +155,19 @@ def test_warmup_runs_are_excluded_and_repeated_nodes_summed_per_run() -> None:
     samples, meta = per_run_node_times(events, runs=2)
     assert samples == {"a": [11.0, 11.0]}
     assert meta["a"] == ("MatMul", "CPUExecutionProvider")
+
+
+def test_a_profile_notices_when_the_machine_changed_speed_halfway() -> None:
+    medians = {"conv": 1.0, "add": 0.2, "tiny": 0.001}
+    steady = {"conv": [1.0, 1.02, 0.99, 1.01] * 5, "add": [0.2, 0.21] * 10, "tiny": [0.001] * 20}
+    assert halves_moved(steady, medians) < 0.05
+    # The memory-bound layer slowed by 40% for the second half of the runs.
+    slowed = {**steady, "add": [0.2] * 10 + [0.28] * 10}
+    assert halves_moved(slowed, medians) == pytest.approx(0.4)
+    # A layer below 1% of the time is too short to judge by, however much it moved.
+    assert halves_moved({**steady, "tiny": [0.001] * 10 + [0.003] * 10}, medians) < 0.05
+    # Too few runs to split in two halves of two: nothing to compare.
+    assert halves_moved({"conv": [1.0, 2.0, 3.0]}, {"conv": 2.0}) == 0.0
 
 
 def test_node_median_sees_between_the_profilers_whole_microseconds() -> None:

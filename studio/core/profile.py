@@ -36,6 +36,10 @@ PROFILER_NOTE = (
 )
 MAX_RUNS = 10_000
 MAX_THREADS = 256
+# A layer whose median moved more than this between the first and the second half of a profile
+# was timed while the machine's speed changed: the profile says so and suggests running it again.
+UNSTEADY = 0.15
+STEADY_SHARE_FLOOR = 0.01  # layers below 1% of the time are too short to judge the machine by
 
 
 class NodeTiming(BaseModel):
@@ -67,6 +71,13 @@ class ProfileResult(BaseModel):
     nodes: list[NodeTiming]
     removed_nodes: list[str] = []  # the user's nodes onnxruntime folded away before running
     note: str = PROFILER_NOTE
+    # The most a layer above 1% of the time moved between the first and second half of the
+    # profiled runs (0.2 = 20%); above UNSTEADY, something else was competing for the machine.
+    halves_moved: float = 0.0
+
+    @property
+    def steady(self) -> bool:
+        return self.halves_moved <= UNSTEADY
 
     def bundle_summary(self) -> dict[str, Any]:
         """What a bundle's manifest records of this measurement."""
@@ -310,6 +321,27 @@ def node_median_ms(values_ms: list[float]) -> float:
     return statistics.median_grouped([round(v * 1000) for v in values_ms], 1) / 1000
 
 
+def halves_moved(samples: dict[str, list[float]], medians: dict[str, float]) -> float:
+    """The most any layer above STEADY_SHARE_FLOOR of the time moved between the first and the
+    second half of its runs, which are in the order they ran (sessions one after another).
+
+    Within one profile the runs of a steady machine agree to a few percent; on this VM the
+    host's other tenants slowed memory-bound layers by 20–60% for seconds at a time, and a profile
+    taken then does not repeat (benchmarks/README.md). Comparing the halves is how a profile
+    notices that about itself.
+    """
+    total = sum(medians.values()) or 1.0
+    moved = 0.0
+    for name, values in samples.items():
+        half = len(values) // 2
+        if medians.get(name, 0.0) / total < STEADY_SHARE_FLOOR or half < 2:
+            continue
+        first, second = node_median_ms(values[:half]), node_median_ms(values[half:])
+        if first > 0:
+            moved = max(moved, abs(second - first) / first)
+    return moved
+
+
 def profile_model(
     model: str | Path,
     *,
@@ -403,6 +435,7 @@ def profile_model(
         nodes=nodes,
         removed_nodes=fusion.removed,
         note=overhead_sentence(e2e, sum(medians.values())),
+        halves_moved=halves_moved(samples, medians),
     )
 
 

@@ -168,6 +168,12 @@ class InspectPage(JobStepPage):
             )
         parts.append(tr("Profiled total {ms:.3f} ms.", ms=result.profiled_total_ms))
         parts.append(tr_core(result.note))
+        if not result.steady:
+            # First, so it is read before the figures it casts doubt on.
+            parts.insert(0, tr(
+                "⚠ Layer times moved by up to {moved:.0%} between the first and second half of "
+                "profiling: something else was using this PC's processor or memory. Measure "
+                "again when it is quieter for steadier figures.", moved=result.halves_moved))
         self.detail.setText(join_sentences(parts))
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(result.nodes))
