@@ -100,13 +100,13 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
     print(
         "| model | threads | nodes run | fused/rewritten | nodes > 1% | layer runs × sessions | "
         "pairs with all within ±15% | same, of pairs with the machine steady (probe ±5%) | "
-        "worst node per pair | "
-        "end-to-end ms (range) | s per profile |"
+        "worst node per pair | profiles that flagged themselves unsteady (pairs missed among "
+        "them) | end-to-end ms (range) | s per profile |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, path, shapes in models:
         met, worsts, e2e, checked_counts, misses = 0, [], [], [], []
-        steady_pairs = steady_met = 0
+        steady_pairs = steady_met = flagged = flagged_misses = 0
         started = time.perf_counter()
         for _ in range(pairs):
             probes = [machine_probe_us()]
@@ -116,10 +116,15 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
             probes.append(machine_probe_us())
             checked, within, worst, missed = compare_runs(first, second)
             steady = max(probes) <= min(probes) * (1 + STEADY)
+            unsteady = (not first.steady) + (not second.steady)
+            flagged += unsteady
+            flagged_misses += bool(unsteady) and within < checked
             steady_pairs += steady
             steady_met += steady and within == checked
             probe_text = "/".join(f"{p:.0f}" for p in probes)
-            misses += [f"{miss}; machine probe {probe_text} µs" for miss in missed]
+            halves = f"{first.halves_moved:.0%}/{second.halves_moved:.0%}"
+            misses += [f"{miss}; machine probe {probe_text} µs; halves moved {halves}"
+                       for miss in missed]
             met += within == checked
             worsts.append(worst)
             checked_counts.append(checked)
@@ -130,7 +135,8 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
             f"| {name} | {first.threads} | {len(first.nodes)} | {fused} | {min(checked_counts)}–"
             f"{max(checked_counts)} | {first.layer_runs} × {first.sessions} | {met}/{pairs} | "
             f"{steady_met}/{steady_pairs} | "
-            f"{' '.join(f'{w:.0%}' for w in worsts)} | {min(e2e):.3f}–{max(e2e):.3f} | "
+            f"{' '.join(f'{w:.0%}' for w in worsts)} | {flagged}/{2 * pairs} ({flagged_misses}) | "
+            f"{min(e2e):.3f}–{max(e2e):.3f} | "
             f"{seconds:.1f} |", flush=True
         )
         for miss in misses:
