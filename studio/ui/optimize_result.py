@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
 
 from studio.core.model import human_size
 from studio.ui.i18n import N_, tr, tr_core
-from studio.ui.widgets import Card, big_label
+from studio.ui.widgets import WARN_STYLE, Card, big_label
 
 if TYPE_CHECKING:
     from studio.core.compress import CompressResult
 
-WARN_STYLE = "color: #c5221f; font-weight: 600;"
 FACTS = (N_("Method"), N_("Latency on this PC"), N_("Samples compared"))
 
 

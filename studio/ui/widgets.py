@@ -24,6 +24,9 @@ from studio.ui.jobs_qt import JobManager, QtJob
 if TYPE_CHECKING:
     from studio.ui.state import WizardState
 
+# A line the user must not miss (slower than the original, figures that may not repeat).
+WARN_STYLE = "color: #c5221f; font-weight: 600;"
+
 
 class PageScroll(QScrollArea):
     """A scroll area whose content keeps the height its wrapped text needs at the current width.

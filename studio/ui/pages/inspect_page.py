@@ -19,7 +19,14 @@ from studio.ui.i18n import N_, join_sentences, tr, tr_core, trn
 from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
-from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
+from studio.ui.widgets import (
+    WARN_STYLE,
+    Card,
+    JobProgress,
+    JobStepPage,
+    big_label,
+    show_error,
+)
 
 
 class NumberItem(QTableWidgetItem):
@@ -50,7 +57,14 @@ class InspectPage(JobStepPage):
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         self.detail.setObjectName("factLabel")
+        # Shown only when the machine changed speed while profiling: the figures may not repeat.
+        self.unsteady = QLabel("")
+        self.unsteady.setObjectName("unsteadyWarning")
+        self.unsteady.setWordWrap(True)
+        self.unsteady.setStyleSheet(WARN_STYLE)
+        self.unsteady.hide()
         summary.body.addWidget(self.verdict)
+        summary.body.addWidget(self.unsteady)
         summary.body.addWidget(self.detail)
         self.outer.addWidget(summary)
         row = QHBoxLayout()
@@ -81,6 +95,7 @@ class InspectPage(JobStepPage):
         self.table.setRowCount(0)
         self.verdict.setText(tr("Not measured yet."))
         self.detail.setText("")
+        self.unsteady.hide()
         self.views.clear()
 
     def entered(self) -> None:
@@ -168,12 +183,11 @@ class InspectPage(JobStepPage):
             )
         parts.append(tr("Profiled total {ms:.3f} ms.", ms=result.profiled_total_ms))
         parts.append(tr_core(result.note))
-        if not result.steady:
-            # First, so it is read before the figures it casts doubt on.
-            parts.insert(0, tr(
-                "⚠ Layer times moved by up to {moved:.0%} between the first and second half of "
-                "profiling: something else was using this PC's processor or memory. Measure "
-                "again when it is quieter for steadier figures.", moved=result.halves_moved))
+        self.unsteady.setVisible(not result.steady)
+        self.unsteady.setText("" if result.steady else tr(
+            "⚠ Layer times moved by up to {moved:.0%} between the first and second half of "
+            "profiling: something else was using this PC's processor or memory. Measure "
+            "again when it is quieter for steadier figures.", moved=result.halves_moved))
         self.detail.setText(join_sentences(parts))
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(result.nodes))
