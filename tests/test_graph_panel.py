@@ -79,6 +79,19 @@ def test_small_model_is_drawn_at_once_with_heat(qtbot: Any, panel: GraphPanel,
     assert panel.graph.legend.isVisible()
 
 
+@pytest.mark.parametrize("content", [b"", b"not a model at all\x00\xff" * 40])
+def test_a_file_that_is_not_a_model_gets_a_sentence_not_a_summary(
+        qtbot: Any, panel: GraphPanel, tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "model.onnx"
+    bad.write_bytes(content)
+    qtbot.waitUntil(lambda: panel.summary is None)
+    panel.set_model(bad)
+    qtbot.waitUntil(lambda: panel.headline.text().startswith("Could not read the model"),
+                    timeout=10_000)
+    assert "model.onnx" in panel.headline.text() and panel.summary is None
+    assert panel.draw_button.isHidden()
+
+
 @pytest.mark.slow
 def test_ten_thousand_nodes_open_without_blocking_the_event_loop(
         qtbot: Any, panel: GraphPanel, tmp_path: Path, request: pytest.FixtureRequest) -> None:
