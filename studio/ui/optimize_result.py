@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.model import human_size
 from studio.ui.i18n import N_, tr, tr_core
-from studio.ui.widgets import WARN_STYLE, Card, big_label
+from studio.ui.widgets import Card, big_label, warning_label
 
 if TYPE_CHECKING:
     from studio.core.compress import CompressResult
@@ -84,10 +84,7 @@ class ResultCard(Card):
             facts.addWidget(value, 1, col)
             self.facts[name] = value
         self.body.addLayout(facts)
-        self.slower = QLabel("")
-        self.slower.setObjectName("slowerWarning")
-        self.slower.setWordWrap(True)
-        self.slower.setStyleSheet(WARN_STYLE)
+        self.slower = warning_label("slowerWarning")
         self.body.addWidget(self.slower)
         self.notes = QLabel("")
         self.notes.setWordWrap(True)

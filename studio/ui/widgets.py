@@ -184,3 +184,10 @@ def big_label(text: str = "", name: str = "bigValue") -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     return label
+
+
+def warning_label(name: str) -> QLabel:
+    """An empty, wrapped line in WARN_STYLE for a warning the page fills in when it applies."""
+    label = big_label("", name)
+    label.setStyleSheet(WARN_STYLE)
+    return label

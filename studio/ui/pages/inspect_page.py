@@ -20,12 +20,12 @@ from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
 from studio.ui.state import WizardState
 from studio.ui.widgets import (
-    WARN_STYLE,
     Card,
     JobProgress,
     JobStepPage,
     big_label,
     show_error,
+    warning_label,
 )
 
 
@@ -58,10 +58,7 @@ class InspectPage(JobStepPage):
         self.detail.setWordWrap(True)
         self.detail.setObjectName("factLabel")
         # Shown only when the machine changed speed while profiling: the figures may not repeat.
-        self.unsteady = QLabel("")
-        self.unsteady.setObjectName("unsteadyWarning")
-        self.unsteady.setWordWrap(True)
-        self.unsteady.setStyleSheet(WARN_STYLE)
+        self.unsteady = warning_label("unsteadyWarning")
         self.unsteady.hide()
         summary.body.addWidget(self.verdict)
         summary.body.addWidget(self.unsteady)
