@@ -90,6 +90,8 @@ def test_a_file_that_is_not_a_model_gets_a_sentence_not_a_summary(
                     timeout=10_000)
     assert "model.onnx" in panel.headline.text() and panel.summary is None
     assert panel.draw_button.isHidden()
+    assert panel.summary_box.isHidden()
+    assert "could not be read" in panel.graph._status.text()
 
 
 @pytest.mark.slow

@@ -164,6 +164,9 @@ class GraphPanel(QWidget):
     def _on_summary(self, summary: GraphSummary | None, error: str | None) -> None:
         if summary is None:
             self.headline.setText(tr("Could not read the model: {error}", error=error))
+            # Not "Reading…" under it any more, and no empty tables that look like a result.
+            self.summary_box.setVisible(False)
+            self.graph.clear(tr("No graph to show: the model could not be read (see above)."))
             return
         first = self.summary is None
         self.summary = summary
