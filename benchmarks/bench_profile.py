@@ -99,13 +99,14 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
     models = [("digits CNN (demo)", demo_model_path(), {}), *_real_models()]
     print(
         "| model | threads | nodes run | fused/rewritten | nodes > 1% | layer runs × sessions | "
+        "sessions set aside per profile (range) | "
         "pairs with all within ±15% | same, of pairs with the machine steady (probe ±5%) | "
         "worst node per pair | profiles that flagged themselves unsteady (pairs missed among "
         "them) | end-to-end ms (range) | s per profile |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, path, shapes in models:
-        met, worsts, e2e, checked_counts, misses = 0, [], [], [], []
+        met, worsts, e2e, checked_counts, misses, aside = 0, [], [], [], [], []
         steady_pairs = steady_met = flagged = flagged_misses = 0
         started = time.perf_counter()
         for _ in range(pairs):
@@ -123,17 +124,21 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
             steady_met += steady and within == checked
             probe_text = "/".join(f"{p:.0f}" for p in probes)
             halves = f"{first.halves_moved:.0%}/{second.halves_moved:.0%}"
-            misses += [f"{miss}; machine probe {probe_text} µs; halves moved {halves}"
+            left_out = f"{first.sessions_set_aside}/{second.sessions_set_aside}"
+            misses += [f"{miss}; machine probe {probe_text} µs; halves moved {halves}; "
+                       f"sessions set aside {left_out}"
                        for miss in missed]
             met += within == checked
             worsts.append(worst)
             checked_counts.append(checked)
             e2e += [first.end_to_end_ms, second.end_to_end_ms]
+            aside += [first.sessions_set_aside, second.sessions_set_aside]
         fused = len(first.fused_nodes())
         seconds = (time.perf_counter() - started) / (2 * pairs)
         print(
             f"| {name} | {first.threads} | {len(first.nodes)} | {fused} | {min(checked_counts)}–"
-            f"{max(checked_counts)} | {first.layer_runs} × {first.sessions} | {met}/{pairs} | "
+            f"{max(checked_counts)} | {first.layer_runs} × {first.sessions} | "
+            f"{min(aside)}–{max(aside)} | {met}/{pairs} | "
             f"{steady_met}/{steady_pairs} | "
             f"{' '.join(f'{w:.0%}' for w in worsts)} | {flagged}/{2 * pairs} ({flagged_misses}) | "
             f"{min(e2e):.3f}–{max(e2e):.3f} | "

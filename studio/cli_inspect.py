@@ -35,8 +35,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
           f"{shapes}")
     if result.threads_note:
         print(f"threads: {result.threads_note}")
-    print(f"layers: medians of {result.layer_runs} profiled runs over {result.sessions} "
-          f"fresh session{'s' if result.sessions > 1 else ''}")
+    used = result.sessions - result.sessions_set_aside
+    aside = result.sessions_set_aside
+    print(f"layers: medians of {result.layer_runs - result.runs_set_aside} profiled runs over "
+          f"{used} fresh session{'s' if used > 1 else ''}"
+          + (f" ({aside} more set aside: over 10% slower than the fastest, something else was "
+             "using this PC)" if aside else ""))
     print(f"profiled total: {result.profiled_total_ms:.3f} ms. {result.note}")
     if not result.steady:
         print(f"warning: layer times moved by up to {result.halves_moved:.0%} between the first "

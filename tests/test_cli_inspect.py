@@ -48,6 +48,20 @@ def test_profile_warns_when_the_machine_was_not_steady(
     assert json.loads(capsys.readouterr().out)["halves_moved"] == 0.37
 
 
+def test_profile_says_how_many_slowed_sessions_it_set_aside(
+    demo_model: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import studio.core.profile as profile
+
+    monkeypatch.setattr(profile, "steady_sessions", lambda sessions: (sessions[2:], 2))
+    assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["sessions_set_aside"] == 2 and 0 < data["runs_set_aside"] < data["layer_runs"]
+    assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "(2 more set aside: over 10% slower than the fastest" in text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -195,3 +195,15 @@ def test_verdict_leads_with_the_faster_of_one_thread_and_all_cores(
     assert "Measure again" in inspect.unsteady.text()
     inspect._show(slower_on_all)
     assert inspect.unsteady.isHidden()
+
+
+def test_detail_says_how_many_slowed_sessions_were_left_out(qtbot: Any, inspect: Any) -> None:
+    measured = inspect.state.profile_result.model_copy(update={
+        "sessions": 16, "layer_runs": 160, "sessions_set_aside": 0, "runs_set_aside": 0})
+    inspect._show(measured)
+    assert "medians of 160 profiled runs over 16 fresh sessions" in inspect.detail.text()
+    assert "left out" not in inspect.detail.text()
+    inspect._show(measured.model_copy(update={"sessions_set_aside": 3, "runs_set_aside": 30}))
+    text = inspect.detail.text()
+    assert "medians of 130 profiled runs over 13 fresh sessions" in text
+    assert "3 more sessions ran over 10% slower than the fastest" in text and "were left out" in text

@@ -22,8 +22,10 @@ from studio.core.profile import (
     overhead_sentence,
     per_run_node_times,
     profile_model,
+    session_run_ms,
     sessions_for,
     split_runs,
+    steady_sessions,
     write_profile_csv,
 )
 from studio.core.progress import Reporter
@@ -69,7 +71,7 @@ def test_profile_reports_every_node_with_medians_and_end_to_end(tmp_path: Path) 
     assert str(result.profiled_total_ms)[:4] in result.note or "ms" in result.note
 
 
-def test_runs_are_spread_over_fresh_sessions_and_all_of_them_count(
+def test_runs_are_spread_over_fresh_sessions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import studio.core.profile as profile
@@ -168,6 +170,40 @@ def test_a_profile_notices_when_the_machine_changed_speed_halfway() -> None:
     assert halves_moved({**steady, "tiny": [0.001] * 10 + [0.003] * 10}, medians) < 0.05
     # Too few runs to split in two halves of two: nothing to compare.
     assert halves_moved({"conv": [1.0, 2.0, 3.0]}, {"conv": 2.0}) == 0.0
+
+
+def test_sessions_slowed_by_something_else_are_set_aside() -> None:
+    quiet = {"conv": [1.0, 1.02, 0.98], "add": [0.2, 0.2, 0.21]}
+    assert session_run_ms(quiet) == pytest.approx(1.2)
+    layout = {"conv": [1.05, 1.06, 1.04], "add": [0.21, 0.2, 0.22]}  # 5% slower: kept
+    busy = {"conv": [1.0, 1.01, 0.99], "add": [0.41, 0.39, 0.4]}  # memory-bound layer slowed
+    kept, set_aside = steady_sessions([busy, quiet, layout, busy])
+    assert kept == [quiet, layout] and set_aside == 2
+    # With one session there is nothing to compare it with.
+    assert steady_sessions([busy]) == ([busy], 0)
+    assert session_run_ms({}) == 0.0
+
+
+def test_a_slowed_session_is_left_out_of_the_medians(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import studio.core.profile as profile
+
+    model = make_mlp(tmp_path / "mlp.onnx")
+    real = profile.per_run_node_times
+    counted: list[int] = []
+
+    def second_session_slowed(events: list[dict], runs: int):
+        samples, meta = real(events, runs)
+        counted.append(runs)
+        slow = 2.0 if len(counted) == 2 else 1.0
+        return {name: [0.01 * slow] * runs for name in samples}, meta
+
+    monkeypatch.setattr(profile, "per_run_node_times", second_session_slowed)
+    result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]})
+    assert result.sessions > 2
+    assert result.sessions_set_aside == 1 and result.runs_set_aside == counted[1]
+    assert all(node.median_ms == pytest.approx(0.01) for node in result.nodes)
 
 
 def test_node_median_sees_between_the_profilers_whole_microseconds() -> None:

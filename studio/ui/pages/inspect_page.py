@@ -165,10 +165,18 @@ class InspectPage(JobStepPage):
                 tr(
                     "Layer times are medians of {n} profiled runs over {k} fresh sessions, so "
                     "no one memory layout skews them.",
-                    n=result.layer_runs,
-                    k=result.sessions,
+                    n=result.layer_runs - result.runs_set_aside,
+                    k=result.sessions - result.sessions_set_aside,
                 )
             )
+        if result.sessions_set_aside:
+            parts.append(trn(
+                "{n} more session ran over 10% slower than the fastest, while something else "
+                "was using this PC, and was left out.",
+                "{n} more sessions ran over 10% slower than the fastest, while something else "
+                "was using this PC, and were left out.",
+                result.sessions_set_aside,
+            ))
         if slowest:
             parts.append(
                 tr(
