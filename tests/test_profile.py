@@ -86,6 +86,8 @@ def test_runs_are_spread_over_fresh_sessions(
         return samples, meta
 
     monkeypatch.setattr(profile, "per_run_node_times", spy)
+    # Keep every session, as a quiet machine would (a busy one gets more: tested below).
+    monkeypatch.setattr(profile, "steady_sessions", lambda sessions: (sessions, 0))
     # A sub-millisecond model: far more layer runs than asked, over many sessions.
     shown: list[str] = []
     reporter = Reporter(on_progress=lambda _f, message: shown.append(message))
@@ -204,6 +206,34 @@ def test_a_slowed_session_is_left_out_of_the_medians(
     assert result.sessions > 2
     assert result.sessions_set_aside == 1 and result.runs_set_aside == counted[1]
     assert all(node.median_ms == pytest.approx(0.01) for node in result.nodes)
+
+
+def test_a_busy_machine_gets_more_sessions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import studio.core.profile as profile
+
+    model = make_mlp(tmp_path / "mlp.onnx")
+    real = profile.per_run_node_times
+    counted: list[int] = []
+
+    def sessions_two_to_four_slowed(events: list[dict], runs: int):
+        samples, meta = real(events, runs)
+        counted.append(runs)
+        slow = 1.5 if 2 <= len(counted) <= 4 else 1.0
+        return {name: [0.01 * slow] * runs for name in samples}, meta
+
+    monkeypatch.setattr(profile, "per_run_node_times", sessions_two_to_four_slowed)
+    monkeypatch.setattr(profile, "sessions_for", lambda _runs, _seconds: 4)
+    shown: list[float] = []
+    reporter = Reporter(on_progress=lambda fraction, _message: shown.append(fraction))
+    result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]}, report=reporter)
+    # Three of four sessions were slowed, so two more ran, and the quiet ones made the medians.
+    assert len(counted) == result.sessions == 6
+    assert result.layer_runs == sum(counted) and result.sessions_set_aside == 3
+    assert result.runs_set_aside == sum(counted[1:4])
+    assert all(node.median_ms == pytest.approx(0.01) for node in result.nodes)
+    assert shown == sorted(shown)  # the progress bar never goes back
 
 
 def test_node_median_sees_between_the_profilers_whole_microseconds() -> None:
