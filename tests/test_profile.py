@@ -186,23 +186,30 @@ def test_sessions_slowed_by_something_else_are_set_aside() -> None:
     assert session_run_ms({}) == 0.0
 
 
-def test_a_slowed_session_is_left_out_of_the_medians(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _sessions_timed(monkeypatch: pytest.MonkeyPatch, slowed: set[int]) -> list[int]:
+    """Every layer of every profiling session takes 10 µs a run, twice that in the ``slowed``
+    sessions (numbered from 1); returns the runs of each session as they happen."""
     import studio.core.profile as profile
 
-    model = make_mlp(tmp_path / "mlp.onnx")
     real = profile.per_run_node_times
     counted: list[int] = []
 
-    def second_session_slowed(events: list[dict], runs: int):
+    def timed(events: list[dict], runs: int):
         samples, meta = real(events, runs)
         counted.append(runs)
-        slow = 2.0 if len(counted) == 2 else 1.0
-        return {name: [0.01 * slow] * runs for name in samples}, meta
+        ms = 0.02 if len(counted) in slowed else 0.01
+        return {name: [ms] * runs for name in samples}, meta
 
-    monkeypatch.setattr(profile, "per_run_node_times", second_session_slowed)
-    result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]})
+    monkeypatch.setattr(profile, "per_run_node_times", timed)
+    return counted
+
+
+def test_a_slowed_session_is_left_out_of_the_medians(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = _sessions_timed(monkeypatch, slowed={2})
+    result = profile_model(make_mlp(tmp_path / "mlp.onnx"), runs=14, threads=1,
+                           shapes={"x": [4, 16]})
     assert result.sessions > 2
     assert result.sessions_set_aside == 1 and result.runs_set_aside == counted[1]
     assert all(node.median_ms == pytest.approx(0.01) for node in result.nodes)
@@ -213,21 +220,12 @@ def test_a_busy_machine_gets_more_sessions(
 ) -> None:
     import studio.core.profile as profile
 
-    model = make_mlp(tmp_path / "mlp.onnx")
-    real = profile.per_run_node_times
-    counted: list[int] = []
-
-    def sessions_two_to_four_slowed(events: list[dict], runs: int):
-        samples, meta = real(events, runs)
-        counted.append(runs)
-        slow = 1.5 if 2 <= len(counted) <= 4 else 1.0
-        return {name: [0.01 * slow] * runs for name in samples}, meta
-
-    monkeypatch.setattr(profile, "per_run_node_times", sessions_two_to_four_slowed)
+    counted = _sessions_timed(monkeypatch, slowed={2, 3, 4})
     monkeypatch.setattr(profile, "sessions_for", lambda _runs, _seconds: 4)
     shown: list[float] = []
     reporter = Reporter(on_progress=lambda fraction, _message: shown.append(fraction))
-    result = profile_model(model, runs=14, threads=1, shapes={"x": [4, 16]}, report=reporter)
+    result = profile_model(make_mlp(tmp_path / "mlp.onnx"), runs=14, threads=1,
+                           shapes={"x": [4, 16]}, report=reporter)
     # Three of four sessions were slowed, so two more ran, and the quiet ones made the medians.
     assert len(counted) == result.sessions == 6
     assert result.layer_runs == sum(counted) and result.sessions_set_aside == 3
