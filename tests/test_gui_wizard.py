@@ -38,6 +38,10 @@ def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWin
     _next_ready(qtbot, win)  # the demo model is preselected and summarised
     assert win.state.summary is not None and win.state.summary.name == "digits_cnn"
     assert win.pages[0].fact_values["Parameters"].text().endswith("K")
+    io = win.pages[0].io_table
+    shape = io.item(0, 3).text()
+    assert shape == "batch×1×16×16"
+    assert io.columnWidth(3) >= io.fontMetrics().horizontalAdvance(shape)  # shown whole
 
     win.next_button.click()  # → Target (This PC preselected)
     assert win.stack.currentIndex() == 1

@@ -215,7 +215,8 @@ class ModelPage(StepPage):
         for row, (kind, tensor) in enumerate(rows):
             for col, text in enumerate((kind, tensor.name, tensor.dtype, tensor.shape_text())):
                 self.io_table.setItem(row, col, QTableWidgetItem(text))
-        self.io_table.resizeColumnToContents(0)
+        for col in (0, 2, 3):  # shapes like "batch×3×224×224" must show whole; names stretch
+            self.io_table.resizeColumnToContents(col)
         self.ops_table.setRowCount(len(summary.op_histogram))
         for row, (op, count) in enumerate(summary.op_histogram.items()):
             self.ops_table.setItem(row, 0, QTableWidgetItem(op))
