@@ -42,7 +42,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
           + (f" ({aside} more set aside: over 10% slower than the fastest, something else was "
              "using this PC)" if aside else ""))
     print(f"profiled total: {result.profiled_total_ms:.3f} ms. {result.note}")
-    if not result.steady:
+    if result.mostly_slowed:
+        print(f"warning: most of the profiling ran while something else was using this PC's "
+              f"processor or memory ({aside} of {result.sessions} sessions ran over 10% slower "
+              "than the fastest). Profile again when it is quieter for steadier figures.",
+              file=sys.stderr)
+    elif not result.steady:
         print(f"warning: layer times moved by up to {result.halves_moved:.0%} between the first "
               "and second half of profiling; something else was using this PC's processor or "
               "memory. Profile again when it is quieter for steadier figures.", file=sys.stderr)

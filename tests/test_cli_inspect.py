@@ -54,12 +54,27 @@ def test_profile_says_how_many_slowed_sessions_it_set_aside(
     import studio.core.profile as profile
 
     monkeypatch.setattr(profile, "steady_sessions", lambda sessions: (sessions[2:], 2))
+    monkeypatch.setattr(profile, "halves_moved", lambda _samples, _medians: 0.0)
     assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["sessions_set_aside"] == 2 and 0 < data["runs_set_aside"] < data["layer_runs"]
     assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1"]) == 0
     text = capsys.readouterr().out
     assert "(2 more set aside: over 10% slower than the fastest" in text
+    assert "warning" not in capsys.readouterr().err  # 14 of 16 kept: nothing to warn about
+
+
+def test_profile_warns_when_most_sessions_ran_slowed(
+    demo_model: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import studio.core.profile as profile
+
+    monkeypatch.setattr(profile, "steady_sessions",
+                        lambda sessions: (sessions[:1], len(sessions) - 1))
+    assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: most of the profiling ran while something else was using this PC" in err
+    assert "(23 of 24 sessions ran over 10% slower" in err  # 16, then 8 more
 
 
 @pytest.mark.parametrize(

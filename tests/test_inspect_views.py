@@ -170,10 +170,10 @@ def test_verdict_leads_with_the_faster_of_one_thread_and_all_cores(
     qtbot: Any, inspect: Any
 ) -> None:
     measured = inspect.state.profile_result
-    # halves_moved is pinned: the real profile may have run on a busy CI machine.
+    # How steady it was is pinned: the real profile may have run on a busy CI machine.
     slower_on_all = measured.model_copy(update={
         "threads": 1, "end_to_end_ms": 0.08, "all_cores": 2, "end_to_end_all_cores_ms": 0.15,
-        "halves_moved": 0.0})
+        "halves_moved": 0.0, "sessions_set_aside": 0, "runs_set_aside": 0})
     inspect._show(slower_on_all)
     text = inspect.verdict.text()
     assert text.startswith("0.080 ms per run on this PC, on 1 thread") and "0.150" in text
@@ -199,7 +199,8 @@ def test_verdict_leads_with_the_faster_of_one_thread_and_all_cores(
 
 def test_detail_says_how_many_slowed_sessions_were_left_out(qtbot: Any, inspect: Any) -> None:
     measured = inspect.state.profile_result.model_copy(update={
-        "sessions": 16, "layer_runs": 160, "sessions_set_aside": 0, "runs_set_aside": 0})
+        "sessions": 16, "layer_runs": 160, "sessions_set_aside": 0, "runs_set_aside": 0,
+        "halves_moved": 0.0})  # pinned: the real profile may have run on a busy machine
     inspect._show(measured)
     assert "medians of 160 profiled runs over 16 fresh sessions" in inspect.detail.text()
     assert "left out" not in inspect.detail.text()
@@ -207,3 +208,8 @@ def test_detail_says_how_many_slowed_sessions_were_left_out(qtbot: Any, inspect:
     text = inspect.detail.text()
     assert "medians of 130 profiled runs over 13 fresh sessions" in text
     assert "3 more sessions ran over 10% slower than the fastest" in text and "were left out" in text
+    assert inspect.unsteady.isHidden()
+    inspect._show(measured.model_copy(update={"sessions": 24, "sessions_set_aside": 13}))
+    assert not inspect.unsteady.isHidden()
+    assert inspect.unsteady.text().startswith("⚠ Most of the profiling ran while something else")
+    assert "13 of 24 sessions" in inspect.unsteady.text()

@@ -86,8 +86,13 @@ class ProfileResult(BaseModel):
     halves_moved: float = 0.0
 
     @property
+    def mostly_slowed(self) -> bool:
+        """More than half the sessions, extra ones included, ran slowed and were set aside."""
+        return 2 * self.sessions_set_aside > self.sessions
+
+    @property
     def steady(self) -> bool:
-        return self.halves_moved <= UNSTEADY
+        return self.halves_moved <= UNSTEADY and not self.mostly_slowed
 
     def bundle_summary(self) -> dict[str, Any]:
         """What a bundle's manifest records of this measurement."""

@@ -189,10 +189,17 @@ class InspectPage(JobStepPage):
         parts.append(tr("Profiled total {ms:.3f} ms.", ms=result.profiled_total_ms))
         parts.append(tr_core(result.note))
         self.unsteady.setVisible(not result.steady)
-        self.unsteady.setText("" if result.steady else tr(
-            "⚠ Layer times moved by up to {moved:.0%} between the first and second half of "
-            "profiling: something else was using this PC's processor or memory. Measure "
-            "again when it is quieter for steadier figures.", moved=result.halves_moved))
+        if result.mostly_slowed:
+            self.unsteady.setText(tr(
+                "⚠ Most of the profiling ran while something else was using this PC's processor "
+                "or memory: {k} of {n} sessions ran over 10% slower than the fastest. Measure "
+                "again when it is quieter for steadier figures.",
+                k=result.sessions_set_aside, n=result.sessions))
+        else:
+            self.unsteady.setText("" if result.steady else tr(
+                "⚠ Layer times moved by up to {moved:.0%} between the first and second half of "
+                "profiling: something else was using this PC's processor or memory. Measure "
+                "again when it is quieter for steadier figures.", moved=result.halves_moved))
         self.detail.setText(join_sentences(parts))
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(result.nodes))
