@@ -213,3 +213,6 @@ def test_detail_says_how_many_slowed_sessions_were_left_out(qtbot: Any, inspect:
     assert not inspect.unsteady.isHidden()
     assert inspect.unsteady.text().startswith("⚠ Most of the profiling ran while something else")
     assert "13 of 24 sessions" in inspect.unsteady.text()
+    inspect._show(measured.model_copy(update={"sessions_set_aside": 15, "runs_set_aside": 150}))
+    assert "fresh sessions" not in inspect.detail.text()  # one kept: no "over 1 fresh sessions"
+    assert "15 more sessions ran over 10% slower" in inspect.detail.text()

@@ -160,7 +160,7 @@ class InspectPage(JobStepPage):
         if result.end_to_end_all_cores_ms is not None:
             parts.append(tr("Layers are timed on 1 thread, where their times repeat from run to "
                             "run; their shares say which layers cost the most."))
-        if result.sessions > 1:
+        if result.sessions - result.sessions_set_aside > 1:  # "over 1 fresh sessions" reads wrong
             parts.append(
                 tr(
                     "Layer times are medians of {n} profiled runs over {k} fresh sessions, so "
