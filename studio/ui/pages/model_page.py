@@ -217,6 +217,7 @@ class ModelPage(StepPage):
                 self.io_table.setItem(row, col, QTableWidgetItem(text))
         for col in (0, 2, 3):  # shapes like "batch×3×224×224" must show whole; names stretch
             self.io_table.resizeColumnToContents(col)
+            self.io_table.setColumnWidth(col, self.io_table.columnWidth(col) + 12)  # air
         self.ops_table.setRowCount(len(summary.op_histogram))
         for row, (op, count) in enumerate(summary.op_histogram.items()):
             self.ops_table.setItem(row, 0, QTableWidgetItem(op))
