@@ -13,6 +13,7 @@ import pytest
 from studio.core.generate.session import GenerationSummary
 from studio.core.generate.worker import GenerationWorker
 from studio.core.jobs import ErrorMessage, EventMessage, ResultMessage
+from tests.support.crash import killed_mid_answer
 
 SHORT = {"max_new_tokens": 12, "temperature": 0.0}
 LONG = {"max_new_tokens": 200, "temperature": 1.0, "repetition_penalty": 1.0}
@@ -85,8 +86,7 @@ def test_a_killed_worker_is_reported_and_the_next_prompt_recovers(
     list(worker.answer("In the", SHORT))
     first_pid = worker.pid
     assert first_pid is not None
-    worker.send("In the", LONG)
-    os.kill(first_pid, signal.SIGKILL)
+    killed_mid_answer(worker.send, first_pid)("In the", LONG)
     _, crashed = _answer(list(worker.receive()))
     assert isinstance(crashed, ErrorMessage) and not crashed.user_error
     assert "stopped unexpectedly" in crashed.message and "killed" in crashed.message

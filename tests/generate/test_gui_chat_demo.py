@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from PySide6.QtCore import Qt
 from studio.ui.chat_demo import ChatDemo
 from studio.ui.jobs_qt import JobManager
 from studio.ui.presentation import PresentationWindow
+from tests.support.crash import killed_mid_answer
 
 TIMEOUT = 60_000
 
@@ -165,13 +165,7 @@ def test_a_crashed_worker_is_one_line_in_the_chat_and_the_next_prompt_works(
     # Killed while an answer is in flight: pause the reader's sends until the kill landed.
     chat.settings_panel.max_tokens.setValue(200)
     real_send = worker.core.send
-
-    def send_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
-        rid = real_send(*args, **kwargs)
-        os.kill(first_pid, signal.SIGKILL)
-        return rid
-
-    worker.core.send = send_then_die  # type: ignore[method-assign]
+    worker.core.send = killed_mid_answer(real_send, first_pid)  # type: ignore[method-assign]
     with qtbot.waitSignal(chat.run_finished, timeout=TIMEOUT):
         chat.send("In the beginning")
     worker.core.send = real_send  # type: ignore[method-assign]
@@ -233,13 +227,7 @@ def test_presentation_says_so_when_its_worker_crashes_and_keeps_playing(
     first_pid = worker.pid
     assert first_pid is not None
     real_send = worker.core.send
-
-    def send_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
-        rid = real_send(*args, **kwargs)
-        os.kill(first_pid, signal.SIGKILL)
-        return rid
-
-    worker.core.send = send_then_die  # type: ignore[method-assign]
+    worker.core.send = killed_mid_answer(real_send, first_pid)  # type: ignore[method-assign]
     with qtbot.waitSignal(window.answer_finished, timeout=TIMEOUT) as blocker:
         window.ask("In the beginning")
     worker.core.send = real_send  # type: ignore[method-assign]
