@@ -35,9 +35,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
           f"{shapes}")
     if result.threads_note:
         print(f"threads: {result.threads_note}")
-    used = result.sessions - result.sessions_set_aside
-    aside = result.sessions_set_aside
-    print(f"layers: medians of {result.layer_runs - result.runs_set_aside} profiled runs over "
+    used, aside = result.sessions_used, result.sessions_set_aside
+    print(f"layers: medians of {result.runs_used} profiled runs over "
           f"{used} fresh session{'s' if used > 1 else ''}"
           + (f" ({aside} more set aside: over 10% slower than the fastest, something else was "
              "using this PC)" if aside else ""))

@@ -86,9 +86,19 @@ class ProfileResult(BaseModel):
     halves_moved: float = 0.0
 
     @property
+    def sessions_used(self) -> int:
+        """The sessions behind the layer medians."""
+        return self.sessions - self.sessions_set_aside
+
+    @property
+    def runs_used(self) -> int:
+        """The profiled runs behind the layer medians."""
+        return self.layer_runs - self.runs_set_aside
+
+    @property
     def mostly_slowed(self) -> bool:
         """More than half the sessions, extra ones included, ran slowed and were set aside."""
-        return 2 * self.sessions_set_aside > self.sessions
+        return self.sessions_set_aside > self.sessions_used
 
     @property
     def steady(self) -> bool:
@@ -436,32 +446,34 @@ def profile_model(
         began = time.perf_counter()
         session = _session(path, threads, str(Path(tmp) / "trace0"), optimized_path)
         shares = split_runs(layer_runs, sessions_for(layer_runs, time.perf_counter() - began))
-        progress.total = sum(warmup + share for share in shares)
-        for index, share in enumerate(shares):
-            if index:
-                session = _session(path, threads, str(Path(tmp) / f"trace{index}"))
+
+        def run_session(share: int, session: Any = None) -> None:
+            if session is None:
+                session = _session(path, threads, str(Path(tmp) / f"trace{len(sessions)}"))
             session_samples, session_meta = _profiled_runs(session, feeds, warmup, share, progress)
             sessions.append(session_samples)
             meta.update(session_meta)
-        del session
-        kept, _ = steady_sessions(sessions)
+
+        progress.total = sum(warmup + share for share in shares)
+        run_session(shares[0], session)
+        del session  # each session is released before the next is created
+        for share in shares[1:]:
+            run_session(share)
+        kept, set_aside = steady_sessions(sessions)
         if 2 * len(kept) < len(sessions):
             # Most sessions ran slowed: the machine is busy. Half as many again gives the
             # profile more time to catch it quiet (benchmarks/README.md, "Profile repeatability").
             more = shares[: len(shares) // 2]
             progress.total += sum(warmup + share for share in more)
             for share in more:
-                session = _session(path, threads, str(Path(tmp) / f"trace{len(sessions)}"))
-                session_samples, _ = _profiled_runs(session, feeds, warmup, share, progress)
-                sessions.append(session_samples)
-                del session
+                run_session(share)
             layer_runs += sum(more)
+            kept, set_aside = steady_sessions(sessions)
         import onnx
 
         optimized = (onnx.load(str(optimized_path), load_external_data=False)
                      if optimized_path.exists() else None)
 
-    kept, set_aside = steady_sessions(sessions)
     samples: dict[str, list[float]] = defaultdict(list)
     for session_samples in kept:
         for name, values in session_samples.items():

@@ -160,13 +160,13 @@ class InspectPage(JobStepPage):
         if result.end_to_end_all_cores_ms is not None:
             parts.append(tr("Layers are timed on 1 thread, where their times repeat from run to "
                             "run; their shares say which layers cost the most."))
-        if result.sessions - result.sessions_set_aside > 1:  # "over 1 fresh sessions" reads wrong
+        if result.sessions_used > 1:  # "over 1 fresh sessions" reads wrong
             parts.append(
                 tr(
                     "Layer times are medians of {n} profiled runs over {k} fresh sessions, so "
                     "no one memory layout skews them.",
-                    n=result.layer_runs - result.runs_set_aside,
-                    k=result.sessions - result.sessions_set_aside,
+                    n=result.runs_used,
+                    k=result.sessions_used,
                 )
             )
         if result.sessions_set_aside:
