@@ -59,6 +59,9 @@ def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWin
     _next_ready(qtbot, win)
     table = win.pages[3].table
     assert table.rowCount() == len(win.state.profile_result.nodes) > 0
+    widest = max(table.fontMetrics().horizontalAdvance(table.text(r, 1))
+                 for r in range(table.rowCount()))
+    assert table.columnWidth(1) >= widest  # "DequantizeLinear" shown whole
 
     win.next_button.click()  # → Deploy
     deploy = win.pages[4]

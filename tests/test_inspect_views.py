@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 pytest.importorskip("PySide6.QtWebEngineWidgets")
 
@@ -44,8 +45,8 @@ def js(qtbot: Any, view: Any, script: str) -> Any:
 
 
 def _selected_row_name(page: Any) -> str | None:
-    items = page.table.selectedItems()
-    return page.table.item(items[0].row(), 0).text() if items else None
+    node = page.table.selected_object()
+    return node.name if node is not None else None
 
 
 def test_table_and_graph_selection_sync_both_ways(qtbot: Any, inspect: Any) -> None:
@@ -65,9 +66,8 @@ def test_table_and_graph_selection_sync_both_ways(qtbot: Any, inspect: Any) -> N
     assert _selected_row_name(page) == slowest.name
     # table → graph: selecting another row selects its (first) node in the graph.
     other = next(n for n in profile.nodes[1:] if n.kind.value != "inserted")
-    row = next(r for r in range(page.table.rowCount())
-               if page.table.item(r, 0).text() == other.name)
-    page.table.selectRow(row)
+    row = next(r for r in range(page.table.rowCount()) if page.table.text(r, 0) == other.name)
+    page.table.selectRow(row)  # as a click on the row does
     wanted = (other.fused_from or [other.name])[0]
     qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted],
                     timeout=5_000)
@@ -128,6 +128,14 @@ def test_compare_original_and_optimized(qtbot: Any, inspect: Any) -> None:
     qtbot.waitUntil(lambda: js(qtbot, view, f"document.getElementById('node-name-{name}')"
                                ".getAttribute('data-studio-colour')") == "#f59e0b",
                     timeout=10_000)
+    # Slowest original layers first; choosing one shows it in the original graph.
+    before = [row.delta.ms_a for row in compare.layers.rows.rows]
+    assert before == sorted(before, reverse=True)
+    compare.layers.selectRow(0)
+    assert compare.showing == "a"
+    wanted = compare.layers.row_object(0).delta.names[0]
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted],
+                    timeout=10_000)
 
 
 def test_graph_can_be_coloured_by_the_prediction_for_the_target_chip(qtbot: Any,
@@ -161,7 +169,9 @@ def test_compare_one_model_on_two_chips(qtbot: Any, inspect: Any) -> None:
     qtbot.waitUntil(lambda: "predicted from the chip profiles" in compare.status.text(),
                     timeout=JOB_TIMEOUT)
     assert compare.layers.rowCount() > 0
-    assert "Raspberry Pi 5" in compare.layers.horizontalHeaderItem(1).toolTip()
+    tip = compare.layers.model().headerData(1, Qt.Orientation.Horizontal,
+                                            Qt.ItemDataRole.ToolTipRole)
+    assert "Raspberry Pi 5" in tip
     assert "A = Raspberry Pi 5" in compare.verdict.text()
     assert "ms" in compare.verdict.text()
 

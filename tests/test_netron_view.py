@@ -11,9 +11,20 @@ import pytest
 
 pytest.importorskip("PySide6.QtWebEngineWidgets")
 
-from studio.ui.netron_view import NetronView, heat_colour
+from studio.ui.netron_view import HEAT_STOPS, NetronView, heat_colour, heat_map, with_text
 
 CONV = "/features/features.2/Conv"
+
+
+def test_heat_colours_run_from_the_palest_to_the_deepest_stop() -> None:
+    colours = heat_map({"slow": 0.5, "half": 0.25, "idle": 0.0})
+    assert colours["slow"] == (HEAT_STOPS[-1][1].name(), "#ffffff")  # white text on deep red
+    assert colours["idle"] == (HEAT_STOPS[0][1].name(), "#1f2937")  # dark text on pale yellow
+    assert heat_colour(0.5) == HEAT_STOPS[1][1].name()
+    # From a 256-step palette: within one step of the exact colour.
+    half, exact = colours["half"][0], heat_colour(0.5)
+    assert all(abs(int(half[i:i + 2], 16) - int(exact[i:i + 2], 16)) <= 2 for i in (1, 3, 5))
+    assert with_text("#ffffff") == ("#ffffff", "#1f2937")
 TWO_YEARS_AHEAD = """
 (() => {
     const Real = Date;

@@ -7,6 +7,7 @@ models runs as a background job (``studio.core.diff:compare_original_and_optimiz
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +16,11 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -30,29 +28,62 @@ from PySide6.QtWidgets import (
 from studio.core.model import human_size
 from studio.ui.i18n import tr, trn
 from studio.ui.netron_view import DIFF_COLOURS, NetronView, with_text
+from studio.ui.row_table import Column, RowTable
 
 if TYPE_CHECKING:  # the diff module pulls in onnxruntime helpers; not needed at start-up
-    from studio.core.diff import DiffResult
+    from studio.core.diff import DiffResult, LayerDelta
     from studio.core.heat import TwoChips
 
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+@dataclass(frozen=True)
+class _DiffRow:
+    delta: LayerDelta
+    drift: float | None  # the compression report's figure for this layer, if it has one
 
 
-class _NumberItem(QTableWidgetItem):
-    def __lt__(self, other: QTableWidgetItem) -> bool:
-        mine = self.data(Qt.ItemDataRole.UserRole)
-        theirs = other.data(Qt.ItemDataRole.UserRole)
-        try:
-            return float(mine) < float(theirs)
-        except (TypeError, ValueError):
-            return super().__lt__(other)
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
 
 
-def _number(value: float | None, text: str) -> QTableWidgetItem:
-    item = _NumberItem(text)
-    item.setData(Qt.ItemDataRole.UserRole, value if value is not None else float("nan"))
-    item.setTextAlignment(RIGHT)
-    return item
+def _change(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else b - a
+
+
+def _signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.4f}"
+
+
+def diff_columns() -> list[Column]:
+    def label(row: _DiffRow) -> str:
+        names = row.delta.names
+        return (tr("{name} (+{count} fused)", name=names[0], count=len(names) - 1)
+                if len(names) > 1 else names[0])
+
+    def change(row: _DiffRow) -> float:
+        return row.delta.ms_b - row.delta.ms_a
+
+    return [
+        Column(tr("Layers"), label, tooltip=lambda row: ", ".join(row.delta.names)),
+        Column(tr("Before ms"), lambda row: _ms(row.delta.ms_a), number=lambda row: row.delta.ms_a),
+        Column(tr("After ms"), lambda row: _ms(row.delta.ms_b), number=lambda row: row.delta.ms_b),
+        Column(tr("Change"), lambda row: _signed(change(row)), number=change,
+               colour=lambda row: DIFF_COLOURS["removed"] if change(row) > 0 else None),
+        Column(tr("Drift"), lambda row: "" if row.drift is None else f"{row.drift:.4f}",
+               number=lambda row: row.drift,
+               header_tip=tr("How closely this layer's output still matches the original "
+                             "(1.0 = identical), from the compression report.")),
+    ]
+
+
+def chip_columns(result: TwoChips) -> list[Column]:
+    return [
+        Column(tr("Layer"), lambda layer: layer.name, tooltip=lambda layer: layer.name),
+        Column("A ms", lambda layer: _ms(layer.ms_a), number=lambda layer: layer.ms_a,
+               header_tip=tr("Predicted on {chip}", chip=result.name_a)),
+        Column("B ms", lambda layer: _ms(layer.ms_b), number=lambda layer: layer.ms_b,
+               header_tip=tr("Predicted on {chip}", chip=result.name_b)),
+        Column("B − A", lambda layer: _signed(_change(layer.ms_a, layer.ms_b)),
+               number=lambda layer: _change(layer.ms_a, layer.ms_b)),
+    ]
 
 
 def verdict_lines(diff: DiffResult) -> list[str]:
@@ -121,18 +152,9 @@ class ComparePanel(QWidget):
         chips_row.addWidget(self.chip_b, 1)
         chips_row.addWidget(self.chips_button)
 
-        self.layers = QTableWidget(0, 5)
+        self.layers = RowTable()
         self._diff_headers()
-        self.layers.verticalHeader().hide()
-        header = self.layers.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, 5):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.layers.setWordWrap(False)
-        self.layers.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.layers.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.layers.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.layers.itemSelectionChanged.connect(self._layer_selected)
+        self.layers.rowSelected.connect(self._layer_selected)
         self.changes = QListWidget()
         self.changes.setToolTip(tr("Green: added by the optimization; amber: changed; red: removed."))
         self.changes.itemSelectionChanged.connect(self._change_selected)
@@ -162,11 +184,7 @@ class ComparePanel(QWidget):
         layout.addWidget(split, 1)
 
     def _diff_headers(self) -> None:
-        self.layers.setHorizontalHeaderLabels(
-            [tr("Layers"), tr("Before ms"), tr("After ms"), tr("Change"), tr("Drift")])
-        self.layers.horizontalHeaderItem(4).setToolTip(
-            tr("How closely this layer's output still matches the original (1.0 = identical), "
-               "from the compression report."))
+        self.layers.set_rows(diff_columns(), [], key=id, sort_column=1)
 
     def set_chips(self, chips: list[tuple[str, str]]) -> None:
         """(id, name) of every chip in the catalogue, for the two-chip comparison."""
@@ -190,31 +208,10 @@ class ComparePanel(QWidget):
 
         self.verdict.setText(f"A = {result.name_a}: {span(result.range_a)}\n"
                              f"B = {result.name_b}: {span(result.range_b)}")
-        self.layers.setSortingEnabled(False)
-        self.layers.setHorizontalHeaderLabels([tr("Layer"), "A ms", "B ms", "B − A", ""])
-        self.layers.horizontalHeaderItem(1).setToolTip(tr("Predicted on {chip}",
-                                                          chip=result.name_a))
-        self.layers.horizontalHeaderItem(2).setToolTip(tr("Predicted on {chip}",
-                                                          chip=result.name_b))
         self.graph.clear(tr("The per-layer predictions are listed above. The graph here shows "
                             "original-vs-optimized comparisons."))
-        self.layers.setRowCount(len(result.layers))
-        for row, layer in enumerate(result.layers):
-            change = (layer.ms_b - layer.ms_a
-                      if layer.ms_a is not None and layer.ms_b is not None else None)
-            cells = [
-                QTableWidgetItem(layer.name),
-                _number(layer.ms_a, "—" if layer.ms_a is None else f"{layer.ms_a:.4f}"),
-                _number(layer.ms_b, "—" if layer.ms_b is None else f"{layer.ms_b:.4f}"),
-                _number(change, "" if change is None else f"{change:+.4f}"),
-                QTableWidgetItem(""),
-            ]
-            cells[0].setData(Qt.ItemDataRole.UserRole, None)
-            cells[0].setToolTip(layer.name)
-            for column, cell in enumerate(cells):
-                self.layers.setItem(row, column, cell)
-        self.layers.setSortingEnabled(True)
-        self.layers.sortItems(1, Qt.SortOrder.DescendingOrder)
+        self.layers.set_rows(chip_columns(result), result.layers, key=id, sort_column=1,
+                             fit=(1, 2, 3))
 
     def set_available(self, available: bool, reason: str = "") -> None:
         self.button.setEnabled(available)
@@ -229,7 +226,6 @@ class ComparePanel(QWidget):
     def clear(self) -> None:
         self.diff = None
         self._diff_headers()
-        self.layers.setRowCount(0)
         self.changes.clear()
         self.verdict.setText("")
         self.switch.setEnabled(False)
@@ -247,32 +243,11 @@ class ComparePanel(QWidget):
         self.toggle_graph()
 
     def _fill_layers(self, diff: DiffResult) -> None:
-        drift = {row.name: row for row in diff.drift}
-        self.layers.setSortingEnabled(False)
-        self.layers.setRowCount(len(diff.latency))
-        for row, delta in enumerate(diff.latency):
-            names = ", ".join(delta.names)
-            label = (tr("{name} (+{count} fused)", name=delta.names[0],
-                        count=len(delta.names) - 1)
-                     if len(delta.names) > 1 else delta.names[0])
-            match = next((drift[n] for n in delta.names if n in drift), None)
-            change = delta.ms_b - delta.ms_a
-            cells = [
-                QTableWidgetItem(label),
-                _number(delta.ms_a, f"{delta.ms_a:.4f}"),
-                _number(delta.ms_b, f"{delta.ms_b:.4f}"),
-                _number(change, f"{change:+.4f}"),
-                _number(match.value if match else None,
-                        f"{match.value:.4f}" if match else ""),
-            ]
-            cells[0].setData(Qt.ItemDataRole.UserRole, delta.names[0])
-            if change > 0:
-                cells[3].setForeground(QBrush(QColor(DIFF_COLOURS["removed"])))
-            cells[0].setToolTip(names)
-            for column, cell in enumerate(cells):
-                self.layers.setItem(row, column, cell)
-        self.layers.setSortingEnabled(True)
-        self.layers.sortItems(1, Qt.SortOrder.DescendingOrder)  # slowest original layers first
+        drift = {row.name: row.value for row in diff.drift}
+        rows = [_DiffRow(delta, next((drift[n] for n in delta.names if n in drift), None))
+                for delta in diff.latency]
+        # Slowest original layers first.
+        self.layers.set_rows(diff_columns(), rows, key=id, sort_column=1, fit=(1, 2, 3, 4))
 
     def _fill_changes(self, diff: DiffResult) -> None:
         self.changes.clear()
@@ -322,14 +297,11 @@ class ComparePanel(QWidget):
         self.graph.load_model(side.path)
         self.graph.set_colours(self.highlight_colours(self.showing))
 
-    def _layer_selected(self) -> None:
-        items = self.layers.selectedItems()
-        if items:
-            name = items[0].data(Qt.ItemDataRole.UserRole)
-            if isinstance(name, str):
-                if self.showing != "a":
-                    self.toggle_graph()
-                self._select_when_ready(name)
+    def _layer_selected(self, row: object) -> None:
+        if isinstance(row, _DiffRow):  # two-chip predictions have no graph to show
+            if self.showing != "a":
+                self.toggle_graph()
+            self._select_when_ready(row.delta.names[0])
 
     def _change_selected(self) -> None:
         items = self.changes.selectedItems()

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
-    QTableWidget,
     QTabWidget,
     QWidget,
 )
@@ -24,12 +23,13 @@ from PySide6.QtWidgets import (
 from studio.cli_support import parse_shapes
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
-from studio.core.profile import ProfileResult
+from studio.core.profile import NodeTiming, ProfileResult
 from studio.ui.compare_panel import ComparePanel
 from studio.ui.graph_panel import GraphPanel
 from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
 from studio.ui.profile_charts import ProfileCharts
+from studio.ui.row_table import RowTable
 from studio.ui.state import WizardState
 
 COMPARE_RUNS = 10
@@ -108,7 +108,7 @@ class ProfileSettingsRow(QWidget):
 
 
 class InspectViews(QTabWidget):
-    def __init__(self, table: QTableWidget, state: WizardState, jobs: JobManager,
+    def __init__(self, table: RowTable, state: WizardState, jobs: JobManager,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -127,7 +127,7 @@ class InspectViews(QTabWidget):
         self.setTabToolTip(1, tr("The model's graph, each layer coloured by its share of the time"))
         self.setTabToolTip(3, tr("The original and the optimized model side by side"))
         self._syncing = False
-        table.itemSelectionChanged.connect(self._table_selected)
+        table.rowSelected.connect(self._table_selected)
         self.graph.nodeClicked.connect(self._graph_clicked)
         self.charts.layerClicked.connect(self._chart_clicked)
         self.compare.compareRequested.connect(self.start_compare)
@@ -159,7 +159,6 @@ class InspectViews(QTabWidget):
         self.graph.set_profile(result)
         self.charts.show_profile(result)
         self.settings.show_used(result)
-        self._explain_rows(result)
 
     def clear(self) -> None:
         self.profile = None
@@ -167,47 +166,15 @@ class InspectViews(QTabWidget):
         self.compare.clear()
         self._compare_availability()
 
-    def _explain_rows(self, result: ProfileResult) -> None:
-        by_name = {n.name: n for n in result.nodes}
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            node = by_name.get(item.text()) if item else None
-            if node is None or not node.fused_from:
-                continue
-            if len(node.fused_from) > 1:
-                item.setToolTip(tr("onnxruntime merged these layers of your model into this one "
-                                   "step: {layers}", layers=", ".join(node.fused_from)))
-            else:
-                item.setToolTip(tr("Your layer {layer}, run by onnxruntime in a faster form",
-                                   layer=node.fused_from[0]))
-
     # -- selection sync -----------------------------------------------------------------------
-    def _row_of(self, kernel: str) -> int | None:
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            if item is not None and item.text() == kernel:
-                return row
-        return None
-
-    def _table_selected(self) -> None:
-        if self._syncing or self.profile is None:
-            return
-        items = self.table.selectedItems()
-        if not items:
-            return
-        kernel = self.table.item(items[0].row(), 0).text()
-        node = next((n for n in self.profile.nodes if n.name == kernel), None)
-        if node is not None:
+    def _table_selected(self, node: NodeTiming) -> None:
+        if not self._syncing:
             self.graph.graph.select_node((node.fused_from or [node.name])[0])
 
     def _select_row(self, kernel: str) -> None:
-        row = self._row_of(kernel)
-        if row is None:
-            return
         self._syncing = True
         try:
-            self.table.selectRow(row)
-            self.table.scrollToItem(self.table.item(row, 0))
+            self.table.select_key(kernel)
         finally:
             self._syncing = False
 

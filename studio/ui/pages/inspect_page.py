@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.core.jobs import JobSpec
-from studio.core.profile import ProfileResult
+from studio.core.profile import NodeTiming, ProfileResult
 from studio.ui.i18n import N_, join_sentences, tr, tr_core, trn
 from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
+from studio.ui.row_table import Column, RowTable
 from studio.ui.state import WizardState
 from studio.ui.widgets import (
     Card,
@@ -29,18 +21,28 @@ from studio.ui.widgets import (
 )
 
 
-class NumberItem(QTableWidgetItem):
-    """Sorts by the number, not the text."""
+def fused_tooltip(node: NodeTiming) -> str:
+    """What onnxruntime did with the user's layers to get this kernel, if anything."""
+    if len(node.fused_from) > 1:
+        return tr("onnxruntime merged these layers of your model into this one step: {layers}",
+                  layers=", ".join(node.fused_from))
+    if node.fused_from:
+        return tr("Your layer {layer}, run by onnxruntime in a faster form",
+                  layer=node.fused_from[0])
+    return ""
 
-    def __init__(self, value: float, text: str) -> None:
-        super().__init__(text)
-        self.setData(Qt.ItemDataRole.UserRole, value)
-        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-    def __lt__(self, other: QTableWidgetItem) -> bool:
-        return float(self.data(Qt.ItemDataRole.UserRole)) < float(
-            other.data(Qt.ItemDataRole.UserRole)
-        )
+def _name(node: NodeTiming) -> str:
+    return node.name
+
+
+def layer_columns() -> list[Column]:
+    return [
+        Column(tr("Layer (node)"), _name, tooltip=fused_tooltip),
+        Column(tr("Operation"), lambda n: n.op_type),
+        Column(tr("Median ms"), lambda n: f"{n.median_ms:.4f}", number=lambda n: n.median_ms),
+        Column(tr("Share of time"), lambda n: f"{n.share:.1%}", number=lambda n: n.share),
+    ]
 
 
 class InspectPage(JobStepPage):
@@ -72,15 +74,9 @@ class InspectPage(JobStepPage):
         self.outer.addLayout(row)
         self.progress = JobProgress()
         self.outer.addWidget(self.progress)
-        self.table = QTableWidget(0, 4)
+        self.table = RowTable()
         self.table.setObjectName("profileTable")
-        self.table.setHorizontalHeaderLabels(
-            [tr("Layer (node)"), tr("Operation"), tr("Median ms"), tr("Share of time")]
-        )
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.set_rows(layer_columns(), [], key=_name, sort_column=2)
         self.views = InspectViews(self.table, state, jobs)
         row.insertWidget(1, self.views.settings)
         self.outer.addWidget(self.views, 1)  # the table is its first tab
@@ -89,7 +85,7 @@ class InspectPage(JobStepPage):
 
     def _stale(self) -> None:
         self.state.profile_result = None
-        self.table.setRowCount(0)
+        self.table.clear()
         self.verdict.setText(tr("Not measured yet."))
         self.detail.setText("")
         self.unsteady.hide()
@@ -201,13 +197,7 @@ class InspectPage(JobStepPage):
                 "profiling: something else was using this PC's processor or memory. Measure "
                 "again when it is quieter for steadier figures.", moved=result.halves_moved))
         self.detail.setText(join_sentences(parts))
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(result.nodes))
-        for row, node in enumerate(result.nodes):
-            self.table.setItem(row, 0, QTableWidgetItem(node.name))
-            self.table.setItem(row, 1, QTableWidgetItem(node.op_type))
-            self.table.setItem(row, 2, NumberItem(node.median_ms, f"{node.median_ms:.4f}"))
-            self.table.setItem(row, 3, NumberItem(node.share, f"{node.share:.1%}"))
-        self.table.setSortingEnabled(True)
-        self.table.sortItems(2, Qt.SortOrder.DescendingOrder)
+        # Slowest first; the op types and numbers show whole, the names take what is left.
+        self.table.set_rows(layer_columns(), result.nodes, key=_name,
+                            sort_column=2, fit=(1, 2, 3))
         self.views.show_profile(result)
