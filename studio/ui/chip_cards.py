@@ -285,7 +285,9 @@ class ChipCards(QWidget):
             target="studio.core.compare:compare_chips",
             kwargs={"model": str(model), "shapes": shapes or None},
         )
-        self.job = self.jobs.start(spec) if self.jobs is not None else QtJob(spec, self).start()
+        # Its first run on this PC calibrates this PC with seconds of micro-benchmarks.
+        self.job = (self.jobs.start(spec, measures=True) if self.jobs is not None
+                    else QtJob(spec, self).start())
         self._compared_for = key
         self.progress.track(self.job)
         job = self.job

@@ -276,7 +276,7 @@ class InspectViews(QTabWidget):
                     "runs": min(recipe.profile.runs, COMPARE_RUNS),
                     "threads": recipe.profile.threads, "shapes": recipe.shapes or None,
                     "drift": drift or None},
-        ))
+        ), measures=True)
         self.compare.set_running(True)
         self.compare_job.succeeded.connect(self.compare.show_diff)
         self.compare_job.failed.connect(lambda message: self.compare.set_available(

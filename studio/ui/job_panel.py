@@ -86,7 +86,11 @@ class JobPanel(QWidget):
         job = self.manager.jobs[index]
         handle = job.handle
         state = tr(STATE_TEXT[handle.state])
-        if handle.state is JobState.RUNNING:
+        if handle.state is JobState.PENDING and job.started:
+            state = tr("starting")  # its process is starting and has not reported yet
+        elif handle.state is JobState.PENDING and job.waiting_for is not None:
+            state = tr("waiting its turn")  # the item's tooltip says for what
+        elif handle.state is JobState.RUNNING:
             state = f"{handle.progress:.0%} {handle.message}".strip()
         elif handle.state is JobState.FAILED and handle.error is not None:
             state = (
@@ -97,6 +101,7 @@ class JobPanel(QWidget):
         elif handle.finished:
             state = tr("{state} in {seconds:.1f} s", state=state, seconds=handle.duration)
         self.items[index].setText(f"{job.title}\n  {state}")
+        self.items[index].setToolTip(job.waiting_text())
         if self._job_for(self.list.currentItem()) is job:
             self.cancel_button.setEnabled(not job.is_finished)
 

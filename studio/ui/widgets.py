@@ -143,17 +143,27 @@ class JobProgress(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.label)
         self.job: QtJob | None = None
+        self._waiting = False  # the tracked job waits for another to finish
         self.cancel_button.clicked.connect(self._cancel)
         self.hide()
 
     def track(self, job: QtJob) -> None:
         self.job = job
         self.bar.setValue(0)
-        self.label.setText(tr("Starting…"))
+        self.label.setText(job.waiting_text() or tr("Starting…"))
+        self._waiting = job.waiting_for is not None
         self.cancel_button.setEnabled(True)
         self.show()
         job.progress.connect(self._on_progress)
+        job.changed.connect(lambda: self._on_changed(job))
         job.finished.connect(self.hide)
+
+    def _on_changed(self, job: QtJob) -> None:
+        """A job waiting for another to finish has started (or waits for the next one)."""
+        if job is not self.job or not (self._waiting or job.waiting_for is not None):
+            return
+        self._waiting = job.waiting_for is not None
+        self.label.setText(job.waiting_text() or tr("Starting…"))
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.bar.setValue(int(fraction * 1000))

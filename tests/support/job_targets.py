@@ -66,3 +66,11 @@ def many_log_lines(lines: int, report: Reporter) -> int:
     for i in range(lines):
         report.log(f"line {i}")
     return lines
+
+
+def wait_for_file(path: str, report: Reporter) -> str:
+    """Run until ``path`` exists (a test's go signal), at most a minute."""
+    deadline = time.monotonic() + 60
+    while not Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return path

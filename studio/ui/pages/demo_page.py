@@ -119,7 +119,8 @@ class DemoPage(JobStepPage):
                     "index": self.sample_index % 100 if samples else self.sample_index,
                     "runs": 20,
                 },
-            )
+            ),
+            measures=True,  # ms per run on this PC
         )
         self.progress.track(self.job)
         self.job.succeeded.connect(self._show)

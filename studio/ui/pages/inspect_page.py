@@ -116,7 +116,8 @@ class InspectPage(JobStepPage):
                     "threads": recipe.profile.threads,
                     "shapes": recipe.shapes or None,
                 },
-            )
+            ),
+            measures=True,
         )
         self.progress.track(self.job)
         self.run_button.setEnabled(False)

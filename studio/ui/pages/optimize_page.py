@@ -167,7 +167,7 @@ class OptimizePage(JobStepPage):
         self.state.reset_results()
         self.status.setText("")
         self.result_card.hide()
-        self.job = self.jobs.start(spec)
+        self.job = self.jobs.start(spec, measures=True)  # latency before and after
         self.progress.track(self.job)
         self.run_button.setEnabled(False)
         self.job.succeeded.connect(self._done)
