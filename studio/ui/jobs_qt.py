@@ -276,8 +276,8 @@ class JobManager(QObject):
 
         Jobs that time things on this PC (``measures``: profiling, the chip check's calibration,
         quantizing with its before/after latency, the demo's speed) run one at a time, in the
-        order they were started: on two cores a quantize running beside a profile slowed 21 of
-        its 24 sessions, and the calibration a chip check measures is kept for good.
+        order they were started: on two cores a profile taken while the chip check calibrated
+        this PC had 21 of its 24 sessions slowed, and that calibration is kept for good.
         """
         job = QtJob(spec, self, measures=measures)
         self.jobs.append(job)
