@@ -15,6 +15,11 @@ TIMEOUT = 60_000
 TARGETS = "tests.support.job_targets"
 
 
+def _timing(manager: JobManager, title: str, target: str, **kwargs: Any) -> QtJob:
+    return manager.start(JobSpec(title=title, target=f"{TARGETS}:{target}", kwargs=kwargs),
+                         measures=True)
+
+
 def _panel_text(panel: JobPanel, job: QtJob) -> str:
     return panel.items[panel.manager.jobs.index(job)].text()
 
@@ -26,12 +31,9 @@ def test_timing_jobs_run_one_at_a_time_in_order(qtbot: Any, tmp_path: Path) -> N
     progress = JobProgress()
     qtbot.addWidget(progress)
     go = tmp_path / "go"
-    first = manager.start(JobSpec(title="Check on every chip", target=f"{TARGETS}:wait_for_file",
-                                  kwargs={"path": str(go)}), measures=True)
-    second = manager.start(JobSpec(title="Measure", target=f"{TARGETS}:count_up",
-                                   kwargs={"steps": 2}), measures=True)
-    third = manager.start(JobSpec(title="Demo run", target=f"{TARGETS}:count_up",
-                                  kwargs={"steps": 1}), measures=True)
+    first = _timing(manager, "Check on every chip", "wait_for_file", path=str(go))
+    second = _timing(manager, "Measure", "count_up", steps=2)
+    third = _timing(manager, "Demo run", "count_up", steps=1)
     progress.track(second)
     # A job that times nothing (writing a bundle) is not held back.
     other = manager.start(JobSpec(title="Write bundle", target=f"{TARGETS}:count_up",
@@ -58,12 +60,9 @@ def test_a_waiting_job_cancels_without_starting_and_the_next_runs(qtbot: Any,
                                                                  tmp_path: Path) -> None:
     manager = JobManager()
     go = tmp_path / "go"
-    first = manager.start(JobSpec(title="Measure", target=f"{TARGETS}:wait_for_file",
-                                  kwargs={"path": str(go)}), measures=True)
-    waiting = manager.start(JobSpec(title="Optimize", target=f"{TARGETS}:count_up",
-                                    kwargs={"steps": 1}), measures=True)
-    after = manager.start(JobSpec(title="Demo run", target=f"{TARGETS}:count_up",
-                                  kwargs={"steps": 1}), measures=True)
+    first = _timing(manager, "Measure", "wait_for_file", path=str(go))
+    waiting = _timing(manager, "Optimize", "count_up", steps=1)
+    after = _timing(manager, "Demo run", "count_up", steps=1)
     with qtbot.waitSignal(waiting.cancelled, timeout=TIMEOUT):
         waiting.cancel()
     assert waiting.handle.pid is None and waiting.handle.state is JobState.CANCELLED
