@@ -226,3 +226,17 @@ def test_detail_says_how_many_slowed_sessions_were_left_out(qtbot: Any, inspect:
     inspect._show(measured.model_copy(update={"sessions_set_aside": 15, "runs_set_aside": 150}))
     assert "fresh sessions" not in inspect.detail.text()  # one kept: no "over 1 fresh sessions"
     assert "15 more sessions ran over 10% slower" in inspect.detail.text()
+
+
+def test_rows_of_fused_kernels_say_which_of_your_layers_they_ran(qtbot: Any,
+                                                                  inspect: Any) -> None:
+    table = inspect.table
+    nodes = [table.row_object(row) for row in range(table.rowCount())]
+    merged = next(n for n in nodes if len(n.fused_from) > 1)
+    row = nodes.index(merged)
+    tip = table.model().data(table.model().index(row, 0), Qt.ItemDataRole.ToolTipRole)
+    assert tip == ("onnxruntime merged these layers of your model into this one step: "
+                   + ", ".join(merged.fused_from))
+    plain = next(n for n in nodes if not n.fused_from)
+    row = nodes.index(plain)
+    assert table.model().data(table.model().index(row, 0), Qt.ItemDataRole.ToolTipRole) is None
