@@ -48,7 +48,8 @@ def resolve_model_path(path: str | Path) -> Path:
     """Turn what the user picked (an .onnx file or a folder holding one) into the .onnx path."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise BadInput(f"{path} does not exist", "Check the path, or pick the file with Open")
+        raise BadInput(f"{path} does not exist",
+                       "Check the path for typos, or choose the file again")
     if path.is_dir():
         candidates = sorted(p for p in path.rglob("*.onnx") if p.is_file())
         if not candidates:
