@@ -119,7 +119,8 @@ def test_compare_original_and_optimized(qtbot: Any, inspect: Any) -> None:
     diff = compare.diff
     assert "smaller" in compare.verdict.text() and "Speed on this PC" in compare.verdict.text()
     assert compare.layers.rowCount() == len(diff.latency) > 0
-    assert compare.changes.count() == len(diff.changed) + len(diff.added) + len(diff.removed)
+    assert compare.changes.rowCount() == len(diff.changed) + len(diff.added) + len(diff.removed)
+    assert compare.changes.text(0, 0).startswith("~ ")  # in the diff's order: changes first
     # The optimized graph is shown with the changes highlighted.
     view = compare.graph
     qtbot.waitUntil(lambda: view.node_count > 0, timeout=60_000)
@@ -136,6 +137,11 @@ def test_compare_original_and_optimized(qtbot: Any, inspect: Any) -> None:
     wanted = compare.layers.row_object(0).delta.names[0]
     qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted],
                     timeout=10_000)
+    # Choosing a change that is in the optimized graph switches back to it.
+    changes = compare.changes
+    row = next(r for r in range(changes.rowCount()) if changes.row_object(r).kind != "removed")
+    changes.selectRow(row)
+    assert compare.showing == "b"
 
 
 def test_graph_can_be_coloured_by_the_prediction_for_the_target_chip(qtbot: Any,

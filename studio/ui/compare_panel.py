@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -38,6 +35,13 @@ if TYPE_CHECKING:  # the diff module pulls in onnxruntime helpers; not needed at
 class _DiffRow:
     delta: LayerDelta
     drift: float | None  # the compression report's figure for this layer, if it has one
+
+
+@dataclass(frozen=True)
+class _Change:
+    kind: str  # "changed", "added", "removed"; "" for a line that is not a change
+    name: str
+    text: str
 
 
 def _ms(value: float | None) -> str:
@@ -155,9 +159,10 @@ class ComparePanel(QWidget):
         self.layers = RowTable()
         self._diff_headers()
         self.layers.rowSelected.connect(self._layer_selected)
-        self.changes = QListWidget()
+        self.changes = RowTable()  # lists run to thousands for a quantized large model
+        self._change_rows([])
         self.changes.setToolTip(tr("Green: added by the optimization; amber: changed; red: removed."))
-        self.changes.itemSelectionChanged.connect(self._change_selected)
+        self.changes.rowSelected.connect(self._change_selected)
         self.switch = QPushButton(tr("Show the original graph"))
         self.switch.clicked.connect(self.toggle_graph)
         self.switch.setEnabled(False)
@@ -226,7 +231,7 @@ class ComparePanel(QWidget):
     def clear(self) -> None:
         self.diff = None
         self._diff_headers()
-        self.changes.clear()
+        self._change_rows([])
         self.verdict.setText("")
         self.switch.setEnabled(False)
 
@@ -250,20 +255,20 @@ class ComparePanel(QWidget):
         self.layers.set_rows(diff_columns(), rows, key=id, sort_column=1, fit=(1, 2, 3, 4))
 
     def _fill_changes(self, diff: DiffResult) -> None:
-        self.changes.clear()
         entries = (
-            [("changed", c.name, f"~ {c.name} ({c.op_type}): {'; '.join(c.changes)}")
+            [_Change("changed", c.name, f"~ {c.name} ({c.op_type}): {'; '.join(c.changes)}")
              for c in diff.changed]
-            + [("added", n.name, f"+ {n.name} ({n.op_type})") for n in diff.added]
-            + [("removed", n.name, f"− {n.name} ({n.op_type})") for n in diff.removed]
+            + [_Change("added", n.name, f"+ {n.name} ({n.op_type})") for n in diff.added]
+            + [_Change("removed", n.name, f"− {n.name} ({n.op_type})") for n in diff.removed]
         )
-        for kind, name, text in entries:
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, (kind, name))
-            item.setForeground(QBrush(QColor(DIFF_COLOURS[kind])))
-            self.changes.addItem(item)
-        if not entries:
-            self.changes.addItem(tr("The two graphs have the same layers with the same settings."))
+        self._change_rows(entries or [_Change("", "", tr(
+            "The two graphs have the same layers with the same settings."))])
+
+    def _change_rows(self, entries: list[_Change]) -> None:
+        column = Column(tr("Graph changes"), lambda change: change.text,
+                        tooltip=lambda change: change.text,
+                        colour=lambda change: DIFF_COLOURS.get(change.kind))
+        self.changes.set_rows([column], entries, key=id, sort_column=-1)  # in the diff's order
 
     # -- graph ----------------------------------------------------------------------------------
     def highlight_colours(self, side: str) -> dict[str, tuple[str, str]]:
@@ -272,19 +277,19 @@ class ComparePanel(QWidget):
         assert self.diff is not None
         diff = self.diff
         colours: dict[str, tuple[str, str]] = {}
-        changed = with_text(DIFF_COLOURS["changed"])
+        kind = {name: with_text(colour) for name, colour in DIFF_COLOURS.items()}
         if side == "b":
             for node in diff.added:
-                colours[node.name] = with_text(DIFF_COLOURS["added"])
+                colours[node.name] = kind["added"]
             for change in diff.changed:
-                colours[change.name] = changed
+                colours[change.name] = kind["changed"]
                 for successor in change.replaced_by:
-                    colours[successor.name] = changed
+                    colours[successor.name] = kind["changed"]
         else:
             for node in diff.removed:
-                colours[node.name] = with_text(DIFF_COLOURS["removed"])
+                colours[node.name] = kind["removed"]
             for change in diff.changed:
-                colours[change.name] = changed
+                colours[change.name] = kind["changed"]
         return colours
 
     def toggle_graph(self) -> None:
@@ -303,12 +308,10 @@ class ComparePanel(QWidget):
                 self.toggle_graph()
             self._select_when_ready(row.delta.names[0])
 
-    def _change_selected(self) -> None:
-        items = self.changes.selectedItems()
-        data: Any = items[0].data(Qt.ItemDataRole.UserRole) if items else None
-        if not data:
+    def _change_selected(self, change: _Change) -> None:
+        if not change.kind:
             return
-        kind, name = data
+        kind, name = change.kind, change.name
         wanted = "a" if kind == "removed" else "b"
         if self.showing != wanted:
             self.toggle_graph()

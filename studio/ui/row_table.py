@@ -150,8 +150,8 @@ class RowTable(QTableView):
                  key: Callable[[Any], Any], sort_column: int,
                  order: Qt.SortOrder = Qt.SortOrder.DescendingOrder,
                  fit: Sequence[int] = ()) -> None:
-        """Show ``rows`` sorted by ``sort_column``; ``key(row)`` names a row for select_key.
-        The ``fit`` columns are sized to their text; the first column takes what is left."""
+        """Show ``rows`` sorted by ``sort_column`` (-1: in the order given); ``key(row)`` names a
+        row for select_key. The ``fit`` columns are sized to their text; the first column takes what is left."""
         self.rows.set_rows(columns, rows, key)
         if columns:  # a section's mode is kept only once the section exists
             self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
