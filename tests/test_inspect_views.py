@@ -246,3 +246,15 @@ def test_rows_of_fused_kernels_say_which_of_your_layers_they_ran(qtbot: Any,
     plain = next(n for n in nodes if not n.fused_from)
     row = nodes.index(plain)
     assert table.model().data(table.model().index(row, 0), Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_views_follow_the_table_unless_the_result_was_replaced_meanwhile(qtbot: Any,
+                                                                          inspect: Any) -> None:
+    measured = inspect.state.profile_result.model_copy()
+    inspect._show(measured)
+    inspect._stale()  # e.g. another model chosen before the colours and charts came
+    qtbot.wait(50)
+    assert inspect.views.profile is None and inspect.table.rowCount() == 0
+    inspect._show(measured)
+    assert inspect.table.rowCount() == len(measured.nodes)  # at once
+    qtbot.waitUntil(lambda: inspect.views.profile is measured, timeout=5_000)  # next turn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.core.jobs import JobSpec
@@ -201,4 +202,10 @@ class InspectPage(JobStepPage):
         # Slowest first; the op types and numbers show whole, the names take what is left.
         self.table.set_rows(layer_columns(), result.nodes, key=_name,
                             sort_column=2, fit=(1, 2, 3))
-        self.views.show_profile(result)
+        # The graph colours and charts follow in the next turn of the event loop: for 10,000
+        # layers the table (~6 ms) and they (~10 ms) together held the window for 15–20 ms.
+        QTimer.singleShot(0, lambda: self._show_views(result))
+
+    def _show_views(self, result: ProfileResult) -> None:
+        if result is self.state.profile_result:  # not replaced or cleared meanwhile
+            self.views.show_profile(result)
