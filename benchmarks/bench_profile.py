@@ -148,10 +148,44 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
             print(f"  outside ±15%: {miss}", file=sys.stderr, flush=True)
 
 
+class StallProbe:
+    """A 5 ms timer on the event loop: ``gaps`` are how late each tick came (s), so the worst
+    gap is the longest the window could not react."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self._last - 0.005)
+        self._last = now
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self._last = time.perf_counter()
+        self._timer.start(5)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+def run_events(app, seconds: float) -> None:
+    from PySide6.QtCore import QEventLoop
+
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+
 def large_graph(draw: bool) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
@@ -177,20 +211,10 @@ def large_graph(draw: bool) -> None:
         # Let the panel's first show finish before timing: polishing its tables the first time
         # costs the UI thread 40–90 ms here, once per process (in the app, earlier steps pay it),
         # and is not the large graph's doing.
-        settle = time.perf_counter() + 1
-        while time.perf_counter() < settle:
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        gaps: list[float] = []
-        last = [time.perf_counter()]
-
-        def tick() -> None:
-            now = time.perf_counter()
-            gaps.append(now - last[0] - 0.005)
-            last[0] = now
-
-        probe = QTimer()
-        probe.timeout.connect(tick)
-        probe.start(5)
+        run_events(app, 1)
+        probe = StallProbe()
+        probe.start()
+        gaps = probe.gaps
         shown: list[float] = []
         panel.summaryReady.connect(lambda _s: shown.append(time.perf_counter()))
         start = time.perf_counter()
@@ -206,9 +230,7 @@ def large_graph(draw: bool) -> None:
         )
         if draw:
             panel.graph.load_url("about:blank")
-            end = time.perf_counter() + 1
-            while time.perf_counter() < end:
-                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            run_events(app, 1)
             gaps.clear()
             drawn: list[float] = []
             panel.graph.ready.connect(lambda _n: drawn.append(time.perf_counter()))
@@ -231,8 +253,6 @@ def large_profile_shown(app) -> None:
     """The window's worst stall while the Inspect page shows a 10,000-layer profile (table,
     sort, column widths, then heat-map colours and charts), over 5 showings; the measured
     figures are synthetic, the page is real."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
     from studio.core.profile import NodeTiming
     from studio.ui.main_window import MainWindow
 
@@ -249,12 +269,7 @@ def large_profile_shown(app) -> None:
     page = window.pages[3]
     window.stack.setCurrentWidget(page)
 
-    def run_events(seconds: float) -> None:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-
-    run_events(1)
+    run_events(app, 1)
     show_profile = page.views.show_profile
     table_ms: list[float] = []
     views_ms: list[float] = []
@@ -266,28 +281,17 @@ def large_profile_shown(app) -> None:
         views_ms.append((time.perf_counter() - start) * 1000)
 
     page.views.show_profile = timed_views
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0] - 0.005)
-        last[0] = now
-
-    probe = QTimer()
-    probe.timeout.connect(tick)
+    probe = StallProbe()
     for _ in range(5):
         result = result.model_copy()  # a new result each time, as a new measurement is
-        gaps.clear()
-        last[0] = time.perf_counter()
-        probe.start(5)
-        run_events(0.1)
+        probe.start()
+        run_events(app, 0.1)
         start = time.perf_counter()
         page._show(result)
         table_ms.append((time.perf_counter() - start) * 1000)
-        run_events(0.3)
+        run_events(app, 0.3)
         probe.stop()
-        stalls.append(max(gaps) * 1000)
+        stalls.append(max(probe.gaps) * 1000)
     print(f"| 10,000-layer profile shown on the Inspect page (median of 5) | page's code: table "
           f"{statistics.median(table_ms):.0f} ms, then heat-map and charts "
           f"{statistics.median(views_ms):.0f} ms | worst event-loop stall "
