@@ -48,6 +48,11 @@ STEADY_SHARE_FLOOR = 0.01  # layers below 1% of the time are too short to judge 
 SLOWED_SESSION = 0.10
 
 
+def most_sessions_slowed(set_aside: int, kept: int) -> bool:
+    """More sessions were set aside as slowed than were kept."""
+    return set_aside > kept
+
+
 class NodeTiming(BaseModel):
     name: str  # the node onnxruntime ran (may be a fused or inserted node)
     op_type: str
@@ -98,7 +103,7 @@ class ProfileResult(BaseModel):
     @property
     def mostly_slowed(self) -> bool:
         """More than half the sessions, extra ones included, ran slowed and were set aside."""
-        return self.sessions_set_aside > self.sessions_used
+        return most_sessions_slowed(self.sessions_set_aside, self.sessions_used)
 
     @property
     def steady(self) -> bool:
@@ -460,7 +465,7 @@ def profile_model(
         for share in shares[1:]:
             run_session(share)
         kept, set_aside = steady_sessions(sessions)
-        if 2 * len(kept) < len(sessions):
+        if most_sessions_slowed(set_aside, len(kept)):
             # Most sessions ran slowed: the machine is busy. Half as many again gives the
             # profile more time to catch it quiet (benchmarks/README.md, "Profile repeatability").
             more = shares[: len(shares) // 2]

@@ -63,7 +63,7 @@ def diff_columns() -> list[Column]:
                 if len(names) > 1 else names[0])
 
     def change(row: _DiffRow) -> float:
-        return row.delta.ms_b - row.delta.ms_a
+        return row.delta.delta_ms
 
     return [
         Column(tr("Layers"), label, tooltip=lambda row: ", ".join(row.delta.names)),

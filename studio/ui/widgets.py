@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.jobs import JobState
 from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import JobManager, QtJob
 
@@ -143,7 +144,6 @@ class JobProgress(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.label)
         self.job: QtJob | None = None
-        self._waiting = False  # the tracked job waits for another to finish
         self.cancel_button.clicked.connect(self._cancel)
         self.hide()
 
@@ -151,7 +151,6 @@ class JobProgress(QWidget):
         self.job = job
         self.bar.setValue(0)
         self.label.setText(job.waiting_text() or tr("Starting…"))
-        self._waiting = job.waiting_for is not None
         self.cancel_button.setEnabled(True)
         self.show()
         job.progress.connect(self._on_progress)
@@ -159,11 +158,9 @@ class JobProgress(QWidget):
         job.finished.connect(self.hide)
 
     def _on_changed(self, job: QtJob) -> None:
-        """A job waiting for another to finish has started (or waits for the next one)."""
-        if job is not self.job or not (self._waiting or job.waiting_for is not None):
-            return
-        self._waiting = job.waiting_for is not None
-        self.label.setText(job.waiting_text() or tr("Starting…"))
+        """Until its process reports, a job shows what it waits for, then "Starting…"."""
+        if job is self.job and job.handle.state is JobState.PENDING:
+            self.label.setText(job.waiting_text() or tr("Starting…"))
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.bar.setValue(int(fraction * 1000))
