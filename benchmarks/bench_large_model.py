@@ -43,14 +43,17 @@ def make_large_model(folder: Path, layers: int, width: int) -> Path:
     inits, nodes = [], []
     current = "x"
     with open(folder / data_name, "wb") as data:
+
         def external(name: str, array: np.ndarray) -> None:
             offset = data.tell()
             data.write(array.tobytes())
-            tensor = TensorProto(name=name, dims=list(array.shape),
-                                 data_type=TensorProto.FLOAT)
+            tensor = TensorProto(name=name, dims=list(array.shape), data_type=TensorProto.FLOAT)
             tensor.data_location = TensorProto.EXTERNAL
-            for key, value in (("location", data_name), ("offset", str(offset)),
-                               ("length", str(array.nbytes))):
+            for key, value in (
+                ("location", data_name),
+                ("offset", str(offset)),
+                ("length", str(array.nbytes)),
+            ):
                 entry = tensor.external_data.add()
                 entry.key, entry.value = key, value
             inits.append(tensor)
@@ -61,15 +64,21 @@ def make_large_model(folder: Path, layers: int, width: int) -> Path:
             external(f"w{i}", weight)
             external(f"b{i}", (rng.standard_normal(width) * 0.01).astype(np.float32))
             nodes += [
-                helper.make_node("MatMul", [current, f"w{i}"], [f"mm{i}"], name=f"/layer.{i}/MatMul"),
+                helper.make_node(
+                    "MatMul", [current, f"w{i}"], [f"mm{i}"], name=f"/layer.{i}/MatMul"
+                ),
                 helper.make_node("Add", [f"mm{i}", f"b{i}"], [f"add{i}"], name=f"/layer.{i}/Add"),
                 helper.make_node("Relu", [f"add{i}"], [f"h{i}"], name=f"/layer.{i}/Relu"),
             ]
             current = f"h{i}"
     nodes.append(helper.make_node("Identity", [current], ["y"], name="/output"))
     graph = helper.make_graph(
-        nodes, "large", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, SEQ, width])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, SEQ, width])], inits)
+        nodes,
+        "large",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, SEQ, width])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, SEQ, width])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(path))
@@ -90,15 +99,26 @@ def child(method: str, model: Path, out: Path, calib: Path, evaluation: Path) ->
     started = time.perf_counter()
     row: dict = {"method": method}
     try:
-        result = compress_model(model, method, out, calib=calib, evaluation=evaluation,
-                                options={"eval_limit": 2}, force=True)
+        result = compress_model(
+            model,
+            method,
+            out,
+            calib=calib,
+            evaluation=evaluation,
+            options={"eval_limit": 2},
+            force=True,
+        )
         rep = result.report
-        row.update(ok=True, size_before=result.size_before, size_after=result.size_after,
-                   external=out.with_name(out.name + ".data").exists(),
-                   cosine=rep.min_cosine if rep else None,
-                   latency_before_ms=rep.latency_before_ms if rep else None,
-                   latency_after_ms=rep.latency_after_ms if rep else None,
-                   warnings=result.warnings)
+        row.update(
+            ok=True,
+            size_before=result.size_before,
+            size_after=result.size_after,
+            external=out.with_name(out.name + ".data").exists(),
+            cosine=rep.min_cosine if rep else None,
+            latency_before_ms=rep.latency_before_ms if rep else None,
+            latency_after_ms=rep.latency_after_ms if rep else None,
+            warnings=result.warnings,
+        )
     except StudioError as exc:
         row.update(ok=False, error=exc.message)
     except Exception as exc:  # recorded, not hidden: this is what the benchmark is for
@@ -109,20 +129,31 @@ def child(method: str, model: Path, out: Path, calib: Path, evaluation: Path) ->
 
 
 def table(rows: list[dict], model_bytes: int) -> str:
-    lines = [f"Source: {model_bytes / 1e9:.2f} GB of weights in an external data file.", "",
-             "| method | result | size after | external data | cosine | latency ms before → "
-             "after | time s | peak RSS GB |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Source: {model_bytes / 1e9:.2f} GB of weights in an external data file.",
+        "",
+        "| method | result | size after | external data | cosine | latency ms before → "
+        "after | time s | peak RSS GB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if not r.get("ok"):
-            lines.append(f"| {r['method']} | **failed**: {r.get('error', '?')[:120]} | — | — | — "
-                         f"| — | {r.get('seconds', 0):.0f} | {r.get('peak_rss_gb', 0):.1f} |")
+            lines.append(
+                f"| {r['method']} | **failed**: {r.get('error', '?')[:120]} | — | — | — "
+                f"| — | {r.get('seconds', 0):.0f} | {r.get('peak_rss_gb', 0):.1f} |"
+            )
             continue
-        latency = (f"{r['latency_before_ms']:.0f} → {r['latency_after_ms']:.0f}"
-                   if r["latency_after_ms"] else "—")
+        latency = (
+            f"{r['latency_before_ms']:.0f} → {r['latency_after_ms']:.0f}"
+            if r["latency_after_ms"]
+            else "—"
+        )
         cosine = f"{r['cosine']:.4f}" if r["cosine"] is not None else "—"
-        lines.append(f"| {r['method']} | ok | {r['size_after'] / 1e9:.2f} GB | "
-                     f"{'yes' if r['external'] else 'no'} | {cosine} | {latency} | "
-                     f"{r['seconds']:.0f} | {r['peak_rss_gb']:.1f} |")
+        lines.append(
+            f"| {r['method']} | ok | {r['size_after'] / 1e9:.2f} GB | "
+            f"{'yes' if r['external'] else 'no'} | {cosine} | {latency} | "
+            f"{r['seconds']:.0f} | {r['peak_rss_gb']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -132,8 +163,12 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=4096)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--keep", help="generate into this folder and keep it")
-    parser.add_argument("--child", nargs=5, metavar=("METHOD", "MODEL", "OUT", "CALIB", "EVAL"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child",
+        nargs=5,
+        metavar=("METHOD", "MODEL", "OUT", "CALIB", "EVAL"),
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args()
     if args.child:
         method, *paths = args.child
@@ -145,20 +180,40 @@ def main() -> None:
         started = time.perf_counter()
         model = make_large_model(folder, args.layers, args.width)
         model_bytes = (folder / "model.onnx.data").stat().st_size
-        print(f"generated {model_bytes / 1e9:.2f} GB in {time.perf_counter() - started:.0f} s",
-              file=sys.stderr)
+        print(
+            f"generated {model_bytes / 1e9:.2f} GB in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
         calib = make_samples(folder / "calib.npz", 4, args.width, seed=0)
         evaluation = make_samples(folder / "eval.npz", 2, args.width, seed=1)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for method in args.methods.split(","):
             out = folder / "out" / method / "model.onnx"
             proc = subprocess.run(
-                [sys.executable, __file__, "--child", method, str(model), str(out), str(calib),
-                 str(evaluation)], capture_output=True, text=True, env=env)
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    method,
+                    str(model),
+                    str(out),
+                    str(calib),
+                    str(evaluation),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-            row = json.loads(lines[-1]) if lines else {
-                "method": method, "ok": False,
-                "error": f"child exited {proc.returncode}: {proc.stderr.strip()[-200:]}"}
+            row = (
+                json.loads(lines[-1])
+                if lines
+                else {
+                    "method": method,
+                    "ok": False,
+                    "error": f"child exited {proc.returncode}: {proc.stderr.strip()[-200:]}",
+                }
+            )
             print(json.dumps(row), file=sys.stderr, flush=True)
             rows.append(row)
             shutil.rmtree(out.parent, ignore_errors=True)

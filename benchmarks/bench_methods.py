@@ -24,8 +24,16 @@ from benchmarks.real_models import MODELS, RealModel, fetch, sample_data
 from studio.core.compress import compress_model
 from studio.core.errors import StudioError
 
-METHODS = ["cleanup", "int8-dynamic", "int8-static", "int4", "fp16", "prune", "prune-channels",
-           "auto"]
+METHODS = [
+    "cleanup",
+    "int8-dynamic",
+    "int8-static",
+    "int4",
+    "fp16",
+    "prune",
+    "prune-channels",
+    "auto",
+]
 CHANNELS = {"ratio": 0.3, "multiple_of": 8}
 """prune-channels: 30% of each safe layer's channels, keeping multiples of 8 (SIMD-friendly)."""
 
@@ -40,8 +48,15 @@ def run_one(model: RealModel, method: str, work: Path, calib: Path, evaluation: 
     row = {"model": model.name, "method": method}
     try:
         result = compress_model(
-            model.path(), method, work / f"{method}.onnx", calib=calib, calib_limit=32,
-            evaluation=evaluation, options=options, shapes=model.shapes, force=True,
+            model.path(),
+            method,
+            work / f"{method}.onnx",
+            calib=calib,
+            calib_limit=32,
+            evaluation=evaluation,
+            options=options,
+            shapes=model.shapes,
+            force=True,
         )
     except StudioError as exc:
         row.update(error=exc.message, seconds=time.perf_counter() - started)
@@ -52,8 +67,9 @@ def run_one(model: RealModel, method: str, work: Path, calib: Path, evaluation: 
         size_ratio=result.size_after / result.size_before,
         latency_before_ms=report.latency_before_ms,
         latency_after_ms=report.latency_after_ms,
-        latency_ratio=(report.latency_after_ms / report.latency_before_ms
-                       if report.latency_before_ms else None),
+        latency_ratio=(
+            report.latency_after_ms / report.latency_before_ms if report.latency_before_ms else None
+        ),
         cosine=report.min_cosine,
         top1=report.min_top1,
         snr_db=min(o.snr_db for o in report.outputs),
@@ -61,27 +77,41 @@ def run_one(model: RealModel, method: str, work: Path, calib: Path, evaluation: 
         seconds=time.perf_counter() - started,
     )
     if result.channels:
-        row.update(pruned_layers=len(result.channels.layers),
-                   skipped_layers=len(result.channels.skipped),
-                   weights_ratio=result.channels.params_after / result.channels.params_before)
+        row.update(
+            pruned_layers=len(result.channels.layers),
+            skipped_layers=len(result.channels.skipped),
+            weights_ratio=result.channels.params_after / result.channels.params_before,
+        )
     return row
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| model | method | size × | latency × (ms before → after) | cosine | top-1 | "
-             "SNR dB | time s |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | method | size × | latency × (ms before → after) | cosine | top-1 | "
+        "SNR dB | time s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['method']} | — | — | — | — | — | "
-                         f"{r['seconds']:.1f} | ")
+            lines.append(
+                f"| {r['model']} | {r['method']} | — | — | — | — | — | {r['seconds']:.1f} | "
+            )
             lines[-1] = lines[-1][:-3] + f" refused: {r['error'][:110]} |"
             continue
         method = r["method"] + (f" → {r['chosen']}" if r["method"] == "auto" else "")
-        lat = (f"{r['latency_ratio']:.2f} ({r['latency_before_ms']:.1f} → "
-               f"{r['latency_after_ms']:.1f})") if r["latency_ratio"] else "—"
+        lat = (
+            (
+                f"{r['latency_ratio']:.2f} ({r['latency_before_ms']:.1f} → "
+                f"{r['latency_after_ms']:.1f})"
+            )
+            if r["latency_ratio"]
+            else "—"
+        )
         top1 = f"{r['top1']:.0%}" if r["top1"] is not None else "—"
-        lines.append(f"| {r['model']} | {method} | {r['size_ratio']:.2f} | {lat} | "
-                     f"{r['cosine']:.4f} | {top1} | {r['snr_db']:.1f} | {r['seconds']:.1f} |")
+        lines.append(
+            f"| {r['model']} | {method} | {r['size_ratio']:.2f} | {lat} | "
+            f"{r['cosine']:.4f} | {top1} | {r['snr_db']:.1f} | {r['seconds']:.1f} |"
+        )
     return "\n".join(lines)
 
 

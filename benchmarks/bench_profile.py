@@ -85,8 +85,10 @@ def compare_runs(first: ProfileResult, second: ProfileResult) -> tuple[int, int,
         worst = max(worst, diff)
         within += diff <= TOLERANCE
         if diff > TOLERANCE:
-            misses.append(f"{node.name} ({node.op_type}, {node.share:.1%}): "
-                          f"{node.median_ms * 1000:.1f} → {again[node.name] * 1000:.1f} µs")
+            misses.append(
+                f"{node.name} ({node.op_type}, {node.share:.1%}): "
+                f"{node.median_ms * 1000:.1f} → {again[node.name] * 1000:.1f} µs"
+            )
     return checked, within, worst, misses
 
 
@@ -125,9 +127,11 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
             probe_text = "/".join(f"{p:.0f}" for p in probes)
             halves = f"{first.halves_moved:.0%}/{second.halves_moved:.0%}"
             left_out = f"{first.sessions_set_aside}/{second.sessions_set_aside}"
-            misses += [f"{miss}; machine probe {probe_text} µs; halves moved {halves}; "
-                       f"sessions set aside {left_out}"
-                       for miss in missed]
+            misses += [
+                f"{miss}; machine probe {probe_text} µs; halves moved {halves}; "
+                f"sessions set aside {left_out}"
+                for miss in missed
+            ]
             met += within == checked
             worsts.append(worst)
             checked_counts.append(checked)
@@ -142,7 +146,8 @@ def repeatability(runs: int, pairs: int, threads: int | None = None) -> None:
             f"{steady_met}/{steady_pairs} | "
             f"{' '.join(f'{w:.0%}' for w in worsts)} | {flagged}/{2 * pairs} ({flagged_misses}) | "
             f"{min(e2e):.3f}–{max(e2e):.3f} | "
-            f"{seconds:.1f} |", flush=True
+            f"{seconds:.1f} |",
+            flush=True,
         )
         for miss in misses:
             print(f"  outside ±15%: {miss}", file=sys.stderr, flush=True)
@@ -257,12 +262,26 @@ def large_profile_shown(app) -> None:
     from studio.ui.main_window import MainWindow
 
     ops = ["MatMul", "Add", "DequantizeLinear", "Relu"]
-    nodes = [NodeTiming(name=f"/block{i // 4}/{ops[i % 4]}_{i}", op_type=ops[i % 4],
-                        provider="CPUExecutionProvider", median_ms=1 / (i + 1),
-                        share=1 / (i + 1) / 10) for i in range(10_000)]
-    result = ProfileResult(model="large.onnx", runs=20, threads=1, input_shapes={"x": [1, 64]},
-                           end_to_end_ms=5.0, end_to_end_p90_ms=6.0, profiled_total_ms=10.0,
-                           nodes=nodes)
+    nodes = [
+        NodeTiming(
+            name=f"/block{i // 4}/{ops[i % 4]}_{i}",
+            op_type=ops[i % 4],
+            provider="CPUExecutionProvider",
+            median_ms=1 / (i + 1),
+            share=1 / (i + 1) / 10,
+        )
+        for i in range(10_000)
+    ]
+    result = ProfileResult(
+        model="large.onnx",
+        runs=20,
+        threads=1,
+        input_shapes={"x": [1, 64]},
+        end_to_end_ms=5.0,
+        end_to_end_p90_ms=6.0,
+        profiled_total_ms=10.0,
+        nodes=nodes,
+    )
     window = MainWindow()
     window.resize(1280, 900)
     window.show()
@@ -292,11 +311,13 @@ def large_profile_shown(app) -> None:
         run_events(app, 0.3)
         probe.stop()
         stalls.append(max(probe.gaps) * 1000)
-    print(f"| 10,000-layer profile shown on the Inspect page (median of 5) | page's code: table "
-          f"{statistics.median(table_ms):.0f} ms, then heat-map and charts "
-          f"{statistics.median(views_ms):.0f} ms | worst event-loop stall "
-          f"{statistics.median(stalls):.0f} ms ({min(stalls):.0f}–{max(stalls):.0f}; includes "
-          f"Qt repainting the window) |")
+    print(
+        f"| 10,000-layer profile shown on the Inspect page (median of 5) | page's code: table "
+        f"{statistics.median(table_ms):.0f} ms, then heat-map and charts "
+        f"{statistics.median(views_ms):.0f} ms | worst event-loop stall "
+        f"{statistics.median(stalls):.0f} ms ({min(stalls):.0f}–{max(stalls):.0f}; includes "
+        f"Qt repainting the window) |"
+    )
     window.jobs.shutdown()
 
 

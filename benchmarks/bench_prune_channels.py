@@ -28,13 +28,17 @@ from studio.core.compress import compress_model
 from studio.core.errors import StudioError
 
 
-def interleaved_ms(original: Path, pruned: Path, feeds: dict, seconds: float) -> tuple[float, float]:
+def interleaved_ms(
+    original: Path, pruned: Path, feeds: dict, seconds: float
+) -> tuple[float, float]:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
-    sessions = [ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"])
-                for p in (original, pruned)]
+    sessions = [
+        ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"])
+        for p in (original, pruned)
+    ]
     feeds_for = [{i.name: feeds[i.name] for i in s.get_inputs()} for s in sessions]
     for s, f in zip(sessions, feeds_for, strict=True):
         s.run(None, f)
@@ -55,21 +59,38 @@ def first_sample(model: RealModel, evaluation: Path) -> dict:
     from studio.core.compress.options import ImageSettings
 
     header = onnx.load(str(model.path()), load_external_data=False)
-    return load_samples(evaluation, header, model_path=model.path(), limit=1,
-                        image=ImageSettings(**(model.image or {})), shapes=dict(model.shapes),
-                        warnings=[], key="evaluation")[0]
+    return load_samples(
+        evaluation,
+        header,
+        model_path=model.path(),
+        limit=1,
+        image=ImageSettings(**(model.image or {})),
+        shapes=dict(model.shapes),
+        warnings=[],
+        key="evaluation",
+    )[0]
 
 
-def run_one(model: RealModel, ratio: float, multiple: int, work: Path, evaluation: Path,
-            seconds: float) -> dict:
+def run_one(
+    model: RealModel, ratio: float, multiple: int, work: Path, evaluation: Path, seconds: float
+) -> dict:
     row: dict = {"model": model.name, "ratio": ratio, "multiple_of": multiple}
     out = work / f"pruned-{ratio}-{multiple}.onnx"
     started = time.perf_counter()
     try:
         result = compress_model(
-            model.path(), "prune-channels", out, evaluation=evaluation, shapes=model.shapes,
-            options={"image": model.image or {}, "measure_latency": False,
-                     "channels": {"ratio": ratio, "multiple_of": multiple}}, force=True)
+            model.path(),
+            "prune-channels",
+            out,
+            evaluation=evaluation,
+            shapes=model.shapes,
+            options={
+                "image": model.image or {},
+                "measure_latency": False,
+                "channels": {"ratio": ratio, "multiple_of": multiple},
+            },
+            force=True,
+        )
     except StudioError as exc:
         row.update(error=exc.message, seconds=time.perf_counter() - started)
         return row
@@ -78,32 +99,42 @@ def run_one(model: RealModel, ratio: float, multiple: int, work: Path, evaluatio
     report, channels = result.report, result.channels
     assert report is not None and channels is not None
     row.update(
-        pruned=len(channels.layers), skipped=len(channels.skipped),
+        pruned=len(channels.layers),
+        skipped=len(channels.skipped),
         weights_ratio=channels.params_after / channels.params_before,
         size_ratio=result.size_after / result.size_before,
-        before_ms=before, after_ms=after, latency_ratio=after / before,
-        cosine=report.min_cosine, top1=report.min_top1, seconds=seconds_taken,
+        before_ms=before,
+        after_ms=after,
+        latency_ratio=after / before,
+        cosine=report.min_cosine,
+        top1=report.min_top1,
+        seconds=seconds_taken,
         skipped_reasons=sorted({s.reason.split("'")[0].strip() for s in channels.skipped}),
     )
     return row
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| model | ratio / multiple of | layers cut / left | weights × | size × | "
-             "latency × (ms, 1 thread, interleaved) | cosine | top-1 | time s |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | ratio / multiple of | layers cut / left | weights × | size × | "
+        "latency × (ms, 1 thread, interleaved) | cosine | top-1 | time s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         setting = f"{r['ratio']} / {r['multiple_of']}"
         if "error" in r:
-            lines.append(f"| {r['model']} | {setting} | — | — | — | — | — | — | "
-                         f"{r['seconds']:.1f} refused: {r['error'][:100]} |")
+            lines.append(
+                f"| {r['model']} | {setting} | — | — | — | — | — | — | "
+                f"{r['seconds']:.1f} refused: {r['error'][:100]} |"
+            )
             continue
         top1 = f"{r['top1']:.0%}" if r["top1"] is not None else "—"
         lines.append(
             f"| {r['model']} | {setting} | {r['pruned']} / {r['skipped']} | "
             f"{r['weights_ratio']:.2f} | {r['size_ratio']:.2f} | {r['latency_ratio']:.2f} "
             f"({r['before_ms']:.1f} → {r['after_ms']:.1f}) | {r['cosine']:.4f} | {top1} | "
-            f"{r['seconds']:.1f} |")
+            f"{r['seconds']:.1f} |"
+        )
     return "\n".join(lines)
 
 

@@ -60,9 +60,13 @@ def main() -> int:
 
         # The device runs in its own process, like a phone would: no shared GIL with the client.
         phone_root = tmp / "phone"
-        phone = subprocess.Popen([sys.executable, "-m", "tests.support.virtual_adb",
-                                  str(phone_root)], cwd=REPO, stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, text=True)
+        phone = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.virtual_adb", str(phone_root)],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert phone.stdout is not None and phone.stdin is not None
         serial = f"127.0.0.1:{phone.stdout.readline().strip()}"
         try:
@@ -71,6 +75,7 @@ def main() -> int:
             assert isinstance(device, AdbDevice)
             adb_times, studio_times, deploy_times = [], [], []
             for i in range(args.repeat):
+
                 def adb_push(i: int = i) -> None:
                     start = time.perf_counter()
                     done = server.adb("-s", serial, "push", str(bundle), f"/data/local/tmp/adb-{i}")
@@ -78,8 +83,10 @@ def main() -> int:
                     assert done.returncode == 0, done.stderr
 
                 def studio_push(i: int = i) -> None:
-                    items = [(p, f"/data/local/tmp/studio-{i}/{p.relative_to(bundle).as_posix()}")
-                             for p in files]
+                    items = [
+                        (p, f"/data/local/tmp/studio-{i}/{p.relative_to(bundle).as_posix()}")
+                        for p in files
+                    ]
                     start = time.perf_counter()
                     device.send_files(items, lambda n, name: None)
                     studio_times.append(time.perf_counter() - start)
@@ -107,8 +114,10 @@ def main() -> int:
         server.stop()
 
     mb = total / (1 << 20)
-    print(f"files: {len(files)}, {mb:.1f} MiB; {args.repeat} alternating runs; "
-          f"load average before: {load}")
+    print(
+        f"files: {len(files)}, {mb:.1f} MiB; {args.repeat} alternating runs; "
+        f"load average before: {load}"
+    )
     print(f"{'':26}{'best':>9}{'median':>9}  MiB/s (best, median)")
     rows = {"adb push": adb_times, "studio push (send_files)": studio_times}
     if not args.no_deploy:
@@ -116,9 +125,11 @@ def main() -> int:
     for name, times in rows.items():
         best, med = min(times), statistics.median(times)
         print(f"{name:<26}{best:8.3f}s{med:8.3f}s  {mb / best:7.1f} {mb / med:7.1f}")
-    print(f"throughput ratio studio/adb: best {min(adb_times) / min(studio_times):.3f}, "
-          f"median {statistics.median(adb_times) / statistics.median(studio_times):.3f} "
-          f"(goal >= 0.95)")
+    print(
+        f"throughput ratio studio/adb: best {min(adb_times) / min(studio_times):.3f}, "
+        f"median {statistics.median(adb_times) / statistics.median(studio_times):.3f} "
+        f"(goal >= 0.95)"
+    )
     return 0
 
 

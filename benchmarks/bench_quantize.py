@@ -80,16 +80,31 @@ def direct(model: Path, method: str, samples_path: Path, out: Path, limit: int) 
     # calibrates on the rest, also when the report is off; calibrate on the same samples here.
     samples = samples[: -max(1, min(CompressOptions().eval_limit, len(samples) // 5))]
     quantize_static(
-        str(staged), str(out), Reader(samples), quant_format=QuantFormat.QDQ, per_channel=True,
-        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        calibrate_method=CalibrationMethod.MinMax, extra_options={"ActivationSymmetric": False},
+        str(staged),
+        str(out),
+        Reader(samples),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        calibrate_method=CalibrationMethod.MinMax,
+        extra_options={"ActivationSymmetric": False},
     )
 
 
-def studio(model: Path, method: str, samples_path: Path, out: Path, limit: int,
-           drift: bool) -> None:
-    compress_model(model, method, out, calib=samples_path if method == "int8-static" else None,
-                   calib_limit=limit, options={"measure_latency": False}, drift=drift, force=True)
+def studio(
+    model: Path, method: str, samples_path: Path, out: Path, limit: int, drift: bool
+) -> None:
+    compress_model(
+        model,
+        method,
+        out,
+        calib=samples_path if method == "int8-static" else None,
+        calib_limit=limit,
+        options={"measure_latency": False},
+        drift=drift,
+        force=True,
+    )
 
 
 def timed(func, *args) -> float:
@@ -112,8 +127,7 @@ def cases(tmp: Path, demo_only: bool = False) -> list[tuple[str, Path, Path]]:
         np.savez(samples, x=rng.random((32, *shape[1:]), dtype=np.float32))
         fixed = tmp / f"{name.replace(' ', '_')}.onnx"
         proto = onnx.load(str(path))
-        for dim, value in zip(proto.graph.input[0].type.tensor_type.shape.dim, shape,
-                              strict=True):
+        for dim, value in zip(proto.graph.input[0].type.tensor_type.shape.dim, shape, strict=True):
             dim.Clear()
             dim.dim_value = value
         onnx.save(proto, str(fixed))
@@ -121,9 +135,9 @@ def cases(tmp: Path, demo_only: bool = False) -> list[tuple[str, Path, Path]]:
     return found
 
 
-def measure(model: Path, method: str, samples: Path, tmp: Path, limit: int,
-            repeats: int) -> dict:
+def measure(model: Path, method: str, samples: Path, tmp: Path, limit: int, repeats: int) -> dict:
     """Interleaved direct/studio pairs in this process, plus one studio call with the report."""
+
     def time_direct() -> float:
         return timed(direct, model, method, samples, tmp / "d.onnx", limit)
 
@@ -150,10 +164,21 @@ def measure(model: Path, method: str, samples: Path, tmp: Path, limit: int,
     return {"direct": d_times, "studio": s_times, "report": report}
 
 
-def in_fresh_process(model: Path, method: str, samples: Path, tmp: Path, limit: int,
-                     repeats: int) -> dict:
-    command = [sys.executable, __file__, "--worker", str(model), method, str(samples),
-               "--limit", str(limit), "--repeats", str(repeats)]
+def in_fresh_process(
+    model: Path, method: str, samples: Path, tmp: Path, limit: int, repeats: int
+) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        str(model),
+        method,
+        str(samples),
+        "--limit",
+        str(limit),
+        "--repeats",
+        str(repeats),
+    ]
     done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=tmp)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -162,24 +187,35 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--limit", type=int, default=32, help="calibration samples")
-    parser.add_argument("--processes", type=int, default=5,
-                        help="fresh processes per case (the figures are medians over them)")
-    parser.add_argument("--demo-only", action="store_true",
-                        help="only the demo CNN (no real models to fetch; about two minutes)")
-    parser.add_argument("--worker", nargs=3, metavar=("MODEL", "METHOD", "SAMPLES"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=5,
+        help="fresh processes per case (the figures are medians over them)",
+    )
+    parser.add_argument(
+        "--demo-only",
+        action="store_true",
+        help="only the demo CNN (no real models to fetch; about two minutes)",
+    )
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("MODEL", "METHOD", "SAMPLES"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
     if args.worker:
         model, method, samples = args.worker
         with tempfile.TemporaryDirectory(prefix="bench-quant-worker-") as work:
-            times = measure(Path(model), method, Path(samples), Path(work), args.limit,
-                            args.repeats)
+            times = measure(
+                Path(model), method, Path(samples), Path(work), args.limit, args.repeats
+            )
         print(json.dumps(times))
         return
-    print("| model | method | processes × runs | direct s | studio s | studio ÷ direct | "
-          "median of paired ratios (range over processes) | + drift report s |")
+    print(
+        "| model | method | processes × runs | direct s | studio s | studio ÷ direct | "
+        "median of paired ratios (range over processes) | + drift report s |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="bench-quant-") as tmp_name:
         tmp = Path(tmp_name)
@@ -188,19 +224,26 @@ def main() -> None:
                 # The same code timed in two processes differed by more than the goal (a
                 # process's memory layout and core placement stay with it), so each figure
                 # is a median over fresh processes, as pyperf does.
-                runs = [in_fresh_process(model, method, samples, tmp, args.limit,
-                                         args.repeats) for _ in range(args.processes)]
+                runs = [
+                    in_fresh_process(model, method, samples, tmp, args.limit, args.repeats)
+                    for _ in range(args.processes)
+                ]
                 direct_s = statistics.median(statistics.median(r["direct"]) for r in runs)
                 studio_s = statistics.median(statistics.median(r["studio"]) for r in runs)
                 # The two calls of a pair ran back to back, so a slow spell of the machine
                 # mostly hits both: their ratio cancels it.
-                paired = [statistics.median(b / a for a, b in zip(r["direct"], r["studio"],
-                                                                  strict=True)) for r in runs]
+                paired = [
+                    statistics.median(b / a for a, b in zip(r["direct"], r["studio"], strict=True))
+                    for r in runs
+                ]
                 report_s = statistics.median(r["report"] for r in runs) - studio_s
-                print(f"| {label} | {method} | {len(runs)} × {len(runs[0]['direct'])} | "
-                      f"{direct_s:.3f} | {studio_s:.3f} | {studio_s / direct_s:.3f} | "
-                      f"{statistics.median(paired):.3f} ({min(paired):.3f}–{max(paired):.3f}) | "
-                      f"{report_s:.2f} |", flush=True)
+                print(
+                    f"| {label} | {method} | {len(runs)} × {len(runs[0]['direct'])} | "
+                    f"{direct_s:.3f} | {studio_s:.3f} | {studio_s / direct_s:.3f} | "
+                    f"{statistics.median(paired):.3f} ({min(paired):.3f}–{max(paired):.3f}) | "
+                    f"{report_s:.2f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

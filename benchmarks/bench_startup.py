@@ -41,19 +41,31 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG_DIR="/tmp/studio-bench-config")
+    env = dict(
+        os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG_DIR="/tmp/studio-bench-config"
+    )
     results = []
     for _ in range(args.runs):
-        out = subprocess.run([sys.executable, "-c", CHILD, repr(time.time())], env=env,
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, repr(time.time())],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
     seconds = [r["seconds"] for r in results]
-    print(json.dumps({
-        "median_s": round(statistics.median(seconds), 3),
-        "max_s": round(max(seconds), 3),
-        "runs": args.runs,
-        "heavy_imports_before_usable": results[-1]["heavy_imports"],
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "median_s": round(statistics.median(seconds), 3),
+                "max_s": round(max(seconds), 3),
+                "runs": args.runs,
+                "heavy_imports_before_usable": results[-1]["heavy_imports"],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

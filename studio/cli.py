@@ -51,8 +51,14 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
     report, bar = reporter_for(args)
     try:
-        manifest = create_bundle(args.model, args.out, chip=args.chip, force=args.force,
-                                 method=args.method, report=report)
+        manifest = create_bundle(
+            args.model,
+            args.out,
+            chip=args.chip,
+            force=args.force,
+            method=args.method,
+            report=report,
+        )
     finally:
         bar.close()
     if args.json:
@@ -73,7 +79,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         for problem in result.problems():
             print(problem)
-        print(f"FAILED: {args.bundle} does not match its manifest; rebuild or re-copy it", file=sys.stderr)
+        print(
+            f"FAILED: {args.bundle} does not match its manifest; rebuild or re-copy it",
+            file=sys.stderr,
+        )
     return 0 if result.ok else 1
 
 
@@ -102,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Edge Deploy Studio {__version__}")
     parser.add_argument(
-        "--lang", choices=["en", "zh_CN"], help="open the app in this language (default: the system's)"
+        "--lang",
+        choices=["en", "zh_CN"],
+        help="open the app in this language (default: the system's)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

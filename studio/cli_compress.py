@@ -18,14 +18,22 @@ def _floats(text: str | None, what: str) -> list[float] | None:
     try:
         return [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
-        raise BadInput(f"{what} '{text}' is not a list of numbers", "Write it like 0.5,0.5,0.5") \
-            from None
+        raise BadInput(
+            f"{what} '{text}' is not a list of numbers", "Write it like 0.5,0.5,0.5"
+        ) from None
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """Only what the user set: everything else keeps the defaults of CompressOptions."""
-    opts: dict[str, Any] = {"int8": {}, "int4": {}, "fp16": {}, "prune": {}, "auto": {},
-                            "image": {}, "channels": {}}
+    opts: dict[str, Any] = {
+        "int8": {},
+        "int4": {},
+        "fp16": {},
+        "prune": {},
+        "auto": {},
+        "image": {},
+        "channels": {},
+    }
     if args.opset:
         opts["opset"] = args.opset
     if args.eval_limit:
@@ -86,10 +94,19 @@ def cmd_compress(args: argparse.Namespace) -> int:
     report, bar = reporter_for(args)
     try:
         result = compress_model(
-            args.model, args.method, args.out, calib=args.calib, calib_limit=args.calib_limit,
-            evaluation=args.eval, options=options, shapes=parse_shapes(args.shape),
-            keep_float=args.keep_float, chip=args.chip, force=args.force,
-            drift=not args.no_report, report=report,
+            args.model,
+            args.method,
+            args.out,
+            calib=args.calib,
+            calib_limit=args.calib_limit,
+            evaluation=args.eval,
+            options=options,
+            shapes=parse_shapes(args.shape),
+            keep_float=args.keep_float,
+            chip=args.chip,
+            force=args.force,
+            drift=not args.no_report,
+            report=report,
         )
     finally:
         bar.close()
@@ -104,9 +121,11 @@ def _print_result(result) -> None:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     chosen = f" (auto chose {result.chosen.value})" if result.method.value == "auto" else ""
-    print(f"{result.method.value}{chosen}: {human_size(result.size_before)} → "
-          f"{human_size(result.size_after)} ({result.ratio:.1f}× smaller) "
-          f"in {result.seconds:.1f} s")
+    print(
+        f"{result.method.value}{chosen}: {human_size(result.size_before)} → "
+        f"{human_size(result.size_after)} ({result.ratio:.1f}× smaller) "
+        f"in {result.seconds:.1f} s"
+    )
     if result.candidates:
         print(f"  {'tried':<14} {'size':>10} {'ms':>9} {'cosine':>8} {'top-1':>6}  verdict")
         for c in result.candidates:
@@ -118,32 +137,41 @@ def _print_result(result) -> None:
             print(f"  {c.method.value:<14} {size:>10} {ms:>9} {cos:>8} {top:>6}  {mark}")
     if result.sparsity:
         s = result.sparsity
-        print(f"sparsity: {s.zeros_before:.1%} of {s.weights} weights were zero, now "
-              f"{s.zeros_after:.1%}. {s.note}")
+        print(
+            f"sparsity: {s.zeros_before:.1%} of {s.weights} weights were zero, now "
+            f"{s.zeros_after:.1%}. {s.note}"
+        )
     if result.channels:
         _print_channels(result.channels)
     rep = result.report
     if rep:
         print(rep.verdict() + f" (on {rep.samples} samples: {rep.sample_source})")
         if rep.latency_before_ms and rep.latency_after_ms:
-            print(f"latency on this PC: {rep.latency_before_ms:.3f} ms → "
-                  f"{rep.latency_after_ms:.3f} ms")
+            print(
+                f"latency on this PC: {rep.latency_before_ms:.3f} ms → "
+                f"{rep.latency_after_ms:.3f} ms"
+            )
         for out in rep.outputs:
             extra = f" top-1 {out.top1:.1%}" if out.top1 is not None else ""
             extra += f" top-5 {out.top5:.1%}" if out.top5 is not None else ""
             if out.accuracy_before is not None and out.accuracy_after is not None:
-                extra += (f"; accuracy on labelled samples {out.accuracy_before:.1%} → "
-                          f"{out.accuracy_after:.1%}")
+                extra += (
+                    f"; accuracy on labelled samples {out.accuracy_before:.1%} → "
+                    f"{out.accuracy_after:.1%}"
+                )
             if out.perplexity_before is not None and out.perplexity_after is not None:
-                extra += (f"; perplexity {out.perplexity_before:.2f} → "
-                          f"{out.perplexity_after:.2f}")
-            print(f"  output {out.name}: cosine {out.cosine:.5f}, max |err| {out.max_abs:.4g}, "
-                  f"mean |err| {out.mean_abs:.4g}, SNR {out.snr_db:.1f} dB{extra}")
+                extra += f"; perplexity {out.perplexity_before:.2f} → {out.perplexity_after:.2f}"
+            print(
+                f"  output {out.name}: cosine {out.cosine:.5f}, max |err| {out.max_abs:.4g}, "
+                f"mean |err| {out.mean_abs:.4g}, SNR {out.snr_db:.1f} dB{extra}"
+            )
         if rep.worst_layers:
             print("  layers adding the most drift:")
             for layer in rep.worst_layers[:5]:
-                print(f"    {layer.node} ({layer.op_type}): cosine {layer.cosine:.5f}, "
-                      f"adds {layer.added:.2e}")
+                print(
+                    f"    {layer.node} ({layer.op_type}): cosine {layer.cosine:.5f}, "
+                    f"adds {layer.added:.2e}"
+                )
         if rep.suggest_keep_float:
             flags = " ".join(f"--keep-float {n}" for n in rep.suggest_keep_float)
             print(f"  to keep these in float, re-run with: {flags}")
@@ -155,8 +183,10 @@ def _print_result(result) -> None:
 def _print_channels(channels) -> None:
     print(channels.summary + ":")
     for layer in channels.layers:
-        print(f"  {layer.node} ({layer.op_type}): {layer.channels_before} → "
-              f"{layer.channels_after} channels")
+        print(
+            f"  {layer.node} ({layer.op_type}): {layer.channels_before} → "
+            f"{layer.channels_after} channels"
+        )
     for skip in channels.skipped:
         print(f"  left alone: {skip.node} ({skip.op_type}): {skip.reason}")
     print(channels.speed)
@@ -169,8 +199,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
     report, bar = reporter_for(args)
     try:
         result = convert_model(
-            args.src, args.to, args.out, opset=args.opset, shapes=parse_shapes(args.shape),
-            force=args.force, report=report,
+            args.src,
+            args.to,
+            args.out,
+            opset=args.opset,
+            shapes=parse_shapes(args.shape),
+            force=args.force,
+            report=report,
         )
     finally:
         bar.close()
@@ -179,8 +214,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
         return 0
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"converted {result.source_kind} → {result.to}: opset {result.opset}, "
-          f"{human_size(result.size)}")
+    print(
+        f"converted {result.source_kind} → {result.to}: opset {result.opset}, "
+        f"{human_size(result.size)}"
+    )
     print(f"wrote {result.output}")
     return 0
 
@@ -198,8 +235,12 @@ def register(sub: Any, add: Any) -> None:
     p.add_argument("--calib-limit", type=int, default=100, help="at most this many samples")
     p.add_argument("--eval", help="evaluation samples for the drift report (kept apart)")
     p.add_argument("--eval-limit", type=int, help="samples used for the drift report (16)")
-    p.add_argument("--keep-float", action="append", metavar="NODE_OR_OPTYPE",
-                   help="leave this node or op type in float (repeatable)")
+    p.add_argument(
+        "--keep-float",
+        action="append",
+        metavar="NODE_OR_OPTYPE",
+        help="leave this node or op type in float (repeatable)",
+    )
     p.add_argument("--shape", action="append", metavar="NAME=DIMS", help="fix a dynamic input")
     p.add_argument("--opset", type=int, help="convert to this opset first")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
@@ -210,8 +251,13 @@ def register(sub: Any, add: Any) -> None:
     g.add_argument("--activations", choices=["uint8", "uint16", "int8"])
     g.add_argument("--no-per-channel", action="store_true")
     g.add_argument("--reduce-range", action="store_true", help="7-bit weights (old x86 CPUs)")
-    g.add_argument("--qnn", dest="qnn", action="store_true", default=None,
-                   help="QNN-style Q/DQ config (default: when the chip asks)")
+    g.add_argument(
+        "--qnn",
+        dest="qnn",
+        action="store_true",
+        default=None,
+        help="QNN-style Q/DQ config (default: when the chip asks)",
+    )
     g.add_argument("--no-qnn", dest="qnn", action="store_false")
     g = p.add_argument_group("INT4")
     g.add_argument("--block-size", type=int)
@@ -220,10 +266,15 @@ def register(sub: Any, add: Any) -> None:
     g = p.add_argument_group("FP16 / prune / prune-channels / auto")
     g.add_argument("--fp16-io", action="store_true", help="fp16 inputs/outputs too")
     g.add_argument("--sparsity", type=float, help="prune: zero this fraction of weights")
-    g.add_argument("--ratio", type=float,
-                   help="prune-channels: fraction of channels removed per layer (0.3)")
-    g.add_argument("--channel-multiple", type=int, metavar="N",
-                   help="prune-channels: keep a multiple of N channels (1)")
+    g.add_argument(
+        "--ratio", type=float, help="prune-channels: fraction of channels removed per layer (0.3)"
+    )
+    g.add_argument(
+        "--channel-multiple",
+        type=int,
+        metavar="N",
+        help="prune-channels: keep a multiple of N channels (1)",
+    )
     g.add_argument("--min-cosine", type=float, help="auto: lowest accepted cosine (0.99)")
     g.add_argument("--min-top1", type=float, help="auto: lowest top-1 agreement (0.99)")
     g.add_argument("--goal", choices=["smallest", "fastest"], help="auto: what to optimise")
@@ -235,8 +286,11 @@ def register(sub: Any, add: Any) -> None:
     g.add_argument("--mean", help="per-channel mean, e.g. 0.485,0.456,0.406")
     g.add_argument("--std", help="per-channel std, e.g. 0.229,0.224,0.225")
 
-    p = add("convert", "Convert a model: PyTorch/Transformers → ONNX, opset, fixed shapes, ORT",
-            cmd_convert)
+    p = add(
+        "convert",
+        "Convert a model: PyTorch/Transformers → ONNX, opset, fixed shapes, ORT",
+        cmd_convert,
+    )
     p.add_argument("src", help=".onnx, TorchScript .pt, or a Transformers model folder")
     p.add_argument("--to", required=True, choices=["onnx", "ort"])
     p.add_argument("--opset", type=int)

@@ -53,9 +53,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         return 0
     rate = f", {human_size(int(result.rate))}/s" if result.bytes_pushed else ""
     print(f"Verified on device ✓  {result.serial}:{result.remote_dir}")
-    print(f"  {result.files} files: {len(result.pushed)} pushed ({human_size(result.bytes_pushed)}"
-          f"{rate}), {len(result.skipped)} already there, {len(result.resumed)} resumed, "
-          f"in {result.seconds:.1f} s")
+    print(
+        f"  {result.files} files: {len(result.pushed)} pushed ({human_size(result.bytes_pushed)}"
+        f"{rate}), {len(result.skipped)} already there, {len(result.resumed)} resumed, "
+        f"in {result.seconds:.1f} s"
+    )
     return 0
 
 
@@ -84,9 +86,18 @@ def cmd_device_run(args: argparse.Namespace) -> int:
     report, bar = reporter_for(args)
     try:
         outcome = run_on_device(
-            args.bundle, args.device, args.mode, to=args.to, runs=args.runs, warmup=args.warmup,
-            threads=args.threads, prompt=args.prompt, max_tokens=args.max_tokens,
-            runner=args.runner, on_event=on_event, report=report,
+            args.bundle,
+            args.device,
+            args.mode,
+            to=args.to,
+            runs=args.runs,
+            warmup=args.warmup,
+            threads=args.threads,
+            prompt=args.prompt,
+            max_tokens=args.max_tokens,
+            runner=args.runner,
+            on_event=on_event,
+            report=report,
         )
     except BrokenPipeError:
         # The reader went away (`| head`): the run on the device was stopped; leave quietly.
@@ -100,19 +111,26 @@ def cmd_device_run(args: argparse.Namespace) -> int:
             # runs that ended without one (crash, stopped, no result).
             as_json(ErrorEvent(message=outcome.error, fix=outcome.fix, code="failed"))
         else:
-            print(f"error: {outcome.error}" + (f". {outcome.fix}." if outcome.fix else ""),
-                  file=sys.stderr)
+            print(
+                f"error: {outcome.error}" + (f". {outcome.fix}." if outcome.fix else ""),
+                file=sys.stderr,
+            )
         return 1
     if not args.json:
         bench = outcome.bench()
         if bench:
-            print(f"median {bench.median_ms:.3f} ms · p90 {bench.p90_ms:.3f} ms over {bench.runs} "
-                  f"runs on {outcome.serial} ({outcome.runtime.description})")
+            print(
+                f"median {bench.median_ms:.3f} ms · p90 {bench.p90_ms:.3f} ms over {bench.runs} "
+                f"runs on {outcome.serial} ({outcome.runtime.description})"
+            )
         elif outcome.result:
             print()
             rate = outcome.result.get("tokens_per_s")
-            print(f"{outcome.result.get('tokens', '?')} tokens"
-                  + (f" at {rate:.1f} tokens/s" if rate else "") + f" on {outcome.serial}")
+            print(
+                f"{outcome.result.get('tokens', '?')} tokens"
+                + (f" at {rate:.1f} tokens/s" if rate else "")
+                + f" on {outcome.serial}"
+            )
     return 0
 
 
@@ -123,11 +141,17 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
 
     p = add("deploy", "Push a bundle to a device and verify every file there", cmd_deploy)
     p.add_argument("bundle", help="bundle folder (from `studio bundle`)")
-    p.add_argument("--device", metavar="SERIAL",
-                   help="device serial from `studio devices` (this PC: this-pc); default: the "
-                   "only one connected")
-    p.add_argument("--to", metavar="DIR", help="folder on the device "
-                   "(default /data/local/tmp/edge-deploy-studio/<bundle name>)")
+    p.add_argument(
+        "--device",
+        metavar="SERIAL",
+        help="device serial from `studio devices` (this PC: this-pc); default: the "
+        "only one connected",
+    )
+    p.add_argument(
+        "--to",
+        metavar="DIR",
+        help="folder on the device (default /data/local/tmp/edge-deploy-studio/<bundle name>)",
+    )
 
     p = add("device-run", "Run a deployed bundle on a device; streams its results", cmd_device_run)
     p.add_argument("bundle")

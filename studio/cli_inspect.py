@@ -19,8 +19,14 @@ def cmd_profile(args: argparse.Namespace) -> int:
         raise BadInput(f"{args.csv} already exists", "Choose another --csv file name")
     report, bar = reporter_for(args)
     try:
-        result = profile_model(args.model, runs=args.runs, threads=args.threads,
-                               shapes=parse_shapes(args.shape), warmup=args.warmup, report=report)
+        result = profile_model(
+            args.model,
+            runs=args.runs,
+            threads=args.threads,
+            shapes=parse_shapes(args.shape),
+            warmup=args.warmup,
+            report=report,
+        )
     finally:
         bar.close()
     if args.csv:
@@ -29,39 +35,56 @@ def cmd_profile(args: argparse.Namespace) -> int:
         emit_json(result)
         return 0
     shapes = ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in result.input_shapes.items())
-    print(f"end to end: {result.end_to_end_ms:.3f} ms median "
-          f"(p90 {result.end_to_end_p90_ms:.3f} ms) — {result.runs} runs after "
-          f"{result.warmup} warm-up, {result.threads} thread{'s' if result.threads != 1 else ''}, "
-          f"{shapes}")
+    print(
+        f"end to end: {result.end_to_end_ms:.3f} ms median "
+        f"(p90 {result.end_to_end_p90_ms:.3f} ms) — {result.runs} runs after "
+        f"{result.warmup} warm-up, {result.threads} thread{'s' if result.threads != 1 else ''}, "
+        f"{shapes}"
+    )
     if result.threads_note:
         print(f"threads: {result.threads_note}")
     used, aside = result.sessions_used, result.sessions_set_aside
-    print(f"layers: medians of {result.runs_used} profiled runs over "
-          f"{used} fresh session{'s' if used > 1 else ''}"
-          + (f" ({aside} more set aside: over 10% slower than the fastest, something else was "
-             "using this PC)" if aside else ""))
+    print(
+        f"layers: medians of {result.runs_used} profiled runs over "
+        f"{used} fresh session{'s' if used > 1 else ''}"
+        + (
+            f" ({aside} more set aside: over 10% slower than the fastest, something else was "
+            "using this PC)"
+            if aside
+            else ""
+        )
+    )
     print(f"profiled total: {result.profiled_total_ms:.3f} ms. {result.note}")
     if result.mostly_slowed:
-        print(f"warning: most of the profiling ran while something else was using this PC's "
-              f"processor or memory ({aside} of {result.sessions} sessions ran over 10% slower "
-              "than the fastest). Profile again when it is quieter for steadier figures.",
-              file=sys.stderr)
+        print(
+            f"warning: most of the profiling ran while something else was using this PC's "
+            f"processor or memory ({aside} of {result.sessions} sessions ran over 10% slower "
+            "than the fastest). Profile again when it is quieter for steadier figures.",
+            file=sys.stderr,
+        )
     elif not result.steady:
-        print(f"warning: layer times moved by up to {result.halves_moved:.0%} between the first "
-              "and second half of profiling; something else was using this PC's processor or "
-              "memory. Profile again when it is quieter for steadier figures.", file=sys.stderr)
+        print(
+            f"warning: layer times moved by up to {result.halves_moved:.0%} between the first "
+            "and second half of profiling; something else was using this PC's processor or "
+            "memory. Profile again when it is quieter for steadier figures.",
+            file=sys.stderr,
+        )
     print(f"{'node':<48} {'op':<16} {'ms':>9} {'share':>7}")
     for node in result.nodes[: args.top]:
         mark = "*" if node.fused_from else " "
-        print(f"{node.name[:47]:<47}{mark} {node.op_type[:16]:<16} {node.median_ms:9.4f} "
-              f"{node.share:7.1%}")
+        print(
+            f"{node.name[:47]:<47}{mark} {node.op_type[:16]:<16} {node.median_ms:9.4f} "
+            f"{node.share:7.1%}"
+        )
     fused = result.fused_nodes()
     if fused:
         print("* onnxruntime ran these in a different form; they stand for your nodes:")
         for node in fused[: args.top]:
             print(f"  {node.name}  ←  {', '.join(node.fused_from)}")
-    print("by op type: " + ", ".join(f"{op} {ms:.3f} ms" for op, ms in
-                                     list(result.by_op_type().items())[:10]))
+    print(
+        "by op type: "
+        + ", ".join(f"{op} {ms:.3f} ms" for op, ms in list(result.by_op_type().items())[:10])
+    )
     if args.csv:
         print(f"wrote {args.csv}")
     return 0
@@ -89,12 +112,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
         emit_json(result)
         return 0
     for label, side in (("A", result.a), ("B", result.b)):
-        print(f"{label}: {side.path}  {human_size(side.file_size)}, "
-              f"{human_count(side.parameters)} parameters, {side.nodes} nodes")
+        print(
+            f"{label}: {side.path}  {human_size(side.file_size)}, "
+            f"{human_count(side.parameters)} parameters, {side.nodes} nodes"
+        )
     if result.identical:
         print("The graphs have the same nodes with the same settings.")
-    print(f"unchanged {result.unchanged}, changed {len(result.changed)}, "
-          f"added {len(result.added)}, removed {len(result.removed)}")
+    print(
+        f"unchanged {result.unchanged}, changed {len(result.changed)}, "
+        f"added {len(result.added)}, removed {len(result.removed)}"
+    )
     for change in result.changed:
         print(f"  ~ {change.name} ({change.op_type}): {'; '.join(change.changes)}")
     for node in result.added:
@@ -127,12 +154,17 @@ def register(sub: argparse._SubParsersAction, add) -> None:
     p.add_argument("--runs", type=int, default=20, help="timed runs (median is reported)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs first")
     p.add_argument(
-        "--threads", type=int,
+        "--threads",
+        type=int,
         help="CPU threads for everything (default: auto: layers on 1 thread, where their times "
-             "repeat; the whole model on 1 thread and on all cores, up to 4)",
+        "repeat; the whole model on 1 thread and on all cores, up to 4)",
     )
-    p.add_argument("--shape", action="append", metavar="NAME=DIMS",
-                   help="input shape, e.g. image=1x3x224x224 (repeat per input)")
+    p.add_argument(
+        "--shape",
+        action="append",
+        metavar="NAME=DIMS",
+        help="input shape, e.g. image=1x3x224x224 (repeat per input)",
+    )
     p.add_argument("--csv", metavar="FILE", help="also write one row per layer to FILE")
     p.add_argument("--top", type=int, default=20, help="rows to print")
 
@@ -145,4 +177,3 @@ def register(sub: argparse._SubParsersAction, add) -> None:
 
     p = add("graph", "Open a model's graph in a window", cmd_graph, json_flag=False)
     p.add_argument("model")
-

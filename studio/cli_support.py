@@ -43,7 +43,9 @@ class StderrBar:
             return
         width = 30
         filled = int(width * fraction)
-        line = f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {message[:60]:<60}"
+        line = (
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {message[:60]:<60}"
+        )
         sys.stderr.write(line)
         sys.stderr.flush()
         self.drawn = True

@@ -41,8 +41,9 @@ def test_nhwc_layout_and_bgr(tmp_path: Path) -> None:
     folder = _images(tmp_path / "imgs", 1)
     model = load_model(path)
     nchw = load_samples(folder, model, model_path=path, limit=1)[0]["image"]
-    bgr = load_samples(folder, model, model_path=path, limit=1,
-                       image=ImageSettings(color="BGR"))[0]["image"]
+    bgr = load_samples(folder, model, model_path=path, limit=1, image=ImageSettings(color="BGR"))[
+        0
+    ]["image"]
     np.testing.assert_allclose(bgr[0, 0], nchw[0, 2])
 
 
@@ -75,8 +76,9 @@ def test_image_folder_for_a_non_image_model(tmp_path: Path) -> None:
 def test_int8_static_from_an_image_folder(tmp_path: Path) -> None:
     path = make_cnn(tmp_path / "cnn.onnx")
     folder = _images(tmp_path / "imgs", 6)
-    result = compress_model(path, "int8-static", tmp_path / "q.onnx", calib=folder,
-                            options={"measure_latency": False})
+    result = compress_model(
+        path, "int8-static", tmp_path / "q.onnx", calib=folder, options={"measure_latency": False}
+    )
     assert result.report.sample_source.startswith("held-out")
     assert not result.warnings
 
@@ -94,12 +96,16 @@ def _token_model(path: Path) -> Path:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    table = numpy_helper.from_array(np.random.default_rng(0).standard_normal((5, 8)).astype(
-        np.float32), "table")
+    table = numpy_helper.from_array(
+        np.random.default_rng(0).standard_normal((5, 8)).astype(np.float32), "table"
+    )
     graph = helper.make_graph(
-        [helper.make_node("Gather", ["table", "input_ids"], ["y"], name="embed")], "tok",
+        [helper.make_node("Gather", ["table", "input_ids"], ["y"], name="embed")],
+        "tok",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, "seq"])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, "seq", 8])], [table])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, "seq", 8])],
+        [table],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(path))
@@ -137,8 +143,14 @@ def test_evaluation_data_is_kept_apart(tmp_path: Path) -> None:
     rng = np.random.default_rng(9)
     np.savez(tmp_path / "calib.npz", image=rng.random((4, 3, 16, 16), dtype=np.float32))
     np.savez(tmp_path / "eval.npz", image=rng.random((3, 3, 16, 16), dtype=np.float32))
-    result = compress_model(path, "int8-static", tmp_path / "q.onnx", calib=tmp_path / "calib.npz",
-                            evaluation=tmp_path / "eval.npz", options={"measure_latency": False})
+    result = compress_model(
+        path,
+        "int8-static",
+        tmp_path / "q.onnx",
+        calib=tmp_path / "calib.npz",
+        evaluation=tmp_path / "eval.npz",
+        options={"measure_latency": False},
+    )
     assert result.report.sample_source == "evaluation data"
     assert result.report.samples == 3
 
@@ -152,11 +164,15 @@ def _tiny_lm(path: Path, vocab: int = 5, dim: int = 32) -> Path:
     table = numpy_helper.from_array(rng.standard_normal((vocab, dim)).astype(np.float32), "emb")
     head = numpy_helper.from_array(rng.standard_normal((dim, vocab)).astype(np.float32), "head")
     graph = helper.make_graph(
-        [helper.make_node("Gather", ["emb", "input_ids"], ["h"], name="embed"),
-         helper.make_node("MatMul", ["h", "head"], ["logits"], name="lm_head")], "lm",
+        [
+            helper.make_node("Gather", ["emb", "input_ids"], ["h"], name="embed"),
+            helper.make_node("MatMul", ["h", "head"], ["logits"], name="lm_head"),
+        ],
+        "lm",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, "seq"])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, "seq", vocab])],
-        [table, head])
+        [table, head],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(path))
@@ -168,8 +184,13 @@ def test_language_model_report_has_perplexity_and_next_token_agreement(tmp_path:
     _tokenizer(tmp_path)
     prompts = tmp_path / "held_out.txt"
     prompts.write_text("hello world edge studio\nedge studio hello world\n", encoding="utf-8")
-    result = compress_model(path, "int8-dynamic", tmp_path / "q.onnx", evaluation=prompts,
-                            options={"measure_latency": False})
+    result = compress_model(
+        path,
+        "int8-dynamic",
+        tmp_path / "q.onnx",
+        evaluation=prompts,
+        options={"measure_latency": False},
+    )
     out = result.report.outputs[0]
     assert out.perplexity_before is not None and out.perplexity_after is not None
     assert out.perplexity_after == pytest.approx(out.perplexity_before, rel=0.2)

@@ -12,11 +12,25 @@ from studio.cli import main
 from tests.support.models import make_mlp
 
 
-def test_profile_json_has_nodes_shares_and_end_to_end(tmp_path: Path, demo_model: Path,
-                                                      capsys: pytest.CaptureFixture) -> None:
+def test_profile_json_has_nodes_shares_and_end_to_end(
+    tmp_path: Path, demo_model: Path, capsys: pytest.CaptureFixture
+) -> None:
     out = tmp_path / "p.csv"
-    code = main(["profile", str(demo_model), "--runs", "3", "--threads", "1", "--json",
-                 "--csv", str(out), "--shape", "image=2x1x16x16"])
+    code = main(
+        [
+            "profile",
+            str(demo_model),
+            "--runs",
+            "3",
+            "--threads",
+            "1",
+            "--json",
+            "--csv",
+            str(out),
+            "--shape",
+            "image=2x1x16x16",
+        ]
+    )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["end_to_end_ms"] > 0 and data["threads"] == 1 and data["runs"] == 3
@@ -26,8 +40,9 @@ def test_profile_json_has_nodes_shares_and_end_to_end(tmp_path: Path, demo_model
     assert len(list(csv.DictReader(out.open()))) == len(data["nodes"])
 
 
-def test_profile_human_output_names_fused_nodes(demo_model: Path,
-                                                capsys: pytest.CaptureFixture) -> None:
+def test_profile_human_output_names_fused_nodes(
+    demo_model: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["profile", str(demo_model), "--runs", "2", "--top", "5"]) == 0
     text = capsys.readouterr().out
     assert "end to end:" in text and "profiled total:" in text
@@ -71,8 +86,9 @@ def test_profile_warns_when_most_sessions_ran_slowed(
 ) -> None:
     import studio.core.profile as profile
 
-    monkeypatch.setattr(profile, "steady_sessions",
-                        lambda sessions: (sessions[:1], len(sessions) - 1))
+    monkeypatch.setattr(
+        profile, "steady_sessions", lambda sessions: (sessions[:1], len(sessions) - 1)
+    )
     assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1"]) == 0
     err = capsys.readouterr().err
     assert "warning: most of the profiling ran while something else was using this PC" in err
@@ -88,15 +104,17 @@ def test_profile_warns_when_most_sessions_ran_slowed(
         (["--shape", "nope=1x2"], "no input named"),
     ],
 )
-def test_profile_bad_input_exits_2_with_one_line(demo_model: Path, args: list[str], message: str,
-                                                 capsys: pytest.CaptureFixture) -> None:
+def test_profile_bad_input_exits_2_with_one_line(
+    demo_model: Path, args: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["profile", str(demo_model), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
 
 
-def test_profile_refuses_to_overwrite_a_csv(tmp_path: Path, demo_model: Path,
-                                            capsys: pytest.CaptureFixture) -> None:
+def test_profile_refuses_to_overwrite_a_csv(
+    tmp_path: Path, demo_model: Path, capsys: pytest.CaptureFixture
+) -> None:
     existing = tmp_path / "mine.csv"
     existing.write_text("precious")
     assert main(["profile", str(demo_model), "--csv", str(existing)]) == 2
@@ -104,8 +122,7 @@ def test_profile_refuses_to_overwrite_a_csv(tmp_path: Path, demo_model: Path,
     assert "already exists" in capsys.readouterr().err
 
 
-def test_profile_missing_and_non_onnx_models(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture) -> None:
+def test_profile_missing_and_non_onnx_models(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["profile", str(tmp_path / "none.onnx")]) == 2
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not a model at all")
@@ -114,8 +131,9 @@ def test_profile_missing_and_non_onnx_models(tmp_path: Path,
     assert main(["graph", str(junk)]) == 2
 
 
-def test_diff_json_and_text(tmp_path: Path, demo_model: Path,
-                            capsys: pytest.CaptureFixture) -> None:
+def test_diff_json_and_text(
+    tmp_path: Path, demo_model: Path, capsys: pytest.CaptureFixture
+) -> None:
     other = make_mlp(tmp_path / "mlp.onnx")
     assert main(["diff", str(demo_model), str(other), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -71,16 +71,24 @@ def test_dynamic_dims_need_shape_for_npu(tmp_path: Path) -> None:
     model = make_block(tmp_path / "block.onnx")
     with pytest.raises(BadInput, match=r"input 'x' has dynamic axis 1.*--shape x="):
         compress_model(model, "int8-static", tmp_path / "out.onnx", options={"int8": {"qnn": True}})
-    result = compress_model(model, "int8-static", tmp_path / "out.onnx", shapes={"x": [1, 8, 64]},
-                            options={**FAST, "int8": {"qnn": True}})
+    result = compress_model(
+        model,
+        "int8-static",
+        tmp_path / "out.onnx",
+        shapes={"x": [1, 8, 64]},
+        options={**FAST, "int8": {"qnn": True}},
+    )
     assert result.report is not None
 
 
-@pytest.mark.parametrize(("shapes", "message"), [
-    ({"nope": [1, 8, 64]}, "not an input"),
-    ({"x": [1, 8]}, "gives 2 dimensions"),
-    ({"x": [1, 8, 32]}, "fixed at 64"),
-])
+@pytest.mark.parametrize(
+    ("shapes", "message"),
+    [
+        ({"nope": [1, 8, 64]}, "not an input"),
+        ({"x": [1, 8]}, "gives 2 dimensions"),
+        ({"x": [1, 8, 32]}, "fixed at 64"),
+    ],
+)
 def test_bad_shapes(tmp_path: Path, shapes: dict, message: str) -> None:
     model = make_block(tmp_path / "block.onnx")
     with pytest.raises(BadInput, match=message):
@@ -115,11 +123,19 @@ def test_output_must_not_be_the_input(tmp_path: Path) -> None:
 
 def test_bad_option_values_name_the_field(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"'int4\.block_size' has a wrong value 3"):
-        compress_model(make_block(tmp_path / "b.onnx"), "int4", tmp_path / "o.onnx",
-                       options={"int4": {"block_size": 3}})
+        compress_model(
+            make_block(tmp_path / "b.onnx"),
+            "int4",
+            tmp_path / "o.onnx",
+            options={"int4": {"block_size": 3}},
+        )
     with pytest.raises(BadInput, match="power of two"):
-        compress_model(make_block(tmp_path / "b.onnx"), "int4", tmp_path / "o.onnx",
-                       options={"int4": {"block_size": 48}})
+        compress_model(
+            make_block(tmp_path / "b.onnx"),
+            "int4",
+            tmp_path / "o.onnx",
+            options={"int4": {"block_size": 48}},
+        )
 
 
 def test_weights_inside_if_branches_are_reported_not_faked(tmp_path: Path) -> None:
@@ -129,23 +145,39 @@ def test_weights_inside_if_branches_are_reported_not_faked(tmp_path: Path) -> No
 
     weight = numpy_helper.from_array(np.ones((8, 8), np.float32), "w_inner")
     branch = helper.make_graph(
-        [helper.make_node("Constant", [], ["w"], name="const_w", value=weight),
-         helper.make_node("MatMul", ["x", "w"], ["out"], name="inner_mm")], "branch", [],
-        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 8])])
+        [
+            helper.make_node("Constant", [], ["w"], name="const_w", value=weight),
+            helper.make_node("MatMul", ["x", "w"], ["out"], name="inner_mm"),
+        ],
+        "branch",
+        [],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 8])],
+    )
     other = helper.make_graph(
-        [helper.make_node("Identity", ["x"], ["out2"], name="pass")], "other", [],
-        [helper.make_tensor_value_info("out2", TensorProto.FLOAT, [1, 8])])
+        [helper.make_node("Identity", ["x"], ["out2"], name="pass")],
+        "other",
+        [],
+        [helper.make_tensor_value_info("out2", TensorProto.FLOAT, [1, 8])],
+    )
     graph = helper.make_graph(
-        [helper.make_node("If", ["flag"], ["y"], name="choose", then_branch=branch,
-                          else_branch=other)], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8]),
-         helper.make_tensor_value_info("flag", TensorProto.BOOL, [])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])])
+        [
+            helper.make_node(
+                "If", ["flag"], ["y"], name="choose", then_branch=branch, else_branch=other
+            )
+        ],
+        "g",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8]),
+            helper.make_tensor_value_info("flag", TensorProto.BOOL, []),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(tmp_path / "branchy.onnx"))
-    result = compress_model(tmp_path / "branchy.onnx", "int8-dynamic", tmp_path / "out.onnx",
-                            options=FAST)
+    result = compress_model(
+        tmp_path / "branchy.onnx", "int8-dynamic", tmp_path / "out.onnx", options=FAST
+    )
     assert any("changed no layer" in w and "'choose'" in w for w in result.warnings)
     cleaned = onnx.load(result.output)
     then = next(a.g for a in cleaned.graph.node[0].attribute if a.name == "then_branch")
@@ -158,25 +190,44 @@ def test_npz_with_whole_samples_and_scalar_inputs(tmp_path: Path) -> None:
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Cast", ["sr"], ["srf"], name="cast", to=TensorProto.FLOAT),
-         helper.make_node("Mul", ["state", "srf"], ["y"], name="scale")], "g",
-        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [2, "batch", 4]),
-         helper.make_tensor_value_info("sr", TensorProto.INT64, [])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, "batch", 4])])
+        [
+            helper.make_node("Cast", ["sr"], ["srf"], name="cast", to=TensorProto.FLOAT),
+            helper.make_node("Mul", ["state", "srf"], ["y"], name="scale"),
+        ],
+        "g",
+        [
+            helper.make_tensor_value_info("state", TensorProto.FLOAT, [2, "batch", 4]),
+            helper.make_tensor_value_info("sr", TensorProto.INT64, []),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, "batch", 4])],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(tmp_path / "m.onnx"))
-    np.savez(tmp_path / "s.npz", state=np.ones((3, 2, 1, 4), np.float32),
-             sr=np.full((3,), 16000, np.int64))
-    result = compress_model(tmp_path / "m.onnx", "cleanup", tmp_path / "o.onnx",
-                            evaluation=tmp_path / "s.npz", options=FAST)
+    np.savez(
+        tmp_path / "s.npz",
+        state=np.ones((3, 2, 1, 4), np.float32),
+        sr=np.full((3,), 16000, np.int64),
+    )
+    result = compress_model(
+        tmp_path / "m.onnx",
+        "cleanup",
+        tmp_path / "o.onnx",
+        evaluation=tmp_path / "s.npz",
+        options=FAST,
+    )
     assert result.report.samples == 3 and result.report.sample_source == "evaluation data"
 
 
 def test_dynamic_batch_alone_is_fixed_to_one_for_npu(tmp_path: Path) -> None:
     model = make_cnn(tmp_path / "cnn.onnx", batch="batch")
-    result = compress_model(model, "int8-static", tmp_path / "q.onnx",
-                            options={**FAST, "int8": {"qnn": True}}, drift=False)
+    result = compress_model(
+        model,
+        "int8-static",
+        tmp_path / "q.onnx",
+        options={**FAST, "int8": {"qnn": True}},
+        drift=False,
+    )
     assert any("fixed it to 1" in w for w in result.warnings)
 
 
@@ -185,8 +236,9 @@ def test_slower_on_this_pc_is_not_blamed_on_an_npu_target(tmp_path: Path, monkey
 
     monkeypatch.setattr(drift, "time_pair", lambda *a, **k: (1.0, 5.0))
     model = make_cnn(tmp_path / "cnn.onnx")
-    result = compress_model(model, "int8-static", tmp_path / "q.onnx",
-                            chip="qualcomm-snapdragon-8-gen-3")
+    result = compress_model(
+        model, "int8-static", tmp_path / "q.onnx", chip="qualcomm-snapdragon-8-gen-3"
+    )
     assert result.report.slower
     assert any("not the target chip" in w for w in result.report.warnings)
     assert not any(w.startswith("The compressed model is SLOWER") for w in result.report.warnings)
@@ -205,6 +257,7 @@ def test_a_damaged_model_that_still_loads_is_called_damaged(
     relu.input[0] = "ghost"  # a tensor nothing produces
     onnx.save(model, str(tmp_path / "cnn.onnx"))
     with pytest.raises(BadInput, match="cnn.onnx is damaged"):
-        compress_model(tmp_path / "cnn.onnx", method, tmp_path / "out.onnx", options=FAST,
-                       drift=drift)
+        compress_model(
+            tmp_path / "cnn.onnx", method, tmp_path / "out.onnx", options=FAST, drift=drift
+        )
     _nothing_written(tmp_path, "cnn.onnx")

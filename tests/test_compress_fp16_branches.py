@@ -16,35 +16,62 @@ def _branch(name: str, seed: int) -> onnx.GraphProto:
     rng = np.random.default_rng(seed)
     weight = numpy_helper.from_array(rng.standard_normal((16, 16)).astype(np.float32), "w")
     return helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], [f"{name}_out"], name=f"{name}_mm")], name, [],
-        [helper.make_tensor_value_info(f"{name}_out", TensorProto.FLOAT, [1, 16])], [weight])
+        [helper.make_node("MatMul", ["x", "w"], [f"{name}_out"], name=f"{name}_mm")],
+        name,
+        [],
+        [helper.make_tensor_value_info(f"{name}_out", TensorProto.FLOAT, [1, 16])],
+        [weight],
+    )
 
 
 def make_same_named_branch_weights(path: Path) -> Path:
     nodes = [
         helper.make_node("Greater", ["sr", "limit"], ["high"], name="is_16k"),
-        helper.make_node("If", ["high"], ["y"], name="If_0", then_branch=_branch("then", 1),
-                         else_branch=_branch("else", 2)),
+        helper.make_node(
+            "If",
+            ["high"],
+            ["y"],
+            name="If_0",
+            then_branch=_branch("then", 1),
+            else_branch=_branch("else", 2),
+        ),
     ]
     graph = helper.make_graph(
-        nodes, "vad_like",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16]),
-         helper.make_tensor_value_info("sr", TensorProto.INT64, [])],
+        nodes,
+        "vad_like",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16]),
+            helper.make_tensor_value_info("sr", TensorProto.INT64, []),
+        ],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
-        [numpy_helper.from_array(np.array(8000, np.int64), "limit")])
+        [numpy_helper.from_array(np.array(8000, np.int64), "limit")],
+    )
     return _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
 
 
 def test_fp16_converts_weights_inside_if_branches_with_shared_names(tmp_path: Path) -> None:
     source = make_same_named_branch_weights(tmp_path / "vad.onnx")
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "eval.npz", x=rng.standard_normal((4, 1, 16)).astype(np.float32),
-             sr=np.array([16000, 8000, 16000, 8000], np.int64))
-    result = compress_model(source, "fp16", tmp_path / "h.onnx", evaluation=tmp_path / "eval.npz",
-                            options={"measure_latency": False})
+    np.savez(
+        tmp_path / "eval.npz",
+        x=rng.standard_normal((4, 1, 16)).astype(np.float32),
+        sr=np.array([16000, 8000, 16000, 8000], np.int64),
+    )
+    result = compress_model(
+        source,
+        "fp16",
+        tmp_path / "h.onnx",
+        evaluation=tmp_path / "eval.npz",
+        options={"measure_latency": False},
+    )
     model = onnx.load(result.output)
-    branch_weights = [i for n in model.graph.node if n.op_type == "If" for a in n.attribute
-                      for i in a.g.initializer]
+    branch_weights = [
+        i
+        for n in model.graph.node
+        if n.op_type == "If"
+        for a in n.attribute
+        for i in a.g.initializer
+    ]
     assert len(branch_weights) == 2
     assert all(i.data_type == TensorProto.FLOAT16 for i in branch_weights)
     assert len({i.name for i in branch_weights}) == 2

@@ -19,10 +19,17 @@ def test_cancel_during_calibration_leaves_no_output(tmp_path: Path, drift: bool)
     np.savez(tmp_path / "many.npz", image=rng.random((400, 3, 64, 64), dtype=np.float32))
     out = tmp_path / "out" / "q.onnx"
     spec = JobSpec(
-        title="compress", target="studio.core.compress:compress_model",
-        kwargs={"model": str(model), "method": "int8-static", "out": str(out),
-                "calib": str(tmp_path / "many.npz"), "calib_limit": 400,
-                "options": {"int8": {"calibrate_method": "entropy"}}, "drift": drift},
+        title="compress",
+        target="studio.core.compress:compress_model",
+        kwargs={
+            "model": str(model),
+            "method": "int8-static",
+            "out": str(out),
+            "calib": str(tmp_path / "many.npz"),
+            "calib_limit": 400,
+            "options": {"int8": {"calibrate_method": "entropy"}},
+            "drift": drift,
+        },
         outputs=[out],
     )
     handle = JobHandle(spec)
@@ -43,9 +50,11 @@ def test_job_reports_progress_and_returns_the_report(tmp_path: Path) -> None:
     model = make_block(tmp_path / "block.onnx")
     seen: list[str] = []
     result = run_job(
-        JobSpec(title="compress", target="studio.core.compress:compress_model",
-                kwargs={"model": str(model), "method": "int8-dynamic",
-                        "out": str(tmp_path / "d.onnx")}),
+        JobSpec(
+            title="compress",
+            target="studio.core.compress:compress_model",
+            kwargs={"model": str(model), "method": "int8-dynamic", "out": str(tmp_path / "d.onnx")},
+        ),
         on_progress=lambda f, m: seen.append(m),
     )
     assert result.report.outputs[0].name == "y"
@@ -63,7 +72,8 @@ def test_recipe_with_new_options_replays_into_a_bundle(tmp_path: Path) -> None:
         "version: 1\nmodel: {source: demo}\noptimize:\n  method: int8-static\n"
         "  calibration: demo\n  calib_limit: 20\n  keep_float: [Gemm]\n"
         "  int8: {calibrate_method: minmax, activations: uint8}\nprofile: {runs: 2}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     assert load_recipe(recipe).optimize.keep_float == ["Gemm"]
     result = run_recipe(recipe, tmp_path / "bundle")
     manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())

@@ -57,15 +57,21 @@ def test_int8_static_upgrades_opset_and_writes_qdq(cnn: Path, tmp_path: Path) ->
 def test_int8_static_calibration_methods(cnn: Path, tmp_path: Path, calibrate: str) -> None:
     samples = cnn_samples(tmp_path / "s.npz", count=4)
     options = {**FAST, "int8": {"calibrate_method": calibrate}}
-    result = compress_model(cnn, "int8-static", tmp_path / "q.onnx", calib=samples,
-                            options=options, drift=False)
+    result = compress_model(
+        cnn, "int8-static", tmp_path / "q.onnx", calib=samples, options=options, drift=False
+    )
     assert "QuantizeLinear" in _ops(Path(result.output))
 
 
 def test_int8_static_uint16_activations(cnn: Path, tmp_path: Path) -> None:
     options = {**FAST, "int8": {"activations": "uint16"}}
-    result = compress_model(cnn, "int8-static", tmp_path / "q.onnx", options=options,
-                            calib=cnn_samples(tmp_path / "s.npz", count=4))
+    result = compress_model(
+        cnn,
+        "int8-static",
+        tmp_path / "q.onnx",
+        options=options,
+        calib=cnn_samples(tmp_path / "s.npz", count=4),
+    )
     model = onnx.load(result.output)
     zero_points = [i for i in model.graph.initializer if i.data_type == onnx.TensorProto.UINT16]
     assert zero_points, "activations should use uint16 zero points"
@@ -74,8 +80,13 @@ def test_int8_static_uint16_activations(cnn: Path, tmp_path: Path) -> None:
 
 def test_int8_static_qnn_config(cnn: Path, tmp_path: Path) -> None:
     options = {**FAST, "int8": {"qnn": True, "activations": "uint16"}}
-    result = compress_model(cnn, "int8-static", tmp_path / "q.onnx", options=options,
-                            calib=cnn_samples(tmp_path / "s.npz", count=4))
+    result = compress_model(
+        cnn,
+        "int8-static",
+        tmp_path / "q.onnx",
+        options=options,
+        calib=cnn_samples(tmp_path / "s.npz", count=4),
+    )
     assert "QuantizeLinear" in _ops(Path(result.output))
 
 
@@ -87,7 +98,8 @@ def test_synthetic_calibration_warns_loudly(cnn: Path, tmp_path: Path) -> None:
 def test_int8_dynamic_on_matmuls(block: Path, tmp_path: Path) -> None:
     result = compress_model(block, "int8-dynamic", tmp_path / "d.onnx", options=FAST)
     assert "MatMulInteger" in _ops(Path(result.output)) or "DynamicQuantizeLinear" in _ops(
-        Path(result.output))
+        Path(result.output)
+    )
     assert result.report.min_cosine > 0.98
 
 
@@ -117,8 +129,14 @@ def test_fp16_keeps_io_types_when_asked(block: Path, tmp_path: Path, keep_io: bo
 
 
 def test_keep_float_by_op_type_and_name(block: Path, tmp_path: Path) -> None:
-    result = compress_model(block, "int8-static", tmp_path / "m.onnx", options=FAST,
-                            keep_float=["Softmax", "proj_o"], drift=False)
+    result = compress_model(
+        block,
+        "int8-static",
+        tmp_path / "m.onnx",
+        options=FAST,
+        keep_float=["Softmax", "proj_o"],
+        drift=False,
+    )
     model = onnx.load(result.output)
     assert set(result.kept_float) == {"softmax", "proj_o"}
     # proj_o stays a float MatMul fed by no DequantizeLinear on its weight.
@@ -130,16 +148,18 @@ def test_prune_reports_sparsity_and_zeroes_weights(block: Path, tmp_path: Path) 
     report_only = compress_model(block, "prune", tmp_path / "p0.onnx", options=FAST)
     assert report_only.sparsity.zeros_after == pytest.approx(0.0, abs=0.01)
     assert "no faster" in report_only.sparsity.note
-    pruned = compress_model(block, "prune", tmp_path / "p5.onnx",
-                            options={**FAST, "prune": {"sparsity": 0.5}})
+    pruned = compress_model(
+        block, "prune", tmp_path / "p5.onnx", options={**FAST, "prune": {"sparsity": 0.5}}
+    )
     assert pruned.sparsity.zeros_after == pytest.approx(0.5, abs=0.02)
     wq = next(i for i in onnx.load(pruned.output).graph.initializer if i.name == "wq")
     assert np.mean(onnx.numpy_helper.to_array(wq) == 0) == pytest.approx(0.5, abs=0.02)
 
 
 def test_auto_tries_candidates_and_picks_one_within_budget(cnn: Path, tmp_path: Path) -> None:
-    result = compress_model(cnn, "auto", tmp_path / "a.onnx",
-                            calib=cnn_samples(tmp_path / "s.npz"), options=FAST)
+    result = compress_model(
+        cnn, "auto", tmp_path / "a.onnx", calib=cnn_samples(tmp_path / "s.npz"), options=FAST
+    )
     tried = {c.method for c in result.candidates}
     assert {Method.INT8_STATIC, Method.FP16} <= tried
     chosen = [c for c in result.candidates if c.chosen]
@@ -154,8 +174,9 @@ def test_auto_keeps_float_when_nothing_meets_budget(block: Path, tmp_path: Path)
     assert any("no candidate" in c.note for c in result.candidates)
 
 
-@pytest.mark.parametrize("method", ["cleanup", "int8-dynamic", "int8-static", "int4", "fp16",
-                                    "prune", "auto"])
+@pytest.mark.parametrize(
+    "method", ["cleanup", "int8-dynamic", "int8-static", "int4", "fp16", "prune", "auto"]
+)
 def test_external_data_models_work_with_every_method(tmp_path: Path, method: str) -> None:
     source = make_block(tmp_path / "ext.onnx", external=True)
     assert (tmp_path / "ext.onnx.data").exists()

@@ -1,4 +1,4 @@
-""""Nodes done" progress: every method's job moves the bar through its nodes, in order."""
+""" "Nodes done" progress: every method's job moves the bar through its nodes, in order."""
 
 from __future__ import annotations
 
@@ -36,25 +36,38 @@ def _assert_in_order(messages: list[tuple[float, str]], what: str) -> None:
     assert fractions == sorted(fractions), "the bar never moves backwards"
 
 
-@pytest.mark.parametrize(("method", "what"), [
-    ("int8-dynamic", "quantizing weights"),
-    ("int4", "quantizing MatMul weights to INT4"),
-    ("fp16", "converting weights to FP16"),
-])
+@pytest.mark.parametrize(
+    ("method", "what"),
+    [
+        ("int8-dynamic", "quantizing weights"),
+        ("int4", "quantizing MatMul weights to INT4"),
+        ("fp16", "converting weights to FP16"),
+    ],
+)
 def test_matmul_methods_report_nodes_in_order(tmp_path: Path, method: str, what: str) -> None:
     model = make_block(tmp_path / "block.onnx")
     seen: list[tuple[float, str]] = []
-    compress_model(model, method, tmp_path / "out.onnx", options=FAST,
-                   report=Reporter(on_progress=lambda f, m: seen.append((f, m))))
+    compress_model(
+        model,
+        method,
+        tmp_path / "out.onnx",
+        options=FAST,
+        report=Reporter(on_progress=lambda f, m: seen.append((f, m))),
+    )
     _assert_in_order(seen, what)
 
 
 def test_static_reports_batches_then_nodes(tmp_path: Path) -> None:
     model = make_cnn(tmp_path / "cnn.onnx", constants=False)
     seen: list[tuple[float, str]] = []
-    compress_model(model, "int8-static", tmp_path / "q.onnx", options=FAST,
-                   calib=cnn_samples(tmp_path / "s.npz", count=6),
-                   report=Reporter(on_progress=lambda f, m: seen.append((f, m))))
+    compress_model(
+        model,
+        "int8-static",
+        tmp_path / "q.onnx",
+        options=FAST,
+        calib=cnn_samples(tmp_path / "s.npz", count=6),
+        report=Reporter(on_progress=lambda f, m: seen.append((f, m))),
+    )
     _assert_in_order(seen, "quantizing layers")
     _assert_in_order(seen, "quantizing weights")
     messages = [m for _, m in seen]
@@ -69,8 +82,14 @@ def test_static_reports_batches_then_nodes(tmp_path: Path) -> None:
 def test_cleanup_reports_its_stages(tmp_path: Path) -> None:
     model = make_cnn(tmp_path / "cnn.onnx")  # weights as Constant nodes
     seen: list[str] = []
-    compress_model(model, "cleanup", tmp_path / "c.onnx", options=FAST, drift=False,
-                   report=Reporter(on_progress=lambda f, m: seen.append(m)))
+    compress_model(
+        model,
+        "cleanup",
+        tmp_path / "c.onnx",
+        options=FAST,
+        drift=False,
+        report=Reporter(on_progress=lambda f, m: seen.append(m)),
+    )
     stages = [m for m in seen if m.startswith("cleaning up")]
     assert stages[0] == "cleaning up: Constant nodes to weights"
     assert stages[1].startswith("cleaning up: 6 constants moved")
@@ -80,8 +99,17 @@ def test_cleanup_reports_its_stages(tmp_path: Path) -> None:
 def test_job_progress_arrives_in_order_through_the_pipe(tmp_path: Path) -> None:
     model = make_block(tmp_path / "block.onnx")
     seen: list[tuple[float, str]] = []
-    run_job(JobSpec(title="q", target="studio.core.compress:compress_model",
-                    kwargs={"model": str(model), "method": "int8-dynamic",
-                            "out": str(tmp_path / "d.onnx"), "options": FAST}),
-            on_progress=lambda f, m: seen.append((f, m)))
+    run_job(
+        JobSpec(
+            title="q",
+            target="studio.core.compress:compress_model",
+            kwargs={
+                "model": str(model),
+                "method": "int8-dynamic",
+                "out": str(tmp_path / "d.onnx"),
+                "options": FAST,
+            },
+        ),
+        on_progress=lambda f, m: seen.append((f, m)),
+    )
     _assert_in_order(seen, "quantizing weights")

@@ -11,8 +11,9 @@ import pytest
 from studio.core.convert import convert_model
 from studio.core.errors import BadInput
 
-needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                                 reason="the [export] extra (torch) is not installed")
+needs_torch = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None, reason="the [export] extra (torch) is not installed"
+)
 
 
 @needs_torch
@@ -36,8 +37,14 @@ def test_transformers_folder_to_onnx(tmp_path: Path) -> None:
     import onnxruntime as ort
     from transformers import BertConfig, BertModel
 
-    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=32)
+    config = BertConfig(
+        vocab_size=50,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
     config.architectures = ["BertModel"]
     BertModel(config).save_pretrained(str(tmp_path / "bert"))
     result = convert_model(tmp_path / "bert", "onnx", tmp_path / "bert.onnx")
@@ -52,8 +59,11 @@ def test_missing_export_extra_says_how_to_install(tmp_path: Path, monkeypatch) -
     import studio.core.convert as convert
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(convert.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(
+        convert.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "torch" else real(name, *a),
+    )
     (tmp_path / "m.pt").write_bytes(b"x")
     with pytest.raises(BadInput, match=r"pip install torch==2\.13\.0"):
         convert_model(tmp_path / "m.pt", "onnx", tmp_path / "m.onnx", shapes={"x": [1, 4]})

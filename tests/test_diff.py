@@ -39,8 +39,9 @@ def test_added_removed_and_changed_nodes_are_named(tmp_path: Path) -> None:
     assert result.unchanged == 2
 
 
-def test_quantized_model_shows_replacements_latency_and_size(tmp_path: Path,
-                                                             demo_model: Path) -> None:
+def test_quantized_model_shows_replacements_latency_and_size(
+    tmp_path: Path, demo_model: Path
+) -> None:
     quantized = tmp_path / "q.onnx"
     compress_model(demo_model, "int8-dynamic", quantized)
     pa = profile_model(demo_model, runs=2, threads=1)
@@ -61,7 +62,8 @@ def test_drift_report_formats(tmp_path: Path) -> None:
     mapped = tmp_path / "r2.json"
     mapped.write_text(json.dumps({"layer_drift": {"fc1": 0.1, "fc2": 0.2}}))
     assert [(d.name, d.metric, d.value) for d in load_drift_report(listed)] == [
-        ("fc1", "cosine", 0.98)]
+        ("fc1", "cosine", 0.98)
+    ]
     assert {d.name for d in load_drift_report(mapped)} == {"fc1", "fc2"}
 
 

@@ -66,8 +66,9 @@ def panel(qtbot: Any):
     widget.shutdown()
 
 
-def test_small_model_is_drawn_at_once_with_heat(qtbot: Any, panel: GraphPanel,
-                                                demo_model: Path) -> None:
+def test_small_model_is_drawn_at_once_with_heat(
+    qtbot: Any, panel: GraphPanel, demo_model: Path
+) -> None:
     with qtbot.waitSignal(panel.graph.ready, timeout=60_000):
         panel.set_model(demo_model)
     assert panel.summary is not None and not panel.summary.large
@@ -81,13 +82,15 @@ def test_small_model_is_drawn_at_once_with_heat(qtbot: Any, panel: GraphPanel,
 
 @pytest.mark.parametrize("content", [b"", b"not a model at all\x00\xff" * 40])
 def test_a_file_that_is_not_a_model_gets_a_sentence_not_a_summary(
-        qtbot: Any, panel: GraphPanel, tmp_path: Path, content: bytes) -> None:
+    qtbot: Any, panel: GraphPanel, tmp_path: Path, content: bytes
+) -> None:
     bad = tmp_path / "model.onnx"
     bad.write_bytes(content)
     qtbot.waitUntil(lambda: panel.summary is None)
     panel.set_model(bad)
-    qtbot.waitUntil(lambda: panel.headline.text().startswith("Could not read the model"),
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: panel.headline.text().startswith("Could not read the model"), timeout=10_000
+    )
     assert "model.onnx" in panel.headline.text() and panel.summary is None
     assert panel.draw_button.isHidden()
     assert panel.summary_box.isHidden()
@@ -96,7 +99,8 @@ def test_a_file_that_is_not_a_model_gets_a_sentence_not_a_summary(
 
 @pytest.mark.slow
 def test_ten_thousand_nodes_open_without_blocking_the_event_loop(
-        qtbot: Any, panel: GraphPanel, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    qtbot: Any, panel: GraphPanel, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     model = make_block_chain(tmp_path / "big.onnx", blocks=2500)
     # Earlier tests in this process imported torch and transformers: millions of objects that a
     # full garbage collection must walk (~0.5 s) and the app never holds. Freeze them, so what

@@ -56,8 +56,9 @@ def test_keep_in_float_button_reruns_with_those_layers(
     qtbot, page: OptimizePage, tmp_path: Path
 ) -> None:
     model = make_cnn(tmp_path / "cnn.onnx")
-    result = compress_model(model, "int8-static", tmp_path / "q.onnx",
-                            calib=cnn_samples(tmp_path / "s.npz"))
+    result = compress_model(
+        model, "int8-static", tmp_path / "q.onnx", calib=cnn_samples(tmp_path / "s.npz")
+    )
     result.report.suggest_keep_float = ["conv2", "fc"]
     page.result_card.show_result(result)
     button = page.result_card.keep_button

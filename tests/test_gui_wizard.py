@@ -25,7 +25,9 @@ def window(qtbot) -> Iterator[MainWindow]:
 
 
 def _dialogs() -> list[QMessageBox]:
-    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    return [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()
+    ]
 
 
 def _next_ready(qtbot, win: MainWindow) -> None:
@@ -59,8 +61,9 @@ def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWin
     _next_ready(qtbot, win)
     table = win.pages[3].table
     assert table.rowCount() == len(win.state.profile_result.nodes) > 0
-    widest = max(table.fontMetrics().horizontalAdvance(table.text(r, 1))
-                 for r in range(table.rowCount()))
+    widest = max(
+        table.fontMetrics().horizontalAdvance(table.text(r, 1)) for r in range(table.rowCount())
+    )
     assert table.columnWidth(1) >= widest  # "DequantizeLinear" shown whole
 
     win.next_button.click()  # → Deploy
@@ -82,7 +85,9 @@ def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWin
     assert states["Demo run on this PC"] is JobState.SUCCEEDED
 
 
-def test_bad_model_shows_one_line_and_keeps_the_previous_choice(qtbot, window: MainWindow, tmp_path: Path) -> None:
+def test_bad_model_shows_one_line_and_keeps_the_previous_choice(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
     win = window
     _next_ready(qtbot, win)
     bad = tmp_path / "broken.onnx"
@@ -107,10 +112,14 @@ def test_crashing_job_is_reported_and_the_window_survives(qtbot, window: MainWin
     assert win.isVisible()
 
 
-def test_cancel_from_the_optimize_step_leaves_nothing(qtbot, window: MainWindow, tmp_path: Path) -> None:
+def test_cancel_from_the_optimize_step_leaves_nothing(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
     win = window
     out = tmp_path / "slow.bin"
-    job = win.jobs.start(JobSpec("Slow", "tests.support.job_targets:slow_writer", {"out": str(out)}, [out]))
+    job = win.jobs.start(
+        JobSpec("Slow", "tests.support.job_targets:slow_writer", {"out": str(out)}, [out])
+    )
     win.pages[2].progress.track(job)
     with qtbot.waitSignal(job.progress, timeout=JOB_TIMEOUT):
         pass
@@ -137,7 +146,9 @@ def test_save_and_open_recipe(qtbot, window: MainWindow, tmp_path: Path) -> None
     _dialogs()[0].close()
 
 
-def test_a_step_is_shown_first_and_starts_its_work_a_moment_later(qtbot, window: MainWindow) -> None:
+def test_a_step_is_shown_first_and_starts_its_work_a_moment_later(
+    qtbot, window: MainWindow
+) -> None:
     win = window
     _next_ready(qtbot, win)
     win.go_to(1)

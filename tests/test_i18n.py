@@ -76,7 +76,7 @@ def test_the_scanner_catches_what_it_should(tmp_path) -> None:
         "tr(f'{x} done')\n"
         "big_label('', 'hugeValue')\n"
         "badges.setText(f\"<span style='color:{c}'>{m}</span>\")\n"
-        "badges.setText(f\"<b>{m}</b> files\")\n"
+        'badges.setText(f"<b>{m}</b> files")\n'
         "log.warning('reader did not end')\n"
         "def ready(self):\n    return False, 'Measuring…'\n",
         encoding="utf-8",
@@ -102,7 +102,10 @@ def test_tr_fills_placeholders_and_falls_back_to_english(chinese: None) -> None:
 def test_trn_picks_the_english_plural_and_the_single_chinese_form() -> None:
     assert trn("{n} file", "{n} files", 1) == "1 file"
     assert trn("{n} file", "{n} files", 3) == "3 files"
-    i18n._catalogue = {"{n} file": "{n} 个文件", "{n} run of {what}": ["{n} run: {what}", "{n} runs: {what}"]}
+    i18n._catalogue = {
+        "{n} file": "{n} 个文件",
+        "{n} run of {what}": ["{n} run: {what}", "{n} runs: {what}"],
+    }
     try:
         assert trn("{n} file", "{n} files", 3) == "3 个文件"
         assert trn("{n} run of {what}", "{n} runs of {what}", 2, what="x") == "2 runs: x"
@@ -139,7 +142,9 @@ def test_an_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown language"):
         i18n.set_language("klingon")
     result = subprocess.run(
-        [sys.executable, "-m", "studio", "--lang", "klingon"], capture_output=True, text=True,
+        [sys.executable, "-m", "studio", "--lang", "klingon"],
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert result.returncode == 2
@@ -268,10 +273,13 @@ def test_core_texts_shown_translated_still_exist_in_core() -> None:
                     templates.append(re.compile("".join(parts)))
     reworded = [
         text
-        for text in DEVICE_TEXTS + PRESET_TEXTS + METHOD_TEXTS + OPTION_TEXTS + RESULT_TEXTS
-        + TOKEN_TEXTS + [
-            FIELD.sub("X", pattern) for pattern in CORE_PATTERNS
-        ]
+        for text in DEVICE_TEXTS
+        + PRESET_TEXTS
+        + METHOD_TEXTS
+        + OPTION_TEXTS
+        + RESULT_TEXTS
+        + TOKEN_TEXTS
+        + [FIELD.sub("X", pattern) for pattern in CORE_PATTERNS]
         if text not in constants and not any(t.fullmatch(text) for t in templates)
     ]
     assert not reworded, "core no longer says these; update studio/ui/core_texts.py:\n" + (
@@ -283,8 +291,9 @@ def test_every_optimize_option_has_a_translated_name_and_tooltip(chinese: None) 
     from studio.core.compress import METHOD_LABELS, Method, method_params
     from studio.ui.optimize_advanced import SKIP, friendly
 
-    untranslated = [f"method label {label!r}" for label in METHOD_LABELS.values()
-                    if tr(label) == label]
+    untranslated = [
+        f"method label {label!r}" for label in METHOD_LABELS.values() if tr(label) == label
+    ]
     for method in Method:
         for param in method_params(method):
             if param.name in SKIP:
@@ -304,12 +313,17 @@ def test_core_sentences_with_numbers_are_translated_by_pattern(chinese: None) ->
     from studio.ui.i18n import tr_core
 
     assert tr_core("Runs on the CPU") == "在 CPU 上运行"
-    assert tr_core(drift_verdict(0.99995, 1.0)) == "输出与原始模型非常接近：余弦 0.9999，top-1 一致率 100%"
+    assert (
+        tr_core(drift_verdict(0.99995, 1.0))
+        == "输出与原始模型非常接近：余弦 0.9999，top-1 一致率 100%"
+    )
     assert tr_core(drift_verdict(0.97)).startswith("输出有明显偏差：余弦 0.970。")
     assert tr_core("Ready") == "就绪"
     from studio.core.profile import overhead_sentence
 
-    assert tr_core(overhead_sentence(0.064, 0.117)).startswith("各层耗时加起来是 0.117 ms，比实际的 0.064 ms 多 83%")
+    assert tr_core(overhead_sentence(0.064, 0.117)).startswith(
+        "各层耗时加起来是 0.117 ms，比实际的 0.064 ms 多 83%"
+    )
     assert tr_core(overhead_sentence(0.2, 0.1)).startswith("各层耗时加起来是 0.100 ms，少于")
     unknown = "Runs on the CPU once its input sizes are fixed"  # extra conditions: stays English
     assert tr_core(unknown) == unknown

@@ -60,21 +60,27 @@ def test_table_and_graph_selection_sync_both_ways(qtbot: Any, inspect: Any) -> N
     slowest = profile.nodes[0]
     node = (slowest.fused_from or [slowest.name])[0]
     with qtbot.waitSignal(view.nodeClicked, timeout=5_000):
-        js(qtbot, view, f"document.getElementById('node-name-{node}').querySelector("
-                        "'.node-item path').dispatchEvent(new MouseEvent('click', "
-                        "{bubbles: true}))")
+        js(
+            qtbot,
+            view,
+            f"document.getElementById('node-name-{node}').querySelector("
+            "'.node-item path').dispatchEvent(new MouseEvent('click', "
+            "{bubbles: true}))",
+        )
     assert _selected_row_name(page) == slowest.name
     # table → graph: selecting another row selects its (first) node in the graph.
     other = next(n for n in profile.nodes[1:] if n.kind.value != "inserted")
     row = next(r for r in range(page.table.rowCount()) if page.table.text(r, 0) == other.name)
     page.table.selectRow(row)  # as a click on the row does
     wanted = (other.fused_from or [other.name])[0]
-    qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted],
-                    timeout=5_000)
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted], timeout=5_000)
     # The heat-map is on and explained; the slowest node has the deepest colour.
     assert view.legend.isVisible()
-    colour = js(qtbot, view, f"document.getElementById('node-name-{node}')"
-                             ".getAttribute('data-studio-colour')")
+    colour = js(
+        qtbot,
+        view,
+        f"document.getElementById('node-name-{node}').getAttribute('data-studio-colour')",
+    )
     assert colour == "#b91c1c"
 
 
@@ -126,17 +132,24 @@ def test_compare_original_and_optimized(qtbot: Any, inspect: Any) -> None:
     qtbot.waitUntil(lambda: view.node_count > 0, timeout=60_000)
     replaced = next(c for c in diff.changed if c.replaced_by)
     name = replaced.replaced_by[0].name
-    qtbot.waitUntil(lambda: js(qtbot, view, f"document.getElementById('node-name-{name}')"
-                               ".getAttribute('data-studio-colour')") == "#f59e0b",
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (
+            js(
+                qtbot,
+                view,
+                f"document.getElementById('node-name-{name}').getAttribute('data-studio-colour')",
+            )
+            == "#f59e0b"
+        ),
+        timeout=10_000,
+    )
     # Slowest original layers first; choosing one shows it in the original graph.
     before = [row.delta.ms_a for row in compare.layers.rows.rows]
     assert before == sorted(before, reverse=True)
     compare.layers.selectRow(0)
     assert compare.showing == "a"
     wanted = compare.layers.row_object(0).delta.names[0]
-    qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted],
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted], timeout=10_000)
     # Choosing a change that is in the optimized graph switches back to it.
     changes = compare.changes
     row = next(r for r in range(changes.rowCount()) if changes.row_object(r).kind != "removed")
@@ -144,8 +157,9 @@ def test_compare_original_and_optimized(qtbot: Any, inspect: Any) -> None:
     assert compare.showing == "b"
 
 
-def test_graph_can_be_coloured_by_the_prediction_for_the_target_chip(qtbot: Any,
-                                                                     inspect: Any) -> None:
+def test_graph_can_be_coloured_by_the_prediction_for_the_target_chip(
+    qtbot: Any, inspect: Any
+) -> None:
     state, views = inspect.state, inspect.views
     state.recipe.target.chip = "raspberry-pi-5"
     state.target_changed.emit()
@@ -172,11 +186,13 @@ def test_compare_one_model_on_two_chips(qtbot: Any, inspect: Any) -> None:
     compare.chip_a.setCurrentIndex(compare.chip_a.findData("raspberry-pi-5"))
     compare.chip_b.setCurrentIndex(compare.chip_b.findData("intel-core-ultra-meteor-lake"))
     compare.chips_button.click()
-    qtbot.waitUntil(lambda: "predicted from the chip profiles" in compare.status.text(),
-                    timeout=JOB_TIMEOUT)
+    qtbot.waitUntil(
+        lambda: "predicted from the chip profiles" in compare.status.text(), timeout=JOB_TIMEOUT
+    )
     assert compare.layers.rowCount() > 0
-    tip = compare.layers.model().headerData(1, Qt.Orientation.Horizontal,
-                                            Qt.ItemDataRole.ToolTipRole)
+    tip = compare.layers.model().headerData(
+        1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole
+    )
     assert "Raspberry Pi 5" in tip
     assert "A = Raspberry Pi 5" in compare.verdict.text()
     assert "ms" in compare.verdict.text()
@@ -187,9 +203,17 @@ def test_verdict_leads_with_the_faster_of_one_thread_and_all_cores(
 ) -> None:
     measured = inspect.state.profile_result
     # How steady it was is pinned: the real profile may have run on a busy CI machine.
-    slower_on_all = measured.model_copy(update={
-        "threads": 1, "end_to_end_ms": 0.08, "all_cores": 2, "end_to_end_all_cores_ms": 0.15,
-        "halves_moved": 0.0, "sessions_set_aside": 0, "runs_set_aside": 0})
+    slower_on_all = measured.model_copy(
+        update={
+            "threads": 1,
+            "end_to_end_ms": 0.08,
+            "all_cores": 2,
+            "end_to_end_all_cores_ms": 0.15,
+            "halves_moved": 0.0,
+            "sessions_set_aside": 0,
+            "runs_set_aside": 0,
+        }
+    )
     inspect._show(slower_on_all)
     text = inspect.verdict.text()
     assert text.startswith("0.080 ms per run on this PC, on 1 thread") and "0.150" in text
@@ -197,8 +221,9 @@ def test_verdict_leads_with_the_faster_of_one_thread_and_all_cores(
     faster_on_all = slower_on_all.model_copy(update={"end_to_end_all_cores_ms": 0.05})
     inspect._show(faster_on_all)
     assert inspect.verdict.text().startswith("0.050 ms per run on this PC's 2 cores")
-    fixed = slower_on_all.model_copy(update={
-        "threads": 2, "all_cores": 0, "end_to_end_all_cores_ms": None})
+    fixed = slower_on_all.model_copy(
+        update={"threads": 2, "all_cores": 0, "end_to_end_all_cores_ms": None}
+    )
     inspect._show(fixed)
     assert inspect.verdict.text() == "0.080 ms per run on this PC"
     assert "on 2 threads;" in inspect.detail.text()
@@ -214,16 +239,24 @@ def test_verdict_leads_with_the_faster_of_one_thread_and_all_cores(
 
 
 def test_detail_says_how_many_slowed_sessions_were_left_out(qtbot: Any, inspect: Any) -> None:
-    measured = inspect.state.profile_result.model_copy(update={
-        "sessions": 16, "layer_runs": 160, "sessions_set_aside": 0, "runs_set_aside": 0,
-        "halves_moved": 0.0})  # pinned: the real profile may have run on a busy machine
+    measured = inspect.state.profile_result.model_copy(
+        update={
+            "sessions": 16,
+            "layer_runs": 160,
+            "sessions_set_aside": 0,
+            "runs_set_aside": 0,
+            "halves_moved": 0.0,
+        }
+    )  # pinned: the real profile may have run on a busy machine
     inspect._show(measured)
     assert "medians of 160 profiled runs over 16 fresh sessions" in inspect.detail.text()
     assert "left out" not in inspect.detail.text()
     inspect._show(measured.model_copy(update={"sessions_set_aside": 3, "runs_set_aside": 30}))
     text = inspect.detail.text()
     assert "medians of 130 profiled runs over 13 fresh sessions" in text
-    assert "3 more sessions ran over 10% slower than the fastest" in text and "were left out" in text
+    assert (
+        "3 more sessions ran over 10% slower than the fastest" in text and "were left out" in text
+    )
     assert inspect.unsteady.isHidden()
     inspect._show(measured.model_copy(update={"sessions": 24, "sessions_set_aside": 13}))
     assert not inspect.unsteady.isHidden()
@@ -234,22 +267,24 @@ def test_detail_says_how_many_slowed_sessions_were_left_out(qtbot: Any, inspect:
     assert "15 more sessions ran over 10% slower" in inspect.detail.text()
 
 
-def test_rows_of_fused_kernels_say_which_of_your_layers_they_ran(qtbot: Any,
-                                                                  inspect: Any) -> None:
+def test_rows_of_fused_kernels_say_which_of_your_layers_they_ran(qtbot: Any, inspect: Any) -> None:
     table = inspect.table
     nodes = [table.row_object(row) for row in range(table.rowCount())]
     merged = next(n for n in nodes if len(n.fused_from) > 1)
     row = nodes.index(merged)
     tip = table.model().data(table.model().index(row, 0), Qt.ItemDataRole.ToolTipRole)
-    assert tip == ("onnxruntime merged these layers of your model into this one step: "
-                   + ", ".join(merged.fused_from))
+    assert tip == (
+        "onnxruntime merged these layers of your model into this one step: "
+        + ", ".join(merged.fused_from)
+    )
     plain = next(n for n in nodes if not n.fused_from)
     row = nodes.index(plain)
     assert table.model().data(table.model().index(row, 0), Qt.ItemDataRole.ToolTipRole) is None
 
 
-def test_views_follow_the_table_unless_the_result_was_replaced_meanwhile(qtbot: Any,
-                                                                          inspect: Any) -> None:
+def test_views_follow_the_table_unless_the_result_was_replaced_meanwhile(
+    qtbot: Any, inspect: Any
+) -> None:
     measured = inspect.state.profile_result.model_copy()
     inspect._show(measured)
     inspect._stale()  # e.g. another model chosen before the colours and charts came

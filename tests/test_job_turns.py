@@ -16,8 +16,9 @@ TARGETS = "tests.support.job_targets"
 
 
 def _timing(manager: JobManager, title: str, target: str, **kwargs: Any) -> QtJob:
-    return manager.start(JobSpec(title=title, target=f"{TARGETS}:{target}", kwargs=kwargs),
-                         measures=True)
+    return manager.start(
+        JobSpec(title=title, target=f"{TARGETS}:{target}", kwargs=kwargs), measures=True
+    )
 
 
 def _panel_text(panel: JobPanel, job: QtJob) -> str:
@@ -36,8 +37,9 @@ def test_timing_jobs_run_one_at_a_time_in_order(qtbot: Any, tmp_path: Path) -> N
     third = _timing(manager, "Demo run", "count_up", steps=1)
     progress.track(second)
     # A job that times nothing (writing a bundle) is not held back.
-    other = manager.start(JobSpec(title="Write bundle", target=f"{TARGETS}:count_up",
-                                  kwargs={"steps": 1}))
+    other = manager.start(
+        JobSpec(title="Write bundle", target=f"{TARGETS}:count_up", kwargs={"steps": 1})
+    )
     qtbot.waitSignal(other.succeeded, timeout=TIMEOUT).wait()
 
     assert not second.started and second.waiting_for is first and third.waiting_for is first
@@ -56,8 +58,9 @@ def test_timing_jobs_run_one_at_a_time_in_order(qtbot: Any, tmp_path: Path) -> N
     manager.shutdown()
 
 
-def test_a_waiting_job_cancels_without_starting_and_the_next_runs(qtbot: Any,
-                                                                 tmp_path: Path) -> None:
+def test_a_waiting_job_cancels_without_starting_and_the_next_runs(
+    qtbot: Any, tmp_path: Path
+) -> None:
     manager = JobManager()
     go = tmp_path / "go"
     first = _timing(manager, "Measure", "wait_for_file", path=str(go))

@@ -32,8 +32,9 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
-def test_page_has_no_expiry_date_strict_csp_and_the_model(server: NetronServer,
-                                                          demo_model: Path) -> None:
+def test_page_has_no_expiry_date_strict_csp_and_the_model(
+    server: NetronServer, demo_model: Path
+) -> None:
     url = server.serve(demo_model)
     assert url.startswith("http://127.0.0.1:")
     page = _get(url).decode()
@@ -53,8 +54,9 @@ def test_consent_and_telemetry_are_not_started(server: NetronServer, demo_model:
     assert "studio: no consent screen" in browser
 
 
-def test_two_models_are_served_side_by_side(server: NetronServer, demo_model: Path,
-                                            tmp_path: Path) -> None:
+def test_two_models_are_served_side_by_side(
+    server: NetronServer, demo_model: Path, tmp_path: Path
+) -> None:
     other = tmp_path / "other.onnx"
     other.write_bytes(b"x" * 10)
     first, second = server.serve(demo_model), server.serve(other)
@@ -65,11 +67,19 @@ def test_two_models_are_served_side_by_side(server: NetronServer, demo_model: Pa
         _get(second)
 
 
-@pytest.mark.parametrize("path", ["data/../../../etc/passwd", "data/%2e%2e/secret",
-                                  "../../etc/passwd", "..%2fserver.py", "data/"])
-def test_nothing_outside_the_model_folder_or_netron_is_served(server: NetronServer,
-                                                              demo_model: Path,
-                                                              path: str) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "data/../../../etc/passwd",
+        "data/%2e%2e/secret",
+        "../../etc/passwd",
+        "..%2fserver.py",
+        "data/",
+    ],
+)
+def test_nothing_outside_the_model_folder_or_netron_is_served(
+    server: NetronServer, demo_model: Path, path: str
+) -> None:
     url = server.serve(demo_model)
     with pytest.raises(urllib.error.HTTPError, match="404"):
         _get(url + path)

@@ -23,8 +23,10 @@ def test_heat_colours_run_from_the_palest_to_the_deepest_stop() -> None:
     assert heat_colour(0.5) == HEAT_STOPS[1][1].name()
     # From a 256-step palette: within one step of the exact colour.
     half, exact = colours["half"][0], heat_colour(0.5)
-    assert all(abs(int(half[i:i + 2], 16) - int(exact[i:i + 2], 16)) <= 2 for i in (1, 3, 5))
+    assert all(abs(int(half[i : i + 2], 16) - int(exact[i : i + 2], 16)) <= 2 for i in (1, 3, 5))
     assert with_text("#ffffff") == ("#ffffff", "#1f2937")
+
+
 TWO_YEARS_AHEAD = """
 (() => {
     const Real = Date;
@@ -63,8 +65,9 @@ def load(qtbot: Any, view: NetronView, model: Path) -> int:
     return blocker.args[0]
 
 
-def test_graph_is_drawn_offscreen_with_named_nodes(qtbot: Any, view: NetronView,
-                                                    demo_model: Path) -> None:
+def test_graph_is_drawn_offscreen_with_named_nodes(
+    qtbot: Any, view: NetronView, demo_model: Path
+) -> None:
     count = load(qtbot, view, demo_model)
     assert count >= 12  # 12 operators (+ input and output boxes)
     ids = js(qtbot, view, "Array.from(document.querySelectorAll('g.node')).map(e => e.id)")
@@ -72,21 +75,28 @@ def test_graph_is_drawn_offscreen_with_named_nodes(qtbot: Any, view: NetronView,
     assert js(qtbot, view, "document.body.classList.contains('default')") is True
 
 
-def test_heat_map_colours_nodes_and_shows_a_legend(qtbot: Any, view: NetronView,
-                                                   demo_model: Path) -> None:
+def test_heat_map_colours_nodes_and_shows_a_legend(
+    qtbot: Any, view: NetronView, demo_model: Path
+) -> None:
     load(qtbot, view, demo_model)
     view.set_heat({CONV: 0.5, "/features/features.0/Conv": 0.05})
-    script = (f"(() => {{ const e = document.getElementById('node-name-{CONV}');"
-              " const p = e.querySelector('.node-item path');"
-              " return [e.getAttribute('data-studio-colour'), getComputedStyle(p).fill]; })()")
+    script = (
+        f"(() => {{ const e = document.getElementById('node-name-{CONV}');"
+        " const p = e.querySelector('.node-item path');"
+        " return [e.getAttribute('data-studio-colour'), getComputedStyle(p).fill]; })()"
+    )
     qtbot.waitUntil(lambda: js(qtbot, view, script)[0] is not None, timeout=5_000)
     colour, fill = js(qtbot, view, script)
     assert colour == heat_colour(1.0)  # the slowest node is the deepest colour
     red = int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
     assert fill == f"rgb({red[0]}, {red[1]}, {red[2]})"
     assert view.legend.isVisible()
-    untimed = js(qtbot, view, "document.getElementById('node-name-/classifier/classifier.0/"
-                 "Flatten').getAttribute('data-studio-colour')")
+    untimed = js(
+        qtbot,
+        view,
+        "document.getElementById('node-name-/classifier/classifier.0/"
+        "Flatten').getAttribute('data-studio-colour')",
+    )
     assert untimed == "#e5e7eb"  # not in the profile: grey, not Netron's own colour
     view.clear_colours()
     qtbot.waitUntil(lambda: js(qtbot, view, script)[0] is None, timeout=5_000)
@@ -95,13 +105,19 @@ def test_heat_map_colours_nodes_and_shows_a_legend(qtbot: Any, view: NetronView,
 def test_selection_syncs_both_ways(qtbot: Any, view: NetronView, demo_model: Path) -> None:
     load(qtbot, view, demo_model)
     with qtbot.waitSignal(view.nodeClicked, timeout=5_000) as clicked:
-        js(qtbot, view, f"document.getElementById('node-name-{CONV}').querySelector("
-                        "'.node-item path').dispatchEvent("
-                        "new MouseEvent('click', {bubbles: true}))")
+        js(
+            qtbot,
+            view,
+            f"document.getElementById('node-name-{CONV}').querySelector("
+            "'.node-item path').dispatchEvent("
+            "new MouseEvent('click', {bubbles: true}))",
+        )
     assert clicked.args == [CONV]
     view.select_node("/classifier/classifier.1/Gemm")
-    qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()")
-                    == ["/classifier/classifier.1/Gemm"], timeout=5_000)
+    qtbot.waitUntil(
+        lambda: js(qtbot, view, "window.studio.selected()") == ["/classifier/classifier.1/Gemm"],
+        timeout=5_000,
+    )
 
 
 def test_no_request_leaves_127_0_0_1(qtbot: Any, view: NetronView, demo_model: Path) -> None:
@@ -109,19 +125,21 @@ def test_no_request_leaves_127_0_0_1(qtbot: Any, view: NetronView, demo_model: P
     assert view.requests and all(u.startswith("http://127.0.0.1:") for u in view.requests)
     assert view.blocked == []
     # A page without Netron's CSP asking for outside resources: the interceptor stops them.
-    view.load_url("data:text/html,<img src='http://example.com/x.png'>"
-                  "<script>fetch('https://analytics.google.com/g/collect')</script>")
+    view.load_url(
+        "data:text/html,<img src='http://example.com/x.png'>"
+        "<script>fetch('https://analytics.google.com/g/collect')</script>"
+    )
     qtbot.waitUntil(lambda: any("example.com" in u for u in view.blocked), timeout=10_000)
-    qtbot.waitUntil(lambda: any("analytics.google.com" in u for u in view.blocked),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: any("analytics.google.com" in u for u in view.blocked), timeout=10_000)
     # Links in the page (Netron's GitHub logo) cannot navigate the view away either.
     load(qtbot, view, demo_model)
     js(qtbot, view, "(window.location.href = 'https://github.com/lutzroeder/netron', true)")
     qtbot.waitUntil(lambda: any("github.com" in u for u in view.blocked), timeout=5_000)
 
 
-def test_still_works_with_the_clock_two_years_ahead(qtbot: Any, view: NetronView,
-                                                    demo_model: Path) -> None:
+def test_still_works_with_the_clock_two_years_ahead(
+    qtbot: Any, view: NetronView, demo_model: Path
+) -> None:
     view.add_startup_script(TWO_YEARS_AHEAD)
     notices: list[str] = []
     view.notice.connect(notices.append)
@@ -131,8 +149,9 @@ def test_still_works_with_the_clock_two_years_ahead(qtbot: Any, view: NetronView
     assert not any("update" in n.lower() for n in notices)
 
 
-def test_unpatched_netron_expires_under_the_same_clock(qtbot: Any, view: NetronView,
-                                                       demo_model: Path) -> None:
+def test_unpatched_netron_expires_under_the_same_clock(
+    qtbot: Any, view: NetronView, demo_model: Path
+) -> None:
     """Control for the test above: Netron's own server, same fake clock → refuses to run."""
     import netron
 

@@ -48,9 +48,12 @@ def _conv_relu(path: Path) -> Path:
         helper.make_node("Relu", ["g"], ["y"], name="fc_relu"),
     ]
     graph = helper.make_graph(
-        nodes, "conv_relu",
+        nodes,
+        "conv_relu",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(path))
@@ -64,8 +67,9 @@ def test_profile_reports_every_node_with_medians_and_end_to_end(tmp_path: Path) 
     assert result.input_shapes == {"x": [4, 16]}
     assert result.end_to_end_ms > 0 and result.end_to_end_p90_ms >= result.end_to_end_ms
     assert sum(n.share for n in result.nodes) == pytest.approx(1.0)
-    assert [n.median_ms for n in result.nodes] == sorted((n.median_ms for n in result.nodes),
-                                                         reverse=True)
+    assert [n.median_ms for n in result.nodes] == sorted(
+        (n.median_ms for n in result.nodes), reverse=True
+    )
     covered = set(result.original_shares())
     assert covered == {"fc1", "bias1", "relu1", "fc2"}
     assert str(result.profiled_total_ms)[:4] in result.note or "ms" in result.note
@@ -149,11 +153,22 @@ def test_warmup_runs_are_excluded_and_repeated_nodes_summed_per_run() -> None:
     def run(ts: int) -> list[dict]:
         return [
             {"cat": "Session", "name": "model_run", "ts": ts, "dur": 100},
-            {"cat": "Node", "name": "a_kernel_time", "ts": ts + 1, "dur": 10_000,
-             "args": {"op_name": "MatMul", "provider": "CPUExecutionProvider"}},
-            {"cat": "Node", "name": "a_kernel_time", "ts": ts + 50, "dur": 1_000,
-             "args": {"op_name": "MatMul", "provider": "CPUExecutionProvider"}},
+            {
+                "cat": "Node",
+                "name": "a_kernel_time",
+                "ts": ts + 1,
+                "dur": 10_000,
+                "args": {"op_name": "MatMul", "provider": "CPUExecutionProvider"},
+            },
+            {
+                "cat": "Node",
+                "name": "a_kernel_time",
+                "ts": ts + 50,
+                "dur": 1_000,
+                "args": {"op_name": "MatMul", "provider": "CPUExecutionProvider"},
+            },
         ]
+
     warm = [{"cat": "Node", "name": "a_kernel_time", "ts": 5, "dur": 999_000, "args": {}}]
     events = [*warm, *run(0), *run(1000), *run(2000)]
     samples, meta = per_run_node_times(events, runs=2)
@@ -208,24 +223,24 @@ def test_a_slowed_session_is_left_out_of_the_medians(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted = _sessions_timed(monkeypatch, slowed={2})
-    result = profile_model(make_mlp(tmp_path / "mlp.onnx"), runs=14, threads=1,
-                           shapes={"x": [4, 16]})
+    result = profile_model(
+        make_mlp(tmp_path / "mlp.onnx"), runs=14, threads=1, shapes={"x": [4, 16]}
+    )
     assert result.sessions > 2
     assert result.sessions_set_aside == 1 and result.runs_set_aside == counted[1]
     assert all(node.median_ms == pytest.approx(0.01) for node in result.nodes)
 
 
-def test_a_busy_machine_gets_more_sessions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_busy_machine_gets_more_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import studio.core.profile as profile
 
     counted = _sessions_timed(monkeypatch, slowed={2, 3, 4})
     monkeypatch.setattr(profile, "sessions_for", lambda _runs, _seconds: 4)
     shown: list[float] = []
     reporter = Reporter(on_progress=lambda fraction, _message: shown.append(fraction))
-    result = profile_model(make_mlp(tmp_path / "mlp.onnx"), runs=14, threads=1,
-                           shapes={"x": [4, 16]}, report=reporter)
+    result = profile_model(
+        make_mlp(tmp_path / "mlp.onnx"), runs=14, threads=1, shapes={"x": [4, 16]}, report=reporter
+    )
     # Three of four sessions were slowed, so two more ran, and the quiet ones made the medians.
     assert len(counted) == result.sessions == 6
     assert result.layer_runs == sum(counted) and result.sessions_set_aside == 3

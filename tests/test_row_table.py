@@ -18,11 +18,20 @@ class Layer:
 
 COLUMNS = [
     Column("Layer", lambda layer: layer.name, tooltip=lambda layer: f"all of {layer.name}"),
-    Column("ms", lambda layer: "—" if layer.ms is None else f"{layer.ms:.4f}",
-           number=lambda layer: layer.ms, colour=lambda layer: "#c5221f" if layer.ms else None),
+    Column(
+        "ms",
+        lambda layer: "—" if layer.ms is None else f"{layer.ms:.4f}",
+        number=lambda layer: layer.ms,
+        colour=lambda layer: "#c5221f" if layer.ms else None,
+    ),
 ]
-LAYERS = [Layer("b/Conv", 2.0), Layer("A/Add", None), Layer("c/MatMul", 10.0),
-          Layer("d/Relu", float("nan")), Layer("e/Gemm", 0.5)]
+LAYERS = [
+    Layer("b/Conv", 2.0),
+    Layer("A/Add", None),
+    Layer("c/MatMul", 10.0),
+    Layer("d/Relu", float("nan")),
+    Layer("e/Gemm", 0.5),
+]
 
 
 def _names(table: RowTable) -> list[str]:

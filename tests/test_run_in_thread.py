@@ -36,10 +36,12 @@ def test_value_and_error_reach_the_callbacks_on_the_main_thread(qtbot: Any) -> N
 
 
 def test_a_call_that_ends_after_its_relay_is_gone_prints_no_traceback(
-        qtbot: Any, capfd: Any) -> None:
+    qtbot: Any, capfd: Any
+) -> None:
     release = threading.Event()
-    relay = _first_relay_after(lambda: run_in_thread(
-        lambda: release.wait(5) and 1, lambda _v: None, lambda _m: None))
+    relay = _first_relay_after(
+        lambda: run_in_thread(lambda: release.wait(5) and 1, lambda _v: None, lambda _m: None)
+    )
     jobs_qt._relays.discard(relay)
     shiboken6.delete(relay)  # what closing the app does to it
     release.set()

@@ -7,8 +7,16 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("onnx", "onnxruntime", "numpy", "torch", "transformers", "PySide6.QtWebEngineWidgets",
-         "pyqtgraph", "onnxruntime_genai")
+HEAVY = (
+    "onnx",
+    "onnxruntime",
+    "numpy",
+    "torch",
+    "transformers",
+    "PySide6.QtWebEngineWidgets",
+    "pyqtgraph",
+    "onnxruntime_genai",
+)
 
 
 def test_the_gui_modules_import_no_heavy_library() -> None:
@@ -22,7 +30,8 @@ app = QApplication([])
 print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
 """
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []

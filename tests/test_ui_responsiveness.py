@@ -27,17 +27,26 @@ def test_a_burst_of_log_lines_reaches_the_panel_in_order(qtbot: Any) -> None:
     manager = JobManager()
     panel = JobPanel(manager)
     qtbot.addWidget(panel)
-    job = manager.start(JobSpec(title="logs", target="tests.support.job_targets:many_log_lines",
-                                kwargs={"lines": 300}))
+    job = manager.start(
+        JobSpec(
+            title="logs", target="tests.support.job_targets:many_log_lines", kwargs={"lines": 300}
+        )
+    )
     qtbot.waitSignal(job.finished, timeout=TIMEOUT).wait()
     wanted = [f"line {i}" for i in range(300)]
-    qtbot.waitUntil(lambda: [line for line in panel.log_view.toPlainText().splitlines()
-                             if line.startswith("line ")] == wanted, timeout=5_000)
+    qtbot.waitUntil(
+        lambda: (
+            [line for line in panel.log_view.toPlainText().splitlines() if line.startswith("line ")]
+            == wanted
+        ),
+        timeout=5_000,
+    )
     manager.shutdown()
 
 
-def test_charts_are_built_when_shown_not_when_a_profile_arrives(qtbot: Any,
-                                                                demo_model: Path) -> None:
+def test_charts_are_built_when_shown_not_when_a_profile_arrives(
+    qtbot: Any, demo_model: Path
+) -> None:
     from studio.core.profile import profile_model
     from studio.ui.profile_charts import ProfileCharts
 

@@ -94,7 +94,9 @@ def test_page_content_keeps_the_height_its_wrapped_text_needs(qtbot) -> None:
     for width in (500, 320):
         page.resize(width, 150)
         qtbot.waitUntil(
-            lambda: page.content.minimumHeight()
-            == layout.totalHeightForWidth(scroll.viewport().width())
+            lambda: (
+                page.content.minimumHeight()
+                == layout.totalHeightForWidth(scroll.viewport().width())
+            )
         )
         assert page.content.minimumHeight() > 150  # taller than the page: it scrolls instead

@@ -75,8 +75,14 @@ class VerifyResult(BaseModel):
         )
 
 
-PRECISION = {"none": "fp32", "cleanup": "fp32", "int8-dynamic": "int8 weights",
-             "int8-static": "int8", "int4": "int4 weights", "fp16": "fp16"}
+PRECISION = {
+    "none": "fp32",
+    "cleanup": "fp32",
+    "int8-dynamic": "int8 weights",
+    "int8-static": "int8",
+    "int4": "int4 weights",
+    "fp16": "fp16",
+}
 
 
 def sha256_file(path: Path) -> str:
@@ -91,7 +97,10 @@ def safe_relative(path: str) -> PurePosixPath:
     """Reject absolute paths and '..' so a manifest cannot point outside its bundle."""
     rel = PurePosixPath(path.replace("\\", "/"))
     if rel.is_absolute() or ".." in rel.parts or not rel.parts or ":" in rel.parts[0]:
-        raise BadInput(f"The manifest lists an unsafe path '{path}'", "The bundle was tampered with; rebuild it")
+        raise BadInput(
+            f"The manifest lists an unsafe path '{path}'",
+            "The bundle was tampered with; rebuild it",
+        )
     return rel
 
 
@@ -112,7 +121,10 @@ def _check_destination(out: Path, force: bool) -> None:
             "Choose an empty or new folder with --out (the studio never deletes your files)",
         )
     if not force:
-        raise OutputError(f"{out} already holds a bundle", "Choose another --out folder or pass --force to replace it")
+        raise OutputError(
+            f"{out} already holds a bundle",
+            "Choose another --out folder or pass --force to replace it",
+        )
 
 
 def _readme(manifest: Manifest) -> str:
@@ -198,7 +210,9 @@ def create_bundle(
             )
         report.progress(0.6, "Hashing files")
         files = [
-            FileEntry(path=p.relative_to(partial).as_posix(), size=p.stat().st_size, sha256=sha256_file(p))
+            FileEntry(
+                path=p.relative_to(partial).as_posix(), size=p.stat().st_size, sha256=sha256_file(p)
+            )
             for p in sorted(partial.rglob("*"))
             if p.is_file()
         ]
@@ -219,13 +233,20 @@ def create_bundle(
         readme = _readme(manifest)
         (partial / "README.md").write_text(readme, encoding="utf-8")
         manifest.files.append(
-            FileEntry(path="README.md", size=len(readme.encode()), sha256=hashlib.sha256(readme.encode()).hexdigest())
+            FileEntry(
+                path="README.md",
+                size=len(readme.encode()),
+                sha256=hashlib.sha256(readme.encode()).hexdigest(),
+            )
         )
         (partial / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         report.progress(0.9, "Verifying")
         result = verify_bundle(partial)
         if not result.ok:
-            raise OutputError(f"The bundle failed its own check ({'; '.join(result.problems())})", "Report this as a bug")
+            raise OutputError(
+                f"The bundle failed its own check ({'; '.join(result.problems())})",
+                "Report this as a bug",
+            )
     report.progress(1.0, "Bundle written")
     return manifest
 
@@ -251,7 +272,10 @@ def read_manifest(bundle: str | Path) -> Manifest:
         raise BadInput(f"{bundle} is not a folder", "A bundle is a folder with a manifest.json")
     path = bundle / MANIFEST
     if not path.is_file():
-        raise BadInput(f"{bundle} has no {MANIFEST}", "This is not a studio bundle; build one with `studio bundle`")
+        raise BadInput(
+            f"{bundle} has no {MANIFEST}",
+            "This is not a studio bundle; build one with `studio bundle`",
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -18,8 +18,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".g
 
 
 def image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*")
-                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
 
 
 def _image_input(model: onnx.ModelProto, folder: Path) -> onnx.ValueInfoProto:
@@ -38,15 +39,18 @@ def _image_input(model: onnx.ModelProto, folder: Path) -> onnx.ValueInfoProto:
 def _layout_and_size(
     value: onnx.ValueInfoProto, settings: ImageSettings, shapes: dict[str, list[int]]
 ) -> tuple[str, int, int, int]:
-    dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
-            for d in value.type.tensor_type.shape.dim]
+    dims = [
+        d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+        for d in value.type.tensor_type.shape.dim
+    ]
     if value.name in shapes:
         dims = list(shapes[value.name])
     layout = settings.layout
     if layout is None:
         layout = "NHWC" if dims[3] in (1, 3, 4) and dims[1] not in (1, 3, 4) else "NCHW"
-    channels, height, width = (dims[1], dims[2], dims[3]) if layout == "NCHW" else (
-        dims[3], dims[1], dims[2])
+    channels, height, width = (
+        (dims[1], dims[2], dims[3]) if layout == "NCHW" else (dims[3], dims[1], dims[2])
+    )
     if settings.size:
         if len(settings.size) != 2:
             raise BadInput("image.size must be [height, width]", "Write it like [224, 224]")
@@ -54,11 +58,12 @@ def _layout_and_size(
     if height is None or width is None:
         raise BadInput(
             f"Input '{value.name}' has a dynamic image size, so the images cannot be resized",
-            "Set the image size in Advanced (image.size) or pass --shape "
-            f"{value.name}=1x3x224x224",
+            f"Set the image size in Advanced (image.size) or pass --shape {value.name}=1x3x224x224",
         )
-    for axis, (want, got) in ((2, (height, dims[2] if layout == "NCHW" else dims[1])),
-                              (3, (width, dims[3] if layout == "NCHW" else dims[2]))):
+    for axis, (want, got) in (
+        (2, (height, dims[2] if layout == "NCHW" else dims[1])),
+        (3, (width, dims[3] if layout == "NCHW" else dims[2])),
+    ):
         if got is not None and got != want:
             raise BadInput(
                 f"image.size {height}×{width} does not match input '{value.name}', "
@@ -91,8 +96,9 @@ def load_image_folder(
     mean = np.asarray(settings.mean[:channels] or [0.0], dtype=np.float32)
     std = np.asarray(settings.std[:channels] or [1.0], dtype=np.float32)
     if np.any(std == 0):
-        raise BadInput("image.std holds a zero",
-                       "Use the per-channel std the model was trained with")
+        raise BadInput(
+            "image.std holds a zero", "Use the per-channel std the model was trained with"
+        )
     elem = value.type.tensor_type.elem_type
     dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem))
     samples: list[dict[str, np.ndarray]] = []
@@ -117,8 +123,9 @@ def load_image_folder(
             array = array.transpose(2, 0, 1)
         samples.append({value.name: np.ascontiguousarray(array[None]).astype(dtype)})
     if skipped and warnings is not None:
-        warnings.append(f"Skipped {len(skipped)} unreadable image(s) in {folder.name}: "
-                        f"{', '.join(skipped[:5])}")
+        warnings.append(
+            f"Skipped {len(skipped)} unreadable image(s) in {folder.name}: {', '.join(skipped[:5])}"
+        )
     if not samples:
         raise BadInput(f"None of the images in {folder} could be read", "Check the files open")
     return samples

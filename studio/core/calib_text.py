@@ -33,8 +33,9 @@ def read_prompts(path: Path) -> list[str]:
             try:
                 item = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise BadInput(f"{path.name} line {number} is not JSON",
-                               "One object per line") from exc
+                raise BadInput(
+                    f"{path.name} line {number} is not JSON", "One object per line"
+                ) from exc
             prompts.append(item.get("text", "") if isinstance(item, dict) else str(item))
     else:
         prompts = [line for line in text.splitlines() if line.strip()]

@@ -72,7 +72,9 @@ def load_arrays(
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise BadInput(f"Calibration data {path} does not exist", "Check the path given with --calib")
+        raise BadInput(
+            f"Calibration data {path} does not exist", "Check the path given with --calib"
+        )
     names = [spec[0] for spec in input_specs(model)]
     try:
         if path.suffix == ".npy":
@@ -93,7 +95,9 @@ def load_arrays(
                 "Give an image folder, a prompts .txt, or .npz/.npy arrays",
             )
     except (ValueError, OSError) as exc:
-        raise BadInput(f"Could not read calibration data {path.name} ({exc})", "Save it with numpy.savez") from exc
+        raise BadInput(
+            f"Could not read calibration data {path.name} ({exc})", "Save it with numpy.savez"
+        ) from exc
     if not arrays or any(len(a) == 0 for a in arrays.values()):
         raise BadInput(f"Calibration data {path.name} holds no samples", "Add at least one sample")
     if len(names) > 1 and set(arrays) != set(names):
@@ -157,8 +161,9 @@ def load_samples(
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise BadInput(f"Sample data {path} does not exist",
-                       "Check the path given with --calib/--eval")
+        raise BadInput(
+            f"Sample data {path} does not exist", "Check the path given with --calib/--eval"
+        )
     if path.is_dir():
         from studio.core.calib_images import load_image_folder
         from studio.core.compress.options import ImageSettings

@@ -49,8 +49,10 @@ def _require(module: str) -> None:
     if is_frozen():
         raise export_unavailable("Converting a PyTorch or Transformers model")
     if importlib.util.find_spec(module) is None:
-        raise BadInput(f"Exporting from PyTorch needs the '{module}' package, which is not "
-                       "installed", EXPORT_EXTRA_HINT)
+        raise BadInput(
+            f"Exporting from PyTorch needs the '{module}' package, which is not installed",
+            EXPORT_EXTRA_HINT,
+        )
 
 
 def source_kind(src: Path) -> str:
@@ -61,14 +63,18 @@ def source_kind(src: Path) -> str:
             return "transformers"
         if any(src.rglob("*.onnx")):
             return "onnx"
-        raise BadInput(f"The folder {src} holds neither a Transformers model (config.json) nor "
-                       "an .onnx file", "Pick a model folder downloaded from the hub, or a .onnx")
+        raise BadInput(
+            f"The folder {src} holds neither a Transformers model (config.json) nor an .onnx file",
+            "Pick a model folder downloaded from the hub, or a .onnx",
+        )
     if src.suffix == ".onnx":
         return "onnx"
     if src.suffix in TORCH_SUFFIXES:
         return "torchscript"
-    raise BadInput(f"{src.name} is not a model the studio can convert",
-                   "Give an .onnx file, a TorchScript .pt file or a Transformers model folder")
+    raise BadInput(
+        f"{src.name} is not a model the studio can convert",
+        "Give an .onnx file, a TorchScript .pt file or a Transformers model folder",
+    )
 
 
 def _export_torchscript(src: Path, dest: Path, opset: int, shapes: dict[str, list[int]]) -> None:
@@ -76,25 +82,33 @@ def _export_torchscript(src: Path, dest: Path, opset: int, shapes: dict[str, lis
     import torch
 
     if not shapes:
-        raise BadInput(f"A TorchScript model does not record its input shapes ({src.name})",
-                       "Name each input and its shape with --shape, e.g. --shape image=1x3x224x224")
+        raise BadInput(
+            f"A TorchScript model does not record its input shapes ({src.name})",
+            "Name each input and its shape with --shape, e.g. --shape image=1x3x224x224",
+        )
     try:
         module = torch.jit.load(str(src), map_location="cpu")
     except Exception as exc:
-        raise BadInput(f"{src.name} is not a TorchScript model ({str(exc).splitlines()[0]})",
-                       "Save it with torch.jit.trace(...).save() or torch.jit.script") from exc
+        raise BadInput(
+            f"{src.name} is not a TorchScript model ({str(exc).splitlines()[0]})",
+            "Save it with torch.jit.trace(...).save() or torch.jit.script",
+        ) from exc
     module.eval()
     args = tuple(torch.randn(*dims) for dims in shapes.values())
     try:
-        torch.onnx.export(module, args, str(dest), input_names=list(shapes), opset_version=opset,
-                          dynamo=False)
+        torch.onnx.export(
+            module, args, str(dest), input_names=list(shapes), opset_version=opset, dynamo=False
+        )
     except Exception as exc:
-        raise BadInput(f"PyTorch could not export {src.name} ({str(exc).splitlines()[0]})",
-                       "Check the --shape values match what the model expects") from exc
+        raise BadInput(
+            f"PyTorch could not export {src.name} ({str(exc).splitlines()[0]})",
+            "Check the --shape values match what the model expects",
+        ) from exc
 
 
-def _export_transformers(src: Path, dest: Path, opset: int, shapes: dict[str, list[int]],
-                         notes: list[str]) -> None:
+def _export_transformers(
+    src: Path, dest: Path, opset: int, shapes: dict[str, list[int]], notes: list[str]
+) -> None:
     _require("torch")
     _require("transformers")
     import torch
@@ -107,8 +121,10 @@ def _export_transformers(src: Path, dest: Path, opset: int, shapes: dict[str, li
     try:
         model = cls.from_pretrained(str(src), local_files_only=True, torch_dtype=torch.float32)
     except Exception as exc:
-        raise BadInput(f"Transformers could not load {src.name} ({str(exc).splitlines()[0]})",
-                       "Check the folder holds config.json and the weights") from exc
+        raise BadInput(
+            f"Transformers could not load {src.name} ({str(exc).splitlines()[0]})",
+            "Check the folder holds config.json and the weights",
+        ) from exc
     model.eval()
     if hasattr(model.config, "use_cache"):
         model.config.use_cache = False  # export a plain forward pass without the KV cache
@@ -133,13 +149,20 @@ def _export_transformers(src: Path, dest: Path, opset: int, shapes: dict[str, li
     try:
         with torch.no_grad():
             torch.onnx.export(
-                Wrapper(model), (ids, mask), str(dest), input_names=["input_ids", "attention_mask"],
-                output_names=[name], dynamic_axes={**axes, name: {0: "batch"}} if axes else None,
-                opset_version=opset, dynamo=False,
+                Wrapper(model),
+                (ids, mask),
+                str(dest),
+                input_names=["input_ids", "attention_mask"],
+                output_names=[name],
+                dynamic_axes={**axes, name: {0: "batch"}} if axes else None,
+                opset_version=opset,
+                dynamo=False,
             )
     except Exception as exc:
-        raise BadInput(f"PyTorch could not export {arch} ({str(exc).splitlines()[0]})",
-                       "Try another --opset, or export with the model's own tools") from exc
+        raise BadInput(
+            f"PyTorch could not export {arch} ({str(exc).splitlines()[0]})",
+            "Try another --opset, or export with the model's own tools",
+        ) from exc
 
 
 def _to_ort(source: Path, dest: Path) -> None:
@@ -154,9 +177,10 @@ def _to_ort(source: Path, dest: Path) -> None:
     try:
         ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise BadInput(f"onnxruntime cannot load the model to write ORT format "
-                       f"({str(exc).splitlines()[0]})", "Check the model runs with `studio profile`"
-                       ) from exc
+        raise BadInput(
+            f"onnxruntime cannot load the model to write ORT format ({str(exc).splitlines()[0]})",
+            "Check the model runs with `studio profile`",
+        ) from exc
 
 
 def convert_model(
@@ -179,8 +203,9 @@ def convert_model(
     if out.is_dir():
         out = out / f"{src.stem}{suffix}"
     if out.suffix != suffix:
-        raise OutputError(f"--out {out.name} must end in {suffix} for --to {to}",
-                          f"Name it like model{suffix}")
+        raise OutputError(
+            f"--out {out.name} must end in {suffix} for --to {to}", f"Name it like model{suffix}"
+        )
     if out.exists() and not force:
         raise OutputError(f"{out} already exists", "Choose another --out path or pass --force")
     if src.resolve() == out.resolve():
@@ -203,21 +228,29 @@ def convert_model(
             _export_transformers(src, onnx_path, opset or DEFAULT_EXPORT_OPSET, shapes, notes)
             shapes = {}
         model = load_model(onnx_path if kind != "onnx" else src)
-        external = graph.needs_external_data(model, kind == "onnx" and graph.uses_external_data(
-            onnx.load(str(src if src.is_file() else onnx_path), load_external_data=False)))
+        external = graph.needs_external_data(
+            model,
+            kind == "onnx"
+            and graph.uses_external_data(
+                onnx.load(str(src if src.is_file() else onnx_path), load_external_data=False)
+            ),
+        )
         report.progress(0.6, "Converting")
         if opset and opset != opset_of(model):
             before = opset_of(model)
             try:
                 model = onnx.version_converter.convert_version(model, opset)
             except Exception as exc:
-                raise BadInput(f"Could not convert opset {before} to {opset} "
-                               f"({str(exc).splitlines()[0]})", "Try a nearer opset") from exc
+                raise BadInput(
+                    f"Could not convert opset {before} to {opset} ({str(exc).splitlines()[0]})",
+                    "Try a nearer opset",
+                ) from exc
             notes.append(f"opset {before} → {opset}")
         if shapes:
             model = graph.fix_input_shapes(model, shapes)
-            notes.append("fixed " + ", ".join(f"{k}={'x'.join(map(str, v))}"
-                                              for k, v in shapes.items()))
+            notes.append(
+                "fixed " + ", ".join(f"{k}={'x'.join(map(str, v))}" for k, v in shapes.items())
+            )
         final = staging / "final" / out.with_suffix(".onnx").name
         graph.save_model(model, final, external)
         final_opset = opset_of(model)
@@ -238,6 +271,13 @@ def convert_model(
         _remove(staging)
     report.progress(1.0, "Done")
     size = model_file_size(out) if to == "onnx" else out.stat().st_size
-    return ConvertResult(source=str(src), source_kind=kind, to=to, output=str(out),
-                         opset=final_opset, size=size,
-                         seconds=time.perf_counter() - started, notes=notes)
+    return ConvertResult(
+        source=str(src),
+        source_kind=kind,
+        to=to,
+        output=str(out),
+        opset=final_opset,
+        size=size,
+        seconds=time.perf_counter() - started,
+        notes=notes,
+    )

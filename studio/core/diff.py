@@ -93,8 +93,9 @@ def _weight_types(model: onnx.ModelProto) -> dict[str, tuple[str, tuple[int, ...
     return types
 
 
-def _describe_change(na: onnx.NodeProto, nb: onnx.NodeProto, wa: dict, wb: dict,
-                     dequantized_b: set[str]) -> list[str]:
+def _describe_change(
+    na: onnx.NodeProto, nb: onnx.NodeProto, wa: dict, wb: dict, dequantized_b: set[str]
+) -> list[str]:
     changes: list[str] = []
     if (na.op_type, na.domain) != (nb.op_type, nb.domain):
         changes.append(f"op type {na.op_type} → {nb.op_type}")
@@ -132,13 +133,15 @@ def _side(path: Path, model: onnx.ModelProto) -> ModelSide:
     )
 
 
-def structural_diff(model_a: onnx.ModelProto, model_b: onnx.ModelProto) -> tuple[
-        list[NodeRef], list[NodeRef], list[NodeChange], int]:
+def structural_diff(
+    model_a: onnx.ModelProto, model_b: onnx.ModelProto
+) -> tuple[list[NodeRef], list[NodeRef], list[NodeChange], int]:
     nodes_a = {node_key(n, i): n for i, n in enumerate(model_a.graph.node)}
     nodes_b = {node_key(n, i): n for i, n in enumerate(model_b.graph.node)}
     wa, wb = _weight_types(model_a), _weight_types(model_b)
-    dequantized_b = {n.output[0] for n in model_b.graph.node
-                     if n.op_type == "DequantizeLinear" and n.output}
+    dequantized_b = {
+        n.output[0] for n in model_b.graph.node if n.op_type == "DequantizeLinear" and n.output
+    }
     changed: list[NodeChange] = []
     unchanged = 0
     for name, na in nodes_a.items():
@@ -159,19 +162,23 @@ def structural_diff(model_a: onnx.ModelProto, model_b: onnx.ModelProto) -> tuple
     for old, successors in replaced.items():
         na = nodes_a[old]
         ops = sorted({nodes_b[s].op_type for s in successors})
-        changed.append(NodeChange(
-            name=old, op_type=na.op_type,
-            changes=[f"replaced by {', '.join(ops)}"],
-            replaced_by=[NodeRef(name=s, op_type=nodes_b[s].op_type) for s in successors],
-        ))
+        changed.append(
+            NodeChange(
+                name=old,
+                op_type=na.op_type,
+                changes=[f"replaced by {', '.join(ops)}"],
+                replaced_by=[NodeRef(name=s, op_type=nodes_b[s].op_type) for s in successors],
+            )
+        )
     taken = {s for successors in replaced.values() for s in successors}
     removed = [NodeRef(name=g, op_type=nodes_a[g].op_type) for g in gone if g not in replaced]
     added = [NodeRef(name=n, op_type=nodes_b[n].op_type) for n in new if n not in taken]
     return added, removed, changed, unchanged
 
 
-def latency_deltas(diff_changed: list[NodeChange], profile_a: ProfileResult,
-                   profile_b: ProfileResult) -> list[LayerDelta]:
+def latency_deltas(
+    diff_changed: list[NodeChange], profile_a: ProfileResult, profile_b: ProfileResult
+) -> list[LayerDelta]:
     """Per kernel of model A: its time, and the time model B spent on the same original nodes."""
     ms_a = {n.name: n.median_ms for n in profile_a.nodes}
     ms_b = {n.name: n.median_ms for n in profile_b.nodes}
@@ -205,8 +212,9 @@ def load_drift_report(path: str | Path) -> list[LayerDrift]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise BadInput(f"{path} does not exist",
-                       "Give the compression report's .json file") from exc
+        raise BadInput(
+            f"{path} does not exist", "Give the compression report's .json file"
+        ) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path} is not a JSON file ({exc})", "Give the report .json file") from exc
     candidates = [data] + [data.get(k) for k in ("report", "drift") if isinstance(data, dict)]
@@ -216,12 +224,17 @@ def load_drift_report(path: str | Path) -> list[LayerDrift]:
         for key in ("per_layer", "layers", "layer_drift", "worst_layers"):
             entries = holder.get(key)
             if isinstance(entries, dict):
-                return [LayerDrift(name=str(k), metric="drift", value=float(v))
-                        for k, v in entries.items() if isinstance(v, int | float)]
+                return [
+                    LayerDrift(name=str(k), metric="drift", value=float(v))
+                    for k, v in entries.items()
+                    if isinstance(v, int | float)
+                ]
             if isinstance(entries, list):
                 return _drift_rows(entries, path, key)
-    raise BadInput(f"{path} holds no per-layer drift (no 'per_layer' list)",
-                   "Give the report written by `studio compress --json` or the Optimize step")
+    raise BadInput(
+        f"{path} holds no per-layer drift (no 'per_layer' list)",
+        "Give the report written by `studio compress --json` or the Optimize step",
+    )
 
 
 def _drift_rows(entries: list, path: Path, key: str) -> list[LayerDrift]:
@@ -230,27 +243,39 @@ def _drift_rows(entries: list, path: Path, key: str) -> list[LayerDrift]:
         if not isinstance(entry, dict):
             raise BadInput(f"{path}: '{key}' must be a list of objects", "Check the report file")
         name = entry.get("name") or entry.get("node")
-        numeric = [k for k, v in entry.items()
-                   if isinstance(v, int | float) and not isinstance(v, bool)]
+        numeric = [
+            k for k, v in entry.items() if isinstance(v, int | float) and not isinstance(v, bool)
+        ]
         metric = "cosine" if "cosine" in numeric else next(iter(numeric), None)
         if name is None or metric is None:
-            raise BadInput(f"{path}: an entry of '{key}' has no name or no number",
-                           "Each entry needs a 'name' and a numeric drift value")
+            raise BadInput(
+                f"{path}: an entry of '{key}' has no name or no number",
+                "Each entry needs a 'name' and a numeric drift value",
+            )
         rows.append(LayerDrift(name=str(name), metric=metric, value=float(entry[metric])))
     return rows
 
 
-def diff_models(a: str | Path, b: str | Path, *, profile_a: ProfileResult | None = None,
-                profile_b: ProfileResult | None = None,
-                drift_report: str | Path | None = None,
-                drift: list[LayerDrift] | None = None) -> DiffResult:
+def diff_models(
+    a: str | Path,
+    b: str | Path,
+    *,
+    profile_a: ProfileResult | None = None,
+    profile_b: ProfileResult | None = None,
+    drift_report: str | Path | None = None,
+    drift: list[LayerDrift] | None = None,
+) -> DiffResult:
     path_a, path_b = resolve_model_path(a), resolve_model_path(b)
     model_a = load_model(path_a, with_weights=False)
     model_b = load_model(path_b, with_weights=False)
     added, removed, changed, unchanged = structural_diff(model_a, model_b)
     result = DiffResult(
-        a=_side(path_a, model_a), b=_side(path_b, model_b), added=added, removed=removed,
-        changed=changed, unchanged=unchanged,
+        a=_side(path_a, model_a),
+        b=_side(path_b, model_b),
+        added=added,
+        removed=removed,
+        changed=changed,
+        unchanged=unchanged,
     )
     if profile_a is not None and profile_b is not None:
         result.latency = latency_deltas(changed, profile_a, profile_b)
@@ -263,8 +288,13 @@ def diff_models(a: str | Path, b: str | Path, *, profile_a: ProfileResult | None
 
 
 def compare_original_and_optimized(
-    a: str | Path, b: str | Path, *, runs: int = 10, threads: int | None = None,
-    shapes: dict[str, list[int]] | None = None, drift: list[dict] | None = None,
+    a: str | Path,
+    b: str | Path,
+    *,
+    runs: int = 10,
+    threads: int | None = None,
+    shapes: dict[str, list[int]] | None = None,
+    drift: list[dict] | None = None,
     report: Reporter = NULL_REPORTER,
 ) -> DiffResult:
     """The Compare view in one call (a background job): profile both, then diff them.
@@ -272,11 +302,13 @@ def compare_original_and_optimized(
     ``drift`` is the compression report's per-layer list (``worst_layers`` entries).
     """
     rows = _drift_rows(drift, Path("compression report"), "worst_layers") if drift else None
-    profile_a = profile_model(a, runs=runs, threads=threads, shapes=shapes,
-                              report=report.sub(0.0, 0.5))
+    profile_a = profile_model(
+        a, runs=runs, threads=threads, shapes=shapes, report=report.sub(0.0, 0.5)
+    )
     # Both on the same thread count, or the delta would measure the threads, not the models.
-    profile_b = profile_model(b, runs=runs, threads=profile_a.threads, shapes=shapes,
-                              report=report.sub(0.5, 0.98))
+    profile_b = profile_model(
+        b, runs=runs, threads=profile_a.threads, shapes=shapes, report=report.sub(0.5, 0.98)
+    )
     result = diff_models(a, b, profile_a=profile_a, profile_b=profile_b, drift=rows)
     report.progress(1.0, "Compared")
     return result

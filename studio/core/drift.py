@@ -93,10 +93,14 @@ def drift_verdict(cosine: float, top1: float | None = None) -> str:
     if cosine >= 0.99:
         return f"Outputs stay close to the original: cosine {cosine_text(cosine, 3)}{top}"
     if cosine >= 0.95:
-        return (f"Outputs drift noticeably: cosine {cosine_text(cosine, 3)}{top}. Check accuracy "
-                "on your own data, or keep the worst layers in float")
-    return (f"Outputs changed a lot: cosine {cosine_text(cosine, 3)}{top}. Keep the worst layers "
-            "in float or choose a milder method")
+        return (
+            f"Outputs drift noticeably: cosine {cosine_text(cosine, 3)}{top}. Check accuracy "
+            "on your own data, or keep the worst layers in float"
+        )
+    return (
+        f"Outputs changed a lot: cosine {cosine_text(cosine, 3)}{top}. Keep the worst layers "
+        "in float or choose a milder method"
+    )
 
 
 class _Accumulator:
@@ -115,8 +119,9 @@ class _Accumulator:
         self.right_before: list[bool] = []
         self.right_after: list[bool] = []
 
-    def add(self, ref: np.ndarray, new: np.ndarray, ids: np.ndarray | None,
-            label: int | None = None) -> None:
+    def add(
+        self, ref: np.ndarray, new: np.ndarray, ids: np.ndarray | None, label: int | None = None
+    ) -> None:
         a = np.asarray(ref, dtype=np.float64)
         b = np.asarray(new, dtype=np.float64)
         if a.shape != b.shape:
@@ -159,10 +164,10 @@ class _Accumulator:
             snr_db=round(snr, 2) if math.isfinite(snr) else 999.0,
             top1=statistics.fmean(self.top1) if self.top1 else None,
             top5=statistics.fmean(self.top5) if self.top5 else None,
-            perplexity_before=math.exp(statistics.fmean(self.nll_before)) if self.nll_before
+            perplexity_before=math.exp(statistics.fmean(self.nll_before))
+            if self.nll_before
             else None,
-            perplexity_after=math.exp(statistics.fmean(self.nll_after)) if self.nll_after
-            else None,
+            perplexity_after=math.exp(statistics.fmean(self.nll_after)) if self.nll_after else None,
             accuracy_before=statistics.fmean(self.right_before) if self.right_before else None,
             accuracy_after=statistics.fmean(self.right_after) if self.right_after else None,
         )
@@ -202,8 +207,13 @@ def time_session(sess, feeds: dict[str, np.ndarray], budget_s: float = 1.0) -> f
     return statistics.median(times)
 
 
-def time_pair(sess_a, feeds_a: dict[str, np.ndarray], sess_b, feeds_b: dict[str, np.ndarray],
-              budget_s: float = 2.0) -> tuple[float, float]:
+def time_pair(
+    sess_a,
+    feeds_a: dict[str, np.ndarray],
+    sess_b,
+    feeds_b: dict[str, np.ndarray],
+    budget_s: float = 2.0,
+) -> tuple[float, float]:
     """Median latency in ms of two models, timed run by run in turn (3..50 runs each) after
     warm-up: a change in the machine's load then hits both alike, so their ratio holds."""
     pairs = ((sess_a, feeds_a), (sess_b, feeds_b))
@@ -265,22 +275,32 @@ def compare_models(
     before = after = None
     if measure_latency and samples:
         report.progress(0.6, "Timing the original and the result on this PC")
-        before, after = time_pair(ref_sess, _feeds_for(ref_sess, samples[0]),
-                                  new_sess, _feeds_for(new_sess, samples[0]))
+        before, after = time_pair(
+            ref_sess, _feeds_for(ref_sess, samples[0]), new_sess, _feeds_for(new_sess, samples[0])
+        )
     del ref_sess, new_sess
     slower = bool(before and after and after > before * 1.05)
     if slower:
         warnings.append(SLOWER_WARNING.format(after=after, before=before))
     result = DriftReport(
-        samples=len(samples), sample_source=sample_source,
-        size_before=model_file_size(original), size_after=model_file_size(compressed),
-        latency_before_ms=before, latency_after_ms=after, slower=slower,
-        outputs=[acc.result() for acc in accs.values()], warnings=warnings,
+        samples=len(samples),
+        sample_source=sample_source,
+        size_before=model_file_size(original),
+        size_after=model_file_size(compressed),
+        latency_before_ms=before,
+        latency_after_ms=after,
+        slower=slower,
+        outputs=[acc.result() for acc in accs.values()],
+        warnings=warnings,
     )
     if per_layer and work_dir is not None:
         report.progress(0.8, "Finding the layers that drift most")
         layers, suggest, note = layer_drift(
-            layer_reference or original, compressed, samples[:4], work_dir, feeds_for=_feeds_for,
+            layer_reference or original,
+            compressed,
+            samples[:4],
+            work_dir,
+            feeds_for=_feeds_for,
             session_factory=session,
         )
         # Only propose float layers when the outputs actually moved; otherwise nothing to fix.

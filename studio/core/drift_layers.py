@@ -51,8 +51,9 @@ def _augment(path: Path, tensors: list[str], dest: Path) -> Path:
     model = onnx.load(str(path))
     present = {o.name for o in model.graph.output}
     model.graph.output.extend([onnx.ValueInfoProto(name=t) for t in tensors if t not in present])
-    return save_model(model, dest, external=uses_external_data(onnx.load(str(path),
-                                                               load_external_data=False)))
+    return save_model(
+        model, dest, external=uses_external_data(onnx.load(str(path), load_external_data=False))
+    )
 
 
 def layer_drift(
@@ -66,8 +67,12 @@ def layer_drift(
 ) -> tuple[list[LayerDrift], list[str], str]:
     """(worst layers, nodes to keep in float, note)."""
     if model_file_size(reference) > MAX_LAYER_MODEL_BYTES:
-        return [], [], "Per-layer drift skipped: the model is over 1 GB (it would need every " \
-                       "intermediate tensor in memory)."
+        return (
+            [],
+            [],
+            "Per-layer drift skipped: the model is over 1 GB (it would need every "
+            "intermediate tensor in memory).",
+        )
     ref = onnx.load(str(reference), load_external_data=False)
     new = onnx.load(str(compressed), load_external_data=False)
     producer = {o: n for n in ref.graph.node for o in n.output if o}
@@ -75,10 +80,12 @@ def layer_drift(
     # into its neighbour and reuses the name, which would compare different things.
     new_produced = {o: n.op_type for n in new.graph.node for o in n.output if o}
     outputs = {o.name for o in ref.graph.output}
-    common = [t for t in producer
-              if (new_produced.get(t) == producer[t].op_type or (t in outputs and t in
-                                                                  new_produced))
-              and t in _float_tensors(ref)][:MAX_TENSORS]
+    common = [
+        t
+        for t in producer
+        if (new_produced.get(t) == producer[t].op_type or (t in outputs and t in new_produced))
+        and t in _float_tensors(ref)
+    ][:MAX_TENSORS]
     if not common or not samples:
         return [], [], "No intermediate tensors are shared by both models to compare."
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -87,8 +94,12 @@ def layer_drift(
         new_sess = session_factory(_augment(compressed, common, work_dir / "layers_new.onnx"))
     except Exception as exc:  # exposing intermediates is best effort; outputs are still compared
         return [], [], f"Per-layer drift unavailable: {str(exc).splitlines()[0]}"
-    names = [t for t in common if t in {o.name for o in ref_sess.get_outputs()}
-             and t in {o.name for o in new_sess.get_outputs()}]
+    names = [
+        t
+        for t in common
+        if t in {o.name for o in ref_sess.get_outputs()}
+        and t in {o.name for o in new_sess.get_outputs()}
+    ]
     sums = {t: [0.0, 0.0, 0.0] for t in names}
     for sample in samples:
         a_out = ref_sess.run(names, feeds_for(ref_sess, sample))
@@ -133,10 +144,15 @@ def _attribute(model: onnx.ModelProto, error: dict[str, float]) -> list[LayerDri
             if out in error:
                 carried[out] = error[out]
                 blamed = _nearest_weighted(node, producer, error)
-                layers.append(LayerDrift(
-                    node=blamed.name, op_type=blamed.op_type, tensor=out,
-                    cosine=round(1.0 - error[out], 6), added=max(0.0, error[out] - upstream),
-                ))
+                layers.append(
+                    LayerDrift(
+                        node=blamed.name,
+                        op_type=blamed.op_type,
+                        tensor=out,
+                        cosine=round(1.0 - error[out], 6),
+                        added=max(0.0, error[out] - upstream),
+                    )
+                )
             else:
                 carried[out] = upstream
     return layers

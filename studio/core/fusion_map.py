@@ -66,8 +66,9 @@ def _anchor_names(name: str) -> Iterable[str]:
         yield stripped
 
 
-def map_fused_nodes(original: onnx.ModelProto, optimized: onnx.ModelProto | None,
-                    run_names: Iterable[str]) -> FusionMap:
+def map_fused_nodes(
+    original: onnx.ModelProto, optimized: onnx.ModelProto | None, run_names: Iterable[str]
+) -> FusionMap:
     """Which of the user's nodes each profiled node stands for.
 
     Three passes, most certain first: names (exact, or onnxruntime's naming conventions for
@@ -114,8 +115,9 @@ def map_fused_nodes(original: onnx.ModelProto, optimized: onnx.ModelProto | None
             continue
         members = set(anchors[run_name])
         if optimized is not None:  # without it, which tensors survived is unknown
-            members = _walk_back(anchors[run_name], by_name, producer, key_of, claimed,
-                                 live_tensors)
+            members = _walk_back(
+                anchors[run_name], by_name, producer, key_of, claimed, live_tensors
+            )
         originals = sorted(members, key=position.__getitem__)  # in the model's order
         if len(originals) > 1:
             kind = NodeKind.FUSED
@@ -126,9 +128,14 @@ def map_fused_nodes(original: onnx.ModelProto, optimized: onnx.ModelProto | None
     return FusionMap(mapping, removed)
 
 
-def _walk_back(anchors: list[str], by_name: dict[str, onnx.NodeProto],
-               producer: dict[str, onnx.NodeProto], key_of: dict[int, str],
-               claimed: set[str], live_tensors: set[str]) -> set[str]:
+def _walk_back(
+    anchors: list[str],
+    by_name: dict[str, onnx.NodeProto],
+    producer: dict[str, onnx.NodeProto],
+    key_of: dict[int, str],
+    claimed: set[str],
+    live_tensors: set[str],
+) -> set[str]:
     """Anchors plus the unclaimed nodes feeding them through tensors that no longer exist."""
     members = set(anchors)
     queue = list(anchors)

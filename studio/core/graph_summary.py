@@ -80,8 +80,9 @@ def primary_member(kernel: NodeTiming, op_of: dict[str, str], params: dict[str, 
 INSERTED_GROUP = "(added by onnxruntime)"
 
 
-def _groups(keys: list[tuple[str, str]], profile: ProfileResult | None,
-            proto: onnx.ModelProto) -> list[Group]:
+def _groups(
+    keys: list[tuple[str, str]], profile: ProfileResult | None, proto: onnx.ModelProto
+) -> list[Group]:
     """``keys`` is (node name, group) in graph order. Each kernel's time counts once, in the
     group of its primary member, so the groups add up to the profiled total."""
     counts: dict[str, int] = defaultdict(int)
@@ -99,14 +100,23 @@ def _groups(keys: list[tuple[str, str]], profile: ProfileResult | None,
             times[group or INSERTED_GROUP] += kernel.median_ms
     total = (profile.profiled_total_ms if profile else 0.0) or 1.0
     groups = [
-        Group(name=group, nodes=count,
-              ms=times.get(group, 0.0) if profile else None,
-              share=times.get(group, 0.0) / total if profile else None)
+        Group(
+            name=group,
+            nodes=count,
+            ms=times.get(group, 0.0) if profile else None,
+            share=times.get(group, 0.0) / total if profile else None,
+        )
         for group, count in counts.items()
     ]
     if times.get(INSERTED_GROUP):
-        groups.append(Group(name=INSERTED_GROUP, nodes=0, ms=times[INSERTED_GROUP],
-                            share=times[INSERTED_GROUP] / total))
+        groups.append(
+            Group(
+                name=INSERTED_GROUP,
+                nodes=0,
+                ms=times[INSERTED_GROUP],
+                share=times[INSERTED_GROUP] / total,
+            )
+        )
     return groups
 
 
@@ -120,17 +130,20 @@ def _merge_consecutive(groups: list[Group]) -> list[Group]:
         chunk = groups[start : start + size]
         timed = [g.ms for g in chunk if g.ms is not None]
         shares = [g.share for g in chunk if g.share is not None]
-        merged.append(Group(
-            name=f"{chunk[0].name} … {chunk[-1].name}" if len(chunk) > 1 else chunk[0].name,
-            nodes=sum(g.nodes for g in chunk),
-            ms=sum(timed) if timed else None,
-            share=sum(shares) if shares else None,
-        ))
+        merged.append(
+            Group(
+                name=f"{chunk[0].name} … {chunk[-1].name}" if len(chunk) > 1 else chunk[0].name,
+                nodes=sum(g.nodes for g in chunk),
+                ms=sum(timed) if timed else None,
+                share=sum(shares) if shares else None,
+            )
+        )
     return merged
 
 
-def summarize_graph(model: str | Path | onnx.ModelProto,
-                    profile: ProfileResult | None = None) -> GraphSummary:
+def summarize_graph(
+    model: str | Path | onnx.ModelProto, profile: ProfileResult | None = None
+) -> GraphSummary:
     import onnx
 
     if isinstance(model, onnx.ModelProto):

@@ -33,8 +33,13 @@ def _middle(low: float | None, high: float | None) -> float | None:
     return math.sqrt(low * high) if low > 0 else high
 
 
-def predicted_heat(model: str | Path, chip: str, *, shapes: dict[str, list[int]] | None = None,
-                   report: Reporter = NULL_REPORTER) -> PredictedHeat:
+def predicted_heat(
+    model: str | Path,
+    chip: str,
+    *,
+    shapes: dict[str, list[int]] | None = None,
+    report: Reporter = NULL_REPORTER,
+) -> PredictedHeat:
     from studio.core.check import check_model
 
     report.progress(0.1, "Predicting each layer on the chip")
@@ -45,8 +50,11 @@ def predicted_heat(model: str | Path, chip: str, *, shapes: dict[str, list[int]]
     total = sum(known.values()) or 1.0
     report.progress(1.0, "Predicted")
     return PredictedHeat(
-        chip=result.chip, chip_name=result.chip_name, low_ms=prediction.low_ms,
-        high_ms=prediction.high_ms, shares={n: ms / total for n, ms in known.items()},
+        chip=result.chip,
+        chip_name=result.chip_name,
+        low_ms=prediction.low_ms,
+        high_ms=prediction.high_ms,
+        shares={n: ms / total for n, ms in known.items()},
         missing=[name for name, ms in middles.items() if ms is None],
     )
 
@@ -72,9 +80,14 @@ class TwoChips(BaseModel):
     layers: list[ChipLayer]
 
 
-def compare_two_chips(model: str | Path, chip_a: str, chip_b: str, *,
-                      shapes: dict[str, list[int]] | None = None,
-                      report: Reporter = NULL_REPORTER) -> TwoChips:
+def compare_two_chips(
+    model: str | Path,
+    chip_a: str,
+    chip_b: str,
+    *,
+    shapes: dict[str, list[int]] | None = None,
+    report: Reporter = NULL_REPORTER,
+) -> TwoChips:
     from studio.core.check import check_model
 
     report.progress(0.05, f"Predicting on {chip_a}")
@@ -83,14 +96,20 @@ def compare_two_chips(model: str | Path, chip_a: str, chip_b: str, *,
     second = check_model(model, chip_b, shapes=shapes)
     on_b = {n.name: _middle(n.low_ms, n.high_ms) for n in second.latency.nodes}
     layers = [
-        ChipLayer(name=n.name, op_type=n.op_type, ms_a=_middle(n.low_ms, n.high_ms),
-                  ms_b=on_b.get(n.name))
+        ChipLayer(
+            name=n.name, op_type=n.op_type, ms_a=_middle(n.low_ms, n.high_ms), ms_b=on_b.get(n.name)
+        )
         for n in first.latency.nodes
     ]
     layers.sort(key=lambda row: -max(row.ms_a or 0.0, row.ms_b or 0.0))
     report.progress(1.0, "Predicted")
     return TwoChips(
-        model=str(model), chip_a=first.chip, chip_b=second.chip, name_a=first.chip_name,
-        name_b=second.chip_name, range_a=(first.latency.low_ms, first.latency.high_ms),
-        range_b=(second.latency.low_ms, second.latency.high_ms), layers=layers,
+        model=str(model),
+        chip_a=first.chip,
+        chip_b=second.chip,
+        name_a=first.chip_name,
+        name_b=second.chip_name,
+        range_a=(first.latency.low_ms, first.latency.high_ms),
+        range_b=(second.latency.low_ms, second.latency.high_ms),
+        layers=layers,
     )

@@ -48,8 +48,9 @@ def resolve_model_path(path: str | Path) -> Path:
     """Turn what the user picked (an .onnx file or a folder holding one) into the .onnx path."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise BadInput(f"{path} does not exist",
-                       "Check the path for typos, or choose the file again")
+        raise BadInput(
+            f"{path} does not exist", "Check the path for typos, or choose the file again"
+        )
     if path.is_dir():
         candidates = sorted(p for p in path.rglob("*.onnx") if p.is_file())
         if not candidates:
@@ -164,8 +165,14 @@ def _tensor_info(value: onnx.ValueInfoProto) -> TensorInfo:
             dims.append(dim.dim_param)
         else:
             dims.append(None)
-    dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor_type.elem_type) if tensor_type.elem_type else None
-    return TensorInfo(name=value.name, dtype=str(np.dtype(dtype)) if dtype else "unknown", shape=dims)
+    dtype = (
+        onnx.helper.tensor_dtype_to_np_dtype(tensor_type.elem_type)
+        if tensor_type.elem_type
+        else None
+    )
+    return TensorInfo(
+        name=value.name, dtype=str(np.dtype(dtype)) if dtype else "unknown", shape=dims
+    )
 
 
 def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:

@@ -81,13 +81,15 @@ def patch_index(html: str, model: ServedModel, scripts: list[str]) -> str:
         )
     html = _DATE_META.sub("", html)
     html = _CSP_META.sub(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">', html)
-    meta = "\n".join([
-        '<meta name="type" content="Python">',
-        f'<meta name="version" content="{netron_version()}">',
-        f'<meta name="file" content="data/{urllib.parse.quote(model.path.name)}">',
-        f'<meta name="name" content="{_escape(model.name)}">',
-        f'<meta name="identifier" content="{_escape(model.path.name)}">',
-    ])
+    meta = "\n".join(
+        [
+            '<meta name="type" content="Python">',
+            f'<meta name="version" content="{netron_version()}">',
+            f'<meta name="file" content="data/{urllib.parse.quote(model.path.name)}">',
+            f'<meta name="name" content="{_escape(model.name)}">',
+            f'<meta name="identifier" content="{_escape(model.path.name)}">',
+        ]
+    )
     html = _VERSION_META.sub(lambda _: meta, html, count=1)
     tags = "".join(f'<script type="text/javascript" src="{name}"></script>\n' for name in scripts)
     return html.replace(_SCRIPT_TAG, tags + _SCRIPT_TAG)
@@ -104,8 +106,9 @@ def patch_browser_js(source: str) -> str:
 
 
 def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-            .replace(">", "&gt;"))
+    return (
+        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
 
 
 Response = tuple[int, str, bytes]
@@ -123,8 +126,11 @@ class NetronSite:
         self._cache: dict[str, bytes] = {}
         # Fail now, not in a view: patch both files once to prove the installed netron fits.
         patch_browser_js((self.root / "browser.js").read_text(encoding="utf-8"))
-        patch_index((self.root / "index.html").read_text(encoding="utf-8"),
-                    ServedModel("check", Path("model.onnx"), "model"), [])
+        patch_index(
+            (self.root / "index.html").read_text(encoding="utf-8"),
+            ServedModel("check", Path("model.onnx"), "model"),
+            [],
+        )
 
     def add_model(self, path: str | Path, name: str | None = None) -> str:
         path = Path(path).expanduser().resolve()
@@ -237,9 +243,12 @@ class NetronServer:
         self._server = _Server((HOST, 0), handler)
         self.port = self._server.server_address[1]
         handler.allowed_hosts = {f"{HOST}:{self.port}"}
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.2},
-                                        name=f"netron-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name=f"netron-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
 
     @property

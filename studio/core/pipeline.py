@@ -71,7 +71,8 @@ def run_recipe(
             recipe=recipe.model_dump(mode="json", exclude_none=True),
             reports={
                 "compress": compressed.model_dump(
-                    mode="json", exclude={"source", "output", "report", "options"}),
+                    mode="json", exclude={"source", "output", "report", "options"}
+                ),
                 "drift": compressed.report.model_dump(mode="json") if compressed.report else None,
                 "profile": profiled.bundle_summary(),
             },
@@ -79,4 +80,6 @@ def run_recipe(
             report=report.sub(0.8, 0.95),
         )
     verified = verify_bundle(out, report=report.sub(0.95, 1.0))
-    return RunResult(bundle=str(out), manifest=manifest, compress=compressed, profile=profiled, verify=verified)
+    return RunResult(
+        bundle=str(out), manifest=manifest, compress=compressed, profile=profiled, verify=verified
+    )

@@ -112,7 +112,9 @@ class ProfileResult(BaseModel):
     def bundle_summary(self) -> dict[str, Any]:
         """What a bundle's manifest records of this measurement."""
         summary: dict[str, Any] = {
-            "end_to_end_ms": self.end_to_end_ms, "threads": self.threads, "runs": self.runs,
+            "end_to_end_ms": self.end_to_end_ms,
+            "threads": self.threads,
+            "runs": self.runs,
             "input_shapes": self.input_shapes,
         }
         if self.end_to_end_all_cores_ms is not None:
@@ -160,8 +162,9 @@ def overhead_sentence(end_to_end_ms: float, profiled_total_ms: float) -> str:
     )
 
 
-def _session(path: Path, threads: int, profile_prefix: str | None = None,
-             optimized_path: Path | None = None):
+def _session(
+    path: Path, threads: int, profile_prefix: str | None = None, optimized_path: Path | None = None
+):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -204,8 +207,9 @@ def _run(session, feeds: dict) -> None:
         ) from exc
 
 
-def measure_latency(path: Path, feeds: dict, runs: int, threads: int,
-                    warmup: int = 3) -> list[float]:
+def measure_latency(
+    path: Path, feeds: dict, runs: int, threads: int, warmup: int = 3
+) -> list[float]:
     session = _session(path, threads)
     for _ in range(warmup):
         _run(session, feeds)
@@ -227,15 +231,20 @@ def measure_latency(path: Path, feeds: dict, runs: int, threads: int,
 
 def _check_arguments(runs: int, warmup: int, threads: int | None) -> None:
     if runs < 1:
-        raise BadInput(f"--runs must be at least 1 (got {runs})", "Use --runs 20 for a stable median")
+        raise BadInput(
+            f"--runs must be at least 1 (got {runs})", "Use --runs 20 for a stable median"
+        )
     if runs > MAX_RUNS:
-        raise BadInput(f"--runs must be at most {MAX_RUNS} (got {runs})",
-                       "Use --runs 20 for a stable median")
+        raise BadInput(
+            f"--runs must be at most {MAX_RUNS} (got {runs})", "Use --runs 20 for a stable median"
+        )
     if warmup < 0:
         raise BadInput(f"warm-up runs cannot be negative (got {warmup})", "Use 3")
     if threads is not None and not 1 <= threads <= MAX_THREADS:
-        raise BadInput(f"--threads must be between 1 and {MAX_THREADS} (got {threads})",
-                       f"Use --threads {default_threads()} (this PC's cores)")
+        raise BadInput(
+            f"--threads must be between 1 and {MAX_THREADS} (got {threads})",
+            f"Use --threads {default_threads()} (this PC's cores)",
+        )
 
 
 def per_run_node_times(events: list[dict], runs: int) -> tuple[dict[str, list[float]], dict]:
@@ -245,7 +254,8 @@ def per_run_node_times(events: list[dict], runs: int) -> tuple[dict[str, list[fl
     exactly and a node that executes several times per run (inside a loop) is summed per run.
     """
     windows = sorted(
-        (e["ts"], e["ts"] + e["dur"]) for e in events
+        (e["ts"], e["ts"] + e["dur"])
+        for e in events
         if e.get("cat") == "Session" and e.get("name") == "model_run"
     )[-runs:]
     per_run: list[dict[str, float]] = [defaultdict(float) for _ in windows]
@@ -333,8 +343,9 @@ class _RunProgress:
             self.report.progress(self.fraction, f"Profiling run {self.done}/{self.total}")
 
 
-def _profiled_runs(session, feeds: dict, warmup: int, runs: int,
-                   progress: _RunProgress) -> tuple[dict[str, list[float]], dict]:
+def _profiled_runs(
+    session, feeds: dict, warmup: int, runs: int, progress: _RunProgress
+) -> tuple[dict[str, list[float]], dict]:
     """Run a profiling session warm-up + ``runs`` times; per node, its time in each timed run."""
     for _ in range(warmup + runs):
         _run(session, feeds)
@@ -362,8 +373,9 @@ def session_run_ms(samples: dict[str, list[float]]) -> float:
     runs = _runs_in(samples)
     if not runs:
         return 0.0
-    return statistics.median(sum(values[i] for values in samples.values() if i < len(values))
-                             for i in range(runs))
+    return statistics.median(
+        sum(values[i] for values in samples.values() if i < len(values)) for i in range(runs)
+    )
 
 
 def steady_sessions(
@@ -382,8 +394,9 @@ def steady_sessions(
         return sessions, 0
     typical = [session_run_ms(s) for s in sessions]
     fastest = min(typical)
-    kept = [s for s, ms in zip(sessions, typical, strict=True)
-            if ms <= fastest * (1 + SLOWED_SESSION)]
+    kept = [
+        s for s, ms in zip(sessions, typical, strict=True) if ms <= fastest * (1 + SLOWED_SESSION)
+    ]
     return kept, len(sessions) - len(kept)
 
 
@@ -422,8 +435,10 @@ def profile_model(
     proto = load_model(path, with_weights=False)
     unknown = sorted(set(shapes or {}) - {i.name for i in proto.graph.input})
     if unknown:
-        raise BadInput(f"The model has no input named {unknown[0]!r}",
-                       f"Inputs are: {', '.join(i.name for i in proto.graph.input)}")
+        raise BadInput(
+            f"The model has no input named {unknown[0]!r}",
+            f"Inputs are: {', '.join(i.name for i in proto.graph.input)}",
+        )
     from studio.core.calibration import synthetic_inputs  # onnx/numpy load on first use
 
     feeds = synthetic_inputs(proto, shapes)
@@ -435,7 +450,8 @@ def profile_model(
             all_cores_ms = statistics.median(measure_latency(path, feeds, runs, most, warmup))
             threads_note = (
                 f"auto: layers timed on 1 thread, where they repeat from run to run; on all "
-                f"{most} cores the whole model takes {all_cores_ms:.3f} ms")
+                f"{most} cores the whole model takes {all_cores_ms:.3f} ms"
+            )
     report.progress(0.0, "Timing end to end")
     times = measure_latency(path, feeds, runs, threads, warmup)
     layer_runs = layer_runs_for(runs, statistics.median(times), len(proto.graph.node))
@@ -476,8 +492,11 @@ def profile_model(
             kept, set_aside = steady_sessions(sessions)
         import onnx
 
-        optimized = (onnx.load(str(optimized_path), load_external_data=False)
-                     if optimized_path.exists() else None)
+        optimized = (
+            onnx.load(str(optimized_path), load_external_data=False)
+            if optimized_path.exists()
+            else None
+        )
 
     samples: dict[str, list[float]] = defaultdict(list)
     for session_samples in kept:
@@ -493,12 +512,18 @@ def profile_model(
         mapped = fusion.nodes.get(name)
         kind = mapped.kind if mapped else NodeKind.INSERTED
         originals = mapped.originals if mapped else []
-        nodes.append(NodeTiming(
-            name=name, op_type=meta[name][0], provider=meta[name][1], median_ms=ms,
-            share=ms / total, kind=kind,
-            fused_from=[] if kind is NodeKind.ORIGINAL else originals,
-            parameters=sum(params.get(o, 0) for o in originals),
-        ))
+        nodes.append(
+            NodeTiming(
+                name=name,
+                op_type=meta[name][0],
+                provider=meta[name][1],
+                median_ms=ms,
+                share=ms / total,
+                kind=kind,
+                fused_from=[] if kind is NodeKind.ORIGINAL else originals,
+                parameters=sum(params.get(o, 0) for o in originals),
+            )
+        )
     ordered = sorted(times)
     e2e = statistics.median(times)
     report.progress(1.0, "Done")
@@ -525,8 +550,17 @@ def profile_model(
     )
 
 
-CSV_COLUMNS = ["rank", "node", "op_type", "median_ms", "share", "kind", "fused_from",
-               "parameters", "provider"]
+CSV_COLUMNS = [
+    "rank",
+    "node",
+    "op_type",
+    "median_ms",
+    "share",
+    "kind",
+    "fused_from",
+    "parameters",
+    "provider",
+]
 
 
 def write_profile_csv(result: ProfileResult, path: str | Path, *, replace: bool = False) -> Path:
@@ -534,12 +568,24 @@ def write_profile_csv(result: ProfileResult, path: str | Path, *, replace: bool 
     target = Path(path).expanduser()
     if target.is_dir():
         raise BadInput(f"{target} is a folder", "Give a file name ending in .csv")
-    with atomic_path(target, replace=replace) as temp, temp.open("w", newline="",
-                                                                 encoding="utf-8") as handle:
+    with (
+        atomic_path(target, replace=replace) as temp,
+        temp.open("w", newline="", encoding="utf-8") as handle,
+    ):
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for rank, node in enumerate(result.nodes, 1):
-            writer.writerow([rank, node.name, node.op_type, f"{node.median_ms:.6f}",
-                             f"{node.share:.6f}", node.kind.value, ";".join(node.fused_from),
-                             node.parameters, node.provider])
+            writer.writerow(
+                [
+                    rank,
+                    node.name,
+                    node.op_type,
+                    f"{node.median_ms:.6f}",
+                    f"{node.share:.6f}",
+                    node.kind.value,
+                    ";".join(node.fused_from),
+                    node.parameters,
+                    node.provider,
+                ]
+            )
     return target

@@ -57,7 +57,8 @@ class Optimize(CompressOptions):
     def options(self) -> CompressOptions:
         fields = CompressOptions.model_fields
         return CompressOptions.model_validate(
-            {k: v for k, v in self.model_dump().items() if k in fields})
+            {k: v for k, v in self.model_dump().items() if k in fields}
+        )
 
 
 class ProfileSettings(_Strict):
@@ -125,7 +126,9 @@ class Recipe(_Strict):
 def load_recipe(path: str | Path) -> Recipe:
     path = Path(path).expanduser()
     if path.suffix not in (".yaml", ".yml", ".json"):
-        raise BadInput(f"{path.name} is not a recipe file", "Recipes are .yaml files saved by the studio")
+        raise BadInput(
+            f"{path.name} is not a recipe file", "Recipes are .yaml files saved by the studio"
+        )
     recipe = load_model_file(Recipe, path)
     return recipe
 

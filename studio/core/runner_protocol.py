@@ -85,7 +85,13 @@ class DoneEvent(_Event):
 
 
 RunnerEvent = Annotated[
-    HelloEvent | ProgressEvent | LogEvent | TimingEvent | TokenEvent | ResultEvent | ErrorEvent
+    HelloEvent
+    | ProgressEvent
+    | LogEvent
+    | TimingEvent
+    | TokenEvent
+    | ResultEvent
+    | ErrorEvent
     | DoneEvent,
     Field(discriminator="type"),
 ]

@@ -44,7 +44,12 @@ def _softmax(values: np.ndarray) -> np.ndarray:
 def _preview(name: str, value: np.ndarray) -> OutputPreview:
     flat = np.asarray(value).reshape(-1)
     top: list[tuple[int, float]] = []
-    if value.ndim == 2 and value.shape[0] == 1 and 2 <= value.shape[1] <= 1000 and np.issubdtype(value.dtype, np.floating):
+    if (
+        value.ndim == 2
+        and value.shape[0] == 1
+        and 2 <= value.shape[1] <= 1000
+        and np.issubdtype(value.dtype, np.floating)
+    ):
         probs = _softmax(value[0].astype(np.float64))
         order = np.argsort(-probs)[:3]
         top = [(int(i), float(probs[i])) for i in order]
@@ -74,7 +79,9 @@ def run_sample(
     if samples is not None:
         all_samples = load_arrays(samples, proto, key="evaluation")
         if not 0 <= index < len(all_samples):
-            raise BadInput(f"Sample {index} does not exist ({len(all_samples)} samples)", "Pick another sample")
+            raise BadInput(
+                f"Sample {index} does not exist ({len(all_samples)} samples)", "Pick another sample"
+            )
         feeds = all_samples[index]
         sample_name = f"{Path(samples).name} #{index}"
         label = _label(Path(samples), index)
@@ -85,7 +92,10 @@ def run_sample(
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise BadInput(f"onnxruntime cannot load {path.name} ({str(exc).splitlines()[0]})", "Re-export the model") from exc
+        raise BadInput(
+            f"onnxruntime cannot load {path.name} ({str(exc).splitlines()[0]})",
+            "Re-export the model",
+        ) from exc
     names = [o.name for o in session.get_outputs()]
     results = session.run(None, feeds)
     times = []
@@ -96,7 +106,12 @@ def run_sample(
         report.progress(0.2 + 0.8 * (i + 1) / runs, f"Run {i + 1}/{runs}")
     first = next(iter(feeds.values()))
     preview = None
-    if first.ndim == 4 and first.shape[0] == 1 and first.shape[1] == 1 and first.shape[2] * first.shape[3] <= 4096:
+    if (
+        first.ndim == 4
+        and first.shape[0] == 1
+        and first.shape[1] == 1
+        and first.shape[2] * first.shape[3] <= 4096
+    ):
         preview = first[0, 0].astype(float).round(3).tolist()
     return SampleRun(
         model=str(path),

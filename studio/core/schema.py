@@ -54,13 +54,17 @@ def _json_load(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"not valid JSON at line {exc.lineno} ({exc.msg})", "Fix the syntax") from exc
+        raise BadInput(
+            f"not valid JSON at line {exc.lineno} ({exc.msg})", "Fix the syntax"
+        ) from exc
 
 
 def load_model_file(model: type[M], path: Path) -> M:
     data = read_structured(path)
     if not isinstance(data, dict):
-        raise BadInput(f"{path.name} must hold a mapping of keys to values", "See the examples in assets/")
+        raise BadInput(
+            f"{path.name} must hold a mapping of keys to values", "See the examples in assets/"
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -35,8 +35,13 @@ RUNNER_VERSION = "1.1"
 PROTOCOL = 1
 HERE = Path(__file__).resolve().parent
 # Generation settings passed through to the bundle's generate hook (name → type).
-SAMPLING = {"temperature": float, "top_p": float, "top_k": int, "repetition_penalty": float,
-            "seed": int}
+SAMPLING = {
+    "temperature": float,
+    "top_p": float,
+    "top_k": int,
+    "repetition_penalty": float,
+    "seed": int,
+}
 
 
 def emit(kind: str, **fields: object) -> None:
@@ -55,22 +60,34 @@ def _import_onnxruntime():
     try:
         import onnxruntime
     except ImportError as exc:
-        raise Missing(f"onnxruntime is not installed for {sys.executable} ({exc})",
-                      "Install it: pip install onnxruntime", "runtime_missing") from exc
+        raise Missing(
+            f"onnxruntime is not installed for {sys.executable} ({exc})",
+            "Install it: pip install onnxruntime",
+            "runtime_missing",
+        ) from exc
     return onnxruntime
 
 
 def _hello(mode: str, ort: object | None) -> None:
-    emit("hello", runner_version=RUNNER_VERSION, mode=mode,
-         runtime=f"onnxruntime {getattr(ort, '__version__', '?')}" if ort else "none",
-         python=platform.python_version(),
-         providers=list(ort.get_available_providers()) if ort else [])  # type: ignore[attr-defined]
+    emit(
+        "hello",
+        runner_version=RUNNER_VERSION,
+        mode=mode,
+        runtime=f"onnxruntime {getattr(ort, '__version__', '?')}" if ort else "none",
+        python=platform.python_version(),
+        providers=list(ort.get_available_providers()) if ort else [],
+    )  # type: ignore[attr-defined]
 
 
 _DTYPES = {
-    "tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
-    "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8",
-    "tensor(uint8)": "uint8", "tensor(bool)": "bool",
+    "tensor(float)": "float32",
+    "tensor(float16)": "float16",
+    "tensor(double)": "float64",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(int8)": "int8",
+    "tensor(uint8)": "uint8",
+    "tensor(bool)": "bool",
 }
 
 
@@ -83,8 +100,11 @@ def _inputs(session: object) -> dict:
         shape = [d if isinstance(d, int) and d > 0 else 1 for d in item.shape]
         dtype = _DTYPES.get(item.type)
         if dtype is None:
-            raise Missing(f"Input '{item.name}' has type {item.type}, which the runner cannot fill",
-                          "Benchmark this model on this PC instead", "unsupported_input")
+            raise Missing(
+                f"Input '{item.name}' has type {item.type}, which the runner cannot fill",
+                "Benchmark this model on this PC instead",
+                "unsupported_input",
+            )
         if dtype.startswith("float"):
             feeds[item.name] = rng.standard_normal(shape).astype(dtype)
         elif dtype == "bool":
@@ -125,22 +145,30 @@ def bench(bundle: Path, args: argparse.Namespace) -> None:
         emit("timing", name="run", ms=round(ms, 4))
         emit("progress", fraction=(index + 1) / args.runs, message=f"Run {index + 1}/{args.runs}")
     ordered = sorted(times)
-    emit("result", mode="bench", data={
-        "runs": args.runs, "warmup": args.warmup,
-        "median_ms": round(_percentile(ordered, 0.5), 4),
-        "p90_ms": round(_percentile(ordered, 0.9), 4),
-        "mean_ms": round(sum(times) / len(times), 4),
-        "min_ms": round(ordered[0], 4), "max_ms": round(ordered[-1], 4),
-        "load_ms": round(load_ms, 3),
-    })
+    emit(
+        "result",
+        mode="bench",
+        data={
+            "runs": args.runs,
+            "warmup": args.warmup,
+            "median_ms": round(_percentile(ordered, 0.5), 4),
+            "p90_ms": round(_percentile(ordered, 0.9), 4),
+            "mean_ms": round(sum(times) / len(times), 4),
+            "min_ms": round(ordered[0], 4),
+            "max_ms": round(ordered[-1], 4),
+            "load_ms": round(load_ms, 3),
+        },
+    )
 
 
 def generate(bundle: Path, args: argparse.Namespace) -> None:
     plugin = HERE / "generate.py"
     if not plugin.is_file():
-        raise Missing("This bundle has no text-generation model",
-                      "Build a generation bundle in the Demo step, or run `bench` instead",
-                      "no_generator")
+        raise Missing(
+            "This bundle has no text-generation model",
+            "Build a generation bundle in the Demo step, or run `bench` instead",
+            "no_generator",
+        )
     sys.path.insert(0, str(HERE))
     import generate as plugin_module  # the bundle's own hook
 
@@ -168,15 +196,22 @@ def main(argv: list | None = None) -> int:
         emit("error", message="Bad runner arguments", fix="Update the studio", code="bad_args")
         return int(exc.code or 2)
     if args.runs < 1 or args.warmup < 0:
-        emit("error", message="--runs must be at least 1", fix="Choose 1 or more runs",
-             code="bad_args")
+        emit(
+            "error",
+            message="--runs must be at least 1",
+            fix="Choose 1 or more runs",
+            code="bad_args",
+        )
         return 2
     started = time.perf_counter()
     bundle = Path(args.bundle)
     try:
         if not (bundle / "manifest.json").is_file():
-            raise Missing(f"{bundle} holds no manifest.json",
-                          "Deploy the bundle again from the studio", "no_bundle")
+            raise Missing(
+                f"{bundle} holds no manifest.json",
+                "Deploy the bundle again from the studio",
+                "no_bundle",
+            )
         (bench if args.mode == "bench" else generate)(bundle, args)
     except Missing as exc:
         emit("error", message=str(exc), fix=exc.fix, code=exc.code)
@@ -186,8 +221,12 @@ def main(argv: list | None = None) -> int:
         emit("error", message="Stopped", fix="", code="cancelled")
         return 130
     except Exception as exc:  # report, never a bare traceback on the protocol stream
-        emit("error", message=f"{type(exc).__name__}: {exc}",
-             fix="See the details in the job log", code="crash")
+        emit(
+            "error",
+            message=f"{type(exc).__name__}: {exc}",
+            fix="See the details in the job log",
+            code="crash",
+        )
         emit("done", ok=False, seconds=round(time.perf_counter() - started, 3))
         return 1
     emit("done", ok=True, seconds=round(time.perf_counter() - started, 3))

@@ -49,7 +49,9 @@ def install_qt_translations(app: QApplication, language: str) -> list[QTranslato
             app.installTranslator(translator)
             installed.append(translator)
         else:
-            logging.getLogger("studio").info("no Qt translation %s_%s in %s", name, language, folder)
+            logging.getLogger("studio").info(
+                "no Qt translation %s_%s in %s", name, language, folder
+            )
     return installed
 
 

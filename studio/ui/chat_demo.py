@@ -251,7 +251,9 @@ class ChatDemo(QWidget):
         )
         self.compare.toggled.connect(self._toggle_compare)
         self.present = QPushButton(tr("Presentation mode"))
-        self.present.setToolTip(tr("Full screen, large type, preset prompts, auto-play for a booth."))
+        self.present.setToolTip(
+            tr("Full screen, large type, preset prompts, auto-play for a booth.")
+        )
         self.present.clicked.connect(self.open_presentation)
         top.addWidget(self.choose)
         top.addWidget(QLabel(tr("Runs on:")))
@@ -284,7 +286,9 @@ class ChatDemo(QWidget):
 
         row = QHBoxLayout()
         self.prompt = QLineEdit()
-        self.prompt.setPlaceholderText(tr("Type a prompt for the model to continue, then press Enter"))
+        self.prompt.setPlaceholderText(
+            tr("Type a prompt for the model to continue, then press Enter")
+        )
         self.prompt.returnPressed.connect(lambda: self.send(self.prompt.text()))
         self.send_button = QPushButton(tr("Send"))
         self.send_button.setObjectName("primaryButton")

@@ -286,8 +286,11 @@ class ChipCards(QWidget):
             kwargs={"model": str(model), "shapes": shapes or None},
         )
         # Its first run on this PC calibrates this PC with seconds of micro-benchmarks.
-        self.job = (self.jobs.start(spec, measures=True) if self.jobs is not None
-                    else QtJob(spec, self).start())
+        self.job = (
+            self.jobs.start(spec, measures=True)
+            if self.jobs is not None
+            else QtJob(spec, self).start()
+        )
         self._compared_for = key
         self.progress.track(self.job)
         job = self.job

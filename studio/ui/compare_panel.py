@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the diff module pulls in onnxruntime helpers; not needed at
     from studio.core.diff import DiffResult, LayerDelta
     from studio.core.heat import TwoChips
 
+
 @dataclass(frozen=True)
 class _DiffRow:
     delta: LayerDelta
@@ -59,8 +60,11 @@ def _signed(value: float | None) -> str:
 def diff_columns() -> list[Column]:
     def label(row: _DiffRow) -> str:
         names = row.delta.names
-        return (tr("{name} (+{count} fused)", name=names[0], count=len(names) - 1)
-                if len(names) > 1 else names[0])
+        return (
+            tr("{name} (+{count} fused)", name=names[0], count=len(names) - 1)
+            if len(names) > 1
+            else names[0]
+        )
 
     def change(row: _DiffRow) -> float:
         return row.delta.delta_ms
@@ -69,24 +73,44 @@ def diff_columns() -> list[Column]:
         Column(tr("Layers"), label, tooltip=lambda row: ", ".join(row.delta.names)),
         Column(tr("Before ms"), lambda row: _ms(row.delta.ms_a), number=lambda row: row.delta.ms_a),
         Column(tr("After ms"), lambda row: _ms(row.delta.ms_b), number=lambda row: row.delta.ms_b),
-        Column(tr("Change"), lambda row: _signed(change(row)), number=change,
-               colour=lambda row: DIFF_COLOURS["removed"] if change(row) > 0 else None),
-        Column(tr("Drift"), lambda row: "" if row.drift is None else f"{row.drift:.4f}",
-               number=lambda row: row.drift,
-               header_tip=tr("How closely this layer's output still matches the original "
-                             "(1.0 = identical), from the compression report.")),
+        Column(
+            tr("Change"),
+            lambda row: _signed(change(row)),
+            number=change,
+            colour=lambda row: DIFF_COLOURS["removed"] if change(row) > 0 else None,
+        ),
+        Column(
+            tr("Drift"),
+            lambda row: "" if row.drift is None else f"{row.drift:.4f}",
+            number=lambda row: row.drift,
+            header_tip=tr(
+                "How closely this layer's output still matches the original "
+                "(1.0 = identical), from the compression report."
+            ),
+        ),
     ]
 
 
 def chip_columns(result: TwoChips) -> list[Column]:
     return [
         Column(tr("Layer"), lambda layer: layer.name, tooltip=lambda layer: layer.name),
-        Column("A ms", lambda layer: _ms(layer.ms_a), number=lambda layer: layer.ms_a,
-               header_tip=tr("Predicted on {chip}", chip=result.name_a)),
-        Column("B ms", lambda layer: _ms(layer.ms_b), number=lambda layer: layer.ms_b,
-               header_tip=tr("Predicted on {chip}", chip=result.name_b)),
-        Column("B − A", lambda layer: _signed(_change(layer.ms_a, layer.ms_b)),
-               number=lambda layer: _change(layer.ms_a, layer.ms_b)),
+        Column(
+            "A ms",
+            lambda layer: _ms(layer.ms_a),
+            number=lambda layer: layer.ms_a,
+            header_tip=tr("Predicted on {chip}", chip=result.name_a),
+        ),
+        Column(
+            "B ms",
+            lambda layer: _ms(layer.ms_b),
+            number=lambda layer: layer.ms_b,
+            header_tip=tr("Predicted on {chip}", chip=result.name_b),
+        ),
+        Column(
+            "B − A",
+            lambda layer: _signed(_change(layer.ms_a, layer.ms_b)),
+            number=lambda layer: _change(layer.ms_a, layer.ms_b),
+        ),
     ]
 
 
@@ -94,26 +118,46 @@ def verdict_lines(diff: DiffResult) -> list[str]:
     """Plain sentences for the top of the view."""
     a, b = diff.a, diff.b
     sizes = {"before": human_size(a.file_size), "after": human_size(b.file_size)}
-    lines = [tr("Size: {before} → {after} ({ratio:.1f}× smaller)",
-                ratio=a.file_size / max(b.file_size, 1), **sizes)
-             if b.file_size < a.file_size else
-             tr("Size: {before} → {after} (not smaller)", **sizes)]
+    lines = [
+        tr(
+            "Size: {before} → {after} ({ratio:.1f}× smaller)",
+            ratio=a.file_size / max(b.file_size, 1),
+            **sizes,
+        )
+        if b.file_size < a.file_size
+        else tr("Size: {before} → {after} (not smaller)", **sizes)
+    ]
     if diff.end_to_end_ms:
         before, after = diff.end_to_end_ms
         if after <= before:
-            lines.append(tr("Speed on this PC: {before:.3f} ms → {after:.3f} ms "
-                            "({ratio:.2f}× faster)",
-                            before=before, after=after, ratio=before / max(after, 1e-9)))
+            lines.append(
+                tr(
+                    "Speed on this PC: {before:.3f} ms → {after:.3f} ms ({ratio:.2f}× faster)",
+                    before=before,
+                    after=after,
+                    ratio=before / max(after, 1e-9),
+                )
+            )
         else:
-            lines.append(tr("Speed on this PC: {before:.3f} ms → {after:.3f} ms "
-                            "— {ratio:.2f}× SLOWER than the original",
-                            before=before, after=after, ratio=after / max(before, 1e-9)))
-    lines.append(trn("Graph: {n} layer changed, {added} added, {removed} removed, "
-                     "{unchanged} unchanged",
-                     "Graph: {n} layers changed, {added} added, {removed} removed, "
-                     "{unchanged} unchanged",
-                     len(diff.changed), added=len(diff.added), removed=len(diff.removed),
-                     unchanged=diff.unchanged))
+            lines.append(
+                tr(
+                    "Speed on this PC: {before:.3f} ms → {after:.3f} ms "
+                    "— {ratio:.2f}× SLOWER than the original",
+                    before=before,
+                    after=after,
+                    ratio=after / max(before, 1e-9),
+                )
+            )
+    lines.append(
+        trn(
+            "Graph: {n} layer changed, {added} added, {removed} removed, {unchanged} unchanged",
+            "Graph: {n} layers changed, {added} added, {removed} removed, {unchanged} unchanged",
+            len(diff.changed),
+            added=len(diff.added),
+            removed=len(diff.removed),
+            unchanged=diff.unchanged,
+        )
+    )
     return lines
 
 
@@ -128,11 +172,17 @@ class ComparePanel(QWidget):
         super().__init__(parent)
         self.diff: DiffResult | None = None
         self.showing = "b"
-        self.status = QLabel(tr("Optimize the model first; then compare it here with the original."))
+        self.status = QLabel(
+            tr("Optimize the model first; then compare it here with the original.")
+        )
         self.status.setWordWrap(True)
         self.button = QPushButton(tr("Compare original and optimized"))
-        self.button.setToolTip(tr("Measures both models on this PC (a minute at most for small "
-                                  "models) and lists every difference in their graphs."))
+        self.button.setToolTip(
+            tr(
+                "Measures both models on this PC (a minute at most for small "
+                "models) and lists every difference in their graphs."
+            )
+        )
         self.button.clicked.connect(self.compareRequested)
         self.button.setEnabled(False)
         self.verdict = QLabel()
@@ -144,11 +194,17 @@ class ComparePanel(QWidget):
         self.chip_a = QComboBox()
         self.chip_b = QComboBox()
         self.chips_button = QPushButton(tr("Compare on two chips"))
-        self.chips_button.setToolTip(tr("Predicted from the chips' published profiles, layer by "
-                                        "layer — a guide, not a measurement."))
+        self.chips_button.setToolTip(
+            tr(
+                "Predicted from the chips' published profiles, layer by "
+                "layer — a guide, not a measurement."
+            )
+        )
         self.chips_button.clicked.connect(
-            lambda: self.chipsRequested.emit(str(self.chip_a.currentData()),
-                                             str(self.chip_b.currentData())))
+            lambda: self.chipsRequested.emit(
+                str(self.chip_a.currentData()), str(self.chip_b.currentData())
+            )
+        )
         chips_row = QHBoxLayout()
         chips_row.addWidget(QLabel(tr("Or this model on two chips:")))
         chips_row.addWidget(self.chip_a, 1)
@@ -161,7 +217,9 @@ class ComparePanel(QWidget):
         self.layers.rowSelected.connect(self._layer_selected)
         self.changes = RowTable()  # lists run to thousands for a quantized large model
         self._change_rows([])
-        self.changes.setToolTip(tr("Green: added by the optimization; amber: changed; red: removed."))
+        self.changes.setToolTip(
+            tr("Green: added by the optimization; amber: changed; red: removed.")
+        )
         self.changes.rowSelected.connect(self._change_selected)
         self.switch = QPushButton(tr("Show the original graph"))
         self.switch.clicked.connect(self.toggle_graph)
@@ -202,21 +260,34 @@ class ComparePanel(QWidget):
     def show_two_chips(self, result: TwoChips) -> None:
         """One model on two chips: the layer table shows each chip's predicted time."""
         self.clear()
-        self.status.setText(tr("{name} on {chip_a} vs {chip_b} (predicted from the chip profiles)",
-                               name=Path(result.model).name, chip_a=result.name_a,
-                               chip_b=result.name_b))
+        self.status.setText(
+            tr(
+                "{name} on {chip_a} vs {chip_b} (predicted from the chip profiles)",
+                name=Path(result.model).name,
+                chip_a=result.name_a,
+                chip_b=result.name_b,
+            )
+        )
 
         def span(pair: tuple[float | None, float | None]) -> str:
             low, high = pair
-            return tr("cannot predict") if low is None or high is None else \
-                f"{low:.3f}–{high:.3f} ms"
+            return (
+                tr("cannot predict") if low is None or high is None else f"{low:.3f}–{high:.3f} ms"
+            )
 
-        self.verdict.setText(f"A = {result.name_a}: {span(result.range_a)}\n"
-                             f"B = {result.name_b}: {span(result.range_b)}")
-        self.graph.clear(tr("The per-layer predictions are listed above. The graph here shows "
-                            "original-vs-optimized comparisons."))
-        self.layers.set_rows(chip_columns(result), result.layers, key=id, sort_column=1,
-                             fit=(1, 2, 3))
+        self.verdict.setText(
+            f"A = {result.name_a}: {span(result.range_a)}\n"
+            f"B = {result.name_b}: {span(result.range_b)}"
+        )
+        self.graph.clear(
+            tr(
+                "The per-layer predictions are listed above. The graph here shows "
+                "original-vs-optimized comparisons."
+            )
+        )
+        self.layers.set_rows(
+            chip_columns(result), result.layers, key=id, sort_column=1, fit=(1, 2, 3)
+        )
 
     def set_available(self, available: bool, reason: str = "") -> None:
         self.button.setEnabled(available)
@@ -238,8 +309,13 @@ class ComparePanel(QWidget):
     # -- showing a result -----------------------------------------------------------------------
     def show_diff(self, diff: DiffResult) -> None:
         self.diff = diff
-        self.status.setText(tr("{original} (original) vs {optimized}",
-                               original=Path(diff.a.path).name, optimized=Path(diff.b.path).name))
+        self.status.setText(
+            tr(
+                "{original} (original) vs {optimized}",
+                original=Path(diff.a.path).name,
+                optimized=Path(diff.b.path).name,
+            )
+        )
         self.verdict.setText("\n".join(verdict_lines(diff)))
         self._fill_layers(diff)
         self._fill_changes(diff)
@@ -249,25 +325,34 @@ class ComparePanel(QWidget):
 
     def _fill_layers(self, diff: DiffResult) -> None:
         drift = {row.name: row.value for row in diff.drift}
-        rows = [_DiffRow(delta, next((drift[n] for n in delta.names if n in drift), None))
-                for delta in diff.latency]
+        rows = [
+            _DiffRow(delta, next((drift[n] for n in delta.names if n in drift), None))
+            for delta in diff.latency
+        ]
         # Slowest original layers first.
         self.layers.set_rows(diff_columns(), rows, key=id, sort_column=1, fit=(1, 2, 3, 4))
 
     def _fill_changes(self, diff: DiffResult) -> None:
         entries = (
-            [_Change("changed", c.name, f"~ {c.name} ({c.op_type}): {'; '.join(c.changes)}")
-             for c in diff.changed]
+            [
+                _Change("changed", c.name, f"~ {c.name} ({c.op_type}): {'; '.join(c.changes)}")
+                for c in diff.changed
+            ]
             + [_Change("added", n.name, f"+ {n.name} ({n.op_type})") for n in diff.added]
             + [_Change("removed", n.name, f"− {n.name} ({n.op_type})") for n in diff.removed]
         )
-        self._change_rows(entries or [_Change("", "", tr(
-            "The two graphs have the same layers with the same settings."))])
+        self._change_rows(
+            entries
+            or [_Change("", "", tr("The two graphs have the same layers with the same settings."))]
+        )
 
     def _change_rows(self, entries: list[_Change]) -> None:
-        column = Column(tr("Graph changes"), lambda change: change.text,
-                        tooltip=lambda change: change.text,
-                        colour=lambda change: DIFF_COLOURS.get(change.kind))
+        column = Column(
+            tr("Graph changes"),
+            lambda change: change.text,
+            tooltip=lambda change: change.text,
+            colour=lambda change: DIFF_COLOURS.get(change.kind),
+        )
         self.changes.set_rows([column], entries, key=id, sort_column=-1)  # in the diff's order
 
     # -- graph ----------------------------------------------------------------------------------
@@ -297,8 +382,9 @@ class ComparePanel(QWidget):
             return
         self.showing = "b" if self.showing == "a" else "a"
         side = self.diff.b if self.showing == "b" else self.diff.a
-        self.switch.setText(tr("Show the original graph") if self.showing == "b"
-                            else tr("Show the optimized graph"))
+        self.switch.setText(
+            tr("Show the original graph") if self.showing == "b" else tr("Show the optimized graph")
+        )
         self.graph.load_model(side.path)
         self.graph.set_colours(self.highlight_colours(self.showing))
 
@@ -322,8 +408,9 @@ class ComparePanel(QWidget):
         if self.graph.node_count:
             self.graph.select_node(name)
         else:
-            self.graph.ready.connect(lambda _n: self.graph.select_node(name),
-                                     Qt.ConnectionType.SingleShotConnection)
+            self.graph.ready.connect(
+                lambda _n: self.graph.select_node(name), Qt.ConnectionType.SingleShotConnection
+            )
 
     def shutdown(self) -> None:
         self.graph.shutdown()

@@ -100,11 +100,30 @@ METHOD_TEXTS = [
 # The Advanced panel's option names, as optimize_advanced.friendly() derives them from the
 # parameter names in studio/core/compress/methods.py (checked against them by a test).
 OPTION_NAMES = [
-    N_("Opset"), N_("Eval limit"), N_("Measure latency"), N_("Calibrate method"),
-    N_("Per channel"), N_("Activations"), N_("Reduce range"), N_("QNN-style config"),
-    N_("Size"), N_("Layout"), N_("Color"), N_("Scale"), N_("Mean"), N_("Std"),
-    N_("Block size"), N_("Symmetric"), N_("Accuracy level"), N_("Keep io types"),
-    N_("Sparsity"), N_("Min cosine"), N_("Min top1"), N_("Goal"), N_("Ratio"), N_("Multiple of"),
+    N_("Opset"),
+    N_("Eval limit"),
+    N_("Measure latency"),
+    N_("Calibrate method"),
+    N_("Per channel"),
+    N_("Activations"),
+    N_("Reduce range"),
+    N_("QNN-style config"),
+    N_("Size"),
+    N_("Layout"),
+    N_("Color"),
+    N_("Scale"),
+    N_("Mean"),
+    N_("Std"),
+    N_("Block size"),
+    N_("Symmetric"),
+    N_("Accuracy level"),
+    N_("Keep io types"),
+    N_("Sparsity"),
+    N_("Min cosine"),
+    N_("Min top1"),
+    N_("Goal"),
+    N_("Ratio"),
+    N_("Multiple of"),
 ]
 
 # ... and their one-line descriptions (the tooltips).

@@ -61,8 +61,9 @@ class DeviceRow(QFrame):
         where = {"wifi": " (Wi-Fi)", "usb": " (USB)"}.get(info.transport, "")
         serial = info.serial if info.title() != info.serial else ""
         title = tr("This PC") if info.kind == "this-pc" else info.title()
-        self.name = QLabel(f"<b>{title}</b>  <span style='color:gray'>{serial}"
-                           f"{where}</span> — {tr(info.status)}")  # see studio/ui/core_texts.py
+        self.name = QLabel(
+            f"<b>{title}</b>  <span style='color:gray'>{serial}{where}</span> — {tr(info.status)}"
+        )  # see studio/ui/core_texts.py
         text.addWidget(self.name)
         self.facts = QLabel(info.summary())
         self.facts.setObjectName("factLabel")
@@ -106,8 +107,12 @@ class DeviceListWidget(QWidget):
         head.addStretch()
         self.address = QLineEdit()
         self.address.setPlaceholderText("192.168.1.20:5555")
-        self.address.setToolTip(tr("A phone with Wireless debugging on, or a board running adb "
-                                   "over the network: its address and port"))
+        self.address.setToolTip(
+            tr(
+                "A phone with Wireless debugging on, or a board running adb "
+                "over the network: its address and port"
+            )
+        )
         self.address.setMaximumWidth(200)
         self.address.returnPressed.connect(self.connect_address)
         self.connect_button = QPushButton(tr("Connect over Wi-Fi"))
@@ -127,7 +132,8 @@ class DeviceListWidget(QWidget):
         self.list.setStyleSheet(
             "QListWidget#deviceList::item { border-bottom: 1px solid palette(midlight); }"
             "QListWidget#deviceList::item:selected { background: rgba(47, 111, 222, 40);"
-            " border: 1px solid #2f6fde; border-radius: 4px; }")
+            " border: 1px solid #2f6fde; border-radius: 4px; }"
+        )
         self.list.currentItemChanged.connect(self._selection_changed)
         outer.addWidget(self.list)
 
@@ -142,12 +148,17 @@ class DeviceListWidget(QWidget):
         actions = QHBoxLayout()
         self.push_button = QPushButton(tr("Push to device"))
         self.push_button.setObjectName("primaryButton")
-        self.push_button.setToolTip(tr("Copy the bundle to the device, then check every file's "
-                                       "fingerprint (SHA-256) there"))
+        self.push_button.setToolTip(
+            tr("Copy the bundle to the device, then check every file's fingerprint (SHA-256) there")
+        )
         self.push_button.clicked.connect(self.push)
         self.bench_button = QPushButton(tr("Measure speed on device"))
-        self.bench_button.setToolTip(tr("Run the model on the device many times and report the "
-                                        "typical (median) and slow-case (p90) time of one run"))
+        self.bench_button.setToolTip(
+            tr(
+                "Run the model on the device many times and report the "
+                "typical (median) and slow-case (p90) time of one run"
+            )
+        )
         self.bench_button.clicked.connect(self.bench)
         self.runs = QSpinBox()
         self.runs.setRange(1, 10000)
@@ -213,17 +224,21 @@ class DeviceListWidget(QWidget):
         serials = [d.serial for d in listing.devices]
         phones = [d.serial for d in listing.devices if d.kind != "this-pc" and d.ready]
         # Keep what the user chose; else the first ready phone (one just plugged in); else this PC.
-        choice = self._chosen if self._chosen in serials else (
-            phones[0] if phones else serials[0] if serials else None)
+        choice = (
+            self._chosen
+            if self._chosen in serials
+            else (phones[0] if phones else serials[0] if serials else None)
+        )
         if choice is not None:
             self.list.setCurrentRow(serials.index(choice))
         self._refilling = False
         if listing.adb_problem:
-            text = tr("Phones and boards cannot be listed: {problem}",
-                      problem=listing.adb_problem)
+            text = tr("Phones and boards cannot be listed: {problem}", problem=listing.adb_problem)
         elif len(listing.devices) <= 1:
-            text = tr("No phone or board found. Plug one in with USB debugging on, or "
-                      "connect over Wi-Fi. This PC works right away.")
+            text = tr(
+                "No phone or board found. Plug one in with USB debugging on, or "
+                "connect over Wi-Fi. This PC works right away."
+            )
         else:
             text = tr("Choose where to run the bundle.")
         # A list refresh must not wipe the answer to the user's last Wi-Fi connect.
@@ -264,8 +279,12 @@ class DeviceListWidget(QWidget):
         device = self.selected()
         ready = device is not None and device.ready and self.bundle is not None
         self.push_button.setEnabled(ready and not self._busy())
-        self.bench_button.setEnabled(ready and not self._busy() and device is not None
-                                     and self.verified.get(device.serial) == self._target_key())
+        self.bench_button.setEnabled(
+            ready
+            and not self._busy()
+            and device is not None
+            and self.verified.get(device.serial) == self._target_key()
+        )
         if self.bundle is None:
             self.push_button.setToolTip(tr("Create the bundle first"))
         if device is not None and device.default_dir and self.bundle is not None:
@@ -303,8 +322,11 @@ class DeviceListWidget(QWidget):
         self.progress.track(self.job)
         self.job.succeeded.connect(on_result)
         self.job.failed.connect(self._failed)
-        self.job.cancelled.connect(lambda: self._say(
-            tr("Stopped"), tr("Nothing half-pushed is ever taken for a deployed bundle.")))
+        self.job.cancelled.connect(
+            lambda: self._say(
+                tr("Stopped"), tr("Nothing half-pushed is ever taken for a deployed bundle.")
+            )
+        )
         self.job.finished.connect(self._update_buttons)
         self._update_buttons()
 
@@ -313,10 +335,11 @@ class DeviceListWidget(QWidget):
         if device is None or self.bundle is None:
             return
         self._say(tr("Pushing to {device}…", device=device.title()), "")
-        spec = JobSpec(title=tr("Push to {device}", device=device.title()),
-                       target="studio.core.devices.deploy:deploy_bundle",
-                       kwargs={"bundle": str(self.bundle), "device": device.serial,
-                               "to": self.target()})
+        spec = JobSpec(
+            title=tr("Push to {device}", device=device.title()),
+            target="studio.core.devices.deploy:deploy_bundle",
+            kwargs={"bundle": str(self.bundle), "device": device.serial, "to": self.target()},
+        )
         self._start(spec, self._pushed)
 
     def _pushed(self, result: Any) -> None:
@@ -324,9 +347,13 @@ class DeviceListWidget(QWidget):
         pushed = human_size(result.bytes_pushed)
         if result.bytes_pushed:
             pushed = tr("{size} at {rate}/s", size=pushed, rate=human_size(int(result.rate)))
-        detail = trn("{n} file checked on {serial} in {folder}",
-                     "{n} files checked on {serial} in {folder}", result.files,
-                     serial=result.serial, folder=result.remote_dir)
+        detail = trn(
+            "{n} file checked on {serial} in {folder}",
+            "{n} files checked on {serial} in {folder}",
+            result.files,
+            serial=result.serial,
+            folder=result.remote_dir,
+        )
         detail += tr(" — {count} pushed ({size})", count=len(result.pushed), size=pushed)
         if result.skipped:
             detail += tr(", {count} already there", count=len(result.skipped))
@@ -341,10 +368,17 @@ class DeviceListWidget(QWidget):
         if device is None or self.bundle is None:
             return
         self._say_bench(tr("Measuring on {device}…", device=device.title()), "")
-        spec = JobSpec(title=tr("Speed on {device}", device=device.title()),
-                       target="studio.core.devices.run:run_on_device",
-                       kwargs={"bundle": str(self.bundle), "device": device.serial,
-                               "mode": "bench", "runs": self.runs.value(), "to": self.target()})
+        spec = JobSpec(
+            title=tr("Speed on {device}", device=device.title()),
+            target="studio.core.devices.run:run_on_device",
+            kwargs={
+                "bundle": str(self.bundle),
+                "device": device.serial,
+                "mode": "bench",
+                "runs": self.runs.value(),
+                "to": self.target(),
+            },
+        )
         self._start(spec, self._benchmarked)
         self.job.failed.disconnect(self._failed)  # type: ignore[union-attr]
         self.job.failed.connect(lambda m: self._say_bench(tr("✗ Could not measure"), m))  # type: ignore[union-attr]
@@ -352,17 +386,25 @@ class DeviceListWidget(QWidget):
     def _benchmarked(self, outcome: Any) -> None:
         bench = outcome.bench() if outcome.ok else None
         if bench is None:
-            self._say_bench(tr("✗ The model did not run on the device"),
-                            f"{outcome.error}. {outcome.fix}".strip(" ."))
+            self._say_bench(
+                tr("✗ The model did not run on the device"),
+                f"{outcome.error}. {outcome.fix}".strip(" ."),
+            )
         else:
             self._say_bench(
                 tr("About {ms:.2f} ms per run on the device", ms=bench.median_ms),
-                trn("Median {median:.3f} ms, p90 {p90:.3f} ms over {n} run on {serial} "
+                trn(
+                    "Median {median:.3f} ms, p90 {p90:.3f} ms over {n} run on {serial} "
                     "({runtime}).",
                     "Median {median:.3f} ms, p90 {p90:.3f} ms over {n} runs on {serial} "
                     "({runtime}).",
-                    bench.runs, median=bench.median_ms, p90=bench.p90_ms,
-                    serial=outcome.serial, runtime=outcome.runtime.description))
+                    bench.runs,
+                    median=bench.median_ms,
+                    p90=bench.p90_ms,
+                    serial=outcome.serial,
+                    runtime=outcome.runtime.description,
+                ),
+            )
         self.benchmarked.emit(outcome)
 
     def _say_bench(self, verdict: str, detail: str) -> None:

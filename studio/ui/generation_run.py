@@ -132,8 +132,11 @@ class GenerationRun(QObject):
         spec = self.spec()
         # Runs started by the presentation loop stay out of the jobs panel so an all-day loop
         # does not pile up finished jobs.
-        self.job = (self.jobs.start(spec, measures=not self.where)  # tokens/s on this PC
-                    if self.jobs is not None else QtJob(spec, self).start())
+        self.job = (
+            self.jobs.start(spec, measures=not self.where)  # tokens/s on this PC
+            if self.jobs is not None
+            else QtJob(spec, self).start()
+        )
         self.job.event.connect(self._on_event)
         self.job.succeeded.connect(self._on_result)
         self.job.failed.connect(self._on_failed)

@@ -70,7 +70,9 @@ class _Reader:
                 self.emit(
                     rid,
                     ErrorMessage(
-                        message=tr("Generation failed: {kind}: {error}", kind=type(exc).__name__, error=exc),
+                        message=tr(
+                            "Generation failed: {kind}: {error}", kind=type(exc).__name__, error=exc
+                        ),
                         user_error=False,
                         details=traceback.format_exc(),
                     ),

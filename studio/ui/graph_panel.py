@@ -91,31 +91,47 @@ class GraphPanel(QWidget):
         self.headline = QLabel(tr("No model yet."))
         self.headline.setWordWrap(True)
         self.draw_button = QPushButton(tr("Draw the full graph"))
-        self.draw_button.setToolTip(tr("Large graphs can take Netron a minute or more to lay out; "
-                                       "the app stays usable meanwhile."))
+        self.draw_button.setToolTip(
+            tr(
+                "Large graphs can take Netron a minute or more to lay out; "
+                "the app stays usable meanwhile."
+            )
+        )
         self.draw_button.clicked.connect(self.draw_graph)
         self.draw_button.hide()
         self.heat_source = QComboBox()
         self.heat_source.addItem(tr("Colour by time measured on this PC"), MEASURED)
-        self.heat_source.setToolTip(tr("Measured: real times on this computer. Predicted: the chip "
-                                       "profile's estimate per layer (a rough guide, not a "
-                                       "measurement)."))
+        self.heat_source.setToolTip(
+            tr(
+                "Measured: real times on this computer. Predicted: the chip "
+                "profile's estimate per layer (a rough guide, not a "
+                "measurement)."
+            )
+        )
         self.heat_source.currentIndexChanged.connect(self._heat_source_changed)
         top = QHBoxLayout()
         top.addWidget(self.headline, 1)
         top.addWidget(self.heat_source)
         top.addWidget(self.draw_button)
         self.by_op = GroupTable(tr("Operation"), tr("Nodes grouped by what they compute"))
-        self.by_block = GroupTable(tr("Block"), tr("Nodes grouped by the start of their names, which "
-                                                   "exporters build from the model's modules (layers, blocks)"))
+        self.by_block = GroupTable(
+            tr("Block"),
+            tr(
+                "Nodes grouped by the start of their names, which "
+                "exporters build from the model's modules (layers, blocks)"
+            ),
+        )
         tables = QSplitter(Qt.Orientation.Horizontal)
         tables.addWidget(self.by_op)
         tables.addWidget(self.by_block)
         self.summary_box = tables
         self.graph = NetronView()
         self.graph.nodeClicked.connect(self.nodeClicked)
-        self.graph.notice.connect(lambda text: self.headline.setText(
-            tr("{headline} Netron: {notice}", headline=self._headline_text(), notice=text)))
+        self.graph.notice.connect(
+            lambda text: self.headline.setText(
+                tr("{headline} Netron: {notice}", headline=self._headline_text(), notice=text)
+            )
+        )
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(tables)
         self.split.addWidget(self.graph)
@@ -157,8 +173,11 @@ class GraphPanel(QWidget):
         if self.summary is None or self.model is None:
             return ""
         if self.summary.large:
-            return tr("{name}: {count:,} nodes (a large graph).", name=self.model.name,
-                      count=self.summary.node_count)
+            return tr(
+                "{name}: {count:,} nodes (a large graph).",
+                name=self.model.name,
+                count=self.summary.node_count,
+            )
         return tr("{name}: {count:,} nodes.", name=self.model.name, count=self.summary.node_count)
 
     def _on_summary(self, summary: GraphSummary | None, error: str | None) -> None:
@@ -174,11 +193,17 @@ class GraphPanel(QWidget):
         self.by_block.show_groups(summary.by_prefix)
         text = self._headline_text()
         if summary.large and not self.graph.node_count:
-            text += " " + tr("The summary shows where its nodes and time are; drawing every node "
-                             "takes a while, so it is drawn when you ask.")
+            text += " " + tr(
+                "The summary shows where its nodes and time are; drawing every node "
+                "takes a while, so it is drawn when you ask."
+            )
             self.draw_button.show()
-            self.graph.clear(tr("This graph is large. Press “Draw the full graph” to see every "
-                                "node (the app stays usable while it is drawn)."))
+            self.graph.clear(
+                tr(
+                    "This graph is large. Press “Draw the full graph” to see every "
+                    "node (the app stays usable while it is drawn)."
+                )
+            )
         self.headline.setText(text)
         self.summary_box.setVisible(True)
         if first:
@@ -234,11 +259,24 @@ class GraphPanel(QWidget):
         if self.heat_source.currentData() != heat.chip:
             return  # the user switched back meanwhile
         self.graph.set_heat(heat.shares)
-        missing = " " + trn("{n} layer has no published figure for this chip and stays grey.",
-                            "{n} layers have no published figure for this chip and stay grey.",
-                            len(heat.missing)) if heat.missing else ""
-        self.headline.setText(tr("{headline} Colours: predicted for {chip}.",
-                                 headline=self._headline_text(), chip=heat.chip_name) + missing)
+        missing = (
+            " "
+            + trn(
+                "{n} layer has no published figure for this chip and stays grey.",
+                "{n} layers have no published figure for this chip and stay grey.",
+                len(heat.missing),
+            )
+            if heat.missing
+            else ""
+        )
+        self.headline.setText(
+            tr(
+                "{headline} Colours: predicted for {chip}.",
+                headline=self._headline_text(),
+                chip=heat.chip_name,
+            )
+            + missing
+        )
 
     def set_profile_colours(self) -> None:
         if self.heat_source.currentData() != MEASURED:

@@ -309,7 +309,9 @@ class HubBrowser(QWidget):
         self.prev_button.setEnabled(self.page_index > 0)
         more = has_pages and (self.page_index + 1 < len(self.pages) or self.pages[-1].has_more)
         self.next_button.setEnabled(bool(more))
-        self.page_label.setText(tr("Page {number}", number=self.page_index + 1) if has_pages else "")
+        self.page_label.setText(
+            tr("Page {number}", number=self.page_index + 1) if has_pages else ""
+        )
 
     # --- details -------------------------------------------------------------------------------
     def _selection_changed(self) -> None:

@@ -17,16 +17,61 @@ WRAPPERS = {"tr", "trn", "N_"}
 # Calls whose string arguments end up on screen. Constructors take the text first; methods
 # anywhere in their arguments (addTab(widget, "title"), getOpenFileName(self, "caption", …)).
 VISIBLE_CALLS = {
-    "QLabel", "QPushButton", "QCheckBox", "QRadioButton", "QGroupBox", "QToolButton", "QAction",
-    "QMenu", "QDockWidget", "QListWidgetItem", "QMessageBox", "QCommandLinkButton",
-    "setText", "setToolTip", "setWindowTitle", "setPlaceholderText", "setTitle", "setStatusTip",
-    "setWhatsThis", "setLabelText", "setSpecialValueText", "setFormat", "setInformativeText",
-    "setDetailedText", "addTab", "insertTab", "setTabText", "setTabToolTip", "addMenu",
-    "addAction", "addRow", "setHorizontalHeaderLabels", "setVerticalHeaderLabels",
-    "setHeaderLabels", "setHeaderLabel", "showMessage", "big_label", "show_error", "information",
-    "warning", "critical", "question", "getOpenFileName", "getOpenFileNames",
-    "getSaveFileName", "getExistingDirectory", "getText", "getItem", "addButton", "setButtonText",
-    "setAccessibleName", "setItemText", "setLabel", "setSuffix", "setPrefix",
+    "QLabel",
+    "QPushButton",
+    "QCheckBox",
+    "QRadioButton",
+    "QGroupBox",
+    "QToolButton",
+    "QAction",
+    "QMenu",
+    "QDockWidget",
+    "QListWidgetItem",
+    "QMessageBox",
+    "QCommandLinkButton",
+    "setText",
+    "setToolTip",
+    "setWindowTitle",
+    "setPlaceholderText",
+    "setTitle",
+    "setStatusTip",
+    "setWhatsThis",
+    "setLabelText",
+    "setSpecialValueText",
+    "setFormat",
+    "setInformativeText",
+    "setDetailedText",
+    "addTab",
+    "insertTab",
+    "setTabText",
+    "setTabToolTip",
+    "addMenu",
+    "addAction",
+    "addRow",
+    "setHorizontalHeaderLabels",
+    "setVerticalHeaderLabels",
+    "setHeaderLabels",
+    "setHeaderLabel",
+    "showMessage",
+    "big_label",
+    "show_error",
+    "information",
+    "warning",
+    "critical",
+    "question",
+    "getOpenFileName",
+    "getOpenFileNames",
+    "getSaveFileName",
+    "getExistingDirectory",
+    "getText",
+    "getItem",
+    "addButton",
+    "setButtonText",
+    "setAccessibleName",
+    "setItemText",
+    "setLabel",
+    "setSuffix",
+    "setPrefix",
 }
 
 # Calls where only these keywords are shown (JobSpec's target is a module path, not text).
@@ -34,7 +79,21 @@ VISIBLE_KEYWORDS = {"JobSpec": {"title"}}
 
 # Text that is the same in every language: units, symbols and file patterns.
 UNTRANSLATED_WORDS = {
-    "ms", "s", "MB", "GB", "KB", "kB", "B", "x", "ONNX", "onnx", "yaml", "npz", "png", "csv", "json",
+    "ms",
+    "s",
+    "MB",
+    "GB",
+    "KB",
+    "kB",
+    "B",
+    "x",
+    "ONNX",
+    "onnx",
+    "yaml",
+    "npz",
+    "png",
+    "csv",
+    "json",
 }
 # Arguments that name a place, not text (pyqtgraph's setLabel("bottom", …)).
 KEYWORD_VALUES = {"bottom", "left", "right", "top"}
@@ -92,7 +151,9 @@ def formatted_wrappers(root: Path) -> list[Found]:
 
 
 def _needs_translation(text: str) -> bool:
-    if text in KEYWORD_VALUES or FILE_NAME.fullmatch(text) or CJK.search(text):  # already Chinese, or deliberately bilingual ("语言 / Language")
+    if (
+        text in KEYWORD_VALUES or FILE_NAME.fullmatch(text) or CJK.search(text)
+    ):  # already Chinese, or deliberately bilingual ("语言 / Language")
         return False
     if IDENTIFIER.fullmatch(text):
         return False
@@ -153,8 +214,14 @@ def unwrapped_literals(root: Path) -> list[Found]:
             if name in VISIBLE_KEYWORDS:
                 arguments = [k.value for k in node.keywords if k.arg in VISIBLE_KEYWORDS[name]]
             elif name in VISIBLE_CALLS:
-                arguments = [*node.args, *(k.value for k in node.keywords if k.arg in (
-                    "text", "title", "toolTip", "placeholderText", "windowTitle"))]
+                arguments = [
+                    *node.args,
+                    *(
+                        k.value
+                        for k in node.keywords
+                        if k.arg in ("text", "title", "toolTip", "placeholderText", "windowTitle")
+                    ),
+                ]
             else:
                 continue
             for argument in arguments:

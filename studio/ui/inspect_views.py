@@ -43,25 +43,35 @@ class ProfileSettingsRow(QWidget):
         self.state = state
         self.runs = QSpinBox()
         self.runs.setRange(1, 1000)
-        self.runs.setToolTip(tr("How many timed runs; the median is shown. More runs, steadier "
-                                "numbers."))
+        self.runs.setToolTip(
+            tr("How many timed runs; the median is shown. More runs, steadier numbers.")
+        )
         self.threads = QSpinBox()
         self.threads.setRange(0, 64)
         self.threads.setSpecialValueText(tr("auto"))
         self.threads.setToolTip(
-            tr("CPU threads onnxruntime may use (auto: layers on 1 thread, where they repeat; "
-               "the whole model also on all cores, up to 4).")
+            tr(
+                "CPU threads onnxruntime may use (auto: layers on 1 thread, where they repeat; "
+                "the whole model also on all cores, up to 4)."
+            )
         )
         self.shapes = QLineEdit()
         self.shapes.setPlaceholderText(tr("input shapes, e.g. image=1x3x224x224"))
-        self.shapes.setToolTip(tr("Sizes of the model's inputs for the measurement. Inputs with a "
-                                  "flexible size (batch, length) use 1 unless set here."))
+        self.shapes.setToolTip(
+            tr(
+                "Sizes of the model's inputs for the measurement. Inputs with a "
+                "flexible size (batch, length) use 1 unless set here."
+            )
+        )
         self.error = QLabel()
         self.error.setObjectName("errorLabel")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for label, widget in ((tr("Runs"), self.runs), (tr("Threads"), self.threads),
-                              (tr("Shapes"), self.shapes)):
+        for label, widget in (
+            (tr("Runs"), self.runs),
+            (tr("Threads"), self.threads),
+            (tr("Shapes"), self.shapes),
+        ):
             caption = QLabel(label)
             caption.setToolTip(widget.toolTip())
             layout.addWidget(caption)
@@ -79,8 +89,9 @@ class ProfileSettingsRow(QWidget):
             widget.blockSignals(True)
         self.runs.setValue(recipe.profile.runs)
         self.threads.setValue(recipe.profile.threads or 0)
-        self.shapes.setText(" ".join(f"{k}={'x'.join(map(str, v))}"
-                                     for k, v in recipe.shapes.items()))
+        self.shapes.setText(
+            " ".join(f"{k}={'x'.join(map(str, v))}" for k, v in recipe.shapes.items())
+        )
         for widget in (self.runs, self.threads):
             widget.blockSignals(False)
 
@@ -99,17 +110,24 @@ class ProfileSettingsRow(QWidget):
 
     def show_used(self, result: ProfileResult) -> None:
         """After a run: show the threads and shapes actually used."""
-        self.threads.setToolTip(tr("CPU threads onnxruntime may use (auto: layers on 1 thread, "
-                                   "the whole model also on all cores). Last run used "
-                                   "{threads}.", threads=result.threads))
+        self.threads.setToolTip(
+            tr(
+                "CPU threads onnxruntime may use (auto: layers on 1 thread, "
+                "the whole model also on all cores). Last run used "
+                "{threads}.",
+                threads=result.threads,
+            )
+        )
         if not self.shapes.text():
-            self.shapes.setPlaceholderText(" ".join(
-                f"{k}={'x'.join(map(str, v))}" for k, v in result.input_shapes.items()))
+            self.shapes.setPlaceholderText(
+                " ".join(f"{k}={'x'.join(map(str, v))}" for k, v in result.input_shapes.items())
+            )
 
 
 class InspectViews(QTabWidget):
-    def __init__(self, table: RowTable, state: WizardState, jobs: JobManager,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, table: RowTable, state: WizardState, jobs: JobManager, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.jobs = jobs
@@ -187,12 +205,16 @@ class InspectViews(QTabWidget):
 
     def _chart_clicked(self, kernel: str) -> None:
         self._select_row(kernel)
-        node = next((n for n in self.profile.nodes if n.name == kernel), None) \
-            if self.profile else None
+        node = (
+            next((n for n in self.profile.nodes if n.name == kernel), None)
+            if self.profile
+            else None
+        )
         if node is not None:
             self.setCurrentWidget(self.graph)
-            QTimer.singleShot(0, lambda: self.graph.graph.select_node(
-                (node.fused_from or [node.name])[0]))
+            QTimer.singleShot(
+                0, lambda: self.graph.graph.select_node((node.fused_from or [node.name])[0])
+            )
 
     # -- predicted heat-map for the target chip ------------------------------------------------
     def _target_changed(self) -> None:
@@ -214,17 +236,30 @@ class InspectViews(QTabWidget):
 
     def start_two_chips(self, chip_a: str, chip_b: str) -> None:
         model = self.graph.model or self.state.deployable_model()
-        job = self.jobs.start(JobSpec(
-            title=tr("Predict {name} on {chip_a} and {chip_b}", name=model.stem, chip_a=chip_a,
-                     chip_b=chip_b),
-            target="studio.core.heat:compare_two_chips",
-            kwargs={"model": str(model), "chip_a": chip_a, "chip_b": chip_b,
-                    "shapes": self.state.recipe.shapes or None},
-        ))
+        job = self.jobs.start(
+            JobSpec(
+                title=tr(
+                    "Predict {name} on {chip_a} and {chip_b}",
+                    name=model.stem,
+                    chip_a=chip_a,
+                    chip_b=chip_b,
+                ),
+                target="studio.core.heat:compare_two_chips",
+                kwargs={
+                    "model": str(model),
+                    "chip_a": chip_a,
+                    "chip_b": chip_b,
+                    "shapes": self.state.recipe.shapes or None,
+                },
+            )
+        )
         self.compare.chips_button.setEnabled(False)
         job.succeeded.connect(self.compare.show_two_chips)
-        job.failed.connect(lambda message: self.compare.status.setText(
-            tr("Could not predict: {error}", error=message)))
+        job.failed.connect(
+            lambda message: self.compare.status.setText(
+                tr("Could not predict: {error}", error=message)
+            )
+        )
         job.finished.connect(lambda: self.compare.chips_button.setEnabled(True))
         self.chips_job = job
 
@@ -242,24 +277,39 @@ class InspectViews(QTabWidget):
         model = self.graph.model
         if model is None:
             return
-        self.heat_job = self.jobs.start(JobSpec(
-            title=tr("Predict each layer on {chip}", chip=chip),
-            target="studio.core.heat:predicted_heat",
-            kwargs={"model": str(model), "chip": chip,
-                    "shapes": self.state.recipe.shapes or None},
-        ))
+        self.heat_job = self.jobs.start(
+            JobSpec(
+                title=tr("Predict each layer on {chip}", chip=chip),
+                target="studio.core.heat:predicted_heat",
+                kwargs={
+                    "model": str(model),
+                    "chip": chip,
+                    "shapes": self.state.recipe.shapes or None,
+                },
+            )
+        )
         self.heat_job.succeeded.connect(self.graph.show_predicted)
-        self.heat_job.failed.connect(lambda message: self.graph.headline.setText(
-            tr("Could not predict for this chip: {error}", error=message)))
+        self.heat_job.failed.connect(
+            lambda message: self.graph.headline.setText(
+                tr("Could not predict for this chip: {error}", error=message)
+            )
+        )
 
     # -- compare ------------------------------------------------------------------------------
     def _compare_availability(self) -> None:
         if self.state.optimized_path() is None:
-            self.compare.set_available(False, tr("Optimize the model first (step 3); then compare "
-                                                 "it here with the original."))
+            self.compare.set_available(
+                False,
+                tr("Optimize the model first (step 3); then compare it here with the original."),
+            )
         elif self.compare_job is None or self.compare_job.is_finished:
-            self.compare.set_available(True, tr("Compare the optimized model with the original: "
-                                                "size, speed per layer, drift and graph changes."))
+            self.compare.set_available(
+                True,
+                tr(
+                    "Compare the optimized model with the original: "
+                    "size, speed per layer, drift and graph changes."
+                ),
+            )
 
     def start_compare(self) -> None:
         optimized = self.state.optimized_path()
@@ -269,21 +319,30 @@ class InspectViews(QTabWidget):
         report = getattr(result, "report", None)
         drift = [layer.model_dump() for layer in getattr(report, "worst_layers", [])]
         recipe = self.state.recipe
-        self.compare_job = self.jobs.start(JobSpec(
-            title=tr("Compare {name} with the original", name=optimized.stem),
-            target="studio.core.diff:compare_original_and_optimized",
-            kwargs={"a": str(self.state.model_path()), "b": str(optimized),
+        self.compare_job = self.jobs.start(
+            JobSpec(
+                title=tr("Compare {name} with the original", name=optimized.stem),
+                target="studio.core.diff:compare_original_and_optimized",
+                kwargs={
+                    "a": str(self.state.model_path()),
+                    "b": str(optimized),
                     "runs": min(recipe.profile.runs, COMPARE_RUNS),
-                    "threads": recipe.profile.threads, "shapes": recipe.shapes or None,
-                    "drift": drift or None},
-        ), measures=True)
+                    "threads": recipe.profile.threads,
+                    "shapes": recipe.shapes or None,
+                    "drift": drift or None,
+                },
+            ),
+            measures=True,
+        )
         self.compare.set_running(True)
         self.compare_job.succeeded.connect(self.compare.show_diff)
-        self.compare_job.failed.connect(lambda message: self.compare.set_available(
-            True, tr("Comparing failed: {error}", error=message)))
+        self.compare_job.failed.connect(
+            lambda message: self.compare.set_available(
+                True, tr("Comparing failed: {error}", error=message)
+            )
+        )
         self.compare_job.finished.connect(lambda: self.compare.button.setEnabled(True))
 
     def shutdown(self) -> None:
         self.graph.shutdown()
         self.compare.shutdown()
-

@@ -100,8 +100,9 @@ class QtJob(QObject):
     finished = Signal()
     changed = Signal()
 
-    def __init__(self, spec: JobSpec, parent: QObject | None = None, *,
-                 measures: bool = False) -> None:
+    def __init__(
+        self, spec: JobSpec, parent: QObject | None = None, *, measures: bool = False
+    ) -> None:
         super().__init__(parent)
         self.spec = spec
         self.measures = measures  # it times things on this PC (see JobManager)
@@ -137,8 +138,11 @@ class QtJob(QObject):
     def waiting_text(self) -> str:
         if self.waiting_for is None:
             return ""
-        return tr("Waiting for “{title}” to finish: timing two things at once on this PC would "
-                  "make both figures wrong", title=self.waiting_for.title)
+        return tr(
+            "Waiting for “{title}” to finish: timing two things at once on this PC would "
+            "make both figures wrong",
+            title=self.waiting_for.title,
+        )
 
     def cancel(self) -> None:
         if not self._started:
@@ -291,8 +295,9 @@ class JobManager(QObject):
 
     def _timing(self) -> QtJob | None:
         """The timing job running now, if any."""
-        return next((job for job in self.jobs
-                     if job.measures and job.started and not job.is_finished), None)
+        return next(
+            (job for job in self.jobs if job.measures and job.started and not job.is_finished), None
+        )
 
     def _start_next_timing(self) -> None:
         if self._timing() is not None:

@@ -89,8 +89,7 @@ def heat_map(shares: dict[str, float]) -> Colours:
     """
     scale = 255 / (max(shares.values(), default=0.0) or 1.0)
     palette = _heat_palette()
-    return {name: palette[min(255, max(0, round(share * scale)))]
-            for name, share in shares.items()}
+    return {name: palette[min(255, max(0, round(share * scale)))] for name, share in shares.items()}
 
 
 class HeatLegend(QWidget):
@@ -102,9 +101,13 @@ class HeatLegend(QWidget):
         self._low = QLabel("0%")
         self._high = QLabel("")
         self._title = QLabel(tr("Share of time per layer:"))
-        self._title.setToolTip(tr("How much of the measured time each layer takes. Layers that "
-                                  "onnxruntime fused into one step share one colour; grey layers "
-                                  "took no time of their own (folded away by onnxruntime)."))
+        self._title.setToolTip(
+            tr(
+                "How much of the measured time each layer takes. Layers that "
+                "onnxruntime fused into one step share one colour; grey layers "
+                "took no time of their own (folded away by onnxruntime)."
+            )
+        )
         grey = QLabel("  ")
         grey.setStyleSheet(f"background: {NOT_TIMED.name()}; border: 1px solid #9ca3af;")
         grey.setFixedSize(14, 12)
@@ -159,8 +162,9 @@ def _make_page(profile: QObject, view: NetronView, parent: QObject) -> QObject:
     from PySide6.QtWebEngineCore import QWebEnginePage
 
     class StudioPage(QWebEnginePage):
-        def javaScriptConsoleMessage(self, level: Any, message: str, line: int,
-                                     source: str) -> None:
+        def javaScriptConsoleMessage(
+            self, level: Any, message: str, line: int, source: str
+        ) -> None:
             if message.startswith("studio:"):
                 kind, _, payload = message[len("studio:") :].partition(" ")
                 view._on_page_message(kind, json.loads(payload) if payload else None)
@@ -222,7 +226,9 @@ class NetronView(QWidget):
         web = QWebEngineView(self)  # created before the profile, so it is deleted first
         profile = QWebEngineProfile(self)  # no storage name: off the record, nothing on disk
         profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
-        profile.setPersistentCookiesPolicy(QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies)
+        profile.setPersistentCookiesPolicy(
+            QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies
+        )
         self._ports = {self._server.port}
         self._interceptor = _make_interceptor(self._ports, self.blocked, self.requests)
         self._interceptor.setParent(profile)
@@ -318,8 +324,9 @@ class NetronView(QWidget):
 
     def _apply_colours(self) -> None:
         if self.node_count and (self._colours or self._others is not None):
-            self._run(f"window.studio.colour({json.dumps(self._colours)}, "
-                      f"{json.dumps(self._others)})")
+            self._run(
+                f"window.studio.colour({json.dumps(self._colours)}, {json.dumps(self._others)})"
+            )
 
     def set_colours(self, colours: Colours, others: tuple[str, str] | None = None) -> None:
         """Colour nodes by name (others too, if given); re-applied once the graph is drawn."""

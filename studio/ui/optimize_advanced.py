@@ -45,8 +45,15 @@ def set_option(optimize: Optimize, dotted: str, value: Any) -> None:
     setattr(target, name, value)
 
 
-GROUP_TITLES = {"int8": "INT8", "int4": "INT4", "fp16": "FP16", "image": N_("Images"),
-                "prune": N_("Prune"), "channels": N_("Channels"), "auto": N_("Auto")}
+GROUP_TITLES = {
+    "int8": "INT8",
+    "int4": "INT4",
+    "fp16": "FP16",
+    "image": N_("Images"),
+    "prune": N_("Prune"),
+    "channels": N_("Channels"),
+    "auto": N_("Auto"),
+}
 
 
 def friendly(dotted: str) -> str:
@@ -107,21 +114,32 @@ class AdvancedPanel(QWidget):
         for method in Method:
             self.method.addItem(tr(METHOD_LABELS[method]), method.value)  # core_texts.py
         self.method.currentIndexChanged.connect(self._method_changed)
-        self.form.addRow(self._label(tr("Method"), tr("How the model is made smaller")),
-                         self.method)
-        self.calib = self._path_row("calibration", tr("Calibration samples"),
-                                    tr("A few real inputs used to choose 8-bit ranges: an image "
-                                       "folder, a prompts .txt, or .npz/.npy arrays"))
-        self.evaluation = self._path_row("evaluation", tr("Evaluation samples"),
-                                         tr("Inputs kept apart from calibration, used to measure "
-                                            "how far the outputs drift"))
+        self.form.addRow(
+            self._label(tr("Method"), tr("How the model is made smaller")), self.method
+        )
+        self.calib = self._path_row(
+            "calibration",
+            tr("Calibration samples"),
+            tr(
+                "A few real inputs used to choose 8-bit ranges: an image "
+                "folder, a prompts .txt, or .npz/.npy arrays"
+            ),
+        )
+        self.evaluation = self._path_row(
+            "evaluation",
+            tr("Evaluation samples"),
+            tr("Inputs kept apart from calibration, used to measure how far the outputs drift"),
+        )
         self.keep = QLineEdit()
         self.keep.setObjectName("keepFloat")
         self.keep.setPlaceholderText(tr("e.g. Softmax, LayerNormalization, /head/Gemm"))
         self.keep.editingFinished.connect(self._keep_changed)
-        self.form.addRow(self._label(tr("Keep in float"), tr("Node names or op types left "
-                                                             "unquantized (mixed precision)")),
-                         self.keep)
+        self.form.addRow(
+            self._label(
+                tr("Keep in float"), tr("Node names or op types left unquantized (mixed precision)")
+            ),
+            self.keep,
+        )
 
     def _rebuild_params(self) -> None:
         # Only the per-method rows are rebuilt; the widget that triggered this stays alive.
@@ -133,8 +151,9 @@ class AdvancedPanel(QWidget):
                 continue
             editor = self._editor(param)
             self.editors[param.name] = editor
-            self.params_form.addRow(self._label(friendly(param.name), tr(param.description)),
-                                    editor)
+            self.params_form.addRow(
+                self._label(friendly(param.name), tr(param.description)), editor
+            )
 
     @staticmethod
     def _label(text: str, tip: str) -> QLabel:
@@ -145,9 +164,11 @@ class AdvancedPanel(QWidget):
     def _path_row(self, field: str, title: str, tip: str) -> QLineEdit:
         edit = QLineEdit()
         edit.setObjectName(f"{field}Path")
-        edit.setPlaceholderText(tr("none: random inputs (poor calibration)")
-                                if field == "calibration"
-                                else tr("none: held-out calibration samples"))
+        edit.setPlaceholderText(
+            tr("none: random inputs (poor calibration)")
+            if field == "calibration"
+            else tr("none: held-out calibration samples")
+        )
         edit.editingFinished.connect(lambda: self._set_path(field, edit.text().strip()))
         files = QPushButton(tr("File…"))
         folder = QPushButton(tr("Image folder…"))
@@ -168,7 +189,8 @@ class AdvancedPanel(QWidget):
             path = QFileDialog.getExistingDirectory(self, tr("Image folder"))
         else:
             path, _ = QFileDialog.getOpenFileName(
-                self, tr("Samples"), "", tr("Samples (*.npz *.npy *.txt *.jsonl)"))
+                self, tr("Samples"), "", tr("Samples (*.npz *.npy *.txt *.jsonl)")
+            )
         if path:
             edit.setText(path)
             self._set_path(field, path)
@@ -201,7 +223,8 @@ class AdvancedPanel(QWidget):
                 combo.addItem(choice, choice)
             combo.setCurrentIndex(max(0, combo.findData(value)))
             combo.currentIndexChanged.connect(
-                lambda _i, n=param.name, c=combo: self._set(n, c.currentData()))
+                lambda _i, n=param.name, c=combo: self._set(n, c.currentData())
+            )
             editor = combo
         elif param.kind in ("int", "float"):
             spin = QSpinBox() if param.kind == "int" else QDoubleSpinBox()
@@ -214,16 +237,24 @@ class AdvancedPanel(QWidget):
             if optional:  # one step below the minimum stands for "not set"
                 low -= 1
                 spin.setSpecialValueText(tr("(automatic)"))
-            spin.setRange(int(low) if param.kind == "int" else low,
-                          int(high) if param.kind == "int" else high)
+            spin.setRange(
+                int(low) if param.kind == "int" else low, int(high) if param.kind == "int" else high
+            )
             spin.setValue(value if value is not None else spin.minimum())
             spin.valueChanged.connect(
                 lambda v, n=param.name, s=spin, o=optional: self._set(
-                    n, None if o and v == s.minimum() else v))
+                    n, None if o and v == s.minimum() else v
+                )
+            )
             editor = spin
         else:
-            edit = QLineEdit("" if value is None else ", ".join(map(str, value))
-                             if isinstance(value, list) else str(value))
+            edit = QLineEdit(
+                ""
+                if value is None
+                else ", ".join(map(str, value))
+                if isinstance(value, list)
+                else str(value)
+            )
             edit.editingFinished.connect(lambda n=param.name, e=edit: self._set_text(n, e))
             editor = edit
         editor.setToolTip(tr(param.description))  # core_texts.py lists the known ones
@@ -240,8 +271,9 @@ class AdvancedPanel(QWidget):
     def _set_text(self, name: str, edit: QLineEdit) -> None:
         text = edit.text().strip()
         try:
-            value: Any = [float(v) for v in text.replace("x", ",").split(",") if v.strip()] \
-                if text else None
+            value: Any = (
+                [float(v) for v in text.replace("x", ",").split(",") if v.strip()] if text else None
+            )
             if name == "image.size" and value is not None:
                 value = [int(v) for v in value]
             self._set(name, value)

@@ -119,9 +119,13 @@ class PresetCards(QWidget):
             titles = f"{preset.title_zh}  ·  {preset.title}"
         else:
             titles = f"{preset.title}  ·  {preset.title_zh}"
-        return titles + "\n" + tr(
-            "Size: {size}\nSpeed: {speed}\nAccuracy: {accuracy}",
-            size=tr(preset.size),
-            speed=tr(preset.speed),
-            accuracy=tr(preset.accuracy),
+        return (
+            titles
+            + "\n"
+            + tr(
+                "Size: {size}\nSpeed: {speed}\nAccuracy: {accuracy}",
+                size=tr(preset.size),
+                speed=tr(preset.speed),
+                accuracy=tr(preset.accuracy),
+            )
         )

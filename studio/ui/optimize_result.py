@@ -93,9 +93,12 @@ class ResultCard(Card):
         self.tables_layout = QGridLayout(self.tables)
         self.tables_layout.setContentsMargins(0, 0, 0, 0)
         self.outputs_table = _table("outputsTable")
-        self.outputs_table.setToolTip(tr(
-            "Cosine 1.0 = identical direction; SNR in dB (higher = closer); "
-            "Top-1/Top-5 same = the original's best class is still first/top 5."))
+        self.outputs_table.setToolTip(
+            tr(
+                "Cosine 1.0 = identical direction; SNR in dB (higher = closer); "
+                "Top-1/Top-5 same = the original's best class is still first/top 5."
+            )
+        )
         self.layers_table = _table("layersTable")
         self.candidates_table = _table("candidatesTable")
         # Outputs and worst layers side by side: both are narrow, and height is scarce.
@@ -105,20 +108,33 @@ class ResultCard(Card):
         self.body.addWidget(self.tables)
         self.keep_button = QPushButton(tr("Keep these in float and re-run"))
         self.keep_button.setObjectName("keepFloatButton")
-        self.keep_button.setToolTip(tr("Leaves the layers that add the most error unquantized "
-                                       "and optimizes again (mixed precision)."))
+        self.keep_button.setToolTip(
+            tr(
+                "Leaves the layers that add the most error unquantized "
+                "and optimizes again (mixed precision)."
+            )
+        )
         self.keep_button.clicked.connect(
-            lambda: self.keep_float_requested.emit(list(self.suggested)))
+            lambda: self.keep_float_requested.emit(list(self.suggested))
+        )
         self.body.addWidget(self.keep_button)
         self.suggested: list[str] = []
         self.hide()
 
     def show_result(self, result: CompressResult) -> None:
-        sizes = {"before": human_size(result.size_before), "after": human_size(result.size_after),
-                 "ratio": result.ratio}
+        sizes = {
+            "before": human_size(result.size_before),
+            "after": human_size(result.size_after),
+            "ratio": result.ratio,
+        }
         if result.method.value == "auto":
-            self.verdict.setText(tr("{before} → {after}  ({ratio:.1f}× smaller) — Auto chose "
-                                    "{method}", method=result.chosen.value, **sizes))
+            self.verdict.setText(
+                tr(
+                    "{before} → {after}  ({ratio:.1f}× smaller) — Auto chose {method}",
+                    method=result.chosen.value,
+                    **sizes,
+                )
+            )
         else:
             self.verdict.setText(tr("{before} → {after}  ({ratio:.1f}× smaller)", **sizes))
         self.facts["Method"].setText(result.chosen.value)
@@ -136,33 +152,52 @@ class ResultCard(Card):
             labelled = [o for o in rep.outputs if o.accuracy_before is not None]
             if labelled:
                 o = labelled[0]
-                verdict += tr(" Accuracy on labelled samples: {before:.1%} → {after:.1%}.",
-                              before=o.accuracy_before, after=o.accuracy_after)
+                verdict += tr(
+                    " Accuracy on labelled samples: {before:.1%} → {after:.1%}.",
+                    before=o.accuracy_before,
+                    after=o.accuracy_after,
+                )
             self.drift.setText(verdict)
             if rep.latency_before_ms and rep.latency_after_ms:
                 self.facts["Latency on this PC"].setText(
-                    f"{rep.latency_before_ms:.2f} → {rep.latency_after_ms:.2f} ms")
-            target_note = next((w for w in rep.warnings if w.startswith("On this PC's CPU")),
-                               None)
+                    f"{rep.latency_before_ms:.2f} → {rep.latency_after_ms:.2f} ms"
+                )
+            target_note = next((w for w in rep.warnings if w.startswith("On this PC's CPU")), None)
             if rep.slower:
-                slower = (f"⚠ {target_note}" if target_note else
-                          tr("⚠ Slower than the original on this PC "
-                             "({after:.2f} ms vs {before:.2f} ms). Try another preset.",
-                             after=rep.latency_after_ms, before=rep.latency_before_ms))
+                slower = (
+                    f"⚠ {target_note}"
+                    if target_note
+                    else tr(
+                        "⚠ Slower than the original on this PC "
+                        "({after:.2f} ms vs {before:.2f} ms). Try another preset.",
+                        after=rep.latency_after_ms,
+                        before=rep.latency_before_ms,
+                    )
+                )
                 self.slower.setText("\n".join(t for t in (slower, self.slower.text()) if t))
             self.facts["Samples compared"].setText(f"{rep.samples} ({tr_core(rep.sample_source)})")
             self._add_tables(result)
             self.suggested = list(rep.suggest_keep_float)
         self.keep_button.setVisible(bool(self.suggested))
         if self.suggested:
-            self.keep_button.setText(tr("Keep {layers} in float and re-run",
-                                        layers=", ".join(self.suggested[:3])))
-        notes = [f"⚠ {w}" for w in result.warnings + (rep.warnings if rep else [])
-                 if not w.startswith(("The compressed model is SLOWER", "On this PC's CPU"))]
+            self.keep_button.setText(
+                tr("Keep {layers} in float and re-run", layers=", ".join(self.suggested[:3]))
+            )
+        notes = [
+            f"⚠ {w}"
+            for w in result.warnings + (rep.warnings if rep else [])
+            if not w.startswith(("The compressed model is SLOWER", "On this PC's CPU"))
+        ]
         if result.sparsity:
             s = result.sparsity
-            notes.append(tr("Sparsity: {before:.0%} → {after:.0%} of weights are zero.",
-                            before=s.zeros_before, after=s.zeros_after) + f" {s.note}")
+            notes.append(
+                tr(
+                    "Sparsity: {before:.0%} → {after:.0%} of weights are zero.",
+                    before=s.zeros_before,
+                    after=s.zeros_after,
+                )
+                + f" {s.note}"
+            )
         if result.channels:
             c = result.channels
             notes.append(f"{c.summary}. {c.speed}")  # from core: English
@@ -175,22 +210,52 @@ class ResultCard(Card):
     def _add_tables(self, result: CompressResult) -> None:
         rep = result.report
         assert rep is not None
-        rows = [[o.name, cosine_text(o.cosine, 5), f"{o.max_abs:.3g}", f"{o.mean_abs:.3g}",
-                 f"{o.snr_db:.1f}", "—" if o.top1 is None else f"{o.top1:.0%}",
-                 "—" if o.top5 is None else f"{o.top5:.0%}"] for o in rep.outputs]
-        _fill(self.outputs_table, [tr("Output"), tr("Cosine"), tr("Max error"), tr("Mean error"),
-                                   tr("SNR dB"), tr("Top-1 same"), tr("Top-5 same")], rows)
+        rows = [
+            [
+                o.name,
+                cosine_text(o.cosine, 5),
+                f"{o.max_abs:.3g}",
+                f"{o.mean_abs:.3g}",
+                f"{o.snr_db:.1f}",
+                "—" if o.top1 is None else f"{o.top1:.0%}",
+                "—" if o.top5 is None else f"{o.top5:.0%}",
+            ]
+            for o in rep.outputs
+        ]
+        _fill(
+            self.outputs_table,
+            [
+                tr("Output"),
+                tr("Cosine"),
+                tr("Max error"),
+                tr("Mean error"),
+                tr("SNR dB"),
+                tr("Top-1 same"),
+                tr("Top-5 same"),
+            ],
+            rows,
+        )
         if rep.worst_layers:
-            _fill(self.layers_table, [tr("Layer adding most drift"), tr("Op"), tr("Cosine there"),
-                                      tr("Adds")],
-                  [[w.node, w.op_type, cosine_text(w.cosine, 5), f"{w.added:.1e}"]
-                   for w in rep.worst_layers[:5]])
+            _fill(
+                self.layers_table,
+                [tr("Layer adding most drift"), tr("Op"), tr("Cosine there"), tr("Adds")],
+                [
+                    [w.node, w.op_type, cosine_text(w.cosine, 5), f"{w.added:.1e}"]
+                    for w in rep.worst_layers[:5]
+                ],
+            )
         if result.candidates:
             _fill(
                 self.candidates_table,
                 [tr("Auto tried"), tr("Size"), "ms", tr("Cosine"), tr("Result")],
-                [[c.method.value, human_size(c.size) if c.size else "—",
-                  f"{c.latency_ms:.2f}" if c.latency_ms else "—",
-                  cosine_text(c.cosine) if c.cosine is not None else "—",
-                  tr("chosen") if c.chosen else (c.note or tr("ok"))]
-                 for c in result.candidates])
+                [
+                    [
+                        c.method.value,
+                        human_size(c.size) if c.size else "—",
+                        f"{c.latency_ms:.2f}" if c.latency_ms else "—",
+                        cosine_text(c.cosine) if c.cosine is not None else "—",
+                        tr("chosen") if c.chosen else (c.note or tr("ok")),
+                    ]
+                    for c in result.candidates
+                ],
+            )

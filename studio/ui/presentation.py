@@ -157,7 +157,9 @@ class PresentationWindow(QWidget):
         self.loop_button.toggled.connect(self.set_auto_loop)
         buttons.addWidget(self.loop_button, 0, max(columns.values(), default=0), 2, 1)
         outer.addLayout(buttons)
-        hint = QLabel(tr("To leave: hold Esc for 2 seconds, or click the top-right corner 3 times."))
+        hint = QLabel(
+            tr("To leave: hold Esc for 2 seconds, or click the top-right corner 3 times.")
+        )
         hint.setObjectName("presHint")
         outer.addWidget(hint)
 

@@ -38,9 +38,14 @@ class PagePrewarmer(QObject):
     """Renders the pages of `stack` not yet shown, one per tick, once `ready` is set and while
     `busy` says no job is running."""
 
-    def __init__(self, stack: QStackedWidget, pages: Sequence[QWidget], ready: threading.Event,
-                 parent: QObject | None = None,
-                 busy: Callable[[], bool] = lambda: False) -> None:
+    def __init__(
+        self,
+        stack: QStackedWidget,
+        pages: Sequence[QWidget],
+        ready: threading.Event,
+        parent: QObject | None = None,
+        busy: Callable[[], bool] = lambda: False,
+    ) -> None:
         super().__init__(parent)
         self.stack = stack
         self.ready = ready

@@ -40,24 +40,31 @@ CHARTS = {
 TOOLTIPS = {
     "top": N_("The layers that take the most time, in milliseconds (median of the timed runs)."),
     "ops": N_("All layers of each operation type added together."),
-    "params": N_("Each dot is a layer: how many weights it reads against how long it takes. Slow "
-                 "layers with few weights are limited by memory or by their shape, not by "
-                 "compute."),
+    "params": N_(
+        "Each dot is a layer: how many weights it reads against how long it takes. Slow "
+        "layers with few weights are limited by memory or by their shape, not by "
+        "compute."
+    ),
 }
 
 
 def chart_rows(result: ProfileResult, chart: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The numbers behind a chart, as CSV header and rows (also used to draw it)."""
     if chart == "top":
-        return (["layer", "op_type", "median_ms", "share"],
-                [(display_name(n), n.op_type, n.median_ms, n.share)
-                 for n in result.nodes[:TOP_N]])
+        return (
+            ["layer", "op_type", "median_ms", "share"],
+            [(display_name(n), n.op_type, n.median_ms, n.share) for n in result.nodes[:TOP_N]],
+        )
     if chart == "ops":
         total = result.profiled_total_ms or 1.0
-        return (["op_type", "ms", "share"],
-                [(op, ms, ms / total) for op, ms in result.by_op_type().items()])
-    return (["layer", "op_type", "parameters", "median_ms"],
-            [(display_name(n), n.op_type, n.parameters, n.median_ms) for n in result.nodes])
+        return (
+            ["op_type", "ms", "share"],
+            [(op, ms, ms / total) for op, ms in result.by_op_type().items()],
+        )
+    return (
+        ["layer", "op_type", "parameters", "median_ms"],
+        [(display_name(n), n.op_type, n.parameters, n.median_ms) for n in result.nodes],
+    )
 
 
 def display_name(node: NodeTiming) -> str:
@@ -74,8 +81,10 @@ def write_chart_csv(result: ProfileResult, chart: str, path: str | Path) -> Path
     header, rows = chart_rows(result, chart)
     target = Path(path)
     # The file dialog already asked before replacing a file the user picked.
-    with atomic_path(target, replace=True) as temp, temp.open("w", newline="",
-                                                              encoding="utf-8") as handle:
+    with (
+        atomic_path(target, replace=True) as temp,
+        temp.open("w", newline="", encoding="utf-8") as handle,
+    ):
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
@@ -193,8 +202,9 @@ class ProfileCharts(QWidget):
         plot.addItem(bars)
         top = max(values, default=0.0) or 1.0
         for y, name, value in zip(ys, names, values, strict=True):
-            label = pg.TextItem(f"{_short(name, 60)}  {value:.3f} ms", color="#111827",
-                                anchor=(0, 0.5))
+            label = pg.TextItem(
+                f"{_short(name, 60)}  {value:.3f} ms", color="#111827", anchor=(0, 0.5)
+            )
             label.setPos(0.01 * top, y)
             plot.addItem(label)
         item.getAxis("left").setTicks([[]])  # the bars carry their own labels
@@ -211,12 +221,19 @@ class ProfileCharts(QWidget):
         # log10 by hand: pyqtgraph's log mode mis-scales scatter items added before it is set.
         xs = [math.log10(max(row[2], 1)) for row in rows]
         ys = [row[3] for row in rows]
-        scatter = pg.ScatterPlotItem(x=xs, y=ys, size=10, brush=BAR_COLOUR, pen=None,
-                                     data=[n.name for n in self.result.nodes], hoverable=True,
-                                     tip=lambda x, y, data: f"{data}\n{y:.4f} ms")
+        scatter = pg.ScatterPlotItem(
+            x=xs,
+            y=ys,
+            size=10,
+            brush=BAR_COLOUR,
+            pen=None,
+            data=[n.name for n in self.result.nodes],
+            hoverable=True,
+            tip=lambda x, y, data: f"{data}\n{y:.4f} ms",
+        )
         scatter.sigClicked.connect(
-            lambda _item, points, _ev: len(points) and self.layerClicked.emit(
-                str(points[0].data())))
+            lambda _item, points, _ev: len(points) and self.layerClicked.emit(str(points[0].data()))
+        )
         plot.addItem(scatter)
         top = math.ceil(max(xs, default=1.0)) + 1
         ticks = [(p, human_count(10**p)) for p in range(0, top + 1)]
@@ -252,13 +269,15 @@ class ProfileCharts(QWidget):
         return write_chart_csv(self.result, self.chart, path)
 
     def save_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("Save chart"), f"{self.chart}.png",
-                                              tr("PNG image (*.png)"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, tr("Save chart"), f"{self.chart}.png", tr("PNG image (*.png)")
+        )
         if path:
             self.save_png(path)
 
     def save_csv_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("Save chart numbers"), f"{self.chart}.csv",
-                                              tr("CSV (*.csv)"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, tr("Save chart numbers"), f"{self.chart}.csv", tr("CSV (*.csv)")
+        )
         if path:
             self.save_csv(path)

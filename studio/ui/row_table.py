@@ -52,8 +52,9 @@ class RowModel(QAbstractTableModel):
         self._key: Callable[[Any], Any] = id
         self._row_of: dict[Any, int] | None = None
 
-    def set_rows(self, columns: Sequence[Column], rows: Sequence[Any],
-                 key: Callable[[Any], Any]) -> None:
+    def set_rows(
+        self, columns: Sequence[Column], rows: Sequence[Any], key: Callable[[Any], Any]
+    ) -> None:
         self.beginResetModel()
         self.columns, self.rows, self._key = list(columns), list(rows), key
         self._row_of = None
@@ -86,8 +87,9 @@ class RowModel(QAbstractTableModel):
             return QBrush(QColor(colour)) if colour else None
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -108,19 +110,19 @@ class RowModel(QAbstractTableModel):
             missing: list[int] = []
         else:
             numbers = [spec.number(row) for row in before]
-            keyed = [(value, index) for index, value in enumerate(numbers)
-                     if not _missing(value)]
+            keyed = [(value, index) for index, value in enumerate(numbers) if not _missing(value)]
             missing = [index for index, value in enumerate(numbers) if _missing(value)]
         keyed.sort(key=itemgetter(0), reverse=descending)
         new_order = [index for _, index in keyed] + missing
         self.rows = [before[index] for index in new_order]
         moved = self.persistentIndexList()  # the selection and current row: keep them on
-        if moved:                           # the same objects after the reorder
+        if moved:  # the same objects after the reorder
             new_row = [0] * len(new_order)
             for new, old in enumerate(new_order):
                 new_row[old] = new
             self.changePersistentIndexList(
-                moved, [self.index(new_row[i.row()], i.column()) for i in moved])
+                moved, [self.index(new_row[i.row()], i.column()) for i in moved]
+            )
         self._row_of = None
         self.layoutChanged.emit()
 
@@ -146,10 +148,15 @@ class RowTable(QTableView):
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long layer paths keep both ends
         self.selectionModel().selectionChanged.connect(self._selection_changed)
 
-    def set_rows(self, columns: Sequence[Column], rows: Sequence[Any],
-                 key: Callable[[Any], Any], sort_column: int,
-                 order: Qt.SortOrder = Qt.SortOrder.DescendingOrder,
-                 fit: Sequence[int] = ()) -> None:
+    def set_rows(
+        self,
+        columns: Sequence[Column],
+        rows: Sequence[Any],
+        key: Callable[[Any], Any],
+        sort_column: int,
+        order: Qt.SortOrder = Qt.SortOrder.DescendingOrder,
+        fit: Sequence[int] = (),
+    ) -> None:
         """Show ``rows`` sorted by ``sort_column`` (-1: in the order given); ``key(row)`` names a
         row for select_key. The ``fit`` columns are sized to their text; the first column takes what is left."""
         self.rows.set_rows(columns, rows, key)
@@ -172,8 +179,10 @@ class RowTable(QTableView):
         texts = {spec.text(row) for row in sample}
         longest = max((len(text) for text in texts), default=0)
         metrics = self.fontMetrics()
-        widest = max((metrics.horizontalAdvance(text) for text in texts
-                      if len(text) >= longest - 1), default=0)
+        widest = max(
+            (metrics.horizontalAdvance(text) for text in texts if len(text) >= longest - 1),
+            default=0,
+        )
         margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1
         header = self.horizontalHeader().sectionSizeFromContents(column).width()
         self.setColumnWidth(column, max(widest + 2 * margin + AIR, header))
@@ -201,8 +210,10 @@ class RowTable(QTableView):
             return False
         index = self.rows.index(row, 0)
         self.selectionModel().select(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
         self.scrollTo(index)
         return True
 

@@ -41,14 +41,23 @@ class WizardState(QObject):
     def deployable_model(self) -> Path:
         return self.optimized_path() or self.model_path()
 
-    def set_model(self, source: str, path: Path | None = None, summary: Any = None,
-                  hub: dict[str, str] | None = None) -> None:
+    def set_model(
+        self,
+        source: str,
+        path: Path | None = None,
+        summary: Any = None,
+        hub: dict[str, str] | None = None,
+    ) -> None:
         """``hub``: repo, revision (a commit) and file when the model came from a hub."""
         hub = hub or {}
         model = self.recipe.model
         if source != "huggingface":  # leave the hub first: a hub source needs repo and file
             model.source = source  # type: ignore[assignment]
-        model.repo, model.revision, model.file = hub.get("repo"), hub.get("revision"), hub.get("file")
+        model.repo, model.revision, model.file = (
+            hub.get("repo"),
+            hub.get("revision"),
+            hub.get("file"),
+        )
         self.recipe.model.source = source  # type: ignore[assignment]
         self.recipe.model.path = str(path) if path else None
         self.summary = summary

@@ -173,9 +173,7 @@ class JobProgress(QWidget):
             self.job.cancel()
 
 
-def show_error(
-    parent: QWidget | None, message: str, title: str | None = None
-) -> None:
+def show_error(parent: QWidget | None, message: str, title: str | None = None) -> None:
     """A one-line, plain-language problem; details stay in the job log."""
     title = title or tr("Something needs your attention")
     box = QMessageBox(

@@ -40,18 +40,28 @@ class AdbServer:
         self.program = adb_server.adb_program()
         # No mDNS (it would bind 0.0.0.0:5353), no USB scan and no emulator probing: this server
         # sees only the virtual devices a test connects, never a phone plugged into the machine.
-        self.env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(port), "HOME": str(home),
-                    "ANDROID_USER_HOME": str(home / ".android"), "ADB_MDNS": "0", "ADB_USB": "0",
-                    "ADB_EMU": "0"}
+        self.env = {
+            **os.environ,
+            "ANDROID_ADB_SERVER_PORT": str(port),
+            "HOME": str(home),
+            "ANDROID_USER_HOME": str(home / ".android"),
+            "ADB_MDNS": "0",
+            "ADB_USB": "0",
+            "ADB_EMU": "0",
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """The server as our own child in the foreground (`nodaemon`), so it cannot outlive the
         test session: stopped in teardown, and on Linux killed with us even if pytest is killed."""
         self.process = subprocess.Popen(
-            [str(self.program), "-P", str(self.port), "nodaemon", "server"], env=self.env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+            [str(self.program), "-P", str(self.port), "nodaemon", "server"],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
         assert wait_until(lambda: adb_server.running_server_version(self.port) is not None, 20)
 
     def stop(self) -> None:
@@ -65,8 +75,13 @@ class AdbServer:
             self.process.wait(10)
 
     def adb(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(self.program), "-P", str(self.port), *args], env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [str(self.program), "-P", str(self.port), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def client(self):
         import adbutils
@@ -99,7 +114,8 @@ def attach(adb: AdbServer, device: VirtualDevice, state: str = "device") -> str:
     # A device that does not accept the key answers "failed to authenticate" and stays listed.
     assert "connected" in message or "authenticate" in message, message
     assert wait_until(lambda: adb.state_of(device.address) == state, 10), adb.state_of(
-        device.address)
+        device.address
+    )
     return device.address
 
 

@@ -108,10 +108,13 @@ def test_connect_over_wifi(adb: AdbServer, tmp_path: Path) -> None:
 
 
 def test_soc_strings_map_to_catalogue_chips() -> None:
-    for soc, chip in [("SM8650", "qualcomm-snapdragon-8-gen-3"),
-                      ("mt6989", "mediatek-dimensity-9300"), ("MT6897", "mediatek-dimensity-8300"),
-                      ("AX650N_EVB", "axera-ax650n"), ("Raspberry Pi 5 Model B Rev 1.0",
-                                                     "raspberry-pi-5")]:
+    for soc, chip in [
+        ("SM8650", "qualcomm-snapdragon-8-gen-3"),
+        ("mt6989", "mediatek-dimensity-9300"),
+        ("MT6897", "mediatek-dimensity-8300"),
+        ("AX650N_EVB", "axera-ax650n"),
+        ("Raspberry Pi 5 Model B Rev 1.0", "raspberry-pi-5"),
+    ]:
         assert _chip_exists(chip)
         assert identify.chip_for_soc([soc]) == chip
     assert identify.chip_for_soc(["exynos2400", "s5e9945"]) is None
@@ -123,9 +126,11 @@ def test_soc_strings_map_to_catalogue_chips() -> None:
 def test_parsers_read_real_tool_output() -> None:
     props = identify.parse_getprop("[ro.product.model]: [Pixel 8]\n[ro.hardware]: [zuma]\n")
     assert props == {"ro.product.model": "Pixel 8", "ro.hardware": "zuma"}
-    busybox_wrapped = ("Filesystem           1K-blocks      Used Available Use% Mounted on\n"
-                       "/dev/mapper/very-long-volume-name\n"
-                       "                      61255492  20054980  38059272  35% /\n")
+    busybox_wrapped = (
+        "Filesystem           1K-blocks      Used Available Use% Mounted on\n"
+        "/dev/mapper/very-long-volume-name\n"
+        "                      61255492  20054980  38059272  35% /\n"
+    )
     assert identify.parse_df_available(busybox_wrapped) == 38059272 * 1024
     assert identify.parse_df_available("df: /x: No such file or directory") is None
     assert identify.parse_meminfo("MemTotal:       11706844 kB\n") == 11706844 * 1024

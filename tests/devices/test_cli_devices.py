@@ -27,8 +27,9 @@ def test_devices_human(phone: VirtualDevice, capsys: pytest.CaptureFixture[str])
     assert "SERIAL" in out and phone.address in out and "Virtual Phone 8G3" in out
 
 
-def test_deploy_then_run(phone: VirtualDevice, bundle: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_deploy_then_run(
+    phone: VirtualDevice, bundle: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["deploy", str(bundle), "--device", phone.address]) == 0
     out = capsys.readouterr().out
     assert "Verified on device ✓" in out and "4 files: 3 pushed" in out
@@ -44,9 +45,23 @@ def test_device_run_streams_json_lines(phone: VirtualDevice, bundle: Path, tmp_p
     """A separate process, read line by line while it runs, as another tool would."""
     assert main(["deploy", str(bundle), "-q"]) == 0
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", "device-run", str(bundle), "--device", phone.address,
-         "bench", "--runs", "4", "--json"], stdout=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parents[2])
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "device-run",
+            str(bundle),
+            "--device",
+            phone.address,
+            "bench",
+            "--runs",
+            "4",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert proc.stdout is not None
     kinds = [json.loads(line)["type"] for line in proc.stdout]
     assert proc.wait(60) == 0
@@ -54,8 +69,9 @@ def test_device_run_streams_json_lines(phone: VirtualDevice, bundle: Path, tmp_p
     assert kinds.count("timing") == 5  # load + 4 runs
 
 
-def test_generate_without_generator_exits_1(phone: VirtualDevice, bundle: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_generate_without_generator_exits_1(
+    phone: VirtualDevice, bundle: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["deploy", str(bundle), "-q"]) == 0
     capsys.readouterr()
     assert main(["device-run", str(bundle), "--device", phone.address, "generate"]) == 1
@@ -70,22 +86,24 @@ def test_generate_without_generator_exits_1(phone: VirtualDevice, bundle: Path,
         (["deploy", "{bundle}"], "No phone or board is ready"),
         (["devices", "--connect", "not-an-address"], "is not HOST:PORT"),
         (["device-run", "{bundle}", "--device", "this-pc", "bench"], "Deploy it first"),
-        (["device-run", "{bundle}", "--device", "this-pc", "bench", "--runs", "0"],
-         "--runs must be 1 or more"),
+        (
+            ["device-run", "{bundle}", "--device", "this-pc", "bench", "--runs", "0"],
+            "--runs must be 1 or more",
+        ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, bundle: Path,
-                                          tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], message: str, bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     filled = [a.format(bundle=bundle, missing=tmp_path / "missing") for a in argv]
     assert main(filled) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("error: ")
 
 
-def test_generate_prints_tokens_as_they_come(phone: VirtualDevice, tmp_path: Path,
-                                             demo_model: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_generate_prints_tokens_as_they_come(
+    phone: VirtualDevice, tmp_path: Path, demo_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from studio.core.bundle import create_bundle
 
     hook = Path(__file__).resolve().parents[1] / "support" / "echo_generate.py"
@@ -93,14 +111,27 @@ def test_generate_prints_tokens_as_they_come(phone: VirtualDevice, tmp_path: Pat
     create_bundle(demo_model, bundle, extra_files={"runner/generate.py": hook})
     assert main(["deploy", str(bundle), "-q"]) == 0
     capsys.readouterr()
-    assert main(["device-run", str(bundle), "--device", phone.address, "generate",
-                 "--prompt", "edge deploy studio"]) == 0
+    assert (
+        main(
+            [
+                "device-run",
+                str(bundle),
+                "--device",
+                phone.address,
+                "generate",
+                "--prompt",
+                "edge deploy studio",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "edge deploy studio" in out and "3 tokens at" in out and "tokens/s" in out
 
 
-def test_unauthorized_device_in_the_cli(adb, tmp_path: Path, bundle: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_unauthorized_device_in_the_cli(
+    adb, tmp_path: Path, bundle: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from tests.devices.conftest import attach
 
     with VirtualDevice(tmp_path / "locked", unauthorized=True) as locked:
@@ -123,9 +154,23 @@ def test_device_run_output_cut_short_by_the_reader(phone: VirtualDevice, bundle:
     """`studio device-run ... --json | head -2`: no traceback, and the run on the device stops."""
     assert main(["deploy", str(bundle), "-q"]) == 0
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", "device-run", str(bundle), "--device", phone.address,
-         "bench", "--runs", "100000", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        cwd=Path(__file__).resolve().parents[2])
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "device-run",
+            str(bundle),
+            "--device",
+            phone.address,
+            "bench",
+            "--runs",
+            "100000",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert proc.stdout is not None and proc.stderr is not None
     first = [proc.stdout.readline() for _ in range(2)]
     assert all(json.loads(line) for line in first)

@@ -29,8 +29,9 @@ def _files(folder: Path) -> set[str]:
 
 def test_push_verifies_every_file_on_the_device(phone: VirtualDevice, bundle: Path) -> None:
     messages: list[str] = []
-    result = deploy_bundle(bundle, phone.address,
-                           report=Reporter(on_progress=lambda f, m: messages.append(m)))
+    result = deploy_bundle(
+        bundle, phone.address, report=Reporter(on_progress=lambda f, m: messages.append(m))
+    )
     remote = phone.device_path(f"{DEFAULT}/{bundle.name}")
     assert result.verified and result.remote_dir == f"{DEFAULT}/{bundle.name}"
     manifest = read_manifest(bundle)
@@ -60,8 +61,9 @@ def test_custom_folder_and_bad_folders(phone: VirtualDevice, bundle: Path) -> No
             deploy_bundle(bundle, phone.address, to=bad)
 
 
-def test_device_full_is_refused_before_pushing(adb: AdbServer, tmp_path: Path,
-                                               bundle: Path) -> None:
+def test_device_full_is_refused_before_pushing(
+    adb: AdbServer, tmp_path: Path, bundle: Path
+) -> None:
     with VirtualDevice(tmp_path / "full", capacity=4 << 20) as full:
         attach(adb, full)
         try:
@@ -95,8 +97,9 @@ def test_unplugged_mid_push_then_resume(adb: AdbServer, tmp_path: Path, big_bund
             adb.client().disconnect(device.address)
 
 
-def test_corrupted_file_on_device_is_caught_and_repaired(phone: VirtualDevice,
-                                                         bundle: Path) -> None:
+def test_corrupted_file_on_device_is_caught_and_repaired(
+    phone: VirtualDevice, bundle: Path
+) -> None:
     deploy_bundle(bundle, phone.address)
     model = phone.device_path(f"{DEFAULT}/{bundle.name}/model.onnx")
     data = bytearray(model.read_bytes())
@@ -117,8 +120,7 @@ def test_missing_file_on_device_is_reported(phone: VirtualDevice, bundle: Path) 
     assert check.missing == ["README.md"] and not check.ok
 
 
-def test_cancel_leaves_nothing_that_looks_deployed(phone: VirtualDevice,
-                                                   big_bundle: Path) -> None:
+def test_cancel_leaves_nothing_that_looks_deployed(phone: VirtualDevice, big_bundle: Path) -> None:
     cancel = threading.Event()
 
     def on_progress(fraction: float, message: str) -> None:
@@ -126,8 +128,9 @@ def test_cancel_leaves_nothing_that_looks_deployed(phone: VirtualDevice,
             cancel.set()
 
     with pytest.raises(JobCancelled):
-        deploy_bundle(big_bundle, phone.address, report=Reporter(on_progress=on_progress),
-                      cancel=cancel)
+        deploy_bundle(
+            big_bundle, phone.address, report=Reporter(on_progress=on_progress), cancel=cancel
+        )
     remote = phone.device_path(f"{DEFAULT}/{big_bundle.name}")
     assert wait_until(lambda: not (remote / f"weights/zz.bin{PART}").exists(), 5)
     assert not (remote / MANIFEST).exists()
@@ -153,14 +156,16 @@ def test_this_pc_is_a_device_too(bundle: Path, tmp_path: Path) -> None:
     target = Path(result.remote_dir)
     assert result.verified and _files(target) == _files(bundle)
     assert json.loads((target / MANIFEST).read_text()) == json.loads(
-        (bundle / MANIFEST).read_text())
+        (bundle / MANIFEST).read_text()
+    )
     assert deploy_bundle(bundle, "this-pc").pushed == []
     custom = deploy_bundle(bundle, "this-pc", to=str(tmp_path / "elsewhere"))
     assert Path(custom.remote_dir) == tmp_path / "elsewhere"
 
 
-def test_storage_filling_up_during_the_push(adb: AdbServer, tmp_path: Path,
-                                            big_bundle: Path) -> None:
+def test_storage_filling_up_during_the_push(
+    adb: AdbServer, tmp_path: Path, big_bundle: Path
+) -> None:
     """Free space looked fine, then something else filled the phone: a clear error, no deploy."""
     with VirtualDevice(tmp_path / "filling") as device:
         attach(adb, device)
@@ -175,9 +180,9 @@ def test_storage_filling_up_during_the_push(adb: AdbServer, tmp_path: Path,
             adb.client().disconnect(device.address)
 
 
-def test_unplugged_inside_a_big_file_resumes_inside_it(adb: AdbServer, tmp_path: Path,
-                                                       big_bundle: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unplugged_inside_a_big_file_resumes_inside_it(
+    adb: AdbServer, tmp_path: Path, big_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from studio.core.devices import pieces
 
     monkeypatch.setattr(pieces, "PIECE_BYTES", 1 << 20)  # the 4 MiB file travels in 4 pieces
@@ -192,8 +197,9 @@ def test_unplugged_inside_a_big_file_resumes_inside_it(adb: AdbServer, tmp_path:
             result = deploy_bundle(big_bundle, device.address)
             assert result.verified and "weights/zz.bin" in result.resumed
             assert result.bytes_pushed == 2 << 20  # only the two pieces that were missing
-            assert device.received_bytes - before == (2 << 20) + (big_bundle / MANIFEST).stat(
-                ).st_size
+            assert (
+                device.received_bytes - before == (2 << 20) + (big_bundle / MANIFEST).stat().st_size
+            )
             remote = device.device_path(f"{DEFAULT}/{big_bundle.name}")
             assert _files(remote) == _files(big_bundle)  # pieces joined and removed
         finally:

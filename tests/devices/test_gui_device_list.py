@@ -33,8 +33,9 @@ def _rows(w: DeviceListWidget) -> list[str]:
     return [d.serial for d in w.listing.devices]
 
 
-def test_hot_plug_push_verify_and_bench(qtbot, widget: DeviceListWidget, adb: AdbServer,
-                                        tmp_path: Path, bundle: Path) -> None:
+def test_hot_plug_push_verify_and_bench(
+    qtbot, widget: DeviceListWidget, adb: AdbServer, tmp_path: Path, bundle: Path
+) -> None:
     qtbot.waitUntil(lambda: _rows(widget) == ["this-pc"], timeout=10_000)
     assert not widget.push_button.isEnabled()  # no bundle yet
     widget.set_bundle(bundle)
@@ -43,9 +44,13 @@ def test_hot_plug_push_verify_and_bench(qtbot, widget: DeviceListWidget, adb: Ad
             # Connect over Wi-Fi from the widget itself.
             widget.address.setText(phone.address)
             widget.connect_button.click()
-            qtbot.waitUntil(lambda: phone.address in _rows(widget) and any(
-                d.serial == phone.address and d.ready for d in widget.listing.devices),
-                timeout=10_000)
+            qtbot.waitUntil(
+                lambda: (
+                    phone.address in _rows(widget)
+                    and any(d.serial == phone.address and d.ready for d in widget.listing.devices)
+                ),
+                timeout=10_000,
+            )
             assert widget.selected().serial == phone.address  # a ready phone is preferred
             assert widget.push_button.isEnabled() and not widget.bench_button.isEnabled()
 
@@ -54,9 +59,13 @@ def test_hot_plug_push_verify_and_bench(qtbot, widget: DeviceListWidget, adb: Ad
             assert pushed.args[0].verified
             assert widget.verdict.text() == "Verified on device ✓"
             # The row shows the space the bundle took.
-            qtbot.waitUntil(lambda: next(d for d in widget.listing.devices
-                                         if d.serial == phone.address).free_bytes < 8 << 30,
-                            timeout=10_000)
+            qtbot.waitUntil(
+                lambda: (
+                    next(d for d in widget.listing.devices if d.serial == phone.address).free_bytes
+                    < 8 << 30
+                ),
+                timeout=10_000,
+            )
             widget.grab().save(str(tmp_path / "device-list.png"))
 
             qtbot.waitUntil(widget.bench_button.isEnabled, timeout=10_000)
@@ -75,8 +84,9 @@ def test_hot_plug_push_verify_and_bench(qtbot, widget: DeviceListWidget, adb: Ad
             adb.client().disconnect(phone.address)
 
 
-def test_unauthorized_phone_shows_its_fix(qtbot, widget: DeviceListWidget, adb: AdbServer,
-                                          tmp_path: Path, bundle: Path) -> None:
+def test_unauthorized_phone_shows_its_fix(
+    qtbot, widget: DeviceListWidget, adb: AdbServer, tmp_path: Path, bundle: Path
+) -> None:
     widget.set_bundle(bundle)
     with VirtualDevice(tmp_path / "locked", unauthorized=True) as locked:
         attach(adb, locked, state="unauthorized")
@@ -100,14 +110,17 @@ def test_bad_wifi_address_is_explained(qtbot, widget: DeviceListWidget) -> None:
     assert widget.connect_button.isEnabled()
 
 
-def test_push_failure_is_shown_not_raised(qtbot, widget: DeviceListWidget, adb: AdbServer,
-                                          tmp_path: Path, bundle: Path) -> None:
+def test_push_failure_is_shown_not_raised(
+    qtbot, widget: DeviceListWidget, adb: AdbServer, tmp_path: Path, bundle: Path
+) -> None:
     widget.set_bundle(bundle)
     with VirtualDevice(tmp_path / "full", capacity=1 << 20) as full:
         attach(adb, full)
         try:
-            qtbot.waitUntil(lambda: any(d.serial == full.address and d.ready
-                                        for d in widget.listing.devices), timeout=10_000)
+            qtbot.waitUntil(
+                lambda: any(d.serial == full.address and d.ready for d in widget.listing.devices),
+                timeout=10_000,
+            )
             widget.list.setCurrentRow(_rows(widget).index(full.address))
             widget.push_button.click()
             qtbot.waitUntil(lambda: widget.verdict.text() == "✗ Not done", timeout=TIMEOUT)
@@ -116,16 +129,19 @@ def test_push_failure_is_shown_not_raised(qtbot, widget: DeviceListWidget, adb: 
             adb.client().disconnect(full.address)
 
 
-def test_cancel_a_push_from_the_ui(qtbot, widget: DeviceListWidget, adb: AdbServer,
-                                   tmp_path: Path, big_bundle: Path) -> None:
+def test_cancel_a_push_from_the_ui(
+    qtbot, widget: DeviceListWidget, adb: AdbServer, tmp_path: Path, big_bundle: Path
+) -> None:
     from studio.core.devices.deploy import verify_on_device
 
     widget.set_bundle(big_bundle)
     with VirtualDevice(tmp_path / "slow", bandwidth=1 << 20) as slow:  # 4 MiB take ~4 s
         attach(adb, slow)
         try:
-            qtbot.waitUntil(lambda: any(d.serial == slow.address and d.ready
-                                        for d in widget.listing.devices), timeout=10_000)
+            qtbot.waitUntil(
+                lambda: any(d.serial == slow.address and d.ready for d in widget.listing.devices),
+                timeout=10_000,
+            )
             widget.list.setCurrentRow(_rows(widget).index(slow.address))
             widget.push_button.click()
             qtbot.waitUntil(lambda: "Pushing" in widget.progress.label.text(), timeout=TIMEOUT)
@@ -133,19 +149,23 @@ def test_cancel_a_push_from_the_ui(qtbot, widget: DeviceListWidget, adb: AdbServ
             with qtbot.waitSignal(widget.job.cancelled, timeout=TIMEOUT):
                 widget.progress.cancel_button.click()
             assert widget.verdict.text() == "Stopped"
-            assert not (slow.device_path("/data/local/tmp/edge-deploy-studio/big-bundle")
-                        / "manifest.json").exists()
+            assert not (
+                slow.device_path("/data/local/tmp/edge-deploy-studio/big-bundle") / "manifest.json"
+            ).exists()
             assert not verify_on_device(big_bundle, slow.address).ok
             qtbot.waitUntil(widget.push_button.isEnabled, timeout=10_000)
         finally:
             adb.client().disconnect(slow.address)
 
 
-def test_push_to_a_folder_the_user_chose(qtbot, widget: DeviceListWidget, phone: VirtualDevice,
-                                         bundle: Path) -> None:
+def test_push_to_a_folder_the_user_chose(
+    qtbot, widget: DeviceListWidget, phone: VirtualDevice, bundle: Path
+) -> None:
     widget.set_bundle(bundle)
-    qtbot.waitUntil(lambda: any(d.serial == phone.address and d.ready
-                                for d in widget.listing.devices), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: any(d.serial == phone.address and d.ready for d in widget.listing.devices),
+        timeout=10_000,
+    )
     widget.list.setCurrentRow(_rows(widget).index(phone.address))
     expected = f"/data/local/tmp/edge-deploy-studio/{bundle.name}"
     assert widget.remote_dir.placeholderText() == expected

@@ -27,8 +27,9 @@ from tests.support.virtual_adb import VirtualDevice, wait_until
 def test_bench_on_the_phone_streams_events(phone: VirtualDevice, bundle: Path) -> None:
     deploy_bundle(bundle, phone.address)
     events: list = []
-    outcome = run_on_device(bundle, phone.address, "bench", runs=7, warmup=1,
-                            on_event=events.append)
+    outcome = run_on_device(
+        bundle, phone.address, "bench", runs=7, warmup=1, on_event=events.append
+    )
     assert outcome.ok and outcome.runtime.kind == "python"
     assert isinstance(events[0], HelloEvent) and events[0].runtime.startswith("onnxruntime ")
     assert isinstance(events[-1], DoneEvent) and events[-1].ok
@@ -65,13 +66,16 @@ def test_not_deployed_yet(phone: VirtualDevice, bundle: Path) -> None:
         ("py", False, "python3 3.11.* is installed but has no onnxruntime"),
     ],
 )
-def test_missing_runtime_is_named_exactly(adb: AdbServer, tmp_path: Path, bundle: Path,
-                                          python: str | None, with_ort: bool,
-                                          expected: str) -> None:
+def test_missing_runtime_is_named_exactly(
+    adb: AdbServer, tmp_path: Path, bundle: Path, python: str | None, with_ort: bool, expected: str
+) -> None:
     import sys
 
-    with VirtualDevice(tmp_path / "bare", python=sys.executable if python else None,
-                       python_has_onnxruntime=with_ort) as device:
+    with VirtualDevice(
+        tmp_path / "bare",
+        python=sys.executable if python else None,
+        python_has_onnxruntime=with_ort,
+    ) as device:
         attach(adb, device)
         try:
             deploy_bundle(bundle, device.address)
@@ -89,8 +93,9 @@ def test_a_runner_program_the_user_points_to(phone: VirtualDevice, bundle: Path)
     program = phone.device_path("/data/local/tmp/my-runner")
     program.write_text((bundle / "runner/runner.py").read_text())
     program.chmod(0o755)
-    outcome = run_on_device(bundle, phone.address, "bench", runs=3,
-                            runner="/data/local/tmp/my-runner")
+    outcome = run_on_device(
+        bundle, phone.address, "bench", runs=3, runner="/data/local/tmp/my-runner"
+    )
     assert outcome.ok and outcome.runtime.kind == "runner-binary"
     with pytest.raises(BadInput, match=r"The runner you chose .* is not on the device"):
         run_on_device(bundle, phone.address, "bench", runner="/data/local/tmp/absent")
@@ -104,8 +109,9 @@ def test_stop_a_running_benchmark(phone: VirtualDevice, bundle: Path) -> None:
         if isinstance(event, TimingEvent) and event.name == "run":
             cancel.set()
 
-    outcome = run_on_device(bundle, phone.address, "bench", runs=100000, on_event=on_event,
-                            cancel=cancel)
+    outcome = run_on_device(
+        bundle, phone.address, "bench", runs=100000, on_event=on_event, cancel=cancel
+    )
     assert not outcome.ok and outcome.error == "Stopped"
     # The program on the device was ended too, not left running.
     assert wait_until(lambda: not _processes_in(phone.root), 10)
@@ -141,12 +147,19 @@ def test_unknown_mode(bundle: Path) -> None:
 
 def test_perf_test_summary_becomes_a_bench_result() -> None:
     # onnxruntime_perf_test's own summary lines (format from its source, test_session/perf).
-    text = "\n".join([
-        "Session creation time cost: 2.74716 s", "First inference time cost: 85 ms",
-        "Total inference time cost: 6.22935 s", "Total inference requests: 100",
-        "Average inference time cost: 62.2935 ms", "Min Latency: 0.0529422 s",
-        "Max Latency: 0.0912857 s", "P50 Latency: 0.0603562 s", "P90 Latency: 0.0741593 s",
-    ])
+    text = "\n".join(
+        [
+            "Session creation time cost: 2.74716 s",
+            "First inference time cost: 85 ms",
+            "Total inference time cost: 6.22935 s",
+            "Total inference requests: 100",
+            "Average inference time cost: 62.2935 ms",
+            "Min Latency: 0.0529422 s",
+            "Max Latency: 0.0912857 s",
+            "P50 Latency: 0.0603562 s",
+            "P90 Latency: 0.0741593 s",
+        ]
+    )
     result = parse_perf_test(text, 100)
     assert result is not None
     assert (result.median_ms, result.p90_ms, result.mean_ms) == (60.3562, 74.1593, 62.2935)
@@ -161,15 +174,23 @@ def test_runner_output_matches_the_protocol(bundle: Path, tmp_path: Path) -> Non
 
     from studio.core.runner_protocol import parse_event
 
-    done = subprocess.run([sys.executable, str(bundle / "runner/runner.py"), "bench", "--runs",
-                           "2", "--warmup", "0"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(bundle / "runner/runner.py"), "bench", "--runs", "2", "--warmup", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = done.stdout.splitlines()
     assert done.returncode == 0 and lines
     for line in lines:
         assert parse_event(line) is not None, line
         assert json.loads(line)["v"] == 1
-    bad = subprocess.run([sys.executable, str(bundle / "runner/runner.py"), "bench", "--bundle",
-                          str(tmp_path)], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, str(bundle / "runner/runner.py"), "bench", "--bundle", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 3
     assert json.loads(bad.stdout.splitlines()[0])["code"] == "no_bundle"
 
@@ -181,8 +202,7 @@ def test_old_adbd_without_shell_v2(adb: AdbServer, tmp_path: Path, bundle: Path)
         try:
             assert deploy_bundle(bundle, device.address).verified
             events: list = []
-            outcome = run_on_device(bundle, device.address, "bench", runs=3,
-                                    on_event=events.append)
+            outcome = run_on_device(bundle, device.address, "bench", runs=3, on_event=events.append)
             assert outcome.ok and outcome.exit_code == 0
             assert isinstance(events[0], HelloEvent) and isinstance(events[-1], DoneEvent)
             assert not any(s.startswith("shell,v2") for s in device.services)
@@ -192,8 +212,9 @@ def test_old_adbd_without_shell_v2(adb: AdbServer, tmp_path: Path, bundle: Path)
             adb.client().disconnect(device.address)
 
 
-def test_generate_hook_streams_tokens_live(phone: VirtualDevice, tmp_path: Path,
-                                           demo_model: Path) -> None:
+def test_generate_hook_streams_tokens_live(
+    phone: VirtualDevice, tmp_path: Path, demo_model: Path
+) -> None:
     import time
 
     from studio.core.bundle import create_bundle
@@ -204,8 +225,13 @@ def test_generate_hook_streams_tokens_live(phone: VirtualDevice, tmp_path: Path,
     create_bundle(demo_model, bundle, extra_files={"runner/generate.py": hook})
     deploy_bundle(bundle, phone.address)
     arrivals: list[tuple[float, object]] = []
-    outcome = run_on_device(bundle, phone.address, "generate", prompt="one two three four five",
-                            on_event=lambda e: arrivals.append((time.monotonic(), e)))
+    outcome = run_on_device(
+        bundle,
+        phone.address,
+        "generate",
+        prompt="one two three four five",
+        on_event=lambda e: arrivals.append((time.monotonic(), e)),
+    )
     assert outcome.ok
     tokens = [(t, e) for t, e in arrivals if isinstance(e, TokenEvent)]
     assert [e.text for _, e in tokens] == ["one ", "two ", "three ", "four ", "five "]

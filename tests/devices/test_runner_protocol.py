@@ -23,9 +23,18 @@ def test_round_trip() -> None:
     assert json.loads(dump_event(event))["v"] == PROTOCOL_VERSION
 
 
-@pytest.mark.parametrize("line", ["", "loading model...", "{not json", "[1, 2]",
-                                  '{"no_type": 1}', '{"type": "token"}',
-                                  '{"v": 1, "type": "some-future-event", "x": 1}'])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "loading model...",
+        "{not json",
+        "[1, 2]",
+        '{"no_type": 1}',
+        '{"type": "token"}',
+        '{"v": 1, "type": "some-future-event", "x": 1}',
+    ],
+)
 def test_stray_or_unknown_lines_are_ignored(line: str) -> None:
     assert parse_event(line) is None
 
@@ -36,8 +45,9 @@ def test_a_newer_protocol_is_refused_not_misread() -> None:
 
 
 def test_extra_fields_from_a_newer_runner_are_kept() -> None:
-    event = parse_event('{"v": 1, "type": "error", "message": "m", "fix": "f", "code": "c", '
-                        '"hint": "extra"}')
+    event = parse_event(
+        '{"v": 1, "type": "error", "message": "m", "fix": "f", "code": "c", "hint": "extra"}'
+    )
     assert isinstance(event, ErrorEvent) and event.message == "m"
     result = parse_event('{"v": 1, "type": "result", "mode": "bench", "data": {"runs": 3}}')
     assert isinstance(result, ResultEvent) and result.data == {"runs": 3}

@@ -18,8 +18,9 @@ from tests.devices.conftest import AdbServer
 from tests.support.virtual_adb import VirtualDevice
 
 
-def _next_with(q: queue.Queue[DeviceListing], serial: str, present: bool,
-               timeout: float = 5.0) -> tuple[DeviceListing, float]:
+def _next_with(
+    q: queue.Queue[DeviceListing], serial: str, present: bool, timeout: float = 5.0
+) -> tuple[DeviceListing, float]:
     start = time.monotonic()
     while True:
         listing = q.get(timeout=max(timeout - (time.monotonic() - start), 0.01))

@@ -125,8 +125,9 @@ def test_the_load_time_warm_up_leaves_no_trace_in_answers(
     from studio.core.generate import llm_runner
 
     def answer(model: llm_runner.LoadedModel) -> str:
-        events = llm_runner.stream_generation(model, "In the beginning", max_new_tokens=16,
-                                              temperature=1.2, top_k=200, seed=5)
+        events = llm_runner.stream_generation(
+            model, "In the beginning", max_new_tokens=16, temperature=1.2, top_k=200, seed=5
+        )
         return "".join(e["text"] for e in events if e["type"] == "token")
 
     # Longer than the tiny model's context: the warm-up stops at the context instead of failing.

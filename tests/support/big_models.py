@@ -24,22 +24,27 @@ def make_block_chain(path: Path, *, blocks: int = 2500, width: int = 8) -> Path:
         stage = "encoder" if i < blocks // 2 else "decoder"
         prefix = f"/{stage}/block.{i}"
         w = numpy_helper.from_array(
-            (rng.standard_normal((width, width)) * 0.3).astype(np.float32), f"w{i}")
+            (rng.standard_normal((width, width)) * 0.3).astype(np.float32), f"w{i}"
+        )
         b = numpy_helper.from_array(rng.standard_normal(width).astype(np.float32) * 0.1, f"b{i}")
         inits += [w, b]
         nodes += [
-            helper.make_node("MatMul", [current, f"w{i}"], [f"{prefix}/mm"],
-                             name=f"{prefix}/MatMul"),
-            helper.make_node("Add", [f"{prefix}/mm", f"b{i}"], [f"{prefix}/add"],
-                             name=f"{prefix}/Add"),
+            helper.make_node(
+                "MatMul", [current, f"w{i}"], [f"{prefix}/mm"], name=f"{prefix}/MatMul"
+            ),
+            helper.make_node(
+                "Add", [f"{prefix}/mm", f"b{i}"], [f"{prefix}/add"], name=f"{prefix}/Add"
+            ),
             helper.make_node("Relu", [f"{prefix}/add"], [f"{prefix}/relu"], name=f"{prefix}/Relu"),
-            helper.make_node("Mul", [f"{prefix}/relu", "scale"], [f"{prefix}/out"],
-                             name=f"{prefix}/Mul"),
+            helper.make_node(
+                "Mul", [f"{prefix}/relu", "scale"], [f"{prefix}/out"], name=f"{prefix}/Mul"
+            ),
         ]
         current = f"{prefix}/out"
     nodes.append(helper.make_node("Identity", [current], ["y"], name="/output/Identity"))
     graph = helper.make_graph(
-        nodes, "block_chain",
+        nodes,
+        "block_chain",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, width])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, width])],
         inits,

@@ -30,8 +30,7 @@ def _model(nodes, inputs, outputs, inits, opset: int = 13) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
-def make_conv_bn(path: Path, *, size: int = 32, channels: int = 16,
-                 external: bool = False) -> Path:
+def make_conv_bn(path: Path, *, size: int = 32, channels: int = 16, external: bool = False) -> Path:
     """image → Conv → BN → Relu → depthwise Conv → x·HardSigmoid(x) → Conv → Relu →
     GlobalAveragePool → Flatten → Gemm → logits. conv1 and conv3 each have half their channels
     dead."""
@@ -54,8 +53,9 @@ def make_conv_bn(path: Path, *, size: int = 32, channels: int = 16,
     ]
     nodes = [
         helper.make_node("Conv", ["image", "w1", "b1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
-        helper.make_node("BatchNormalization", ["c1", "gamma", "beta", "mean", "var"], ["n1"],
-                         name="bn1"),
+        helper.make_node(
+            "BatchNormalization", ["c1", "gamma", "beta", "mean", "var"], ["n1"], name="bn1"
+        ),
         helper.make_node("Relu", ["n1"], ["r1"], name="relu1"),
         helper.make_node("Conv", ["r1", "wd"], ["d"], name="dw", pads=[1, 1, 1, 1], group=c),
         helper.make_node("HardSigmoid", ["d"], ["gate"], name="hsig"),
@@ -67,8 +67,11 @@ def make_conv_bn(path: Path, *, size: int = 32, channels: int = 16,
         helper.make_node("Gemm", ["f", "wf", "bf"], ["logits"], name="fc", transB=1),
     ]
     model = _model(
-        nodes, [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])], inits)
+        nodes,
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
     return _save(model, path, external)
 
 
@@ -92,8 +95,11 @@ def make_residual(path: Path) -> Path:
         helper.make_node("Conv", ["sum", "wh"], ["y"], name="head"),
     ]
     model = _model(
-        nodes, [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 16, 16])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])], inits)
+        nodes,
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])],
+        inits,
+    )
     return _save(model, path)
 
 
@@ -118,6 +124,9 @@ def make_mlp(path: Path, *, width: int = 64, external: bool = False) -> Path:
         helper.make_node("Gemm", ["r2", "w3"], ["y"], name="fc3"),
     ]
     model = _model(
-        nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
+        nodes,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
     return _save(model, path, external)

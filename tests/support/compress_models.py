@@ -14,16 +14,28 @@ def _save(model: onnx.ModelProto, path: Path, external: bool = False) -> Path:
     model.ir_version = 8
     onnx.checker.check_model(model)
     if external:
-        onnx.save_model(model, str(path), save_as_external_data=True,
-                        all_tensors_to_one_file=True, location=path.name + ".data",
-                        size_threshold=0)
+        onnx.save_model(
+            model,
+            str(path),
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=path.name + ".data",
+            size_threshold=0,
+        )
     else:
         onnx.save(model, str(path))
     return path
 
 
-def make_cnn(path: Path, *, opset: int = 11, constants: bool = True, external: bool = False,
-             size: int = 16, batch: str | int = 1) -> Path:
+def make_cnn(
+    path: Path,
+    *,
+    opset: int = 11,
+    constants: bool = True,
+    external: bool = False,
+    size: int = 16,
+    batch: str | int = 1,
+) -> Path:
     """image[batch,3,S,S] → Conv→Relu→Conv→Relu→GlobalAveragePool→Flatten→Gemm → logits[batch,10].
 
     With ``constants`` the weights are Constant nodes (like old PaddlePaddle/OCR exports).
@@ -41,8 +53,15 @@ def make_cnn(path: Path, *, opset: int = 11, constants: bool = True, external: b
     inits = []
     for name, value in weights.items():
         if constants:
-            nodes.append(helper.make_node("Constant", [], [name], name=f"const_{name}",
-                                          value=numpy_helper.from_array(value, name)))
+            nodes.append(
+                helper.make_node(
+                    "Constant",
+                    [],
+                    [name],
+                    name=f"const_{name}",
+                    value=numpy_helper.from_array(value, name),
+                )
+            )
         else:
             inits.append(numpy_helper.from_array(value, name))
     nodes += [
@@ -55,12 +74,15 @@ def make_cnn(path: Path, *, opset: int = 11, constants: bool = True, external: b
         helper.make_node("Gemm", ["f", "wf", "bf"], ["logits"], name="fc", transB=1),
     ]
     graph = helper.make_graph(
-        nodes, "cnn",
+        nodes,
+        "cnn",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, [batch, 3, size, size])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, 10])], inits,
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, 10])],
+        inits,
     )
-    return _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), path,
-                 external)
+    return _save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), path, external
+    )
 
 
 def make_block(path: Path, *, dim: int = 64, external: bool = False) -> Path:
@@ -75,20 +97,22 @@ def make_block(path: Path, *, dim: int = 64, external: bool = False) -> Path:
     ]
     nodes = [
         helper.make_node("MatMul", ["x", "wq"], ["q"], name="proj_q"),
-        helper.make_node("LayerNormalization", ["q", "gamma", "beta"], ["n"], name="norm",
-                         axis=-1),
+        helper.make_node("LayerNormalization", ["q", "gamma", "beta"], ["n"], name="norm", axis=-1),
         helper.make_node("MatMul", ["n", "wk"], ["k"], name="proj_k"),
         helper.make_node("Softmax", ["k"], ["s"], name="softmax", axis=-1),
         helper.make_node("MatMul", ["s", "wo"], ["o"], name="proj_o"),
         helper.make_node("Add", ["o", "x"], ["y"], name="residual"),
     ]
     graph = helper.make_graph(
-        nodes, "block",
+        nodes,
+        "block",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "seq", dim])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, "seq", dim])], inits,
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, "seq", dim])],
+        inits,
     )
-    return _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path,
-                 external)
+    return _save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path, external
+    )
 
 
 def make_custom_op(path: Path) -> Path:
@@ -98,12 +122,14 @@ def make_custom_op(path: Path) -> Path:
         helper.make_node("Mystery", ["r"], ["y"], name="mystery_node", domain="com.example"),
     ]
     graph = helper.make_graph(
-        nodes, "custom",
+        nodes,
+        "custom",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
-                                                    helper.make_opsetid("com.example", 1)])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
+    )
     return _save(model, path)
 
 
@@ -111,9 +137,11 @@ def make_fp16(path: Path) -> Path:
     """A half-precision MatMul model (input and weight float16)."""
     w = numpy_helper.from_array(np.ones((4, 4), np.float16), "w")
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "half",
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+        "half",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT16, [1, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT16, [1, 4])], [w],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT16, [1, 4])],
+        [w],
     )
     return _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
 
@@ -123,23 +151,32 @@ def make_if(path: Path) -> Path:
     rng = np.random.default_rng(3)
     w = numpy_helper.from_array(rng.standard_normal((16, 16)).astype(np.float32), "w")
     then_graph = helper.make_graph(
-        [helper.make_node("Relu", ["h"], ["then_out"], name="then_relu")], "then", [],
-        [helper.make_tensor_value_info("then_out", TensorProto.FLOAT, [1, 16])])
+        [helper.make_node("Relu", ["h"], ["then_out"], name="then_relu")],
+        "then",
+        [],
+        [helper.make_tensor_value_info("then_out", TensorProto.FLOAT, [1, 16])],
+    )
     else_graph = helper.make_graph(
-        [helper.make_node("Neg", ["h"], ["else_out"], name="else_neg")], "else", [],
-        [helper.make_tensor_value_info("else_out", TensorProto.FLOAT, [1, 16])])
+        [helper.make_node("Neg", ["h"], ["else_out"], name="else_neg")],
+        "else",
+        [],
+        [helper.make_tensor_value_info("else_out", TensorProto.FLOAT, [1, 16])],
+    )
     nodes = [
         helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"),
         helper.make_node("ReduceSum", ["h"], ["total"], name="sum", keepdims=0),
         helper.make_node("Greater", ["total", "zero"], ["cond"], name="positive"),
-        helper.make_node("If", ["cond"], ["y"], name="branch", then_branch=then_graph,
-                         else_branch=else_graph),
+        helper.make_node(
+            "If", ["cond"], ["y"], name="branch", then_branch=then_graph, else_branch=else_graph
+        ),
     ]
     zero = numpy_helper.from_array(np.array(0.0, np.float32), "zero")
     graph = helper.make_graph(
-        nodes, "branchy",
+        nodes,
+        "branchy",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])], [w, zero],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
+        [w, zero],
     )
     return _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
 

@@ -19,5 +19,9 @@ def generate(bundle: Path, options: dict, emit: Callable[..., None]) -> dict:
         rate = (index + 1) / (time.perf_counter() - start)
         emit("token", text=word + " ", index=index, tokens_per_s=round(rate, 2))
     seconds = time.perf_counter() - start
-    return {"text": " ".join(words), "tokens": len(words),
-            "tokens_per_s": round(len(words) / seconds, 2), "time_to_first_token_ms": first}
+    return {
+        "text": " ".join(words),
+        "tokens": len(words),
+        "tokens_per_s": round(len(words) / seconds, 2),
+        "time_to_first_token_ms": first,
+    }

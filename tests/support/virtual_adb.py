@@ -52,9 +52,38 @@ HEADER = struct.Struct("<6I")
 
 # Programs linked into the device's /system/bin, as toybox provides them on a phone.
 TOOLS = [
-    "sh", "cat", "sha256sum", "mkdir", "mv", "rm", "ls", "uname", "printf", "test", "head", "tail",
-    "stat", "chmod", "cp", "sleep", "tr", "cut", "sed", "grep", "wc", "touch", "id", "env",
-    "dirname", "basename", "readlink", "true", "false", "kill", "du", "sort",
+    "sh",
+    "cat",
+    "sha256sum",
+    "mkdir",
+    "mv",
+    "rm",
+    "ls",
+    "uname",
+    "printf",
+    "test",
+    "head",
+    "tail",
+    "stat",
+    "chmod",
+    "cp",
+    "sleep",
+    "tr",
+    "cut",
+    "sed",
+    "grep",
+    "wc",
+    "touch",
+    "id",
+    "env",
+    "dirname",
+    "basename",
+    "readlink",
+    "true",
+    "false",
+    "kill",
+    "du",
+    "sort",
 ]
 
 DEFAULT_PROPS = {
@@ -70,7 +99,6 @@ DEFAULT_PROPS = {
     "ro.board.platform": "pineapple",
     "ro.hardware": "qcom",
 }
-
 
 
 class VirtualDevice:
@@ -126,8 +154,9 @@ class VirtualDevice:
         (self.root / "props.json").write_text(json.dumps(self.props), encoding="utf-8")
         helper = Path(__file__).with_name("virtual_device_tools.py")
         for name in ("getprop", "df"):
-            _write_script(bin_dir / name, f'exec "{sys.executable}" -S "{helper}" {name} '
-                          f'"{self.root}" "$@"')
+            _write_script(
+                bin_dir / name, f'exec "{sys.executable}" -S "{helper}" {name} "{self.root}" "$@"'
+            )
         if python:
             # -S drops site-packages: a device whose python3 has no onnxruntime.
             flag = "" if with_ort else "-S "
@@ -392,8 +421,10 @@ class _Stream:
 
 # -- helpers --------------------------------------------------------------------------------
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0,
-               interval: float = 0.05) -> bool:
+
+def wait_until(
+    predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05
+) -> bool:
     """Poll a condition of an external process (the adb server) with a deadline."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -22,8 +22,8 @@ SYNC_DATA_MAX = 64 * 1024
 # Device paths in shell command lines are rewritten into the sandbox, and back in the output.
 _PATH_PREFIX = re.compile(r"(?<![\w./-])/(data|sdcard|system)(?=[/'\"\s;&|)]|$)")
 
-def service_handler(service: str,
-                    features: str) -> Callable[[_Stream, VirtualDevice], None] | None:
+
+def service_handler(service: str, features: str) -> Callable[[_Stream, VirtualDevice], None] | None:
     if service == "sync:":
         return _sync_service
     name, _, command = service.partition(":")
@@ -77,8 +77,13 @@ def _list(device: VirtualDevice, path: str) -> bytes:
         with contextlib.suppress(OSError):
             st = os.lstat(device.device_path(path) / name)
             raw = name.encode()
-            out += b"DENT" + struct.pack("<IIII", st.st_mode, st.st_size & 0xFFFFFFFF,
-                                         int(st.st_mtime), len(raw)) + raw
+            out += (
+                b"DENT"
+                + struct.pack(
+                    "<IIII", st.st_mode, st.st_size & 0xFFFFFFFF, int(st.st_mtime), len(raw)
+                )
+                + raw
+            )
     return bytes(out)
 
 
@@ -163,8 +168,12 @@ def _shell_service(stream: _Stream, device: VirtualDevice, command: str, v2: boo
         "LANG": "C.UTF-8",
     }
     proc = subprocess.Popen(
-        ["/bin/sh", "-c", translated], cwd=root, env=env, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE if v2 else subprocess.STDOUT,
+        ["/bin/sh", "-c", translated],
+        cwd=root,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if v2 else subprocess.STDOUT,
         start_new_session=True,
     )
 

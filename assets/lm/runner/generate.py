@@ -144,7 +144,10 @@ class LoadedModel:
         # A real (greedy) answer, so the warm-up takes the same path as the user's; it ends at
         # the model's context length like any answer.
         for _ in stream_generation(
-            self, "The", max_new_tokens=WARM_UP_TOKENS, temperature=0.0,
+            self,
+            "The",
+            max_new_tokens=WARM_UP_TOKENS,
+            temperature=0.0,
             should_stop=lambda: time.perf_counter() > deadline,
         ):
             pass

@@ -70,8 +70,12 @@ def run_auto(
                 results.append((candidate, dest))
                 continue
             drift = compare_models(
-                original, dest, eval_samples, sample_source=sample_source,
-                measure_latency=prep.options.measure_latency, per_layer=False,
+                original,
+                dest,
+                eval_samples,
+                sample_source=sample_source,
+                measure_latency=prep.options.measure_latency,
+                per_layer=False,
                 report=step.sub(0.6, 1.0),
             )
         except BadInput as exc:
@@ -88,14 +92,19 @@ def run_auto(
         candidate.cosine = drift.min_cosine
         candidate.top1 = drift.min_top1
         candidate.within_budget = drift.min_cosine >= settings.min_cosine and (
-            drift.min_top1 is None or drift.min_top1 >= settings.min_top1)
+            drift.min_top1 is None or drift.min_top1 >= settings.min_top1
+        )
         if not candidate.within_budget:
             candidate.note = "outside the accuracy budget"
         results.append((candidate, dest))
     good = [(c, p) for c, p in results if c.within_budget]
     if not good:
-        cleanup = Candidate(method=Method.CLEANUP, within_budget=True, chosen=True,
-                            note="no candidate met the budget; kept the cleaned float model")
+        cleanup = Candidate(
+            method=Method.CLEANUP,
+            within_budget=True,
+            chosen=True,
+            note="no candidate met the budget; kept the cleaned float model",
+        )
         return Method.CLEANUP, prep.path, [c for c, _ in results] + [cleanup]
 
     best, path = _pick(good, settings.goal, baseline_ms)

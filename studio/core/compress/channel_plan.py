@@ -16,9 +16,35 @@ import onnx
 
 # Ops that act on each element alone: channels pass through unchanged.
 UNARY = {
-    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Elu",
-    "Selu", "Celu", "Softplus", "Softsign", "Gelu", "Mish", "Erf", "Abs", "Neg", "Exp", "Log",
-    "Sqrt", "Reciprocal", "Identity", "Dropout", "Floor", "Ceil", "Round", "Sin", "Cos",
+    "Relu",
+    "LeakyRelu",
+    "PRelu",
+    "Sigmoid",
+    "Tanh",
+    "Clip",
+    "HardSigmoid",
+    "HardSwish",
+    "Elu",
+    "Selu",
+    "Celu",
+    "Softplus",
+    "Softsign",
+    "Gelu",
+    "Mish",
+    "Erf",
+    "Abs",
+    "Neg",
+    "Exp",
+    "Log",
+    "Sqrt",
+    "Reciprocal",
+    "Identity",
+    "Dropout",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Sin",
+    "Cos",
     "ThresholdedRelu",
 }
 POOLS = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool", "GlobalLpPool"}
@@ -135,19 +161,23 @@ def plan_group(node: onnx.NodeProto, g: _Graph) -> Group | Skipped:
     return group
 
 
-def _slice_constant(group: Group, g: _Graph, name: str, channel_axis: int, channels: int,
-                    node: onnx.NodeProto) -> None:
+def _slice_constant(
+    group: Group, g: _Graph, name: str, channel_axis: int, channels: int, node: onnx.NodeProto
+) -> None:
     """A constant operand that broadcasts over the channels: slice it if it has one per channel."""
     dims = g.dims(name)
     if dims is None:
-        raise _Unsafe(f"{node.op_type} '{node.name}' mixes these channels with another "
-                      "layer's output (a residual or gating branch)")
+        raise _Unsafe(
+            f"{node.op_type} '{node.name}' mixes these channels with another "
+            "layer's output (a residual or gating branch)"
+        )
     index = len(dims) + channel_axis
     if index < 0 or dims[index] == 1:
         return  # one value for every channel
     if dims[index] != channels:
-        raise _Unsafe(f"constant '{name}' of {node.op_type} '{node.name}' does not match the "
-                      "channels")
+        raise _Unsafe(
+            f"constant '{name}' of {node.op_type} '{node.name}' does not match the channels"
+        )
     if g.uses.get(name, 0) > 1:
         raise _Unsafe(f"constant '{name}' is shared with other layers")
     group.slices.append(Slice(name, index))
@@ -156,8 +186,10 @@ def _slice_constant(group: Group, g: _Graph, name: str, channel_axis: int, chann
 def _check_joins(group: Group) -> None:
     for node, other, _axis in group.joins:
         if other not in group.seen:
-            raise _Unsafe(f"{node.op_type} '{node.name}' mixes these channels with another "
-                          "layer's output (a residual or gating branch)")
+            raise _Unsafe(
+                f"{node.op_type} '{node.name}' mixes these channels with another "
+                "layer's output (a residual or gating branch)"
+            )
 
 
 def _follow(group: Group, g: _Graph, tensor: str, channel_axis: int, channels: int) -> None:
@@ -181,8 +213,10 @@ def _follow(group: Group, g: _Graph, tensor: str, channel_axis: int, channels: i
             _follow(group, g, node.output[0], channel_axis, channels)
             continue
         if op in ("Conv", "Gemm", "MatMul"):
-            raise _Unsafe(f"{where} cannot drop input channels (grouped Conv, transposed input, "
-                          "or weights that are shared or not constant)")
+            raise _Unsafe(
+                f"{where} cannot drop input channels (grouped Conv, transposed input, "
+                "or weights that are shared or not constant)"
+            )
         if op in UNARY:
             if op == "PRelu" and len(node.input) > 1:
                 _slice_constant(group, g, node.input[1], channel_axis, channels, node)
@@ -202,8 +236,10 @@ def _follow(group: Group, g: _Graph, tensor: str, channel_axis: int, channels: i
         elif op == "Flatten" and _attr(node, "axis", 1) == 1 and _after_global_pool(tensor, g):
             channel_axis = -1  # [N, C, 1, 1] → [N, C]: the channels become the last axis
         else:
-            raise _Unsafe(f"{where} needs all channels (only per-channel ops, Conv, Gemm and "
-                          "MatMul can follow a pruned layer)")
+            raise _Unsafe(
+                f"{where} needs all channels (only per-channel ops, Conv, Gemm and "
+                "MatMul can follow a pruned layer)"
+            )
         # BatchNormalization's training-mode outputs are never used in inference graphs.
         _follow(group, g, node.output[0], channel_axis, channels)
     for join, other, axis in list(group.joins):

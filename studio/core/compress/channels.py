@@ -59,9 +59,11 @@ class ChannelReport(BaseModel):
     @property
     def summary(self) -> str:
         removed = 1 - self.params_after / max(self.params_before, 1)
-        return (f"Removed channels in {len(self.layers)} layer(s) ({removed:.0%} of the weights); "
-                f"{len(self.skipped)} layer(s) left alone because removing their channels is "
-                "not safe")
+        return (
+            f"Removed channels in {len(self.layers)} layer(s) ({removed:.0%} of the weights); "
+            f"{len(self.skipped)} layer(s) left alone because removing their channels is "
+            "not safe"
+        )
 
 
 def _weights(model: onnx.ModelProto) -> int:
@@ -87,16 +89,19 @@ def prune_channels(
     """Remove the least important ``settings.ratio`` of channels from every safe layer."""
     params_before = _weights(model)
     groups, skipped = plan_model(model)
-    skipped_rows = [SkippedLayer(node=s.node, op_type=s.op_type, reason=s.reason)
-                    for s in skipped]
+    skipped_rows = [SkippedLayer(node=s.node, op_type=s.op_type, reason=s.reason) for s in skipped]
     inits = {i.name: i for i in model.graph.initializer}
     plans: list[tuple[Group, np.ndarray]] = []
     for group in groups:
         keep = _keep_count(group.channels, settings)
         if keep >= group.channels:
-            skipped_rows.append(SkippedLayer(
-                node=group.producer.name, op_type=group.producer.op_type,
-                reason=f"only {group.channels} channels: none to remove at this ratio"))
+            skipped_rows.append(
+                SkippedLayer(
+                    node=group.producer.name,
+                    op_type=group.producer.op_type,
+                    reason=f"only {group.channels} channels: none to remove at this ratio",
+                )
+            )
             continue
         weight = numpy_helper.to_array(inits[group.weight])
         order = np.argsort(-_importance(weight, group.out_axis), kind="stable")
@@ -106,25 +111,30 @@ def prune_channels(
         raise BadInput(
             f"No layer has enough channels to remove {settings.ratio:.0%} of them (the widest "
             f"safe layer has {widest}, so none to remove at this ratio)",
-            "Raise channels.ratio (--ratio), or use int8-static or fp16 for this model")
+            "Raise channels.ratio (--ratio), or use int8-static or fp16 for this model",
+        )
     if not plans:
         first = skipped_rows[0] if skipped_rows else None
         flow = control_flow_nodes(model)
         if first:
             why = f" ('{first.node}': {first.reason})"
         elif flow:
-            why = (f" (its layers sit inside the {flow[0].op_type} node '{flow[0].name}', whose "
-                   "branches are not cut)")
+            why = (
+                f" (its layers sit inside the {flow[0].op_type} node '{flow[0].name}', whose "
+                "branches are not cut)"
+            )
         else:
             why = " (it has no Conv, Gemm or MatMul layers with weights)"
         raise BadInput(
             f"Nothing in this model can lose channels safely{why}",
             "Channel pruning needs a Conv/Gemm/MatMul feeding another one through per-channel "
-            "ops only; use int8-static or fp16 for this model")
+            "ops only; use int8-static or fp16 for this model",
+        )
     layers = []
     for index, (group, keep) in enumerate(plans):
-        report.progress(index / len(plans),
-                        f"removing channels: {index + 1} of {len(plans)} layers")
+        report.progress(
+            index / len(plans), f"removing channels: {index + 1} of {len(plans)} layers"
+        )
         # Every cut comes from this group's own channel choice, so slicing order does not matter
         # (a Conv that is a consumer of one group and the producer of the next is cut on two
         # different axes).
@@ -136,23 +146,34 @@ def prune_channels(
             for attr in node.attribute:
                 if attr.name == "group":
                     attr.i = len(keep)
-        layers.append(PrunedLayer(
-            node=group.producer.name, op_type=group.producer.op_type,
-            channels_before=group.channels, channels_after=len(keep),
-            consumers=group.consumers))
+        layers.append(
+            PrunedLayer(
+                node=group.producer.name,
+                op_type=group.producer.op_type,
+                channels_before=group.channels,
+                channels_after=len(keep),
+                consumers=group.consumers,
+            )
+        )
     # Intermediate shapes recorded before the cut would now contradict the smaller tensors.
     del model.graph.value_info[:]
     report.progress(1.0, f"removing channels: {len(plans)} of {len(plans)} layers")
     return model, ChannelReport(
-        ratio=settings.ratio, params_before=params_before, params_after=_weights(model),
-        layers=layers, skipped=skipped_rows)
+        ratio=settings.ratio,
+        params_before=params_before,
+        params_after=_weights(model),
+        layers=layers,
+        skipped=skipped_rows,
+    )
 
 
 def speed_text(before_ms: float | None, after_ms: float | None) -> str:
     """What was measured, never more: no figure means no claim."""
     if not before_ms or not after_ms:
-        return ("Speed was not measured, so no speed-up is claimed; measure it on the target "
-                "(Inspect step or `studio profile`).")
+        return (
+            "Speed was not measured, so no speed-up is claimed; measure it on the target "
+            "(Inspect step or `studio profile`)."
+        )
     ratio = before_ms / after_ms
     word = f"{ratio:.2f}× faster" if ratio >= 1 else f"{1 / ratio:.2f}× slower"
     return f"Measured on this PC: {before_ms:.2f} ms → {after_ms:.2f} ms ({word})."

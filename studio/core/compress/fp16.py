@@ -17,8 +17,12 @@ ALWAYS_FLOAT = ["Range", "RandomNormalLike", "RandomUniformLike", "NonMaxSuppres
 
 
 def convert_fp16(
-    model: onnx.ModelProto, dest: Path, settings: Fp16Settings, keep_nodes: list[str],
-    external: bool, report: Reporter = NULL_REPORTER,
+    model: onnx.ModelProto,
+    dest: Path,
+    settings: Fp16Settings,
+    keep_nodes: list[str],
+    external: bool,
+    report: Reporter = NULL_REPORTER,
 ) -> None:
     from onnxruntime.transformers import float16
     from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
@@ -26,13 +30,19 @@ def convert_fp16(
     # The converter turns each float32 weight into float16 by one call of this module function.
     _unique_branch_weights(model)
     weights = _float_weights(model)
-    counter = NodeCounter(report.sub(0.0, 0.9), len(weights), "converting weights to FP16",
-                          unit="weights")
+    counter = NodeCounter(
+        report.sub(0.0, 0.9), len(weights), "converting weights to FP16", unit="weights"
+    )
     # It is also called on every node attribute; only the weights are counted.
-    with counting_calls(float16, "convert_tensor_float_to_float16", counter,
-                        when=lambda tensor, *_a, **_k: tensor.name in weights):
+    with counting_calls(
+        float16,
+        "convert_tensor_float_to_float16",
+        counter,
+        when=lambda tensor, *_a, **_k: tensor.name in weights,
+    ):
         converted = convert_float_to_float16(
-            model, keep_io_types=settings.keep_io_types,
+            model,
+            keep_io_types=settings.keep_io_types,
             op_block_list=list(DEFAULT_OP_BLOCK_LIST) + ALWAYS_FLOAT,
             node_block_list=keep_nodes or None,
             disable_shape_infer=proto_size(model) > 1_800_000_000,
@@ -43,14 +53,21 @@ def convert_fp16(
 
 
 def _float_weights(model: onnx.ModelProto) -> set[str]:
-    graphs = [model.graph] + [a.g for n in all_nodes(model.graph) for a in n.attribute
-                              if a.type == onnx.AttributeProto.GRAPH]
+    graphs = [model.graph] + [
+        a.g
+        for n in all_nodes(model.graph)
+        for a in n.attribute
+        if a.type == onnx.AttributeProto.GRAPH
+    ]
     return {i.name for g in graphs for i in g.initializer if i.data_type == onnx.TensorProto.FLOAT}
 
 
 def _subgraphs(node: onnx.NodeProto) -> list[onnx.GraphProto]:
-    return [g for a in node.attribute
-            for g in ([a.g] if a.type == onnx.AttributeProto.GRAPH else []) + list(a.graphs)]
+    return [
+        g
+        for a in node.attribute
+        for g in ([a.g] if a.type == onnx.AttributeProto.GRAPH else []) + list(a.graphs)
+    ]
 
 
 def _unique_branch_weights(model: onnx.ModelProto) -> int:

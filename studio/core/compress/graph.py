@@ -22,9 +22,7 @@ CONTROL_FLOW = ("If", "Loop", "Scan")
 
 
 def uses_external_data(model: onnx.ModelProto) -> bool:
-    return any(
-        init.data_location == onnx.TensorProto.EXTERNAL for init in model.graph.initializer
-    )
+    return any(init.data_location == onnx.TensorProto.EXTERNAL for init in model.graph.initializer)
 
 
 def needs_external_data(model: onnx.ModelProto, source_external: bool) -> bool:
@@ -36,8 +34,12 @@ def save_model(model: onnx.ModelProto, path: Path, external: bool) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if external:
         onnx.save_model(
-            model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-            location=f"{path.name}.data", size_threshold=1024,
+            model,
+            str(path),
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=f"{path.name}.data",
+            size_threshold=1024,
         )
     else:
         onnx.save_model(model, str(path))
@@ -100,7 +102,10 @@ def _constant_value(node: onnx.NodeProto) -> np.ndarray | None:
 
 
 def cleanup_model(
-    model: onnx.ModelProto, report: Reporter = NULL_REPORTER, *, copy: bool = True,
+    model: onnx.ModelProto,
+    report: Reporter = NULL_REPORTER,
+    *,
+    copy: bool = True,
     small: bool = False,
 ) -> onnx.ModelProto:
     """Constant nodes to initializers, constant folding, dead nodes removed, shapes inferred.
@@ -114,8 +119,11 @@ def cleanup_model(
         model = onnx.ModelProto.FromString(model.SerializeToString())
     report.progress(0.0, "cleaning up: Constant nodes to weights")
     moved = constants_to_initializers(model)
-    report.progress(0.1, f"cleaning up: {moved} constants moved; folding constants and removing "
-                    f"dead nodes ({len(model.graph.node)} nodes)")
+    report.progress(
+        0.1,
+        f"cleaning up: {moved} constants moved; folding constants and removing "
+        f"dead nodes ({len(model.graph.node)} nodes)",
+    )
     try:
         # FusionGemm turns MatMul+Add on 3-D inputs into Reshape→Gemm→Reshape with transposed
         # weights: INT4 (MatMul only) and channel pruning could then no longer see the layer,
@@ -197,7 +205,8 @@ def dynamic_inputs(model: onnx.ModelProto) -> dict[str, list[int]]:
     found = {}
     for value in graph_inputs(model):
         axes = [
-            axis for axis, d in enumerate(value.type.tensor_type.shape.dim)
+            axis
+            for axis, d in enumerate(value.type.tensor_type.shape.dim)
             if not (d.HasField("dim_value") and d.dim_value > 0)
         ]
         if axes:
@@ -244,8 +253,11 @@ def resolve_keep_float(model: onnx.ModelProto, entries: list[str]) -> list[str]:
             matched += [n.name for n in model.graph.node if n.op_type == entry]
         else:
             close = difflib.get_close_matches(entry, [*by_name, *op_types], n=3)
-            hint = f"Did you mean {', '.join(close)}?" if close else (
-                "Use a node name or op type shown by `studio info` or the drift report")
+            hint = (
+                f"Did you mean {', '.join(close)}?"
+                if close
+                else ("Use a node name or op type shown by `studio info` or the drift report")
+            )
             raise BadInput(f"--keep-float '{entry}' matches no node or op type in the model", hint)
     return list(dict.fromkeys(matched))
 
@@ -299,8 +311,16 @@ def _subgraph_inputs(node: onnx.NodeProto) -> set[str]:
     return names
 
 
-QUANTIZED_OPS = {"QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger",
-                 "QLinearConv", "QLinearMatMul", "MatMulNBits", "DynamicQuantizeLSTM"}
+QUANTIZED_OPS = {
+    "QuantizeLinear",
+    "DynamicQuantizeLinear",
+    "MatMulInteger",
+    "ConvInteger",
+    "QLinearConv",
+    "QLinearMatMul",
+    "MatMulNBits",
+    "DynamicQuantizeLSTM",
+}
 
 
 def all_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
@@ -333,7 +353,13 @@ def changed_nothing_warning(
     if touched:
         return None
     flow = control_flow_nodes(before)
-    where = (f": the weights sit inside the {flow[0].op_type} node '{flow[0].name}', which "
-             "onnxruntime's quantizer does not enter. Export the model without If/Loop to "
-             "compress it") if flow else ": no layer type it handles has constant weights"
+    where = (
+        (
+            f": the weights sit inside the {flow[0].op_type} node '{flow[0].name}', which "
+            "onnxruntime's quantizer does not enter. Export the model without If/Loop to "
+            "compress it"
+        )
+        if flow
+        else ": no layer type it handles has constant weights"
+    )
     return f"{method} changed no layer; the result is only the cleaned-up float model{where}"

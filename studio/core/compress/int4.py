@@ -14,7 +14,11 @@ from studio.core.progress import NULL_REPORTER, Reporter
 
 
 def quantize_int4(
-    model: onnx.ModelProto, dest: Path, settings: Int4Settings, exclude: list[str], external: bool,
+    model: onnx.ModelProto,
+    dest: Path,
+    settings: Int4Settings,
+    exclude: list[str],
+    external: bool,
     report: Reporter = NULL_REPORTER,
 ) -> None:
     # matmul_nbits_quantizer imports onnx_ir, which onnxruntime does not declare; it is pinned
@@ -34,8 +38,12 @@ def quantize_int4(
             "Use int8-static or fp16 for this model",
         )
     quantizer = MatMulNBitsQuantizer(
-        model, bits=4, block_size=settings.block_size, is_symmetric=settings.symmetric,
-        accuracy_level=settings.accuracy_level or None, nodes_to_exclude=exclude,
+        model,
+        bits=4,
+        block_size=settings.block_size,
+        is_symmetric=settings.symmetric,
+        accuracy_level=settings.accuracy_level or None,
+        nodes_to_exclude=exclude,
     )
     op_types = set(quantizer.algo_config.op_types_to_quantize)
     skip = set(exclude)
@@ -51,7 +59,10 @@ def quantize_int4(
 def _quantizable_matmuls(model: onnx.ModelProto, block_size: int) -> list[str]:
     weights = {i.name: list(i.dims) for i in model.graph.initializer}
     return [
-        n.name for n in model.graph.node
-        if n.op_type == "MatMul" and len(n.input) == 2 and len(weights.get(n.input[1], [])) == 2
+        n.name
+        for n in model.graph.node
+        if n.op_type == "MatMul"
+        and len(n.input) == 2
+        and len(weights.get(n.input[1], [])) == 2
         and weights[n.input[1]][0] >= block_size
     ]

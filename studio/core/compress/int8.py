@@ -62,8 +62,13 @@ def _calibrate_method(value: CalibrateMethod):
 
 
 def quantize_int8_dynamic(
-    source: Path, dest: Path, settings: Int8Settings, exclude: list[str], external: bool,
-    nodes: int = 0, report: Reporter = NULL_REPORTER,
+    source: Path,
+    dest: Path,
+    settings: Int8Settings,
+    exclude: list[str],
+    external: bool,
+    nodes: int = 0,
+    report: Reporter = NULL_REPORTER,
 ) -> None:
     from onnxruntime.quantization import QuantType, onnx_quantizer, quantize_dynamic
 
@@ -71,9 +76,13 @@ def quantize_int8_dynamic(
     counter = NodeCounter(report, nodes, "quantizing weights")
     with counting_calls(onnx_quantizer, "CreateOpQuantizer", counter):
         quantize_dynamic(
-            str(source), str(dest), weight_type=QuantType.QInt8,
-            per_channel=settings.per_channel, reduce_range=settings.reduce_range,
-            nodes_to_exclude=exclude, use_external_data_format=external,
+            str(source),
+            str(dest),
+            weight_type=QuantType.QInt8,
+            per_channel=settings.per_channel,
+            reduce_range=settings.reduce_range,
+            nodes_to_exclude=exclude,
+            use_external_data_format=external,
         )
 
 
@@ -107,20 +116,33 @@ def quantize_int8_static(
     # Calibration batches fill most of the bar; then one op-quantizer per quantized node, then
     # one Q/DQ pair per weight.
     layers = NodeCounter(report.sub(0.7, 0.8), nodes, "quantizing layers")
-    weights = NodeCounter(report.sub(0.8, 1.0), weight_count or nodes, "quantizing weights",
-                          unit="weights", follows=layers)
+    weights = NodeCounter(
+        report.sub(0.8, 1.0),
+        weight_count or nodes,
+        "quantizing weights",
+        unit="weights",
+        follows=layers,
+    )
     # The calibrators print progress to stdout, which would corrupt `--json` output.
-    with contextlib.redirect_stdout(sys.stderr), \
-            counting_calls(qdq_quantizer, "CreateQDQQuantizer", layers), \
-            counting_calls(qdq_quantizer.QDQQuantizer, "_add_qdq_nodes_for_initializer",
-                           weights):
-        _quantize_static(source, dest, samples, settings, exclude, external, qnn,
-                         report.sub(0.0, 0.7))
+    with (
+        contextlib.redirect_stdout(sys.stderr),
+        counting_calls(qdq_quantizer, "CreateQDQQuantizer", layers),
+        counting_calls(qdq_quantizer.QDQQuantizer, "_add_qdq_nodes_for_initializer", weights),
+    ):
+        _quantize_static(
+            source, dest, samples, settings, exclude, external, qnn, report.sub(0.0, 0.7)
+        )
 
 
 def _quantize_static(
-    source: Path, dest: Path, samples: list[dict[str, np.ndarray]], settings: Int8Settings,
-    exclude: list[str], external: bool, qnn: bool, report: Reporter,
+    source: Path,
+    dest: Path,
+    samples: list[dict[str, np.ndarray]],
+    settings: Int8Settings,
+    exclude: list[str],
+    external: bool,
+    qnn: bool,
+    report: Reporter,
 ) -> None:
     from onnxruntime.quantization import QuantFormat, QuantType, quantize, quantize_static
 
@@ -135,8 +157,13 @@ def _quantize_static(
         # QNN's HTP wants unsigned 8-bit weights whatever the activation type.
         weight = QuantType.QUInt8
         config = get_qnn_qdq_config(
-            str(source), reader, calibrate_method=method, activation_type=activation,
-            weight_type=weight, per_channel=settings.per_channel, nodes_to_exclude=exclude,
+            str(source),
+            reader,
+            calibrate_method=method,
+            activation_type=activation,
+            weight_type=weight,
+            per_channel=settings.per_channel,
+            nodes_to_exclude=exclude,
         )
         config.use_external_data_format = external
         config.extra_options.update(extra)
@@ -147,8 +174,16 @@ def _quantize_static(
     if activation in (QuantType.QUInt16, QuantType.QInt16):
         extra["UseQDQContribOps"] = True
     quantize_static(
-        str(source), str(dest), reader, quant_format=QuantFormat.QDQ,
-        per_channel=settings.per_channel, reduce_range=settings.reduce_range,
-        activation_type=activation, weight_type=QuantType.QInt8, nodes_to_exclude=exclude,
-        use_external_data_format=external, calibrate_method=method, extra_options=extra,
+        str(source),
+        str(dest),
+        reader,
+        quant_format=QuantFormat.QDQ,
+        per_channel=settings.per_channel,
+        reduce_range=settings.reduce_range,
+        activation_type=activation,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=exclude,
+        use_external_data_format=external,
+        calibrate_method=method,
+        extra_options=extra,
     )

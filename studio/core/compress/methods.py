@@ -31,7 +31,8 @@ METHOD_LABELS = {
     Method.FP16: "FP16: half-size weights, accuracy almost unchanged (best for GPUs/NPUs)",
     Method.PRUNE: "Sparsity report and optional magnitude pruning (no speed-up on CPU)",
     Method.PRUNE_CHANNELS: (
-        "Remove channels (structured pruning): less compute, speed measured; needs fine-tuning"),
+        "Remove channels (structured pruning): less compute, speed measured; needs fine-tuning"
+    ),
     Method.AUTO: "Auto: try the likely methods, measure them, keep the best within budget",
 }
 
@@ -61,43 +62,64 @@ class MethodInfo(BaseModel):
 
 METHODS: dict[Method, MethodInfo] = {
     Method.CLEANUP: MethodInfo(
-        method=Method.CLEANUP, title="Clean up", needs_calibration=False, groups=[],
+        method=Method.CLEANUP,
+        title="Clean up",
+        needs_calibration=False,
+        groups=[],
         summary="Folds constants and removes dead nodes. Same size and accuracy, often a bit "
         "faster.",
     ),
     Method.INT8_DYNAMIC: MethodInfo(
-        method=Method.INT8_DYNAMIC, title="INT8 dynamic", needs_calibration=False, groups=["int8"],
+        method=Method.INT8_DYNAMIC,
+        title="INT8 dynamic",
+        needs_calibration=False,
+        groups=["int8"],
         summary="About 4× smaller weights, no sample data needed. Good for transformers and RNNs; "
         "can be slower than the original for convolution networks on a CPU.",
     ),
     Method.INT8_STATIC: MethodInfo(
-        method=Method.INT8_STATIC, title="INT8 static", needs_calibration=True,
+        method=Method.INT8_STATIC,
+        title="INT8 static",
+        needs_calibration=True,
         groups=["int8", "image"],
         summary="About 4× smaller and fastest on NPUs. Needs 10–100 real samples to calibrate.",
     ),
     Method.INT4: MethodInfo(
-        method=Method.INT4, title="INT4 weights", needs_calibration=False, groups=["int4"],
+        method=Method.INT4,
+        title="INT4 weights",
+        needs_calibration=False,
+        groups=["int4"],
         summary="MatMul weights to 4-bit: the smallest language models. Only MatMul layers change.",
     ),
     Method.FP16: MethodInfo(
-        method=Method.FP16, title="FP16", needs_calibration=False, groups=["fp16"],
+        method=Method.FP16,
+        title="FP16",
+        needs_calibration=False,
+        groups=["fp16"],
         summary="Half-size weights with nearly unchanged outputs. Fast on GPUs and NPUs; "
         "usually slower on a plain CPU.",
     ),
     Method.PRUNE: MethodInfo(
-        method=Method.PRUNE, title="Prune", needs_calibration=False, groups=["prune"],
+        method=Method.PRUNE,
+        title="Prune",
+        needs_calibration=False,
+        groups=["prune"],
         summary="Reports how many weights are near zero and can zero the smallest ones. "
         "onnxruntime's dense kernels gain no speed from zeros; the file compresses better.",
     ),
     Method.PRUNE_CHANNELS: MethodInfo(
-        method=Method.PRUNE_CHANNELS, title="Remove channels", needs_calibration=False,
+        method=Method.PRUNE_CHANNELS,
+        title="Remove channels",
+        needs_calibration=False,
         groups=["channels"],
         summary="Removes the least important channels of Conv/Gemm/MatMul layers where that is "
         "safe, so the model really computes less (speed is measured, not promised). Accuracy "
         "drops until you fine-tune the result; the studio does not fine-tune.",
     ),
     Method.AUTO: MethodInfo(
-        method=Method.AUTO, title="Auto", needs_calibration=False,
+        method=Method.AUTO,
+        title="Auto",
+        needs_calibration=False,
         groups=["auto", "int8", "int4", "image"],
         summary="Tries the methods that suit this model and chip, measures drift, size and speed, "
         "and keeps the best one that stays within the accuracy budget.",

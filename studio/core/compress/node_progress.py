@@ -1,4 +1,4 @@
-""""Nodes done" progress from inside onnxruntime's quantizers and converters.
+""" "Nodes done" progress from inside onnxruntime's quantizers and converters.
 
 They offer no progress callback, but each calls one function per node (or per weight) from a
 module or object we can reach. For the duration of one call we wrap that function with a counter
@@ -20,8 +20,14 @@ MIN_INTERVAL_S = 0.1
 
 
 class NodeCounter:
-    def __init__(self, report: Reporter, total: int, message: str, unit: str = "nodes",
-                 follows: NodeCounter | None = None) -> None:
+    def __init__(
+        self,
+        report: Reporter,
+        total: int,
+        message: str,
+        unit: str = "nodes",
+        follows: NodeCounter | None = None,
+    ) -> None:
         self.report = report
         self.follows = follows
         """A counter for the stage before this one, closed when this one starts."""
@@ -47,8 +53,9 @@ class NodeCounter:
         if self._sent == (self.done, self.total):
             return
         self._sent = (self.done, self.total)
-        self.report.progress(self.done / self.total,
-                             f"{self.message}: {self.done} of {self.total} {self.unit}")
+        self.report.progress(
+            self.done / self.total, f"{self.message}: {self.done} of {self.total} {self.unit}"
+        )
 
     def finish(self) -> None:
         """The last message always says all were done."""
@@ -58,7 +65,9 @@ class NodeCounter:
 
 @contextlib.contextmanager
 def counting_calls(
-    owner: Any, attribute: str, counter: NodeCounter,
+    owner: Any,
+    attribute: str,
+    counter: NodeCounter,
     when: Callable[..., bool] | None = None,
 ) -> Iterator[NodeCounter]:
     """Count the calls to ``owner.attribute`` (a module function or an object's method); with

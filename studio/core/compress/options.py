@@ -81,11 +81,15 @@ class PruneSettings(_Strict):
 
 class ChannelSettings(_Strict):
     ratio: float = Field(
-        0.3, gt=0.0, lt=1.0,
+        0.3,
+        gt=0.0,
+        lt=1.0,
         description="Fraction of each safe layer's output channels removed (0.3 = 30%)",
     )
     multiple_of: int = Field(
-        1, ge=1, le=64,
+        1,
+        ge=1,
+        le=64,
         description="Keep a multiple of this many channels (8 or 16 suits many NPUs and SIMD)",
     )
 
@@ -152,14 +156,22 @@ def group_params(
             continue
         kind, choices = _kind(annotation)
         bounds = {m.__class__.__name__: m for m in field.metadata}
-        low = next((getattr(m, a) for m in bounds.values() for a in ("ge", "gt") if hasattr(m, a)),
-                   None)
-        high = next((getattr(m, a) for m in bounds.values() for a in ("le", "lt") if hasattr(m, a)),
-                    None)
+        low = next(
+            (getattr(m, a) for m in bounds.values() for a in ("ge", "gt") if hasattr(m, a)), None
+        )
+        high = next(
+            (getattr(m, a) for m in bounds.values() for a in ("le", "lt") if hasattr(m, a)), None
+        )
         default = field.get_default(call_default_factory=True)
-        params.append(Param(
-            name=f"{prefix}{name}", kind=kind,
-            default=default.value if isinstance(default, enum.Enum) else default,
-            description=field.description or "", choices=choices, minimum=low, maximum=high,
-        ))
+        params.append(
+            Param(
+                name=f"{prefix}{name}",
+                kind=kind,
+                default=default.value if isinstance(default, enum.Enum) else default,
+                description=field.description or "",
+                choices=choices,
+                minimum=low,
+                maximum=high,
+            )
+        )
     return params

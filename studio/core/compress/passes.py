@@ -55,28 +55,45 @@ def run_method(
             from studio.core.compress.int8 import quantize_int8_dynamic
 
             report.progress(0.0, "Quantizing weights to INT8")
-            quantize_int8_dynamic(prep.path, dest, prep.options.int8, exclude, prep.external,
-                                  nodes=len(prep.model.graph.node), report=report)
+            quantize_int8_dynamic(
+                prep.path,
+                dest,
+                prep.options.int8,
+                exclude,
+                prep.external,
+                nodes=len(prep.model.graph.node),
+                report=report,
+            )
         elif method is Method.INT8_STATIC:
             from studio.core.compress.int8 import quantize_int8_static, static_counts
 
             nodes, weights = static_counts(prep.model, exclude)
             quantize_int8_static(
-                prep.path, dest, prep.calib_samples, prep.options.int8, exclude, prep.external,
-                qnn=prep.qnn, report=report, nodes=nodes, weight_count=weights,
+                prep.path,
+                dest,
+                prep.calib_samples,
+                prep.options.int8,
+                exclude,
+                prep.external,
+                qnn=prep.qnn,
+                report=report,
+                nodes=nodes,
+                weight_count=weights,
             )
         elif method is Method.INT4:
             from studio.core.compress.int4 import quantize_int4
 
             report.progress(0.0, "Quantizing MatMul weights to INT4")
-            quantize_int4(prep.fresh_model(), dest, prep.options.int4, exclude, prep.external,
-                          report=report)
+            quantize_int4(
+                prep.fresh_model(), dest, prep.options.int4, exclude, prep.external, report=report
+            )
         elif method is Method.FP16:
             from studio.core.compress.fp16 import convert_fp16
 
             report.progress(0.0, "Converting to FP16")
-            convert_fp16(prep.fresh_model(), dest, prep.options.fp16, exclude, prep.external,
-                         report=report)
+            convert_fp16(
+                prep.fresh_model(), dest, prep.options.fp16, exclude, prep.external, report=report
+            )
         elif method is Method.PRUNE:
             report.progress(0.1, "Measuring weight sparsity")
             pruned, prep.sparsity = prune_model(prep.fresh_model(), prep.options.prune.sparsity)
@@ -85,7 +102,8 @@ def run_method(
             from studio.core.compress.channels import prune_channels
 
             pruned, prep.channels = prune_channels(
-                prep.fresh_model(), prep.options.channels, report.sub(0.1, 0.9))
+                prep.fresh_model(), prep.options.channels, report.sub(0.1, 0.9)
+            )
             save_model(pruned, dest, prep.external)
         else:
             raise ValueError(f"run_method cannot run {method}")
@@ -126,5 +144,7 @@ def explain_failure(model: onnx.ModelProto, method: Method, exc: Exception) -> B
             f"({node.op_type}) ({text})",
             "Export the model without If/Loop, or choose another method",
         )
-    return BadInput(f"{method.value} failed on this model ({type(exc).__name__}: {text})",
-                    "Choose another method, or keep the failing layers in float")
+    return BadInput(
+        f"{method.value} failed on this model ({type(exc).__name__}: {text})",
+        "Choose another method, or keep the failing layers in float",
+    )

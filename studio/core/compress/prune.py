@@ -64,16 +64,23 @@ def prune_model(model: onnx.ModelProto, sparsity: float) -> tuple[onnx.ModelProt
             model.graph.initializer[index].CopyFrom(numpy_helper.from_array(array, init.name))
         after = int(np.count_nonzero(np.abs(array) <= NEAR_ZERO))
         node, op_type = targets[init.name]
-        layers.append(LayerSparsity(
-            name=node, op_type=op_type, weights=array.size,
-            zeros_before=before / array.size, zeros_after=after / array.size,
-        ))
+        layers.append(
+            LayerSparsity(
+                name=node,
+                op_type=op_type,
+                weights=array.size,
+                zeros_before=before / array.size,
+                zeros_after=after / array.size,
+            )
+        )
         total += array.size
         zeros_before += before
         zeros_after += after
     report = SparsityReport(
-        target=sparsity, weights=total,
-        zeros_before=zeros_before / max(total, 1), zeros_after=zeros_after / max(total, 1),
+        target=sparsity,
+        weights=total,
+        zeros_before=zeros_before / max(total, 1),
+        zeros_after=zeros_after / max(total, 1),
         layers=sorted(layers, key=lambda layer: -layer.weights),
     )
     return model, report

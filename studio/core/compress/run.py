@@ -74,8 +74,10 @@ def _output_path(source: Path, out: str | Path, method: Method, force: bool) -> 
     if out.resolve() == source.resolve():
         raise OutputError("The output would overwrite the input model", "Choose another --out path")
     if out.suffix != ".onnx":
-        raise OutputError(f"--out {out.name} must end in .onnx (or be a folder)",
-                          "Name the output like model.int8.onnx")
+        raise OutputError(
+            f"--out {out.name} must end in .onnx (or be a folder)",
+            "Name the output like model.int8.onnx",
+        )
     data = out.with_name(out.name + ".data")
     for path in (out, data):
         if path.exists() and not force:
@@ -108,14 +110,12 @@ def _checks(model: onnx.ModelProto, method: Method, qnn: bool) -> None:
         if dynamic:
             name, axes = next(iter(dynamic.items()))
             raise BadInput(
-                f"The chip's NPU needs fixed shapes, but input '{name}' has dynamic axis "
-                f"{axes[0]}",
+                f"The chip's NPU needs fixed shapes, but input '{name}' has dynamic axis {axes[0]}",
                 f"Give its size (CLI: --shape {name}=…, e.g. 1x3x224x224; recipe: shapes)",
             )
 
 
-def _batch_one(model: onnx.ModelProto, shapes: dict[str, list[int]],
-               warnings: list[str]) -> None:
+def _batch_one(model: onnx.ModelProto, shapes: dict[str, list[int]], warnings: list[str]) -> None:
     """NPUs compile for one shape: a dynamic *batch* axis alone is fixed to 1 (with a note);
     other dynamic axes need the user's sizes, since only they know them."""
     for name, axes in graph.dynamic_inputs(model).items():
@@ -127,9 +127,16 @@ def _batch_one(model: onnx.ModelProto, shapes: dict[str, list[int]],
         warnings.append(f"Input '{name}' had a dynamic batch size; fixed it to 1 for the NPU.")
 
 
-def _prepare(original: onnx.ModelProto, method: Method, options: CompressOptions,
-             shapes: dict[str, list[int]], qnn: bool, warnings: list[str],
-             report: Reporter = NULL_REPORTER, small: bool = False) -> onnx.ModelProto:
+def _prepare(
+    original: onnx.ModelProto,
+    method: Method,
+    options: CompressOptions,
+    shapes: dict[str, list[int]],
+    qnn: bool,
+    warnings: list[str],
+    report: Reporter = NULL_REPORTER,
+    small: bool = False,
+) -> onnx.ModelProto:
     # The caller drops the original, so it need not be copied.
     model = graph.cleanup_model(original, report, copy=False, small=small)
     if qnn:
@@ -138,7 +145,8 @@ def _prepare(original: onnx.ModelProto, method: Method, options: CompressOptions
     if options.opset:
         model = graph.ensure_opset(model, options.opset, "--opset")
     if method in (Method.INT8_STATIC, Method.AUTO) or (
-            method is Method.INT8_DYNAMIC and options.int8.per_channel):
+        method is Method.INT8_DYNAMIC and options.int8.per_channel
+    ):
         # Per-channel Q/DQ writes DequantizeLinear with an axis attribute: opset 13.
         model = graph.ensure_opset(model, 13, "per-channel INT8")
     if options.int8.activations != "uint8" and method in (Method.INT8_STATIC, Method.AUTO):
@@ -158,18 +166,35 @@ def chip_wants_qnn(chip: str) -> bool:
 
 
 def _samples(
-    path: str | Path | None, model: onnx.ModelProto, source: Path, limit: int,
-    options: CompressOptions, shapes: dict[str, list[int]], warnings: list[str], key: str,
+    path: str | Path | None,
+    model: onnx.ModelProto,
+    source: Path,
+    limit: int,
+    options: CompressOptions,
+    shapes: dict[str, list[int]],
+    warnings: list[str],
+    key: str,
 ) -> list[dict[str, np.ndarray]]:
     if not path:
         return []
-    return load_samples(path, model, model_path=source, limit=limit, image=options.image,
-                        shapes=shapes, warnings=warnings, key=key)
+    return load_samples(
+        path,
+        model,
+        model_path=source,
+        limit=limit,
+        image=options.image,
+        shapes=shapes,
+        warnings=warnings,
+        key=key,
+    )
 
 
 def _split_eval(
-    calib: list[dict[str, np.ndarray]], evaluation: list[dict[str, np.ndarray]],
-    model: onnx.ModelProto, options: CompressOptions, shapes: dict[str, list[int]],
+    calib: list[dict[str, np.ndarray]],
+    evaluation: list[dict[str, np.ndarray]],
+    model: onnx.ModelProto,
+    options: CompressOptions,
+    shapes: dict[str, list[int]],
     wanted: bool,
 ) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]], str]:
     """Evaluation samples kept apart from calibration samples, and where they came from.
@@ -186,8 +211,11 @@ def _split_eval(
     if not wanted:
         return calib, [], ""
     count = min(options.eval_limit, 8)
-    return calib, [synthetic_inputs(model, shapes, seed=1000 + i) for i in range(count)], \
-        "random inputs"
+    return (
+        calib,
+        [synthetic_inputs(model, shapes, seed=1000 + i) for i in range(count)],
+        "random inputs",
+    )
 
 
 def compress_model(
@@ -242,39 +270,70 @@ def compress_model(
         warnings: list[str] = []
         report.progress(0.05, "Cleaning up the graph")
         nodes_before = len(original.graph.node)
-        prepared_model = _prepare(original, method, opts, shapes, qnn, warnings,
-                                  report.sub(0.05, 0.1),
-                                  small=not external and size_before < SMALL_MODEL_BYTES)
+        prepared_model = _prepare(
+            original,
+            method,
+            opts,
+            shapes,
+            qnn,
+            warnings,
+            report.sub(0.05, 0.1),
+            small=not external and size_before < SMALL_MODEL_BYTES,
+        )
         del original
 
         if evaluation is None and npz_has(calib, "evaluation"):
             evaluation = calib  # a .npz with separate "calibration" and "evaluation" arrays
-        calib_samples = _samples(calib, prepared_model, source, calib_limit, opts, shapes, warnings,
-                                 key="calibration")
+        calib_samples = _samples(
+            calib, prepared_model, source, calib_limit, opts, shapes, warnings, key="calibration"
+        )
         # Evaluation samples feed the drift report (and Auto's choice) only.
         wants_eval = drift or method is Method.AUTO
-        eval_samples = _samples(evaluation if wants_eval else None, prepared_model, source,
-                                opts.eval_limit, opts, shapes, warnings, key="evaluation")
+        eval_samples = _samples(
+            evaluation if wants_eval else None,
+            prepared_model,
+            source,
+            opts.eval_limit,
+            opts,
+            shapes,
+            warnings,
+            key="evaluation",
+        )
         calib_samples, eval_samples, sample_source = _split_eval(
-            calib_samples, eval_samples, prepared_model, opts, shapes, wants_eval)
+            calib_samples, eval_samples, prepared_model, opts, shapes, wants_eval
+        )
         if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
             warnings.append(SYNTHETIC_WARNING)
             log.warning(SYNTHETIC_WARNING)
-            calib_samples = [synthetic_inputs(prepared_model, shapes, seed=i)
-                             for i in range(SYNTHETIC_SAMPLES)]
+            calib_samples = [
+                synthetic_inputs(prepared_model, shapes, seed=i) for i in range(SYNTHETIC_SAMPLES)
+            ]
 
         staging = partial_path_for(out)
         cleaned_path, result_path, leftovers = _staged_paths(
-            staging, out, external, work_folder=drift or method is Method.AUTO)
+            staging, out, external, work_folder=drift or method is Method.AUTO
+        )
         try:
             cleaned = graph.save_model(prepared_model, cleaned_path, external)
-            prep = Prepared(model=prepared_model, path=cleaned, external=external, options=opts,
-                            calib_samples=calib_samples, qnn=qnn)
+            prep = Prepared(
+                model=prepared_model,
+                path=cleaned,
+                external=external,
+                options=opts,
+                calib_samples=calib_samples,
+                qnn=qnn,
+            )
             candidates: list[Candidate] = []
             if method is Method.AUTO:
                 chosen, result_path, candidates = run_auto(
-                    prep, source, staging, out.name, eval_samples, sample_source,
-                    report.sub(0.1, 0.8))
+                    prep,
+                    source,
+                    staging,
+                    out.name,
+                    eval_samples,
+                    sample_source,
+                    report.sub(0.1, 0.8),
+                )
             else:
                 chosen = method
                 result_path = run_method(prep, method, result_path, report.sub(0.1, 0.7))
@@ -288,38 +347,56 @@ def compress_model(
             drift_report = None
             if drift:
                 drift_report = compare_models(
-                    source, result_path, eval_samples, sample_source=sample_source,
-                    layer_reference=cleaned, measure_latency=opts.measure_latency,
+                    source,
+                    result_path,
+                    eval_samples,
+                    sample_source=sample_source,
+                    layer_reference=cleaned,
+                    measure_latency=opts.measure_latency,
                     # Pruned tensors have fewer channels: layer-by-layer comparison (and "keep in
                     # float") means nothing there.
                     per_layer=chosen is not Method.PRUNE_CHANNELS,
                     labels=npz_labels(evaluation) if sample_source == "evaluation data" else None,
-                    work_dir=staging / "layers", report=report.sub(0.8, 0.98),
+                    work_dir=staging / "layers",
+                    report=report.sub(0.8, 0.98),
                 )
             if drift_report is not None and drift_report.slower and chip != "this-pc":
                 # Timed on this PC's CPU, not on the target: say so rather than blame the method.
                 drift_report.warnings = [
-                    w if not w.startswith("The compressed model is SLOWER") else
-                    f"On this PC's CPU the result is slower ({drift_report.latency_after_ms:.2f} ms "
+                    w
+                    if not w.startswith("The compressed model is SLOWER")
+                    else f"On this PC's CPU the result is slower ({drift_report.latency_after_ms:.2f} ms "
                     f"vs {drift_report.latency_before_ms:.2f} ms). This PC is not the target chip "
                     f"({chip}), so this says little about speed there; check it on the device."
-                    for w in drift_report.warnings]
+                    for w in drift_report.warnings
+                ]
             if prep.channels is not None:
                 prep.channels.speed = speed_text(
                     drift_report.latency_before_ms if drift_report else None,
-                    drift_report.latency_after_ms if drift_report else None)
+                    drift_report.latency_after_ms if drift_report else None,
+                )
             nodes_after = len(written.graph.node)
             _place(result_path, out, force)
         finally:
             for path in leftovers:
                 _remove(path)
         result = CompressResult(
-            method=method, chosen=chosen, source=str(source), output=str(out),
-            size_before=size_before, size_after=model_file_size(out, written),
-            nodes_before=nodes_before, nodes_after=nodes_after,
-            seconds=time.perf_counter() - started, warnings=warnings,
-            kept_float=prep.excluded(), options=opts.model_dump(mode="json"), report=drift_report,
-            sparsity=prep.sparsity, channels=prep.channels, candidates=candidates,
+            method=method,
+            chosen=chosen,
+            source=str(source),
+            output=str(out),
+            size_before=size_before,
+            size_after=model_file_size(out, written),
+            nodes_before=nodes_before,
+            nodes_after=nodes_after,
+            seconds=time.perf_counter() - started,
+            warnings=warnings,
+            kept_float=prep.excluded(),
+            options=opts.model_dump(mode="json"),
+            report=drift_report,
+            sparsity=prep.sparsity,
+            channels=prep.channels,
+            candidates=candidates,
         )
         report.progress(1.0, "Done")
         log.info("%s: %d → %d bytes", chosen.value, result.size_before, result.size_after)
@@ -359,5 +436,7 @@ def _place(result: Path, out: Path, force: bool) -> None:
         try:
             move_into_place(source, target, replace=force and not target.is_dir())
         except OSError as exc:
-            raise OutputError(f"Could not write {target} ({exc.strerror or exc})",
-                              "Choose a folder you can write to with --out") from exc
+            raise OutputError(
+                f"Could not write {target} ({exc.strerror or exc})",
+                "Choose a folder you can write to with --out",
+            ) from exc

@@ -77,8 +77,15 @@ class AdbDevice(Device):
     # -- identification -----------------------------------------------------------------------
     def describe(self) -> DeviceInfo:
         state, status, fix = states.explain(self.adb_state)
-        info = DeviceInfo(serial=self.serial, kind="adb", state=state, adb_state=self.adb_state,
-                          status=status, fix=fix, transport=states.transport_of(self.serial))
+        info = DeviceInfo(
+            serial=self.serial,
+            kind="adb",
+            state=state,
+            adb_state=self.adb_state,
+            status=status,
+            fix=fix,
+            transport=states.transport_of(self.serial),
+        )
         if state is not DeviceState.READY:
             return info
         _code, out, _err = self.run_shell(identify.IDENTIFY_SCRIPT, timeout=20)
@@ -95,21 +102,25 @@ class AdbDevice(Device):
         else:
             os_name = identify.parse_os_release(sections.get("osrelease", "")) or "Linux"
         base = self._base()
-        chip_id = identify.chip_for_soc(identify.soc_candidates(props, extra),
-                                        props.get("ro.product.cpu.abi", "") if self._android else "")
-        return info.model_copy(update={
-            "name": _display_name(manufacturer, model) or self.serial,
-            "manufacturer": manufacturer,
-            "model": model,
-            "os": os_name,
-            "abi": props.get("ro.product.cpu.abi") or sections.get("uname", ""),
-            "soc": identify.describe_soc(props, extra),
-            "chip_id": chip_id,
-            "chip_name": identify.chip_name(chip_id),
-            "ram_bytes": identify.parse_meminfo(sections.get("meminfo", "")),
-            "free_bytes": self.free_bytes(base),
-            "default_dir": f"{base}/{APP_DIR}",
-        })
+        chip_id = identify.chip_for_soc(
+            identify.soc_candidates(props, extra),
+            props.get("ro.product.cpu.abi", "") if self._android else "",
+        )
+        return info.model_copy(
+            update={
+                "name": _display_name(manufacturer, model) or self.serial,
+                "manufacturer": manufacturer,
+                "model": model,
+                "os": os_name,
+                "abi": props.get("ro.product.cpu.abi") or sections.get("uname", ""),
+                "soc": identify.describe_soc(props, extra),
+                "chip_id": chip_id,
+                "chip_name": identify.chip_name(chip_id),
+                "ram_bytes": identify.parse_meminfo(sections.get("meminfo", "")),
+                "free_bytes": self.free_bytes(base),
+                "default_dir": f"{base}/{APP_DIR}",
+            }
+        )
 
     def _base(self) -> str:
         if self._android is None:
@@ -129,22 +140,24 @@ class AdbDevice(Device):
         return result.returncode, result.stdout or result.output, result.stderr or ""
 
     def free_bytes(self, folder: str) -> int | None:
-        script = (f"p={q(folder)}; while [ ! -d \"$p\" ] && [ \"$p\" != / ]; do "
-                  "p=$(dirname \"$p\"); done; df -k \"$p\"")
+        script = (
+            f'p={q(folder)}; while [ ! -d "$p" ] && [ "$p" != / ]; do '
+            'p=$(dirname "$p"); done; df -k "$p"'
+        )
         _code, out, _err = self.run_shell(script, 20)
         return identify.parse_df_available(out)
 
     def hash_files(self, folder: str, rels: list[str]) -> dict[str, str]:
         hashes: dict[str, str] = {}
         for start in range(0, len(rels), _BATCH):
-            names = " ".join(q(r) for r in rels[start:start + _BATCH])
+            names = " ".join(q(r) for r in rels[start : start + _BATCH])
             script = (
                 f"cd {q(folder)} 2>/dev/null || exit 0; "
                 "if command -v sha256sum >/dev/null 2>&1; then H=sha256sum; "
                 "elif command -v toybox >/dev/null 2>&1; then H='toybox sha256sum'; "
                 "else echo NO_SHA256SUM; exit 0; fi; set --; "
-                f"for f in {names}; do [ -f \"$f\" ] && set -- \"$@\" \"$f\"; done; "
-                "[ $# -eq 0 ] || $H \"$@\""
+                f'for f in {names}; do [ -f "$f" ] && set -- "$@" "$f"; done; '
+                '[ $# -eq 0 ] || $H "$@"'
             )
             _code, out, _err = self.run_shell(script, timeout=600)
             if "NO_SHA256SUM" in out:
@@ -162,12 +175,13 @@ class AdbDevice(Device):
 
     def rename(self, pairs: list[tuple[str, str]]) -> None:
         for start in range(0, len(pairs), _BATCH):
-            script = " && ".join(f"mv -f {q(a)} {q(b)}" for a, b in pairs[start:start + _BATCH])
+            script = " && ".join(f"mv -f {q(a)} {q(b)}" for a, b in pairs[start : start + _BATCH])
             code, _out, err = self.run_shell(script, 60)
             if code != 0:
                 raise OutputError(
                     f"Could not move files into place on {self.serial} ({err.strip()})",
-                    "Check the folder is writable (choose another with --to)")
+                    "Check the folder is writable (choose another with --to)",
+                )
 
     def join_pieces(self, pieces: list[str], target: str) -> None:
         steps = [f"cat {q(pieces[0])} > {q(target)}", f"rm -f {q(pieces[0])}"]
@@ -175,18 +189,22 @@ class AdbDevice(Device):
             steps += [f"cat {q(piece)} >> {q(target)}", f"rm -f {q(piece)}"]
         code, _out, err = self.run_shell(" && ".join(steps), timeout=1800)
         if code != 0:
-            raise OutputError(f"Could not join the pieces of {target} on {self.serial} "
-                              f"({err.strip() or code})",
-                              "Free up space on the device and deploy again")
+            raise OutputError(
+                f"Could not join the pieces of {target} on {self.serial} ({err.strip() or code})",
+                "Free up space on the device and deploy again",
+            )
 
     def remove(self, paths: list[str]) -> None:
         for start in range(0, len(paths), _BATCH):
-            self.run_shell("rm -f " + " ".join(q(p) for p in paths[start:start + _BATCH]), 60)
+            self.run_shell("rm -f " + " ".join(q(p) for p in paths[start : start + _BATCH]), 60)
 
     # -- push -----------------------------------------------------------------------------------
-    def send_files(self, items: list[tuple[Path | Piece, str]],
-                   on_bytes: Callable[[int, str], None],
-                   cancel: threading.Event | None = None) -> None:
+    def send_files(
+        self,
+        items: list[tuple[Path | Piece, str]],
+        on_bytes: Callable[[int, str], None],
+        cancel: threading.Event | None = None,
+    ) -> None:
         if not items:
             return
         with device_errors(self.serial, "pushing files"):
@@ -214,8 +232,14 @@ class AdbDevice(Device):
             finally:
                 conn.close()
 
-    def _send_one(self, sock: socket.socket, item: Path | Piece, remote: str,
-                  on_bytes: Callable[[int, str], None], cancel: threading.Event | None) -> None:
+    def _send_one(
+        self,
+        sock: socket.socket,
+        item: Path | Piece,
+        remote: str,
+        on_bytes: Callable[[int, str], None],
+        cancel: threading.Event | None,
+    ) -> None:
         spec = f"{remote},{stat.S_IFREG | 0o644}".encode()
         sock.sendall(b"SEND" + struct.pack("<I", len(spec)) + spec)
         piece = as_piece(item)
@@ -258,10 +282,14 @@ class AdbDevice(Device):
             size = struct.unpack("<I", status[4:])[0]
             message = _recv_exact(sock, size).decode("utf-8", "replace")
             if "space" in message.lower():
-                raise OutputError(f"{self.serial} ran out of storage while receiving {name}",
-                                  "Free up space on the device or choose another folder with --to")
-            raise OutputError(f"{self.serial} refused {remote} ({message})",
-                              "Choose a folder the device lets you write to with --to")
+                raise OutputError(
+                    f"{self.serial} ran out of storage while receiving {name}",
+                    "Free up space on the device or choose another folder with --to",
+                )
+            raise OutputError(
+                f"{self.serial} refused {remote} ({message})",
+                "Choose a folder the device lets you write to with --to",
+            )
         raise EOFError("unexpected reply from the device")
 
     # -- running --------------------------------------------------------------------------------
@@ -312,15 +340,16 @@ class AdbDevice(Device):
                 conn.close()
 
         return StreamedProcess(
-            lines=lines(), cancel=cancel, exit_code=lambda: state["code"],  # type: ignore[arg-type,return-value]
+            lines=lines(),
+            cancel=cancel,
+            exit_code=lambda: state["code"],  # type: ignore[arg-type,return-value]
             stderr_tail=lambda: state["stderr"].decode("utf-8", "replace"),  # type: ignore[union-attr]
         )
 
     def _stream_v1(self, argv: list[str], cwd: str) -> StreamedProcess:
         """Old adbd without shell v2: one merged output stream, exit code from a marker line."""
         marker = "@@studio-exit:"
-        command = (f"cd {q(cwd)} && " + " ".join(q(a) for a in argv)
-                   + f" 2>&1; echo {marker}$?")
+        command = f"cd {q(cwd)} && " + " ".join(q(a) for a in argv) + f" 2>&1; echo {marker}$?"
         with device_errors(self.serial, "starting the runner"):
             conn = self._open_transport(timeout=None)
             conn.send_command(f"shell:{command}")
@@ -341,7 +370,7 @@ class AdbDevice(Device):
                     for raw in complete:
                         line = raw.decode("utf-8", "replace").rstrip("\r")
                         if line.startswith(marker):
-                            state["code"] = int(line[len(marker):] or 255)
+                            state["code"] = int(line[len(marker) :] or 255)
                             continue
                         if not line.startswith("{"):
                             state["other"] = [*state["other"], line][-20:]
@@ -351,8 +380,12 @@ class AdbDevice(Device):
             finally:
                 conn.close()
 
-        return StreamedProcess(lines=lines(), cancel=cancel, exit_code=lambda: state["code"],
-                               stderr_tail=lambda: "\n".join(state["other"]))
+        return StreamedProcess(
+            lines=lines(),
+            cancel=cancel,
+            exit_code=lambda: state["code"],
+            stderr_tail=lambda: "\n".join(state["other"]),
+        )
 
     def detect_runtime(self, folder: str, runner: str | None = None) -> RuntimeInfo:
         from studio.core.devices.runtime import detect_over_shell

@@ -51,8 +51,9 @@ def adb_program() -> Path:
     bundled = Path(_get_bin_dir()) / _EXE
     if bundled.is_file():
         return bundled
-    raise BadInput("No adb program was found",
-                   "Reinstall the studio (its adbutils package ships adb)")
+    raise BadInput(
+        "No adb program was found", "Reinstall the studio (its adbutils package ships adb)"
+    )
 
 
 @lru_cache(maxsize=8)
@@ -103,20 +104,30 @@ def ensure_server(port: int | None = None) -> int:
     port = port or server_port()
     version = running_server_version(port)
     if version is None and not autostart_allowed():
-        raise BadInput(f"No adb server is running on port {port}",
-                       "Start one with `adb start-server` (automatic start is switched off)")
+        raise BadInput(
+            f"No adb server is running on port {port}",
+            "Start one with `adb start-server` (automatic start is switched off)",
+        )
     if version is None:
         program = adb_program()
         try:
-            subprocess.run([str(program), "-P", str(port), "start-server"], capture_output=True,
-                           timeout=30, check=False)
+            subprocess.run(
+                [str(program), "-P", str(port), "start-server"],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BadInput(f"Could not start adb ({program}: {exc})",
-                           "Check that nothing else blocks it, then try again") from exc
+            raise BadInput(
+                f"Could not start adb ({program}: {exc})",
+                "Check that nothing else blocks it, then try again",
+            ) from exc
         version = running_server_version(port)
         if version is None:
-            raise BadInput(f"The adb server did not start on port {port}",
-                           "Close other Android tools and try again, or restart the computer")
+            raise BadInput(
+                f"The adb server did not start on port {port}",
+                "Close other Android tools and try again, or restart the computer",
+            )
     if version < MIN_SERVER_VERSION:
         raise BadInput(
             f"An old adb server (1.0.{version}) is already running, started by another tool",

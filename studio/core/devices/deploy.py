@@ -82,8 +82,10 @@ def resolve_target(device: Device, bundle: Path, to: str | None) -> str:
         return device.default_dir(bundle.name)
     path = PurePosixPath(to)
     if not path.is_absolute() or ".." in path.parts or any(c in to for c in "\n\r\0"):
-        raise BadInput(f"--to '{to}' is not an absolute folder path on the device",
-                       "Write it like /data/local/tmp/my-model")
+        raise BadInput(
+            f"--to '{to}' is not an absolute folder path on the device",
+            "Write it like /data/local/tmp/my-model",
+        )
     return str(path)
 
 
@@ -104,12 +106,16 @@ class _Plan:
     join_room: int = 0
 
 
-def _plan(dev: Device, bundle: Path, remote: str, to_push: list[str],
-          expected: dict[str, tuple[int, str]]) -> _Plan:
+def _plan(
+    dev: Device, bundle: Path, remote: str, to_push: list[str], expected: dict[str, tuple[int, str]]
+) -> _Plan:
     """What to send: small files whole, big files as the pieces not already on the device."""
     plan = _Plan()
-    big = {r: split(bundle / r, expected[r][0], pieces.PIECE_BYTES) for r in to_push
-           if expected[r][0] > pieces.PIECE_BYTES}
+    big = {
+        r: split(bundle / r, expected[r][0], pieces.PIECE_BYTES)
+        for r in to_push
+        if expected[r][0] > pieces.PIECE_BYTES
+    }
     names = {r: [piece_name(r + PART, i) for i in range(len(parts))] for r, parts in big.items()}
     there = dev.hash_files(remote, [n for group in names.values() for n in group]) if big else {}
     for rel in to_push:
@@ -142,9 +148,10 @@ def deploy_bundle(
     report.progress(0.0, "Checking the bundle")
     local = verify_bundle(bundle)
     if not local.ok:
-        raise BadInput(f"The bundle {bundle} does not match its manifest "
-                       f"({'; '.join(local.problems()[:3])})",
-                       "Rebuild it with `studio bundle`; `studio verify` shows every problem")
+        raise BadInput(
+            f"The bundle {bundle} does not match its manifest ({'; '.join(local.problems()[:3])})",
+            "Rebuild it with `studio bundle`; `studio verify` shows every problem",
+        )
     expected = _expected(bundle)
     dev = get_device(device)
     remote = resolve_target(dev, bundle, to)
@@ -180,14 +187,16 @@ def deploy_bundle(
         for rel, names in plan.joins.items():
             report.progress(0.86, f"Joining the pieces of {rel} on the device")
             dev.join_pieces([dev.join(remote, n) for n in names], dev.join(remote, rel + PART))
-        dev.rename([(dev.join(remote, r + PART), dev.join(remote, r))
-                    for r in to_push + whole_parts])
+        dev.rename(
+            [(dev.join(remote, r + PART), dev.join(remote, r)) for r in to_push + whole_parts]
+        )
         bytes_pushed = plan.bytes
 
         report.progress(0.88, "Checking every file on the device (SHA-256)")
         _check(dev, remote, rels, expected)
-        dev.send_files([(bundle / MANIFEST, dev.join(remote, MANIFEST + PART))],
-                       lambda n, name: None, cancel)
+        dev.send_files(
+            [(bundle / MANIFEST, dev.join(remote, MANIFEST + PART))], lambda n, name: None, cancel
+        )
         dev.rename([(dev.join(remote, MANIFEST + PART), dev.join(remote, MANIFEST))])
     else:
         push_seconds, bytes_pushed = 0.0, 0
@@ -196,11 +205,18 @@ def deploy_bundle(
     _check(dev, remote, [MANIFEST], expected)
     report.progress(1.0, "Verified on device")
     return DeployResult(
-        serial=dev.serial, device=dev.serial, remote_dir=remote, files=len(expected),
-        pushed=to_push, skipped=skipped, resumed=resumed,
+        serial=dev.serial,
+        device=dev.serial,
+        remote_dir=remote,
+        files=len(expected),
+        pushed=to_push,
+        skipped=skipped,
+        resumed=resumed,
         bytes_pushed=bytes_pushed,
         total_bytes=sum(size for size, _ in expected.values()),
-        seconds=time.monotonic() - started, push_seconds=push_seconds, verified=True,
+        seconds=time.monotonic() - started,
+        push_seconds=push_seconds,
+        verified=True,
     )
 
 
@@ -215,8 +231,13 @@ def _check(dev: Device, remote: str, rels: list[str], expected: dict[str, tuple[
         )
 
 
-def verify_on_device(bundle: str | Path, device: str | None = None, to: str | None = None,
-                     *, report: Reporter = NULL_REPORTER) -> DeviceVerifyResult:
+def verify_on_device(
+    bundle: str | Path,
+    device: str | None = None,
+    to: str | None = None,
+    *,
+    report: Reporter = NULL_REPORTER,
+) -> DeviceVerifyResult:
     """Re-hash every file of a deployed bundle on the device against the local manifest."""
     bundle = Path(bundle).expanduser()
     expected = _expected(bundle)
@@ -227,8 +248,14 @@ def verify_on_device(bundle: str | Path, device: str | None = None, to: str | No
     missing = sorted(r for r in expected if r not in got)
     changed = sorted(r for r in expected if r in got and got[r] != expected[r][1])
     report.progress(1.0, "Checked")
-    return DeviceVerifyResult(serial=dev.serial, remote_dir=remote, ok=not (missing or changed),
-                              checked=len(expected), missing=missing, changed=changed)
+    return DeviceVerifyResult(
+        serial=dev.serial,
+        remote_dir=remote,
+        ok=not (missing or changed),
+        checked=len(expected),
+        missing=missing,
+        changed=changed,
+    )
 
 
 def deployed_matches(dev: Device, remote: str, bundle: Path) -> bool:

@@ -77,8 +77,13 @@ def parse_os_release(text: str) -> str:
 
 
 def soc_candidates(props: dict[str, str], extra: list[str]) -> list[str]:
-    keys = ("ro.soc.model", "ro.board.platform", "ro.hardware", "ro.hardware.chipname",
-            "ro.chipname")
+    keys = (
+        "ro.soc.model",
+        "ro.board.platform",
+        "ro.hardware",
+        "ro.hardware.chipname",
+        "ro.chipname",
+    )
     return [props[k] for k in keys if props.get(k)] + [e for e in extra if e]
 
 

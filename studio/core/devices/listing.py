@@ -33,8 +33,10 @@ def _entries(client: object) -> dict[str, str]:
     try:
         return {e.serial: e.state for e in client.list()}  # type: ignore[attr-defined]
     except (AdbError, OSError, EOFError) as exc:
-        raise OutputError(f"The adb server is not answering ({exc or type(exc).__name__})",
-                          "Try again; if it keeps failing, restart the studio") from exc
+        raise OutputError(
+            f"The adb server is not answering ({exc or type(exc).__name__})",
+            "Try again; if it keeps failing, restart the studio",
+        ) from exc
 
 
 def _identify(client: object, serial: str, adb_state: str) -> DeviceInfo:
@@ -42,8 +44,15 @@ def _identify(client: object, serial: str, adb_state: str) -> DeviceInfo:
         return AdbDevice(client, serial, adb_state).describe()
     except StudioError as exc:
         state, status, _fix = states.explain("offline")
-        return DeviceInfo(serial=serial, kind="adb", state=state, adb_state=adb_state,
-                          status=status, fix=exc.message, transport=states.transport_of(serial))
+        return DeviceInfo(
+            serial=serial,
+            kind="adb",
+            state=state,
+            adb_state=adb_state,
+            status=status,
+            fix=exc.message,
+            transport=states.transport_of(serial),
+        )
 
 
 def list_devices(include_this_pc: bool = True) -> DeviceListing:
@@ -74,11 +83,14 @@ def get_device(serial: str | None) -> Device:
                 "Plug one in with USB debugging on (or connect over Wi-Fi with `studio devices "
                 "--connect HOST:PORT`), or choose --device this-pc",
             )
-        raise BadInput(f"Several devices are connected: {', '.join(ready)}",
-                       "Choose one with --device SERIAL")
+        raise BadInput(
+            f"Several devices are connected: {', '.join(ready)}", "Choose one with --device SERIAL"
+        )
     if serial not in entries:
-        raise BadInput(f"No device '{serial}' is connected",
-                       "Run `studio devices` to see what is connected (this PC is 'this-pc')")
+        raise BadInput(
+            f"No device '{serial}' is connected",
+            "Run `studio devices` to see what is connected (this PC is 'this-pc')",
+        )
     state, status, fix = states.explain(entries[serial])
     if state is not DeviceState.READY:
         raise BadInput(f"{serial}: {status}", fix)
@@ -98,9 +110,10 @@ def connect(address: str) -> str:
     except Exception as exc:  # adbutils raises its own AdbError/AdbTimeout
         message = str(exc)
     if "authenticate" in message:
-        raise BadInput(f"{address} has not allowed this computer yet",
-                       "On the device, tap 'Allow' on the 'Allow debugging?' prompt, then connect "
-                       "again")
+        raise BadInput(
+            f"{address} has not allowed this computer yet",
+            "On the device, tap 'Allow' on the 'Allow debugging?' prompt, then connect again",
+        )
     if "connected to" not in message:
         raise BadInput(
             f"Could not connect to {address} ({message.strip() or 'no answer'})",
@@ -119,8 +132,9 @@ class DeviceWatcher:
     """Keeps a current device list and calls ``on_change(listing)`` from its own thread whenever
     a device appears, disappears or changes state. Identification is cached per serial+state."""
 
-    def __init__(self, on_change: Callable[[DeviceListing], None],
-                 include_this_pc: bool = True) -> None:
+    def __init__(
+        self, on_change: Callable[[DeviceListing], None], include_this_pc: bool = True
+    ) -> None:
         self.on_change = on_change
         self.include_this_pc = include_this_pc
         self._stop = threading.Event()

@@ -25,7 +25,11 @@ class Piece:
 
     def size(self) -> int:
         total = self.path.stat().st_size
-        return min(self.length, total - self.offset) if self.length is not None else total - self.offset
+        return (
+            min(self.length, total - self.offset)
+            if self.length is not None
+            else total - self.offset
+        )
 
 
 def as_piece(item: Path | Piece) -> Piece:
@@ -49,5 +53,7 @@ def split(path: Path, size: int, piece_bytes: int) -> list[tuple[Piece, str]]:
                     break
                 digest.update(chunk)
                 left -= len(chunk)
-            pieces.append((Piece(path, offset, min(piece_bytes, size - offset)), digest.hexdigest()))
+            pieces.append(
+                (Piece(path, offset, min(piece_bytes, size - offset)), digest.hexdigest())
+            )
     return pieces

@@ -50,12 +50,15 @@ class RunOutcome(BaseModel):
         return BenchResult.model_validate(self.result)
 
 
-def _argv(runtime: RuntimeInfo, mode: str, remote: str, entry: str,
-          opts: dict[str, Any]) -> list[str]:
+def _argv(
+    runtime: RuntimeInfo, mode: str, remote: str, entry: str, opts: dict[str, Any]
+) -> list[str]:
     if runtime.kind == "perf-test":
         if mode != "bench":
-            raise BadInput("onnxruntime_perf_test on the device can only benchmark",
-                           "Text generation needs python3 with onnxruntime on the device")
+            raise BadInput(
+                "onnxruntime_perf_test on the device can only benchmark",
+                "Text generation needs python3 with onnxruntime on the device",
+            )
         return [*runtime.command, "-m", "times", "-r", str(opts["runs"]), "-e", "cpu", "-I", entry]
     args = [mode, "--bundle", remote, "--runs", str(opts["runs"]), "--warmup", str(opts["warmup"])]
     if opts.get("threads"):
@@ -97,18 +100,27 @@ def run_on_device(
     remote = resolve_target(dev, bundle, to)
     report.progress(0.0, "Checking the bundle on the device")
     if not deployed_matches(dev, remote, bundle):
-        raise BadInput(f"This bundle is not on {dev.serial} at {remote} (or an older copy is)",
-                       f"Deploy it first: studio deploy {bundle} --device {dev.serial}")
+        raise BadInput(
+            f"This bundle is not on {dev.serial} at {remote} (or an older copy is)",
+            f"Deploy it first: studio deploy {bundle} --device {dev.serial}",
+        )
     runtime = dev.detect_runtime(remote, runner)
     if runtime.kind is None:
         raise BadInput(runtime.missing)
-    opts = {"runs": runs, "warmup": warmup, "threads": threads, "prompt": prompt,
-            "max_tokens": max_tokens, "sampling": sampling}
+    opts = {
+        "runs": runs,
+        "warmup": warmup,
+        "threads": threads,
+        "prompt": prompt,
+        "max_tokens": max_tokens,
+        "sampling": sampling,
+    }
     argv = _argv(runtime, mode, remote, manifest.entry, opts)
     report.progress(0.02, f"Starting on {dev.serial} with {runtime.description}")
     process = dev.stream(argv, remote)
     stopped = threading.Event()
     if cancel is not None:
+
         def watch() -> None:
             while not cancel.wait(0.1):
                 if stopped.is_set():
@@ -150,11 +162,21 @@ def run_on_device(
     elif result is None and not error:
         tail = process.stderr_tail().strip().splitlines()
         error = f"The runner stopped without a result (exit code {code})" + (
-            f": {tail[-1]}" if tail else "")
+            f": {tail[-1]}" if tail else ""
+        )
         fix = "See the job log; deploy the bundle again if files are missing"
-    return RunOutcome(serial=dev.serial, mode=mode, runtime=runtime, ok=result is not None,
-                      result=result, error=error, fix=fix, exit_code=code,
-                      seconds=time.monotonic() - started, events=count)
+    return RunOutcome(
+        serial=dev.serial,
+        mode=mode,
+        runtime=runtime,
+        ok=result is not None,
+        result=result,
+        error=error,
+        fix=fix,
+        exit_code=code,
+        seconds=time.monotonic() - started,
+        events=count,
+    )
 
 
 _PERF = {
@@ -181,15 +203,17 @@ def parse_perf_test(text: str, runs: int) -> BenchResult | None:
     return BenchResult(runs=runs, warmup=0, **values)
 
 
-def _perf_result(lines: list[str], runs: int,
-                 on_event: Callable[[RunnerEvent], None] | None) -> tuple[dict | None, str]:
+def _perf_result(
+    lines: list[str], runs: int, on_event: Callable[[RunnerEvent], None] | None
+) -> tuple[dict | None, str]:
     parsed = parse_perf_test("\n".join(lines), runs)
     if parsed is None:
         return None, "onnxruntime_perf_test gave no timing summary: " + " / ".join(lines[-3:])
     data = parsed.model_dump()
     if on_event is not None:
-        on_event(HelloEvent(runner_version="perf-test", mode="bench",
-                            runtime="onnxruntime_perf_test"))
+        on_event(
+            HelloEvent(runner_version="perf-test", mode="bench", runtime="onnxruntime_perf_test")
+        )
         on_event(ResultEvent(mode="bench", data=data))
         on_event(DoneEvent(ok=True, seconds=0.0))
     return data, ""

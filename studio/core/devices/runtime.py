@@ -16,14 +16,14 @@ PERF_TEST = "onnxruntime_perf_test"
 def _script(folder: str, runner: str | None) -> str:
     from shlex import quote as q
 
-    runner_check = (f"[ -x {q(runner)} ] && echo yes || echo no" if runner else "echo none")
+    runner_check = f"[ -x {q(runner)} ] && echo yes || echo no" if runner else "echo none"
     return (
         "echo @@python; if command -v python3 >/dev/null 2>&1; then command -v python3; "
-        "python3 -c 'import sys; print(\"py\", sys.version.split()[0]); import onnxruntime as o; "
-        "print(\"ort\", o.__version__)' 2>&1 | tail -n 3; fi; "
+        'python3 -c \'import sys; print("py", sys.version.split()[0]); import onnxruntime as o; '
+        'print("ort", o.__version__)\' 2>&1 | tail -n 3; fi; '
         f"echo @@perf; command -v {PERF_TEST} 2>/dev/null || "
         f"for p in {q(folder)}/../{PERF_TEST} /data/local/tmp/{PERF_TEST}; do "
-        "[ -x \"$p\" ] && echo \"$p\" && break; done; "
+        '[ -x "$p" ] && echo "$p" && break; done; '
         f"echo @@runner; {runner_check}; echo @@abi; getprop ro.product.cpu.abi 2>/dev/null || "
         "uname -m"
     )
@@ -48,8 +48,9 @@ def decide(sections: dict[str, list[str]], runner: str | None) -> RuntimeInfo:
     abi = next((a for a in sections.get("abi", []) if a), "this device's CPU")
     if runner:
         if "yes" in sections.get("runner", []):
-            return RuntimeInfo(kind="runner-binary", command=[runner],
-                               description=f"your runner {runner}")
+            return RuntimeInfo(
+                kind="runner-binary", command=[runner], description=f"your runner {runner}"
+            )
         return RuntimeInfo(
             kind=None,
             missing=f"The runner you chose ({runner}) is not on the device or cannot be executed. "
@@ -59,11 +60,17 @@ def decide(sections: dict[str, list[str]], runner: str | None) -> RuntimeInfo:
     py_version = next((line.split()[1] for line in python_lines if line.startswith("py ")), "")
     ort = next((line.split()[1] for line in python_lines if line.startswith("ort ")), "")
     if ort:
-        return RuntimeInfo(kind="python", command=["python3"],
-                           description=f"Python {py_version} with onnxruntime {ort}")
+        return RuntimeInfo(
+            kind="python",
+            command=["python3"],
+            description=f"Python {py_version} with onnxruntime {ort}",
+        )
     if perf:
-        return RuntimeInfo(kind="perf-test", command=[perf],
-                           description=f"onnxruntime_perf_test at {perf} (benchmark only)")
+        return RuntimeInfo(
+            kind="perf-test",
+            command=[perf],
+            description=f"onnxruntime_perf_test at {perf} (benchmark only)",
+        )
     if not python_lines:
         python_part = "python3 is not installed"
     else:

@@ -43,10 +43,12 @@ def explain(adb_state: str) -> tuple[DeviceState, str, str]:
     if word in _STATES:
         return _STATES[word]
     if word in _OTHER_MODES:
-        return (DeviceState.OTHER_MODE, f"In {word} mode",
-                "Restart the device normally (into Android) and reconnect it")
-    return (DeviceState.OFFLINE, f"Unknown state '{adb_state}'",
-            "Unplug and reconnect the device")
+        return (
+            DeviceState.OTHER_MODE,
+            f"In {word} mode",
+            "Restart the device normally (into Android) and reconnect it",
+        )
+    return (DeviceState.OFFLINE, f"Unknown state '{adb_state}'", "Unplug and reconnect the device")
 
 
 _HOST_PORT = re.compile(r"^[\w.\-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$")

@@ -40,11 +40,21 @@ class ThisPC(Device):
         base = self.base_dir()
         base.mkdir(parents=True, exist_ok=True)
         return DeviceInfo(
-            serial=self.serial, kind="this-pc", state=DeviceState.READY, status="Ready",
-            name="This PC", manufacturer="", model=platform.node() or "this computer",
-            os=f"{platform.system()} {platform.release()}", abi=platform.machine(),
-            soc=chip.description, chip_id=THIS_PC, chip_name=chip.name, ram_bytes=_ram_bytes(),
-            free_bytes=shutil.disk_usage(base).free, default_dir=str(base),
+            serial=self.serial,
+            kind="this-pc",
+            state=DeviceState.READY,
+            status="Ready",
+            name="This PC",
+            manufacturer="",
+            model=platform.node() or "this computer",
+            os=f"{platform.system()} {platform.release()}",
+            abi=platform.machine(),
+            soc=chip.description,
+            chip_id=THIS_PC,
+            chip_name=chip.name,
+            ram_bytes=_ram_bytes(),
+            free_bytes=shutil.disk_usage(base).free,
+            default_dir=str(base),
         )
 
     def default_dir(self, bundle_name: str) -> str:
@@ -68,9 +78,12 @@ class ThisPC(Device):
                 hashes[rel] = digest.hexdigest()
         return hashes
 
-    def send_files(self, items: list[tuple[Path | Piece, str]],
-                   on_bytes: Callable[[int, str], None],
-                   cancel: threading.Event | None = None) -> None:
+    def send_files(
+        self,
+        items: list[tuple[Path | Piece, str]],
+        on_bytes: Callable[[int, str], None],
+        cancel: threading.Event | None = None,
+    ) -> None:
         for item, remote in items:
             piece = as_piece(item)
             local, left = piece.path, piece.size()
@@ -88,8 +101,10 @@ class ThisPC(Device):
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     target.unlink()
-                raise OutputError(f"Could not write {target} ({exc.strerror})",
-                                  "Choose a folder you can write to with --to") from exc
+                raise OutputError(
+                    f"Could not write {target} ({exc.strerror})",
+                    "Choose a folder you can write to with --to",
+                ) from exc
             except JobCancelled:
                 target.unlink(missing_ok=True)
                 raise
@@ -116,9 +131,17 @@ class ThisPC(Device):
     def stream(self, argv: list[str], cwd: str) -> StreamedProcess:
         # "python3" is the studio's own Python (in a frozen app: the app itself, see core/frozen).
         argv = [part for a in argv for part in (python_command() if a == "python3" else [a])]
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, text=True, encoding="utf-8",
-                                errors="replace", bufsize=1)
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+        )
         stderr: list[str] = []
 
         def drain() -> None:
@@ -142,21 +165,32 @@ class ThisPC(Device):
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
 
-        return StreamedProcess(lines=lines(), cancel=cancel, exit_code=lambda: proc.poll(),
-                               stderr_tail=lambda: "".join(stderr))
+        return StreamedProcess(
+            lines=lines(),
+            cancel=cancel,
+            exit_code=lambda: proc.poll(),
+            stderr_tail=lambda: "".join(stderr),
+        )
 
     def detect_runtime(self, folder: str, runner: str | None = None) -> RuntimeInfo:
         if runner:
             if Path(runner).is_file() and os.access(runner, os.X_OK):
-                return RuntimeInfo(kind="runner-binary", command=[runner],
-                                   description=f"your runner {runner}")
-            return RuntimeInfo(kind=None, missing=f"The runner you chose ({runner}) does not exist "
-                               "or is not executable. Check the path and make it executable")
+                return RuntimeInfo(
+                    kind="runner-binary", command=[runner], description=f"your runner {runner}"
+                )
+            return RuntimeInfo(
+                kind=None,
+                missing=f"The runner you chose ({runner}) does not exist "
+                "or is not executable. Check the path and make it executable",
+            )
         import onnxruntime
 
-        return RuntimeInfo(kind="python", command=["python3"],
-                           description=f"Python {platform.python_version()} with onnxruntime "
-                           f"{onnxruntime.__version__}")
+        return RuntimeInfo(
+            kind="python",
+            command=["python3"],
+            description=f"Python {platform.python_version()} with onnxruntime "
+            f"{onnxruntime.__version__}",
+        )
 
     def join(self, folder: str, rel: str) -> str:
         return str(Path(folder) / rel)

@@ -214,9 +214,12 @@ class JobHandle:
         return end - self.started_at if self.started_at else 0.0
 
 
-def run_job(spec: JobSpec, on_progress: Callable[[float, str], None] | None = None,
-            on_log: Callable[[str], None] | None = None,
-            on_event: Callable[[dict[str, Any]], None] | None = None) -> Any:
+def run_job(
+    spec: JobSpec,
+    on_progress: Callable[[float, str], None] | None = None,
+    on_log: Callable[[str], None] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> Any:
     """Run a job to completion in a child process and return its result or raise its error."""
     handle = JobHandle(spec)
     reporter = Reporter(on_progress, on_log)
@@ -244,5 +247,6 @@ def raise_for_outcome(handle: JobHandle) -> Any:
         raise JobCancelled("Cancelled", "")
     if error is not None and error.user_error:
         raise StudioError(error.message)
-    raise JobFailed(error.message if error else "failed: unknown reason",
-                    "See the job log for details")
+    raise JobFailed(
+        error.message if error else "failed: unknown reason", "See the job log for details"
+    )

@@ -124,7 +124,9 @@ class DemoPage(JobStepPage):
         )
         self.progress.track(self.job)
         self.job.succeeded.connect(self._show)
-        self.job.failed.connect(lambda message: show_error(self, message, tr("The demo run failed")))
+        self.job.failed.connect(
+            lambda message: show_error(self, message, tr("The demo run failed"))
+        )
 
     def _show(self, run: SampleRun) -> None:
         if run.input_preview:
@@ -144,7 +146,9 @@ class DemoPage(JobStepPage):
                     )
                 )
             else:
-                self.answer.setText(tr("It reads: {answer}   {sure:.0%} sure", answer=best, sure=prob))
+                self.answer.setText(
+                    tr("It reads: {answer}   {sure:.0%} sure", answer=best, sure=prob)
+                )
         elif first:
             values = " ".join(f"{v:.3g}" for v in first.first_values[:4])
             self.answer.setText(tr("Output {name}: {values} …", name=first.name, values=values))

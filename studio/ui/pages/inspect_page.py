@@ -25,11 +25,14 @@ from studio.ui.widgets import (
 def fused_tooltip(node: NodeTiming) -> str:
     """What onnxruntime did with the user's layers to get this kernel, if anything."""
     if len(node.fused_from) > 1:
-        return tr("onnxruntime merged these layers of your model into this one step: {layers}",
-                  layers=", ".join(node.fused_from))
+        return tr(
+            "onnxruntime merged these layers of your model into this one step: {layers}",
+            layers=", ".join(node.fused_from),
+        )
     if node.fused_from:
-        return tr("Your layer {layer}, run by onnxruntime in a faster form",
-                  layer=node.fused_from[0])
+        return tr(
+            "Your layer {layer}, run by onnxruntime in a faster form", layer=node.fused_from[0]
+        )
     return ""
 
 
@@ -135,14 +138,24 @@ class InspectPage(JobStepPage):
         slowest = result.nodes[0] if result.nodes else None
         all_cores = result.end_to_end_all_cores_ms
         if all_cores is not None and all_cores < result.end_to_end_ms:
-            self.verdict.setText(tr(
-                "{fast:.3f} ms per run on this PC's {n} cores ({ms:.3f} ms on 1 thread)",
-                fast=all_cores, n=result.all_cores, ms=result.end_to_end_ms))
+            self.verdict.setText(
+                tr(
+                    "{fast:.3f} ms per run on this PC's {n} cores ({ms:.3f} ms on 1 thread)",
+                    fast=all_cores,
+                    n=result.all_cores,
+                    ms=result.end_to_end_ms,
+                )
+            )
         elif all_cores is not None:
             # Small models often run faster on one thread: waking others costs more than it saves.
-            self.verdict.setText(tr(
-                "{ms:.3f} ms per run on this PC, on 1 thread ({slow:.3f} ms on all {n} cores)",
-                ms=result.end_to_end_ms, n=result.all_cores, slow=all_cores))
+            self.verdict.setText(
+                tr(
+                    "{ms:.3f} ms per run on this PC, on 1 thread ({slow:.3f} ms on all {n} cores)",
+                    ms=result.end_to_end_ms,
+                    n=result.all_cores,
+                    slow=all_cores,
+                )
+            )
         else:
             self.verdict.setText(tr("{ms:.3f} ms per run on this PC", ms=result.end_to_end_ms))
         shapes = ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in result.input_shapes.items())
@@ -156,8 +169,12 @@ class InspectPage(JobStepPage):
             )
         ]
         if result.end_to_end_all_cores_ms is not None:
-            parts.append(tr("Layers are timed on 1 thread, where their times repeat from run to "
-                            "run; their shares say which layers cost the most."))
+            parts.append(
+                tr(
+                    "Layers are timed on 1 thread, where their times repeat from run to "
+                    "run; their shares say which layers cost the most."
+                )
+            )
         if result.sessions_used > 1:  # "over 1 fresh sessions" reads wrong
             parts.append(
                 tr(
@@ -168,13 +185,15 @@ class InspectPage(JobStepPage):
                 )
             )
         if result.sessions_set_aside:
-            parts.append(trn(
-                "{n} more session ran over 10% slower than the fastest, while something else "
-                "was using this PC, and was left out.",
-                "{n} more sessions ran over 10% slower than the fastest, while something else "
-                "was using this PC, and were left out.",
-                result.sessions_set_aside,
-            ))
+            parts.append(
+                trn(
+                    "{n} more session ran over 10% slower than the fastest, while something else "
+                    "was using this PC, and was left out.",
+                    "{n} more sessions ran over 10% slower than the fastest, while something else "
+                    "was using this PC, and were left out.",
+                    result.sessions_set_aside,
+                )
+            )
         if slowest:
             parts.append(
                 tr(
@@ -188,20 +207,29 @@ class InspectPage(JobStepPage):
         parts.append(tr_core(result.note))
         self.unsteady.setVisible(not result.steady)
         if result.mostly_slowed:
-            self.unsteady.setText(tr(
-                "⚠ Most of the profiling ran while something else was using this PC's processor "
-                "or memory: {k} of {n} sessions ran over 10% slower than the fastest. Measure "
-                "again when it is quieter for steadier figures.",
-                k=result.sessions_set_aside, n=result.sessions))
+            self.unsteady.setText(
+                tr(
+                    "⚠ Most of the profiling ran while something else was using this PC's processor "
+                    "or memory: {k} of {n} sessions ran over 10% slower than the fastest. Measure "
+                    "again when it is quieter for steadier figures.",
+                    k=result.sessions_set_aside,
+                    n=result.sessions,
+                )
+            )
         else:
-            self.unsteady.setText("" if result.steady else tr(
-                "⚠ Layer times moved by up to {moved:.0%} between the first and second half of "
-                "profiling: something else was using this PC's processor or memory. Measure "
-                "again when it is quieter for steadier figures.", moved=result.halves_moved))
+            self.unsteady.setText(
+                ""
+                if result.steady
+                else tr(
+                    "⚠ Layer times moved by up to {moved:.0%} between the first and second half of "
+                    "profiling: something else was using this PC's processor or memory. Measure "
+                    "again when it is quieter for steadier figures.",
+                    moved=result.halves_moved,
+                )
+            )
         self.detail.setText(join_sentences(parts))
         # Slowest first; the op types and numbers show whole, the names take what is left.
-        self.table.set_rows(layer_columns(), result.nodes, key=_name,
-                            sort_column=2, fit=(1, 2, 3))
+        self.table.set_rows(layer_columns(), result.nodes, key=_name, sort_column=2, fit=(1, 2, 3))
         # The graph colours and charts follow in the next turn of the event loop: for 10,000
         # layers the table (~6 ms) and they (~10 ms) together held the window for 15–20 ms.
         QTimer.singleShot(0, lambda: self._show_views(result))

@@ -142,8 +142,11 @@ class OptimizePage(JobStepPage):
         source = self.state.model_path()
         # A fresh folder per run: results never overwrite each other or the user's files.
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1000:03d}"
-        out = (default_output_dir() / f"{source.stem}-{stamp}"
-               / f"{source.stem}.{recipe.optimize.method.value}.onnx")
+        out = (
+            default_output_dir()
+            / f"{source.stem}-{stamp}"
+            / f"{source.stem}.{recipe.optimize.method.value}.onnx"
+        )
         calib = recipe.calibration_path(self.state.recipe_base)
         evaluation = recipe.evaluation_path(self.state.recipe_base)
         spec = JobSpec(
@@ -187,4 +190,6 @@ class OptimizePage(JobStepPage):
         show_error(self, message, tr("Optimization failed"))
 
     def _cancelled(self) -> None:
-        self.status.setText(tr('Cancelled. Nothing was written. Press "Optimize again" to restart.'))
+        self.status.setText(
+            tr('Cancelled. Nothing was written. Press "Optimize again" to restart.')
+        )
