@@ -11,7 +11,7 @@ from pathlib import Path
 from studio import __version__
 from studio.cli_support import emit_json, reporter_for
 from studio.core.errors import StudioError
-from studio.core.model import human_count, human_size
+from studio.core.units import human_count, human_size
 
 # Modules that add their own subcommands with `register(subparsers)`. One line per capability, so
 # new areas plug in without editing the commands below.

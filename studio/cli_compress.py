@@ -7,9 +7,8 @@ import sys
 from typing import Any
 
 from studio.cli_support import emit_json, parse_shapes, reporter_for
-from studio.core.drift import cosine_text
 from studio.core.errors import BadInput
-from studio.core.model import human_size
+from studio.core.units import human_size
 
 
 def _floats(text: str | None, what: str) -> list[float] | None:
@@ -118,6 +117,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
 
 def _print_result(result) -> None:
+    from studio.core.drift import cosine_text
+
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     chosen = f" (auto chose {result.chosen.value})" if result.method.value == "auto" else ""
@@ -223,7 +224,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, add: Any) -> None:
-    from studio.core.compress.methods import Method
+    from studio.core.compress.method_ids import Method
 
     methods = " | ".join(m.value for m in Method)
     p = add("compress", "Make a model smaller and report how far its outputs drift", cmd_compress)

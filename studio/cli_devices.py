@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.cli_support import emit_json, reporter_for
-from studio.core.model import human_size
+from studio.core.units import human_size
 
 
 def cmd_devices(args: argparse.Namespace) -> int:

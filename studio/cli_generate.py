@@ -10,13 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from studio.cli_support import emit_json, reporter_for
 from studio.core.errors import BadInput
 
 
 def _settings(args: argparse.Namespace):
+    from pydantic import ValidationError
+
     from studio.core.generate.settings import GenerationSettings
 
     values = {

@@ -10,7 +10,7 @@ from typing import Any
 
 from studio.cli_support import emit_json, reporter_for
 from studio.core.errors import BadInput
-from studio.core.model import human_count, human_size
+from studio.core.units import human_count, human_size
 
 SORTS = ("downloads", "likes", "updated")
 

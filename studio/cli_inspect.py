@@ -8,7 +8,7 @@ from pathlib import Path
 
 from studio.cli_support import emit_json, parse_shapes, reporter_for
 from studio.core.errors import BadInput
-from studio.core.model import human_count, human_size
+from studio.core.units import human_count, human_size
 
 
 def cmd_profile(args: argparse.Namespace) -> int:

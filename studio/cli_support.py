@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
-
 from studio.core.errors import BadInput
 from studio.core.progress import Reporter
 
 
 def emit_json(value: Any) -> None:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         text = value.model_dump_json(indent=2)
     else:
@@ -24,6 +24,8 @@ def emit_json(value: Any) -> None:
 
 
 def _default(value: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     return str(value)

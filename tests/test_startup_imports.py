@@ -35,3 +35,20 @@ print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_cli_help_and_version_import_no_model_library() -> None:
+    # `studio --help` builds every subcommand's parser; the libraries load when a command runs.
+    script = f"""
+import contextlib, io, json, sys
+from studio.cli import main
+for argv in (["--version"], ["--help"], ["compress", "--help"], ["hub", "--help"]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        main(argv)
+print(json.dumps([m for m in {(*HEAVY, "pydantic", "PySide6")!r} if m in sys.modules]))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -19,9 +19,10 @@ from studio import __version__
 from studio.core.atomic import atomic_path
 from studio.core.chips import get_chip
 from studio.core.errors import BadInput, OutputError
-from studio.core.model import TensorInfo, human_size, load_model, resolve_model_path, summarize
+from studio.core.model import TensorInfo, load_model, resolve_model_path, summarize
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.schema import explain_validation
+from studio.core.units import human_size
 from studio.runner import runner_files
 
 MANIFEST_VERSION = 1

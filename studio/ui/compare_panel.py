@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.model import human_size
+from studio.core.units import human_size
 from studio.ui.i18n import tr, trn
 from studio.ui.netron_view import DIFF_COLOURS, NetronView, with_text
 from studio.ui.row_table import Column, RowTable

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from studio.core.devices.listing import DeviceListing, DeviceWatcher, connect
 from studio.core.devices.models import DeviceInfo, DeviceState
 from studio.core.jobs import JobSpec
-from studio.core.model import human_size
+from studio.core.units import human_size
 from studio.ui.i18n import tr, trn
 from studio.ui.jobs_qt import JobManager, QtJob, run_in_thread
 from studio.ui.widgets import Card, JobProgress, big_label

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.hubs import DownloadResult, ModelDetails, Transfer
-from studio.core.model import human_count, human_size
+from studio.core.units import human_count, human_size
 from studio.ui.i18n import N_, tr, trn
 
 VERDICT_COLOURS = {"fits": "#2e7d32", "tight": "#b26a00", "won't fit": "#c62828"}

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from studio.core.hubs import ModelHit
-from studio.core.model import human_count, human_size
+from studio.core.units import human_count, human_size
 from studio.ui.i18n import N_, tr
 
 COLUMNS = [N_("Model"), N_("Downloads"), N_("Likes"), N_("Updated"), N_("Size")]

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.model import human_size
+from studio.core.units import human_size
 from studio.ui.i18n import N_, tr, tr_core
 from studio.ui.widgets import Card, big_label, warning_label
 

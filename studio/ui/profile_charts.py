@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.atomic import atomic_path
-from studio.core.model import human_count
 from studio.core.profile import NodeTiming, ProfileResult
+from studio.core.units import human_count
 from studio.ui.i18n import N_, tr
 
 TOP_N = 15

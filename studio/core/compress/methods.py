@@ -6,22 +6,11 @@ loading onnxruntime.
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 from pydantic import BaseModel
 
-
-class Method(enum.StrEnum):
-    CLEANUP = "cleanup"
-    INT8_DYNAMIC = "int8-dynamic"
-    INT8_STATIC = "int8-static"
-    INT4 = "int4"
-    FP16 = "fp16"
-    PRUNE = "prune"
-    PRUNE_CHANNELS = "prune-channels"
-    AUTO = "auto"
-
+from studio.core.compress.method_ids import Method
 
 METHOD_LABELS = {
     Method.CLEANUP: "Clean up the graph only (same precision, fewer nodes)",

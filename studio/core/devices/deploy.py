@@ -25,8 +25,8 @@ from studio.core.devices.listing import get_device
 from studio.core.devices.models import THIS_PC_SERIAL, DeployResult, DeviceVerifyResult
 from studio.core.devices.pieces import Piece, piece_name, split
 from studio.core.errors import BadInput, OutputError
-from studio.core.model import human_size
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.units import human_size
 
 PART = ".studio-part"
 SPACE_MARGIN = 16 << 20  # leave the device some room to breathe

@@ -52,7 +52,7 @@ class DeviceInfo(BaseModel):
 
     def summary(self) -> str:
         """One line of facts: OS · ABI · SoC → chip · RAM · free space."""
-        from studio.core.model import human_size
+        from studio.core.units import human_size
 
         parts = [self.os, self.abi]
         if self.chip_name and self.soc and self.kind != "this-pc":

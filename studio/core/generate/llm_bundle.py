@@ -26,8 +26,9 @@ from studio.core.bundle import (
     verify_bundle,
 )
 from studio.core.errors import BadInput, OutputError
-from studio.core.model import TensorInfo, human_size
+from studio.core.model import TensorInfo
 from studio.core.paths import assets_dir
+from studio.core.units import human_size
 from studio.runner import runner_files
 
 GENAI_CONFIG = "genai_config.json"

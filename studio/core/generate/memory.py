@@ -37,7 +37,7 @@ class MemoryEstimate(BaseModel):
     """What the export itself needs: the model in fp32 in PyTorch, plus the ONNX copy."""
 
     def summary(self) -> str:
-        from studio.core.model import human_size
+        from studio.core.units import human_size
 
         return (
             f"about {human_size(self.runtime_bytes)} to run at {self.context_length} tokens "

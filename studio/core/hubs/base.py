@@ -129,7 +129,7 @@ class Transfer(BaseModel):
     files_total: int = 0
 
     def text(self) -> str:
-        from studio.core.model import human_size
+        from studio.core.units import human_size
 
         parts = [f"{human_size(self.done)} of {human_size(self.total)}"]
         if self.rate > 0:

@@ -62,7 +62,7 @@ class MemoryEstimate(BaseModel):
     """What the weight figure came from, in plain words."""
 
     def text(self) -> str:
-        from studio.core.model import human_size
+        from studio.core.units import human_size
 
         return (
             f"{self.verdict.capitalize()}: needs about {human_size(self.needed_bytes)} "

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.model import ModelSummary, human_count, human_size, summarize
+from studio.core.model import ModelSummary, summarize
+from studio.core.units import human_count, human_size
 from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import run_in_thread
 from studio.ui.state import WizardState
