@@ -30,6 +30,7 @@ def _print_summary(summary) -> None:
     print(f"  size        {human_size(summary.file_size)}")
     print(f"  parameters  {human_count(summary.parameter_count)}")
     print(f"  opset       {summary.opset}   nodes {summary.node_count}")
+    print(f"  precision   {summary.precision.summary()}")
     for label, tensors in (("inputs", summary.inputs), ("outputs", summary.outputs)):
         print(f"  {label}")
         for t in tensors:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from studio.core.errors import BadInput
+from studio.core.precision import Precision, model_precision
 
 if TYPE_CHECKING:
     import onnx
@@ -42,6 +43,7 @@ class ModelSummary(BaseModel):
     parameter_count: int
     node_count: int
     op_histogram: dict[str, int]
+    precision: Precision
 
 
 def resolve_model_path(path: str | Path) -> Path:
@@ -112,6 +114,11 @@ def check_model_file(path: Path, model: onnx.ModelProto | None = None) -> None:
         # form also checks that every external data file is there.
         onnx.checker.check_model(str(path) if model is None or _over_2gb(model) else model)
     except Exception as exc:
+        if "No Op registered for" in str(exc):
+            # onnx's checker knows only onnx's own ops; onnxruntime's contrib ops (e.g.
+            # SimplifiedLayerNormalization in the default domain) are valid to the runtime,
+            # which rejects what it cannot run when a session opens.
+            return
         raise BadInput(
             f"{path.name} is damaged or not a valid ONNX model ({str(exc).splitlines()[0]})",
             "Download or export the model again",
@@ -238,4 +245,18 @@ def summarize(path: str | Path) -> ModelSummary:
         parameter_count=parameter_count(model),
         node_count=len(model.graph.node),
         op_histogram=dict(histogram.most_common()),
+        precision=model_precision(model),
     )
+
+
+def all_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
+    """Nodes of a graph and of every If/Loop/Scan body inside it."""
+    nodes = []
+    for node in graph.node:
+        nodes.append(node)
+        for attr in node.attribute:
+            if attr.HasField("g"):
+                nodes += all_nodes(attr.g)
+            for sub in attr.graphs:
+                nodes += all_nodes(sub)
+    return nodes

@@ -17,6 +17,10 @@ from studio.core.progress import NULL_REPORTER, Reporter
 
 log = logging.getLogger("studio")
 
+# A result this much slower than the original (median latency on this PC) counts as slower:
+# closer than that is within the noise of two timings.
+SLOWER = 1.1
+
 
 class Candidate(BaseModel):
     method: Method
@@ -52,6 +56,7 @@ def run_auto(
     name: str,
     eval_samples: list[dict[str, np.ndarray]],
     sample_source: str,
+    warnings: list[str],
     report: Reporter = NULL_REPORTER,
 ) -> tuple[Method, Path, list[Candidate]]:
     settings = prep.options.auto
@@ -107,24 +112,46 @@ def run_auto(
         )
         return Method.CLEANUP, prep.path, [c for c, _ in results] + [cleanup]
 
-    best, path = _pick(good, settings.goal, baseline_ms)
+    picked = _pick(good, settings.goal, baseline_ms)
+    if picked is None:
+        cleanup = Candidate(
+            method=Method.CLEANUP,
+            within_budget=True,
+            chosen=True,
+            note="every result ran slower than the original on this PC; kept the cleaned float model",
+        )
+        warnings.append(
+            "Auto kept the cleaned float model: every compressed result ran slower than the "
+            "original on this PC (goal: fastest)."
+        )
+        return Method.CLEANUP, prep.path, [c for c, _ in results] + [cleanup]
+    best, path = picked
     best.chosen = True
+    if baseline_ms and best.latency_ms and best.latency_ms > baseline_ms * SLOWER:
+        warnings.append(
+            f"Auto kept {best.method.value}, the smallest result within the accuracy budget, "
+            f"although it ran {best.latency_ms / baseline_ms:.1f}× slower than the original on "
+            "this PC; choose the goal 'fastest' to keep only results that are not slower."
+        )
     log.info("auto chose %s", best.method.value)
     return best.method, path, [c for c, _ in results]
 
 
 def _pick(
     good: list[tuple[Candidate, Path]], goal: str, baseline_ms: float | None
-) -> tuple[Candidate, Path]:
+) -> tuple[Candidate, Path] | None:
     """Smallest (or fastest) within budget; a result slower than the original loses to any that
-    is not, and sizes within 10% of each other count as a tie broken by speed."""
+    is not, and sizes within 10% of each other count as a tie broken by speed. None when the
+    goal is 'fastest' and every result was slower: nothing beats the original then."""
     if baseline_ms:
-        not_slower = [g for g in good if (g[0].latency_ms or 0.0) <= baseline_ms * 1.1]
+        not_slower = [g for g in good if (g[0].latency_ms or 0.0) <= baseline_ms * SLOWER]
+        for candidate, _ in good:
+            if (candidate.latency_ms or 0.0) > baseline_ms * SLOWER:
+                candidate.note = "slower than the original on this PC"
         if not_slower:
-            for candidate, _ in good:
-                if (candidate.latency_ms or 0.0) > baseline_ms * 1.1:
-                    candidate.note = "slower than the original on this PC"
             good = not_slower
+        elif goal == "fastest":
+            return None
     if goal == "fastest":
         return min(good, key=lambda g: (g[0].latency_ms or 0.0, g[0].size or 0))
     smallest = min(g[0].size or 0 for g in good)

@@ -11,7 +11,8 @@ import onnx
 from onnx import numpy_helper
 
 from studio.core.errors import BadInput
-from studio.core.model import graph_inputs, opset_of, proto_size
+from studio.core.model import all_nodes, graph_inputs, opset_of, proto_size
+from studio.core.precision import QUANTIZED_OPS
 from studio.core.progress import NULL_REPORTER, Reporter
 
 log = logging.getLogger("studio")
@@ -309,31 +310,6 @@ def _subgraph_inputs(node: onnx.NodeProto) -> set[str]:
             local |= {o for n in sub.node for o in n.output}
             names |= {i for n in sub.node for i in n.input if i and i not in local}
     return names
-
-
-QUANTIZED_OPS = {
-    "QuantizeLinear",
-    "DynamicQuantizeLinear",
-    "MatMulInteger",
-    "ConvInteger",
-    "QLinearConv",
-    "QLinearMatMul",
-    "MatMulNBits",
-    "DynamicQuantizeLSTM",
-}
-
-
-def all_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
-    """Nodes of a graph and of every If/Loop/Scan branch inside it."""
-    nodes = []
-    for node in graph.node:
-        nodes.append(node)
-        for attr in node.attribute:
-            if attr.type == onnx.AttributeProto.GRAPH:
-                nodes += all_nodes(attr.g)
-            for sub in attr.graphs:
-                nodes += all_nodes(sub)
-    return nodes
 
 
 def changed_nothing_warning(

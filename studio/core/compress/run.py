@@ -29,6 +29,7 @@ from studio.core.model import (
     model_file_size,
     resolve_model_path,
 )
+from studio.core.precision import Precision, model_precision
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.schema import explain_validation
 
@@ -155,6 +156,24 @@ def _prepare(
     return model
 
 
+def _for_precision(method: Method, precision: Precision, warnings: list[str]) -> Method:
+    """A model that arrives quantized is not quantized again: the quantizer would only wrap its
+    integer ops in more nodes (0.3% bigger, no faster). Auto keeps it as it is."""
+    if not precision.quantized or method not in QUANTIZED:
+        return method
+    if method is Method.AUTO:
+        warnings.append(
+            f"The model is already quantized ({precision.summary()}); auto kept its precision "
+            "and only cleaned up the graph."
+        )
+        return Method.CLEANUP
+    raise BadInput(
+        f"The model is already quantized ({precision.summary()}), so {method.value} would "
+        "not make it smaller or faster",
+        "Compress the float model it was made from, or choose auto or cleanup for this one",
+    )
+
+
 def chip_wants_qnn(chip: str) -> bool:
     """Chips whose NPU runs through onnxruntime's QNN provider get the QNN-style Q/DQ config."""
     from studio.core.chips import get_chip
@@ -259,7 +278,11 @@ def compress_model(
     # (blame_damaged_source): a valid result shows the source was good enough, and each check
     # parses a file again (0.3-0.4 ms of a 30 ms quantize call here).
     original = load_model(source, with_weights=False, check=False)
+    requested = method
     with blame_damaged_source(source):
+        warnings: list[str] = []
+        method = _for_precision(method, model_precision(original), warnings)
+        qnn = qnn and method is not Method.CLEANUP
         size_before = model_file_size(source, original)
         source_external = graph.uses_external_data(original)
         if source_external:
@@ -267,7 +290,6 @@ def compress_model(
         # A single-file source's serialised size is its file size (measuring the proto would
         # serialise it again).
         external = source_external or size_before > graph.EXTERNAL_DATA_THRESHOLD
-        warnings: list[str] = []
         report.progress(0.05, "Cleaning up the graph")
         nodes_before = len(original.graph.node)
         prepared_model = _prepare(
@@ -332,6 +354,7 @@ def compress_model(
                     out.name,
                     eval_samples,
                     sample_source,
+                    warnings,
                     report.sub(0.1, 0.8),
                 )
             else:
@@ -381,7 +404,7 @@ def compress_model(
             for path in leftovers:
                 _remove(path)
         result = CompressResult(
-            method=method,
+            method=requested,
             chosen=chosen,
             source=str(source),
             output=str(out),

@@ -32,7 +32,13 @@ if TYPE_CHECKING:
     from studio.core.hubs import DownloadResult
 
 
-FACTS = (N_("File size"), N_("Parameters"), N_("Layers (nodes)"), N_("ONNX opset"))
+FACTS = (
+    N_("File size"),
+    N_("Parameters"),
+    N_("Layers (nodes)"),
+    N_("ONNX opset"),
+    N_("Precision"),
+)
 
 
 class ModelPage(StepPage):
@@ -211,6 +217,8 @@ class ModelPage(StepPage):
         self.fact_values[FACTS[1]].setText(human_count(summary.parameter_count))
         self.fact_values[FACTS[2]].setText(str(summary.node_count))
         self.fact_values[FACTS[3]].setText(str(summary.opset))
+        self.fact_values[FACTS[4]].setText(summary.precision.label)
+        self.fact_values[FACTS[4]].setToolTip(summary.precision.summary())
         rows = [(tr("in"), t) for t in summary.inputs] + [(tr("out"), t) for t in summary.outputs]
         self.io_table.setRowCount(len(rows))
         for row, (kind, tensor) in enumerate(rows):
