@@ -218,3 +218,11 @@ def test_login_no_check_without_keyring_is_not_called_valid(capsys, monkeypatch)
         monkeypatch.setattr("sys.stdin", io.StringIO("hf_nope\n"))
         code, _, err = run(capsys, "hub", "login", "--no-check", *extra)
         assert code == 1 and "not checked" in err and "valid" not in err
+
+
+def test_download_that_always_arrives_damaged_is_one_line_and_exit_2(capsys, hub_server) -> None:
+    hub_server.hub.fault("GET", "resolve/.*/model.onnx$", corrupt=True, times=99)
+    code, out, err = run(capsys, "hub", "download", "acme/text-2", "-q")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and out == "" and len(lines) == 1, err
+    assert "model.onnx arrived damaged" in lines[0] and "Traceback" not in err
