@@ -144,18 +144,34 @@ def cmd_login(args: argparse.Namespace) -> int:
     if not token:
         raise BadInput("No token was given", "Paste the token from your hub account settings")
     status, user = sign_in(token, hub=args.hub, check=not args.no_check)
+    checked = user is not None
+    # A command-line process ends right away: a token kept for this session only is lost, so
+    # that is a failure in both output modes.
+    kept = status.where != "session"
     if args.json:
-        emit_json({"user": user, "status": status.model_dump(mode="json")})
-        return 0
-    who = f" as {user}" if user else ""
-    if status.where == "session":
-        # A command-line process ends right away: a session-only token would be lost silently.
-        print(
-            f"The token is valid{who}, but it could not be saved: {status.note}.", file=sys.stderr
+        emit_json(
+            {
+                "user": user,
+                "checked": checked,
+                "kept": kept,
+                "status": status.model_dump(mode="json"),
+            }
         )
+    who = f" as {user}" if user else ""
+    if not kept:
+        said = f"The token is valid{who}" if checked else "The token was not checked"
+        print(f"{said}, but it could not be saved: {status.note}.", file=sys.stderr)
         print("For the command line, set HF_TOKEN in this shell instead.", file=sys.stderr)
         return 1
-    print(f"Signed in{who}; the token is kept in the system keyring ({status.backend}).")
+    if args.json:
+        return 0
+    if checked:
+        print(f"Signed in{who}; the token is kept in the system keyring ({status.backend}).")
+    else:
+        print(
+            "Signed in; the token was not checked with the hub and is kept in the system "
+            f"keyring ({status.backend})."
+        )
     return 0
 
 

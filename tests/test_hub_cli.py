@@ -180,3 +180,49 @@ def test_system_proxy_settings_are_honoured(capsys, monkeypatch, hub_server) -> 
     finally:
         monkeypatch.undo()
         refresh_session_for_proxies()
+
+
+def test_login_json_without_keyring_exits_1_like_the_human_output(capsys, monkeypatch) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    monkeypatch.setattr("sys.stdin", io.StringIO("hf_good\n"))
+    code, out, err = run(capsys, "hub", "login", "--json")
+    data = json.loads(out)
+    assert code == 1 and data["kept"] is False and data["checked"] is True
+    assert data["user"] == "alice" and "could not be saved" in err
+    assert "hf_good" not in out + err
+
+
+def test_login_no_check_says_not_checked_and_asks_nothing(
+    capsys, monkeypatch, memory_keyring, hub_server
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("hf_nope\n"))
+    code, out, err = run(capsys, "hub", "login", "--no-check")
+    assert code == 0 and "not checked" in out and "valid" not in out + err
+    assert memory_keyring.store[(tokens.SERVICE, "huggingface")] == "hf_nope"
+    monkeypatch.setattr("sys.stdin", io.StringIO("hf_nope\n"))
+    code, out, _ = run(capsys, "hub", "login", "--no-check", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["checked"] is False and data["kept"] is True
+    assert hub_server.hub.count("GET", "whoami") == 0
+
+
+def test_login_no_check_without_keyring_is_not_called_valid(capsys, monkeypatch) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    for extra in ([], ["--json"]):
+        monkeypatch.setattr("sys.stdin", io.StringIO("hf_nope\n"))
+        code, _, err = run(capsys, "hub", "login", "--no-check", *extra)
+        assert code == 1 and "not checked" in err and "valid" not in err
+
+
+def test_download_that_always_arrives_damaged_is_one_line_and_exit_2(capsys, hub_server) -> None:
+    hub_server.hub.fault("GET", "resolve/.*/model.onnx$", corrupt=True, times=99)
+    code, out, err = run(capsys, "hub", "download", "acme/text-2", "-q")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and out == "" and len(lines) == 1, err
+    assert "model.onnx arrived damaged" in lines[0] and "Traceback" not in err

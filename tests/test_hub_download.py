@@ -10,7 +10,7 @@ from huggingface_hub import hf_hub_download, snapshot_download
 
 from studio.core.errors import BadInput, JobCancelled, OutputError
 from studio.core.hubs import hf_cache
-from studio.core.hubs.hf_context import HubError
+from studio.core.hubs.hf_context import DownloadCorrupted, HubError
 from studio.core.hubs.huggingface import HuggingFaceHub
 from tests.support.hub_fixtures import *  # noqa: F403
 
@@ -234,3 +234,79 @@ def test_offline_uses_the_cache_and_never_the_network(hf_hub, hf_ctx, hub_server
     with pytest.raises(BadInput, match="not downloaded on this computer"):
         offline_hub.download("acme/text-1")
     assert len(hub_server.hub.requests) == requests
+
+
+def _gets(hub_server, pattern: str) -> int:
+    return hub_server.hub.count("GET", pattern)
+
+
+@pytest.mark.parametrize(
+    ("repo", "path"),
+    [("acme/big", "model.onnx"), ("acme/text-1", "config.json")],
+    ids=["lfs-sha256", "git-blob-sha1"],
+)
+def test_damaged_bytes_are_fetched_again(hf_hub, hub_server, repo: str, path: str) -> None:
+    hub_server.hub.fault("GET", f"resolve/.*/{path}$", corrupt=True)
+    result = hf_hub.download(repo)
+    data = hub_server.hub.repos[repo].files[path]
+    assert (Path(result.path) / path).read_bytes() == data
+    assert _gets(hub_server, f"resolve/.*/{path}$") == 2
+    assert result.downloaded_bytes == result.total_bytes
+
+
+def test_always_damaged_fails_and_keeps_nothing_of_it(hf_hub, hf_ctx, hub_server) -> None:
+    earlier = hf_hub.download("acme/text-1", include=["config.json"])
+    hub_server.hub.fault("GET", "resolve/.*/model.onnx$", corrupt=True, times=99)
+    with pytest.raises(DownloadCorrupted, match=r"model.onnx arrived damaged 2 times") as info:
+        hf_hub.download("acme/text-1")
+    assert "\n" not in str(info.value) and "SHA-256" in str(info.value)
+    storage = hf_cache.repo_folder(hf_ctx.cache_dir, "acme/text-1")
+    etag = hub_server.hub.repos["acme/text-1"].etag("model.onnx")
+    assert sorted(p.name for p in (storage / "blobs").iterdir()) == [
+        hub_server.hub.repos["acme/text-1"].etag("config.json")
+    ]
+    assert not (storage / "blobs" / etag).exists()
+    assert not (Path(earlier.path) / "model.onnx").exists()
+    assert (Path(earlier.path) / "config.json").read_bytes() == b"{}"
+    assert state_of(hf_hub, "acme/text-1") != "complete"
+
+
+def test_damaged_bytes_left_on_disk_are_not_resumed_into_a_blob(hf_hub, hf_ctx, hub_server) -> None:
+    data = hub_server.hub.repos["acme/big"].files["model.onnx"]
+    etag = hub_server.hub.repos["acme/big"].etag("model.onnx")
+    blobs = hf_cache.repo_folder(hf_ctx.cache_dir, "acme/big") / "blobs"
+    blobs.mkdir(parents=True)
+    # An earlier run left the right number of bytes, but not the right ones.
+    (blobs / f"{etag}.incomplete").write_bytes(bytes(b ^ 1 for b in data[: 1024 * 1024]))
+    result = hf_hub.download("acme/big")
+    assert (Path(result.path) / "model.onnx").read_bytes() == data
+    ranges = [
+        h.get("Range") for m, p, h in hub_server.hub.requests if m == "GET" and "resolve" in p
+    ]
+    assert ranges == [f"bytes={1024 * 1024}-", None]
+
+
+def test_good_bytes_left_on_disk_are_resumed_and_pass(hf_hub, hf_ctx, hub_server) -> None:
+    data = hub_server.hub.repos["acme/big"].files["model.onnx"]
+    etag = hub_server.hub.repos["acme/big"].etag("model.onnx")
+    blobs = hf_cache.repo_folder(hf_ctx.cache_dir, "acme/big") / "blobs"
+    blobs.mkdir(parents=True)
+    (blobs / f"{etag}.incomplete").write_bytes(data[: 1024 * 1024])
+    result = hf_hub.download("acme/big")
+    assert (Path(result.path) / "model.onnx").read_bytes() == data
+    assert result.reused_bytes == 1024 * 1024
+    assert _gets(hub_server, "resolve/.*/model.onnx$") == 1
+
+
+def test_a_server_that_ignores_range_still_gives_a_checked_file(hf_hub, hf_ctx, hub_server) -> None:
+    data = hub_server.hub.repos["acme/big"].files["model.onnx"]
+    etag = hub_server.hub.repos["acme/big"].etag("model.onnx")
+    blobs = hf_cache.repo_folder(hf_ctx.cache_dir, "acme/big") / "blobs"
+    blobs.mkdir(parents=True)
+    (blobs / f"{etag}.incomplete").write_bytes(data[: 1024 * 1024])
+    hub_server.hub.fault("GET", "resolve/.*/model.onnx$", ignore_range=True)
+    result = hf_hub.download("acme/big")
+    assert (Path(result.path) / "model.onnx").read_bytes() == data
+    assert (
+        _gets(hub_server, "resolve/.*/model.onnx$") == 1
+    )  # truncated and rewritten, not refetched

@@ -110,3 +110,45 @@ def test_patches_refuse_an_unexpected_netron() -> None:
 def test_a_missing_model_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="is not a model file"):
         NetronSite().add_model(tmp_path / "none.onnx")
+
+
+def _raw(server: NetronServer, request_line: bytes) -> bytes:
+    """Send one request byte for byte (no client library to clean it up); return the answer."""
+    import socket
+
+    host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(request_line + b"\r\n" + host + b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"data/a\x00b.onnx",
+        b"data/a%00b.onnx",
+        b"%00",
+        b"data/" + b"n" * 5000,
+        b"n" * 5000,
+        b"data/" + b"d/" * 3000 + b"x",
+    ],
+    ids=["nul", "encoded-nul", "encoded-nul-asset", "long-name", "long-asset", "long-path"],
+)
+def test_hostile_paths_get_a_400_and_the_server_keeps_serving(
+    server: NetronServer, demo_model: Path, target: bytes
+) -> None:
+    url = server.serve(demo_model)
+    path = url.split(str(server.port), 1)[1].encode()
+    answer = _raw(server, b"GET " + path + target + b" HTTP/1.1")
+    assert answer.startswith(b"HTTP/1.") and answer.split()[1] == b"400", answer[:80]
+    assert _get(url + "data/" + demo_model.name) == demo_model.read_bytes()
+
+
+def test_an_over_long_request_line_gets_a_400(server: NetronServer, demo_model: Path) -> None:
+    url = server.serve(demo_model)
+    answer = _raw(server, b"GET /m/" + b"a" * 70_000 + b" HTTP/1.1")
+    assert answer.startswith(b"HTTP/1.") and answer.split()[1] == b"400", answer[:80]
+    assert _get(url + "data/" + demo_model.name) == demo_model.read_bytes()

@@ -16,7 +16,9 @@ viewer private and working offline for good:
 
 Each model gets its own page under ``/m/<id>/`` so one server serves any number of views. Only GET
 and HEAD are answered, only for ``Host: 127.0.0.1:<port>``, so a web page elsewhere cannot read a
-model through DNS rebinding. Request handlers are plain functions returning (status, type, bytes).
+model through DNS rebinding. A path no file can have (a NUL or other control character, an
+over-long name) or an over-long request line gets a 400. Request handlers are plain functions
+returning (status, type, bytes).
 """
 
 from __future__ import annotations
@@ -113,6 +115,21 @@ def _escape(text: str) -> str:
 
 Response = tuple[int, str, bytes]
 _NOT_FOUND: Response = (404, "text/plain", b"not found")
+_BAD_REQUEST: Response = (400, "text/plain", b"bad request")
+
+# Longer than any name a disk accepts (NAME_MAX 255 bytes, a path of ~4 KiB): such a request is
+# refused before it reaches the file system, whose errors would drop the connection unanswered.
+MAX_NAME_BYTES = 255
+MAX_PATH_CHARS = 2048
+MAX_REQUEST_LINE = 8192
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_bad_path(path: str) -> bool:
+    """A decoded URL path no file can have: control characters (NUL too) or over-long names."""
+    if len(path) > MAX_PATH_CHARS or _CONTROL.search(path):
+        return True
+    return any(len(part.encode("utf-8", "replace")) > MAX_NAME_BYTES for part in path.split("/"))
 
 
 class NetronSite:
@@ -147,6 +164,8 @@ class NetronSite:
 
     def get(self, raw_path: str) -> Response:
         path = urllib.parse.unquote(urllib.parse.urlparse(raw_path).path)
+        if is_bad_path(path):
+            return _BAD_REQUEST
         match = re.fullmatch(r"/m/([0-9a-f]{12})/(.*)", path)
         if not match:
             return _NOT_FOUND
@@ -219,6 +238,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
+
+    def parse_request(self) -> bool:
+        # Netron's URLs are short; a longer request line is refused before it is looked at.
+        if len(self.raw_requestline) > MAX_REQUEST_LINE:
+            self.send_error(400, "Request line too long")
+            return False
+        return super().parse_request()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # The standard library answers a request line over 64 KiB with 414; every malformed
+        # request gets the same 400 here, so a client needs to handle one answer only.
+        if code == 414:
+            code, message = 400, "Request line too long"
+        super().send_error(code, message, explain)
 
     def _refuse(self) -> None:
         self.send_error(405, "Only GET is served")

@@ -14,8 +14,8 @@ utils/_pagination.py):
   RevisionNotFound, EntryNotFound, GatedRepo (401 without a token, 403 without access) and
   401 "Invalid credentials in Authorization header" for a wrong token.
 
-Faults are injectable per request (a status such as 503, or a dropped connection after N bytes)
-and downloads can be throttled so a test can cancel mid-file. Binds 127.0.0.1 only.
+Faults are injectable per request (a status such as 503, a dropped connection after N bytes, or
+damaged bytes of the right length that no longer match the ETag) and downloads can be throttled so a test can cancel mid-file. Binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ class Fault:
     status: int | None = None
     drop_after: int | None = None
     """Send headers and this many body bytes, then close the connection."""
+    corrupt: bool = False
+    """Send the body with its middle byte flipped: the right length, the wrong hash."""
+    ignore_range: bool = False
+    """Answer a ranged GET with 200 and the whole file, as some CDNs and proxies do."""
     times: int = 1
     after: int = 0
     """Let this many matching requests through first (e.g. fail only the second page)."""
@@ -267,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         start, end, status = 0, len(data), 200
         ranged = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
-        if ranged and self.command == "GET":
+        if ranged and self.command == "GET" and not (fault and fault.ignore_range):
             start = int(ranged.group(1))
             end = min(int(ranged.group(2)) + 1, len(data)) if ranged.group(2) else len(data)
             if start >= len(data):
@@ -282,6 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream(self, body: bytes, fault: Fault | None) -> None:
         limit = fault.drop_after if fault is not None and fault.drop_after is not None else None
+        if fault is not None and fault.corrupt and body:
+            middle = len(body) // 2
+            body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1 :]
         chunk = 64 * 1024
         sent = 0
         began = time.monotonic()

@@ -26,6 +26,8 @@ def check_token(token: str, ctx: HubContext | None = None) -> str:
 def sign_in(
     token: str, hub: str = "huggingface", *, check: bool = True, ctx: HubContext | None = None
 ) -> tuple[TokenStatus, str | None]:
+    """Keep ``token``; the user is None when it was not checked (``check`` off, or a hub
+    whose tokens cannot be checked here)."""
     token = token.strip()
     user = None
     if check and hub == "huggingface":

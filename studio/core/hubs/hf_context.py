@@ -27,6 +27,10 @@ class DownloadCancelled(JobCancelled):
     pass
 
 
+class DownloadCorrupted(StudioError):
+    """A file's bytes did not match the hash the hub gave for it, again after a retry."""
+
+
 def hf_cache_dir() -> Path:
     """The standard Hugging Face cache, where every HF tool looks (read at call time)."""
     env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")

@@ -10,7 +10,9 @@ mid-file reconnects) but:
 - Cancel is checked on every chunk and between retries;
 - the full file listing is written to ``trees/<commit>.json`` *before* any file, so an
   interrupted or partial snapshot is always recognisable as such (hf_cache.py);
-- 5xx answers and dropped connections are retried with growing pauses.
+- 5xx answers and dropped connections are retried with growing pauses;
+- every file is hashed as it arrives and renamed into place only if it matches its ETag
+  (hf_verify.py); a damaged one is fetched again, then refused.
 
 The result is the same cache layout HF tools write (blobs + relative symlinks + refs), so either
 side reuses the other's downloads.
@@ -37,13 +39,22 @@ from studio.core.hubs.hf_cache import (
     repo_folder,
     write_ref,
 )
-from studio.core.hubs.hf_context import DownloadCancelled, HubContext, reraise, with_retries
+from studio.core.hubs.hf_context import (
+    DownloadCancelled,
+    DownloadCorrupted,
+    HubContext,
+    reraise,
+    with_retries,
+)
 from studio.core.hubs.hf_progress import Tracker
+from studio.core.hubs.hf_verify import BlobCheck
 from studio.core.progress import NULL_REPORTER, Reporter
 
 # Progress and Cancel respond per received chunk; huggingface_hub's default (10 MiB) would leave
 # Cancel unanswered for seconds on a slow line. 1 MiB costs nothing measurable (see benchmarks).
 CHUNK_SIZE = 1024 * 1024
+# A file whose bytes do not match its hash is fetched again from zero once before giving up.
+VERIFY_TRIES = 2
 
 
 def _list_files(ctx: HubContext, repo: str, revision: str) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -154,13 +165,42 @@ def _fetch_one(
 def _fetch_blob(
     ctx: HubContext, meta: Any, url: str, blob: Path, tracker: Tracker, path: str
 ) -> int:
-    from huggingface_hub.file_download import http_get
     from huggingface_hub.utils import build_hf_headers
 
     headers = build_hf_headers(token=ctx.auth)
     if urlsplit(meta.location).netloc != urlsplit(url).netloc:
         headers.pop("authorization", None)  # never send the token to a CDN
     partial = blob.with_name(blob.name + ".incomplete")
+    check = BlobCheck(meta.etag, meta.size, partial)
+    for _ in range(VERIFY_TRIES):
+        start = _fetch_partial(ctx, meta, headers, partial, tracker, path, check)
+        if check.matches():
+            os.replace(partial, blob)
+            return (meta.size or blob.stat().st_size) - start
+        # Damaged on the way (or on disk from an earlier run): drop every byte, count them off
+        # the progress and fetch the whole file again.
+        damaged = partial.stat().st_size
+        partial.unlink()
+        tracker.add(-damaged, fetched=False)
+    raise DownloadCorrupted(
+        f"{path} arrived damaged {VERIFY_TRIES} times from {ctx.endpoint}: its bytes do not "
+        f"match the {check.kind} the hub gave for it ({meta.etag[:12]}…)",
+        "Nothing damaged was kept. Try again later, or pick another mirror in hub settings",
+    )
+
+
+def _fetch_partial(
+    ctx: HubContext,
+    meta: Any,
+    headers: dict[str, str],
+    partial: Path,
+    tracker: Tracker,
+    path: str,
+    check: BlobCheck,
+) -> int:
+    """Fill ``partial`` up to the file's size (resuming it); return the bytes it held before."""
+    from huggingface_hub.file_download import http_get
+
     start = partial.stat().st_size if partial.exists() else 0
     if meta.size is not None and start > meta.size:
         partial.unlink()
@@ -178,10 +218,11 @@ def _fetch_blob(
             if counted != resume:
                 tracker.add(resume - counted, fetched=False)
                 counted = resume
+            check.catch_up()  # the hash covers the bytes already on disk too
             bar = tracker.bar_class()
             http_get(
                 meta.location,
-                handle,
+                check.writer(handle),  # type: ignore[arg-type]
                 resume_size=resume,
                 headers=headers,
                 expected_size=meta.size,
@@ -199,8 +240,7 @@ def _fetch_blob(
                 "Free some space (or move the HF cache with HF_HOME) and try again",
             ) from exc
         reraise(exc, ctx, path)
-    os.replace(partial, blob)
-    return (meta.size or blob.stat().st_size) - start
+    return start
 
 
 _chunk_lock = threading.Lock()
