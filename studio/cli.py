@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import multiprocessing
 
+    from studio.core.privacy import keep_private
+
+    keep_private()  # before onnxruntime or Qt WebEngine loads; every child inherits it
     multiprocessing.freeze_support()  # frozen builds start job children through this entry point
     argv = sys.argv[1:] if argv is None else argv
     if not argv:

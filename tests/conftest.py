@@ -8,8 +8,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox")
-# Tests never touch the network; the hub client must not try either.
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 # Tests never start or talk to the user's adb server (5037): adb is pointed at a port nobody
 # listens on and may not be started; tests/devices runs its own server on a private port.
 os.environ["STUDIO_ADB_AUTOSTART"] = "0"
@@ -18,6 +16,12 @@ os.environ["ANDROID_ADB_SERVER_PORT"] = "9"  # discard: never an adb server
 from pathlib import Path
 
 import pytest
+
+from studio.core.privacy import keep_private
+
+# Tests never touch the network; no library may report home from the test process either
+# (tests/test_offline.py gives the studio's own processes an environment without these).
+keep_private()
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,6 +9,7 @@ import traceback
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from studio.core.privacy import keep_private
 from studio.ui.i18n import ENGLISH, choose_language, current_language, set_language, tr
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ def start_language(app: QApplication, requested: str | None = None) -> str:
 
 
 def run_gui(argv: list[str] | None = None, lang: str | None = None) -> int:
+    keep_private()  # no telemetry from onnxruntime, the hub client or Chromium
     # QtWebEngine refuses to start as root without this; the studio only loads 127.0.0.1 pages.
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.privacy import keep_private
 from studio.ui.i18n import tr
 
 HOST = "127.0.0.1"  # studio.core.netron_server binds here; imported lazily with WebEngine
@@ -217,6 +218,7 @@ class NetronView(QWidget):
     def _ensure_web(self) -> Any:
         if self._web is not None:
             return self._web
+        keep_private()  # Chromium reads its flags when WebEngine first starts, i.e. just below
         from PySide6.QtWebEngineCore import QWebEngineProfile
         from PySide6.QtWebEngineWidgets import QWebEngineView
 

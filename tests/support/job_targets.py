@@ -74,3 +74,8 @@ def wait_for_file(path: str, report: Reporter) -> str:
     while not Path(path).exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     return path
+
+
+def environment_value(name: str, report: Reporter) -> str | None:
+    """The child's value of one environment variable."""
+    return os.environ.get(name)

@@ -19,6 +19,7 @@ from studio.core.devices.pieces import Piece, as_piece
 from studio.core.errors import JobCancelled, OutputError
 from studio.core.frozen import python_command
 from studio.core.paths import data_dir
+from studio.core.privacy import keep_private
 
 _CHUNK = 1 << 20
 
@@ -134,6 +135,7 @@ class ThisPC(Device):
         proc = subprocess.Popen(
             argv,
             cwd=cwd,
+            env=keep_private(dict(os.environ)),  # the runner loads onnxruntime: no telemetry
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,

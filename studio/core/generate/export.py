@@ -34,6 +34,7 @@ from studio.core.generate.memory import (
 )
 from studio.core.generate.parity import ParityReport, check_parity
 from studio.core.generate.settings import Precision, parse_precision
+from studio.core.privacy import keep_private
 from studio.core.progress import NULL_REPORTER, Reporter
 
 # Text-only causal LMs the model builder converts (onnxruntime-genai 0.18 builder.py).
@@ -192,7 +193,7 @@ def run_builder(
     if options:
         cmd += ["--extra_options", *options]
     env = {
-        **os.environ,
+        **keep_private(dict(os.environ)),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "PYTHONIOENCODING": "utf-8",

@@ -38,6 +38,7 @@ from studio.core.jobs.messages import (
     ResultMessage,
 )
 from studio.core.jobs.runner import describe_exit
+from studio.core.privacy import keep_private
 
 log = logging.getLogger("studio")
 
@@ -180,6 +181,7 @@ class GenerationWorker:
             daemon=True,  # dies with the app even if shutdown is never called
         )
         self._ready = False
+        keep_private()  # the worker inherits the environment, before it loads onnxruntime-genai
         self._process.start()
         child_conn.close()
         self._conn = parent_conn

@@ -24,6 +24,7 @@ from studio.core.jobs.messages import (
     ProgressMessage,
     ResultMessage,
 )
+from studio.core.privacy import keep_private
 from studio.core.progress import Reporter
 
 # Spawn, not fork: the parent may be a Qt app with threads, and fork would copy their locks.
@@ -106,6 +107,7 @@ class JobHandle:
             daemon=True,
         )
         self.started_at = time.monotonic()
+        keep_private()  # the child inherits it, also when a script rather than the CLI runs jobs
         self._process.start()
         child_conn.close()
         self._conn = parent_conn
