@@ -150,7 +150,7 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
     p.add_argument(
         "--to",
         metavar="DIR",
-        help="folder on the device (default /data/local/tmp/edge-deploy-studio/<bundle name>)",
+        help="folder on the device (default /data/local/tmp/edge-deploy-studio/<model name>)",
     )
 
     p = add("device-run", "Run a deployed bundle on a device; streams its results", cmd_device_run)

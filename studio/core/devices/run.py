@@ -97,7 +97,7 @@ def run_on_device(
     bundle = Path(bundle).expanduser()
     manifest = read_manifest(bundle)
     dev = get_device(device)
-    remote = resolve_target(dev, bundle, to)
+    remote = resolve_target(dev, manifest, to)
     report.progress(0.0, "Checking the bundle on the device")
     if not deployed_matches(dev, remote, bundle):
         raise BadInput(
