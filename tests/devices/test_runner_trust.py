@@ -126,3 +126,37 @@ def test_the_gui_shows_the_message_instead_of_running(
     finally:
         widget.hide()
         jobs.shutdown()
+
+
+def test_generate_on_the_phone_needs_the_flag_too(
+    phone: VirtualDevice, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo LM with a generate hook swapped for a stranger's (manifest re-hashed to match)."""
+    import json
+    import shutil
+
+    from studio.core.bundle import sha256_file
+    from studio.core.generate.llm_bundle import demo_lm_path
+
+    bundle = tmp_path / "lm"
+    shutil.copytree(demo_lm_path(), bundle)
+    hook = bundle / "runner" / "generate.py"
+    hook.write_text(
+        f'from pathlib import Path\nPath("{MARKER}").write_text("ran")\n\n'
+        "def generate(bundle, options, emit):\n"
+        '    return {"text": "", "tokens": 0, "tokens_per_s": 0.0, '
+        '"time_to_first_token_ms": None}\n'
+    )
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        if entry["path"] == "runner/generate.py":
+            entry.update(size=hook.stat().st_size, sha256=sha256_file(hook))
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    command = ["generate", str(bundle), "--device", phone.address, "--prompt", "hi"]
+    assert main(command) == 2
+    assert "--trust-bundle-runner" in capsys.readouterr().err
+    assert not list(phone.root.rglob(MARKER))
+    assert main([*command, "--trust-bundle-runner"]) == 2  # it ran, and its answer is refused
+    assert [p.read_text() for p in phone.root.rglob(MARKER)] == ["ran"]
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not a generation summary" in err
