@@ -188,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    finally:
+        if "studio.core.devices.listing" in sys.modules:  # a device command talked to adb
+            from studio.core.devices.listing import release_adb
+
+            release_adb()  # the adb server this studio started, unless others still use it
 
 
 if __name__ == "__main__":

@@ -96,6 +96,7 @@ def cmd_device_run(args: argparse.Namespace) -> int:
             prompt=args.prompt,
             max_tokens=args.max_tokens,
             runner=args.runner,
+            trust_bundle_runner=args.trust_bundle_runner,
             on_event=on_event,
             report=report,
         )
@@ -150,7 +151,7 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
     p.add_argument(
         "--to",
         metavar="DIR",
-        help="folder on the device (default /data/local/tmp/edge-deploy-studio/<bundle name>)",
+        help="folder on the device (default /data/local/tmp/edge-deploy-studio/<model name>)",
     )
 
     p = add("device-run", "Run a deployed bundle on a device; streams its results", cmd_device_run)
@@ -164,3 +165,10 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
     p.add_argument("--prompt", default="", help="text for generate")
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--runner", metavar="PATH", help="your own runner program on the device")
+    p.add_argument(
+        "--trust-bundle-runner",
+        action="store_true",
+        help="run the bundle's own runner/ on a phone or board even though it is not one the "
+        "studio shipped (it is code from whoever made the bundle; This PC always uses the "
+        "studio's runner)",
+    )

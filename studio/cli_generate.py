@@ -47,7 +47,14 @@ def _events(args: argparse.Namespace, should_stop: Callable[[], bool]):
     if args.device:
         from studio.core.generate.on_device import generate_on_device
 
-        return generate_on_device(args.model, args.prompt, args.device, settings, should_stop)
+        return generate_on_device(
+            args.model,
+            args.prompt,
+            args.device,
+            settings,
+            should_stop,
+            trust_bundle_runner=args.trust_bundle_runner,
+        )
     from studio.core.generate.session import generate_stream
 
     return generate_stream(args.model, args.prompt, settings, should_stop)
@@ -142,6 +149,12 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
         "--seed", type=int, help="same seed + prompt + settings = same answer (default: random)"
     )
     p.add_argument("--device", metavar="SERIAL", help="run on this adb device instead of this PC")
+    p.add_argument(
+        "--trust-bundle-runner",
+        action="store_true",
+        help="with --device: run the bundle's runner/ even though it is not one the studio "
+        "shipped (it is code from whoever made the bundle)",
+    )
 
     p = add(
         "llm-export",

@@ -109,3 +109,56 @@ def test_verify_rejects_non_bundles(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{ not json")
     with pytest.raises(BadInput, match="not valid JSON"):
         verify_bundle(tmp_path)
+
+
+def _relist(bundle: Path, rel: str, target: Path) -> None:
+    """Make the manifest list ``rel`` with ``target``'s size and hash, as a forger would."""
+    data = json.loads((bundle / "manifest.json").read_text())
+    for entry in data["files"]:
+        if entry["path"] == rel:
+            entry.update(size=target.stat().st_size, sha256=sha256_file(target))
+    (bundle / "manifest.json").write_text(json.dumps(data))
+
+
+def test_a_symlinked_model_fails_naming_the_file(
+    bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from studio.cli import main
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2")
+    (bundle / "model.onnx").unlink()
+    (bundle / "model.onnx").symlink_to(secret)
+    _relist(bundle, "model.onnx", secret)  # the hashes match what the link points to
+    result = verify_bundle(bundle)
+    assert not result.ok and result.symlinks == ["model.onnx"]
+    assert result.missing == [] and result.changed == []
+    assert main(["verify", str(bundle)]) == 1
+    assert "symlink (not allowed in a bundle): model.onnx" in capsys.readouterr().out
+
+
+def test_symlinked_folders_and_unlisted_entries_are_reported(bundle: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(bundle / "runner", elsewhere)
+    (elsewhere / "json.py").write_text("import os  # would shadow the standard library")
+    shutil.rmtree(bundle / "runner")
+    (bundle / "runner").symlink_to(elsewhere, target_is_directory=True)
+    (bundle / "notes").mkdir()
+    (bundle / "notes" / "unlisted.txt").write_text("x")
+    os.mkfifo(bundle / "pipe")
+    result = verify_bundle(bundle)
+    assert not result.ok
+    assert result.symlinks == ["runner"]
+    assert result.missing == []  # runner/runner.py is reported through its link, not as missing
+    assert result.extra == ["notes/unlisted.txt", "pipe"]
+
+
+def test_a_listed_fifo_is_changed_and_never_opened(bundle: Path) -> None:
+    import os
+
+    (bundle / "recipe.yaml").unlink()
+    os.mkfifo(bundle / "recipe.yaml")
+    assert verify_bundle(bundle).changed == ["recipe.yaml"]  # returns instead of blocking

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -67,11 +68,15 @@ class VerifyResult(BaseModel):
     missing: list[str] = []
     extra: list[str] = []
     changed: list[str] = []
+    # Links are never followed: a model.onnx linked to a secret file once verified OK and was
+    # pushed to a phone. Listed or not, a symlink (to a file or a folder) fails the check.
+    symlinks: list[str] = []
 
     def problems(self) -> list[str]:
         return (
             [f"missing: {p}" for p in self.missing]
             + [f"changed: {p}" for p in self.changed]
+            + [f"symlink (not allowed in a bundle): {p}" for p in self.symlinks]
             + [f"extra: {p}" for p in self.extra]
         )
 
@@ -296,27 +301,51 @@ def read_manifest(bundle: str | Path) -> Manifest:
     return manifest
 
 
+def _entries(bundle: Path) -> tuple[set[str], list[str]]:
+    """(regular files, symlinks) under ``bundle`` without following any link; anything else that
+    is not a folder (a FIFO, a device node) counts as a file so it shows up as unlisted."""
+    files, links = set(), []
+    for root, dirs, names in os.walk(bundle, followlinks=False):
+        for name in dirs + names:
+            path = Path(root) / name
+            rel = path.relative_to(bundle).as_posix()
+            if path.is_symlink():
+                links.append(rel)
+            elif name in names:
+                files.add(rel)
+    return files, sorted(links)
+
+
+def _same_file(path: Path, entry: FileEntry) -> bool:
+    # is_file first: a FIFO in a listed file's place must not block the hash.
+    return (
+        path.is_file() and path.stat().st_size == entry.size and sha256_file(path) == entry.sha256
+    )
+
+
 def verify_bundle(bundle: str | Path, report: Reporter = NULL_REPORTER) -> VerifyResult:
     bundle = Path(bundle).expanduser()
     manifest = read_manifest(bundle)
     listed = {entry.path: entry for entry in manifest.files}
-    present = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
+    present, symlinks = _entries(bundle)
     present.discard(MANIFEST)
     missing, changed = [], []
     for index, (rel, entry) in enumerate(sorted(listed.items())):
         report.progress(index / max(len(listed), 1), f"Checking {rel}")
         path = bundle / rel
-        if not path.is_file():
-            missing.append(rel)
-        elif path.stat().st_size != entry.size or sha256_file(path) != entry.sha256:
+        if rel not in present:  # absent, a folder, or reached through a symlink
+            if not any(rel == link or rel.startswith(link + "/") for link in symlinks):
+                missing.append(rel)
+        elif not _same_file(path, entry):
             changed.append(rel)
     extra = sorted(present - set(listed))
     report.progress(1.0, "Checked")
     return VerifyResult(
         bundle=str(bundle),
-        ok=not (missing or changed or extra),
+        ok=not (missing or changed or extra or symlinks),
         checked=len(listed),
         missing=missing,
         extra=extra,
         changed=changed,
+        symlinks=symlinks,
     )

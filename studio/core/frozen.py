@@ -2,7 +2,7 @@
 
 Two things differ from a Python install. The shipped files live under the build's internal folder
 (``sys._MEIPASS``), not next to the ``studio`` sources. And there is no ``python3``:
-``sys.executable`` is the app itself, so a bundle's ``runner/runner.py`` is started on This PC as
+``sys.executable`` is the app itself, so the studio's runner.py is started on This PC as
 ``EdgeDeployStudio --run-python-script runner.py ...`` (the frozen entry point,
 packaging/edge_deploy_studio.py, hands that to ``run_script_from_argv``) and runs on the app's own
 onnxruntime. PyTorch is left out of the build, so exporting says where it can be done instead.

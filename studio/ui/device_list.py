@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.devices.listing import DeviceListing, DeviceWatcher, connect
 from studio.core.devices.models import DeviceInfo, DeviceState
+from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.units import human_size
 from studio.ui.i18n import tr, trn
@@ -288,7 +289,17 @@ class DeviceListWidget(QWidget):
         if self.bundle is None:
             self.push_button.setToolTip(tr("Create the bundle first"))
         if device is not None and device.default_dir and self.bundle is not None:
-            self.remote_dir.setPlaceholderText(f"{device.default_dir}/{self.bundle.name}")
+            self.remote_dir.setPlaceholderText(f"{device.default_dir}/{self._folder_name()}")
+
+    def _folder_name(self) -> str:
+        """The folder deploy will use: the model's name, not the bundle path (deploy.py)."""
+        from studio.core.bundle import read_manifest
+        from studio.core.devices.deploy import device_folder_name
+
+        try:
+            return device_folder_name(read_manifest(self.bundle))  # type: ignore[arg-type]
+        except StudioError:
+            return "…"
 
     def target(self) -> str | None:
         """The folder the user typed, or None for the device's usual place."""

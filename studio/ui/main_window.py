@@ -292,4 +292,8 @@ class MainWindow(QMainWindow):
         for page in self.pages:
             if isinstance(page, DemoPage):
                 page.chat.shutdown()  # ends the chat's model worker processes
+        if "studio.core.devices.listing" in sys.modules:  # adb was used in this session
+            from studio.core.devices.listing import release_adb
+
+            release_adb()  # the adb server the studio started, unless others still use it
         super().closeEvent(event)

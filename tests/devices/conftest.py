@@ -136,7 +136,7 @@ def bundle(tmp_path: Path, demo_model: Path) -> Path:
     from studio.core.bundle import create_bundle
 
     out = tmp_path / "digits-bundle"
-    create_bundle(demo_model, out)
+    create_bundle(demo_model, out, name="digits-bundle")  # the device folder is the model's name
     return out
 
 
@@ -148,7 +148,7 @@ def big_bundle(tmp_path: Path, demo_model: Path) -> Path:
     weights = tmp_path / "zz.bin"
     weights.write_bytes(os.urandom(4 << 20))
     out = tmp_path / "big-bundle"
-    create_bundle(demo_model, out, extra_files={"weights/zz.bin": weights})
+    create_bundle(demo_model, out, name="big-bundle", extra_files={"weights/zz.bin": weights})
     return out
 
 

@@ -121,6 +121,7 @@ def test_generate_prints_tokens_as_they_come(
                 "generate",
                 "--prompt",
                 "edge deploy studio",
+                "--trust-bundle-runner",  # echo_generate.py is a hook the studio never shipped
             ]
         )
         == 0

@@ -53,7 +53,13 @@ def test_every_setting_arrives_with_its_type(
         max_new_tokens=9, temperature=0.3, top_p=0.5, top_k=7, repetition_penalty=1.3, seed=42
     )
     outcome = run_on_device(
-        bundle, phone.address, "generate", prompt="hi", max_tokens=9, sampling=settings.sampling()
+        bundle,
+        phone.address,
+        "generate",
+        prompt="hi",
+        max_tokens=9,
+        sampling=settings.sampling(),
+        trust_bundle_runner=True,  # the options hook is a test's, not one the studio shipped
     )
     assert outcome.ok, outcome.error
     assert outcome.result is not None

@@ -230,6 +230,7 @@ def test_generate_hook_streams_tokens_live(
         phone.address,
         "generate",
         prompt="one two three four five",
+        trust_bundle_runner=True,  # echo_generate.py is a hook the studio never shipped
         on_event=lambda e: arrivals.append((time.monotonic(), e)),
     )
     assert outcome.ok

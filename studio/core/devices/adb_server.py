@@ -14,14 +14,17 @@ wheel — so no Android SDK is needed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import socket
 import subprocess
+import time
 from functools import lru_cache
 from pathlib import Path
 
+from studio.core.devices import adb_owner
 from studio.core.errors import BadInput
 
 MIN_SERVER_VERSION = 39  # 1.0.39 (2017): every host service the studio uses exists there
@@ -128,6 +131,7 @@ def ensure_server(port: int | None = None) -> int:
                 f"The adb server did not start on port {port}",
                 "Close other Android tools and try again, or restart the computer",
             )
+        adb_owner.note_started(port)  # so quitting stops it again (adb_owner.py)
     if version < MIN_SERVER_VERSION:
         raise BadInput(
             f"An old adb server (1.0.{version}) is already running, started by another tool",
@@ -135,6 +139,40 @@ def ensure_server(port: int | None = None) -> int:
             "stop other tools' servers on its own)",
         )
     return version
+
+
+def _host_query(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=2.0) as sock:
+        sock.settimeout(3.0)
+        sock.sendall(b"%04x" % len(request) + request)
+        if _recv_exact(sock, 4) != b"OKAY":
+            raise OSError(f"adb refused {request.decode()}")
+        if request == b"host:kill":
+            return b""
+        return _recv_exact(sock, int(_recv_exact(sock, 4), 16))
+
+
+def stop_own_server(port: int | None = None) -> bool:
+    """At quit: stop the server the studio started, unless another program still uses it or it
+    holds a device connected over the network (stopping it would forget that connection)."""
+    port = port or server_port()
+    pid = adb_owner.recorded_pid(port)
+    if pid is None:
+        return False  # never started by the studio, or not ours any more: never killed
+    try:
+        devices = _host_query(port, b"host:devices").decode(errors="replace")
+    except (OSError, ValueError):
+        return False
+    serials = [line.partition("\t")[0] for line in devices.splitlines() if line.strip()]
+    if adb_owner.other_clients(port) or any(":" in serial for serial in serials):
+        return False
+    with contextlib.suppress(OSError, ValueError):
+        _host_query(port, b"host:kill")
+    deadline = time.monotonic() + 5.0
+    while adb_owner.listener_pid(port) == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    adb_owner.forget(port)
+    return True
 
 
 def client(port: int | None = None):

@@ -13,12 +13,13 @@ Rules (why they exist):
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from studio.core.bundle import MANIFEST, read_manifest, verify_bundle
+from studio.core.bundle import MANIFEST, Manifest, read_manifest, verify_bundle
 from studio.core.devices import pieces
 from studio.core.devices.base import Device
 from studio.core.devices.listing import get_device
@@ -75,11 +76,29 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_target(device: Device, bundle: Path, to: str | None) -> str:
+_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def device_folder_name(manifest: Manifest) -> str:
+    """The folder a bundle gets under the device's deploy root: its model's name as one plain
+    file name. Never the bundle path as typed: `studio deploy .` or `..` named it '' or '..' and
+    pushed into the parent of the deploy root, replacing what was there."""
+    name = _NOT_IN_A_NAME.sub("-", manifest.model.name).strip(".-")[:80].rstrip(".-")
+    if not name:
+        raise BadInput(
+            f"The bundle's model name '{manifest.model.name}' cannot name a folder on the device",
+            "Choose the folder with --to, or rebuild the bundle with a plain model name",
+        )
+    return name
+
+
+def resolve_target(device: Device, manifest: Manifest, to: str | None) -> str:
     if device.serial == THIS_PC_SERIAL:
-        return str(Path(to).expanduser().resolve()) if to else device.default_dir(bundle.name)
+        if to:
+            return str(Path(to).expanduser().resolve())
+        return device.default_dir(device_folder_name(manifest))
     if not to:
-        return device.default_dir(bundle.name)
+        return device.default_dir(device_folder_name(manifest))
     path = PurePosixPath(to)
     if not path.is_absolute() or ".." in path.parts or any(c in to for c in "\n\r\0"):
         raise BadInput(
@@ -89,8 +108,7 @@ def resolve_target(device: Device, bundle: Path, to: str | None) -> str:
     return str(path)
 
 
-def _expected(bundle: Path) -> dict[str, tuple[int, str]]:
-    manifest = read_manifest(bundle)
+def _expected(bundle: Path, manifest: Manifest) -> dict[str, tuple[int, str]]:
     files = {f.path: (f.size, f.sha256) for f in manifest.files}
     manifest_path = bundle / MANIFEST
     files[MANIFEST] = (manifest_path.stat().st_size, _sha256(manifest_path))
@@ -152,9 +170,10 @@ def deploy_bundle(
             f"The bundle {bundle} does not match its manifest ({'; '.join(local.problems()[:3])})",
             "Rebuild it with `studio bundle`; `studio verify` shows every problem",
         )
-    expected = _expected(bundle)
+    manifest = read_manifest(bundle)
+    expected = _expected(bundle, manifest)
     dev = get_device(device)
-    remote = resolve_target(dev, bundle, to)
+    remote = resolve_target(dev, manifest, to)
     rels = sorted(r for r in expected if r != MANIFEST)
 
     report.progress(0.02, "Checking what is already on the device")
@@ -240,9 +259,10 @@ def verify_on_device(
 ) -> DeviceVerifyResult:
     """Re-hash every file of a deployed bundle on the device against the local manifest."""
     bundle = Path(bundle).expanduser()
-    expected = _expected(bundle)
+    manifest = read_manifest(bundle)
+    expected = _expected(bundle, manifest)
     dev = get_device(device)
-    remote = resolve_target(dev, bundle, to)
+    remote = resolve_target(dev, manifest, to)
     report.progress(0.1, "Checking every file on the device (SHA-256)")
     got = dev.hash_files(remote, sorted(expected))
     missing = sorted(r for r in expected if r not in got)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from studio.core.devices.this_pc import ThisPC
 from studio.core.errors import BadInput, OutputError, StudioError
 
 log = logging.getLogger("studio")
+_WATCHERS: weakref.WeakSet[DeviceWatcher] = weakref.WeakSet()
 
 
 class DeviceListing(BaseModel):
@@ -147,6 +149,7 @@ class DeviceWatcher:
         self._thread = threading.Thread(target=self._run, name="device-watcher", daemon=True)
 
     def start(self) -> DeviceWatcher:
+        _WATCHERS.add(self)
         self._thread.start()
         return self
 
@@ -221,3 +224,15 @@ class DeviceWatcher:
                         self._conn.close()
                     self._conn = None
             self._stop.wait(1.0)
+
+
+def release_adb() -> bool:
+    """At quit: stop every watcher (one would start the server again), then stop the adb server
+    if the studio started it and no other program uses it (adb_owner.py). True if stopped."""
+    for watcher in list(_WATCHERS):
+        watcher.stop()
+    try:
+        return adb_server.stop_own_server()
+    except Exception as exc:  # quitting must never fail over adb
+        log.info("adb server not stopped: %s", exc)
+        return False

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from studio.core.bundle import read_manifest
 from studio.core.devices.deploy import deployed_matches, resolve_target
 from studio.core.devices.listing import get_device
-from studio.core.devices.models import RuntimeInfo
+from studio.core.devices.models import THIS_PC_SERIAL, RuntimeInfo
+from studio.core.devices.runner_trust import check_bundle_runner, studio_runner
 from studio.core.errors import BadInput
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.runner_protocol import (
@@ -51,7 +52,7 @@ class RunOutcome(BaseModel):
 
 
 def _argv(
-    runtime: RuntimeInfo, mode: str, remote: str, entry: str, opts: dict[str, Any]
+    runtime: RuntimeInfo, mode: str, remote: str, entry: str, opts: dict[str, Any], script: str
 ) -> list[str]:
     if runtime.kind == "perf-test":
         if mode != "bench":
@@ -68,7 +69,7 @@ def _argv(
         for name, value in (opts.get("sampling") or {}).items():
             args += ["--" + name.replace("_", "-"), str(value)]
     if runtime.kind == "python":
-        return [*runtime.command, "runner/runner.py", *args]
+        return [*runtime.command, script, *args]
     return [*runtime.command, *args]
 
 
@@ -85,6 +86,7 @@ def run_on_device(
     max_tokens: int = 128,
     sampling: dict[str, Any] | None = None,
     runner: str | None = None,
+    trust_bundle_runner: bool = False,
     on_event: Callable[[RunnerEvent], None] | None = None,
     report: Reporter = NULL_REPORTER,
     cancel: threading.Event | None = None,
@@ -97,7 +99,7 @@ def run_on_device(
     bundle = Path(bundle).expanduser()
     manifest = read_manifest(bundle)
     dev = get_device(device)
-    remote = resolve_target(dev, bundle, to)
+    remote = resolve_target(dev, manifest, to)
     report.progress(0.0, "Checking the bundle on the device")
     if not deployed_matches(dev, remote, bundle):
         raise BadInput(
@@ -115,7 +117,12 @@ def run_on_device(
         "max_tokens": max_tokens,
         "sampling": sampling,
     }
-    argv = _argv(runtime, mode, remote, manifest.entry, opts)
+    script = "runner/runner.py"
+    if runtime.kind == "python" and dev.serial == THIS_PC_SERIAL:
+        script = str(studio_runner(manifest))  # the bundle gives only its model files
+    elif runtime.kind == "python":
+        check_bundle_runner(manifest, dev.serial, trust_bundle_runner)
+    argv = _argv(runtime, mode, remote, manifest.entry, opts, script)
     report.progress(0.02, f"Starting on {dev.serial} with {runtime.description}")
     process = dev.stream(argv, remote)
     stopped = threading.Event()

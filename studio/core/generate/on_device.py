@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from studio.core.bundle import MANIFEST
 from studio.core.errors import BadInput, StudioError
 from studio.core.generate.llm_bundle import resolve_llm
@@ -102,6 +104,7 @@ def generate_on_device(
     settings: GenerationSettings | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     report: Reporter = NULL_REPORTER,
+    trust_bundle_runner: bool = False,
 ) -> Iterator[GenerationEvent]:
     """Yield start, token chunks and a summary from a generation running on ``serial``."""
     from studio.core.devices.deploy import deploy_bundle
@@ -130,6 +133,7 @@ def generate_on_device(
                 sampling=sampling,
                 on_event=events.put,
                 cancel=cancel,
+                trust_bundle_runner=trust_bundle_runner,
             )
         except BaseException as exc:  # handed to the caller's thread below
             outcome["error"] = exc
@@ -172,9 +176,17 @@ def generate_on_device(
             yield chunk
         elif isinstance(event, ResultEvent):
             data = {k: v for k, v in event.data.items() if k in GenerationSummary.model_fields}
-            summary = GenerationSummary.model_validate(
-                {**data, "type": "summary", "where": serial, "model": folder.name}
-            )
+            try:
+                summary = GenerationSummary.model_validate(
+                    {**data, "type": "summary", "where": serial, "model": folder.name}
+                )
+            except ValidationError as exc:  # a bundle's own hook answered something else
+                error = ErrorEvent(
+                    message=f"the runner's result is not a generation summary "
+                    f"({exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']})",
+                    fix="Rebuild the bundle with this studio",
+                    code="bad_result",
+                )
         elif isinstance(event, ErrorEvent):
             error = event
     if "error" in outcome:

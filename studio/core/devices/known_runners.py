@@ -1,0 +1,35 @@
+"""SHA-256 of every runner file the studio has shipped in bundles (from `git log -p`).
+
+A bundle's ``runner/`` is code that runs on the device. Only these exact files are run without
+``--trust-bundle-runner``; tests/devices/test_runner_trust.py fails when the studio's current
+runner sources are missing here, so add a line whenever studio/runner/runner.py or
+studio/core/generate/llm_runner.py changes (keep the old lines: bundles made earlier carry them).
+"""
+
+from __future__ import annotations
+
+KNOWN_RUNNERS: dict[str, frozenset[str]] = {
+    # studio/runner/runner.py
+    "runner/runner.py": frozenset(
+        {
+            "9743aaecc4182582e413c627148d0a4032ffa8d5330c2970dcebc9c3dd6f68d9",  # 40af6e8 1.0
+            "42a0a27c78d4d53fb83e67de1a23feaca1de7fae7c47c486713909f25a7c9f6d",  # d8e7db6 1.1
+            "9bbbb0ec090104595d80fe7618b9dead15dc8cdbceeb369e712737df7349a5c5",  # 6fc7305 format
+        }
+    ),
+    # studio/core/generate/llm_runner.py, copied into LLM bundles as the generate hook
+    "runner/generate.py": frozenset(
+        {
+            "06ddb671ecbd6f484eefc458fd6326f5ce9cf6f28d059e575e3eda7a98eca16b",  # 0c64e27
+            "ffb48da2ae333a70b9eee590b00cab6688d00bfe023102c9a89ffa84232f1ad4",  # dc653f6
+            "9652b5a16f8e2089a697b22243ba4dad342ce6e428a333846ad7347de725f76a",  # d139ac5
+            "94678c4a40f310e2ddaa900e04839cb304e6014d51395f6606eb84722b3a3ba4",  # 60d9128
+            "72a8a8776d067ec4dc48ef13ee456a333ad79eebf22f322747211c4a4b9b068e",  # d8e7db6
+            "bcdcf7dbf0f505d5b1a819621a65e21144e7fa44982f4d857574b0321ead9fbe",  # 5f00012
+            "6a3188cfe26b9cb8be1f1c18f038bd50641977430db6a7e3b410f6ce47cee236",  # 6eb00e4
+            "6e7d72442c038f4e018699d1b3a7d6d1f3888c2d064a50094c46563342e483f3",  # b89c12a
+            "d5afb3ccb09a91767c9391540b906d32483e7de9eab944e1333d2cd9c9ecdb40",  # 3f89521
+            "17f5dbf75bffd6c1af5c654586f1573558c8f6bf07c4e7d989b45bc9a976facf",  # 6fc7305 format
+        }
+    ),
+}
