@@ -9,7 +9,7 @@ from importlib import import_module
 from pathlib import Path
 
 from studio import __version__
-from studio.cli_support import emit_json, reporter_for
+from studio.cli_support import emit_json, reporter_for, run_isolated
 from studio.core.errors import StudioError
 from studio.core.units import human_count, human_size
 
@@ -88,13 +88,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from studio.core.pipeline import run_recipe
-
-    report, bar = reporter_for(args)
-    try:
-        result = run_recipe(args.recipe, args.out, force=args.force, report=report)
-    finally:
-        bar.close()
+    result = run_isolated(
+        args,
+        "studio.core.pipeline:run_recipe",
+        outputs=[args.out],
+        recipe=args.recipe,
+        out=args.out,
+        force=args.force,
+    )
     if args.json:
         emit_json(result)
         return 0

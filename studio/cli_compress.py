@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from studio.cli_support import emit_json, parse_shapes, reporter_for
+from studio.cli_support import emit_json, parse_shapes, reporter_for, run_isolated
 from studio.core.errors import BadInput
 from studio.core.units import human_size
 
@@ -83,32 +83,30 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_compress(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from studio.core.compress import CompressOptions, compress_model
+    from studio.core.compress import CompressOptions
     from studio.core.schema import explain_validation
 
     try:
         options = CompressOptions.model_validate(_options(args))
     except ValidationError as exc:
         raise explain_validation(exc, "the command line") from exc
-    report, bar = reporter_for(args)
-    try:
-        result = compress_model(
-            args.model,
-            args.method,
-            args.out,
-            calib=args.calib,
-            calib_limit=args.calib_limit,
-            evaluation=args.eval,
-            options=options,
-            shapes=parse_shapes(args.shape),
-            keep_float=args.keep_float,
-            chip=args.chip,
-            force=args.force,
-            drift=not args.no_report,
-            report=report,
-        )
-    finally:
-        bar.close()
+    result = run_isolated(
+        args,
+        "studio.core.compress.run:compress_model",
+        outputs=[args.out],
+        model=args.model,
+        method=args.method,
+        out=args.out,
+        calib=args.calib,
+        calib_limit=args.calib_limit,
+        evaluation=args.eval,
+        options=options,
+        shapes=parse_shapes(args.shape),
+        keep_float=args.keep_float,
+        chip=args.chip,
+        force=args.force,
+        drift=not args.no_report,
+    )
     if args.json:
         emit_json(result)
         return 0

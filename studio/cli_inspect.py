@@ -6,29 +6,26 @@ import argparse
 import sys
 from pathlib import Path
 
-from studio.cli_support import emit_json, parse_shapes, reporter_for
+from studio.cli_support import emit_json, parse_shapes, reporter_for, run_isolated
 from studio.core.errors import BadInput
 from studio.core.units import human_count, human_size
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from studio.core.profile import profile_model, write_profile_csv
+    from studio.core.profile import write_profile_csv
 
     if args.csv and Path(args.csv).expanduser().exists():
         # Checked before the (possibly long) run, so nothing is measured for nothing.
         raise BadInput(f"{args.csv} already exists", "Choose another --csv file name")
-    report, bar = reporter_for(args)
-    try:
-        result = profile_model(
-            args.model,
-            runs=args.runs,
-            threads=args.threads,
-            shapes=parse_shapes(args.shape),
-            warmup=args.warmup,
-            report=report,
-        )
-    finally:
-        bar.close()
+    result = run_isolated(
+        args,
+        "studio.core.profile:profile_model",
+        model=args.model,
+        runs=args.runs,
+        threads=args.threads,
+        shapes=parse_shapes(args.shape),
+        warmup=args.warmup,
+    )
     if args.csv:
         write_profile_csv(result, args.csv)
     if args.json:

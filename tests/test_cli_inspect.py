@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
+from studio.cli_support import IN_PROCESS_ENV
 from tests.support.models import make_mlp
 
 
@@ -54,6 +55,8 @@ def test_profile_warns_when_the_machine_was_not_steady(
 ) -> None:
     import studio.core.profile as profile
 
+    monkeypatch.setenv(IN_PROCESS_ENV, "1")  # the patched code must run in this process
+
     monkeypatch.setattr(profile, "halves_moved", lambda _samples, _medians: 0.37)
     # Pinned: on a busy machine most real sessions may be slowed, which is a different warning.
     monkeypatch.setattr(profile, "steady_sessions", lambda sessions: (sessions, 0))
@@ -70,6 +73,8 @@ def test_profile_says_how_many_slowed_sessions_it_set_aside(
 ) -> None:
     import studio.core.profile as profile
 
+    monkeypatch.setenv(IN_PROCESS_ENV, "1")  # the patched code must run in this process
+
     monkeypatch.setattr(profile, "steady_sessions", lambda sessions: (sessions[2:], 2))
     monkeypatch.setattr(profile, "halves_moved", lambda _samples, _medians: 0.0)
     assert main(["profile", str(demo_model), "--runs", "2", "--threads", "1", "--json"]) == 0
@@ -85,6 +90,8 @@ def test_profile_warns_when_most_sessions_ran_slowed(
     demo_model: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import studio.core.profile as profile
+
+    monkeypatch.setenv(IN_PROCESS_ENV, "1")  # the patched code must run in this process
 
     monkeypatch.setattr(
         profile, "steady_sessions", lambda sessions: (sessions[:1], len(sessions) - 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.errors import JobCancelled, JobFailed, StudioError
+from studio.core.errors import BadInput, JobCancelled, JobFailed
 from studio.core.jobs import JobHandle, JobSpec, JobState, ProgressMessage, run_job
 
 T = "tests.support.job_targets"
@@ -28,9 +28,14 @@ def test_result_progress_and_logs_come_back() -> None:
     assert "did step 2" in logs
 
 
-def test_user_error_keeps_its_message() -> None:
-    with pytest.raises(StudioError, match="The file is wrong. Pick another file."):
+def test_user_error_keeps_its_message_class_and_exit_code() -> None:
+    with pytest.raises(BadInput, match="The file is wrong. Pick another file.") as raised:
         run_job(JobSpec("bad", f"{T}:bad_input"))
+    assert str(raised.value) == "The file is wrong. Pick another file."
+    assert raised.value.exit_code == 2
+    with pytest.raises(JobCancelled) as cancelled:
+        run_job(JobSpec("cancelled", f"{T}:user_cancelled"))
+    assert cancelled.value.exit_code == 130
 
 
 def test_unexpected_exception_is_a_failed_job_with_traceback_in_the_log() -> None:

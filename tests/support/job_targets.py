@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from studio.core.atomic import atomic_path
-from studio.core.errors import BadInput
+from studio.core.errors import BadInput, JobCancelled
 from studio.core.progress import Reporter
 
 
@@ -22,6 +22,10 @@ def count_up(steps: int, report: Reporter) -> dict[str, int]:
 
 def bad_input(report: Reporter) -> None:
     raise BadInput("The file is wrong", "Pick another file")
+
+
+def user_cancelled(report: Reporter) -> None:
+    raise JobCancelled("The user pressed Cancel in a dialog the job showed", "")
 
 
 def bug(report: Reporter) -> None:

@@ -6,9 +6,11 @@ import contextlib
 import faulthandler
 import importlib
 import logging
+import os
 import sys
 import traceback
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from studio.core.errors import StudioError
@@ -37,7 +39,19 @@ def resolve_target(target: str) -> Any:
     return getattr(importlib.import_module(module_name), attr)
 
 
-def child_main(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
+def _stderr_to(path: Path) -> None:
+    """Point file descriptor 2 at ``path``: native code writes there directly, not via Python."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
+def child_main(
+    conn: Connection, target: str, kwargs: dict[str, Any], native_log: Path | None = None
+) -> None:
+    if native_log is not None:
+        _stderr_to(native_log)
     faulthandler.enable(file=sys.stderr)
     handler = _PipeLogHandler(conn)
     logger = logging.getLogger("studio")
@@ -66,6 +80,7 @@ def child_main(conn: Connection, target: str, kwargs: dict[str, Any]) -> None:
                     message=exc.message,
                     user_error=True,
                     exit_code=exc.exit_code,
+                    error_class=type(exc).__name__,
                     details=traceback.format_exc(),
                 )
             )

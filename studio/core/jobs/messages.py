@@ -43,6 +43,9 @@ class ErrorMessage(_Message):
     user_error: bool
     """True for a StudioError (the user can fix it); False for a bug or a crash."""
     exit_code: int = 1
+    error_class: str = ""
+    """For a user error: its class in studio.core.errors (BadInput, OutputError...), so the
+    parent raises the same kind with the same exit code."""
     details: str = ""
     """Traceback or other evidence; goes to the job log, never into a dialog."""
 

@@ -51,6 +51,9 @@ class JobSpec:
     target: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
+    native_log: Path | None = None
+    """Where the child's own stderr goes (native libraries' messages, a crash's stack dump)
+    instead of the parent's terminal; None keeps the parent's."""
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -102,7 +105,7 @@ class JobHandle:
         parent_conn, child_conn = _CONTEXT.Pipe(duplex=False)
         self._process = _CONTEXT.Process(
             target=child_main,
-            args=(child_conn, self.spec.target, self.spec.kwargs),
+            args=(child_conn, self.spec.target, self.spec.kwargs, self.spec.native_log),
             name=f"studio-job:{self.spec.title}",
             daemon=True,
         )
@@ -248,7 +251,19 @@ def raise_for_outcome(handle: JobHandle) -> Any:
     if handle.state is JobState.CANCELLED:
         raise JobCancelled("Cancelled", "")
     if error is not None and error.user_error:
-        raise StudioError(error.message)
+        raise _user_error(error)
     raise JobFailed(
         error.message if error else "failed: unknown reason", "See the job log for details"
     )
+
+
+def _user_error(error: ErrorMessage) -> StudioError:
+    """The child's StudioError as the same class, message and exit code in this process."""
+    from studio.core import errors
+
+    cls = getattr(errors, error.error_class, None)
+    if not (isinstance(cls, type) and issubclass(cls, StudioError)):
+        cls = StudioError
+    raised = cls(error.message)
+    raised.exit_code = error.exit_code
+    return raised
