@@ -104,6 +104,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         emit_json(result)
         return 0
     print(f"{result.chip_name}: {result.verdict}")
+    if result.measured_at:
+        at = result.measured_at.replace("measured at", "for inputs of", 1)
+        print(f"  sizes              {at} ({result.shape_source})")
     print(f"  predicted latency  {result.latency_text()} (a prediction, not a measurement)")
     m = result.memory
     cap = human_gb(m.capacity_bytes) if m.capacity_bytes else "not published"

@@ -143,8 +143,13 @@ def _print_result(result) -> None:
     if result.channels:
         _print_channels(result.channels)
     rep = result.report
+    if result.measured_at:
+        print(f"{result.measured_at} ({result.shape_source})")
     if rep:
-        print(rep.verdict() + f" (on {rep.samples} samples: {rep.sample_source})")
+        at = f"; {rep.measured_at}" if rep.measured_at else ""
+        print(rep.verdict() + f" (on {rep.samples} samples: {rep.sample_source}{at})")
+        if rep.sizes_note:
+            print(f"  {rep.sizes_note}")
         if rep.latency_before_ms and rep.latency_after_ms:
             print(
                 f"latency on this PC: {rep.latency_before_ms:.3f} ms → "

@@ -36,8 +36,10 @@ def cmd_profile(args: argparse.Namespace) -> int:
         f"end to end: {result.end_to_end_ms:.3f} ms median "
         f"(p90 {result.end_to_end_p90_ms:.3f} ms) — {result.runs} runs after "
         f"{result.warmup} warm-up, {result.threads} thread{'s' if result.threads != 1 else ''}, "
-        f"{shapes}"
+        f"measured at {shapes}"
     )
+    if result.shape_source:
+        print(f"input sizes: {result.shape_source}")
     if result.threads_note:
         print(f"threads: {result.threads_note}")
     used, aside = result.sessions_used, result.sessions_set_aside

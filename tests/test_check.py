@@ -268,8 +268,10 @@ def test_int4_matmul_compute_is_counted_and_falls_back_on_qnn(tmp_path: Path) ->
     from tests.support.chip_models import make_int4_llm_layer
 
     model = make_int4_llm_layer(tmp_path / "int4.onnx", k=64, n=128)
-    cost = graph_cost(model)
+    cost = graph_cost(model, {"x": [1, 1, 64]})  # one token
     assert cost.nodes[0].flops == 2 * 64 * 128 and cost.nodes[0].dtype == "int4"
+    # Without a size the sequence is a typical text length, never 1 silently.
+    assert graph_cost(model).input_shapes["x"] == [1, 128, 64]
     result = check_model(model, SNAPDRAGON, shapes={"x": [1, 1, 64]})
     assert result.verdict.startswith("Mostly on the CPU: 1 op falls back (100% of compute)")
     assert result.is_llm and result.recommended.method == "int4"

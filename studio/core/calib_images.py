@@ -91,7 +91,13 @@ def load_image_folder(
             f"Add .jpg or .png files ({', '.join(sorted(IMAGE_SUFFIXES))})",
         )
     value = _image_input(model, folder)
-    layout, channels, height, width = _layout_and_size(value, settings, shapes or {})
+    shapes = dict(shapes or {})
+    if value.name not in shapes and not settings.size:
+        # A flexible image size gets the size the studio measures at (samples/sizes.py).
+        from studio.core.samples.sizes import choose_sizes
+
+        shapes[value.name] = choose_sizes(model, shapes).shapes[value.name]
+    layout, channels, height, width = _layout_and_size(value, settings, shapes)
     mode = "L" if channels == 1 else "RGB"
     mean = np.asarray(settings.mean[:channels] or [0.0], dtype=np.float32)
     std = np.asarray(settings.std[:channels] or [1.0], dtype=np.float32)

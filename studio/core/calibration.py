@@ -11,45 +11,42 @@ import onnx
 
 from studio.core.errors import BadInput
 from studio.core.model import graph_inputs
+from studio.core.samples.sizes import InputSizes, choose_sizes
+from studio.core.samples.synthetic import SampleMaker
 
 log = logging.getLogger("studio")
-
-DEFAULT_DYNAMIC_DIM = 1
 
 
 def input_specs(
     model: onnx.ModelProto, shapes: dict[str, list[int]] | None = None
 ) -> list[tuple[str, np.dtype, list[int]]]:
-    """Each real input with a concrete shape: user-given, else dynamic dims set to 1."""
-    shapes = shapes or {}
-    specs = []
-    for value in graph_inputs(model):
-        tensor = value.type.tensor_type
-        dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type))
-        if value.name in shapes:
-            dims = list(shapes[value.name])
-        else:
-            dims = [
-                d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else DEFAULT_DYNAMIC_DIM
-                for d in tensor.shape.dim
-            ]
-        specs.append((value.name, dtype, dims))
-    return specs
+    """Each real input with a concrete shape: user-given, else the size choose_sizes picks."""
+    chosen = choose_sizes(model, shapes).shapes
+    return [
+        (
+            value.name,
+            np.dtype(onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type)),
+            chosen[value.name],
+        )
+        for value in graph_inputs(model)
+    ]
 
 
 def synthetic_inputs(
-    model: onnx.ModelProto, shapes: dict[str, list[int]] | None = None, seed: int = 0
+    model: onnx.ModelProto,
+    shapes: dict[str, list[int]] | None = None,
+    seed: int = 0,
+    sizes: InputSizes | None = None,
 ) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    feeds: dict[str, np.ndarray] = {}
-    for name, dtype, dims in input_specs(model, shapes):
-        if np.issubdtype(dtype, np.floating):
-            feeds[name] = rng.standard_normal(dims).astype(dtype)
-        elif dtype == np.bool_:
-            feeds[name] = rng.integers(0, 2, dims).astype(np.bool_)
-        else:
-            feeds[name] = rng.integers(0, 10, dims).astype(dtype)
-    return feeds
+    """One made-up sample at ``sizes`` (default: the sizes choose_sizes picks)."""
+    return SampleMaker(model, sizes or choose_sizes(model, shapes)).make(seed)
+
+
+def synthetic_samples(
+    model: onnx.ModelProto, sizes: InputSizes, count: int, first_seed: int = 0
+) -> list[dict[str, np.ndarray]]:
+    maker = SampleMaker(model, sizes)
+    return [maker.make(first_seed + i) for i in range(count)]
 
 
 def static_dims(model: onnx.ModelProto, name: str) -> list[int | None]:
@@ -75,7 +72,7 @@ def load_arrays(
         raise BadInput(
             f"Calibration data {path} does not exist", "Check the path given with --calib"
         )
-    names = [spec[0] for spec in input_specs(model)]
+    names = [value.name for value in graph_inputs(model)]
     try:
         if path.suffix == ".npy":
             arrays = {names[0]: np.load(path, allow_pickle=False)}
@@ -108,7 +105,14 @@ def load_arrays(
     count = min(len(a) for a in arrays.values())
     if limit is not None:
         count = min(count, limit)
-    specs = {name: (dtype, dims) for name, dtype, dims in input_specs(model)}
+    # Only the dtypes and ranks matter here: the samples bring their own sizes.
+    specs = {
+        value.name: (
+            np.dtype(onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type)),
+            value.type.tensor_type.shape.dim,
+        )
+        for value in graph_inputs(model)
+    }
     samples = []
     for index in range(count):
         sample = {}

@@ -76,6 +76,11 @@ class CheckResult(BaseModel):
     unsupported_ops: list[str]
     dynamic_inputs: list[DynamicInput]
     shape_suggestion: list[str] = Field(description="--shape arguments that fix every size")
+    input_shapes: dict[str, list[int]] = Field(
+        default_factory=dict, description="the sizes the costs and the prediction are for"
+    )
+    shape_source: str = Field("", description="why the flexible sizes are what they are")
+    measured_at: str = ""
     control_flow: list[str]
     dtype_issues: list[str]
     memory: MemoryEstimate
@@ -439,6 +444,9 @@ def check_model(
         shape_suggestion=[
             f"{d.input}={'x'.join(str(v) for v in d.assumed_shape)}" for d in dynamic
         ],
+        input_shapes=cost.input_shapes,
+        shape_source=cost.shape_source,
+        measured_at=cost.measured_at,
         control_flow=cost.control_flow,
         dtype_issues=dtype_issues,
         memory=memory,

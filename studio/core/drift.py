@@ -66,6 +66,10 @@ class DriftReport(BaseModel):
     suggest_keep_float: list[str] = []
     layer_note: str = ""
     warnings: list[str] = []
+    measured_at: str = ""
+    """The input sizes the verdict was measured at ("measured at 1×3×640×640")."""
+    sizes_note: str = ""
+    """Set when the model was checked at two sizes: which ones, and which gave the verdict."""
 
     @property
     def min_cosine(self) -> float:

@@ -1,7 +1,8 @@
 """What each node of a model costs: FLOPs, bytes moved, and the shapes behind them.
 
 Shapes come from ONNX shape inference after the user's fixed sizes are applied; dims that stay
-unknown are set to the same default the profiler feeds (1), and that choice is reported.
+unknown get the sizes the profiler feeds (samples/sizes.py chooses them), and that choice is
+reported.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import onnx
 from onnx import shape_inference
 from pydantic import BaseModel, Field, PrivateAttr
 
-from studio.core.calibration import DEFAULT_DYNAMIC_DIM
 from studio.core.errors import BadInput
 from studio.core.graph_flops import (  # noqa: F401  (re-exported: fix_shapes, check use them)
     CONTROL_FLOW,
@@ -36,6 +36,7 @@ from studio.core.graph_qdq import (
     _quantized_dtype,
 )
 from studio.core.model import graph_inputs, load_model, resolve_model_path
+from studio.core.samples.sizes import InputSizes, choose_sizes
 
 DATA_OPS = {
     "Transpose",
@@ -108,7 +109,8 @@ class DynamicDim(BaseModel):
     input: str
     axis: int
     name: str
-    assumed: int = DEFAULT_DYNAMIC_DIM
+    assumed: int = 1
+    source: str = ""  # why that size (see samples/sizes.py)
 
 
 class GraphCost(BaseModel):
@@ -122,6 +124,8 @@ class GraphCost(BaseModel):
     weight_bytes: float
     peak_activation_bytes: float
     input_shapes: dict[str, list[int]]
+    shape_source: str = ""
+    measured_at: str = ""  # "measured at 1×3×640×640": the sizes the costs are for
     kv_inputs: dict[str, list[int | str | None]]
     parameter_count: int
 
@@ -179,18 +183,28 @@ def infer(model: onnx.ModelProto) -> onnx.ModelProto:
         ) from exc
 
 
-def _fill_defaults(model: onnx.ModelProto) -> tuple[list[DynamicDim], dict[str, list[int]]]:
+def _fill_defaults(
+    model: onnx.ModelProto, sizes: InputSizes
+) -> tuple[list[DynamicDim], dict[str, list[int]]]:
     dynamic: list[DynamicDim] = []
     shapes: dict[str, list[int]] = {}
     for value in graph_inputs(model):
         dims = _dims(value)
         fixed = []
-        for axis, d in enumerate(dims):
+        for axis, (d, choice) in enumerate(zip(dims, sizes.inputs[value.name], strict=True)):
             if isinstance(d, int):
                 fixed.append(d)
             else:
-                dynamic.append(DynamicDim(input=value.name, axis=axis, name=str(d or "?")))
-                fixed.append(DEFAULT_DYNAMIC_DIM)
+                dynamic.append(
+                    DynamicDim(
+                        input=value.name,
+                        axis=axis,
+                        name=str(d or "?"),
+                        assumed=choice.size,
+                        source=choice.source,
+                    )
+                )
+                fixed.append(choice.size)
         shapes[value.name] = fixed
     return dynamic, shapes
 
@@ -260,13 +274,15 @@ def load_for_cost(model: str | Path | onnx.ModelProto) -> onnx.ModelProto:
 def graph_cost(
     model: str | Path | onnx.ModelProto, shapes: dict[str, list[int]] | None = None
 ) -> GraphCost:
-    """Per-node cost of ``model`` with ``shapes`` fixed and other flexible sizes set to 1."""
+    """Per-node cost of ``model`` with ``shapes`` fixed and other flexible sizes chosen as the
+    profiler and compress choose them (samples/sizes.py)."""
     proto = onnx.ModelProto()
     proto.CopyFrom(load_for_cost(model))
     _fold_constant_casts(proto)
     kv = _kv_inputs(proto)
+    sizes = choose_sizes(proto, shapes)
     apply_shapes(proto, shapes or {})
-    dynamic, filled = _fill_defaults(proto)
+    dynamic, filled = _fill_defaults(proto, sizes)
     apply_shapes(proto, {k: v for k, v in filled.items() if k not in (shapes or {})})
     inferred = infer(proto)
     t = _Tensors(inferred)
@@ -313,6 +329,8 @@ def graph_cost(
         weight_bytes=weight_bytes,
         peak_activation_bytes=_peak_activations(inferred, t),
         input_shapes={**filled, **(shapes or {})},
+        shape_source=sizes.source_text(),
+        measured_at=sizes.text(),
         kv_inputs=kv,
         parameter_count=params,
     )

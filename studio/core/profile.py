@@ -80,6 +80,7 @@ class ProfileResult(BaseModel):
     all_cores: int = 0  # with auto: the cores the whole model was also timed on
     end_to_end_all_cores_ms: float | None = None
     input_shapes: dict[str, list[int]]
+    shape_source: str = ""  # why the inputs have these sizes (samples, --shape, or chosen)
     end_to_end_ms: float
     end_to_end_p90_ms: float
     profiled_total_ms: float
@@ -440,8 +441,10 @@ def profile_model(
             f"Inputs are: {', '.join(i.name for i in proto.graph.input)}",
         )
     from studio.core.calibration import synthetic_inputs  # onnx/numpy load on first use
+    from studio.core.samples.sizes import choose_sizes
 
-    feeds = synthetic_inputs(proto, shapes)
+    sizes = choose_sizes(proto, shapes)
+    feeds = synthetic_inputs(proto, sizes=sizes)
     threads_note, most, all_cores_ms = "", 0, None
     if threads is None:
         threads, most = 1, default_threads()
@@ -540,6 +543,7 @@ def profile_model(
         all_cores=most if all_cores_ms is not None else 0,
         end_to_end_all_cores_ms=all_cores_ms,
         input_shapes={name: list(value.shape) for name, value in feeds.items()},
+        shape_source=sizes.source_text(),
         end_to_end_ms=e2e,
         end_to_end_p90_ms=ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
         profiled_total_ms=sum(medians.values()),

@@ -12,7 +12,7 @@ import onnx
 from pydantic import BaseModel, ValidationError
 
 from studio.core.atomic import _remove, check_writable_parent, move_into_place, partial_path_for
-from studio.core.calibration import load_samples, npz_has, npz_labels, synthetic_inputs
+from studio.core.calibration import load_samples, npz_has, npz_labels, synthetic_samples
 from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
 from studio.core.compress.channels import ChannelReport, speed_text
@@ -20,6 +20,7 @@ from studio.core.compress.methods import Method, parse_method
 from studio.core.compress.options import CompressOptions
 from studio.core.compress.passes import Prepared, run_method
 from studio.core.compress.prune import SparsityReport
+from studio.core.compress.sample_sizes import synthetic_count, worse_of_two_sizes
 from studio.core.drift import DriftReport, compare_models
 from studio.core.errors import BadInput, OutputError
 from studio.core.model import (
@@ -31,6 +32,7 @@ from studio.core.model import (
 )
 from studio.core.precision import Precision, model_precision
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.samples.sizes import InputSizes, choose_sizes
 from studio.core.schema import explain_validation
 
 log = logging.getLogger("studio")
@@ -62,6 +64,10 @@ class CompressResult(BaseModel):
     sparsity: SparsityReport | None = None
     channels: ChannelReport | None = None
     candidates: list[Candidate] = []
+    input_shapes: dict[str, list[int]] = {}
+    """The sizes calibration and the drift report used (the samples', or chosen)."""
+    shape_source: str = ""
+    measured_at: str = ""
 
     @property
     def ratio(self) -> float:
@@ -213,7 +219,7 @@ def _split_eval(
     evaluation: list[dict[str, np.ndarray]],
     model: onnx.ModelProto,
     options: CompressOptions,
-    shapes: dict[str, list[int]],
+    sizes: InputSizes,
     wanted: bool,
 ) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]], str]:
     """Evaluation samples kept apart from calibration samples, and where they came from.
@@ -229,12 +235,8 @@ def _split_eval(
         return calib, calib, "the single calibration sample (no separate evaluation data)"
     if not wanted:
         return calib, [], ""
-    count = min(options.eval_limit, 8)
-    return (
-        calib,
-        [synthetic_inputs(model, shapes, seed=1000 + i) for i in range(count)],
-        "random inputs",
-    )
+    count = synthetic_count(sizes, min(options.eval_limit, 8))
+    return calib, synthetic_samples(model, sizes, count, first_seed=1000), "random inputs"
 
 
 def compress_model(
@@ -321,15 +323,15 @@ def compress_model(
             warnings,
             key="evaluation",
         )
+        sizes = choose_sizes(prepared_model, shapes, calib_samples or eval_samples)
         calib_samples, eval_samples, sample_source = _split_eval(
-            calib_samples, eval_samples, prepared_model, opts, shapes, wants_eval
+            calib_samples, eval_samples, prepared_model, opts, sizes, wants_eval
         )
         if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
             warnings.append(SYNTHETIC_WARNING)
             log.warning(SYNTHETIC_WARNING)
-            calib_samples = [
-                synthetic_inputs(prepared_model, shapes, seed=i) for i in range(SYNTHETIC_SAMPLES)
-            ]
+            count = synthetic_count(sizes, SYNTHETIC_SAMPLES)
+            calib_samples = synthetic_samples(prepared_model, sizes, count)
 
         staging = partial_path_for(out)
         cleaned_path, result_path, leftovers = _staged_paths(
@@ -383,6 +385,12 @@ def compress_model(
                     work_dir=staging / "layers",
                     report=report.sub(0.8, 0.98),
                 )
+                if sample_source == "random inputs":
+                    drift_report = worse_of_two_sizes(
+                        drift_report, prepared_model, sizes, source, result_path
+                    )
+                else:
+                    drift_report.measured_at = sizes.text()
             if drift_report is not None and drift_report.slower and chip != "this-pc":
                 # Timed on this PC's CPU, not on the target: say so rather than blame the method.
                 drift_report.warnings = [
@@ -420,6 +428,9 @@ def compress_model(
             sparsity=prep.sparsity,
             channels=prep.channels,
             candidates=candidates,
+            input_shapes=sizes.shapes,
+            shape_source=sizes.source_text(),
+            measured_at=sizes.text(),
         )
         report.progress(1.0, "Done")
         log.info("%s: %d → %d bytes", chosen.value, result.size_before, result.size_after)
