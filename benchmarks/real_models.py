@@ -7,6 +7,7 @@ models (closer to their real inputs than noise), a sine-plus-noise signal for th
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -186,3 +187,41 @@ def sample_data(model: RealModel, work: Path, count: int, seed: int) -> Path:
     if model.image is None:
         return make_vad_arrays(work / f"vad_{seed}.npz", count, seed)
     return make_images(model, work / f"{model.name.replace(' ', '_')}_{seed}", count, seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run check → compress auto → bundle → verify (and profile) on every corpus model."""
+    import argparse
+    import tempfile
+    from dataclasses import asdict
+
+    from benchmarks.corpus.catalog import CI_SUBSET, CORPUS
+    from benchmarks.corpus.fetch import extract
+    from benchmarks.corpus.path import run_path, table
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--models", help="comma-separated names (default: the whole corpus)")
+    parser.add_argument("--ci", action="store_true", help="only the models the tests use")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per step")
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    wanted = args.models.split(",") if args.models else CI_SUBSET if args.ci else None
+    models = [m for m in CORPUS if wanted is None or m.name in wanted]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="studio-corpus-") as work:
+        for index, model in enumerate(models):
+            path = extract(model)
+            result = run_path(model.name, model.kind, path, Path(work) / str(index), args.timeout)
+            results.append(result)
+            state = "ok" if result.ok else f"{result.failed_step}: {result.line}"
+            print(f"[{index + 1}/{len(models)}] {model.name}: {state}", file=sys.stderr, flush=True)
+            if args.json:  # written after every model, so a long run's rows survive a stop
+                rows = [{**asdict(r), "ok": r.ok, "error_pct": r.error_pct} for r in results]
+                args.json.write_text(json.dumps(rows, indent=1))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.exit(main())
