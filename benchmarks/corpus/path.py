@@ -112,8 +112,13 @@ def _cosine(compress: dict) -> float | None:
     return min(values) if values else None
 
 
-def run_path(name: str, kind: str, model: Path, work: Path, timeout: float = 900) -> PathResult:
-    """The whole path on ``model``; the first failing step ends it, as it would for a user."""
+def run_path(
+    name: str, kind: str, model: Path, work: Path, timeout: float = 900, profile: bool = True
+) -> PathResult:
+    """The whole path on ``model``; the first failing step ends it, as it would for a user.
+
+    ``profile``: also time the original with `studio profile` to compare with check's prediction.
+    """
     import time
 
     started = time.perf_counter()
@@ -135,21 +140,21 @@ def run_path(name: str, kind: str, model: Path, work: Path, timeout: float = 900
         data[label] = step.data
     if "verify" in data and not data["verify"].get("ok"):
         result.failed_step, result.line = "verify", "the bundle did not verify"
-    if "check" in data:
+    if profile and "check" in data:
         # Timed even when compress failed: the prediction is checked for every model.
-        profile = run_step(["profile", str(model)], timeout)
-        data["profile"] = profile.data
-        if not profile.ok:
-            result.profile_line = profile.line + (" (BUG)" if profile.bug else "")
+        timing = run_step(["profile", str(model)], timeout)
+        data["profile"] = timing.data
+        if not timing.ok:
+            result.profile_line = timing.line + (" (BUG)" if timing.bug else "")
     check, compress = data.get("check", {}), data.get("compress", {})
     result.chosen = compress.get("chosen") or ""
     if compress:
         result.measured_at = _measured_at(check, compress)
         result.cosine = _cosine(compress)
     result.predicted_ms = (check.get("latency") or {}).get("estimate_ms")
-    profile = data.get("profile", {})
+    timed = data.get("profile", {})
     # check's estimate is calibrated with all cores, so compare it with the all-cores median.
-    result.measured_ms = profile.get("end_to_end_all_cores_ms") or profile.get("end_to_end_ms")
+    result.measured_ms = timed.get("end_to_end_all_cores_ms") or timed.get("end_to_end_ms")
     result.seconds = time.perf_counter() - started
     return result
 
