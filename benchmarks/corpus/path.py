@@ -163,6 +163,14 @@ def _num(value: float | None, fmt: str) -> str:
     return "—" if value is None else format(value, fmt)
 
 
+def _clip(line: str, limit: int) -> str:
+    """ONNX Runtime names the node first and gives the reason last: keep both ends."""
+    if len(line) <= limit:
+        return line.replace("|", "/")
+    half = limit // 2
+    return (line[:half] + " … " + line[-half:]).replace("|", "/")
+
+
 def table(results: list[PathResult]) -> str:
     """A Markdown table, then the share that went through with no manual step."""
     rows = [
@@ -173,9 +181,9 @@ def table(results: list[PathResult]) -> str:
     for r in results:
         status = "ok" if r.ok else f"failed in {r.failed_step}" + (" (BUG)" if r.bug else "")
         if r.line:
-            status += f": {r.line[:160]}"
+            status += f": {_clip(r.line, 200)}"
         if r.profile_line:
-            status += f"; profile failed: {r.profile_line[:120]}"
+            status += f"; profile failed: {_clip(r.profile_line, 120)}"
         error = r.error_pct
         rows.append(
             f"| {r.name} | {r.kind} | {status} | {r.measured_at or '—'} | {r.chosen or '—'} | "
