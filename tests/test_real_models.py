@@ -16,12 +16,7 @@ from benchmarks.corpus.catalog import CI_SUBSET, PACKAGES, by_name
 from benchmarks.corpus.fetch import cache_dir, extract, find_archive
 from benchmarks.corpus.path import run_path
 
-KNOWN_FAILURES: dict[str, str] = {
-    "silero VAD v6": "compress: traceback from ONNX Runtime, If_0 > Pad: 'Pad reflect requires "
-    "axis length >= 2 after slicing. Input shape:{1,1}' (an audio frame of 1 sample)",
-    "OWW melspectrogram": "compress: traceback from ONNX Runtime, Conv_3: 'Invalid input shape: "
-    "{1}' (the samples dim was set to 1)",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 """Models that fail today, with the line they fail with (strict: fixing one turns the test red)."""
 
 
