@@ -172,7 +172,7 @@ def run_builder(
     cmd = [
         sys.executable,
         "-m",
-        "onnxruntime_genai.models.builder",
+        "studio.core.generate.builder_run",
         "-i",
         str(hf_dir),
         "-o",
@@ -238,6 +238,23 @@ def run_builder(
         )
 
 
+def _checked_parity(
+    model_dir: Path, onnx_dir: Path, precision: Precision, arch: str
+) -> ParityReport:
+    """The parity check, with a failure of either runtime as one sentence instead of a traceback."""
+    try:
+        return check_parity(model_dir, onnx_dir, precision)
+    except StudioError:
+        raise
+    except Exception as error:  # onnxruntime and transformers raise many types; all end the same
+        first = (str(error).strip().splitlines() or [type(error).__name__])[-1]
+        first = first.split("Status Message:")[-1].strip()  # onnxruntime puts the cause last
+        raise StudioError(
+            f"The exported {arch} model could not be compared with PyTorch ({first[:200]})",
+            "The model builder does not convert this model correctly; nothing was written",
+        ) from error
+
+
 def export_llm(
     model_dir: str | Path,
     out: str | Path,
@@ -285,7 +302,7 @@ def export_llm(
         report.progress(0.0, "Converting to ONNX")
         run_builder(model_dir, onnx_dir, precision, layers, report.sub(0.0, 0.7), context_length)
         report.progress(0.7, "Comparing ONNX and PyTorch outputs")
-        parity = check_parity(model_dir, onnx_dir, precision)
+        parity = _checked_parity(model_dir, onnx_dir, precision, arch)
         report.log(parity.summary())
         if not parity.passed:
             warnings.append(parity.summary())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -74,12 +75,29 @@ def onnx_logits(onnx_dir: Path, ids: list[int]) -> np.ndarray:
         elif spec.name.startswith("past_key_values"):
             dtype = np.float16 if "float16" in spec.type else np.float32
             feed[spec.name] = np.zeros(
-                (1, decoder["num_key_value_heads"], 0, decoder["head_size"]), dtype=dtype
+                (
+                    1,
+                    decoder["num_key_value_heads"],
+                    _past_capacity(decoder, spec.name),
+                    decoder["head_size"],
+                ),
+                dtype=dtype,
             )
         else:
             raise ValueError(f"unexpected decoder input {spec.name}")
     logits = session.run(["logits"], feed)[0]
     return logits[0].astype(np.float32)
+
+
+def _past_capacity(decoder: dict, name: str) -> int:
+    """Empty cache for full-attention layers; a sliding-window layer's cache is a shared buffer
+    as long as its window (what onnxruntime-genai allocates), which the attention node requires."""
+    window = decoder.get("sliding_window") or {}
+    layer = re.search(r"\.(\d+)\.", name)
+    layers = window.get("layers")  # absent: every layer slides
+    if window and (layers is None or (layer and int(layer.group(1)) in layers)):
+        return int(window["window_size"]) + int(window.get("cache_slack", 0))
+    return 0
 
 
 def compare_logits(
