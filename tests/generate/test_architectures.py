@@ -3,16 +3,19 @@ config classes, exported to INT4, parity-checked against PyTorch and run for one
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from studio.core.errors import BadInput
 from studio.core.generate.builder_run import adapt_config, fused_rope_fits
-from studio.core.generate.export import export_llm
+from studio.core.generate.export import check_hf_folder, export_llm
 from studio.core.generate.session import GenerationSummary, generate_stream
 from studio.core.generate.settings import GenerationSettings, Precision
 from tests.support.tiny_lm import make_tiny_lm
+from tests.support.tiny_remote_lm import make_minicpm_folder, make_tiny_internlm2
 
 SLIDING = {"head_dim": 32, "sliding_window": 16, "query_pre_attn_scalar": 32}
 ARCHITECTURES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -96,3 +99,60 @@ def test_a_model_onnxruntime_cannot_run_is_one_sentence_not_a_traceback(
     with pytest.raises(StudioError, match="could not be compared with PyTorch") as caught:
         _checked_parity(tiny_hf, broken, Precision.INT4, "LlamaForCausalLM")
     assert "\n" not in str(caught.value)
+
+
+# --- models whose code sits in their folder (trust_remote_code) ------------------------------
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from studio.cli import main
+
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.slow  # about 30 s: the builder child and the parity check both load the model
+def test_internlm2_exports_with_its_own_code_when_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hf = make_tiny_internlm2(tmp_path / "hf")
+    capsys.readouterr()  # transformers' progress bars while saving it
+    out = tmp_path / "bundle"
+    code, _, err = _cli(["llm-export", str(hf), "--out", str(out), "--precision", "fp32"], capsys)
+    assert code == 2 and "--trust-remote-code" in err and "permissions" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    argv = ["llm-export", str(hf), "--out", str(out), "--precision", "fp32", "--json"]
+    code, stdout, err = _cli([*argv, "--trust-remote-code"], capsys)
+    assert code == 0, err
+    parity = json.loads(stdout)["parity"]
+    # FP32: InternLM2's head-grouped wqkv was split into Q, K and V exactly.
+    assert parity["passed"] and parity["min_cosine"] >= 0.9999
+    settings = GenerationSettings(max_new_tokens=1, temperature=0.0)
+    summary = list(generate_stream(out, "The quick brown", settings))[-1]
+    assert isinstance(summary, GenerationSummary) and summary.tokens == 1
+
+
+def test_remote_code_must_be_in_the_folder(tmp_path: Path) -> None:
+    hf = tmp_path / "hf"
+    hf.mkdir()
+    config = {"architectures": ["InternLM2ForCausalLM"], "model_type": "internlm2"}
+    config["auto_map"] = {"AutoModelForCausalLM": "modeling_internlm2.InternLM2ForCausalLM"}
+    (hf / "config.json").write_text(json.dumps(config))
+    with pytest.raises(BadInput, match=r"modeling_internlm2.py, which is not in the folder"):
+        check_hf_folder(hf, trust_remote_code=True)
+    config["auto_map"] = {"AutoModelForCausalLM": "someone/repo--modeling.InternLM2ForCausalLM"}
+    (hf / "config.json").write_text(json.dumps(config))
+    with pytest.raises(BadInput, match="never downloads"):
+        check_hf_folder(hf, trust_remote_code=True)
+
+
+def test_minicpm_is_one_sentence_and_its_code_never_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hf = make_minicpm_folder(tmp_path / "hf")  # its .py files would exit the process if run
+    out = tmp_path / "bundle"
+    for extra in ([], ["--trust-remote-code"]):
+        code, _, err = _cli(["llm-export", str(hf), "--out", str(out), *extra], capsys)
+        assert code == 2 and "cannot convert MiniCPMForCausalLM" in err
+        assert len(err.strip().splitlines()) == 1 and not out.exists()

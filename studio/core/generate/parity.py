@@ -44,11 +44,13 @@ class ParityReport(BaseModel):
         )
 
 
-def torch_logits(hf_dir: Path, ids: list[int]) -> np.ndarray:
+def torch_logits(hf_dir: Path, ids: list[int], trust_remote_code: bool = False) -> np.ndarray:
     import torch
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        hf_dir, dtype=torch.float32, trust_remote_code=trust_remote_code
+    )
     model.eval()
     with torch.no_grad():
         return model(torch.tensor([ids])).logits[0].float().numpy()
@@ -126,9 +128,14 @@ def check_parity(
     onnx_dir: str | Path,
     precision: Precision | str,
     prompt: str = PARITY_PROMPT,
+    trust_remote_code: bool = False,
 ) -> ParityReport:
+    """``trust_remote_code``: load the model with the Python code in ``hf_dir`` (checked by the
+    export to be there: transformers then reads it from the folder, never from the hub)."""
     from transformers import AutoTokenizer
 
     hf_dir, onnx_dir, precision = Path(hf_dir), Path(onnx_dir), Precision(precision)
-    ids = AutoTokenizer.from_pretrained(hf_dir).encode(prompt)
-    return compare_logits(torch_logits(hf_dir, ids), onnx_logits(onnx_dir, ids), precision, prompt)
+    tokenizer = AutoTokenizer.from_pretrained(hf_dir, trust_remote_code=trust_remote_code)
+    ids = tokenizer.encode(prompt)
+    reference = torch_logits(hf_dir, ids, trust_remote_code)
+    return compare_logits(reference, onnx_logits(onnx_dir, ids), precision, prompt)
