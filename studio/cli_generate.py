@@ -91,7 +91,7 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
     from studio.core.generate.memory import estimate_memory
 
     if args.estimate:
-        check_hf_folder(Path(args.model).expanduser())
+        check_hf_folder(Path(args.model).expanduser(), args.trust_remote_code)
         estimate = estimate_memory(
             Path(args.model).expanduser(), args.precision, args.context_length
         )
@@ -108,6 +108,7 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
             precision=args.precision,
             context_length=args.context_length,
             force=args.force,
+            trust_remote_code=args.trust_remote_code,
             report=report,
         )
     finally:
@@ -166,6 +167,12 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--precision", default="int4", help="int4 | int8 | fp16 | fp32 (default int4)")
     p.add_argument("--context-length", type=int, help="longest prompt + answer in tokens")
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run the modelling .py files in the model folder (InternLM2): they run with your "
+        "permissions; never downloaded",
+    )
     p.add_argument(
         "--estimate",
         action="store_true",

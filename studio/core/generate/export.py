@@ -81,7 +81,43 @@ def check_export_tools() -> None:
         )
 
 
-def check_hf_folder(folder: Path) -> str:
+def needs_remote_code(config: dict) -> bool:
+    """Does this model need the Python code in its folder (transformers has no class for it)?"""
+    if not config.get("auto_map"):
+        return False
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+
+    return config.get("model_type") not in CONFIG_MAPPING_NAMES
+
+
+def check_remote_code(folder: Path, config: dict, arch: str, trust_remote_code: bool) -> None:
+    """Refuse code the user has not allowed, and code that is not in the folder (never fetched)."""
+    if not trust_remote_code:
+        raise BadInput(
+            f"{folder.name} ({arch}) needs the Python modelling code in its folder, which the "
+            "export runs only with --trust-remote-code",
+            "Pass --trust-remote-code only if you trust that folder's .py files: they run with "
+            "your permissions (nothing is downloaded)",
+        )
+    for value in config["auto_map"].values():
+        for ref in value if isinstance(value, list) else [value]:
+            if not ref:
+                continue
+            if "--" in ref:  # "owner/repo--module.Class": code from another hub repository
+                raise BadInput(
+                    f"{folder.name}'s config.json takes its code from another repository "
+                    f"({ref.split('--')[0]}), which the studio never downloads",
+                    "Copy that code into the folder and point auto_map at it",
+                )
+            module = ref.rsplit(".", 1)[0]
+            if not (folder / f"{module.replace('.', '/')}.py").is_file():
+                raise BadInput(
+                    f"{folder.name}'s config.json names {module}.py, which is not in the folder",
+                    "Copy the model's .py files into the folder; the studio never downloads code",
+                )
+
+
+def check_hf_folder(folder: Path, trust_remote_code: bool = False) -> str:
     """Return the architecture name, or raise BadInput saying what is wrong with the folder."""
     if not folder.exists():
         raise BadInput(f"{folder} does not exist", "Check the model folder path")
@@ -93,12 +129,19 @@ def check_hf_folder(folder: Path) -> str:
     config = read_config(folder)
     architectures = config.get("architectures") or []
     arch = architectures[0] if architectures else ""
+    if arch not in SUPPORTED_ARCHITECTURES and config.get("auto_map"):
+        raise BadInput(
+            f"The model builder (onnxruntime-genai) cannot convert {arch}, even with its own code",
+            f"Use a causal language model such as {', '.join(SUPPORTED_ARCHITECTURES[:4])}",
+        )
     if arch not in SUPPORTED_ARCHITECTURES:
         raise BadInput(
             f"{folder.name} is a {arch or 'model of unknown type'}, which the LLM export does not "
             "support",
             f"Use a causal language model such as {', '.join(SUPPORTED_ARCHITECTURES[:4])}",
         )
+    if needs_remote_code(config):
+        check_remote_code(folder, config, arch, trust_remote_code)
     if not any((folder / name).is_file() for name in _TOKENIZER_FILES):
         raise BadInput(
             f"{folder} has no tokenizer (tokenizer.json)",
@@ -167,13 +210,14 @@ def run_builder(
     layers: int,
     report: Reporter,
     context_length: int | None = None,
+    trust_remote_code: bool = False,
 ) -> None:
     """Run onnxruntime-genai's model builder, streaming its output to the job log."""
     cache = Path(tempfile.mkdtemp(prefix="studio-builder-cache-"))
     cmd = [
         sys.executable,
         "-m",
-        "onnxruntime_genai.models.builder",
+        "studio.core.generate.builder_run",
         "-i",
         str(hf_dir),
         "-o",
@@ -190,6 +234,8 @@ def run_builder(
         options.append(f"context_length={context_length}")
     if precision in (Precision.INT4, Precision.INT8):
         options += weight_options(read_config(hf_dir))
+    if trust_remote_code:
+        options.append("hf_remote=true")  # the folder's own code; the hub is off, so never fetched
     if options:
         cmd += ["--extra_options", *options]
     env = {
@@ -239,6 +285,27 @@ def run_builder(
         )
 
 
+def _checked_parity(
+    model_dir: Path,
+    onnx_dir: Path,
+    precision: Precision,
+    arch: str,
+    trust_remote_code: bool = False,
+) -> ParityReport:
+    """The parity check, with a failure of either runtime as one sentence instead of a traceback."""
+    try:
+        return check_parity(model_dir, onnx_dir, precision, trust_remote_code=trust_remote_code)
+    except StudioError:
+        raise
+    except Exception as error:  # onnxruntime and transformers raise many types; all end the same
+        first = (str(error).strip().splitlines() or [type(error).__name__])[-1]
+        first = first.split("Status Message:")[-1].strip()  # onnxruntime puts the cause last
+        raise StudioError(
+            f"The exported {arch} model could not be compared with PyTorch ({first[:200]})",
+            "The model builder does not convert this model correctly; nothing was written",
+        ) from error
+
+
 def export_llm(
     model_dir: str | Path,
     out: str | Path,
@@ -248,6 +315,7 @@ def export_llm(
     name: str | None = None,
     source: str = "local",
     force: bool = False,
+    trust_remote_code: bool = False,
     report: Reporter = NULL_REPORTER,
 ) -> LlmExportResult:
     """Export a Hugging Face causal LM to an onnxruntime-genai bundle at ``out``."""
@@ -259,7 +327,7 @@ def export_llm(
     precision = parse_precision(precision)
     if context_length is not None and context_length < 16:
         raise BadInput(f"Context length {context_length} is too small", "Use 16 tokens or more")
-    arch = check_hf_folder(model_dir)
+    arch = check_hf_folder(model_dir, trust_remote_code)
     check_export_tools()
     if out.exists() and out.is_dir() and any(out.iterdir()) and not force:
         raise OutputError(
@@ -284,9 +352,17 @@ def export_llm(
     with tempfile.TemporaryDirectory(prefix="studio-llm-export-") as work, _terminate_on_sigterm():
         onnx_dir = Path(work) / "onnx"
         report.progress(0.0, "Converting to ONNX")
-        run_builder(model_dir, onnx_dir, precision, layers, report.sub(0.0, 0.7), context_length)
+        run_builder(
+            model_dir,
+            onnx_dir,
+            precision,
+            layers,
+            report.sub(0.0, 0.7),
+            context_length,
+            trust_remote_code,
+        )
         report.progress(0.7, "Comparing ONNX and PyTorch outputs")
-        parity = check_parity(model_dir, onnx_dir, precision)
+        parity = _checked_parity(model_dir, onnx_dir, precision, arch, trust_remote_code)
         report.log(parity.summary())
         if not parity.passed:
             warnings.append(parity.summary())

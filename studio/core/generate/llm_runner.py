@@ -107,6 +107,16 @@ WARM_UP_TOKENS = 128
 WARM_UP_BUDGET_S = 0.5
 
 
+def _sliding_window_length(config: dict[str, Any]) -> int:
+    """onnxruntime-genai 0.18 sizes a sliding-window layer's cache to min(window, max_length), but
+    the attention node needs the whole window: shorter runs ask for this length and stop early."""
+    try:
+        window = config["model"]["decoder"].get("sliding_window") or {}
+        return int(window.get("window_size", 0)) + int(window.get("cache_slack", 0))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return 0
+
+
 class LoadedModel:
     """An onnxruntime-genai model and tokenizer kept loaded across prompts.
 
@@ -127,6 +137,7 @@ class LoadedModel:
             self.context_length = int(config["model"]["context_length"])
         except (KeyError, TypeError, ValueError):
             self.context_length = 0
+        self.min_length = _sliding_window_length(config)
         self.load_s = 0.0
         self.warm_up()
         self.load_s = time.perf_counter() - start
@@ -191,7 +202,7 @@ def stream_generation(
     budget = min(n_prompt + max_new_tokens, limit) - n_prompt
     search: dict[str, Any] = {
         # The answer ends early rather than failing when prompt + answer exceed the context.
-        "max_length": n_prompt + budget,
+        "max_length": min(limit, max(n_prompt + budget, loaded.min_length)),
         "repetition_penalty": repetition_penalty,
     }
     if temperature > 0:
@@ -223,7 +234,7 @@ def stream_generation(
     index = 0
     finish = "length"
     stopped = False
-    while not generator.is_done():
+    while not generator.is_done() and produced < budget:
         if should_stop():
             stopped, finish = True, "stop"
             break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +44,13 @@ class ParityReport(BaseModel):
         )
 
 
-def torch_logits(hf_dir: Path, ids: list[int]) -> np.ndarray:
+def torch_logits(hf_dir: Path, ids: list[int], trust_remote_code: bool = False) -> np.ndarray:
     import torch
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        hf_dir, dtype=torch.float32, trust_remote_code=trust_remote_code
+    )
     model.eval()
     with torch.no_grad():
         return model(torch.tensor([ids])).logits[0].float().numpy()
@@ -74,12 +77,29 @@ def onnx_logits(onnx_dir: Path, ids: list[int]) -> np.ndarray:
         elif spec.name.startswith("past_key_values"):
             dtype = np.float16 if "float16" in spec.type else np.float32
             feed[spec.name] = np.zeros(
-                (1, decoder["num_key_value_heads"], 0, decoder["head_size"]), dtype=dtype
+                (
+                    1,
+                    decoder["num_key_value_heads"],
+                    _past_capacity(decoder, spec.name),
+                    decoder["head_size"],
+                ),
+                dtype=dtype,
             )
         else:
             raise ValueError(f"unexpected decoder input {spec.name}")
     logits = session.run(["logits"], feed)[0]
     return logits[0].astype(np.float32)
+
+
+def _past_capacity(decoder: dict, name: str) -> int:
+    """Empty cache for full-attention layers; a sliding-window layer's cache is a shared buffer
+    as long as its window (what onnxruntime-genai allocates), which the attention node requires."""
+    window = decoder.get("sliding_window") or {}
+    layer = re.search(r"\.(\d+)\.", name)
+    layers = window.get("layers")  # absent: every layer slides
+    if window and (layers is None or (layer and int(layer.group(1)) in layers)):
+        return int(window["window_size"]) + int(window.get("cache_slack", 0))
+    return 0
 
 
 def compare_logits(
@@ -108,9 +128,14 @@ def check_parity(
     onnx_dir: str | Path,
     precision: Precision | str,
     prompt: str = PARITY_PROMPT,
+    trust_remote_code: bool = False,
 ) -> ParityReport:
+    """``trust_remote_code``: load the model with the Python code in ``hf_dir`` (checked by the
+    export to be there: transformers then reads it from the folder, never from the hub)."""
     from transformers import AutoTokenizer
 
     hf_dir, onnx_dir, precision = Path(hf_dir), Path(onnx_dir), Precision(precision)
-    ids = AutoTokenizer.from_pretrained(hf_dir).encode(prompt)
-    return compare_logits(torch_logits(hf_dir, ids), onnx_logits(onnx_dir, ids), precision, prompt)
+    tokenizer = AutoTokenizer.from_pretrained(hf_dir, trust_remote_code=trust_remote_code)
+    ids = tokenizer.encode(prompt)
+    reference = torch_logits(hf_dir, ids, trust_remote_code)
+    return compare_logits(reference, onnx_logits(onnx_dir, ids), precision, prompt)
