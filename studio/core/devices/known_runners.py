@@ -30,6 +30,7 @@ KNOWN_RUNNERS: dict[str, frozenset[str]] = {
             "6e7d72442c038f4e018699d1b3a7d6d1f3888c2d064a50094c46563342e483f3",  # b89c12a
             "d5afb3ccb09a91767c9391540b906d32483e7de9eab944e1333d2cd9c9ecdb40",  # 3f89521
             "17f5dbf75bffd6c1af5c654586f1573558c8f6bf07c4e7d989b45bc9a976facf",  # 6fc7305 format
+            "6185cbc27df6600203dbcf79477b3017f15f43ce6933c7be176689b91ad57a7f",  # fd4b389 sliding windows
         }
     ),
 }
