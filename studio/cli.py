@@ -87,6 +87,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from studio.core.recipe import load_recipe
+
+    # A bad recipe is refused before the seconds spent importing onnxruntime and the quantizer.
+    load_recipe(args.recipe)
     from studio.core.pipeline import run_recipe
 
     report, bar = reporter_for(args)

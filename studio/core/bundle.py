@@ -21,7 +21,7 @@ from studio.core.chips import get_chip
 from studio.core.errors import BadInput, OutputError
 from studio.core.model import TensorInfo, human_size, load_model, resolve_model_path, summarize
 from studio.core.progress import NULL_REPORTER, Reporter
-from studio.core.schema import explain_validation
+from studio.core.schema import explain_validation, read_text_capped
 from studio.runner import runner_files
 
 MANIFEST_VERSION = 1
@@ -277,8 +277,8 @@ def read_manifest(bundle: str | Path) -> Manifest:
             "This is not a studio bundle; build one with `studio bundle`",
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(read_text_capped(path))
+    except json.JSONDecodeError as exc:
         raise BadInput(f"{MANIFEST} in {bundle} is not valid JSON", "Rebuild the bundle") from exc
     if isinstance(data, dict) and data.get("schema_version", MANIFEST_VERSION) > MANIFEST_VERSION:
         raise BadInput(
