@@ -28,6 +28,7 @@ from studio.core.model import (
     graph_inputs,
     load_model,
     model_file_size,
+    refuse_custom_ops,
     resolve_model_path,
 )
 from studio.core.progress import NULL_REPORTER, Reporter
@@ -88,15 +89,10 @@ def _output_path(source: Path, out: str | Path, method: Method, force: bool) -> 
 
 
 def _checks(model: onnx.ModelProto, method: Method, qnn: bool) -> None:
-    known = {"", "ai.onnx", "ai.onnx.ml", "com.microsoft", "com.ms.internal.nhwc"}
-    for node in model.graph.node:
-        if node.domain not in known:
-            raise BadInput(
-                f"Node '{node.name or node.op_type}' is a custom op "
-                f"({node.domain}::{node.op_type}) "
-                "that onnxruntime cannot run here",
-                "Export the model without custom ops, or register them before compressing",
-            )
+    refuse_custom_ops(
+        model.graph.node,
+        "Export the model without custom ops, or register them before compressing",
+    )
     if method in QUANTIZED:
         graph.refuse_half_precision(model, method.value)
     if qnn:
