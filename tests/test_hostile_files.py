@@ -88,3 +88,14 @@ def test_a_file_too_big_to_be_a_recipe_is_refused_unread(tmp_path: Path) -> None
         handle.write("version: 1\n# " + "x" * (9 * 1024 * 1024) + "\n")
     with pytest.raises(BadInput, match=r"big\.yaml is larger than 8 MB"):
         load_recipe(recipe)
+
+
+def test_billion_laughs_hub_settings_are_refused(tmp_path: Path) -> None:
+    from studio.core.hubs.settings import load_settings
+
+    path = tmp_path / "hub.yaml"
+    path.write_text(_billion_laughs("local_folders: *a8"), encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(BadInput, match=r"hub\.yaml is refused: its aliases expand"):
+        load_settings(path)
+    assert time.perf_counter() - start < 1.0
