@@ -99,3 +99,13 @@ def test_billion_laughs_hub_settings_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"hub\.yaml is refused: its aliases expand"):
         load_settings(path)
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("version", ['"9"', "[1]", "null"])
+def test_a_manifest_whose_version_is_not_a_number_is_one_line(
+    tmp_path: Path, capsys, version: str
+) -> None:
+    (tmp_path / "manifest.json").write_text(f'{{"schema_version": {version}}}', encoding="utf-8")
+    assert main(["verify", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "manifest.json" in err and "\n" not in err

@@ -280,9 +280,11 @@ def read_manifest(bundle: str | Path) -> Manifest:
         data = json.loads(read_text_capped(path))
     except json.JSONDecodeError as exc:
         raise BadInput(f"{MANIFEST} in {bundle} is not valid JSON", "Rebuild the bundle") from exc
-    if isinstance(data, dict) and data.get("schema_version", MANIFEST_VERSION) > MANIFEST_VERSION:
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    # Not a number: left to validation below, which says so (comparing it raised a TypeError).
+    if isinstance(version, int) and version > MANIFEST_VERSION:
         raise BadInput(
-            f"{MANIFEST} is schema version {data['schema_version']}, newer than this studio understands",
+            f"{MANIFEST} is schema version {version}, newer than this studio understands",
             "Update Edge Deploy Studio",
         )
     try:
