@@ -88,6 +88,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from studio.core.recipe import load_recipe
+
+    # A bad recipe is refused here, before a worker starts and imports onnxruntime.
+    load_recipe(args.recipe)
     result = run_isolated(
         args,
         "studio.core.pipeline:run_recipe",
@@ -175,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     # onnxruntime's quantizer logs advice on the root logger that users cannot act on.
     logging.getLogger().setLevel(logging.ERROR)
     try:
-        return args.handler(args)
+        # A CLI process runs one command; its temporary files are owned like a job's.
+        from studio.core.atomic import owned_temp_dir
+
+        with owned_temp_dir():
+            return args.handler(args)
     except StudioError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code

@@ -126,6 +126,8 @@ def _print_result(result) -> None:
         f"in {result.seconds:.1f} s"
     )
     if result.candidates:
+        from studio.core.drift import cosine_text  # imports onnx: not on every command's path
+
         print(f"  {'tried':<14} {'size':>10} {'ms':>9} {'cosine':>8} {'top-1':>6}  verdict")
         for c in result.candidates:
             size = human_size(c.size) if c.size else "—"

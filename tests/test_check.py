@@ -359,7 +359,9 @@ def test_sizes_after_a_cast_of_constant_resize_scales_are_known(tmp_path: Path) 
         nodes,
         "resize_fp16_scales",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        # Named sizes only: the output must not give the answer away, and an output without any
+        # shape is one onnx's checker (so info, compress and check alike) refuses.
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", "c", "h", "w"])],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -369,3 +371,58 @@ def test_sizes_after_a_cast_of_constant_resize_scales_are_known(tmp_path: Path) 
     relu = next(n for n in cost.nodes if n.name == "relu")
     assert relu.known and relu.flops == 1 * 2 * 8 * 8
     assert all(n.known for n in cost.nodes)
+
+
+def _weights_outside_folder(tmp_path: Path) -> Path:
+    from tests.support.compress_models import make_block
+
+    (tmp_path / "sub").mkdir()
+    model = make_block(tmp_path / "sub" / "ext.onnx", external=True)
+    (tmp_path / "sub" / "ext.onnx.data").rename(tmp_path / "outside.data")
+    proto = onnx.load(str(model), load_external_data=False)
+    for tensor in proto.graph.initializer:
+        for entry in tensor.external_data:
+            if entry.key == "location":
+                entry.value = "../outside.data"
+    onnx.save(proto, str(model))
+    return model
+
+
+def _unknown_rank(tmp_path: Path) -> Path:
+    model = make_convnet(tmp_path / "rank.onnx")
+    proto = onnx.load(str(model))
+    proto.graph.input[0].type.tensor_type.ClearField("shape")
+    onnx.save(proto, str(model))
+    return model
+
+
+@pytest.mark.parametrize(
+    ("make", "chip", "message"),
+    [
+        (_weights_outside_folder, SNAPDRAGON, "points outside the directory"),
+        (_weights_outside_folder, "this-pc", "points outside the directory"),
+        (_unknown_rank, SNAPDRAGON, "'shape' of 'type' is required"),
+        (_unknown_rank, "this-pc", "'shape' of 'type' is required"),
+    ],
+    ids=["outside-npu", "outside-pc", "rank-npu", "rank-pc"],
+)
+def test_check_refuses_what_info_and_compress_refuse(
+    tmp_path: Path, capsys, make, chip: str, message: str
+) -> None:
+    """check read the graph past onnx's checker and gave a verdict (exit 0) for these."""
+    model = make(tmp_path)
+    assert main(["info", str(model)]) == 2
+    info_error = capsys.readouterr().err
+    assert main(["check", str(model), "--chip", chip, "-q"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err == info_error
+
+
+def test_check_on_this_pc_refuses_an_unknown_custom_op(tmp_path: Path, capsys) -> None:
+    from tests.support.compress_models import make_custom_op
+
+    model = make_custom_op(tmp_path / "custom.onnx")
+    assert main(["check", str(model), "--chip", "this-pc", "-q"]) == 2
+    assert "custom op (com.example::Mystery)" in capsys.readouterr().err
+    # A vendor runtime may provide it: other chips still get a verdict, with the op on the CPU.
+    assert check_model(model, SNAPDRAGON).fallback_ops[0].op_type == "Mystery"

@@ -198,3 +198,30 @@ def test_every_method_declares_documented_params() -> None:
     names = {p.name for p in method_params("int8-static")}
     assert {"int8.calibrate_method", "int8.activations", "image.mean", "keep_float"} <= names
     assert CompressOptions().int4.block_size == 32
+
+
+@pytest.mark.parametrize("method", ["fp16", "int8-static", "int8-dynamic"])
+def test_force_rerun_over_external_data_from_the_output_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """onnx checks a weight-file name against the working folder; a second --force run from
+    the output folder (where the previous result's .data sits) used to crash there."""
+    (tmp_path / "src").mkdir()
+    source = make_block(tmp_path / "src" / "ext.onnx", external=True)
+    original = {p.name: p.read_bytes() for p in source.parent.iterdir()}
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    monkeypatch.chdir(out_dir)
+    for _ in range(2):
+        result = compress_model(source, method, out_dir, options=FAST, force=True)
+    out = Path(result.output)
+    assert sorted(p.name for p in out_dir.iterdir()) == [out.name, f"{out.name}.data"]
+    # The result names its weight file by its final name, and runs.
+    proto = onnx.load(str(out), load_external_data=False)
+    locations = {
+        e.value for t in proto.graph.initializer for e in t.external_data if e.key == "location"
+    }
+    assert locations == {f"{out.name}.data"}
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert session.run(None, {"x": np.ones((1, 3, 64), np.float32)})[0].shape == (1, 3, 64)
+    assert {p.name: p.read_bytes() for p in source.parent.iterdir()} == original

@@ -22,7 +22,7 @@ from studio.core.chips import get_chip
 from studio.core.errors import BadInput, OutputError
 from studio.core.model import TensorInfo, load_model, resolve_model_path, summarize
 from studio.core.progress import NULL_REPORTER, Reporter
-from studio.core.schema import explain_validation
+from studio.core.schema import explain_validation, read_text_capped
 from studio.core.units import human_size
 from studio.runner import runner_files
 
@@ -283,12 +283,14 @@ def read_manifest(bundle: str | Path) -> Manifest:
             "This is not a studio bundle; build one with `studio bundle`",
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(read_text_capped(path))
+    except json.JSONDecodeError as exc:
         raise BadInput(f"{MANIFEST} in {bundle} is not valid JSON", "Rebuild the bundle") from exc
-    if isinstance(data, dict) and data.get("schema_version", MANIFEST_VERSION) > MANIFEST_VERSION:
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    # Not a number: left to validation below, which says so (comparing it raised a TypeError).
+    if isinstance(version, int) and version > MANIFEST_VERSION:
         raise BadInput(
-            f"{MANIFEST} is schema version {data['schema_version']}, newer than this studio understands",
+            f"{MANIFEST} is schema version {version}, newer than this studio understands",
             "Update Edge Deploy Studio",
         )
     try:

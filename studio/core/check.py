@@ -18,7 +18,7 @@ from studio.core.calibrate_pc import calibrate
 from studio.core.chips import THIS_PC, ChipProfile, Recommendation, get_chip
 from studio.core.errors import BadInput
 from studio.core.graph_cost import CONTROL_FLOW, GraphCost, NodeCost, graph_cost, load_for_cost
-from studio.core.model import resolve_model_path
+from studio.core.model import refuse_custom_ops, resolve_model_path
 from studio.core.predict import Prediction, predict_latency
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -357,6 +357,12 @@ def check_model(
     path = resolve_model_path(model)
     report.progress(0.0, "Reading the model")
     cost = cost or graph_cost(path, shapes)
+    if profile.id == THIS_PC:
+        # Anywhere else a vendor runtime may provide the op; here onnxruntime must run it.
+        refuse_custom_ops(
+            cost.nodes,
+            "Export the model without custom ops, or check it for the chip that has them",
+        )
     is_llm = _is_llm(cost)
     ctx = (context or DEFAULT_CONTEXT) if cost.kv_inputs else context
     kv = _kv_bytes(cost, ctx, path) if cost.kv_inputs and ctx else 0.0

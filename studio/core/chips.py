@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from studio.core.errors import BadInput
 from studio.core.paths import assets_dir, config_dir
-from studio.core.schema import load_model_file
+from studio.core.schema import load_model_file, quoted, shorten
 
 THIS_PC = "this-pc"
 CHIP_SCHEMA_VERSION = 1
@@ -191,8 +191,8 @@ def load_chip_file(path: Path) -> ChipProfile:
     stem = path.stem
     if chip.id != stem:
         raise BadInput(
-            f"{path.name}: 'id' is '{chip.id}' but the file is named '{path.name}'",
-            f"Rename the file to {chip.id}.yaml or set id: {stem}",
+            f"{path.name}: 'id' is {quoted(chip.id)} but the file is named '{path.name}'",
+            f"Rename the file to {shorten(chip.id)}.yaml or set id: {stem}",
         )
     return chip
 

@@ -260,15 +260,9 @@ def _kv_inputs(model: onnx.ModelProto) -> dict[str, list[int | str | None]]:
 def load_for_cost(model: str | Path | onnx.ModelProto) -> onnx.ModelProto:
     if isinstance(model, onnx.ModelProto):
         return model
-    path = resolve_model_path(model)
-    try:
-        return load_model(path, with_weights=False)
-    except BadInput as exc:
-        # onnx's checker rejects some graphs onnxruntime runs fine (e.g. onnxruntime-genai
-        # exports with contrib ops); the cost model only needs the graph, so read it as is.
-        if "damaged or not a valid" not in exc.what:
-            raise
-        return onnx.load(str(path), load_external_data=False)
+    # The same loader and checks as info, compress and profile: a model they refuse (weights
+    # outside its folder, an input of unknown rank) must not get a verdict here.
+    return load_model(resolve_model_path(model), with_weights=False)
 
 
 def graph_cost(

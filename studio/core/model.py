@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -20,6 +20,20 @@ if TYPE_CHECKING:
 # must open its window before paying ~0.3 s for them.
 
 Dim = int | str | None
+
+# Operator domains onnxruntime implements; a node in any other is a custom op it cannot run.
+RUNTIME_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "com.microsoft", "com.ms.internal.nhwc"})
+
+
+def refuse_custom_ops(nodes: Iterable[Any], fix: str) -> None:
+    """BadInput naming the first of ``nodes`` (NodeProto or NodeCost) onnxruntime cannot run."""
+    for node in nodes:
+        if node.domain not in RUNTIME_DOMAINS:
+            raise BadInput(
+                f"Node '{node.name or node.op_type}' is a custom op "
+                f"({node.domain}::{node.op_type}) that onnxruntime cannot run here",
+                fix,
+            )
 
 
 class TensorInfo(BaseModel):

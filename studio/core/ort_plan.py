@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from studio.core.atomic import temp_prefix
 from studio.core.fusion_map import NodeKind, map_fused_nodes, node_key
 from studio.core.graph_cost import GraphCost, NodeCost
 
@@ -72,7 +73,7 @@ def runtime_plan(path: Path, cost: GraphCost, threads: int) -> RunPlan | None:
         if _model_bytes(path) > MAX_MODEL_BYTES:
             return None
         original = onnx.load(str(path), load_external_data=False)
-        with tempfile.TemporaryDirectory(prefix="studio-plan-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=temp_prefix("plan")) as tmp:
             optimized = _optimized(path, threads, Path(tmp) / "optimized.onnx")
     except Exception:  # any load failure: the prediction simply goes without the plan
         return None

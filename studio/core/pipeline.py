@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from studio.core.atomic import temp_prefix
 from studio.core.bundle import Manifest, VerifyResult, create_bundle, verify_bundle
 from studio.core.compress import CompressResult, compress_model
 from studio.core.profile import ProfileResult, profile_model
@@ -40,7 +41,7 @@ def run_recipe(
     from studio.core.bundle import _check_destination
 
     _check_destination(out, force)
-    with tempfile.TemporaryDirectory(prefix="studio-run-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as tmp:
         optimized = Path(tmp) / "model.onnx"
         compressed = compress_model(
             model_path,

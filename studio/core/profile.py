@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from studio.core.atomic import atomic_path
+from studio.core.atomic import atomic_path, temp_prefix
 from studio.core.errors import BadInput
 from studio.core.fusion_map import NodeKind, map_fused_nodes, node_parameter_counts
 from studio.core.model import load_model, resolve_model_path
@@ -462,7 +462,7 @@ def profile_model(
 
     sessions: list[dict[str, list[float]]] = []
     meta: dict[str, tuple[str, str]] = {}
-    with tempfile.TemporaryDirectory(prefix="studio-profile-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("profile")) as tmp:
         optimized_path = Path(tmp) / "optimized.onnx"
         progress = _RunProgress(report)
         # The first session also saves onnxruntime's optimized graph, and its creation time

@@ -34,14 +34,9 @@ def save_model(model: onnx.ModelProto, path: Path, external: bool) -> Path:
     """Save next to ``path``; external weights go to ``<name>.data`` beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if external:
-        onnx.save_model(
-            model,
-            str(path),
-            save_as_external_data=True,
-            all_tensors_to_one_file=True,
-            location=f"{path.name}.data",
-            size_threshold=1024,
-        )
+        from studio.core.compress.external import save_external
+
+        save_external(model, path)
     else:
         onnx.save_model(model, str(path))
     return path

@@ -16,6 +16,7 @@ from studio.core.calibration import load_samples, npz_has, npz_labels, synthetic
 from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
 from studio.core.compress.channels import ChannelReport, speed_text
+from studio.core.compress.external import relink
 from studio.core.compress.methods import Method, parse_method
 from studio.core.compress.options import CompressOptions
 from studio.core.compress.passes import Prepared, run_method
@@ -28,6 +29,7 @@ from studio.core.model import (
     graph_inputs,
     load_model,
     model_file_size,
+    refuse_custom_ops,
     resolve_model_path,
 )
 from studio.core.precision import Precision, model_precision
@@ -94,15 +96,10 @@ def _output_path(source: Path, out: str | Path, method: Method, force: bool) -> 
 
 
 def _checks(model: onnx.ModelProto, method: Method, qnn: bool) -> None:
-    known = {"", "ai.onnx", "ai.onnx.ml", "com.microsoft", "com.ms.internal.nhwc"}
-    for node in model.graph.node:
-        if node.domain not in known:
-            raise BadInput(
-                f"Node '{node.name or node.op_type}' is a custom op "
-                f"({node.domain}::{node.op_type}) "
-                "that onnxruntime cannot run here",
-                "Export the model without custom ops, or register them before compressing",
-            )
+    refuse_custom_ops(
+        model.graph.node,
+        "Export the model without custom ops, or register them before compressing",
+    )
     if method in QUANTIZED:
         graph.refuse_half_precision(model, method.value)
     if qnn:
@@ -353,7 +350,7 @@ def compress_model(
                     prep,
                     source,
                     staging,
-                    out.name,
+                    result_path.name,
                     eval_samples,
                     sample_source,
                     warnings,
@@ -445,9 +442,8 @@ def _staged_paths(
 
     ``work_folder``: ``staging`` must be a folder for other files too (Auto's candidates, the
     drift report's layer models). A model with external weights names its data file "<its
-    name>.data" inside the model, so there the result must already carry the final name, and so
-    must the cleaned copy (the cleanup method may hand it on as the result): each gets a folder
-    of its own. Otherwise the files sit flat in the folder, or with no folder needed, beside
+    name>.data" inside the model; it is written under a unique name and relinked to the final
+    one by _place (the cleanup method may hand the cleaned copy on as the result). Otherwise the files sit flat in the folder, or with no folder needed, beside
     ``out`` under hidden partial names: each folder costs a journalled mkdir and rmdir (about 0.2
     ms each here), which counts against a quantize call of a few tens of ms."""
     if not (external or work_folder):
@@ -455,7 +451,10 @@ def _staged_paths(
         return cleaned, staging, [cleaned, staging]
     staging.mkdir()
     if external:
-        return staging / "cleaned" / out.name, staging / "result" / out.name, [staging]
+        # Unique names: onnxruntime's quantizer refuses a weight-file name that exists in the
+        # working folder (external.py); _place relinks the result to its final name.
+        cleaned = staging / partial_path_for(out.with_name(f"cleaned-{out.name}")).name
+        return cleaned, staging / partial_path_for(out).name, [staging]
     return staging / f"cleaned-{out.name}", staging / out.name, [staging]
 
 
@@ -463,8 +462,8 @@ def _place(result: Path, out: Path, force: bool) -> None:
     """Data file first, then the model: a model file never appears without its weights.
 
     The staging folder sits beside ``out``, so each file moves in with one rename."""
-    data = result.with_name(result.name + ".data")
-    moves = [(data, out.with_name(out.name + ".data"))] if data.exists() else []
+    data = relink(result, out.name)
+    moves = [(data, out.with_name(out.name + ".data"))] if data else []
     for source, target in [*moves, (result, out)]:
         # --force replaces a file we wrote before; a folder there is the user's.
         try:

@@ -13,6 +13,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from studio.core.atomic import owned_temp_dir
 from studio.core.errors import StudioError
 from studio.core.jobs.messages import (
     ErrorMessage,
@@ -70,7 +71,10 @@ def child_main(
     try:
         try:
             func = resolve_target(target)
-            value = func(**kwargs, report=reporter)
+            # This process runs only this job: all its temporary files go in one folder that
+            # the next job removes if this one is killed (SIGKILL skips every finally block).
+            with owned_temp_dir():
+                value = func(**kwargs, report=reporter)
             conn.send(ResultMessage(value=value))
         except (BrokenPipeError, EOFError):
             raise

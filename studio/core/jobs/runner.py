@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.core.atomic import PARTIAL_PREFIX, _remove
+from studio.core.atomic import PARTIAL_PREFIX, settle_partial
 from studio.core.errors import JobCancelled, JobFailed, StudioError
 from studio.core.jobs.child import child_main
 from studio.core.jobs.messages import (
@@ -81,7 +81,7 @@ def remove_partials(outputs: list[Path]) -> None:
             continue
         for entry in parent.iterdir():
             if entry.name.startswith(PARTIAL_PREFIX) and entry.name.endswith("-" + target.name):
-                _remove(entry)
+                settle_partial(entry)
 
 
 class JobHandle:
