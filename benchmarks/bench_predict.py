@@ -1,7 +1,7 @@
 """Predicted vs measured end-to-end latency on This PC for structurally different models.
 
 Builds the models itself (random weights; latency does not depend on weight values), predicts
-each with `studio.core.check.check_model(..., chip="this-pc")` and measures it with the same
+each with `studio.core.chips.check.check_model(..., chip="this-pc")` and measures it with the same
 onnxruntime settings the studio's profiler uses. Reports the share of models whose measured
 10th-percentile and median latency are within ±10% and ±25% of the central prediction. On a
 shared machine the 10th percentile stands for the uncontended speed the prediction describes.
@@ -248,7 +248,7 @@ def _measure(path: Path, feeds: dict, runs: int, threads: int) -> tuple[list[flo
     """Wall and thread-CPU milliseconds per run, same session settings as the studio's profiler."""
     import time
 
-    from studio.core.profile import _session
+    from studio.core.analyze.profile import _session
 
     session = _session(path, threads)
     for _ in range(5):
@@ -273,11 +273,11 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from studio.core.calibrate_pc import calibrate
-    from studio.core.calibration import synthetic_inputs
-    from studio.core.check import check_model
-    from studio.core.model import load_model
-    from studio.core.profile import default_threads
+    from studio.core.analyze.profile import default_threads
+    from studio.core.chips.calibrate_pc import calibrate
+    from studio.core.chips.check import check_model
+    from studio.core.model.loader import load_model
+    from studio.core.samples.calibration import synthetic_inputs
 
     threads = args.threads or default_threads()
     calib = calibrate(threads, force=args.recalibrate)

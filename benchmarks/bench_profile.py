@@ -23,9 +23,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from studio.core.graph_summary import summarize_graph
+from studio.core.analyze.graph_summary import summarize_graph
+from studio.core.analyze.profile import ProfileResult, profile_model
 from studio.core.paths import demo_model_path
-from studio.core.profile import ProfileResult, profile_model
 from tests.support.big_models import make_block_chain
 
 SHARE_FLOOR = 0.01
@@ -258,7 +258,7 @@ def large_profile_shown(app) -> None:
     """The window's worst stall while the Inspect page shows a 10,000-layer profile (table,
     sort, column widths, then heat-map colours and charts), over 5 showings; the measured
     figures are synthetic, the page is real."""
-    from studio.core.profile import NodeTiming
+    from studio.core.analyze.profile import NodeTiming
     from studio.ui.main_window import MainWindow
 
     ops = ["MatMul", "Add", "DequantizeLinear", "Relu"]

@@ -55,8 +55,8 @@ def interleaved_ms(
 def first_sample(model: RealModel, evaluation: Path) -> dict:
     import onnx
 
-    from studio.core.calibration import load_samples
     from studio.core.compress.options import ImageSettings
+    from studio.core.samples.calibration import load_samples
 
     header = onnx.load(str(model.path()), load_external_data=False)
     return load_samples(

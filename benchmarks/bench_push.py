@@ -45,7 +45,7 @@ def main() -> int:
     os.environ["ANDROID_ADB_SERVER_PORT"] = str(server.port)
     os.environ["STUDIO_DATA_DIR"] = str(tmp / "data")
     try:
-        from studio.core.bundle import create_bundle
+        from studio.core.bundle.folder import create_bundle
         from studio.core.devices.adb_device import AdbDevice
         from studio.core.devices.deploy import deploy_bundle
         from studio.core.devices.listing import get_device

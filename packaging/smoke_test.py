@@ -167,14 +167,14 @@ JOBS_SCRIPT = """
 
     def main():
         model = str(demo_model_path())
-        profile = run_job(JobSpec("profile", "studio.core.profile:profile_model",
+        profile = run_job(JobSpec("profile", "studio.core.analyze.profile:profile_model",
                                   {"model": model, "runs": 5}))
         events = []
         gen = run_job(JobSpec("generate", "studio.core.generate.session:generate_job",
                               {"model": None, "prompt": "Hello",
                                "settings": {"max_new_tokens": 8, "temperature": 0}}),
                       on_event=events.append)
-        slow = JobHandle(JobSpec("cancel me", "studio.core.profile:profile_model",
+        slow = JobHandle(JobSpec("cancel me", "studio.core.analyze.profile:profile_model",
                                  {"model": model, "runs": 100000})).start()
         slow.cancel()
         list(slow.events())
@@ -247,7 +247,7 @@ def check_export_message(ctx: Context) -> str:
 
 KEYRING_SCRIPT = """
     import importlib.metadata, json, keyring.backend
-    from studio.core import tokens
+    from studio.core.hubs import tokens
     names = sorted(e.name for e in importlib.metadata.entry_points(group="keyring.backends"))
     usable = [type(b).__module__ for b in keyring.backend.get_all_keyring()]
     import keyring.backends.SecretService, keyring.backends.Windows, keyring.backends.macOS

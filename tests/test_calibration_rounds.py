@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.core import calibrate_pc
-from studio.core import pc_microbench as mb
+from studio.core.chips import calibrate_pc
+from studio.core.chips import pc_microbench as mb
 
 # The machine is in a slow state during the first and third pass, fast during the second.
 FACTORS = (2.0, 1.0, 2.0)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.core.calibration import load_samples
 from studio.core.compress import compress_model
 from studio.core.compress.options import ImageSettings
 from studio.core.errors import BadInput
-from studio.core.model import load_model
+from studio.core.model.loader import load_model
+from studio.core.samples.calibration import load_samples
 from tests.support.compress_models import make_block, make_cnn
 
 

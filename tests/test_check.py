@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from studio.cli import main
-from studio.core.check import check_model
-from studio.core.chips import shipped_dir, user_dir
+from studio.core.chips.catalogue import shipped_dir, user_dir
+from studio.core.chips.check import check_model
+from studio.core.chips.cost import graph_cost
 from studio.core.errors import BadInput, OutputError
-from studio.core.fix_shapes import fix_shapes
-from studio.core.graph_cost import graph_cost
+from studio.core.model.fix_shapes import fix_shapes
 from tests.support.chip_models import make_convnet, make_double_model, make_if_model, make_tiny_llm
 
 SNAPDRAGON = "qualcomm-snapdragon-8-gen-3"
@@ -238,8 +238,8 @@ def test_cli_fix_shapes(tmp_path: Path, capsys) -> None:
 
 
 def test_compare_every_chip_at_once(tmp_path: Path, shared_cache: Path) -> None:
-    from studio.core.chips import list_chips
-    from studio.core.compare import compare_chips
+    from studio.core.chips.catalogue import list_chips
+    from studio.core.chips.compare import compare_chips
 
     model = make_convnet(tmp_path / "m.onnx", erf=True)
     table = compare_chips(model)
@@ -288,10 +288,10 @@ def test_qdq_pairs_inside_the_graph_are_fused_for_the_cpu_prediction(
     assert len(boundary) == 1  # the model input's Q still runs; inner pairs fold into kernels
     assert any(n.fused for n in nodes if n.op_type == "DequantizeLinear")
     # Without onnxruntime's own plan the rule above decides what is free …
-    from studio.core.chips import get_chip
-    from studio.core.ort_plan import runtime_plan
-    from studio.core.predict import predict_latency
-    from studio.core.profile import default_threads
+    from studio.core.analyze.profile import default_threads
+    from studio.core.chips.catalogue import get_chip
+    from studio.core.chips.ort_plan import runtime_plan
+    from studio.core.chips.predict import predict_latency
 
     cost = graph_cost(model)
     by_rule = predict_latency(cost, get_chip("this-pc"), plan=None)
@@ -327,8 +327,8 @@ def test_float16_is_not_predicted_faster_than_float32_on_this_pc(
 
 
 def test_calibration_measures_the_families_the_prediction_uses(shared_cache: Path) -> None:
-    from studio.core.calibrate_pc import calibrate, rate_at
-    from studio.core.profile import default_threads
+    from studio.core.analyze.profile import default_threads
+    from studio.core.chips.calibrate_pc import calibrate, rate_at
 
     calib = calibrate(default_threads())
     assert {"norm", "elementwise", "transcendental", "softmax", "data", "copy"} <= set(calib.memory)

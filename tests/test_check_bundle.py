@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from studio.cli import main
-from studio.core.bundle import create_bundle, read_manifest, verify_bundle
+from studio.core.bundle.folder import create_bundle, read_manifest, verify_bundle
 from tests.support.chip_models import make_convnet, make_if_model
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.core.chips import list_chips
+from studio.core.chips.catalogue import list_chips
 from studio.ui.chip_cards import ChipCards, ElidedLabel
 from tests.support.chip_models import make_convnet
 

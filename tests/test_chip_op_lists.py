@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.check import check_model
-from studio.core.chips import get_chip
+from studio.core.chips.catalogue import get_chip
+from studio.core.chips.check import check_model
 from tests.support.chip_models import make_conv_then, make_if_model
 
 AXERA = "axera-ax650n"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from studio.cli import main
-from studio.core.chips import (
+from studio.core.chips.catalogue import (
     THIS_PC,
     ChipProfile,
     Fact,

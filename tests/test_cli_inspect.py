@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
-from studio.cli_support import IN_PROCESS_ENV
+from studio.cli.support import IN_PROCESS_ENV
 from tests.support.models import make_mlp
 
 
@@ -53,7 +53,7 @@ def test_profile_human_output_names_fused_nodes(
 def test_profile_warns_when_the_machine_was_not_steady(
     demo_model: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import studio.core.profile as profile
+    import studio.core.analyze.profile as profile
 
     monkeypatch.setenv(IN_PROCESS_ENV, "1")  # the patched code must run in this process
 
@@ -71,7 +71,7 @@ def test_profile_warns_when_the_machine_was_not_steady(
 def test_profile_says_how_many_slowed_sessions_it_set_aside(
     demo_model: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import studio.core.profile as profile
+    import studio.core.analyze.profile as profile
 
     monkeypatch.setenv(IN_PROCESS_ENV, "1")  # the patched code must run in this process
 
@@ -89,7 +89,7 @@ def test_profile_says_how_many_slowed_sessions_it_set_aside(
 def test_profile_warns_when_most_sessions_ran_slowed(
     demo_model: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import studio.core.profile as profile
+    import studio.core.analyze.profile as profile
 
     monkeypatch.setenv(IN_PROCESS_ENV, "1")  # the patched code must run in this process
 

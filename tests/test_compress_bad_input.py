@@ -232,7 +232,7 @@ def test_dynamic_batch_alone_is_fixed_to_one_for_npu(tmp_path: Path) -> None:
 
 
 def test_slower_on_this_pc_is_not_blamed_on_an_npu_target(tmp_path: Path, monkeypatch) -> None:
-    import studio.core.drift as drift
+    import studio.core.analyze.drift as drift
 
     monkeypatch.setattr(drift, "time_pair", lambda *a, **k: (1.0, 5.0))
     model = make_cnn(tmp_path / "cnn.onnx")

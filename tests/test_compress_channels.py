@@ -285,7 +285,7 @@ def test_cli_bad_input_exits_2(
 
 
 def test_recipe_entry(tmp_path: Path) -> None:
-    from studio.core.recipe import load_recipe
+    from studio.core.bundle.recipe import load_recipe
 
     recipe = tmp_path / "r.yaml"
     recipe.write_text(

@@ -82,7 +82,7 @@ def test_fp16_converts_weights_inside_if_branches_with_shared_names(tmp_path: Pa
 def test_size_of_a_model_protobuf_cannot_measure() -> None:
     from google.protobuf.message import EncodeError
 
-    from studio.core.model import proto_size
+    from studio.core.model.loader import proto_size
 
     class Huge:
         graph = type("Graph", (), {"initializer": []})()

@@ -64,8 +64,8 @@ def test_job_reports_progress_and_returns_the_report(tmp_path: Path) -> None:
 def test_recipe_with_new_options_replays_into_a_bundle(tmp_path: Path) -> None:
     import json
 
-    from studio.core.pipeline import run_recipe
-    from studio.core.recipe import load_recipe
+    from studio.core.bundle.pipeline import run_recipe
+    from studio.core.bundle.recipe import load_recipe
 
     recipe = tmp_path / "r.yaml"
     recipe.write_text(
@@ -85,8 +85,8 @@ def test_recipe_with_new_options_replays_into_a_bundle(tmp_path: Path) -> None:
 def test_recipe_with_a_bad_option_names_the_key(tmp_path: Path) -> None:
     import pytest
 
+    from studio.core.bundle.recipe import load_recipe
     from studio.core.errors import BadInput
-    from studio.core.recipe import load_recipe
 
     recipe = tmp_path / "r.yaml"
     recipe.write_text("version: 1\noptimize:\n  int8: {calibrate: fast}\n", encoding="utf-8")

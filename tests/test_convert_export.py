@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.core.convert import convert_model
 from studio.core.errors import BadInput
+from studio.core.model.convert import convert_model
 
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None, reason="the [export] extra (torch) is not installed"
@@ -56,7 +56,7 @@ def test_transformers_folder_to_onnx(tmp_path: Path) -> None:
 
 
 def test_missing_export_extra_says_how_to_install(tmp_path: Path, monkeypatch) -> None:
-    import studio.core.convert as convert
+    import studio.core.model.convert as convert
 
     real = importlib.util.find_spec
     monkeypatch.setattr(

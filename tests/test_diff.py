@@ -8,10 +8,10 @@ from pathlib import Path
 import onnx
 import pytest
 
+from studio.core.analyze.diff import diff_models, load_drift_report
+from studio.core.analyze.profile import profile_model
 from studio.core.compress import compress_model
-from studio.core.diff import diff_models, load_drift_report
 from studio.core.errors import BadInput
-from studio.core.profile import profile_model
 from tests.support.models import make_mlp
 
 

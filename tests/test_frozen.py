@@ -159,7 +159,7 @@ def test_run_script_without_a_script_is_exit_2_with_one_line(
 def test_frozen_convert_says_export_needs_the_python_install(
     frozen_app: Path, tmp_path: Path
 ) -> None:
-    from studio.core.convert import convert_model
+    from studio.core.model.convert import convert_model
 
     (tmp_path / "m.pt").write_bytes(b"x")
     with pytest.raises(BadInput) as exc:

@@ -13,7 +13,7 @@ pytest.importorskip("PySide6.QtWebEngineWidgets")
 
 from PySide6.QtCore import Qt, QTimer
 
-from studio.core.profile import profile_model
+from studio.core.analyze.profile import profile_model
 from studio.ui.graph_panel import GraphPanel
 from tests.support.big_models import make_block_chain
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.graph_summary import MAX_GROUPS, choose_depth, prefix_of, summarize_graph
-from studio.core.profile import profile_model
+from studio.core.analyze.graph_summary import MAX_GROUPS, choose_depth, prefix_of, summarize_graph
+from studio.core.analyze.profile import profile_model
 from tests.support.big_models import make_block_chain
 
 

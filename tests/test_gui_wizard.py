@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from studio.core.bundle import verify_bundle
+from studio.core.bundle.folder import verify_bundle
 from studio.core.jobs import JobSpec, JobState
 from studio.ui.main_window import MainWindow
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from studio.core.chips.heat import predicted_heat
 from studio.core.errors import BadInput
-from studio.core.heat import predicted_heat
 
 
 def test_shares_add_up_and_conv_dominates(demo_model: Path) -> None:
@@ -29,7 +29,7 @@ def test_unknown_chip_is_bad_input(demo_model: Path) -> None:
 
 
 def test_one_model_on_two_chips_layer_by_layer(demo_model: Path) -> None:
-    from studio.core.heat import compare_two_chips
+    from studio.core.chips.heat import compare_two_chips
 
     result = compare_two_chips(demo_model, "raspberry-pi-5", "intel-core-ultra-meteor-lake")
     assert result.name_a != result.name_b

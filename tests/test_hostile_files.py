@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
-from studio.core.chips import user_dir
+from studio.core.bundle.recipe import load_recipe
+from studio.core.chips.catalogue import user_dir
 from studio.core.errors import BadInput
-from studio.core.recipe import load_recipe
 
 
 def _billion_laughs(key_path: str) -> str:

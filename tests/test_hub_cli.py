@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
-from studio.core import tokens
+from studio.core.hubs import tokens
 from tests.support.hub_fixtures import *  # noqa: F403
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.core import tokens
-from studio.core.hubs import hf_cache
+from studio.core.hubs import hf_cache, tokens
 from studio.core.hubs.hf_context import hf_cache_dir
 from studio.core.hubs.settings import load_settings
 from studio.ui.hub_browser import HubBrowser

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
+from studio.core.bundle.recipe import load_recipe
 from studio.core.errors import BadInput
-from studio.core.recipe import load_recipe
 from tests.support.hub_fixtures import *  # noqa: F403
 
 RECIPE = """version: 1

@@ -9,8 +9,8 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
-from studio.core import tokens
 from studio.core.errors import BadInput
+from studio.core.hubs import tokens
 from tests.support.hub_fixtures import *  # noqa: F403
 
 

@@ -309,7 +309,7 @@ def test_every_optimize_option_has_a_translated_name_and_tooltip(chinese: None) 
 
 
 def test_core_sentences_with_numbers_are_translated_by_pattern(chinese: None) -> None:
-    from studio.core.drift import drift_verdict
+    from studio.core.analyze.drift import drift_verdict
     from studio.ui.i18n import tr_core
 
     assert tr_core("Runs on the CPU") == "在 CPU 上运行"
@@ -319,7 +319,7 @@ def test_core_sentences_with_numbers_are_translated_by_pattern(chinese: None) ->
     )
     assert tr_core(drift_verdict(0.97)).startswith("输出有明显偏差：余弦 0.970。")
     assert tr_core("Ready") == "就绪"
-    from studio.core.profile import overhead_sentence
+    from studio.core.analyze.profile import overhead_sentence
 
     assert tr_core(overhead_sentence(0.064, 0.117)).startswith(
         "各层耗时加起来是 0.117 ms，比实际的 0.064 ms 多 83%"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from studio.core.errors import BadInput
-from studio.core.model import summarize
+from studio.core.model.loader import summarize
 from tests.support.models import make_mlp
 
 

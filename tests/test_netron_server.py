@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.errors import BadInput
-from studio.core.netron_server import (
+from studio.core.analyze.netron_server import (
     CSP,
     NetronPatchError,
     NetronServer,
@@ -19,6 +18,7 @@ from studio.core.netron_server import (
     patch_browser_js,
     patch_index,
 )
+from studio.core.errors import BadInput
 
 
 @pytest.fixture

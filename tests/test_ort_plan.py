@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from studio.core import ort_plan
-from studio.core.graph_cost import graph_cost
-from studio.core.ort_plan import runtime_plan
+from studio.core.chips import ort_plan
+from studio.core.chips.cost import graph_cost
+from studio.core.chips.ort_plan import runtime_plan
 from tests.support.chip_models import (
     make_conv_then,
     make_convnet,

@@ -13,8 +13,8 @@ from studio.core.compress import Method, compress_model
 from studio.core.compress.auto import Candidate, _pick
 from studio.core.errors import BadInput
 from studio.core.generate.llm_bundle import demo_lm_path
-from studio.core.model import summarize
-from studio.core.precision import model_precision
+from studio.core.model.loader import summarize
+from studio.core.model.precision import model_precision
 from tests.support.compress_models import cnn_samples, make_block, make_cnn
 
 FAST = {"measure_latency": False}

@@ -10,9 +10,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from studio.core.errors import BadInput, OutputError
-from studio.core.fusion_map import NodeKind, map_fused_nodes
-from studio.core.profile import (
+from studio.core.analyze.fusion_map import NodeKind, map_fused_nodes
+from studio.core.analyze.profile import (
     LAYER_RUNS_CAP,
     LAYER_TIMINGS_CAP,
     ProfileResult,
@@ -28,6 +27,7 @@ from studio.core.profile import (
     steady_sessions,
     write_profile_csv,
 )
+from studio.core.errors import BadInput, OutputError
 from studio.core.progress import Reporter
 from tests.support.models import make_mlp
 
@@ -78,7 +78,7 @@ def test_profile_reports_every_node_with_medians_and_end_to_end(tmp_path: Path) 
 def test_runs_are_spread_over_fresh_sessions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import studio.core.profile as profile
+    import studio.core.analyze.profile as profile
 
     model = make_mlp(tmp_path / "mlp.onnx")
     counted: list[int] = []
@@ -204,7 +204,7 @@ def test_sessions_slowed_by_something_else_are_set_aside() -> None:
 def _sessions_timed(monkeypatch: pytest.MonkeyPatch, slowed: set[int]) -> list[int]:
     """Every layer of every profiling session takes 10 µs a run, twice that in the ``slowed``
     sessions (numbered from 1); returns the runs of each session as they happen."""
-    import studio.core.profile as profile
+    import studio.core.analyze.profile as profile
 
     real = profile.per_run_node_times
     counted: list[int] = []
@@ -232,7 +232,7 @@ def test_a_slowed_session_is_left_out_of_the_medians(
 
 
 def test_a_busy_machine_gets_more_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import studio.core.profile as profile
+    import studio.core.analyze.profile as profile
 
     counted = _sessions_timed(monkeypatch, slowed={2, 3, 4})
     monkeypatch.setattr(profile, "sessions_for", lambda _runs, _seconds: 4)
@@ -304,7 +304,7 @@ def test_result_round_trips_as_json(tmp_path: Path) -> None:
 def test_auto_times_layers_on_one_thread_and_the_whole_model_on_all_cores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import studio.core.profile as profile
+    import studio.core.analyze.profile as profile
 
     model = make_mlp(tmp_path / "mlp.onnx")
     sessions: list[int] = []
@@ -332,7 +332,7 @@ def test_auto_times_layers_on_one_thread_and_the_whole_model_on_all_cores(
 def test_auto_on_a_one_core_machine_times_everything_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import studio.core.profile as profile
+    import studio.core.analyze.profile as profile
 
     monkeypatch.setattr(profile, "default_threads", lambda: 1)
     result = profile_model(make_mlp(tmp_path / "mlp.onnx"), runs=3, shapes={"x": [4, 16]})

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from studio.core.bundle.recipe import Recipe, load_recipe, save_recipe
 from studio.core.errors import BadInput
 from studio.core.paths import assets_dir
-from studio.core.recipe import Recipe, load_recipe, save_recipe
 
 
 def test_demo_recipe_loads() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from studio.core.check import check_model
+from studio.core.chips.check import check_model
 from studio.core.compress.run import compress_model
 from studio.core.samples.sizes import choose_sizes
 from tests.support import sample_models as sm
@@ -88,7 +88,7 @@ def test_int8_drift_of_a_detector_is_measured_at_a_real_size(tmp_path: Path) -> 
 
 
 def test_check_suggests_the_size_the_studio_measures_at(tmp_path: Path) -> None:
-    from studio.core.profile import profile_model
+    from studio.core.analyze.profile import profile_model
 
     model = sm.make_dbnet_like(tmp_path / "det.onnx")
     result = check_model(model, "this-pc", predict=False)

@@ -9,8 +9,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from studio.core.calibration import synthetic_inputs
 from studio.core.errors import BadInput
+from studio.core.samples.calibration import synthetic_inputs
 from studio.core.samples.sizes import choose_sizes
 from tests.support import sample_models as sm
 

@@ -15,7 +15,7 @@ import pytest
 
 from studio.cli import main
 from studio.core.atomic import PARTIAL_PREFIX
-from studio.core.recipe import Recipe, save_recipe
+from studio.core.bundle.recipe import Recipe, save_recipe
 from tests.support.compress_models import make_cnn
 
 REPO = Path(__file__).resolve().parent.parent

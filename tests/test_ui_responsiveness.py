@@ -47,7 +47,7 @@ def test_a_burst_of_log_lines_reaches_the_panel_in_order(qtbot: Any) -> None:
 def test_charts_are_built_when_shown_not_when_a_profile_arrives(
     qtbot: Any, demo_model: Path
 ) -> None:
-    from studio.core.profile import profile_model
+    from studio.core.analyze.profile import profile_model
     from studio.ui.profile_charts import ProfileCharts
 
     result = profile_model(demo_model, runs=2)

@@ -26,7 +26,7 @@ _PARTIAL = re.compile(r"^\.studio-partial-(\d+)-[0-9a-f]{8}(~old)?-(.+)$", re.DO
 _TEMP = re.compile(r"^studio-[a-z]+-(\d+)-")
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
@@ -113,7 +113,7 @@ def move_into_place(source: Path, target: Path, *, replace: bool) -> None:
     except OSError:
         os.replace(aside, target)
         raise
-    _remove(aside)
+    remove_path(aside)
 
 
 @contextlib.contextmanager
@@ -134,14 +134,14 @@ def atomic_path(target: Path, *, replace: bool = False) -> Iterator[Path]:
             raise OutputError(f"Nothing was written for {target}", "Report this as a bug")
         move_into_place(temp, target, replace=replace)
     except OSError as exc:
-        _remove(temp)
+        remove_path(temp)
         if exc.errno == 28:  # ENOSPC
             raise OutputError(
                 f"The disk is full while writing {target}", "Free some space and try again"
             ) from exc
         raise OutputError(f"Could not write {target} ({exc.strerror or exc})", "") from exc
     except BaseException:
-        _remove(temp)
+        remove_path(temp)
         raise
 
 
@@ -167,7 +167,7 @@ def settle_partial(entry: Path) -> bool:
         with contextlib.suppress(OSError):
             os.replace(entry, target)
         return False
-    _remove(entry)
+    remove_path(entry)
     return True
 
 
@@ -179,7 +179,7 @@ def cleanup_stale_temp() -> list[Path]:
         for entry in list(base.iterdir()):
             match = _TEMP.match(entry.name)
             if match and not pid_alive(int(match.group(1))):
-                _remove(entry)
+                remove_path(entry)
                 removed.append(entry)
     return removed
 
@@ -198,4 +198,4 @@ def owned_temp_dir() -> Iterator[Path]:
         yield work
     finally:
         tempfile.tempdir = previous
-        _remove(work)
+        remove_path(work)

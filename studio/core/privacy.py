@@ -19,7 +19,7 @@ stops, as found in the installed libraries:
 * Qt WebEngine (Chromium) shows only 127.0.0.1 pages here, but Chromium itself may fetch
   component updates, send hyperlink-auditing pings and domain-reliability reports; the flags below
   turn those off. Netron's own analytics and consent lookup are removed from its page by
-  studio.core.netron_server; the studio serves Netron's files itself, so netron's Python server
+  studio.core.analyze.netron_server; the studio serves Netron's files itself, so netron's Python server
   (and any version check of its own) never runs.
 """
 

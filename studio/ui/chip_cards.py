@@ -1,7 +1,7 @@
 """Target step content: chip cards and the model's verdict on every chip side by side.
 
 Cards show what a chip is (vendor, NPU speed, memory, runtime); clicking one sets
-recipe.target.chip. The comparison table runs `studio.core.compare:compare_chips` as a background
+recipe.target.chip. The comparison table runs `studio.core.chips.compare:compare_chips` as a background
 job, so the window never waits for it; its rows can be clicked to choose a chip too.
 """
 
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.chips import ChipProfile, list_chips
+from studio.core.chips.catalogue import ChipProfile, list_chips
 from studio.core.jobs import JobSpec
 from studio.ui.i18n import tr, tr_core
 from studio.ui.jobs_qt import QtJob
@@ -282,7 +282,7 @@ class ChipCards(QWidget):
             self.job.cancel()  # off the main thread; its late answer is ignored below
         spec = JobSpec(
             title=tr("Check {name} on every chip", name=model.name),
-            target="studio.core.compare:compare_chips",
+            target="studio.core.chips.compare:compare_chips",
             kwargs={"model": str(model), "shapes": shapes or None},
         )
         # Its first run on this PC calibrates this PC with seconds of micro-benchmarks.

@@ -2,7 +2,7 @@
 
 Sizes and speed first (the verdict), then per-layer time before/after with the compression
 report's drift, then the list of graph changes, highlighted in the graph below. Profiling both
-models runs as a background job (``studio.core.diff:compare_original_and_optimized``).
+models runs as a background job (``studio.core.analyze.diff:compare_original_and_optimized``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from studio.ui.netron_view import DIFF_COLOURS, NetronView, with_text
 from studio.ui.row_table import Column, RowTable
 
 if TYPE_CHECKING:  # the diff module pulls in onnxruntime helpers; not needed at start-up
-    from studio.core.diff import DiffResult, LayerDelta
-    from studio.core.heat import TwoChips
+    from studio.core.analyze.diff import DiffResult, LayerDelta
+    from studio.core.chips.heat import TwoChips
 
 
 @dataclass(frozen=True)

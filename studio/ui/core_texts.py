@@ -36,7 +36,7 @@ DEVICE_TEXTS = [
     N_("Unplug and reconnect the device"),
 ]
 
-# studio/core/tokens.py: why a hub token is not kept (the sign-in dialog shows it).
+# studio/core/hubs/tokens.py: why a hub token is not kept (the sign-in dialog shows it).
 TOKEN_TEXTS = [
     N_(
         "No secure keyring was found on this computer, so the token is kept only until the studio "
@@ -161,7 +161,7 @@ OPTION_TEXTS = [
 # template gets the same values. Used through i18n.tr_core(); a sentence matching none of these
 # (e.g. a verdict with extra conditions appended) is shown in English.
 CORE_PATTERNS = [
-    # studio/core/drift.py: drift_verdict()
+    # studio/core/analyze/drift.py: drift_verdict()
     N_("Outputs match the original closely: cosine {cosine}, top-1 agreement {top1}%"),
     N_("Outputs match the original closely: cosine {cosine}"),
     N_("Outputs stay close to the original: cosine {cosine}, top-1 agreement {top1}%"),
@@ -182,7 +182,7 @@ CORE_PATTERNS = [
         "Outputs changed a lot: cosine {cosine}. Keep the worst layers in float or choose a "
         "milder method"
     ),
-    # studio/core/check.py: _verdict(), the chip verdict on the Target step
+    # studio/core/chips/check.py: _verdict(), the chip verdict on the Target step
     N_("Runs on the {unit}"),
     N_("Runs fully on the {unit}"),
     N_("Won't fit: needs {needed}, chip has {capacity}"),
@@ -190,7 +190,7 @@ CORE_PATTERNS = [
     N_("Mostly on the CPU: {count} ops fall back ({share} of compute)"),
     N_("Runs, {count} op falls back to the CPU ({share} of compute)"),
     N_("Runs, {count} ops fall back to the CPU ({share} of compute)"),
-    # studio/core/profile.py: the note under the Inspect step's headline
+    # studio/core/analyze/profile.py: the note under the Inspect step's headline
     N_(
         "The per-layer times add up to {total} ms, {extra}% more than the real {real} ms, "
         "because the profiler stops the clock around every layer; use them to see which layers "

@@ -293,7 +293,7 @@ class DeviceListWidget(QWidget):
 
     def _folder_name(self) -> str:
         """The folder deploy will use: the model's name, not the bundle path (deploy.py)."""
-        from studio.core.bundle import read_manifest
+        from studio.core.bundle.folder import read_manifest
         from studio.core.devices.deploy import device_folder_name
 
         try:

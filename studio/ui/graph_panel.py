@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.graph_summary import GraphSummary, Group, summarize_graph
-from studio.core.heat import PredictedHeat
-from studio.core.profile import ProfileResult
+from studio.core.analyze.graph_summary import GraphSummary, Group, summarize_graph
+from studio.core.analyze.profile import ProfileResult
+from studio.core.chips.heat import PredictedHeat
 from studio.ui.i18n import tr, trn
 from studio.ui.netron_view import NetronView
 

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.cli_support import parse_shapes
+from studio.core.analyze.profile import NodeTiming, ProfileResult
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
-from studio.core.profile import NodeTiming, ProfileResult
+from studio.core.model.shapes import parse_shapes
 from studio.ui.compare_panel import ComparePanel
 from studio.ui.graph_panel import GraphPanel
 from studio.ui.i18n import tr
@@ -229,7 +229,7 @@ class InspectViews(QTabWidget):
         ~70 ms, not worth spending at start-up)."""
         if self._chips_listed or self.currentWidget() is not self.compare:
             return
-        from studio.core.chips import list_chips
+        from studio.core.chips.catalogue import list_chips
 
         self._chips_listed = True
         self.compare.set_chips([(chip.id, chip.name) for chip in list_chips()])
@@ -244,7 +244,7 @@ class InspectViews(QTabWidget):
                     chip_a=chip_a,
                     chip_b=chip_b,
                 ),
-                target="studio.core.heat:compare_two_chips",
+                target="studio.core.chips.heat:compare_two_chips",
                 kwargs={
                     "model": str(model),
                     "chip_a": chip_a,
@@ -268,7 +268,7 @@ class InspectViews(QTabWidget):
         if self.currentWidget() is not self.graph or self._named_chip == chip:
             return
         self._named_chip = chip
-        from studio.core.chips import get_chip
+        from studio.core.chips.catalogue import get_chip
 
         with contextlib.suppress(StudioError):  # an unknown chip id: keep showing the id
             self.graph.set_target_chip(chip, get_chip(chip).name)
@@ -280,7 +280,7 @@ class InspectViews(QTabWidget):
         self.heat_job = self.jobs.start(
             JobSpec(
                 title=tr("Predict each layer on {chip}", chip=chip),
-                target="studio.core.heat:predicted_heat",
+                target="studio.core.chips.heat:predicted_heat",
                 kwargs={
                     "model": str(model),
                     "chip": chip,
@@ -322,7 +322,7 @@ class InspectViews(QTabWidget):
         self.compare_job = self.jobs.start(
             JobSpec(
                 title=tr("Compare {name} with the original", name=optimized.stem),
-                target="studio.core.diff:compare_original_and_optimized",
+                target="studio.core.analyze.diff:compare_original_and_optimized",
                 kwargs={
                     "a": str(self.state.model_path()),
                     "b": str(optimized),

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
+from studio.core.bundle.recipe import load_recipe, save_recipe
 from studio.core.errors import StudioError
 from studio.core.paths import config_dir
-from studio.core.recipe import load_recipe, save_recipe
 from studio.ui.i18n import N_, tr
 from studio.ui.job_panel import JobPanel
 from studio.ui.jobs_qt import JobManager
@@ -47,23 +47,23 @@ WARM_UP_MODULES = (
     "onnx",
     "onnxruntime",
     "studio.core.compress.run",
-    "studio.core.drift",
+    "studio.core.analyze.drift",
     "pyqtgraph",
     "PySide6.QtWebEngineCore",
     "PySide6.QtWebEngineWidgets",
     # The Deploy step's device watcher imports these from its own thread on first show; that
     # import held the GIL for ~20 ms while a bundle job ran.
     "adbutils",
-    "studio.core.chips",
+    "studio.core.chips.catalogue",
     # Loaded by the first job start and by unpickling job results (in the job's monitor thread);
     # each new module made PySide rescan all modules on the UI thread (see prewarm.py).
     "multiprocessing.popen_spawn_posix",
     "multiprocessing.resource_tracker",
     "runpy",
-    "studio.core.compare",
-    "studio.core.check",
-    "studio.core.predict",
-    "studio.core.sample_run",
+    "studio.core.chips.compare",
+    "studio.core.chips.check",
+    "studio.core.chips.predict",
+    "studio.core.analyze.sample_run",
 )
 
 

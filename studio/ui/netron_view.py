@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from studio.core.privacy import keep_private
 from studio.ui.i18n import tr
 
-HOST = "127.0.0.1"  # studio.core.netron_server binds here; imported lazily with WebEngine
+HOST = "127.0.0.1"  # studio.core.analyze.netron_server binds here; imported lazily with WebEngine
 
 log = logging.getLogger("studio")
 
@@ -222,7 +222,7 @@ class NetronView(QWidget):
         from PySide6.QtWebEngineCore import QWebEngineProfile
         from PySide6.QtWebEngineWidgets import QWebEngineView
 
-        from studio.core.netron_server import NetronServer
+        from studio.core.analyze.netron_server import NetronServer
 
         self._server = NetronServer({OVERLAY_NAME: OVERLAY_JS.read_bytes()})
         web = QWebEngineView(self)  # created before the profile, so it is deleted first

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.bundle.recipe import Optimize
 from studio.core.compress import METHOD_LABELS, Method, method_params
 from studio.core.compress.methods import Param
-from studio.core.recipe import Optimize
 from studio.ui.i18n import N_, tr
 
 SKIP = {"keep_float"}  # edited in its own row

@@ -59,7 +59,7 @@ def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> Non
 
 def cosine_text(cosine: float, digits: int = 4) -> str:
     # The drift module pulls in numpy; load it when a result is shown, not at start-up.
-    from studio.core.drift import cosine_text as text
+    from studio.core.analyze.drift import cosine_text as text
 
     return text(cosine, digits)
 

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.analyze.profile import NodeTiming, ProfileResult
 from studio.core.atomic import atomic_path
-from studio.core.profile import NodeTiming, ProfileResult
 from studio.core.units import human_count
 from studio.ui.i18n import N_, tr
 

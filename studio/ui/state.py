@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.core.recipe import Recipe
+from studio.core.bundle.recipe import Recipe
 
 
 class WizardState(QObject):

@@ -133,7 +133,7 @@ def phone(adb: AdbServer, tmp_path: Path) -> Iterator[VirtualDevice]:
 @pytest.fixture
 def bundle(tmp_path: Path, demo_model: Path) -> Path:
     """A real bundle of the demo model (with the runner)."""
-    from studio.core.bundle import create_bundle
+    from studio.core.bundle.folder import create_bundle
 
     out = tmp_path / "digits-bundle"
     create_bundle(demo_model, out, name="digits-bundle")  # the device folder is the model's name
@@ -143,7 +143,7 @@ def bundle(tmp_path: Path, demo_model: Path) -> Path:
 @pytest.fixture
 def big_bundle(tmp_path: Path, demo_model: Path) -> Path:
     """A bundle with a 4 MB weights file that sorts last, so a push can be cut inside it."""
-    from studio.core.bundle import create_bundle
+    from studio.core.bundle.folder import create_bundle
 
     weights = tmp_path / "zz.bin"
     weights.write_bytes(os.urandom(4 << 20))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.chips import get_chip
+from studio.core.chips.catalogue import get_chip
 from studio.core.devices import identify
 from studio.core.devices.listing import connect, get_device, list_devices
 from studio.core.devices.models import DeviceState

@@ -104,7 +104,7 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_generate_prints_tokens_as_they_come(
     phone: VirtualDevice, tmp_path: Path, demo_model: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from studio.core.bundle import create_bundle
+    from studio.core.bundle.folder import create_bundle
 
     hook = Path(__file__).resolve().parents[1] / "support" / "echo_generate.py"
     bundle = tmp_path / "gen-bundle"

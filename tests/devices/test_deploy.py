@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.bundle import MANIFEST, read_manifest
+from studio.core.bundle.folder import MANIFEST, read_manifest
 from studio.core.devices.deploy import PART, deploy_bundle, verify_on_device
 from studio.core.errors import BadInput, JobCancelled, OutputError
 from studio.core.progress import Reporter

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
-from studio.core.bundle import MANIFEST, create_bundle
+from studio.core.bundle.folder import MANIFEST, create_bundle
 from studio.core.devices.deploy import deploy_bundle
 from studio.core.devices.this_pc import ThisPC
 from studio.core.errors import BadInput

@@ -42,7 +42,7 @@ def _here(settings: GenerationSettings) -> str:
 def test_every_setting_arrives_with_its_type(
     phone: VirtualDevice, tmp_path: Path, demo_model: Path
 ) -> None:
-    from studio.core.bundle import create_bundle
+    from studio.core.bundle.folder import create_bundle
 
     hook = tmp_path / "hook.py"
     hook.write_text(OPTIONS_HOOK)

@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.devices.deploy import deploy_bundle
-from studio.core.devices.run import parse_perf_test, run_on_device
-from studio.core.errors import BadInput
-from studio.core.runner_protocol import (
+from studio.core.bundle.runner_protocol import (
     BenchResult,
     DoneEvent,
     HelloEvent,
@@ -20,6 +17,9 @@ from studio.core.runner_protocol import (
     ResultEvent,
     TimingEvent,
 )
+from studio.core.devices.deploy import deploy_bundle
+from studio.core.devices.run import parse_perf_test, run_on_device
+from studio.core.errors import BadInput
 from tests.devices.conftest import AdbServer, attach
 from tests.support.virtual_adb import VirtualDevice, wait_until
 
@@ -172,7 +172,7 @@ def test_runner_output_matches_the_protocol(bundle: Path, tmp_path: Path) -> Non
     import subprocess
     import sys
 
-    from studio.core.runner_protocol import parse_event
+    from studio.core.bundle.runner_protocol import parse_event
 
     done = subprocess.run(
         [sys.executable, str(bundle / "runner/runner.py"), "bench", "--runs", "2", "--warmup", "0"],
@@ -217,8 +217,8 @@ def test_generate_hook_streams_tokens_live(
 ) -> None:
     import time
 
-    from studio.core.bundle import create_bundle
-    from studio.core.runner_protocol import GenerateResult, TokenEvent
+    from studio.core.bundle.folder import create_bundle
+    from studio.core.bundle.runner_protocol import GenerateResult, TokenEvent
 
     hook = Path(__file__).resolve().parents[1] / "support" / "echo_generate.py"
     bundle = tmp_path / "gen-bundle"

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from studio.core.errors import BadInput
-from studio.core.runner_protocol import (
+from studio.core.bundle.runner_protocol import (
     PROTOCOL_VERSION,
     ErrorEvent,
     ResultEvent,
@@ -15,6 +14,7 @@ from studio.core.runner_protocol import (
     dump_event,
     parse_event,
 )
+from studio.core.errors import BadInput
 
 
 def test_round_trip() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
-from studio.core.bundle import create_bundle, read_manifest
+from studio.core.bundle.folder import create_bundle, read_manifest
 from studio.core.devices.deploy import deploy_bundle
 from studio.core.devices.known_runners import KNOWN_RUNNERS
 from studio.core.devices.run import run_on_device
@@ -135,7 +135,7 @@ def test_generate_on_the_phone_needs_the_flag_too(
     import json
     import shutil
 
-    from studio.core.bundle import sha256_file
+    from studio.core.bundle.folder import sha256_file
     from studio.core.generate.llm_bundle import demo_lm_path
 
     bundle = tmp_path / "lm"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from studio.core.bundle import read_manifest, verify_bundle
+from studio.core.bundle.folder import read_manifest, verify_bundle
 from studio.core.generate.llm_bundle import demo_lm_path, demo_lm_reference_path
 from studio.core.generate.presentation import PRESETS
 from studio.core.generate.session import GenerationSummary, generate_stream

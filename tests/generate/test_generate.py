@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.bundle import read_manifest, verify_bundle
+from studio.core.bundle.folder import read_manifest, verify_bundle
 from studio.core.errors import BadInput, OutputError
 from studio.core.generate.export import export_llm, weight_block_size
 from studio.core.generate.llm_bundle import RUNNER_NAME, resolve_llm
@@ -236,7 +236,7 @@ def test_device_runner_generates_through_the_bundle_hook(tiny_bundle: Path) -> N
     import subprocess
     import sys
 
-    from studio.core.runner_protocol import ResultEvent, TokenEvent, parse_event
+    from studio.core.bundle.runner_protocol import ResultEvent, TokenEvent, parse_event
 
     proc = subprocess.run(
         [

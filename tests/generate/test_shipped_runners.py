@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.bundle import read_manifest, verify_bundle
+from studio.core.bundle.folder import read_manifest, verify_bundle
 from studio.core.errors import BadInput
 from studio.core.generate import runner_refresh
 from studio.core.generate.llm_bundle import demo_lm_path, demo_lm_reference_path
@@ -66,7 +66,7 @@ def test_refresh_refuses_a_damaged_bundle(tmp_path: Path) -> None:
 def test_refresh_refuses_a_bundle_that_is_not_a_language_model(
     tmp_path: Path, demo_model: Path
 ) -> None:
-    from studio.core.bundle import create_bundle
+    from studio.core.bundle.folder import create_bundle
 
     create_bundle(demo_model, tmp_path / "digits")
     with pytest.raises(BadInput, match="not a language model bundle"):

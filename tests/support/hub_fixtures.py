@@ -42,7 +42,7 @@ class MemoryKeyring(KeyringBackend):
 
 @pytest.fixture(autouse=True)
 def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    from studio.core import tokens
+    from studio.core.hubs import tokens
 
     previous = keyring.get_keyring()
     backend = MemoryKeyring()

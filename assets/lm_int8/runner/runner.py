@@ -8,7 +8,7 @@ Started by the studio over adb (or directly on this PC) from the bundle folder:
         [--top-p P] [--top-k K] [--repetition-penalty R] [--seed S]
 
 It prints one JSON object per line on stdout (protocol version 1, see
-studio/core/runner_protocol.py): ``hello``, ``progress``, ``log``, ``timing``, ``token``,
+studio/core/bundle/runner_protocol.py): ``hello``, ``progress``, ``log``, ``timing``, ``token``,
 ``result``, ``error`` and finally ``done``. Exit code 0 on success, 1 on a failure, 2 on bad
 arguments, 3 when something the bundle or device needs is missing.
 

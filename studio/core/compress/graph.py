@@ -11,8 +11,8 @@ import onnx
 from onnx import numpy_helper
 
 from studio.core.errors import BadInput
-from studio.core.model import all_nodes, graph_inputs, opset_of, proto_size
-from studio.core.precision import QUANTIZED_OPS
+from studio.core.model.loader import all_nodes, graph_inputs, opset_of, proto_size
+from studio.core.model.precision import QUANTIZED_OPS
 from studio.core.progress import NULL_REPORTER, Reporter
 
 log = logging.getLogger("studio")

@@ -34,7 +34,7 @@ def _is_language_model(op_histogram: dict[str, int], parameter_count: int) -> bo
 
 def _chip_traits(chip: str) -> tuple[bool, bool, str]:
     """(has an NPU/GPU, runs through QNN, name of the fast unit)."""
-    from studio.core.chips import get_chip
+    from studio.core.chips.catalogue import get_chip
 
     try:
         profile = get_chip(chip)

@@ -11,8 +11,8 @@ import numpy as np
 import onnx
 from pydantic import BaseModel, ValidationError
 
-from studio.core.atomic import _remove, check_writable_parent, move_into_place, partial_path_for
-from studio.core.calibration import load_samples, npz_has, npz_labels, synthetic_samples
+from studio.core.analyze.drift import DriftReport, compare_models
+from studio.core.atomic import check_writable_parent, move_into_place, partial_path_for, remove_path
 from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
 from studio.core.compress.channels import ChannelReport, speed_text
@@ -22,9 +22,8 @@ from studio.core.compress.options import CompressOptions
 from studio.core.compress.passes import Prepared, run_method
 from studio.core.compress.prune import SparsityReport
 from studio.core.compress.sample_sizes import synthetic_count, worse_of_two_sizes
-from studio.core.drift import DriftReport, compare_models
 from studio.core.errors import BadInput, OutputError
-from studio.core.model import (
+from studio.core.model.loader import (
     blame_damaged_source,
     graph_inputs,
     load_model,
@@ -32,8 +31,9 @@ from studio.core.model import (
     refuse_custom_ops,
     resolve_model_path,
 )
-from studio.core.precision import Precision, model_precision
+from studio.core.model.precision import Precision, model_precision
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.samples.calibration import load_samples, npz_has, npz_labels, synthetic_samples
 from studio.core.samples.sizes import InputSizes, choose_sizes
 from studio.core.schema import explain_validation
 
@@ -179,7 +179,7 @@ def _for_precision(method: Method, precision: Precision, warnings: list[str]) ->
 
 def chip_wants_qnn(chip: str) -> bool:
     """Chips whose NPU runs through onnxruntime's QNN provider get the QNN-style Q/DQ config."""
-    from studio.core.chips import get_chip
+    from studio.core.chips.catalogue import get_chip
 
     if chip == "this-pc":  # the CPU this runs on; skip reading the whole catalogue
         return False
@@ -407,7 +407,7 @@ def compress_model(
             _place(result_path, out, force)
         finally:
             for path in leftovers:
-                _remove(path)
+                remove_path(path)
         result = CompressResult(
             method=requested,
             chosen=chosen,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import onnx
 
-from studio.core.calibration import synthetic_samples
-from studio.core.drift import DriftReport, compare_models
+from studio.core.analyze.drift import DriftReport, compare_models
+from studio.core.samples.calibration import synthetic_samples
 from studio.core.samples.sizes import InputSizes
 
 # Made-up samples are costly at real sizes (a 1×3×640×640 image is 1.2 M values) and say

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from studio.core.bundle import MANIFEST, Manifest, read_manifest, verify_bundle
+from studio.core.bundle.folder import MANIFEST, Manifest, read_manifest, verify_bundle
 from studio.core.devices import pieces
 from studio.core.devices.base import Device
 from studio.core.devices.listing import get_device

@@ -88,7 +88,7 @@ def soc_candidates(props: dict[str, str], extra: list[str]) -> list[str]:
 
 
 def _exists(chip_id: str) -> bool:
-    from studio.core.chips import get_chip
+    from studio.core.chips.catalogue import get_chip
 
     try:
         get_chip(chip_id)
@@ -111,7 +111,7 @@ def chip_for_soc(candidates: list[str], android_abi: str = "") -> str | None:
 
 
 def chip_name(chip_id: str | None) -> str:
-    from studio.core.chips import get_chip
+    from studio.core.chips.catalogue import get_chip
 
     if not chip_id:
         return ""

@@ -11,14 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from studio.core.bundle import read_manifest
-from studio.core.devices.deploy import deployed_matches, resolve_target
-from studio.core.devices.listing import get_device
-from studio.core.devices.models import THIS_PC_SERIAL, RuntimeInfo
-from studio.core.devices.runner_trust import check_bundle_runner, studio_runner
-from studio.core.errors import BadInput
-from studio.core.progress import NULL_REPORTER, Reporter
-from studio.core.runner_protocol import (
+from studio.core.bundle.folder import read_manifest
+from studio.core.bundle.runner_protocol import (
     BenchResult,
     DoneEvent,
     ErrorEvent,
@@ -28,6 +22,12 @@ from studio.core.runner_protocol import (
     RunnerEvent,
     parse_event,
 )
+from studio.core.devices.deploy import deployed_matches, resolve_target
+from studio.core.devices.listing import get_device
+from studio.core.devices.models import THIS_PC_SERIAL, RuntimeInfo
+from studio.core.devices.runner_trust import check_bundle_runner, studio_runner
+from studio.core.errors import BadInput
+from studio.core.progress import NULL_REPORTER, Reporter
 
 MODES = ("bench", "generate")
 

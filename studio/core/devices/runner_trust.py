@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path, PurePosixPath
 
 from studio.core.atomic import atomic_path
-from studio.core.bundle import Manifest
+from studio.core.bundle.folder import Manifest
 from studio.core.devices.known_runners import KNOWN_RUNNERS
 from studio.core.errors import BadInput
 from studio.core.paths import cache_dir

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from studio.core.chips import THIS_PC, this_pc
+from studio.core.chips.catalogue import THIS_PC, this_pc
 from studio.core.devices.base import Device, StreamedProcess
 from studio.core.devices.models import THIS_PC_SERIAL, DeviceInfo, DeviceState, RuntimeInfo
 from studio.core.devices.pieces import Piece, as_piece

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from studio.core.bundle import Manifest
+from studio.core.bundle.folder import Manifest
 from studio.core.errors import BadInput, OutputError, StudioError
 from studio.core.frozen import export_unavailable, is_frozen
 from studio.core.generate.llm_bundle import write_llm_bundle

@@ -15,18 +15,18 @@ from typing import Any
 
 from studio import __version__
 from studio.core.atomic import atomic_path
-from studio.core.bundle import (
+from studio.core.bundle.folder import (
     MANIFEST,
     FileEntry,
     Manifest,
     ModelInfo,
-    _check_destination,
+    check_destination,
     read_manifest,
     sha256_file,
     verify_bundle,
 )
 from studio.core.errors import BadInput, OutputError
-from studio.core.model import TensorInfo
+from studio.core.model.loader import TensorInfo
 from studio.core.paths import assets_dir
 from studio.core.units import human_size
 from studio.runner import runner_files
@@ -108,7 +108,7 @@ def write_llm_bundle(
     force: bool = False,
 ) -> Manifest:
     """Copy the builder's output plus the runner into a bundle at ``out``, atomically."""
-    _check_destination(out, force)
+    check_destination(out, force)
     genai = json.loads((onnx_dir / GENAI_CONFIG).read_text(encoding="utf-8"))
     entry = genai["model"]["decoder"]["filename"]
     with atomic_path(out, replace=force) as partial:

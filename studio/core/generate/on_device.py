@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from studio.core.bundle import MANIFEST
+from studio.core.bundle.folder import MANIFEST
 from studio.core.errors import BadInput, StudioError
 from studio.core.generate.llm_bundle import resolve_llm
 from studio.core.generate.session import (
@@ -107,9 +107,9 @@ def generate_on_device(
     trust_bundle_runner: bool = False,
 ) -> Iterator[GenerationEvent]:
     """Yield start, token chunks and a summary from a generation running on ``serial``."""
+    from studio.core.bundle.runner_protocol import ErrorEvent, LogEvent, ResultEvent, TokenEvent
     from studio.core.devices.deploy import deploy_bundle
     from studio.core.devices.run import run_on_device
-    from studio.core.runner_protocol import ErrorEvent, LogEvent, ResultEvent, TokenEvent
 
     if not prompt or not prompt.strip():
         raise BadInput("The prompt is empty", "Type something for the model to continue")

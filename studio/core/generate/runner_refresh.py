@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from studio.core.atomic import atomic_path
-from studio.core.bundle import FileEntry, read_manifest, sha256_file, verify_bundle
+from studio.core.bundle.folder import FileEntry, read_manifest, sha256_file, verify_bundle
 from studio.core.errors import BadInput
 from studio.core.generate.llm_bundle import RUNNER_NAME, RUNNER_SOURCE, seal_llm_bundle
 from studio.runner import runner_files

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from studio.core.errors import BadInput
 from studio.core.hubs.hf_context import HubContext, HubError, with_retries
-from studio.core.tokens import TokenStatus, save_token
+from studio.core.hubs.tokens import TokenStatus, save_token
 
 
 def check_token(token: str, ctx: HubContext | None = None) -> str:

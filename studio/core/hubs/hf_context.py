@@ -74,7 +74,7 @@ class HubContext:
     @property
     def auth(self) -> str | bool:
         if self.load_token:
-            from studio.core.tokens import get_token
+            from studio.core.hubs.tokens import get_token
 
             self.token, self.load_token = get_token("huggingface"), False
         # False, not None: None would make huggingface_hub read its own plaintext token file.

@@ -236,7 +236,7 @@ class LocalHub(Hub):
 
 
 def _onnx_parameters(path: Path) -> int | None:
-    from studio.core.model import summarize
+    from studio.core.model.loader import summarize
 
     try:
         return summarize(path).parameter_count

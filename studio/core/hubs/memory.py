@@ -162,7 +162,7 @@ def estimate(
 
 def chip_memory_budget(chip_id: str) -> tuple[int | None, str]:
     """(memory in bytes or None when not published, chip name) for a catalogue chip."""
-    from studio.core.chips import get_chip
+    from studio.core.chips.catalogue import get_chip
     from studio.core.errors import StudioError
 
     try:

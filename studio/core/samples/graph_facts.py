@@ -46,7 +46,7 @@ STRIDED = {"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPo
 UPSAMPLING = {"Resize", "Upsample", "ConvTranspose"}
 
 
-def _attr(node: onnx.NodeProto, name: str, default=None):
+def attr_value(node: onnx.NodeProto, name: str, default=None):
     for attr in node.attribute:
         if attr.name == name:
             return onnx.helper.get_attribute_value(attr)
@@ -69,7 +69,7 @@ class GraphFacts:
         self.const_values: dict[str, list[int]] = {}
         for node in self.nodes:
             if node.op_type == "Constant" and node.output:
-                tensor = _attr(node, "value")
+                tensor = attr_value(node, "value")
                 if isinstance(tensor, onnx.TensorProto):
                     self.const_dims[node.output[0]] = list(tensor.dims)
                     self._keep_small(node.output[0], tensor)
@@ -103,7 +103,7 @@ class GraphFacts:
     def embedding_rows(self, name: str) -> int | None:
         """Rows of the constant table ``name`` indexes (a Gather on an embedding), if any."""
         rows = [
-            self.const_dims[node.input[0]][int(_attr(node, "axis", 0))]
+            self.const_dims[node.input[0]][int(attr_value(node, "axis", 0))]
             for node, slot in self.uses(name)
             if node.op_type == "Gather" and slot == 1 and node.input[0] in self.const_dims
             if self.const_dims[node.input[0]]
@@ -116,7 +116,7 @@ class GraphFacts:
         for node in self.nodes:
             if node.op_type == "Gather" and node.input[0] in self.const_dims:
                 dims = self.const_dims[node.input[0]]
-                if len(dims) == 2 and int(_attr(node, "axis", 0)) == 0:
+                if len(dims) == 2 and int(attr_value(node, "axis", 0)) == 0:
                     rows.append(dims[0])
         return rows
 
@@ -134,7 +134,7 @@ class GraphFacts:
                 continue
             h, w = max(g[0] for g in got), max(g[1] for g in got)
             if node.op_type in STRIDED:
-                sh, sw = [*_attr(node, "strides", [1, 1]), 1, 1][:2]
+                sh, sw = [*attr_value(node, "strides", [1, 1]), 1, 1][:2]
                 h, w = h * sh, w * sw
             elif node.op_type in UPSAMPLING:
                 h, w = h / 2, w / 2  # the usual FPN factor; exact scales rarely matter here

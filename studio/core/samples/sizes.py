@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 from pydantic import BaseModel
 
-from studio.core.model import graph_inputs
+from studio.core.model.loader import graph_inputs
 from studio.core.samples.graph_facts import GraphFacts
 from studio.core.samples.roles import input_role
 

@@ -11,8 +11,8 @@ import numpy as np
 import onnx
 
 from studio.core.errors import BadInput
-from studio.core.model import graph_inputs
-from studio.core.samples.graph_facts import GraphFacts, _attr
+from studio.core.model.loader import graph_inputs
+from studio.core.samples.graph_facts import GraphFacts, attr_value
 from studio.core.samples.roles import INDEX_SLOTS, Role, element_type, input_role
 from studio.core.samples.sizes import InputSizes
 
@@ -119,7 +119,7 @@ def _index_bounds(model: onnx.ModelProto, facts: GraphFacts, sizes: InputSizes) 
             if INDEX_SLOTS.get(node.op_type) != slot:
                 continue
             data = known.get(node.input[0], [])
-            axis = int(_attr(node, "axis", 0))
+            axis = int(attr_value(node, "axis", 0))
             size = data[axis] if -len(data) <= axis < len(data) else 0
             found.setdefault(value.name, [])
             if size > 0:

@@ -24,7 +24,7 @@ from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
 
 if TYPE_CHECKING:
-    from studio.core.sample_run import SampleRun
+    from studio.core.analyze.sample_run import SampleRun
 
 
 def preview_pixmap(values: list[list[float]], size: int = 160) -> QPixmap:
@@ -112,7 +112,7 @@ class DemoPage(JobStepPage):
         self.job = self.jobs.start(
             JobSpec(
                 title=tr("Demo run on this PC"),
-                target="studio.core.sample_run:run_sample",
+                target="studio.core.analyze.sample_run:run_sample",
                 kwargs={
                     "model": self._model(),
                     "samples": str(samples) if samples else None,

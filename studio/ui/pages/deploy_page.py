@@ -9,7 +9,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from studio.core.bundle import Manifest, VerifyResult, verify_bundle
+from studio.core.bundle.folder import Manifest, VerifyResult, verify_bundle
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
@@ -120,7 +120,7 @@ class DeployPage(JobStepPage):
         self.job = self.jobs.start(
             JobSpec(
                 title=tr("Bundle {name}", name=source_path.stem),
-                target="studio.core.bundle:create_bundle",
+                target="studio.core.bundle.folder:create_bundle",
                 kwargs={
                     "model": str(self.state.deployable_model()),
                     "out": str(out),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from studio.core.analyze.profile import NodeTiming, ProfileResult
 from studio.core.jobs import JobSpec
-from studio.core.profile import NodeTiming, ProfileResult
 from studio.ui.i18n import N_, join_sentences, tr, tr_core, trn
 from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
@@ -113,7 +113,7 @@ class InspectPage(JobStepPage):
         self.job = self.jobs.start(
             JobSpec(
                 title=tr("Measure {name}", name=model.stem),
-                target="studio.core.profile:profile_model",
+                target="studio.core.analyze.profile:profile_model",
                 kwargs={
                     "model": str(model),
                     "runs": recipe.profile.runs,

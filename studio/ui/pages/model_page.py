@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.model import ModelSummary, summarize
+from studio.core.model.loader import ModelSummary, summarize
 from studio.core.units import human_count, human_size
 from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import run_in_thread
@@ -177,7 +177,7 @@ class ModelPage(StepPage):
         target = path
 
         def work() -> ModelSummary:
-            from studio.core.model import resolve_model_path
+            from studio.core.model.loader import resolve_model_path
             from studio.core.paths import demo_model_path
 
             if source == "huggingface" and target is None:  # a recipe naming a hub model

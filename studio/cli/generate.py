@@ -1,0 +1,180 @@
+"""`studio generate` (stream text from a language model) and `studio llm-export` (HF → bundle)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from studio.cli.support import emit_json, reporter_for
+from studio.core.errors import BadInput
+
+
+def _settings(args: argparse.Namespace):
+    from pydantic import ValidationError
+
+    from studio.core.generate.settings import GenerationSettings
+
+    values = {
+        "max_new_tokens": args.max_new_tokens,
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "top_k": args.top_k,
+        "repetition_penalty": args.repetition_penalty,
+        "seed": args.seed,
+    }
+    try:
+        return GenerationSettings(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        flag = "--" + str(first["loc"][0]).replace("_", "-")
+        raise BadInput(
+            f"{flag} {first.get('input')!r} is out of range ({first['msg']})",
+            f"See `studio generate --help` for {flag}",
+        ) from exc
+
+
+def _line(event: Any) -> str:
+    return json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
+
+
+def _events(args: argparse.Namespace, should_stop: Callable[[], bool]):
+    settings = _settings(args)
+    if args.device:
+        from studio.core.generate.on_device import generate_on_device
+
+        return generate_on_device(
+            args.model,
+            args.prompt,
+            args.device,
+            settings,
+            should_stop,
+            trust_bundle_runner=args.trust_bundle_runner,
+        )
+    from studio.core.generate.session import generate_stream
+
+    return generate_stream(args.model, args.prompt, settings, should_stop)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from studio.core.generate.session import GenerationSummary, TokenChunk
+
+    stop = {"now": False}
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        stop["now"] = True  # Ctrl-C ends generation cleanly, with its summary
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        for event in _events(args, lambda: stop["now"]):
+            if args.json:
+                sys.stdout.write(_line(event) + "\n")
+                sys.stdout.flush()
+            elif isinstance(event, TokenChunk):
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, GenerationSummary):
+                sys.stdout.write("\n")
+                if not args.quiet:
+                    print(event.line(), file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 0
+
+
+def cmd_llm_export(args: argparse.Namespace) -> int:
+    from studio.core.generate.export import check_hf_folder, export_llm
+    from studio.core.generate.memory import estimate_memory
+
+    if args.estimate:
+        check_hf_folder(Path(args.model).expanduser(), args.trust_remote_code)
+        estimate = estimate_memory(
+            Path(args.model).expanduser(), args.precision, args.context_length
+        )
+        emit_json(estimate) if args.json else print(f"memory: {estimate.summary()}")
+        return 0
+    if not args.out:
+        raise BadInput("llm-export needs --out", "Add --out FOLDER for the bundle")
+
+    report, bar = reporter_for(args)
+    try:
+        result = export_llm(
+            args.model,
+            args.out,
+            precision=args.precision,
+            context_length=args.context_length,
+            force=args.force,
+            trust_remote_code=args.trust_remote_code,
+            report=report,
+        )
+    finally:
+        bar.close()
+    if args.json:
+        emit_json(result)
+        return 0
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"{result.architecture} → {result.precision.value}: "
+        f"{result.size_bytes / 1024**2:.1f} MB in {result.seconds:.0f} s"
+    )
+    print(f"memory: {result.memory.summary()}")
+    print(f"parity: {result.parity.summary()}")
+    print(f"bundle: {result.bundle} (verified)")
+    return 0
+
+
+def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add(
+        "generate", "Generate text with a language model, streaming tokens and speed", cmd_generate
+    )
+    p.add_argument(
+        "model",
+        nargs="?",
+        default=None,
+        help="LLM bundle or genai folder (default: the bundled demo model)",
+    )
+    p.add_argument("--prompt", required=True, help="text for the model to continue")
+    p.add_argument("--max-new-tokens", type=int, help="longest answer in tokens (default 128)")
+    p.add_argument("--temperature", type=float, help="randomness, 0 = greedy (default 0.7)")
+    p.add_argument("--top-p", type=float, help="nucleus sampling threshold (default 0.9)")
+    p.add_argument("--top-k", type=int, help="sample among this many tokens (default 40)")
+    p.add_argument(
+        "--repetition-penalty", type=float, help="above 1 repeats text less (default 1.1)"
+    )
+    p.add_argument(
+        "--seed", type=int, help="same seed + prompt + settings = same answer (default: random)"
+    )
+    p.add_argument("--device", metavar="SERIAL", help="run on this adb device instead of this PC")
+    p.add_argument(
+        "--trust-bundle-runner",
+        action="store_true",
+        help="with --device: run the bundle's runner/ even though it is not one the studio "
+        "shipped (it is code from whoever made the bundle)",
+    )
+
+    p = add(
+        "llm-export",
+        "Export a Hugging Face language model to an INT4/INT8/FP16/FP32 bundle",
+        cmd_llm_export,
+    )
+    p.add_argument("model", help="Hugging Face model folder (config.json, weights, tokenizer)")
+    p.add_argument("--out", help="bundle folder to write")
+    p.add_argument("--precision", default="int4", help="int4 | int8 | fp16 | fp32 (default int4)")
+    p.add_argument("--context-length", type=int, help="longest prompt + answer in tokens")
+    p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run the modelling .py files in the model folder (InternLM2): they run with your "
+        "permissions; never downloaded",
+    )
+    p.add_argument(
+        "--estimate",
+        action="store_true",
+        help="only print the memory estimate for this precision and context length",
+    )

@@ -1,0 +1,1 @@
+"""Look inside a run: per-layer profile, output drift, model diffs, sample runs, the Netron viewer's server."""

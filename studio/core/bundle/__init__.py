@@ -1,0 +1,1 @@
+"""Bundles: write and verify them, recipes and their headless replay, the runner protocol."""

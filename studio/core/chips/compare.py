@@ -1,0 +1,107 @@
+"""One model on every chip at once: the side-by-side table of the Target step.
+
+Runs in a background job (``studio.core.chips.compare:compare_chips``); the model's graph is analysed
+once and checked against each chip. A chip whose check fails gets a row saying why, never an
+exception that hides the other rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from studio.core.chips.catalogue import THIS_PC, list_chips
+from studio.core.chips.check import check_model, gb_text
+from studio.core.chips.cost import graph_cost
+from studio.core.errors import BadInput
+from studio.core.model.loader import resolve_model_path
+from studio.core.progress import NULL_REPORTER, Reporter
+
+
+class ChipRow(BaseModel):
+    chip: str
+    name: str
+    vendor: str
+    level: str
+    verdict: str
+    latency: str
+    low_ms: float | None = None
+    high_ms: float | None = None
+    memory: str
+    fits: bool | None = None
+    unit: str = ""
+    accelerator_share: float | None = None
+    todo: list[str] = []
+    recommended: str = ""
+
+
+class Comparison(BaseModel):
+    model: str
+    rows: list[ChipRow]
+
+
+def compare_chips(
+    model: str | Path,
+    *,
+    shapes: dict[str, list[int]] | None = None,
+    context: int | None = None,
+    chips: list[str] | None = None,
+    report: Reporter = NULL_REPORTER,
+) -> Comparison:
+    path = resolve_model_path(model)
+    report.progress(0.0, "Reading the model")
+    cost = graph_cost(path, shapes)
+    profiles = [c for c in list_chips() if chips is None or c.id in chips]
+    # This PC's first check runs seconds of micro-benchmarks: give it most of the bar.
+    rows = []
+    for index, chip in enumerate(profiles):
+        start = 0.05 + 0.9 * index / len(profiles)
+        end = 0.05 + 0.9 * (index + 1) / len(profiles)
+        report.progress(start, f"Checking {chip.name}")
+        try:
+            result = check_model(
+                path,
+                chip,
+                shapes=shapes,
+                context=context,
+                cost=cost,
+                report=report.sub(start, end) if chip.id == THIS_PC else NULL_REPORTER,
+            )
+        except BadInput as exc:
+            rows.append(
+                ChipRow(
+                    chip=chip.id,
+                    name=chip.name,
+                    vendor=chip.vendor,
+                    level="bad",
+                    verdict=exc.message,
+                    latency="—",
+                    memory="—",
+                )
+            )
+            continue
+        mem = result.memory
+        need = gb_text(mem.total_bytes)
+        rows.append(
+            ChipRow(
+                chip=chip.id,
+                name=chip.name,
+                vendor=chip.vendor,
+                level=result.level,
+                verdict=result.verdict,
+                latency=result.latency_text(),
+                low_ms=result.latency.low_ms,
+                high_ms=result.latency.high_ms,
+                memory=f"{need} of {gb_text(mem.capacity_bytes)}"
+                if mem.capacity_bytes
+                else f"{need} (chip size not published)",
+                fits=mem.fits,
+                unit=result.unit,
+                accelerator_share=result.accelerator_share,
+                todo=result.todo,
+                recommended=result.recommended.summary,
+            )
+        )
+    report.progress(1.0, "Checked every chip")
+    return Comparison(model=str(path), rows=rows)

@@ -1,0 +1,1 @@
+"""Open and describe a model: load and check it, summary, precision, convert, fix shapes."""
