@@ -30,6 +30,7 @@ from studio.core.analyze.fusion_map import NodeKind, map_fused_nodes, node_param
 from studio.core.atomic import atomic_path, temp_prefix
 from studio.core.errors import BadInput
 from studio.core.model.loader import load_model, resolve_model_path
+from studio.core.model.ort_errors import explain_ort_error, is_ort_error, ort_errors_in_plain_words
 from studio.core.progress import NULL_REPORTER, Reporter
 
 SCHEMA_VERSION = 4
@@ -201,10 +202,10 @@ def _run(session, feeds: dict) -> None:
     try:
         session.run(None, feeds)
     except Exception as exc:
-        shapes = ", ".join(f"{k}={'x'.join(map(str, v.shape))}" for k, v in feeds.items())
-        raise BadInput(
-            f"The model does not run with inputs {shapes} ({str(exc).splitlines()[0][:160]})",
-            "Set the input shapes the model expects, e.g. --shape image=1x3x224x224",
+        if not is_ort_error(exc):
+            raise
+        raise explain_ort_error(
+            exc, getattr(session, "_model_path", None) or "the model", feeds
         ) from exc
 
 
@@ -422,6 +423,7 @@ def halves_moved(samples: dict[str, list[float]], medians: dict[str, float]) -> 
     return moved
 
 
+@ort_errors_in_plain_words
 def profile_model(
     model: str | Path,
     *,

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from studio.core.errors import BadInput
 from studio.core.model.loader import load_model, resolve_model_path
+from studio.core.model.ort_errors import ort_errors_in_plain_words
 from studio.core.paths import demo_samples_path
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.samples.calibration import load_arrays, synthetic_inputs
@@ -62,6 +63,7 @@ def _preview(name: str, value: np.ndarray) -> OutputPreview:
     )
 
 
+@ort_errors_in_plain_words
 def run_sample(
     model: str | Path,
     *,

@@ -31,6 +31,7 @@ from studio.core.model.loader import (
     refuse_custom_ops,
     resolve_model_path,
 )
+from studio.core.model.ort_errors import ort_errors_in_plain_words
 from studio.core.model.precision import Precision, model_precision
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.samples.calibration import load_samples, npz_has, npz_labels, synthetic_samples
@@ -236,6 +237,7 @@ def _split_eval(
     return calib, synthetic_samples(model, sizes, count, first_seed=1000), "random inputs"
 
 
+@ort_errors_in_plain_words
 def compress_model(
     model: str | Path,
     method: Method | str,
