@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from studio.core.calibrate_pc import calibrate
 from studio.core.chips import THIS_PC, ChipProfile, Recommendation, get_chip
 from studio.core.errors import BadInput
-from studio.core.graph_cost import CONTROL_FLOW, GraphCost, NodeCost, graph_cost, load_for_cost
+from studio.core.graph_cost import GraphCost, NodeCost, graph_cost, load_for_cost
+from studio.core.graph_flops import CONTROL_FLOW
 from studio.core.model import resolve_model_path
 from studio.core.predict import Prediction, predict_latency
 from studio.core.progress import NULL_REPORTER, Reporter
@@ -299,7 +300,7 @@ def _not_predicted(cost: GraphCost, chip: ChipProfile, *_: object, **__: object)
     )
 
 
-def check_for_manifest(model: str | Path, chip: str) -> dict:
+def check_for_manifest(model: str | Path, chip: str) -> dict[str, Any]:
     """The check as a bundle records it: compact, and never a reason for the bundle to fail."""
     from studio.core.calibrate_pc import cached_calibration
     from studio.core.profile import default_threads
@@ -363,7 +364,7 @@ def check_model(
             Placement(
                 node=node.name,
                 op_type=node.op_type,
-                unit=unit,  # type: ignore[arg-type]
+                unit=unit,
                 flops=node.flops,
                 reason=reason,
             )
@@ -430,7 +431,7 @@ def check_model(
         unit=UNIT_NAMES[profile.main.kind],
         verdict=verdict,
         level=level,
-        todo=todo,  # type: ignore[arg-type]
+        todo=todo,
         accelerator_share=share,
         placement=placements,
         fallback_ops=fallback,

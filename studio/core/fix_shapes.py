@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from studio.core.atomic import atomic_path
 from studio.core.errors import BadInput, OutputError
-from studio.core.graph_cost import _dims, apply_shapes, infer
+from studio.core.graph_cost import apply_shapes, infer
+from studio.core.graph_flops import _dims
 from studio.core.model import graph_inputs, load_model, resolve_model_path
 from studio.core.progress import NULL_REPORTER, Reporter
 

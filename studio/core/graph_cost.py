@@ -64,7 +64,7 @@ def op_class(node: onnx.NodeProto) -> str:
     if op in ("MatMul", "Gemm", "FusedMatMul", "MatMulInteger", "QLinearMatMul", "MatMulNBits"):
         return "matmul"
     if op in ("Conv", "QLinearConv", "ConvInteger", "ConvTranspose"):
-        group = int(_attr(node, "group", 1) or 1)  # type: ignore[arg-type]
+        group = int(_attr(node, "group", 1) or 1)
         return "dwconv" if group > 1 else "conv"
     if op in ("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool"):
         return "pool"

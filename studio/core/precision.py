@@ -72,7 +72,7 @@ def model_precision(model: onnx.ModelProto) -> Precision:
             votes[_SCHEMES[op][0]] += count
         kind = votes.most_common(1)[0][0]
         label = next(label for k, label in _SCHEMES.values() if k == kind)
-        return Precision(kind=kind, label=label, quantized_ops=dict(ops.most_common()))  # type: ignore[arg-type]
+        return Precision(kind=kind, label=label, quantized_ops=dict(ops.most_common()))
     half = onnx.TensorProto.FLOAT16
     if any(t.data_type == half for t in model.graph.initializer):
         return Precision(kind="float16", label="float16")

@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -145,16 +146,17 @@ BLOCK_SIZES = (128, 64)
 NARROW_BLOCK = 32
 
 
-def weight_block_size(config: dict) -> int:
+def weight_block_size(config: dict[str, Any]) -> int:
     """The MatMulNBits block size for a model with this Hugging Face config."""
     config = config.get("text_config") or config
-    widths = [config.get("hidden_size"), config.get("intermediate_size")]
-    if not all(isinstance(w, int) and w > 0 for w in widths):
+    sizes = [config.get("hidden_size"), config.get("intermediate_size")]
+    widths = [w for w in sizes if isinstance(w, int) and w > 0]
+    if len(widths) < len(sizes):
         return NARROW_BLOCK
     return next((b for b in BLOCK_SIZES if all(w % b == 0 for w in widths)), NARROW_BLOCK)
 
 
-def weight_options(config: dict) -> list[str]:
+def weight_options(config: dict[str, Any]) -> list[str]:
     """The model builder's options for INT4/INT8 weights of a model with this config."""
     block = weight_block_size(config)
     return [f"block_size={block}", *(["algo_config=rtn"] if block == BLOCK_SIZES[0] else [])]

@@ -50,7 +50,8 @@ def torch_logits(hf_dir: Path, ids: list[int]) -> np.ndarray:
     model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
     model.eval()
     with torch.no_grad():
-        return model(torch.tensor([ids])).logits[0].float().numpy()
+        logits: np.ndarray = model(torch.tensor([ids])).logits[0].float().numpy()
+        return logits
 
 
 def onnx_logits(onnx_dir: Path, ids: list[int]) -> np.ndarray:
@@ -79,7 +80,8 @@ def onnx_logits(onnx_dir: Path, ids: list[int]) -> np.ndarray:
         else:
             raise ValueError(f"unexpected decoder input {spec.name}")
     logits = session.run(["logits"], feed)[0]
-    return logits[0].astype(np.float32)
+    first: np.ndarray = logits[0].astype(np.float32)
+    return first
 
 
 def compare_logits(
