@@ -75,8 +75,8 @@ def _hello(mode: str, ort: object | None) -> None:
         mode=mode,
         runtime=f"onnxruntime {getattr(ort, '__version__', '?')}" if ort else "none",
         python=platform.python_version(),
-        providers=list(ort.get_available_providers()) if ort else [],  # type: ignore[attr-defined]  # the onnxruntime module
-    )
+        providers=list(ort.get_available_providers()) if ort else [],
+    )  # type: ignore[attr-defined]
 
 
 _DTYPES = {
@@ -170,7 +170,7 @@ def generate(bundle: Path, args: argparse.Namespace) -> None:
             "no_generator",
         )
     sys.path.insert(0, str(HERE))
-    import generate as plugin_module  # type: ignore[import-not-found]  # the bundle's own hook, found at run time
+    import generate as plugin_module  # the bundle's own hook
 
     _hello("generate", _import_onnxruntime())
     options = {"prompt": args.prompt, "max_tokens": args.max_tokens}
