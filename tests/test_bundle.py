@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.bundle.folder import create_bundle, read_manifest, sha256_file, verify_bundle
+from studio.core.bundle.folder import (
+    create_bundle,
+    read_manifest,
+    sha256_file,
+    verify_bundle,
+)
 from studio.core.errors import BadInput, OutputError
 from tests.support.models import make_mlp
 

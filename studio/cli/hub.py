@@ -6,11 +6,14 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.cli.support import emit_json, reporter_for
 from studio.core.errors import BadInput
 from studio.core.units import human_count, human_size
+
+if TYPE_CHECKING:  # the hub modules load only when a hub command runs
+    from studio.core.hubs.base import ModelHit
 
 SORTS = ("downloads", "likes", "updated")
 
@@ -43,7 +46,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         page_size=min(args.limit, 100),
     )
     pager = _hub(args).search(query)
-    hits = []
+    hits: list[ModelHit] = []
     while len(hits) < args.limit:
         page = pager.next_page()
         hits.extend(page.hits)

@@ -133,8 +133,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"end to end: {a_ms:.3f} ms → {b_ms:.3f} ms ({b_ms / a_ms:.2f}×)")
         for row in result.latency[:15]:
             print(f"  {row.ms_a:8.4f} → {row.ms_b:8.4f} ms  {', '.join(row.names)[:70]}")
-    for row in sorted(result.drift, key=lambda d: -d.value)[:15]:
-        print(f"  drift {row.metric} {row.value:.4g}  {row.name}")
+    for layer in sorted(result.drift, key=lambda d: -d.value)[:15]:
+        print(f"  drift {layer.metric} {layer.value:.4g}  {layer.name}")
     return 0
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from studio.core.progress import Reporter
 
@@ -35,7 +35,7 @@ def _default(value: Any) -> Any:
 class StderrBar:
     """A one-line progress bar on stderr, shown only once work has run for over a second."""
 
-    def __init__(self, enabled: bool = True, delay: float = 1.0) -> None:
+    def __init__(self, enabled: bool | Literal["always"] = True, delay: float = 1.0) -> None:
         self.enabled = (enabled and sys.stderr.isatty()) or enabled == "always"
         self.start = time.monotonic()
         self.delay = delay

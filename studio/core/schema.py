@@ -84,7 +84,7 @@ def read_text_capped(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise BadInput(f"Cannot read {path} ({exc})", "Check the file is a text file") from exc
 
 
-class _BudgetLoader(yaml.SafeLoader):
+class _BudgetLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
     """SafeLoader that refuses a document whose aliases expand past MAX_EXPANDED_NODES.
 
     The check runs on the composed node graph, before any Python object is built.

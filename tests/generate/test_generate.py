@@ -395,6 +395,14 @@ def test_cli_llm_export_bad_folder(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "config.json" in err
 
 
+def test_cli_llm_export_config_that_is_not_an_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config.json").write_text("[1, 2]")
+    code, _, err = _cli(["llm-export", str(tmp_path), "--estimate"], capsys)
+    assert code == 2 and "is not a JSON object" in err
+
+
 def test_a_prompt_longer_than_the_context_is_refused(tiny_bundle: Path) -> None:
     with pytest.raises(BadInput, match="reads at most"):
         list(generate_stream(tiny_bundle, "In the beginning " * 200))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import onnx
 from pydantic import BaseModel
@@ -99,7 +100,11 @@ def _weight_types(model: onnx.ModelProto) -> dict[str, tuple[str, tuple[int, ...
 
 
 def _describe_change(
-    na: onnx.NodeProto, nb: onnx.NodeProto, wa: dict, wb: dict, dequantized_b: set[str]
+    na: onnx.NodeProto,
+    nb: onnx.NodeProto,
+    wa: dict[str, tuple[str, tuple[int, ...]]],
+    wb: dict[str, tuple[str, tuple[int, ...]]],
+    dequantized_b: set[str],
 ) -> list[str]:
     changes: list[str] = []
     if (na.op_type, na.domain) != (nb.op_type, nb.domain):
@@ -242,7 +247,7 @@ def load_drift_report(path: str | Path) -> list[LayerDrift]:
     )
 
 
-def _drift_rows(entries: list, path: Path, key: str) -> list[LayerDrift]:
+def _drift_rows(entries: list[Any], path: Path, key: str) -> list[LayerDrift]:
     rows = []
     for entry in entries:
         if not isinstance(entry, dict):
@@ -299,7 +304,7 @@ def compare_original_and_optimized(
     runs: int = 10,
     threads: int | None = None,
     shapes: dict[str, list[int]] | None = None,
-    drift: list[dict] | None = None,
+    drift: list[dict[str, Any]] | None = None,
     report: Reporter = NULL_REPORTER,
 ) -> DiffResult:
     """The Compare view in one call (a background job): profile both, then diff them.

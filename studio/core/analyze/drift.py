@@ -13,6 +13,7 @@ import math
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -187,7 +188,7 @@ def _nll(logits: np.ndarray, ids: np.ndarray) -> float:
     return float(-picked.mean())
 
 
-def session(path: Path):
+def session(path: Path) -> Any:  # onnxruntime.InferenceSession
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -196,7 +197,7 @@ def session(path: Path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def time_session(sess, feeds: dict[str, np.ndarray], budget_s: float = 1.0) -> float:
+def time_session(sess: Any, feeds: dict[str, np.ndarray], budget_s: float = 1.0) -> float:
     """Median latency in ms; runs as many times as fit the budget (3..50), after warm-up."""
     sess.run(None, feeds)
     start = time.perf_counter()
@@ -212,9 +213,9 @@ def time_session(sess, feeds: dict[str, np.ndarray], budget_s: float = 1.0) -> f
 
 
 def time_pair(
-    sess_a,
+    sess_a: Any,
     feeds_a: dict[str, np.ndarray],
-    sess_b,
+    sess_b: Any,
     feeds_b: dict[str, np.ndarray],
     budget_s: float = 2.0,
 ) -> tuple[float, float]:
@@ -237,7 +238,7 @@ def time_pair(
     return statistics.median(times[0]), statistics.median(times[1])
 
 
-def _feeds_for(sess, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _feeds_for(sess: Any, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     wanted = {i.name: i.type for i in sess.get_inputs()}
     feeds = {}
     for name, value in sample.items():

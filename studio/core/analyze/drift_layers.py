@@ -119,8 +119,10 @@ def layer_drift(
         error[name] = max(0.0, 1.0 - (dot / norm if norm > 0 else 1.0))
     layers = _attribute(ref, error)
     layers.sort(key=lambda layer: -layer.added)
-    seen: set[str] = set()
-    layers = [x for x in layers if not (x.node in seen or seen.add(x.node))]
+    first: dict[str, LayerDrift] = {}  # each node once, where it drifted most
+    for layer in layers:
+        first.setdefault(layer.node, layer)
+    layers = list(first.values())
     suggest = [layer.node for layer in layers[:3] if layer.added >= SUGGEST_MIN_ADDED]
     return [x for x in layers if x.added > 0][:10], list(dict.fromkeys(suggest)), ""
 

@@ -94,10 +94,10 @@ def _groups(
         op_of = {node_key(n, i): n.op_type for i, n in enumerate(proto.graph.node)}
         params = node_parameter_counts(proto)
         for kernel in profile.nodes:
-            group = None
+            found = None
             if kernel.kind is not NodeKind.INSERTED:
-                group = group_of.get(primary_member(kernel, op_of, params))
-            times[group or INSERTED_GROUP] += kernel.median_ms
+                found = group_of.get(primary_member(kernel, op_of, params))
+            times[found or INSERTED_GROUP] += kernel.median_ms
     total = (profile.profiled_total_ms if profile else 0.0) or 1.0
     groups = [
         Group(

@@ -64,7 +64,7 @@ def netron_dir() -> Path:
 def netron_version() -> str:
     from netron.server import __version__
 
-    return __version__
+    return str(__version__)
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,10 @@ class NetronSite:
         if name in self.scripts:
             return 200, "text/javascript", self.scripts[name]
         if name == "index.html":
-            html = self._file("index.html").decode("utf-8")
+            index = self._file("index.html")
+            if index is None:  # a netron install without its page
+                return _NOT_FOUND
+            html = index.decode("utf-8")
             page = patch_index(html, model, list(self.scripts))
             return 200, "text/html; charset=utf-8", page.encode("utf-8")
         if "/" in name or name.startswith("."):
@@ -217,6 +220,7 @@ class NetronSite:
 class _Handler(http.server.BaseHTTPRequestHandler):
     site: NetronSite
     allowed_hosts: set[str]
+    raw_requestline: bytes  # set by the standard library before parse_request
 
     def do_GET(self) -> None:
         self._answer(send_body=True)
@@ -272,7 +276,9 @@ class NetronServer:
 
     def __init__(self, scripts: dict[str, bytes] | None = None) -> None:
         self.site = NetronSite(scripts)
-        handler = type("Handler", (_Handler,), {"site": self.site, "allowed_hosts": set()})
+        handler: type[_Handler] = type(
+            "Handler", (_Handler,), {"site": self.site, "allowed_hosts": set()}
+        )
         self._server = _Server((HOST, 0), handler)
         self.port = self._server.server_address[1]
         handler.allowed_hosts = {f"{HOST}:{self.port}"}

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -30,8 +30,15 @@ from studio.core.analyze.fusion_map import NodeKind, map_fused_nodes, node_param
 from studio.core.atomic import atomic_path, temp_prefix
 from studio.core.errors import BadInput
 from studio.core.model.loader import load_model, resolve_model_path
-from studio.core.model.ort_errors import explain_ort_error, is_ort_error, ort_errors_in_plain_words
+from studio.core.model.ort_errors import (
+    explain_ort_error,
+    is_ort_error,
+    ort_errors_in_plain_words,
+)
 from studio.core.progress import NULL_REPORTER, Reporter
+
+if TYPE_CHECKING:  # numpy loads with the first measurement, not with the window
+    import numpy as np
 
 SCHEMA_VERSION = 4
 PROFILER_NOTE = (
@@ -166,7 +173,7 @@ def overhead_sentence(end_to_end_ms: float, profiled_total_ms: float) -> str:
 
 def _session(
     path: Path, threads: int, profile_prefix: str | None = None, optimized_path: Path | None = None
-):
+) -> Any:  # onnxruntime.InferenceSession
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -198,7 +205,7 @@ def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _run(session, feeds: dict) -> None:
+def _run(session: Any, feeds: dict[str, np.ndarray]) -> None:
     try:
         session.run(None, feeds)
     except Exception as exc:
@@ -210,7 +217,7 @@ def _run(session, feeds: dict) -> None:
 
 
 def measure_latency(
-    path: Path, feeds: dict, runs: int, threads: int, warmup: int = 3
+    path: Path, feeds: dict[str, np.ndarray], runs: int, threads: int, warmup: int = 3
 ) -> list[float]:
     session = _session(path, threads)
     for _ in range(warmup):
@@ -249,7 +256,9 @@ def _check_arguments(runs: int, warmup: int, threads: int | None) -> None:
         )
 
 
-def per_run_node_times(events: list[dict], runs: int) -> tuple[dict[str, list[float]], dict]:
+def per_run_node_times(
+    events: list[dict[str, Any]], runs: int
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Per node, its time (ms) in each of the last ``runs`` runs; plus op type and provider.
 
     Node events are assigned to runs by the run's time window, so warm-up runs are dropped
@@ -346,8 +355,8 @@ class _RunProgress:
 
 
 def _profiled_runs(
-    session, feeds: dict, warmup: int, runs: int, progress: _RunProgress
-) -> tuple[dict[str, list[float]], dict]:
+    session: Any, feeds: dict[str, np.ndarray], warmup: int, runs: int, progress: _RunProgress
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Run a profiling session warm-up + ``runs`` times; per node, its time in each timed run."""
     for _ in range(warmup + runs):
         _run(session, feeds)

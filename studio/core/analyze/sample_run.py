@@ -39,7 +39,8 @@ class SampleRun(BaseModel):
 
 def _softmax(values: np.ndarray) -> np.ndarray:
     shifted = np.exp(values - values.max())
-    return shifted / shifted.sum()
+    probabilities: np.ndarray = shifted / shifted.sum()
+    return probabilities
 
 
 def _preview(name: str, value: np.ndarray) -> OutputPreview:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -13,7 +13,7 @@ from studio.core.errors import BadInput
 from studio.core.paths import demo_model_path, demo_samples_path
 from studio.core.schema import load_model_file
 
-RECIPE_VERSION = 1
+RECIPE_VERSION: Final = 1
 
 
 class _Strict(BaseModel):
@@ -120,7 +120,7 @@ class Recipe(_Strict):
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json", exclude_none=True)
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def load_recipe(path: str | Path) -> Recipe:

@@ -13,6 +13,7 @@ import platform
 import time
 from collections.abc import Callable
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -68,7 +69,7 @@ def cache_key(threads: int) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def _cache_path(threads: int):
+def _cache_path(threads: int) -> Path:
     folder = cache_dir() / "calibration"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"this-pc-{cache_key(threads)}.json"
@@ -131,13 +132,13 @@ def calibrate(
     # Points keep only the op's own time; fixed per-run and per-node costs are added back once.
     # Single-op models carry the whole per-run cost; chained ones a share of it.
     floor = 0.0005
-    for family in compute.values():
-        for point in family:
+    for points in compute.values():
+        for point in points:
             point.ms = max(point.ms - run_overhead - node_overhead, floor)
-    for family in memory.values():
-        for point in family:
+    for points in memory.values():
+        for point in points:
             parallel = {id(memory["data"]): len(mb.PERMS), id(memory["copy"]): 4}
-            share = run_overhead / parallel.get(id(family), mb.CHAIN)
+            share = run_overhead / parallel.get(id(points), mb.CHAIN)
             point.ms = max(point.ms - share - node_overhead, floor)
     # Headline figures from points long enough that fixed costs cannot distort them.
     peak = max(p.rate for p in compute["matmul"] + compute["conv"] if p.ms >= 0.05)

@@ -11,7 +11,7 @@ import platform
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Final, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,7 +20,7 @@ from studio.core.paths import assets_dir, config_dir
 from studio.core.schema import load_model_file, quoted, shorten
 
 THIS_PC = "this-pc"
-CHIP_SCHEMA_VERSION = 1
+CHIP_SCHEMA_VERSION: Final = 1
 Precision = Literal["int4", "int8", "int16", "fp16", "bf16", "fp32"]
 
 
@@ -91,7 +91,7 @@ class Accelerator(_Strict):
         return self
 
     def peak(self, precision: str) -> Fact:
-        return self.peak_tops.get(precision, Fact())  # type: ignore[call-overload]
+        return self.peak_tops.get(cast(Precision, precision), Fact())  # other names: no Fact
 
 
 class Memory(_Strict):
@@ -208,10 +208,10 @@ class Catalogue(BaseModel):
     problems: list[str] = Field(default_factory=list, description="one line per bad user file")
 
 
-_cache: dict[tuple, Catalogue] = {}
+_cache: dict[tuple[Any, ...], Catalogue] = {}
 
 
-def _stamp() -> tuple:
+def _stamp() -> tuple[tuple[str, int, int], ...]:
     """Which profile files exist and when they changed: the catalogue is re-read only then."""
     files = _profile_files(shipped_dir()) + _profile_files(user_dir())
     stats = []

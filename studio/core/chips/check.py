@@ -10,13 +10,24 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from studio.core.chips.calibrate_pc import calibrate
-from studio.core.chips.catalogue import THIS_PC, ChipProfile, Recommendation, get_chip
-from studio.core.chips.cost import CONTROL_FLOW, GraphCost, NodeCost, graph_cost, load_for_cost
+from studio.core.chips.catalogue import (
+    THIS_PC,
+    ChipProfile,
+    Recommendation,
+    get_chip,
+)
+from studio.core.chips.cost import (
+    GraphCost,
+    NodeCost,
+    graph_cost,
+    load_for_cost,
+)
+from studio.core.chips.flops import CONTROL_FLOW
 from studio.core.chips.predict import Prediction, predict_latency
 from studio.core.errors import BadInput
 from studio.core.model.loader import refuse_custom_ops, resolve_model_path
@@ -306,7 +317,7 @@ def _not_predicted(cost: GraphCost, chip: ChipProfile, *_: object, **__: object)
     )
 
 
-def check_for_manifest(model: str | Path, chip: str) -> dict:
+def check_for_manifest(model: str | Path, chip: str) -> dict[str, Any]:
     """The check as a bundle records it: compact, and never a reason for the bundle to fail."""
     from studio.core.analyze.profile import default_threads
     from studio.core.chips.calibrate_pc import cached_calibration
@@ -376,7 +387,7 @@ def check_model(
             Placement(
                 node=node.name,
                 op_type=node.op_type,
-                unit=unit,  # type: ignore[arg-type]
+                unit=unit,
                 flops=node.flops,
                 reason=reason,
             )
@@ -443,7 +454,7 @@ def check_model(
         unit=UNIT_NAMES[profile.main.kind],
         verdict=verdict,
         level=level,
-        todo=todo,  # type: ignore[arg-type]
+        todo=todo,
         accelerator_share=share,
         placement=placements,
         fallback_ops=fallback,

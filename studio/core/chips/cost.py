@@ -32,7 +32,11 @@ from studio.core.chips.qdq import (
     pointwise,
     quantized_dtype,
 )
-from studio.core.model.loader import graph_inputs, load_model, resolve_model_path
+from studio.core.model.loader import (
+    graph_inputs,
+    load_model,
+    resolve_model_path,
+)
 from studio.core.model.shapes import apply_shapes, infer, value_dims
 from studio.core.samples.sizes import InputSizes, choose_sizes
 
@@ -63,7 +67,7 @@ def op_class(node: onnx.NodeProto) -> str:
     if op in ("MatMul", "Gemm", "FusedMatMul", "MatMulInteger", "QLinearMatMul", "MatMulNBits"):
         return "matmul"
     if op in ("Conv", "QLinearConv", "ConvInteger", "ConvTranspose"):
-        group = int(attr_value(node, "group", 1) or 1)  # type: ignore[arg-type]
+        group = int(attr_value(node, "group", 1) or 1)
         return "dwconv" if group > 1 else "conv"
     if op in ("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool"):
         return "pool"

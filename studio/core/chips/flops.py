@@ -5,6 +5,8 @@ Split from graph_cost: per-node formulas and the tensor table they read.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
 from onnx import helper
@@ -100,7 +102,7 @@ class Tensors:
         return None if n is None else n * _itemsize(self.elem.get(name, 1))
 
 
-def attr_value(node: onnx.NodeProto, name: str, default: object = None) -> object:
+def attr_value(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
     for a in node.attribute:
         if a.name == name:
             return helper.get_attribute_value(a)
@@ -116,7 +118,7 @@ def node_flops(node: onnx.NodeProto, t: Tensors) -> float | None:
         w = ins[3] if op == "QLinearConv" else ins[1]
         if out_n is None or w is None:
             return None
-        group = int(attr_value(node, "group", 1) or 1)  # type: ignore[arg-type]
+        group = int(attr_value(node, "group", 1) or 1)
         per_out = int(np.prod(w[1:]))  # (Cin/group) * kH * kW
         del group
         return 2.0 * out_n * per_out
@@ -128,7 +130,7 @@ def node_flops(node: onnx.NodeProto, t: Tensors) -> float | None:
     if op == "MatMulNBits":
         # A contrib op ONNX shape inference does not know: its K and N are attributes. Rows of
         # A default to 1 (one decode step) when the activation's shape is unknown.
-        k, n = int(attr_value(node, "K", 0) or 0), int(attr_value(node, "N", 0) or 0)  # type: ignore[arg-type]
+        k, n = int(attr_value(node, "K", 0) or 0), int(attr_value(node, "N", 0) or 0)
         a = ins[0]
         rows = int(np.prod(a[:-1])) if a else 1
         return 2.0 * rows * k * n if k and n else None
@@ -142,7 +144,7 @@ def node_flops(node: onnx.NodeProto, t: Tensors) -> float | None:
         return 2.0 * out_n * k
     if op in ("MaxPool", "AveragePool", "LpPool"):
         kernel = attr_value(node, "kernel_shape", [1])
-        return None if out_n is None else float(out_n * int(np.prod(kernel)))  # type: ignore[arg-type]
+        return None if out_n is None else float(out_n * int(np.prod(kernel)))
     if op in (
         "GlobalAveragePool",
         "GlobalMaxPool",
@@ -155,8 +157,8 @@ def node_flops(node: onnx.NodeProto, t: Tensors) -> float | None:
         "ArgMax",
         "ArgMin",
     ):
-        n = t.numel(node.input[0])
-        return None if n is None else float(n)
+        count = t.numel(node.input[0])
+        return None if count is None else float(count)
     if op in ("Softmax", "LogSoftmax"):
         return None if out_n is None else 5.0 * out_n
     if op in (

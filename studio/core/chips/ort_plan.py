@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import onnx
 from pydantic import BaseModel, Field
 
 from studio.core.analyze.fusion_map import NodeKind, map_fused_nodes, node_key
@@ -46,7 +47,7 @@ def _model_bytes(path: Path) -> float:
     return float(total)
 
 
-def _optimized(path: Path, threads: int, out: Path):
+def _optimized(path: Path, threads: int, out: Path) -> onnx.ModelProto:
     import onnx
     import onnxruntime as ort
 
@@ -111,7 +112,7 @@ def _vanishes(node: NodeCost | None) -> bool:
     return node is not None and node.op_class in ("free", "quant", "data") and node.flops == 0
 
 
-def _inserted(node, cost: GraphCost) -> InsertedNode:
+def _inserted(node: onnx.NodeProto, cost: GraphCost) -> InsertedNode:
     """An added node moves about as much as the original tensor it converts, read and written."""
     sizes = [cost.tensor_bytes[t] for t in (*node.input, *node.output) if t in cost.tensor_bytes]
     return InsertedNode(name=node.name, op_type=node.op_type, bytes=2.0 * max(sizes, default=0.0))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import onnx
@@ -18,7 +19,12 @@ from onnx import TensorProto, helper, numpy_helper
 FLOAT, FLOAT16 = TensorProto.FLOAT, TensorProto.FLOAT16
 
 
-def model(nodes: list, inputs: list, outputs: list, inits: list | None = None) -> onnx.ModelProto:
+def model(
+    nodes: list[onnx.NodeProto],
+    inputs: list[onnx.ValueInfoProto],
+    outputs: list[onnx.ValueInfoProto],
+    inits: list[onnx.TensorProto] | None = None,
+) -> onnx.ModelProto:
     graph = helper.make_graph(nodes, "calib", inputs, outputs, inits or [])
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     proto.ir_version = 8
@@ -183,7 +189,9 @@ CHAIN = 6
 
 
 def _chained(
-    make: Callable[[str, str, int], onnx.NodeProto], shape: list[int], inits: list | None = None
+    make: Callable[[str, str, int], onnx.NodeProto],
+    shape: list[int],
+    inits: list[onnx.TensorProto] | None = None,
 ) -> onnx.ModelProto:
     nodes = [make(f"t{i}", f"t{i + 1}", i) for i in range(CHAIN)]
     return model(nodes, [tensor("t0", shape)], [tensor(f"t{CHAIN}", shape)], inits)
@@ -193,7 +201,7 @@ def _per_op(proto: onnx.ModelProto, feeds: dict[str, np.ndarray], threads: int) 
     return time_ms(proto, feeds, threads) / CHAIN
 
 
-def unary(op: str, n: int, threads: int, **attrs: object) -> tuple[float, float]:
+def unary(op: str, n: int, threads: int, **attrs: Any) -> tuple[float, float]:
     """(ms per op, bytes moved per op) for an element-wise op on n floats."""
     proto = _chained(lambda a, b, _: helper.make_node(op, [a], [b], **attrs), [1, n])
     return _per_op(proto, {"t0": _normal((1, n))}, threads), 8.0 * n
@@ -266,7 +274,9 @@ def chain_overhead(threads: int) -> tuple[float, float]:
     return max(one - per_node, 0.0), per_node
 
 
-def _precision_pair(build, feeds: dict[str, np.ndarray], threads: int) -> float:
+def _precision_pair(
+    build: Callable[[int, type], onnx.ModelProto], feeds: dict[str, np.ndarray], threads: int
+) -> float:
     """time(graph in float16) ÷ time(the same graph in float32)."""
     fp32 = time_ms(build(FLOAT, np.float32), feeds, threads)
     half = {k: v.astype(np.float16) for k, v in feeds.items()}

@@ -30,7 +30,7 @@ def pointwise(node: onnx.NodeProto, t: Tensors) -> bool:
     if kernel is None:
         w = t.shape.get(node.input[3] if node.op_type == "QLinearConv" else node.input[1])
         kernel = w[2:] if w else None
-    return bool(kernel) and all(int(k) == 1 for k in kernel)  # type: ignore[union-attr]
+    return bool(kernel) and all(int(k) == 1 for k in kernel)
 
 
 def dq_weights(node: onnx.NodeProto, producers: dict[str, onnx.NodeProto]) -> bool:

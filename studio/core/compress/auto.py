@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from studio.core.analyze.drift import compare_models
 from studio.core.compress.graph import changed_nothing_warning, weight_counts
-from studio.core.compress.methods import Method
+from studio.core.compress.method_ids import Method
 from studio.core.compress.passes import Prepared, run_method
 from studio.core.errors import BadInput
 from studio.core.progress import NULL_REPORTER, Reporter

@@ -301,7 +301,10 @@ def plan_model(model: onnx.ModelProto) -> tuple[list[Group], list[Skipped]]:
         if node.op_type == "MatMul" and g.dims(node.input[1]) is None:
             continue  # activation × activation (attention scores): not a layer with weights
         planned = plan_group(node, g)
-        (groups if isinstance(planned, Group) else skipped).append(planned)
+        if isinstance(planned, Group):
+            groups.append(planned)
+        else:
+            skipped.append(planned)
     # A depthwise Conv that shrank with the layer before it is not "left alone".
     followed = {n.name for group in groups for n in group.groups_attr}
     return groups, [s for s in skipped if s.node not in followed]

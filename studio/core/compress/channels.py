@@ -80,7 +80,8 @@ def _keep_count(channels: int, settings: ChannelSettings) -> int:
 
 def _importance(weight: np.ndarray, axis: int) -> np.ndarray:
     moved = np.moveaxis(np.abs(weight.astype(np.float64)), axis, 0)
-    return moved.reshape(moved.shape[0], -1).sum(axis=1)
+    importance: np.ndarray = moved.reshape(moved.shape[0], -1).sum(axis=1)
+    return importance
 
 
 def prune_channels(
@@ -131,7 +132,7 @@ def prune_channels(
             "ops only; use int8-static or fp16 for this model",
         )
     layers = []
-    for index, (group, keep) in enumerate(plans):
+    for index, (group, kept) in enumerate(plans):
         report.progress(
             index / len(plans), f"removing channels: {index + 1} of {len(plans)} layers"
         )
@@ -140,18 +141,18 @@ def prune_channels(
         # different axes).
         for cut in group.slices:
             array = numpy_helper.to_array(inits[cut.name])
-            sliced = np.take(array, keep, axis=cut.axis)
+            sliced = np.take(array, kept, axis=cut.axis)
             inits[cut.name].CopyFrom(numpy_helper.from_array(sliced, cut.name))
         for node in group.groups_attr:
             for attr in node.attribute:
                 if attr.name == "group":
-                    attr.i = len(keep)
+                    attr.i = len(kept)
         layers.append(
             PrunedLayer(
                 node=group.producer.name,
                 op_type=group.producer.op_type,
                 channels_before=group.channels,
-                channels_after=len(keep),
+                channels_after=len(kept),
                 consumers=group.consumers,
             )
         )

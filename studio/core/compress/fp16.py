@@ -6,10 +6,10 @@ from pathlib import Path
 
 import onnx
 
-from studio.core.compress.graph import all_nodes, save_model, topological_sort
+from studio.core.compress.graph import save_model, topological_sort
 from studio.core.compress.node_progress import NodeCounter, counting_calls
 from studio.core.compress.options import Fp16Settings
-from studio.core.model.loader import proto_size
+from studio.core.model.loader import all_nodes, proto_size
 from studio.core.progress import NULL_REPORTER, Reporter
 
 # Ops whose fp16 kernels are missing in onnxruntime's CPU provider or that lose too much range.

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import onnx
 
-from studio.core.compress.graph import all_nodes, save_model
+from studio.core.compress.graph import save_model
 from studio.core.compress.node_progress import NodeCounter, counting_calls
 from studio.core.compress.options import Int4Settings
 from studio.core.errors import BadInput
+from studio.core.model.loader import all_nodes
 from studio.core.progress import NULL_REPORTER, Reporter
 
 

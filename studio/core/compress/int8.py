@@ -6,6 +6,7 @@ import contextlib
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -41,7 +42,7 @@ class ListReader:
         return len(self.samples)
 
 
-def _quant_type(value: ActivationType):
+def _quant_type(value: ActivationType) -> Any:
     from onnxruntime.quantization import QuantType
 
     return {
@@ -51,7 +52,7 @@ def _quant_type(value: ActivationType):
     }[value]
 
 
-def _calibrate_method(value: CalibrateMethod):
+def _calibrate_method(value: CalibrateMethod) -> Any:
     from onnxruntime.quantization import CalibrationMethod
 
     return {

@@ -13,7 +13,7 @@ import onnx
 
 from studio.core.compress.channels import ChannelReport
 from studio.core.compress.graph import control_flow_nodes, resolve_keep_float, save_model
-from studio.core.compress.methods import Method
+from studio.core.compress.method_ids import Method
 from studio.core.compress.options import CompressOptions
 from studio.core.compress.prune import SparsityReport, prune_model
 from studio.core.errors import BadInput, StudioError

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from studio.core.compress.methods import Method
+from studio.core.compress.method_ids import Method
 
 
 class Preset(BaseModel):

@@ -41,7 +41,7 @@ class SparsityReport(BaseModel):
 def _prunable(model: onnx.ModelProto) -> dict[str, tuple[str, str]]:
     """Weight initializer name → (node name, op type) for Conv/MatMul/Gemm weights."""
     inits = {i.name for i in model.graph.initializer}
-    found = {}
+    found: dict[str, tuple[str, str]] = {}
     for node in model.graph.node:
         if node.op_type in PRUNABLE_OPS and len(node.input) > 1 and node.input[1] in inits:
             found.setdefault(node.input[1], (node.name, node.op_type))

@@ -17,7 +17,8 @@ from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
 from studio.core.compress.channels import ChannelReport, speed_text
 from studio.core.compress.external import relink
-from studio.core.compress.methods import Method, parse_method
+from studio.core.compress.method_ids import Method
+from studio.core.compress.methods import parse_method
 from studio.core.compress.options import CompressOptions
 from studio.core.compress.passes import Prepared, run_method
 from studio.core.compress.prune import SparsityReport

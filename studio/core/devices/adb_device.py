@@ -55,12 +55,12 @@ class AdbDevice(Device):
         self._features: set[str] | None = None
 
     @property
-    def handle(self):
+    def handle(self) -> Any:
         if self._handle is None:
             self._handle = self.client.device(self.serial)  # type: ignore[attr-defined]
         return self._handle
 
-    def _open_transport(self, timeout: float | None):  # adbutils.AdbConnection
+    def _open_transport(self, timeout: float | None) -> Any:  # adbutils.AdbConnection
         """A connection switched to this device (one round trip instead of adbutils' two)."""
         from adbutils import AdbError
 
@@ -307,7 +307,7 @@ class AdbDevice(Device):
             conn = self._open_transport(timeout=None)
             conn.send_command(f"shell,v2:{command}")
             conn.check_okay()
-        state: dict[str, object] = {"code": None, "stderr": b""}
+        state: dict[str, Any] = {"code": None, "stderr": b""}
         sock = conn.conn
 
         def cancel() -> None:
@@ -328,7 +328,7 @@ class AdbDevice(Device):
                         for raw in complete:
                             yield raw.decode("utf-8", "replace")
                     elif kind == 2:
-                        state["stderr"] = (state["stderr"] + data)[-4096:]  # type: ignore[operator]
+                        state["stderr"] = (state["stderr"] + data)[-4096:]
                     elif kind == 3:
                         state["code"] = data[0] if data else 255
                         break
@@ -342,8 +342,8 @@ class AdbDevice(Device):
         return StreamedProcess(
             lines=lines(),
             cancel=cancel,
-            exit_code=lambda: state["code"],  # type: ignore[arg-type,return-value]
-            stderr_tail=lambda: state["stderr"].decode("utf-8", "replace"),  # type: ignore[union-attr]
+            exit_code=lambda: state["code"],
+            stderr_tail=lambda: state["stderr"].decode("utf-8", "replace"),
         )
 
     def _stream_v1(self, argv: list[str], cwd: str) -> StreamedProcess:

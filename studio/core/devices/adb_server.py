@@ -23,6 +23,7 @@ import subprocess
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from studio.core.devices import adb_owner
 from studio.core.errors import BadInput
@@ -175,7 +176,7 @@ def stop_own_server(port: int | None = None) -> bool:
     return True
 
 
-def client(port: int | None = None):
+def client(port: int | None = None) -> Any:  # adbutils.AdbClient
     """An adbutils client for the server on ``port``, started first if needed."""
     import adbutils
 

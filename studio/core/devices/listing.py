@@ -106,7 +106,7 @@ def connect(address: str) -> str:
         raise BadInput(f"'{address}' is not HOST:PORT", "Write it like 192.168.1.20:5555")
     client = adb_server.client()
     try:
-        message = client.connect(address, timeout=15)
+        message: str = client.connect(address, timeout=15)
     except OSError as exc:
         message = str(exc)
     except Exception as exc:  # adbutils raises its own AdbError/AdbTimeout

@@ -212,7 +212,7 @@ def parse_perf_test(text: str, runs: int) -> BenchResult | None:
 
 def _perf_result(
     lines: list[str], runs: int, on_event: Callable[[RunnerEvent], None] | None
-) -> tuple[dict | None, str]:
+) -> tuple[dict[str, Any] | None, str]:
     parsed = parse_perf_test("\n".join(lines), runs)
     if parsed is None:
         return None, "onnxruntime_perf_test gave no timing summary: " + " / ".join(lines[-3:])

@@ -61,8 +61,8 @@ def fused_rope_fits(head_size: int, partial_rotary_factor: float) -> bool:
 def _patch_builder(builder: Any, base: Any) -> None:
     get_hf_details = builder.get_hf_details
 
-    def adapted_hf_details(*args: Any, **kwargs: Any) -> dict:
-        details = get_hf_details(*args, **kwargs)
+    def adapted_hf_details(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        details: dict[str, Any] = get_hf_details(*args, **kwargs)
         for note in adapt_config(details["hf_config"]):
             print(f"Studio: {note}")
         return details
@@ -80,11 +80,11 @@ def _patch_builder(builder: Any, base: Any) -> None:
                 "Studio: the rotary width does not fit GroupQueryAttention, using RotaryEmbedding"
             )
             return False
-        return fused_rope(self)
+        return bool(fused_rope(self))
 
     # A separate RotaryEmbedding reads Q and K as their own tensors, not one packed QKV MatMul.
     def is_packed_matmul_supported(self: Any) -> bool:
-        return rope_fits(self) and packed_matmul(self)
+        return rope_fits(self) and bool(packed_matmul(self))
 
     base.Model.is_fused_rope_supported = is_fused_rope_supported
     base.Model.is_packed_matmul_supported = is_packed_matmul_supported

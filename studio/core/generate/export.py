@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -81,7 +82,7 @@ def check_export_tools() -> None:
         )
 
 
-def needs_remote_code(config: dict) -> bool:
+def needs_remote_code(config: dict[str, Any]) -> bool:
     """Does this model need the Python code in its folder (transformers has no class for it)?"""
     if not config.get("auto_map"):
         return False
@@ -90,7 +91,9 @@ def needs_remote_code(config: dict) -> bool:
     return config.get("model_type") not in CONFIG_MAPPING_NAMES
 
 
-def check_remote_code(folder: Path, config: dict, arch: str, trust_remote_code: bool) -> None:
+def check_remote_code(
+    folder: Path, config: dict[str, Any], arch: str, trust_remote_code: bool
+) -> None:
     """Refuse code the user has not allowed, and code that is not in the folder (never fetched)."""
     if not trust_remote_code:
         raise BadInput(
@@ -188,16 +191,17 @@ BLOCK_SIZES = (128, 64)
 NARROW_BLOCK = 32
 
 
-def weight_block_size(config: dict) -> int:
+def weight_block_size(config: dict[str, Any]) -> int:
     """The MatMulNBits block size for a model with this Hugging Face config."""
     config = config.get("text_config") or config
-    widths = [config.get("hidden_size"), config.get("intermediate_size")]
-    if not all(isinstance(w, int) and w > 0 for w in widths):
+    sizes = [config.get("hidden_size"), config.get("intermediate_size")]
+    widths = [w for w in sizes if isinstance(w, int) and w > 0]
+    if len(widths) < len(sizes):
         return NARROW_BLOCK
     return next((b for b in BLOCK_SIZES if all(w % b == 0 for w in widths)), NARROW_BLOCK)
 
 
-def weight_options(config: dict) -> list[str]:
+def weight_options(config: dict[str, Any]) -> list[str]:
     """The model builder's options for INT4/INT8 weights of a model with this config."""
     block = weight_block_size(config)
     return [f"block_size={block}", *(["algo_config=rtn"] if block == BLOCK_SIZES[0] else [])]

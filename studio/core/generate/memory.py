@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -47,17 +48,20 @@ class MemoryEstimate(BaseModel):
         )
 
 
-def read_config(folder: Path) -> dict:
+def read_config(folder: Path) -> dict[str, Any]:
     path = folder / "config.json"
     if not path.is_file():
         raise BadInput(f"{folder} has no config.json", "Choose a Hugging Face model folder")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path} is not valid JSON", "Re-download the model") from exc
+    if not isinstance(config, dict):  # a list or a number has no settings to read
+        raise BadInput(f"{path} is not a JSON object", "Re-download the model")
+    return config
 
 
-def _text_config(config: dict) -> dict:
+def _text_config(config: dict[str, Any]) -> dict[str, Any]:
     return config.get("text_config") or config
 
 

@@ -80,7 +80,9 @@ def _summary_from_tokens(
     tokens = sum(c.tokens for c in chunks)
     first = chunks[0].t if chunks else None
     last = chunks[-1].t if chunks else 0.0
-    speed = (tokens - 1) / (last - first) if chunks and tokens > 1 and last > first else None
+    speed = (
+        (tokens - 1) / (last - first) if first is not None and tokens > 1 and last > first else None
+    )
     return GenerationSummary(
         tokens=tokens,
         prompt_tokens=prompt_tokens,
@@ -107,7 +109,12 @@ def generate_on_device(
     trust_bundle_runner: bool = False,
 ) -> Iterator[GenerationEvent]:
     """Yield start, token chunks and a summary from a generation running on ``serial``."""
-    from studio.core.bundle.runner_protocol import ErrorEvent, LogEvent, ResultEvent, TokenEvent
+    from studio.core.bundle.runner_protocol import (
+        ErrorEvent,
+        LogEvent,
+        ResultEvent,
+        TokenEvent,
+    )
     from studio.core.devices.deploy import deploy_bundle
     from studio.core.devices.run import run_on_device
 
@@ -190,11 +197,11 @@ def generate_on_device(
         elif isinstance(event, ErrorEvent):
             error = event
     if "error" in outcome:
-        exc = outcome["error"]
+        failure = outcome["error"]
         raise (
-            exc
-            if isinstance(exc, StudioError)
-            else StudioError(f"Generation on {serial} failed ({exc})", "See the job log")
+            failure
+            if isinstance(failure, StudioError)
+            else StudioError(f"Generation on {serial} failed ({failure})", "See the job log")
         )
     if summary is None and cancel.is_set():
         summary = _summary_from_tokens(chunks, prompt_tokens, started, serial, folder.name)
@@ -218,7 +225,7 @@ def generate_on_device_job(
     parsed = GenerationSettings.model_validate(settings or {})
     summary: GenerationSummary | None = None
     for event in generate_on_device(
-        model, prompt, serial, parsed, lambda: bool(stop_file) and os.path.exists(stop_file), report
+        model, prompt, serial, parsed, lambda: bool(stop_file and os.path.exists(stop_file)), report
     ):
         report.event(event.model_dump(mode="json"))
         if isinstance(event, GenerationSummary):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -53,7 +54,8 @@ def torch_logits(hf_dir: Path, ids: list[int], trust_remote_code: bool = False) 
     )
     model.eval()
     with torch.no_grad():
-        return model(torch.tensor([ids])).logits[0].float().numpy()
+        logits: np.ndarray = model(torch.tensor([ids])).logits[0].float().numpy()
+        return logits
 
 
 def onnx_logits(onnx_dir: Path, ids: list[int]) -> np.ndarray:
@@ -88,10 +90,11 @@ def onnx_logits(onnx_dir: Path, ids: list[int]) -> np.ndarray:
         else:
             raise ValueError(f"unexpected decoder input {spec.name}")
     logits = session.run(["logits"], feed)[0]
-    return logits[0].astype(np.float32)
+    first: np.ndarray = logits[0].astype(np.float32)
+    return first
 
 
-def _past_capacity(decoder: dict, name: str) -> int:
+def _past_capacity(decoder: dict[str, Any], name: str) -> int:
     """Empty cache for full-attention layers; a sliding-window layer's cache is a shared buffer
     as long as its window (what onnxruntime-genai allocates), which the attention node requires."""
     window = decoder.get("sliding_window") or {}

@@ -155,7 +155,7 @@ def generate_job(
     parsed = GenerationSettings.model_validate(settings or {})
     summary: GenerationSummary | None = None
     for event in generate_stream(
-        model, prompt, parsed, lambda: bool(stop_file) and os.path.exists(stop_file)
+        model, prompt, parsed, lambda: bool(stop_file and os.path.exists(stop_file))
     ):
         report.event(event.model_dump(mode="json"))
         if isinstance(event, GenerationSummary):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,7 +64,7 @@ class GenerationSettings(BaseModel):
         "empty: a different answer each time",
     )
 
-    def runner_kwargs(self) -> dict[str, float | int | None]:
+    def runner_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of llm_runner.stream_generation."""
         return self.model_dump(exclude={"version"})
 

@@ -21,6 +21,7 @@ side reuses the other's downloads.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import threading
@@ -85,7 +86,7 @@ def _list_files(ctx: HubContext, repo: str, revision: str) -> tuple[str, dict[st
         response = with_retries(
             ctx,
             f"the file list of {repo} (page {page})",
-            lambda u=url, p=params: _get(u, p, headers),
+            functools.partial(_get, url, params, headers),
         )
         for item in response.json():
             if item.get("type") == "file":

@@ -41,7 +41,7 @@ class BlobCheck:
             self._hash: Any = hashlib.sha256()
         else:
             self._hash = hashlib.sha1()
-            if self.kind:
+            if self.kind and self.size is not None:  # __init__ picks the git check with a size only
                 self._hash.update(b"blob %d\0" % self.size)
 
     def update(self, data: bytes) -> None:

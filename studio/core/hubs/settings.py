@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from studio.core.paths import config_dir
 from studio.core.schema import load_model_file
 
-SETTINGS_VERSION = 1
+SETTINGS_VERSION: Final = 1
 DEFAULT_ENDPOINT = "https://huggingface.co"
 # A widely used mirror for users in China; offered as a choice, never used silently.
 KNOWN_MIRRORS = {"Hugging Face": DEFAULT_ENDPOINT, "hf-mirror.com (China)": "https://hf-mirror.com"}

@@ -143,7 +143,8 @@ def _export_transformers(
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             out = self.inner(input_ids=input_ids, attention_mask=attention_mask)
-            return out[0]
+            logits: torch.Tensor = out[0]
+            return logits
 
     name = "logits" if "ForCausalLM" in arch or "Classification" in arch else "last_hidden_state"
     try:

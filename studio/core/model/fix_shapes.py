@@ -14,7 +14,11 @@ from pydantic import BaseModel
 
 from studio.core.atomic import atomic_path
 from studio.core.errors import BadInput, OutputError
-from studio.core.model.loader import graph_inputs, load_model, resolve_model_path
+from studio.core.model.loader import (
+    graph_inputs,
+    load_model,
+    resolve_model_path,
+)
 from studio.core.model.shapes import apply_shapes, infer, value_dims
 from studio.core.progress import NULL_REPORTER, Reporter
 

@@ -159,11 +159,11 @@ def proto_size(model: onnx.ModelProto) -> int:
     2 GB (EncodeError), so that case is reported as 2 GB: every caller only asks "too big?"."""
     # Measuring the whole message serialises it first: for a large model that is a multi-GB
     # spike of memory, or an EncodeError over 2 GB. The weights alone tell "too big" cheaply.
-    weights = sum(init.ByteSize() for init in model.graph.initializer)
+    weights: int = sum(init.ByteSize() for init in model.graph.initializer)
     if weights >= 2**31:
         return weights
     try:
-        return model.ByteSize()
+        return int(model.ByteSize())
     except Exception:
         return 2**31
 

@@ -63,7 +63,9 @@ def model_precision(model: onnx.ModelProto) -> Precision:
     """The scheme most of the model's quantized ops belong to, else float16 or float32."""
     import onnx
 
-    from studio.core.model.loader import all_nodes  # model.py reads precisions for its summary
+    from studio.core.model.loader import (
+        all_nodes,  # model.py reads precisions for its summary
+    )
 
     ops = Counter(n.op_type for n in all_nodes(model.graph) if n.op_type in _SCHEMES)
     if ops:
@@ -72,7 +74,7 @@ def model_precision(model: onnx.ModelProto) -> Precision:
             votes[_SCHEMES[op][0]] += count
         kind = votes.most_common(1)[0][0]
         label = next(label for k, label in _SCHEMES.values() if k == kind)
-        return Precision(kind=kind, label=label, quantized_ops=dict(ops.most_common()))  # type: ignore[arg-type]
+        return Precision(kind=kind, label=label, quantized_ops=dict(ops.most_common()))
     half = onnx.TensorProto.FLOAT16
     if any(t.data_type == half for t in model.graph.initializer):
         return Precision(kind="float16", label="float16")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
+
+if TYPE_CHECKING:  # options imports calibration: a type only here
+    from studio.core.compress.options import ImageSettings
 
 from studio.core.errors import BadInput
 from studio.core.model.loader import graph_inputs
@@ -154,7 +158,7 @@ def load_samples(
     *,
     model_path: Path,
     limit: int,
-    image=None,
+    image: ImageSettings | None = None,
     shapes: dict[str, list[int]] | None = None,
     warnings: list[str] | None = None,
     key: str | None = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from typing import Any
 
 import onnx
 from onnx import numpy_helper
@@ -46,7 +47,7 @@ STRIDED = {"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPo
 UPSAMPLING = {"Resize", "Upsample", "ConvTranspose"}
 
 
-def attr_value(node: onnx.NodeProto, name: str, default=None):
+def attr_value(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
     for attr in node.attribute:
         if attr.name == name:
             return onnx.helper.get_attribute_value(attr)

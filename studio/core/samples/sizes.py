@@ -239,15 +239,15 @@ class _Chooser:
             sizes, why = TEXT_LINE, "typical text-line size for a recogniser"
             typical = (False, True)  # the height is the recogniser's; only the width varies
         elif any(fixed):
-            known = next(f for f in fixed if f)
-            sizes, why = (known, known), "the same as its other side"
+            side = next(f for f in fixed if f)
+            sizes, why = (side, side), "the same as its other side"
         elif max(self.facts.output_ranks(), default=2) >= 3:
             sizes, why = (DENSE_SIZE,) * 2, "typical size for a detector or segmenter"
             typical = (True, True)
         else:
             sizes, why = (CLASSIFIER_SIZE,) * 2, "typical size for an image classifier"
             typical = (True, True)
-        out = {}
+        out: dict[int, DimChoice] = {}
         for axis, size, stride, known, guess in zip(
             axes, sizes, (stride_h, stride_w), fixed, typical, strict=True
         ):
