@@ -105,8 +105,14 @@ def run_once(trace: bool, wait_warm_up: bool = True) -> dict[str, object]:
     else:
         app = QApplication([])
     apply_theme(app)
-    if hasattr(main_window, "prefer_ui_thread"):  # older studios (before/after runs) lack it
-        main_window.prefer_ui_thread()  # as studio.ui.app.run_gui does
+    import studio.ui.app as app_module
+
+    # Older studios (before/after runs) had it in main_window, or not at all.
+    prefer = getattr(app_module, "prefer_ui_thread", None) or getattr(
+        main_window, "prefer_ui_thread", None
+    )
+    if prefer is not None:
+        prefer()  # as studio.ui.app.run_gui does
     win = MainWindow()
     # The app's default size on a real screen; the offscreen screen is only 800×800, and a
     # smaller window would paint faster than a user's does.

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.bundle.folder import (
-    create_bundle,
-    read_manifest,
-    sha256_file,
-    verify_bundle,
-)
+from studio.core.bundle.folder import create_bundle, read_manifest, sha256_file, verify_bundle
+from studio.core.bundle.layout import MANIFEST_VERSION
 from studio.core.errors import BadInput, OutputError
 from tests.support.models import make_mlp
 
@@ -39,7 +35,7 @@ def test_bundle_has_manifest_readme_and_hashes(bundle: Path, demo_model: Path) -
     assert names == {"model.onnx", "recipe.yaml", "README.md", "runner/runner.py"}
     entry = next(f for f in manifest.files if f.path == "model.onnx")
     assert entry.sha256 == sha256_file(demo_model)
-    assert manifest.schema_version == 1 and manifest.chip == "this-pc"
+    assert manifest.schema_version == MANIFEST_VERSION and manifest.chip == "this-pc"
     assert manifest.inputs[0].name == "image"
     assert "studio verify" in (bundle / "README.md").read_text()
     assert verify_bundle(bundle).ok

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from studio.core.bundle.folder import verify_bundle
+from studio.core.bundle.folder import MANIFEST, verify_bundle
+from studio.core.bundle.layout import MANIFEST_VERSION
+from studio.core.bundle.pipeline import run_recipe
 from studio.core.jobs import JobSpec, JobState
 from studio.ui.main_window import MainWindow
 
@@ -34,7 +38,32 @@ def _next_ready(qtbot, win: MainWindow) -> None:
     qtbot.waitUntil(lambda: win.next_button.isEnabled(), timeout=JOB_TIMEOUT)
 
 
-def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWindow) -> None:
+def _layout(value: Any) -> Any:
+    """The keys at every level (one record of a list of records), without measured values."""
+    if isinstance(value, dict):
+        return {key: _layout(item) for key, item in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [_layout(value[0])]
+    return type(value).__name__
+
+
+def _same_manifest_as_studio_run(win: MainWindow, tmp_path: Path) -> None:
+    # The wizard kept the drift report inside reports["compress"], `studio run` in
+    # reports["drift"]: one bundle, two layouts depending on the face that made it.
+    wizard = json.loads((win.state.bundle_path / MANIFEST).read_text(encoding="utf-8"))
+    run_recipe(win.state.recipe, tmp_path / "run")
+    run = json.loads((tmp_path / "run" / MANIFEST).read_text(encoding="utf-8"))
+    assert _layout(wizard) == _layout(run)
+    assert wizard["schema_version"] == run["schema_version"] == MANIFEST_VERSION
+    assert sorted(wizard["reports"]) == ["check", "compress", "drift", "profile"]
+    for key in ("model", "chip", "method", "precision", "entry", "inputs", "outputs", "recipe"):
+        assert wizard[key] == run[key], key
+    assert [f["path"] for f in wizard["files"]] == [f["path"] for f in run["files"]]
+
+
+def test_click_through_all_six_steps_to_a_verified_bundle(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
     win = window
     assert win.stack.currentIndex() == 0
     _next_ready(qtbot, win)  # the demo model is preselected and summarised
@@ -73,6 +102,7 @@ def test_click_through_all_six_steps_to_a_verified_bundle(qtbot, window: MainWin
     qtbot.waitUntil(lambda: win.state.bundle_path is not None, timeout=JOB_TIMEOUT)
     assert "Verified" in deploy.verdict.text()
     assert verify_bundle(win.state.bundle_path).ok
+    _same_manifest_as_studio_run(win, tmp_path)
 
     _next_ready(qtbot, win)
     win.next_button.click()  # → Demo runs the bundle by itself

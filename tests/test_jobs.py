@@ -10,6 +10,7 @@ import pytest
 
 from studio.core.errors import BadInput, JobCancelled, JobFailed
 from studio.core.jobs import JobHandle, JobSpec, JobState, ProgressMessage, run_job
+from studio.core.jobs.messages import SCHEMA_VERSION
 
 T = "tests.support.job_targets"
 
@@ -55,6 +56,23 @@ def test_segfaulting_child_fails_cleanly_and_parent_lives() -> None:
 def test_oom_killed_child_is_reported() -> None:
     with pytest.raises(JobFailed, match="killed by the system"):
         run_job(JobSpec("oom", f"{T}:oom_killed"))
+
+
+def test_worker_of_another_schema_version_fails_the_job_saying_so(tmp_path: Path) -> None:
+    # Its messages used to be dropped: the job hung until the worker ended, then failed as
+    # "exited unexpectedly" (or waited forever for a worker that never stops).
+    out = tmp_path / "model.onnx"
+    started = time.monotonic()
+    with pytest.raises(JobFailed) as raised:
+        run_job(JobSpec("newer", f"{T}:newer_worker", {"out": str(out)}, outputs=[out]))
+    assert str(raised.value) == (
+        f"The job worker speaks message schema version {SCHEMA_VERSION + 1} and this studio "
+        f"{SCHEMA_VERSION}. Reinstall Edge Deploy Studio so the app and its worker are the "
+        "same version."
+    )
+    assert raised.value.exit_code == 1
+    assert time.monotonic() - started < 15  # not the worker's 20 s
+    assert list(tmp_path.iterdir()) == []  # its half-written output is gone
 
 
 def test_crash_mid_write_leaves_no_partial_output(tmp_path: Path) -> None:

@@ -84,30 +84,35 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_compress(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from studio.core.compress import CompressOptions
+    from studio.core.bundle.recipe import Optimize
+    from studio.core.bundle.steps import OptimizeRequest, optimize, step_target
+    from studio.core.compress.methods import parse_method
     from studio.core.schema import explain_validation
 
+    settings = {
+        **_options(args),
+        "method": parse_method(args.method),
+        "calibration": args.calib,
+        "calib_limit": args.calib_limit,
+        "evaluation": args.eval,
+    }
+    if args.keep_float:
+        settings["keep_float"] = args.keep_float
     try:
-        options = CompressOptions.model_validate(_options(args))
+        request = OptimizeRequest(
+            model=args.model,
+            out=args.out,
+            settings=Optimize.model_validate(settings),
+            chip=args.chip,
+            shapes=parse_shapes(args.shape),
+            calibration=args.calib,
+            evaluation=args.eval,
+            force=args.force,
+            drift=not args.no_report,
+        )
     except ValidationError as exc:
         raise explain_validation(exc, "the command line") from exc
-    result = run_isolated(
-        args,
-        "studio.core.compress.run:compress_model",
-        outputs=[args.out],
-        model=args.model,
-        method=args.method,
-        out=args.out,
-        calib=args.calib,
-        calib_limit=args.calib_limit,
-        evaluation=args.eval,
-        options=options,
-        shapes=parse_shapes(args.shape),
-        keep_float=args.keep_float,
-        chip=args.chip,
-        force=args.force,
-        drift=not args.no_report,
-    )
+    result = run_isolated(args, step_target(optimize), outputs=[args.out], request=request)
     if args.json:
         emit_json(result)
         return 0

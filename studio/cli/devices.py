@@ -41,11 +41,12 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from studio.core.devices.deploy import deploy_bundle
+    from studio.core.bundle.steps import DeployRequest, deploy
 
+    request = DeployRequest(bundle=args.bundle, device=args.device, to=args.to)
     report, bar = reporter_for(args)
     try:
-        result = deploy_bundle(args.bundle, args.device, args.to, report=report)
+        result = deploy(request, report)
     finally:
         bar.close()
     if args.json:

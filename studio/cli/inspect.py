@@ -13,20 +13,22 @@ from studio.core.units import human_count, human_size
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from studio.core.analyze.profile import write_profile_csv
+    from studio.core.analyze.profile import check_profile_arguments, write_profile_csv
+    from studio.core.bundle.recipe import ProfileSettings
+    from studio.core.bundle.steps import MeasureRequest, measure, step_target
 
     if args.csv and Path(args.csv).expanduser().exists():
         # Checked before the (possibly long) run, so nothing is measured for nothing.
         raise BadInput(f"{args.csv} already exists", "Choose another --csv file name")
-    result = run_isolated(
-        args,
-        "studio.core.analyze.profile:profile_model",
+    # Checked here with the flags' own words, before the settings' validation could word it.
+    check_profile_arguments(args.runs, args.warmup, args.threads)
+    request = MeasureRequest(
         model=args.model,
-        runs=args.runs,
-        threads=args.threads,
+        settings=ProfileSettings(runs=args.runs, threads=args.threads),
         shapes=parse_shapes(args.shape),
         warmup=args.warmup,
     )
+    result = run_isolated(args, step_target(measure), request=request)
     if args.csv:
         write_profile_csv(result, args.csv)
     if args.json:

@@ -48,18 +48,14 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
-    from studio.core.bundle.folder import create_bundle
+    from studio.core.bundle.steps import BundleRequest, bundle
 
+    request = BundleRequest(
+        model=args.model, out=args.out, chip=args.chip, method=args.method, force=args.force
+    )
     report, bar = reporter_for(args)
     try:
-        manifest = create_bundle(
-            args.model,
-            args.out,
-            chip=args.chip,
-            force=args.force,
-            method=args.method,
-            report=report,
-        )
+        manifest = bundle(request, report)
     finally:
         bar.close()
     if args.json:

@@ -1,10 +1,13 @@
-"""Start the GUI."""
+"""Start the GUI, and the process-wide start-up tuning that keeps its window responsive."""
 
 from __future__ import annotations
 
+import gc
+import importlib
 import logging
 import os
 import sys
+import threading
 import traceback
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -15,6 +18,72 @@ from studio.ui.i18n import ENGLISH, choose_language, current_language, set_langu
 if TYPE_CHECKING:
     from PySide6.QtCore import QTranslator
     from PySide6.QtWidgets import QApplication
+
+
+WARM_UP_MODULES = (
+    "numpy",
+    "onnx",
+    "onnxruntime",
+    "studio.core.compress.run",
+    "studio.core.analyze.drift",
+    "pyqtgraph",
+    "PySide6.QtWebEngineCore",
+    "PySide6.QtWebEngineWidgets",
+    # The Deploy step's device watcher imports these from its own thread on first show; that
+    # import held the GIL for ~20 ms while a bundle job ran.
+    "adbutils",
+    "studio.core.chips.catalogue",
+    # Loaded by the first job start and by unpickling job results (in the job's monitor thread);
+    # each new module made PySide rescan all modules on the UI thread (see prewarm.py).
+    "multiprocessing.popen_spawn_posix",
+    "multiprocessing.resource_tracker",
+    "runpy",
+    "studio.core.chips.compare",
+    "studio.core.chips.check",
+    "studio.core.chips.predict",
+    "studio.core.analyze.sample_run",
+)
+
+
+_runtime = {"freeze_after_warm_up": False}  # set by prefer_ui_thread() in the app
+warm_up_done = threading.Event()
+"""Set when the background imports finished (the benchmarks wait for it, as a user reading the
+first step does: until then those imports compete with the UI thread for the GIL)."""
+
+
+def _warm_up() -> None:
+    from studio.ui.prewarm import sync_pyside_signatures
+
+    for name in WARM_UP_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a missing optional part shows up, with its message, where it is used
+            logging.getLogger("studio").info("warm-up could not import %s", name, exc_info=True)
+    sync_pyside_signatures()
+    if _runtime["freeze_after_warm_up"]:
+        # Everything loaded so far lives as long as the app. Moving it out of the garbage
+        # collector's view keeps each later full collection short: a full pass over Qt, onnx,
+        # numpy and pyqtgraph objects took 60–100 ms with the GIL held, a stall of the UI thread
+        # whichever thread ran it.
+        gc.freeze()
+    warm_up_done.set()
+
+
+def start_warm_up() -> None:
+    threading.Thread(target=_warm_up, name="studio-warm-up", daemon=True).start()
+
+
+# Background threads (job monitors, the device watcher, warm-up imports) run Python too. With
+# the default 5 ms switch interval the UI thread waited up to 5 ms for the GIL at every hand-over,
+# several times per event; 1 ms keeps those waits short.
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
+def prefer_ui_thread() -> None:
+    """Process-wide settings for a responsive window; called once by the app at start (not by
+    every MainWindow: a test session keeps Python's defaults and collects its garbage)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    _runtime["freeze_after_warm_up"] = True
 
 
 def _install_excepthook() -> None:
@@ -73,7 +142,7 @@ def run_gui(argv: list[str] | None = None, lang: str | None = None) -> int:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     from PySide6.QtWidgets import QApplication
 
-    from studio.ui.main_window import MainWindow, prefer_ui_thread
+    from studio.ui.main_window import MainWindow
     from studio.ui.theme import apply_theme
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.bundle.steps import DeployRequest, deploy, step_target
 from studio.core.devices.listing import DeviceListing, DeviceWatcher, connect
 from studio.core.devices.models import DeviceInfo, DeviceState
 from studio.core.errors import StudioError
@@ -348,8 +349,10 @@ class DeviceListWidget(QWidget):
         self._say(tr("Pushing to {device}…", device=device.title()), "")
         spec = JobSpec(
             title=tr("Push to {device}", device=device.title()),
-            target="studio.core.devices.deploy:deploy_bundle",
-            kwargs={"bundle": str(self.bundle), "device": device.serial, "to": self.target()},
+            target=step_target(deploy),
+            kwargs={
+                "request": DeployRequest(bundle=self.bundle, device=device.serial, to=self.target())
+            },
         )
         self._start(spec, self._pushed)
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-import importlib
-import logging
 import sys
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
@@ -28,86 +24,15 @@ from studio import __version__
 from studio.core.bundle.recipe import load_recipe, save_recipe
 from studio.core.errors import StudioError
 from studio.core.paths import config_dir
-from studio.ui.i18n import N_, tr
+from studio.ui.app import start_warm_up, warm_up_done
+from studio.ui.i18n import tr
 from studio.ui.job_panel import JobPanel
 from studio.ui.jobs_qt import JobManager
 from studio.ui.language_menu import LanguageMenu
-from studio.ui.pages.demo_page import DemoPage
-from studio.ui.pages.deploy_page import DeployPage
-from studio.ui.pages.inspect_page import InspectPage
-from studio.ui.pages.model_page import ModelPage
-from studio.ui.pages.optimize_page import OptimizePage
-from studio.ui.pages.target_page import TargetPage
-from studio.ui.prewarm import PagePrewarmer, sync_pyside_signatures
+from studio.ui.pages.wizard import STEP_NAMES, build_pages
+from studio.ui.prewarm import PagePrewarmer
 from studio.ui.state import WizardState
 from studio.ui.widgets import StepPage, show_error
-
-WARM_UP_MODULES = (
-    "numpy",
-    "onnx",
-    "onnxruntime",
-    "studio.core.compress.run",
-    "studio.core.analyze.drift",
-    "pyqtgraph",
-    "PySide6.QtWebEngineCore",
-    "PySide6.QtWebEngineWidgets",
-    # The Deploy step's device watcher imports these from its own thread on first show; that
-    # import held the GIL for ~20 ms while a bundle job ran.
-    "adbutils",
-    "studio.core.chips.catalogue",
-    # Loaded by the first job start and by unpickling job results (in the job's monitor thread);
-    # each new module made PySide rescan all modules on the UI thread (see prewarm.py).
-    "multiprocessing.popen_spawn_posix",
-    "multiprocessing.resource_tracker",
-    "runpy",
-    "studio.core.chips.compare",
-    "studio.core.chips.check",
-    "studio.core.chips.predict",
-    "studio.core.analyze.sample_run",
-)
-
-
-_runtime = {"freeze_after_warm_up": False}  # set by prefer_ui_thread() in the app
-warm_up_done = threading.Event()
-"""Set when the background imports finished (the benchmarks wait for it, as a user reading the
-first step does: until then those imports compete with the UI thread for the GIL)."""
-
-
-def _warm_up() -> None:
-    for name in WARM_UP_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # a missing optional part shows up, with its message, where it is used
-            logging.getLogger("studio").info("warm-up could not import %s", name, exc_info=True)
-    sync_pyside_signatures()
-    if _runtime["freeze_after_warm_up"]:
-        # Everything loaded so far lives as long as the app. Moving it out of the garbage
-        # collector's view keeps each later full collection short: a full pass over Qt, onnx,
-        # numpy and pyqtgraph objects took 60–100 ms with the GIL held, a stall of the UI thread
-        # whichever thread ran it.
-        gc.freeze()
-    warm_up_done.set()
-
-
-def start_warm_up() -> None:
-    threading.Thread(target=_warm_up, name="studio-warm-up", daemon=True).start()
-
-
-STEP_NAMES = [N_("Model"), N_("Target"), N_("Optimize"), N_("Inspect"), N_("Deploy"), N_("Demo")]
-
-
-# Background threads (job monitors, the device watcher, warm-up imports) run Python too. With
-# the default 5 ms switch interval the UI thread waited up to 5 ms for the GIL at every hand-over,
-# several times per event; 1 ms keeps those waits short.
-GIL_SWITCH_INTERVAL_S = 0.001
-
-
-def prefer_ui_thread() -> None:
-    """Process-wide settings for a responsive window; called once by the app at start (not by
-    every MainWindow: a test session keeps Python's defaults and collects its garbage)."""
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    _runtime["freeze_after_warm_up"] = True
-
 
 DEFAULT_SIZE = QSize(1440, 900)
 ENTER_DELAY_MS = 30
@@ -127,14 +52,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobManager(self)
         self.settings = QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
 
-        self.pages: list[StepPage] = [
-            ModelPage(self.state),
-            TargetPage(self.state, self.jobs),
-            OptimizePage(self.state, self.jobs),
-            InspectPage(self.state, self.jobs),
-            DeployPage(self.state, self.jobs),
-            DemoPage(self.state, self.jobs),
-        ]
+        self.pages = build_pages(self.state, self.jobs)
         self.stack = QStackedWidget()
         for page in self.pages:
             self.stack.addWidget(page)
@@ -290,8 +208,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.jobs.shutdown()
         for page in self.pages:
-            if isinstance(page, DemoPage):
-                page.chat.shutdown()  # ends the chat's model worker processes
+            page.shutdown()
         if "studio.core.devices.listing" in sys.modules:  # adb was used in this session
             from studio.core.devices.listing import release_adb
 

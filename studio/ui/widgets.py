@@ -101,6 +101,10 @@ class StepPage(QWidget):
         """Whether Next is allowed, and if not, why (shown under the Next button)."""
         return True, ""
 
+    def shutdown(self) -> None:
+        """The window is closing: end what the page runs outside the job manager (the Demo
+        step's chat workers); the window calls this on every page."""
+
 
 class JobStepPage(StepPage):
     """A step that runs its work as background jobs and keeps the latest one."""

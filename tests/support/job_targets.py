@@ -10,6 +10,7 @@ from pathlib import Path
 
 from studio.core.atomic import atomic_path
 from studio.core.errors import BadInput, JobCancelled
+from studio.core.jobs.messages import SCHEMA_VERSION, ProgressMessage, ResultMessage
 from studio.core.progress import Reporter
 
 
@@ -83,3 +84,26 @@ def wait_for_file(path: str, report: Reporter) -> str:
 def environment_value(name: str, report: Reporter) -> str | None:
     """The child's value of one environment variable."""
     return os.environ.get(name)
+
+
+class _FutureProgress(ProgressMessage):
+    version: int = SCHEMA_VERSION + 1
+
+
+class _FutureResult(ResultMessage):
+    version: int = SCHEMA_VERSION + 1
+
+
+def newer_worker(out: str, report: Reporter) -> str:
+    """A worker from a newer studio: every message it sends carries the next schema version.
+    It starts writing ``out`` and then takes its time, so a parent that ignored its messages
+    would wait for it."""
+    from studio.core.jobs import child
+
+    child.ProgressMessage = _FutureProgress  # type: ignore[misc]  # what child_main sends
+    child.ResultMessage = _FutureResult  # type: ignore[misc]
+    with atomic_path(Path(out)) as partial:
+        partial.write_bytes(b"half")
+        report.progress(0.5, "half written")
+        time.sleep(20)
+    return out

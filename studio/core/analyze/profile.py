@@ -238,7 +238,7 @@ def measure_latency(
 # says what a deployment here gets.
 
 
-def _check_arguments(runs: int, warmup: int, threads: int | None) -> None:
+def check_profile_arguments(runs: int, warmup: int, threads: int | None) -> None:
     if runs < 1:
         raise BadInput(
             f"--runs must be at least 1 (got {runs})", "Use --runs 20 for a stable median"
@@ -442,7 +442,7 @@ def profile_model(
     warmup: int = 3,
     report: Reporter = NULL_REPORTER,
 ) -> ProfileResult:
-    _check_arguments(runs, warmup, threads)
+    check_profile_arguments(runs, warmup, threads)
     path = resolve_model_path(model)
     proto = load_model(path, with_weights=False)
     unknown = sorted(set(shapes or {}) - {i.name for i in proto.graph.input})

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from studio import __version__
 from studio.core.atomic import atomic_path
+from studio.core.bundle.layout import MANIFEST_VERSION, migrate_manifest
 from studio.core.chips.catalogue import get_chip
 from studio.core.errors import BadInput, OutputError
 from studio.core.model.loader import TensorInfo, load_model, resolve_model_path, summarize
@@ -26,7 +27,6 @@ from studio.core.schema import explain_validation, read_text_capped
 from studio.core.units import human_size
 from studio.runner import runner_files
 
-MANIFEST_VERSION = 1
 MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
 
@@ -59,6 +59,8 @@ class Manifest(BaseModel):
     files: list[FileEntry]
     recipe: dict[str, Any] | None = None
     reports: dict[str, Any] = Field(default_factory=dict)
+    """By key: "compress" (what the Optimize step did, without its drift report), "drift" (the
+    drift report, when one was made), "profile", "check", "llm"; see manifest_reports."""
 
 
 class VerifyResult(BaseModel):
@@ -294,6 +296,8 @@ def read_manifest(bundle: str | Path) -> Manifest:
             "Update Edge Deploy Studio",
         )
     try:
+        if isinstance(data, dict):
+            data = migrate_manifest(data)
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         raise explain_validation(exc, f"{bundle.name}/{MANIFEST}") from exc

@@ -1,4 +1,5 @@
-"""The whole wizard as one function: model → optimize → profile → bundle → verify."""
+"""The whole wizard as one function: model → optimize → measure → bundle → verify, through the
+same steps (bundle/steps.py) the pages and the CLI call."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from studio.core.analyze.profile import ProfileResult, profile_model
+from studio.core.analyze.profile import ProfileResult
 from studio.core.atomic import temp_prefix
-from studio.core.bundle.folder import Manifest, VerifyResult, create_bundle, verify_bundle
+from studio.core.bundle.folder import Manifest, VerifyResult, check_destination, verify_bundle
 from studio.core.bundle.recipe import Recipe, load_recipe
-from studio.core.compress import CompressResult, compress_model
+from studio.core.bundle.steps import (
+    BundleRequest,
+    MeasureRequest,
+    OptimizeRequest,
+    bundle,
+    measure,
+    optimize,
+)
+from studio.core.compress import CompressResult
 from studio.core.progress import NULL_REPORTER, Reporter
 
 
@@ -38,47 +47,18 @@ def run_recipe(
     model_path = recipe.model_path(base)
     out = Path(out).expanduser()
     # Fail on a bad destination before spending minutes on quantization.
-    from studio.core.bundle.folder import check_destination
-
     check_destination(out, force)
     with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as tmp:
         optimized = Path(tmp) / "model.onnx"
-        compressed = compress_model(
-            model_path,
-            recipe.optimize.method,
-            optimized,
-            calib=recipe.calibration_path(base),
-            calib_limit=recipe.optimize.calib_limit,
-            evaluation=recipe.evaluation_path(base),
-            options=recipe.optimize.options(),
-            shapes=recipe.shapes or None,
-            chip=recipe.target.chip,
-            report=report.sub(0.0, 0.5),
+        compressed = optimize(
+            OptimizeRequest.from_recipe(recipe, model_path, optimized, base), report.sub(0.0, 0.5)
         )
-        profiled = profile_model(
-            optimized,
-            runs=recipe.profile.runs,
-            threads=recipe.profile.threads,
-            shapes=recipe.shapes or None,
-            report=report.sub(0.5, 0.8),
-        )
-        manifest = create_bundle(
-            optimized,
-            out,
-            chip=recipe.target.chip,
-            method=recipe.optimize.method.value,
-            source=recipe.model.source if recipe.model.source != "local" else str(model_path),
-            name=Path(model_path).stem,
-            recipe=recipe.model_dump(mode="json", exclude_none=True),
-            reports={
-                "compress": compressed.model_dump(
-                    mode="json", exclude={"source", "output", "report", "options"}
-                ),
-                "drift": compressed.report.model_dump(mode="json") if compressed.report else None,
-                "profile": profiled.bundle_summary(),
-            },
-            force=force,
-            report=report.sub(0.8, 0.95),
+        profiled = measure(MeasureRequest.from_recipe(recipe, optimized), report.sub(0.5, 0.8))
+        manifest = bundle(
+            BundleRequest.from_recipe(
+                recipe, model_path, optimized, out, compressed, profiled, force=force
+            ),
+            report.sub(0.8, 0.95),
         )
     verified = verify_bundle(out, report=report.sub(0.95, 1.0))
     return RunResult(

@@ -168,8 +168,10 @@ class JobHandle:
                 message = self._conn.recv()
             except (EOFError, OSError):
                 break
-            if getattr(message, "version", None) != SCHEMA_VERSION:
-                continue
+            version = getattr(message, "version", None)
+            if version != SCHEMA_VERSION:
+                yield self._other_schema(version)
+                break
             yield from self._apply(message)
             got_final = isinstance(message, (ResultMessage, ErrorMessage))
         yield from self._finish()
@@ -188,6 +190,26 @@ class JobHandle:
             if message.details:
                 self.logs.extend(message.details.rstrip().splitlines())
         yield message
+
+    def _other_schema(self, version: object) -> ErrorMessage:
+        """A worker from another install (an update half applied) speaks another message
+        schema: its messages cannot be trusted to mean the same, so the job fails, saying so."""
+        failed = JobFailed(
+            f"The job worker speaks message schema version {version} and this studio "
+            f"{SCHEMA_VERSION}",
+            "Reinstall Edge Deploy Studio so the app and its worker are the same version",
+        )
+        self.error = ErrorMessage(
+            message=failed.message,
+            user_error=True,
+            exit_code=failed.exit_code,
+            error_class=type(failed).__name__,
+        )
+        self.state = JobState.FAILED
+        self.logs.append(failed.message)
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()  # nothing more it says can be read
+        return self.error
 
     def _finish(self) -> Iterator[JobMessage]:
         assert self._process is not None

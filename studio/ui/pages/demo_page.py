@@ -101,6 +101,9 @@ class DemoPage(JobStepPage):
         if self.job is None:
             self.start()
 
+    def shutdown(self) -> None:
+        self.chat.shutdown()  # ends the chat's model worker processes
+
     def _next_sample(self) -> None:
         self.sample_index += 1
         self.start()

@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from studio.core.bundle.folder import Manifest, VerifyResult, verify_bundle
+from studio.core.bundle.steps import BundleRequest, bundle, step_target
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
@@ -109,30 +110,20 @@ class DeployPage(JobStepPage):
 
     def start(self) -> None:
         out = Path(self.folder.text()).expanduser()
-        recipe = self.state.recipe
-        compress = self.state.compress_result
-        reports = {}
-        if compress is not None:
-            reports["compress"] = compress.model_dump(mode="json", exclude={"source", "output"})
-        if self.state.profile_result is not None:
-            reports["profile"] = self.state.profile_result.bundle_summary()
         source_path = self.state.model_path()
+        request = BundleRequest.from_recipe(
+            self.state.recipe,
+            source_path,
+            self.state.deployable_model(),
+            out,
+            self.state.compress_result,
+            self.state.profile_result,
+        )
         self.job = self.jobs.start(
             JobSpec(
                 title=tr("Bundle {name}", name=source_path.stem),
-                target="studio.core.bundle.folder:create_bundle",
-                kwargs={
-                    "model": str(self.state.deployable_model()),
-                    "out": str(out),
-                    "chip": recipe.target.chip,
-                    "method": compress.method.value if compress else "none",
-                    "source": recipe.model.source
-                    if recipe.model.source != "local"
-                    else str(source_path),
-                    "name": source_path.stem,
-                    "recipe": recipe.model_dump(mode="json", exclude_none=True),
-                    "reports": reports,
-                },
+                target=step_target(bundle),
+                kwargs={"request": request},
                 outputs=[out],
             )
         )

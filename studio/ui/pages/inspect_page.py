@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.core.analyze.profile import NodeTiming, ProfileResult
+from studio.core.bundle.steps import MeasureRequest, measure, step_target
 from studio.core.jobs import JobSpec
 from studio.ui.i18n import N_, join_sentences, tr, tr_core, trn
 from studio.ui.inspect_views import InspectViews
@@ -113,13 +114,8 @@ class InspectPage(JobStepPage):
         self.job = self.jobs.start(
             JobSpec(
                 title=tr("Measure {name}", name=model.stem),
-                target="studio.core.analyze.profile:profile_model",
-                kwargs={
-                    "model": str(model),
-                    "runs": recipe.profile.runs,
-                    "threads": recipe.profile.threads,
-                    "shapes": recipe.shapes or None,
-                },
+                target=step_target(measure),
+                kwargs={"request": MeasureRequest.from_recipe(recipe, model)},
             ),
             measures=True,
         )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from studio.core.bundle.steps import OptimizeRequest, optimize, step_target
 from studio.core.compress import Method
 from studio.core.compress.presets import Preset, apply_preset, matching_preset, presets_for
 from studio.core.jobs import JobSpec
@@ -147,23 +148,13 @@ class OptimizePage(JobStepPage):
             / f"{source.stem}-{stamp}"
             / f"{source.stem}.{recipe.optimize.method.value}.onnx"
         )
-        calib = recipe.calibration_path(self.state.recipe_base)
-        evaluation = recipe.evaluation_path(self.state.recipe_base)
         spec = JobSpec(
             title=tr(
                 "Optimize {name} ({method})", name=source.stem, method=recipe.optimize.method.value
             ),
-            target="studio.core.compress:compress_model",
+            target=step_target(optimize),
             kwargs={
-                "model": str(source),
-                "method": recipe.optimize.method.value,
-                "out": str(out),
-                "calib": str(calib) if calib else None,
-                "calib_limit": recipe.optimize.calib_limit,
-                "evaluation": str(evaluation) if evaluation else None,
-                "options": recipe.optimize.options().model_dump(mode="json"),
-                "shapes": recipe.shapes or None,
-                "chip": recipe.target.chip,
+                "request": OptimizeRequest.from_recipe(recipe, source, out, self.state.recipe_base)
             },
             outputs=[out],
         )
