@@ -161,27 +161,6 @@ OPTION_TEXTS = [
 # template gets the same values. Used through i18n.tr_core(); a sentence matching none of these
 # (e.g. a verdict with extra conditions appended) is shown in English.
 CORE_PATTERNS = [
-    # studio/core/analyze/drift.py: drift_verdict()
-    N_("Outputs match the original closely: cosine {cosine}, top-1 agreement {top1}%"),
-    N_("Outputs match the original closely: cosine {cosine}"),
-    N_("Outputs stay close to the original: cosine {cosine}, top-1 agreement {top1}%"),
-    N_("Outputs stay close to the original: cosine {cosine}"),
-    N_(
-        "Outputs drift noticeably: cosine {cosine}, top-1 agreement {top1}%. Check accuracy "
-        "on your own data, or keep the worst layers in float"
-    ),
-    N_(
-        "Outputs drift noticeably: cosine {cosine}. Check accuracy on your own data, or keep "
-        "the worst layers in float"
-    ),
-    N_(
-        "Outputs changed a lot: cosine {cosine}, top-1 agreement {top1}%. Keep the worst layers "
-        "in float or choose a milder method"
-    ),
-    N_(
-        "Outputs changed a lot: cosine {cosine}. Keep the worst layers in float or choose a "
-        "milder method"
-    ),
     # studio/core/chips/check.py: _verdict(), the chip verdict on the Target step
     N_("Runs on the {unit}"),
     N_("Runs fully on the {unit}"),
