@@ -99,6 +99,53 @@ def test_the_drift_verdict_is_an_id_with_fields(chinese: None) -> None:
     assert drift_verdict_message(0.5).id == "drift.large"
 
 
+def test_the_chip_verdict_is_read_part_after_part(chinese: None) -> None:
+    from studio.core.chips.catalogue import get_chip
+    from studio.core.chips.check import FallbackOp, MemoryEstimate
+    from studio.core.chips.verdict import chip_verdict, english
+    from studio.ui.messages import show_parts
+
+    npu = get_chip("qualcomm-snapdragon-8-gen-3")
+    memory = MemoryEstimate(
+        weights_bytes=5e9,
+        activations_bytes=1e9,
+        kv_cache_bytes=0,
+        context=None,
+        total_bytes=6e9,
+        capacity_bytes=8e9,
+        fits=True,
+        tight=True,
+    )
+    fallback = [FallbackOp(op_type="Loop", count=2, flops_share=0.1, reason="control flow")]
+    parts, level, _ = chip_verdict(npu, 0.9, fallback, memory, True, ["it is quantized"])
+    assert [p.id for p in parts] == [
+        "chip.some_fall_back.other",
+        "chip.once.shapes",
+        "chip.and.quantized",
+        "chip.memory_tight",
+    ]
+    assert level == "warning"
+    assert english(parts) == (
+        "Runs, 2 ops fall back to the CPU (10% of compute) once its input sizes are fixed and "
+        "it is quantized; memory is tight (6.0 GB of 8.0 GB)"
+    )
+    assert show_parts(parts, english(parts)) == (
+        "可以运行，2 个算子回退到 CPU（占计算量的 10%），前提是固定输入尺寸并完成量化；"
+        "内存紧张（6.0 GB，共 8.0 GB）"
+    )
+    assert show_parts([], "Runs on the CPU") == "Runs on the CPU"  # a row saved before ids
+
+
+def test_the_profile_note_is_an_id_with_fields(chinese: None) -> None:
+    from studio.core.analyze.profile import overhead_message, overhead_sentence
+
+    assert show(overhead_message(0.064, 0.117)).startswith(
+        "各层耗时加起来是 0.117 ms，比实际的 0.064 ms 多 83%"
+    )
+    assert show(overhead_message(0.2, 0.1)).startswith("各层耗时加起来是 0.100 ms，少于")
+    assert overhead_sentence(0.2, 0.1).startswith("The per-layer times add up to 0.100 ms, less")
+
+
 def test_this_pc_has_one_name() -> None:
     assert NAMES == [THIS_PC_NAME]
 

@@ -67,6 +67,12 @@ def show(msg: Message) -> str:
     return render(template, msg.fields, gui_fix(msg.fix) if msg.fix else "")
 
 
+def show_parts(parts: list[Message], english: str) -> str:
+    """A text core gives as message parts read in order (e.g. a chip verdict); ``english`` when
+    it has none (a result saved before it carried them)."""
+    return "".join(show(part) for part in parts) if parts else english
+
+
 def shown_warnings(warnings: list[str], notices: list[Message]) -> list[str]:
     """A result's warnings for the GUI: those with an id in its words, the rest as core wrote
     them (``warnings`` holds every warning in English, ``notices`` those that have an id)."""

@@ -15,6 +15,7 @@ from studio.core.chips.catalogue import THIS_PC, list_chips
 from studio.core.chips.check import check_model, gb_text
 from studio.core.chips.cost import graph_cost
 from studio.core.errors import BadInput
+from studio.core.messages import Message
 from studio.core.model.loader import resolve_model_path
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -25,6 +26,8 @@ class ChipRow(BaseModel):
     vendor: str
     level: str
     verdict: str
+    verdict_parts: list[Message] = []
+    """The verdict as message parts (studio/core/chips/verdict.py); empty for an old row."""
     latency: str
     low_ms: float | None = None
     high_ms: float | None = None
@@ -76,6 +79,7 @@ def compare_chips(
                     vendor=chip.vendor,
                     level="bad",
                     verdict=exc.message,
+                    verdict_parts=[exc.msg] if exc.msg else [],
                     latency="—",
                     memory="—",
                 )
@@ -90,6 +94,7 @@ def compare_chips(
                 vendor=chip.vendor,
                 level=result.level,
                 verdict=result.verdict,
+                verdict_parts=result.verdict_parts,
                 latency=result.latency_text(),
                 low_ms=result.latency.low_ms,
                 high_ms=result.latency.high_ms,

@@ -48,6 +48,31 @@ TEMPLATES: dict[str, str] = {
         "Outputs changed a lot: cosine {cosine}, top-1 agreement {top1}%. Keep the worst layers in "
         "float or choose a milder method"
     ),
+    # studio/core/chips/verdict.py: the chip verdict, read part after part.
+    "chip.runs_on": "Runs on the {unit}",
+    "chip.runs_fully_on": "Runs fully on the {unit}",
+    "chip.wont_fit": "Won't fit: needs {needed}, chip has {capacity}",
+    "chip.mostly_cpu.one": "Mostly on the CPU: {count} op falls back ({share} of compute)",
+    "chip.mostly_cpu.other": "Mostly on the CPU: {count} ops fall back ({share} of compute)",
+    "chip.some_fall_back.one": "Runs, {count} op falls back to the CPU ({share} of compute)",
+    "chip.some_fall_back.other": "Runs, {count} ops fall back to the CPU ({share} of compute)",
+    "chip.once.shapes": " once its input sizes are fixed",
+    "chip.once.quantized": " once it is quantized",
+    "chip.once.float32": " once it is exported in float32",
+    "chip.and.quantized": " and it is quantized",
+    "chip.and.float32": " and it is exported in float32",
+    "chip.memory_tight": "; memory is tight ({needed} of {capacity})",
+    # studio/core/analyze/profile.py: overhead_message(), under the Inspect step's headline.
+    "profile.overhead_more": (
+        "The per-layer times add up to {total} ms, {extra}% more than the real {real} ms, "
+        "because the profiler stops the clock around every layer; use them to see which layers "
+        "matter, and the end-to-end figure for speed."
+    ),
+    "profile.overhead_less": (
+        "The per-layer times add up to {total} ms, less than the real {real} ms, because they "
+        "leave out the work between layers (copying inputs and outputs, scheduling); use them to "
+        "see which layers matter."
+    ),
 }
 
 # Actions a Fix can name, as the CLI words them ({input}, {example} from the Fix).
