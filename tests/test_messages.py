@@ -146,8 +146,24 @@ def test_the_profile_note_is_an_id_with_fields(chinese: None) -> None:
     assert overhead_sentence(0.2, 0.1).startswith("The per-layer times add up to 0.100 ms, less")
 
 
-def test_this_pc_has_one_name() -> None:
-    assert NAMES == [THIS_PC_NAME]
+def test_this_pc_has_one_name(chinese: None) -> None:
+    from studio.core.chips.catalogue import this_pc as this_pc_chip
+    from studio.core.hubs.local import LocalHub
+    from studio.ui.messages import this_pc
+
+    assert NAMES == [THIS_PC_NAME]  # the GUI's marker for the catalogue is core's name
+    spellings = {"this pc", "this computer", "this machine"}
+    found = [
+        f"{path.relative_to(REPO)}:{node.lineno}: {node.value!r}"
+        for path in (REPO / "studio").rglob("*.py")
+        if path.relative_to(REPO).as_posix()
+        not in ("studio/core/this_pc.py", "studio/ui/messages.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and str(node.value).lower() in spellings
+    ]
+    assert not found, "use studio.core.this_pc.THIS_PC_NAME:\n" + "\n".join(found)
+    assert LocalHub.title == THIS_PC_NAME and this_pc_chip().name == f"{THIS_PC_NAME} (CPU)"
+    assert this_pc() == "这台电脑"
 
 
 def test_the_gui_result_card_names_the_control_not_the_flag(qtbot, tmp_path: Path) -> None:
