@@ -183,3 +183,28 @@ def test_the_gui_result_card_names_the_control_not_the_flag(qtbot, tmp_path: Pat
     assert "--calib" not in notes and "--eval" not in notes
     assert "choose Evaluation samples under Advanced with real samples" in notes  # drift's own
     assert "SLOWER" not in notes  # shown in its own line when it happens, never twice
+
+
+def test_a_user_error_keeps_its_message_across_the_job_boundary(qtbot, tmp_path: Path) -> None:
+    from studio.core.errors import BadInput
+    from studio.core.jobs import JobSpec, run_job
+    from studio.ui.jobs_qt import QtJob
+    from tests.support.models import make_mlp
+
+    model = make_mlp(tmp_path / "mlp.onnx", hidden=8)
+    kwargs = {
+        "model": str(model),
+        "method": "int8-static",
+        "out": str(tmp_path / "q.onnx"),
+        "calib": str(tmp_path / "missing"),
+    }
+    spec = JobSpec(title="compress", target="studio.core.compress:compress_model", kwargs=kwargs)
+    with pytest.raises(BadInput) as raised:
+        run_job(spec)
+    assert raised.value.msg is not None and raised.value.msg.id == "samples.missing"
+    assert "or pass --calib with another path" in str(raised.value)  # the CLI's words
+    job = QtJob(spec)
+    with qtbot.waitSignal(job.failed, timeout=120_000) as failed:
+        job.start()
+    shown = failed.args[0]
+    assert "choose Calibration samples under Advanced" in shown and "--calib" not in shown

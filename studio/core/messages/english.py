@@ -73,6 +73,8 @@ TEMPLATES: dict[str, str] = {
         "leave out the work between layers (copying inputs and outputs, scheduling); use them to "
         "see which layers matter."
     ),
+    # studio/core/samples/calibration.py: a sample path that is not there.
+    "samples.missing": "Sample data {path} does not exist. Check it, or {fix} with another path.",
 }
 
 # Actions a Fix can name, as the CLI words them ({input}, {example} from the Fix).
