@@ -88,7 +88,7 @@ def _print_chip(chip) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from studio.core.chips.check import check_model
-    from studio.core.chips.check import gb_text as human_gb
+    from studio.core.units import gb_text as human_gb
 
     report, bar = reporter_for(args)
     try:

@@ -17,3 +17,10 @@ def human_count(count: int) -> str:
         if count >= scale:
             return f"{count / scale:.1f}{unit}"
     return str(count)
+
+
+def gb_text(n: float) -> str:
+    """Decimal units, as chip makers and phone specs use them."""
+    if n >= 1e8:
+        return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} KB"

@@ -38,6 +38,7 @@ from studio.ui.generation_run import THIS_PC, GenerationRun
 from studio.ui.generation_worker_qt import QtGenerationWorker
 from studio.ui.i18n import N_, tr, trn
 from studio.ui.jobs_qt import JobManager
+from studio.ui.messages import this_pc
 from studio.ui.widgets import Card, show_error
 
 
@@ -85,7 +86,7 @@ class ChatPane(Card):
         super().__init__()
         self.title = QLabel(title)
         self.title.setObjectName("cardTitle")
-        self.where = QLabel(tr("Runs on: {place}", place=tr("This PC")))
+        self.where = QLabel(tr("Runs on: {place}", place=this_pc()))
         self.where.setObjectName("factLabel")
         self.history = QTextBrowser()
         self.history.setMinimumHeight(160)
@@ -232,7 +233,7 @@ class ChatDemo(QWidget):
         )
         self.choose.clicked.connect(lambda: self._choose(0))
         self.where = QComboBox()
-        self.where.addItem(tr("This PC"), THIS_PC)
+        self.where.addItem(this_pc(), THIS_PC)
         self.watcher = None
         self._bridge = _Bridge()
         self._bridge.listing.connect(self._show_devices)
@@ -331,7 +332,7 @@ class ChatDemo(QWidget):
         current = self.current_where()
         self.where.blockSignals(True)
         self.where.clear()
-        self.where.addItem(tr("This PC"), THIS_PC)
+        self.where.addItem(this_pc(), THIS_PC)
         for info in getattr(listing, "devices", []):
             if info.kind != "this-pc" and info.ready:
                 name = " ".join(p for p in (info.manufacturer, info.model) if p) or info.serial

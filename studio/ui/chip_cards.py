@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 
 from studio.core.chips.catalogue import ChipProfile, list_chips
 from studio.core.jobs import JobSpec
+from studio.core.this_pc import THIS_PC_ID
 from studio.ui.i18n import tr, tr_core
 from studio.ui.jobs_qt import QtJob
+from studio.ui.messages import show_parts, this_pc
 from studio.ui.widgets import JobProgress
 
 LEVEL_COLOURS = {"good": "#1e8e3e", "warning": "#b06000", "bad": "#c5221f"}
@@ -123,7 +125,7 @@ class ChipCard(QFrame):
 
 def chip_name(chip_id: str, name: str) -> str:
     """The chip's name as its maker writes it; "This PC" is ours, so it is translated."""
-    return tr("This PC") if chip_id == "this-pc" else name
+    return this_pc() if chip_id == THIS_PC_ID else name
 
 
 def _npu_text(chip: ChipProfile) -> str:
@@ -250,14 +252,18 @@ class ChipCards(QWidget):
             return
         if row.latency == "cannot predict":
             self.verdict.setText(
-                tr("{chip}: {verdict}", chip=card_name, verdict=tr_core(row.verdict))
+                tr(
+                    "{chip}: {verdict}",
+                    chip=card_name,
+                    verdict=show_parts(row.verdict_parts, row.verdict),
+                )
             )
         else:
             self.verdict.setText(
                 tr(
                     "{chip}: {verdict} — predicted {latency}",
                     chip=card_name,
-                    verdict=tr_core(row.verdict),
+                    verdict=show_parts(row.verdict_parts, row.verdict),
                     latency=row.latency,
                 )
             )
@@ -308,7 +314,7 @@ class ChipCards(QWidget):
             mark = LEVEL_MARKS.get(row.level, "")
             cells = [
                 chip_name(row.chip, row.name),
-                f"{mark} {tr_core(row.verdict)}",
+                f"{mark} {show_parts(row.verdict_parts, row.verdict)}",
                 tr_core(row.latency),
                 row.memory,
             ]

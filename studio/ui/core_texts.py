@@ -1,6 +1,9 @@
 """Fixed English sentences that studio/core hands to the GUI, listed so the GUI can show them
 translated: ``tr(info.status)`` finds these entries; any other core text stays English.
 
+Sentences with numbers or a fix in them are messages with an id instead (studio/core/messages,
+shown by studio/ui/messages.py); convert these fixed ones to ids as their code is touched.
+
 studio/core stays Qt-free and English (the CLI prints the same words). tests/test_i18n.py checks
 that every text here still occurs in studio/core, so a reworded core sentence is noticed.
 """
@@ -155,52 +158,6 @@ OPTION_TEXTS = [
     N_("Among results within budget, keep the smallest or the fastest"),
     N_("Fraction of each safe layer's output channels removed (0.3 = 30%)"),
     N_("Keep a multiple of this many channels (8 or 16 suits many NPUs and SIMD)"),
-]
-
-# Sentences core builds with numbers in them: {name} fields match any text, and the Chinese
-# template gets the same values. Used through i18n.tr_core(); a sentence matching none of these
-# (e.g. a verdict with extra conditions appended) is shown in English.
-CORE_PATTERNS = [
-    # studio/core/analyze/drift.py: drift_verdict()
-    N_("Outputs match the original closely: cosine {cosine}, top-1 agreement {top1}%"),
-    N_("Outputs match the original closely: cosine {cosine}"),
-    N_("Outputs stay close to the original: cosine {cosine}, top-1 agreement {top1}%"),
-    N_("Outputs stay close to the original: cosine {cosine}"),
-    N_(
-        "Outputs drift noticeably: cosine {cosine}, top-1 agreement {top1}%. Check accuracy "
-        "on your own data, or keep the worst layers in float"
-    ),
-    N_(
-        "Outputs drift noticeably: cosine {cosine}. Check accuracy on your own data, or keep "
-        "the worst layers in float"
-    ),
-    N_(
-        "Outputs changed a lot: cosine {cosine}, top-1 agreement {top1}%. Keep the worst layers "
-        "in float or choose a milder method"
-    ),
-    N_(
-        "Outputs changed a lot: cosine {cosine}. Keep the worst layers in float or choose a "
-        "milder method"
-    ),
-    # studio/core/chips/check.py: _verdict(), the chip verdict on the Target step
-    N_("Runs on the {unit}"),
-    N_("Runs fully on the {unit}"),
-    N_("Won't fit: needs {needed}, chip has {capacity}"),
-    N_("Mostly on the CPU: {count} op falls back ({share} of compute)"),
-    N_("Mostly on the CPU: {count} ops fall back ({share} of compute)"),
-    N_("Runs, {count} op falls back to the CPU ({share} of compute)"),
-    N_("Runs, {count} ops fall back to the CPU ({share} of compute)"),
-    # studio/core/analyze/profile.py: the note under the Inspect step's headline
-    N_(
-        "The per-layer times add up to {total} ms, {extra}% more than the real {real} ms, "
-        "because the profiler stops the clock around every layer; use them to see which layers "
-        "matter, and the end-to-end figure for speed."
-    ),
-    N_(
-        "The per-layer times add up to {total} ms, less than the real {real} ms, because they "
-        "leave out the work between layers (copying inputs and outputs, scheduling); use them to "
-        "see which layers matter."
-    ),
 ]
 
 # Fixed words core uses in results (drift report's sample source, chip table).

@@ -30,9 +30,11 @@ from studio.core.devices.listing import DeviceListing, DeviceWatcher, connect
 from studio.core.devices.models import DeviceInfo, DeviceState
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
+from studio.core.this_pc import THIS_PC_ID
 from studio.core.units import human_size
 from studio.ui.i18n import tr, trn
 from studio.ui.jobs_qt import JobManager, QtJob, run_in_thread
+from studio.ui.messages import this_pc
 from studio.ui.widgets import Card, JobProgress, big_label
 
 _DOT = {DeviceState.READY: "#1e8e3e", DeviceState.CONNECTING: "#f29900"}
@@ -62,7 +64,7 @@ class DeviceRow(QFrame):
         text.setSpacing(2)
         where = {"wifi": " (Wi-Fi)", "usb": " (USB)"}.get(info.transport, "")
         serial = info.serial if info.title() != info.serial else ""
-        title = tr("This PC") if info.kind == "this-pc" else info.title()
+        title = this_pc() if info.kind == THIS_PC_ID else info.title()
         self.name = QLabel(
             f"<b>{title}</b>  <span style='color:gray'>{serial}{where}</span> — {tr(info.status)}"
         )  # see studio/ui/core_texts.py

@@ -33,10 +33,12 @@ from studio.core.hubs import (
 )
 from studio.core.hubs.base import HubKind
 from studio.core.hubs.memory import this_pc_memory
+from studio.core.this_pc import THIS_PC_NAME
 from studio.ui.hub_detail import HubDetail
 from studio.ui.hub_results import ResultsTable
 from studio.ui.hub_worker import Caller, DownloadTask
 from studio.ui.i18n import N_, tr
+from studio.ui.messages import this_pc
 
 TASKS = [
     "",
@@ -59,7 +61,7 @@ SORTS = [
 HUBS: list[tuple[str, HubKind]] = [
     ("Hugging Face", "huggingface"),
     ("ModelScope", "modelscope"),
-    (N_("This computer"), "local"),
+    (THIS_PC_NAME, "local"),  # translated as studio/ui/messages.py marks it
 ]
 
 
@@ -85,7 +87,7 @@ class HubBrowser(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.target = target or (lambda: (this_pc_memory(), tr("this PC")))
+        self.target = target or (lambda: (this_pc_memory(), this_pc()))
         """(memory budget in bytes or None when unknown, target name) for the memory badge."""
         self.hub_factory = hub_factory or (lambda kind: get_hub(kind))
         self.caller = Caller(self)

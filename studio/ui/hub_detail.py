@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from studio.core.hubs import DownloadResult, ModelDetails, Transfer
 from studio.core.units import human_count, human_size
 from studio.ui.i18n import N_, tr, trn
+from studio.ui.messages import this_pc
 
 VERDICT_COLOURS = {"fits": "#2e7d32", "tight": "#b26a00", "won't fit": "#c62828"}
 VERDICT_WORDS = {"fits": N_("Fits"), "tight": N_("Tight"), "won't fit": N_("Won't fit")}
@@ -161,7 +162,7 @@ class HubDetail(QWidget):
     def show_details(
         self, details: ModelDetails, target: str | None = None, budget_known: bool = True
     ) -> None:
-        target = target or tr("this PC")
+        target = target or this_pc()
         self.details = details
         self.result = None
         self.title.setText(details.id)

@@ -17,17 +17,16 @@ string has no entry or a visible literal is not wrapped.
 
 The language is chosen once at start-up (``studio --lang``, ``STUDIO_LANG``, the saved choice from
 the "语言 / Language" menu, then the system locale) and applies on the next start when changed.
-Messages built in studio/core stay English (core has no Qt and no catalogue), except the fixed
-sentences listed in studio/ui/core_texts.py, which ``tr_core(text)`` shows translated.
+Core's messages with an id (studio/core/messages) are shown by studio/ui/messages.py in the
+current language; of core's plain English, only the fixed sentences listed in
+studio/ui/core_texts.py are translated (``tr_core(text)``).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -68,31 +67,11 @@ def trn(singular: str, plural: str, n: int, /, **values: Any) -> str:
     return chosen.format(n=n, **values)
 
 
-_FIELD = re.compile(r"\\\{(\w+)\\\}")  # a {name} field, as re.escape() writes it
-
-
-@functools.cache
-def _pattern(template: str) -> re.Pattern[str]:
-    # A field is one word or number (CPU, 0.9999, <1%), or an amount with a unit (1.2 GB), so
-    # "Runs on the {unit}" does not swallow a longer sentence core built from it.
-    value = r"[\w.%<>×/+-]+(?: [KMGT]?B)?"
-    return re.compile(_FIELD.sub(lambda m: f"(?P<{m.group(1)}>{value})", re.escape(template)))
-
-
 def tr_core(text: str) -> str:
-    """A sentence studio/core produced, translated when studio/ui/core_texts.py lists it (as
-    itself, or as a pattern with {fields}); otherwise the English sentence unchanged."""
-    if not _catalogue or not text:
-        return text
-    if text in _catalogue:
-        return tr(text)
-    from studio.ui.core_texts import CORE_PATTERNS
-
-    for template in CORE_PATTERNS:
-        found = _pattern(template).fullmatch(text)
-        if found and template in _catalogue:
-            return tr(template, **{k: tr_core(v) for k, v in found.groupdict().items()})
-    return text
+    """A fixed sentence studio/core produced, translated when studio/ui/core_texts.py lists it;
+    otherwise the English sentence unchanged. (Sentences with fields are messages with an id:
+    studio/ui/messages.py.)"""
+    return tr(text) if text else text
 
 
 def join_sentences(sentences: list[str]) -> str:

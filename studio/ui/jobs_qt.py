@@ -23,6 +23,7 @@ from studio.core.jobs import (
     ResultMessage,
 )
 from studio.ui.i18n import tr
+from studio.ui.messages import show
 from studio.ui.prewarm import sync_pyside_signatures
 
 log = logging.getLogger("studio")
@@ -178,7 +179,8 @@ class QtJob(QObject):
             if message.exit_code == 130 and message.message == "Cancelled.":
                 self.cancelled.emit()
             else:
-                self.failed.emit(message.message)
+                # A message with an id is worded by the GUI (its controls, its language).
+                self.failed.emit(show(message.msg) if message.msg else message.message)
         self.changed.emit()
 
     @Slot()

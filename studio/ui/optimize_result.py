@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.units import human_size
 from studio.ui.i18n import N_, tr, tr_core
+from studio.ui.messages import show, shown_warnings
 from studio.ui.widgets import Card, big_label, warning_label
 
 if TYPE_CHECKING:
@@ -62,6 +63,18 @@ def cosine_text(cosine: float, digits: int = 4) -> str:
     from studio.core.analyze.drift import cosine_text as text
 
     return text(cosine, digits)
+
+
+def _warnings(result: CompressResult) -> list[str]:
+    """The result's warnings in the GUI's words, less the slower-speed one (shown on its own)."""
+    rep = result.report
+    shown = shown_warnings(result.warnings, result.notices)
+    if rep is not None:
+        slower = [n for n in rep.notices if n.id in ("drift.slower", "drift.slower_not_target")]
+        hidden = {n.english() for n in slower}
+        others = [n for n in rep.notices if n not in slower]
+        shown += shown_warnings([w for w in rep.warnings if w not in hidden], others)
+    return shown
 
 
 class ResultCard(Card):
@@ -148,7 +161,7 @@ class ResultCard(Card):
             self.drift.setText(tr("Drift was not measured."))
             self.suggested = []
         else:
-            verdict = tr_core(rep.verdict()) + tr(".")
+            verdict = show(rep.verdict_message()) + tr(".")
             labelled = [o for o in rep.outputs if o.accuracy_before is not None]
             if labelled:
                 o = labelled[0]
@@ -162,7 +175,9 @@ class ResultCard(Card):
                 self.facts["Latency on this PC"].setText(
                     f"{rep.latency_before_ms:.2f} → {rep.latency_after_ms:.2f} ms"
                 )
-            target_note = next((w for w in rep.warnings if w.startswith("On this PC's CPU")), None)
+            target_note = next(
+                (show(n) for n in rep.notices if n.id == "drift.slower_not_target"), None
+            )
             if rep.slower:
                 slower = (
                     f"⚠ {target_note}"
@@ -183,11 +198,7 @@ class ResultCard(Card):
             self.keep_button.setText(
                 tr("Keep {layers} in float and re-run", layers=", ".join(self.suggested[:3]))
             )
-        notes = [
-            f"⚠ {w}"
-            for w in result.warnings + (rep.warnings if rep else [])
-            if not w.startswith(("The compressed model is SLOWER", "On this PC's CPU"))
-        ]
+        notes = [f"⚠ {w}" for w in _warnings(result)]
         if result.sparsity:
             s = result.sparsity
             notes.append(

@@ -28,6 +28,7 @@ from studio.core.generate.session import GenerationSummary
 from studio.ui.generation_run import THIS_PC, GenerationRun
 from studio.ui.generation_worker_qt import QtGenerationWorker
 from studio.ui.i18n import tr
+from studio.ui.messages import this_pc
 
 HOLD_TO_EXIT_MS = 2000
 CORNER_PX = 80
@@ -111,7 +112,7 @@ class PresentationWindow(QWidget):
         title = QLabel(tr("On-device AI, live"))
         title.setObjectName("presTitle")
         machine = platform.processor() or platform.machine()
-        where_label = where_label or tr("This PC")
+        where_label = where_label or this_pc()
         place = f"{where_label} · {machine}" if where == THIS_PC and machine else where_label
         self.where_label = QLabel(tr("Running on: {place}", place=place))
         self.where_label.setObjectName("presWhere")

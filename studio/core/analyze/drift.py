@@ -19,21 +19,14 @@ import numpy as np
 from pydantic import BaseModel
 
 from studio.core.analyze.drift_layers import LayerDrift, layer_drift
+from studio.core.messages import Fix, Message, message
 from studio.core.model.loader import model_file_size
 from studio.core.progress import NULL_REPORTER, Reporter
 
 log = logging.getLogger("studio")
 
 REPORT_VERSION = 1
-SLOWER_WARNING = (
-    "The compressed model is SLOWER than the original on this PC ({after:.2f} ms vs "
-    "{before:.2f} ms). Pick another method for this chip (INT8 convolutions without VNNI and FP16 "
-    "on a CPU are common causes)."
-)
-RANDOM_WARNING = (
-    "Drift was measured on random inputs, which says little about real accuracy; pass --eval "
-    "with real samples."
-)
+RANDOM_WARNING = message("drift.random_inputs", Fix(option="eval"))
 
 
 class OutputDrift(BaseModel):
@@ -67,6 +60,9 @@ class DriftReport(BaseModel):
     suggest_keep_float: list[str] = []
     layer_note: str = ""
     warnings: list[str] = []
+    """Every warning in English (the CLI's words)."""
+    notices: list[Message] = []
+    """The warnings that have a message id, as data, for a face to word them its own way."""
     measured_at: str = ""
     """The input sizes the verdict was measured at ("measured at 1×3×640×640")."""
     sizes_note: str = ""
@@ -84,6 +80,13 @@ class DriftReport(BaseModel):
     def verdict(self) -> str:
         return drift_verdict(self.min_cosine, self.min_top1)
 
+    def verdict_message(self) -> Message:
+        return drift_verdict_message(self.min_cosine, self.min_top1)
+
+    def add_notice(self, notice: Message) -> None:
+        self.notices.append(notice)
+        self.warnings.append(notice.english())
+
 
 def cosine_text(cosine: float, digits: int = 4) -> str:
     """Rounded down, so a result is never shown as a perfect 1.0000 that it is not."""
@@ -92,20 +95,20 @@ def cosine_text(cosine: float, digits: int = 4) -> str:
 
 
 def drift_verdict(cosine: float, top1: float | None = None) -> str:
-    top = f", top-1 agreement {math.floor(top1 * 1000) / 10:g}%" if top1 is not None else ""
+    return drift_verdict_message(cosine, top1).english()
+
+
+def drift_verdict_message(cosine: float, top1: float | None = None) -> Message:
+    """How close the outputs stayed: ``drift.match``/``close``/``noticeable``/``large``, each
+    with ``_top1`` when the top-1 agreement is known."""
     if cosine >= 0.999:
-        return f"Outputs match the original closely: cosine {cosine_text(cosine)}{top}"
-    if cosine >= 0.99:
-        return f"Outputs stay close to the original: cosine {cosine_text(cosine, 3)}{top}"
-    if cosine >= 0.95:
-        return (
-            f"Outputs drift noticeably: cosine {cosine_text(cosine, 3)}{top}. Check accuracy "
-            "on your own data, or keep the worst layers in float"
-        )
-    return (
-        f"Outputs changed a lot: cosine {cosine_text(cosine, 3)}{top}. Keep the worst layers "
-        "in float or choose a milder method"
-    )
+        level, text = "match", cosine_text(cosine)
+    else:
+        level = "close" if cosine >= 0.99 else "noticeable" if cosine >= 0.95 else "large"
+        text = cosine_text(cosine, 3)
+    if top1 is None:
+        return message(f"drift.{level}", cosine=text)
+    return message(f"drift.{level}_top1", cosine=text, top1=f"{math.floor(top1 * 1000) / 10:g}")
 
 
 class _Accumulator:
@@ -264,7 +267,7 @@ def compare_models(
     report: Reporter = NULL_REPORTER,
 ) -> DriftReport:
     """Run both models on the same samples and describe how far the outputs moved."""
-    warnings = [RANDOM_WARNING] if sample_source == "random inputs" else []
+    notices = [RANDOM_WARNING] if sample_source == "random inputs" else []
     ref_sess, new_sess = session(original), session(compressed)
     names = [o.name for o in ref_sess.get_outputs()]
     new_names = {o.name for o in new_sess.get_outputs()}
@@ -286,7 +289,7 @@ def compare_models(
     del ref_sess, new_sess
     slower = bool(before and after and after > before * 1.05)
     if slower:
-        warnings.append(SLOWER_WARNING.format(after=after, before=before))
+        notices.append(message("drift.slower", after=f"{after:.2f}", before=f"{before:.2f}"))
     result = DriftReport(
         samples=len(samples),
         sample_source=sample_source,
@@ -296,7 +299,8 @@ def compare_models(
         latency_after_ms=after,
         slower=slower,
         outputs=[acc.result() for acc in accs.values()],
-        warnings=warnings,
+        warnings=[n.english() for n in notices],
+        notices=notices,
     )
     if per_layer and work_dir is not None:
         report.progress(0.8, "Finding the layers that drift most")

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from studio.core.analyze.fusion_map import NodeKind, map_fused_nodes, node_parameter_counts
 from studio.core.atomic import atomic_path, temp_prefix
 from studio.core.errors import BadInput
+from studio.core.messages import Message, message
 from studio.core.model.loader import load_model, resolve_model_path
 from studio.core.model.ort_errors import (
     explain_ort_error,
@@ -95,6 +96,8 @@ class ProfileResult(BaseModel):
     nodes: list[NodeTiming]
     removed_nodes: list[str] = []  # the user's nodes onnxruntime folded away before running
     note: str = PROFILER_NOTE
+    note_message: Message | None = None
+    """``note`` as data (studio/core/messages), for the GUI to word it its own way."""
     # The most a layer above 1% of the time moved between the first and second half of the
     # profiled runs (0.2 = 20%); above UNSTEADY, something else was competing for the machine.
     halves_moved: float = 0.0
@@ -155,20 +158,16 @@ class ProfileResult(BaseModel):
 
 
 def overhead_sentence(end_to_end_ms: float, profiled_total_ms: float) -> str:
+    return overhead_message(end_to_end_ms, profiled_total_ms).english()
+
+
+def overhead_message(end_to_end_ms: float, profiled_total_ms: float) -> Message:
     """One sentence a non-specialist can read beside the two totals."""
+    real, total = f"{end_to_end_ms:.3f}", f"{profiled_total_ms:.3f}"
     if profiled_total_ms >= end_to_end_ms:
         extra = (profiled_total_ms / end_to_end_ms - 1) * 100 if end_to_end_ms else 0.0
-        return (
-            f"The per-layer times add up to {profiled_total_ms:.3f} ms, {extra:.0f}% more than "
-            f"the real {end_to_end_ms:.3f} ms, because the profiler stops the clock around every "
-            "layer; "
-            "use them to see which layers matter, and the end-to-end figure for speed."
-        )
-    return (
-        f"The per-layer times add up to {profiled_total_ms:.3f} ms, less than the real "
-        f"{end_to_end_ms:.3f} ms, because they leave out the work between layers (copying inputs "
-        "and outputs, scheduling); use them to see which layers matter."
-    )
+        return message("profile.overhead_more", total=total, extra=f"{extra:.0f}", real=real)
+    return message("profile.overhead_less", total=total, real=real)
 
 
 def _session(
@@ -561,6 +560,7 @@ def profile_model(
         nodes=nodes,
         removed_nodes=fusion.removed,
         note=overhead_sentence(e2e, sum(medians.values())),
+        note_message=overhead_message(e2e, sum(medians.values())),
         halves_moved=halves_moved(samples, medians),
     )
 

@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from studio.core.errors import BadInput
 from studio.core.paths import assets_dir, config_dir
 from studio.core.schema import load_model_file, quoted, shorten
+from studio.core.this_pc import THIS_PC_ID, THIS_PC_NAME
 
-THIS_PC = "this-pc"
+THIS_PC = THIS_PC_ID
 CHIP_SCHEMA_VERSION: Final = 1
 Precision = Literal["int4", "int8", "int16", "fp16", "bf16", "fp32"]
 
@@ -316,7 +317,8 @@ def _with_this_machine(chip: ChipProfile) -> ChipProfile:
         update={
             "description": description,
             "memory": memory,
-            "vendor": f"this computer ({platform.system()})",
+            "name": f"{THIS_PC_NAME} (CPU)",
+            "vendor": f"{THIS_PC_NAME} ({platform.system()})",
         }
     )
 
@@ -331,7 +333,7 @@ def _fallback_pc() -> ChipProfile:
     )
     chip = ChipProfile(
         id=THIS_PC,
-        name="This PC (CPU)",
+        name=f"{THIS_PC_NAME} (CPU)",
         vendor=platform.system(),
         kind="this-pc",
         description="",

@@ -29,14 +29,16 @@ from studio.core.chips.cost import (
 )
 from studio.core.chips.flops import CONTROL_FLOW
 from studio.core.chips.predict import Prediction, predict_latency
+from studio.core.chips.verdict import UNIT_NAMES, chip_verdict, english
 from studio.core.errors import BadInput
+from studio.core.messages import Message
 from studio.core.model.loader import refuse_custom_ops, resolve_model_path
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.units import gb_text
 
 DEFAULT_CONTEXT = 2048
 # A model using more than this share of the device's RAM leaves too little for the OS and apps.
 TIGHT_MEMORY_SHARE = 0.7
-UNIT_NAMES = {"npu": "NPU", "gpu": "GPU", "cpu": "CPU"}
 ONNX_DOMAINS = ("", "ai.onnx")
 
 
@@ -79,6 +81,9 @@ class CheckResult(BaseModel):
     chip_name: str
     unit: str = Field(description="the accelerator the studio targets on this chip")
     verdict: str
+    verdict_parts: list[Message] = Field(
+        default_factory=list, description="the verdict as message parts, read in order"
+    )
     level: Literal["good", "warning", "bad"]
     todo: list[str] = Field(description="what to do before it runs as the verdict says")
     accelerator_share: float = Field(description="share of FLOPs on the accelerator, 0..1")
@@ -231,13 +236,6 @@ def _memory(cost: GraphCost, chip: ChipProfile, kv: float, context: int | None) 
     )
 
 
-def gb_text(n: float) -> str:
-    """Decimal units, as chip makers and phone specs use them."""
-    if n >= 1e8:
-        return f"{n / 1e9:.1f} GB"
-    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} KB"
-
-
 def _dynamic_inputs(cost: GraphCost) -> list[DynamicInput]:
     grouped: dict[str, DynamicInput] = {}
     for d in cost.dynamic:
@@ -250,59 +248,6 @@ def _dynamic_inputs(cost: GraphCost) -> list[DynamicInput]:
         entry.axes.append(d.axis)
         entry.names.append(d.name)
     return list(grouped.values())
-
-
-def _verdict(
-    chip: ChipProfile,
-    share: float,
-    fallback: list[FallbackOp],
-    mem: MemoryEstimate,
-    needs_shapes: bool,
-    dtype_issues: list[str],
-) -> tuple[str, str, list[str]]:
-    unit = UNIT_NAMES[chip.main.kind]
-    todo: list[str] = []
-    if needs_shapes:
-        todo.append("Fix the flexible input sizes (the " + unit + " compiles for one size)")
-    todo.extend(dtype_issues)
-    if mem.fits is False:
-        return (
-            f"Won't fit: needs {gb_text(mem.total_bytes)}, chip has {gb_text(mem.capacity_bytes or 0)}",
-            "bad",
-            todo,
-        )
-    if chip.main.kind == "cpu":
-        verdict, level = f"Runs on the {unit}", "good"
-    elif not fallback:
-        verdict, level = f"Runs fully on the {unit}", "good"
-    else:
-        count = sum(f.count for f in fallback)
-        pct = (1 - share) * 100
-        pct_text = f"{pct:.0f}%" if pct >= 1 else "<1%"
-        plural = "op falls" if count == 1 else "ops fall"
-        if pct >= 50:
-            # Most of the work would not touch the accelerator: say so first.
-            verdict = f"Mostly on the CPU: {count} {plural} back ({pct_text} of compute)"
-        else:
-            verdict = f"Runs, {count} {plural} back to the CPU ({pct_text} of compute)"
-        level = "warning" if pct >= 1 else "good"
-    if todo and level == "good":
-        level = "warning"
-    conditions = []
-    if needs_shapes:
-        conditions.append("its input sizes are fixed")
-    if any("quantized" in issue for issue in dtype_issues):
-        conditions.append("it is quantized")
-    if any("float64" in issue for issue in dtype_issues):
-        conditions.append("it is exported in float32")
-    if conditions:
-        verdict += " once " + " and ".join(conditions)
-    if mem.tight:
-        verdict += (
-            f"; memory is tight ({gb_text(mem.total_bytes)} of {gb_text(mem.capacity_bytes or 0)})"
-        )
-        level = "warning"
-    return verdict, level, todo
 
 
 def _not_predicted(cost: GraphCost, chip: ChipProfile, *_: object, **__: object) -> Prediction:
@@ -431,7 +376,7 @@ def check_model(
         calibration=lambda t: calibrate(t, report=report.sub(0.3, 0.95)),
         plan=plan,
     )
-    verdict, level, todo = _verdict(profile, share, fallback, memory, needs_shapes, dtype_issues)
+    parts, level, todo = chip_verdict(profile, share, fallback, memory, needs_shapes, dtype_issues)
     recommended = (
         profile.recommended.get("llm" if is_llm else "default") or profile.recommended["default"]
     )
@@ -452,7 +397,8 @@ def check_model(
         chip=profile.id,
         chip_name=profile.name,
         unit=UNIT_NAMES[profile.main.kind],
-        verdict=verdict,
+        verdict=english(parts),
+        verdict_parts=parts,
         level=level,
         todo=todo,
         accelerator_share=share,

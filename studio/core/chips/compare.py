@@ -12,11 +12,13 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from studio.core.chips.catalogue import THIS_PC, list_chips
-from studio.core.chips.check import check_model, gb_text
+from studio.core.chips.check import check_model
 from studio.core.chips.cost import graph_cost
 from studio.core.errors import BadInput
+from studio.core.messages import Message
 from studio.core.model.loader import resolve_model_path
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.units import gb_text
 
 
 class ChipRow(BaseModel):
@@ -25,6 +27,8 @@ class ChipRow(BaseModel):
     vendor: str
     level: str
     verdict: str
+    verdict_parts: list[Message] = []
+    """The verdict as message parts (studio/core/chips/verdict.py); empty for an old row."""
     latency: str
     low_ms: float | None = None
     high_ms: float | None = None
@@ -76,6 +80,7 @@ def compare_chips(
                     vendor=chip.vendor,
                     level="bad",
                     verdict=exc.message,
+                    verdict_parts=[exc.msg] if exc.msg else [],
                     latency="—",
                     memory="—",
                 )
@@ -90,6 +95,7 @@ def compare_chips(
                 vendor=chip.vendor,
                 level=result.level,
                 verdict=result.verdict,
+                verdict_parts=result.verdict_parts,
                 latency=result.latency_text(),
                 low_ms=result.latency.low_ms,
                 high_ms=result.latency.high_ms,

@@ -24,6 +24,7 @@ from studio.core.compress.passes import Prepared, run_method
 from studio.core.compress.prune import SparsityReport
 from studio.core.compress.sample_sizes import synthetic_count, worse_of_two_sizes
 from studio.core.errors import BadInput, OutputError
+from studio.core.messages import Fix, Message, message
 from studio.core.model.loader import (
     blame_damaged_source,
     graph_inputs,
@@ -38,13 +39,12 @@ from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.samples.calibration import load_samples, npz_has, npz_labels, synthetic_samples
 from studio.core.samples.sizes import InputSizes, choose_sizes
 from studio.core.schema import explain_validation
+from studio.core.this_pc import THIS_PC_ID
 
 log = logging.getLogger("studio")
 
-SYNTHETIC_WARNING = (
-    "No calibration data given: calibrating on RANDOM inputs. Accuracy after INT8 may be poor; "
-    "pass --calib with 10–100 real samples (image folder, prompts .txt or .npz)."
-)
+SYNTHETIC_NOTICE = message("compress.random_calibration", Fix(option="calib"))
+SYNTHETIC_WARNING = SYNTHETIC_NOTICE.english()
 SYNTHETIC_SAMPLES = 16
 SMALL_MODEL_BYTES = graph.EXTERNAL_DATA_THRESHOLD // 4
 QUANTIZED = (Method.INT8_DYNAMIC, Method.INT8_STATIC, Method.INT4, Method.FP16, Method.AUTO)
@@ -62,6 +62,9 @@ class CompressResult(BaseModel):
     nodes_after: int
     seconds: float
     warnings: list[str] = []
+    """Every warning in English (the CLI's words)."""
+    notices: list[Message] = []
+    """The warnings that have a message id, as data, for a face to word them its own way."""
     kept_float: list[str] = []
     options: dict[str, Any] = {}
     report: DriftReport | None = None
@@ -159,6 +162,19 @@ def _prepare(
         model = graph.ensure_opset(model, 21 if not qnn else 13, "16-bit activations")
     _checks(model, method, qnn)
     return model
+
+
+def _not_the_target(drift: DriftReport, chip: str) -> None:
+    """Timed on this PC's CPU, not on the target: say so rather than blame the method."""
+    note = message(
+        "drift.slower_not_target",
+        after=f"{drift.latency_after_ms or 0:.2f}",
+        before=f"{drift.latency_before_ms or 0:.2f}",
+        chip=chip,
+    )
+    slower = {n.english() for n in drift.notices if n.id == "drift.slower"}
+    drift.warnings = [note.english() if w in slower else w for w in drift.warnings]
+    drift.notices = [note if n.id == "drift.slower" else n for n in drift.notices]
 
 
 def _for_precision(method: Method, precision: Precision, warnings: list[str]) -> Method:
@@ -283,6 +299,7 @@ def compress_model(
     requested = method
     with blame_damaged_source(source):
         warnings: list[str] = []
+        notices: list[Message] = []
         method = _for_precision(method, model_precision(original), warnings)
         qnn = qnn and method is not Method.CLEANUP
         size_before = model_file_size(source, original)
@@ -329,6 +346,7 @@ def compress_model(
         )
         if not calib_samples and method in (Method.INT8_STATIC, Method.AUTO):
             warnings.append(SYNTHETIC_WARNING)
+            notices.append(SYNTHETIC_NOTICE)
             log.warning(SYNTHETIC_WARNING)
             count = synthetic_count(sizes, SYNTHETIC_SAMPLES)
             calib_samples = synthetic_samples(prepared_model, sizes, count)
@@ -391,16 +409,8 @@ def compress_model(
                     )
                 else:
                     drift_report.measured_at = sizes.text()
-            if drift_report is not None and drift_report.slower and chip != "this-pc":
-                # Timed on this PC's CPU, not on the target: say so rather than blame the method.
-                drift_report.warnings = [
-                    w
-                    if not w.startswith("The compressed model is SLOWER")
-                    else f"On this PC's CPU the result is slower ({drift_report.latency_after_ms:.2f} ms "
-                    f"vs {drift_report.latency_before_ms:.2f} ms). This PC is not the target chip "
-                    f"({chip}), so this says little about speed there; check it on the device."
-                    for w in drift_report.warnings
-                ]
+            if drift_report is not None and drift_report.slower and chip != THIS_PC_ID:
+                _not_the_target(drift_report, chip)
             if prep.channels is not None:
                 prep.channels.speed = speed_text(
                     drift_report.latency_before_ms if drift_report else None,
@@ -422,6 +432,7 @@ def compress_model(
             nodes_after=nodes_after,
             seconds=time.perf_counter() - started,
             warnings=warnings,
+            notices=notices,
             kept_float=prep.excluded(),
             options=opts.model_dump(mode="json"),
             report=drift_report,

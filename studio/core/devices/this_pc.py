@@ -20,6 +20,7 @@ from studio.core.errors import JobCancelled, OutputError
 from studio.core.frozen import python_command
 from studio.core.paths import data_dir
 from studio.core.privacy import keep_private
+from studio.core.this_pc import THIS_PC_NAME
 
 _CHUNK = 1 << 20
 
@@ -45,9 +46,9 @@ class ThisPC(Device):
             kind="this-pc",
             state=DeviceState.READY,
             status="Ready",
-            name="This PC",
+            name=THIS_PC_NAME,
             manufacturer="",
-            model=platform.node() or "this computer",
+            model=platform.node() or THIS_PC_NAME,
             os=f"{platform.system()} {platform.release()}",
             abi=platform.machine(),
             soc=chip.description,

@@ -14,8 +14,9 @@ from studio.core.errors import BadInput
 from studio.core.generate.llm_bundle import resolve_llm
 from studio.core.generate.settings import GenerationSettings
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.this_pc import THIS_PC_NAME
 
-THIS_PC = "This PC"
+THIS_PC = THIS_PC_NAME
 
 
 class GenerationStart(BaseModel):

@@ -23,6 +23,7 @@ from studio.core.hubs.base import (
 )
 from studio.core.hubs.memory import WEIGHT_SUFFIXES, estimate
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.this_pc import THIS_PC_NAME
 
 HF_WEIGHTS = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".msgpack", ".h5")
 SAFETENSORS_HEADER_LIMIT = 100 * 1024 * 1024
@@ -115,7 +116,7 @@ class _LocalPager(SearchPager):
 
 class LocalHub(Hub):
     kind = "local"
-    title = "This computer"
+    title = THIS_PC_NAME
 
     def __init__(self, folders: list[str] | None = None) -> None:
         if folders is None:

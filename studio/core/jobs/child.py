@@ -85,6 +85,7 @@ def child_main(
                     user_error=True,
                     exit_code=exc.exit_code,
                     error_class=type(exc).__name__,
+                    msg=exc.msg,
                     details=traceback.format_exc(),
                 )
             )

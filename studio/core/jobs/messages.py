@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from studio.core.messages import Message
+
 SCHEMA_VERSION = 1
 
 
@@ -46,6 +48,8 @@ class ErrorMessage(_Message):
     error_class: str = ""
     """For a user error: its class in studio.core.errors (BadInput, OutputError...), so the
     parent raises the same kind with the same exit code."""
+    msg: Message | None = None
+    """A user error's message as data (studio/core/messages), for the GUI to word it."""
     details: str = ""
     """Traceback or other evidence; goes to the job log, never into a dialog."""
 

@@ -286,6 +286,6 @@ def _user_error(error: ErrorMessage) -> StudioError:
     cls = getattr(errors, error.error_class, None)
     if not (isinstance(cls, type) and issubclass(cls, StudioError)):
         cls = StudioError
-    raised = cls(error.message)
+    raised = cls(error.message) if error.msg is None else cls(msg=error.msg)
     raised.exit_code = error.exit_code
     return raised

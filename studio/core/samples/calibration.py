@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # options imports calibration: a type only here
     from studio.core.compress.options import ImageSettings
 
 from studio.core.errors import BadInput
+from studio.core.messages import Fix, Message, message
 from studio.core.model.loader import graph_inputs
 from studio.core.samples.sizes import InputSizes, choose_sizes
 from studio.core.samples.synthetic import SampleMaker
@@ -63,6 +64,12 @@ def static_dims(model: onnx.ModelProto, name: str) -> list[int | None]:
     raise KeyError(name)
 
 
+def _missing(path: Path, key: str | None) -> Message:
+    """A sample path that does not exist; the fix names the option it was given with."""
+    option = "eval" if key == "evaluation" else "calib"
+    return message("samples.missing", Fix(option=option), path=str(path))
+
+
 def load_arrays(
     path: str | Path, model: onnx.ModelProto, key: str | None = None, limit: int | None = None
 ) -> list[dict[str, np.ndarray]]:
@@ -73,9 +80,7 @@ def load_arrays(
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise BadInput(
-            f"Calibration data {path} does not exist", "Check the path given with --calib"
-        )
+        raise BadInput(msg=_missing(path, key))
     names = [value.name for value in graph_inputs(model)]
     try:
         if path.suffix == ".npy":
@@ -169,9 +174,7 @@ def load_samples(
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise BadInput(
-            f"Sample data {path} does not exist", "Check the path given with --calib/--eval"
-        )
+        raise BadInput(msg=_missing(path, key))
     if path.is_dir():
         from studio.core.compress.options import ImageSettings
         from studio.core.samples.images import load_image_folder

@@ -11,6 +11,7 @@ from studio.core.jobs import JobSpec
 from studio.ui.i18n import N_, join_sentences, tr, tr_core, trn
 from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
+from studio.ui.messages import show
 from studio.ui.row_table import Column, RowTable
 from studio.ui.state import WizardState
 from studio.ui.widgets import (
@@ -200,7 +201,8 @@ class InspectPage(JobStepPage):
                 )
             )
         parts.append(tr("Profiled total {ms:.3f} ms.", ms=result.profiled_total_ms))
-        parts.append(tr_core(result.note))
+        note = result.note_message
+        parts.append(show(note) if note else tr_core(result.note))
         self.unsteady.setVisible(not result.steady)
         if result.mostly_slowed:
             self.unsteady.setText(
