@@ -17,6 +17,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.precision:
         options["precision"] = args.precision
+    if args.npu_mode:
+        options["npu_mode"] = args.npu_mode
     result = run_isolated(
         args,
         "studio.core.compile:compile_model",
@@ -79,4 +81,5 @@ def register(sub, add) -> None:
         "--precision",
         help="OpenVINO: int8 (NNCF, default), fp16, int8-weights or int4-weights",
     )
+    p.add_argument("--npu-mode", help="AX650N (Pulsar2): NPU1 (default), NPU2 or NPU3 cores")
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")

@@ -56,7 +56,8 @@ def compile_model(
     for name in options:
         if name not in takes:
             raise BadInput(
-                f"--{name} does not apply to {chip}", "Leave it out for this chip's backend"
+                f"--{name.replace('_', '-')} does not apply to {chip}",
+                "Leave it out for this chip's backend",
             )
     return backend.compile_for_chip(
         model, chip, out, calib=calib, shapes=shapes, force=force, report=report, **options

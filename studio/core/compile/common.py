@@ -28,7 +28,7 @@ CALIB_LIMIT = 64
 SYNTHETIC_CALIB = 16
 RANDOM_SOURCE = "random inputs"
 SYNTHETIC_NOTE = (
-    "No --calib samples given: calibrated on made-up inputs, which says little about real "
+    "No --calib samples given: calibration uses made-up inputs, which says little about real "
     "accuracy; pass --calib with real samples (an image folder, .npz or prompts file)."
 )
 
