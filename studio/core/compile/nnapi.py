@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from studio.core.bundle.folder import create_bundle
 from studio.core.compile.common import check_out, static_model, work_folder
 from studio.core.progress import NULL_REPORTER, Reporter
-from studio.runner import RUNNER_DIR
+from studio.runner import compile_runner_files
 
 MISSING = {
     "mediatek": (
@@ -81,7 +81,7 @@ def compile_for_chip(
             method="none",
             name=static.source.stem,
             reports={"compile": result.model_dump(mode="json")},
-            extra_files={"runner/nnapi.py": RUNNER_DIR / "nnapi.py"},
+            extra_files={"runner/nnapi.py": compile_runner_files()["runner/nnapi.py"]},
             force=force,
         )
     report.progress(1.0, "Done")

@@ -23,7 +23,7 @@ from studio.core.bundle.folder import Manifest, create_bundle
 from studio.core.compile.common import StaticModel, check_out, static_model, work_folder
 from studio.core.errors import BadInput
 from studio.core.progress import NULL_REPORTER, Reporter
-from studio.runner import RUNNER_DIR
+from studio.runner import compile_runner_files
 
 Precision = Literal["int8", "fp16", "int8-weights", "int4-weights"]
 PRECISIONS: tuple[str, ...] = ("int8", "fp16", "int8-weights", "int4-weights")
@@ -197,7 +197,7 @@ def write_bundle(
     extra = {
         "openvino/model.xml": xml,
         "openvino/model.bin": xml.with_suffix(".bin"),
-        "runner/openvino_npu.py": RUNNER_DIR / "openvino_npu.py",
+        "runner/openvino_npu.py": compile_runner_files()["runner/openvino_npu.py"],
     }
     return create_bundle(
         static.path,
