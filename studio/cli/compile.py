@@ -79,7 +79,7 @@ def register(sub, add) -> None:
     )
     p.add_argument(
         "--precision",
-        help="OpenVINO: int8 (NNCF, default), fp16, int8-weights or int4-weights",
+        help="OpenVINO: int8 (NNCF, default), fp32, fp16, int8-weights or int4-weights",
     )
     p.add_argument("--npu-mode", help="AX650N (Pulsar2): NPU1 (default), NPU2 or NPU3 cores")
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")

@@ -25,8 +25,8 @@ from studio.core.errors import BadInput
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.runner import compile_runner_files
 
-Precision = Literal["int8", "fp16", "int8-weights", "int4-weights"]
-PRECISIONS: tuple[str, ...] = ("int8", "fp16", "int8-weights", "int4-weights")
+Precision = Literal["int8", "fp32", "fp16", "int8-weights", "int4-weights"]
+PRECISIONS: tuple[str, ...] = ("int8", "fp32", "fp16", "int8-weights", "int4-weights")
 NPU_NOTE = (
     "The NPU blob is compiled by Intel's NPU driver on the target PC when the runner first loads "
     "the IR (cached in its model_cache folder); the OpenVINO wheel here has no NPU compiler, so "
