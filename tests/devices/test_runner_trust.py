@@ -16,7 +16,7 @@ from studio.core.devices.run import run_on_device
 from studio.core.errors import BadInput
 from studio.core.generate.llm_bundle import demo_lm_path, demo_lm_reference_path
 from studio.core.generate.runner_refresh import llm_runner_sources
-from studio.runner import RUNNER_DIR
+from studio.runner import RUNNER_DIR, compile_runner_files
 from tests.devices.conftest import AdbServer
 from tests.support.virtual_adb import VirtualDevice
 
@@ -49,7 +49,7 @@ def hostile(tmp_path: Path, demo_model: Path) -> Path:
 
 def test_the_studios_runners_are_known() -> None:
     """Fails when the runner sources change without a new line in known_runners.py."""
-    for rel, src in llm_runner_sources().items():
+    for rel, src in {**llm_runner_sources(), **compile_runner_files()}.items():
         digest = hashlib.sha256(src.read_bytes()).hexdigest()
         assert digest in KNOWN_RUNNERS[rel], f"add {digest} for {rel} to known_runners.py"
     for shipped in (demo_lm_path(), demo_lm_reference_path()):

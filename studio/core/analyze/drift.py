@@ -12,6 +12,7 @@ import logging
 import math
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -264,11 +265,16 @@ def compare_models(
     per_layer: bool = True,
     work_dir: Path | None = None,
     labels: list[int] | None = None,
+    open_compressed: Callable[[Path], Any] | None = None,
+    compressed_size: int | None = None,
     report: Reporter = NULL_REPORTER,
 ) -> DriftReport:
-    """Run both models on the same samples and describe how far the outputs moved."""
+    """Run both models on the same samples and describe how far the outputs moved.
+
+    ``open_compressed``: how to run ``compressed`` when it is not an ONNX file (an OpenVINO IR):
+    anything with onnxruntime's run/get_inputs/get_outputs; ``compressed_size`` is then its size."""
     notices = [RANDOM_WARNING] if sample_source == "random inputs" else []
-    ref_sess, new_sess = session(original), session(compressed)
+    ref_sess, new_sess = session(original), (open_compressed or session)(compressed)
     names = [o.name for o in ref_sess.get_outputs()]
     new_names = {o.name for o in new_sess.get_outputs()}
     accs = {n: _Accumulator(n) for n in names if n in new_names}
@@ -294,7 +300,7 @@ def compare_models(
         samples=len(samples),
         sample_source=sample_source,
         size_before=model_file_size(original),
-        size_after=model_file_size(compressed),
+        size_after=compressed_size if compressed_size is not None else model_file_size(compressed),
         latency_before_ms=before,
         latency_after_ms=after,
         slower=slower,

@@ -34,4 +34,11 @@ KNOWN_RUNNERS: dict[str, frozenset[str]] = {
             "6185cbc27df6600203dbcf79477b3017f15f43ce6933c7be176689b91ad57a7f",  # fd4b389 sliding windows
         }
     ),
+    # studio/runner/openvino_npu.py and nnapi.py, added by `studio compile` (#20)
+    "runner/openvino_npu.py": frozenset(
+        {"5a0a65ffa5a968e7c53606aac2f4669f49da5ddc93ea49b800c070bb3537e7e1"}  # first version
+    ),
+    "runner/nnapi.py": frozenset(
+        {"2194cb94b5cb4141633af85b710df5d9c57866ba845f0b5b30eefe3dd061d0a2"}  # first version
+    ),
 }
