@@ -67,6 +67,14 @@ def start_language(app: QApplication, requested: str | None = None) -> str:
 
 
 def run_gui(argv: list[str] | None = None, lang: str | None = None) -> int:
+    from studio.core.errors import StudioError
+    from studio.ui.system_libs import check_desktop_libraries
+
+    try:
+        check_desktop_libraries()  # before Qt, which aborts the process naming the wrong library
+    except StudioError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
     keep_private()  # no telemetry from onnxruntime, the hub client or Chromium
     # QtWebEngine refuses to start as root without this; the studio only loads 127.0.0.1 pages.
     if hasattr(os, "geteuid") and os.geteuid() == 0:
