@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from studio.core.analyze.closeness import is_close
 from studio.core.analyze.drift_layers import LayerDrift, layer_drift
 from studio.core.model.loader import model_file_size
 from studio.core.progress import NULL_REPORTER, Reporter
@@ -92,9 +93,9 @@ def cosine_text(cosine: float, digits: int = 4) -> str:
 
 def drift_verdict(cosine: float, top1: float | None = None) -> str:
     top = f", top-1 agreement {math.floor(top1 * 1000) / 10:g}%" if top1 is not None else ""
-    if cosine >= 0.999:
+    if is_close(cosine, top1, min_cosine=0.999):
         return f"Outputs match the original closely: cosine {cosine_text(cosine)}{top}"
-    if cosine >= 0.99:
+    if is_close(cosine, top1):  # the same rule `--method auto` accepts a result by
         return f"Outputs stay close to the original: cosine {cosine_text(cosine, 3)}{top}"
     if cosine >= 0.95:
         return (
