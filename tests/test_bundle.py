@@ -163,3 +163,18 @@ def test_a_listed_fifo_is_changed_and_never_opened(bundle: Path) -> None:
     (bundle / "recipe.yaml").unlink()
     os.mkfifo(bundle / "recipe.yaml")
     assert verify_bundle(bundle).changed == ["recipe.yaml"]  # returns instead of blocking
+
+
+def test_readme_of_a_compressed_model_says_its_precision_and_no_missing_recipe(
+    tmp_path: Path,
+) -> None:
+    from studio.core.compress.run import compress_model
+
+    int8 = tmp_path / "int8.onnx"
+    compress_model(make_mlp(tmp_path / "mlp.onnx"), "int8-dynamic", int8, drift=False)
+    manifest = create_bundle(int8, tmp_path / "bundle")  # as `studio bundle` does
+    readme = (tmp_path / "bundle" / "README.md").read_text()
+    assert manifest.precision.startswith("INT8") and f"Precision: {manifest.precision}" in readme
+    assert "fp32" not in readme and "recipe.yaml" not in readme
+    create_bundle(int8, tmp_path / "with-recipe", recipe={"version": 1})
+    assert "`recipe.yaml` rebuilds" in (tmp_path / "with-recipe" / "README.md").read_text()

@@ -201,3 +201,12 @@ def test_catalogue_is_cached_until_a_profile_changes() -> None:
     data["name"] = "My renamed board"
     _write_user("my-board.yaml", data)
     assert get_chip("my-board").name == "My renamed board"
+
+
+def test_this_pcs_memory_is_one_figure_on_target_and_deploy() -> None:
+    from studio.core.chips.catalogue import get_chip
+    from studio.core.devices.this_pc import ThisPC
+
+    capacity = get_chip("this-pc").memory.capacity_gb.value
+    assert capacity
+    assert f"RAM {capacity:.1f} GB" in ThisPC().describe().summary()

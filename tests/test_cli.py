@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from studio import __version__
 from studio.cli import main
+from studio.cli.main import build_parser
 from studio.core.paths import assets_dir
 from tests.support.models import make_mlp
 
@@ -143,3 +145,31 @@ def test_bad_input_exits_2_with_one_line(
     assert message in lines[0]
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
     assert (tmp_path / "userdir" / "mine.txt").read_text() == "keep me"
+
+
+def _arguments_without_help(parser: argparse.ArgumentParser, path: str) -> list[str]:
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                missing += _arguments_without_help(child, f"{path} {name}")
+        elif not action.help and not isinstance(action, argparse._HelpAction):
+            missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
+def test_every_cli_argument_has_help_text() -> None:
+    assert _arguments_without_help(build_parser(), "studio") == []
+
+
+def test_commands_are_listed_in_workflow_order_and_share_the_token_flag() -> None:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    listed = [choice.dest for choice in commands._choices_actions]
+    assert listed[:4] == ["hub", "info", "convert", "chips"] and listed[-1] == "run"
+    assert listed.index("compress") < listed.index("profile") < listed.index("bundle")
+    for argv in (["generate", "--prompt", "hi"], ["device-run", "B", "--device", "S", "generate"]):
+        args = parser.parse_args([*argv, "--max-new-tokens", "7"])
+        assert (getattr(args, "max_new_tokens", None) or args.max_tokens) == 7
+    old = parser.parse_args(["device-run", "B", "--device", "S", "generate", "--max-tokens", "5"])
+    assert old.max_tokens == 5

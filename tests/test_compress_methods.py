@@ -225,3 +225,19 @@ def test_force_rerun_over_external_data_from_the_output_folder(
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     assert session.run(None, {"x": np.ones((1, 3, 64), np.float32)})[0].shape == (1, 3, 64)
     assert {p.name: p.read_bytes() for p in source.parent.iterdir()} == original
+
+
+def test_the_gui_verdict_and_auto_share_one_rule_for_close() -> None:
+    from studio.core.analyze.closeness import is_close
+    from studio.core.analyze.drift import drift_verdict
+    from studio.core.compress.options import AutoSettings
+
+    defaults = AutoSettings()
+    # INT8 with cosine 0.995 but only 7 of 8 samples keeping their top class: auto rejects it,
+    # and the verdict the GUI shows no longer calls it close.
+    assert not is_close(0.995, 0.875, defaults.min_cosine, defaults.min_top1)
+    assert drift_verdict(0.995, 0.875).startswith("Outputs drift noticeably")
+    assert drift_verdict(0.9995, 0.875).startswith("Outputs drift noticeably")
+    assert drift_verdict(0.995, 1.0).startswith("Outputs stay close")
+    assert drift_verdict(0.995).startswith("Outputs stay close")
+    assert drift_verdict(0.9995, 1.0).startswith("Outputs match the original closely")

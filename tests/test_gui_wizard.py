@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.core.bundle.folder import MANIFEST, verify_bundle
@@ -97,6 +99,8 @@ def test_click_through_all_six_steps_to_a_verified_bundle(
 
     win.next_button.click()  # → Deploy
     deploy = win.pages[4]
+    qtbot.waitUntil(lambda: win.reason.isVisible())
+    assert not win.next_button.isEnabled() and "Create bundle" in win.reason.text()
     assert deploy.folder.text()
     deploy.write_button.click()
     qtbot.waitUntil(lambda: win.state.bundle_path is not None, timeout=JOB_TIMEOUT)
@@ -113,6 +117,29 @@ def test_click_through_all_six_steps_to_a_verified_bundle(
     # The Target step's comparison on every chip may still be running; nothing may have failed.
     assert JobState.FAILED not in states.values(), states
     assert states["Demo run on this PC"] is JobState.SUCCEEDED
+
+
+def _click_step(win: MainWindow, row: int) -> None:
+    rect = win.steps.visualItemRect(win.steps.item(row))
+    QTest.mouseClick(win.steps.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_the_sidebar_shows_the_step_it_highlights_or_says_why_not(
+    qtbot, window: MainWindow
+) -> None:
+    win = window
+    _next_ready(qtbot, win)
+
+    def shown() -> tuple[int, int, list[int]]:
+        selected = [win.steps.row(item) for item in win.steps.selectedItems()]
+        return win.stack.currentIndex(), win.steps.currentRow(), selected
+
+    _click_step(win, 5)  # Demo, with Optimize not done: refused, and step 1 stays highlighted
+    qtbot.wait(50)
+    assert shown() == (0, 0, [0])
+    assert "Step 3 is not done yet" in win.reason.text()
+    _click_step(win, 1)
+    qtbot.waitUntil(lambda: shown() == (1, 1, [1]))
 
 
 def test_bad_model_shows_one_line_and_keeps_the_previous_choice(

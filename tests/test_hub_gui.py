@@ -198,6 +198,11 @@ def test_model_page_takes_a_hub_model_into_the_recipe(
         with qtbot.waitSignal(state.model_changed, timeout=WAIT):
             page.use_model("demo", None)
         assert state.recipe.model.source == "demo" and state.recipe.model.repo is None
+        # Open .onnx file… (above the tabs) while the hub tab shows: the card comes to the front.
+        page.tabs.setCurrentIndex(1)
+        with qtbot.waitSignal(state.model_changed, timeout=WAIT):
+            page.use_model("local", Path(result.path) / "onnx/model.onnx")
+        assert page.tabs.currentWidget() is page.card
     finally:
         page.hub_browser.shutdown()
 

@@ -29,6 +29,13 @@ def test_result_progress_and_logs_come_back() -> None:
     assert "did step 2" in logs
 
 
+def test_library_advice_goes_to_the_job_log_not_the_terminal(capfd) -> None:
+    logs: list[str] = []
+    assert run_job(JobSpec("advice", f"{T}:library_advice"), None, logs.append) == "done"
+    assert any("pre-processing" in line for line in logs), logs
+    assert "pre-processing" not in capfd.readouterr().err
+
+
 def test_user_error_keeps_its_message_class_and_exit_code() -> None:
     with pytest.raises(BadInput, match="The file is wrong. Pick another file.") as raised:
         run_job(JobSpec("bad", f"{T}:bad_input"))

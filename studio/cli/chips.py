@@ -182,7 +182,7 @@ def register(sub, add: AddFn) -> None:
     p = add(
         "check", "Will a model run well on a chip? Placement, sizes, memory, latency", cmd_check
     )
-    p.add_argument("model")
+    p.add_argument("model", help=".onnx file or folder holding one")
     p.add_argument("--chip", required=True, help="chip id (see `studio chips`)")
     p.add_argument(
         "--shape", action="append", metavar="NAME=DIMS", help="fix a flexible input size"
@@ -192,7 +192,13 @@ def register(sub, add: AddFn) -> None:
     p = add(
         "fix-shapes", "Save a copy of a model with its flexible input sizes fixed", cmd_fix_shapes
     )
-    p.add_argument("model")
-    p.add_argument("--shape", action="append", metavar="NAME=DIMS", required=True)
+    p.add_argument("model", help=".onnx file or folder holding one")
+    p.add_argument(
+        "--shape",
+        action="append",
+        metavar="NAME=DIMS",
+        required=True,
+        help="an input's fixed size, e.g. images=1x3x224x224 (repeatable)",
+    )
     p.add_argument("--out", required=True, help="output .onnx file")
     p.add_argument("--force", action="store_true", help="replace an existing output file")

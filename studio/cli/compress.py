@@ -261,9 +261,19 @@ def register(sub: Any, add: Any) -> None:
     p.add_argument("--no-report", action="store_true", help="skip the drift report")
     p.add_argument("--no-latency", action="store_true", help="do not time before/after")
     g = p.add_argument_group("INT8")
-    g.add_argument("--calibrate", choices=["minmax", "entropy", "percentile"])
-    g.add_argument("--activations", choices=["uint8", "uint16", "int8"])
-    g.add_argument("--no-per-channel", action="store_true")
+    g.add_argument(
+        "--calibrate",
+        choices=["minmax", "entropy", "percentile"],
+        help="how activation ranges are set from the samples (minmax)",
+    )
+    g.add_argument(
+        "--activations",
+        choices=["uint8", "uint16", "int8"],
+        help="activation type (uint8; uint16 keeps more accuracy, runs slower)",
+    )
+    g.add_argument(
+        "--no-per-channel", action="store_true", help="one weight scale per tensor, not per channel"
+    )
     g.add_argument("--reduce-range", action="store_true", help="7-bit weights (old x86 CPUs)")
     g.add_argument(
         "--qnn",
@@ -272,11 +282,18 @@ def register(sub: Any, add: Any) -> None:
         default=None,
         help="QNN-style Q/DQ config (default: when the chip asks)",
     )
-    g.add_argument("--no-qnn", dest="qnn", action="store_false")
+    g.add_argument(
+        "--no-qnn", dest="qnn", action="store_false", help="plain Q/DQ even when the chip asks"
+    )
     g = p.add_argument_group("INT4")
-    g.add_argument("--block-size", type=int)
-    g.add_argument("--asymmetric", action="store_true")
-    g.add_argument("--accuracy-level", type=int, choices=range(5))
+    g.add_argument("--block-size", type=int, help="weights per shared scale (32)")
+    g.add_argument("--asymmetric", action="store_true", help="a zero point per block too")
+    g.add_argument(
+        "--accuracy-level",
+        type=int,
+        choices=range(5),
+        help="onnxruntime MatMulNBits compute type: 0 default, 1 fp32, 2 fp16, 3 bf16, 4 int8",
+    )
     g = p.add_argument_group("FP16 / prune / prune-channels / auto")
     g.add_argument("--fp16-io", action="store_true", help="fp16 inputs/outputs too")
     g.add_argument("--sparsity", type=float, help="prune: zero this fraction of weights")
@@ -293,9 +310,13 @@ def register(sub: Any, add: Any) -> None:
     g.add_argument("--min-top1", type=float, help="auto: lowest top-1 agreement (0.99)")
     g.add_argument("--goal", choices=["smallest", "fastest"], help="auto: what to optimise")
     g = p.add_argument_group("image folders")
-    g.add_argument("--image-size", metavar="HxW")
-    g.add_argument("--layout", choices=["NCHW", "NHWC"])
-    g.add_argument("--color", choices=["RGB", "BGR", "GRAY"])
+    g.add_argument(
+        "--image-size", metavar="HxW", help="resize images to this (default: the model's)"
+    )
+    g.add_argument("--layout", choices=["NCHW", "NHWC"], help="where the channel axis is")
+    g.add_argument(
+        "--color", choices=["RGB", "BGR", "GRAY"], help="channel order the model expects"
+    )
     g.add_argument("--scale", type=float, help="pixel scale (1/255)")
     g.add_argument("--mean", help="per-channel mean, e.g. 0.485,0.456,0.406")
     g.add_argument("--std", help="per-channel std, e.g. 0.229,0.224,0.225")
@@ -306,8 +327,10 @@ def register(sub: Any, add: Any) -> None:
         cmd_convert,
     )
     p.add_argument("src", help=".onnx, TorchScript .pt, or a Transformers model folder")
-    p.add_argument("--to", required=True, choices=["onnx", "ort"])
-    p.add_argument("--opset", type=int)
+    p.add_argument(
+        "--to", required=True, choices=["onnx", "ort"], help="ONNX, or onnxruntime's ORT format"
+    )
+    p.add_argument("--opset", type=int, help="convert to this ONNX opset")
     p.add_argument("--shape", action="append", metavar="NAME=DIMS", help="fix a dynamic input")
-    p.add_argument("--out", required=True)
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--out", required=True, help="output file (or folder)")
+    p.add_argument("--force", action="store_true", help="replace an existing output")

@@ -156,15 +156,33 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
     )
 
     p = add("device-run", "Run a deployed bundle on a device; streams its results", cmd_device_run)
-    p.add_argument("bundle")
-    p.add_argument("--device", metavar="SERIAL", required=True)
-    p.add_argument("mode", choices=["bench", "generate"])
+    p.add_argument("bundle", help="bundle folder (as written by `studio bundle`)")
+    p.add_argument(
+        "--device", metavar="SERIAL", required=True, help="device serial (see `studio devices`)"
+    )
+    p.add_argument(
+        "mode", choices=["bench", "generate"], help="time runs, or stream text (LLM bundles)"
+    )
     p.add_argument("--to", metavar="DIR", help="where the bundle was deployed (if not the default)")
     p.add_argument("--runs", type=int, default=20, help="timed runs for bench")
-    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=3, help="untimed runs first (3)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: the runtime decides)")
     p.add_argument("--prompt", default="", help="text for generate")
-    p.add_argument("--max-tokens", type=int, default=128)
+    p.add_argument(
+        "--max-new-tokens",
+        dest="max_tokens",
+        type=int,
+        default=128,
+        help="longest answer in tokens for generate (128)",
+    )
+    # The old name keeps working, unlisted: `generate` and this command now share one spelling.
+    p.add_argument(
+        "--max-tokens",
+        dest="max_tokens",
+        type=int,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
     p.add_argument("--runner", metavar="PATH", help="your own runner program on the device")
     p.add_argument(
         "--trust-bundle-runner",

@@ -215,12 +215,12 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
         return p
 
     p = action("search", "Search models by name, task and library", cmd_search)
-    p.add_argument("query", nargs="?", default="")
+    p.add_argument("query", nargs="?", default="", help="words in the model's name")
     p.add_argument("--task", help="pipeline tag, e.g. text-generation, image-classification")
     p.add_argument("--library", help="e.g. onnx, transformers")
     p.add_argument("--author", help="owner of the model, e.g. microsoft")
-    p.add_argument("--sort", choices=SORTS, default="downloads")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--sort", choices=SORTS, default="downloads", help="order of the results")
+    p.add_argument("--limit", type=int, default=20, help="at most this many results (20)")
 
     p = action("info", "Show a model's files, license, parameters and memory need", cmd_info)
     p.add_argument("repo", help="owner/name")

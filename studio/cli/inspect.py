@@ -178,4 +178,4 @@ def register(sub: argparse._SubParsersAction, add) -> None:
     p.add_argument("--drift", metavar="REPORT", help="compression report with per-layer drift")
 
     p = add("graph", "Open a model's graph in a window", cmd_graph, json_flag=False)
-    p.add_argument("model")
+    p.add_argument("model", help=".onnx file or folder holding one")

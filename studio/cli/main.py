@@ -25,6 +25,30 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.compile",
 ]
 
+# The wizard's steps: find and read a model, check the target, compress, inspect, bundle and
+# deploy, demo; `run` replays all of them.
+WORKFLOW_ORDER: list[str] = [
+    "hub",
+    "info",
+    "convert",
+    "chips",
+    "check",
+    "fix-shapes",
+    "compress",
+    "profile",
+    "diff",
+    "graph",
+    "compile",
+    "bundle",
+    "verify",
+    "devices",
+    "deploy",
+    "device-run",
+    "generate",
+    "llm-export",
+    "run",
+]
+
 
 def _print_summary(summary) -> None:
     print(f"{summary.name}  ({summary.path})")
@@ -132,22 +156,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help=".onnx file or folder holding one")
 
     p = add("bundle", "Write a verified bundle folder for a chip", cmd_bundle)
-    p.add_argument("model")
-    p.add_argument("--chip", default="this-pc")
-    p.add_argument("--out", required=True)
+    p.add_argument("model", help=".onnx file or folder holding one (as `compress` wrote it)")
+    p.add_argument("--chip", default="this-pc", help="target chip id (see `studio chips`)")
+    p.add_argument("--out", required=True, help="bundle folder to write")
     p.add_argument("--method", default="none", help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
 
     p = add("verify", "Re-hash every file of a bundle against its manifest", cmd_verify)
-    p.add_argument("bundle")
+    p.add_argument("bundle", help="bundle folder")
 
     p = add("run", "Replay a recipe headless: optimize, profile, bundle, verify", cmd_run)
-    p.add_argument("recipe")
-    p.add_argument("--out", required=True)
-    p.add_argument("--force", action="store_true")
+    p.add_argument("recipe", help="recipe .yaml (File → Save recipe in the app)")
+    p.add_argument("--out", required=True, help="bundle folder to write")
+    p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
 
     for module in COMMAND_MODULES:
         import_module(module).register(sub, add)
+    # `studio --help` lists the commands in the wizard's order, whichever module added them.
+    # A command missing from the list goes last rather than breaking the CLI (a test lists it).
+    sub._choices_actions.sort(
+        key=lambda a: (
+            WORKFLOW_ORDER.index(a.dest) if a.dest in WORKFLOW_ORDER else len(WORKFLOW_ORDER)
+        )
+    )
     return parser
 
 

@@ -263,6 +263,17 @@ class ChatDemo(QWidget):
         top.addStretch()
         top.addWidget(self.present)
         layout.addLayout(top)
+        # What the shipped model is, so "hello" → "for he is the LORD" reads as intended.
+        self.about_demo = QLabel(
+            tr(
+                "The demo model is tiny (21 M parameters) and learned only the King James Bible "
+                "and Tang poems: it continues text in that style fast, it does not answer "
+                "questions. Try a prompt below, or choose your own model."
+            )
+        )
+        self.about_demo.setWordWrap(True)
+        self.about_demo.setObjectName("pageIntro")
+        layout.addWidget(self.about_demo)
 
         panes = QHBoxLayout()
         self.panes = [ChatPane(model_label(self.models[0])), ChatPane(model_label(self.models[1]))]
@@ -402,6 +413,7 @@ class ChatDemo(QWidget):
             return
         self.models[index] = folder
         self.panes[index].title.setText(model_label(folder))
+        self.about_demo.setVisible(self.models[0] is None)
         self._drop_unused_workers()
 
     def current_where(self) -> str:

@@ -27,6 +27,9 @@ class GraphWindow(QMainWindow):
 
 
 def run_graph_window(model: Path) -> int:
+    from studio.ui.app import quiet_web_engine
+
+    quiet_web_engine()
     # WebEngine wants shared GL contexts set before the application object exists.
     QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(sys.argv[:1])

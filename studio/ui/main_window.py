@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -36,12 +36,29 @@ from studio.ui.widgets import StepPage, show_error
 
 DEFAULT_SIZE = QSize(1440, 900)
 ENTER_DELAY_MS = 30
+FIT_CHECKS, FIT_CHECK_MS = 20, 100  # how long to wait for the window manager's frame (2 s)
 
 
 def default_size(available: QSize) -> QSize:
     """The first window size: room for the four preset cards in one row and the jobs panel,
     but never larger than the screen (a 1366×768 laptop gets the whole screen)."""
     return DEFAULT_SIZE.boundedTo(available) if available.isValid() else DEFAULT_SIZE
+
+
+def fitted(frame: QRect, inside: QSize, available: QRect) -> tuple[QSize, QPoint] | None:
+    """The inside size and frame position that put the whole window, title bar and borders
+    included, on the screen; None when it is already there."""
+    if available.contains(frame) or not available.isValid():
+        return None
+    margins = frame.size() - inside
+    size = inside.boundedTo(available.size() - margins)
+    x = min(
+        max(frame.x(), available.left()), available.right() + 1 - size.width() - margins.width()
+    )
+    y = min(
+        max(frame.y(), available.top()), available.bottom() + 1 - size.height() - margins.height()
+    )
+    return size, QPoint(max(x, available.left()), max(y, available.top()))
 
 
 class MainWindow(QMainWindow):
@@ -104,6 +121,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        self._fit_checks, self._first_size = 0, self.size()
         self.steps.setCurrentRow(0)
         self.pages[0].entered()
         # Once the window is up, load the heavy libraries in the background so that the first
@@ -114,6 +132,27 @@ class MainWindow(QMainWindow):
             self.stack, self.pages[1:], warm_up_done, self, busy=lambda: bool(self.jobs.running())
         )
         self.prewarmer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_checks == 0:
+            self._fit_to_screen()
+
+    def _fit_to_screen(self) -> None:
+        """The window manager adds its title bar after the window is shown (sizing the inside to
+        the screen pushed Back/Next below it): once the frame is known, fit the whole window."""
+        self._fit_checks += 1
+        frame, inside = self.frameGeometry(), self.geometry().size()
+        if inside != self._first_size:  # sized on purpose since (a script, a test, the user)
+            return
+        if frame.size() == inside:  # no frame (yet): look again, and without one leave it be
+            if self._fit_checks < FIT_CHECKS:
+                QTimer.singleShot(FIT_CHECK_MS, self._fit_to_screen)
+            return
+        fit = fitted(frame, inside, self.screen().availableGeometry())
+        if fit is not None:
+            self.resize(fit[0])
+            self.move(fit[1])
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(tr("&File"))
@@ -146,11 +185,14 @@ class MainWindow(QMainWindow):
             return
         # Steps can be revisited freely; going forward past an unfinished step is not allowed.
         for earlier in range(self.stack.currentIndex(), index):
-            ok, _ = self.pages[earlier].ready()
+            ok, why = self.pages[earlier].ready()
             if not ok:
-                self.steps.blockSignals(True)
-                self.steps.setCurrentRow(self.stack.currentIndex())
-                self.steps.blockSignals(False)
+                # After the click is handled: the list selects the clicked row once this returns,
+                # so resetting it now left one step highlighted and another shown.
+                QTimer.singleShot(0, self._show_current_step)
+                self.reason.setText(
+                    tr("Step {number} is not done yet: {why}", number=earlier + 1, why=why)
+                )
                 return
         self.stack.setCurrentIndex(index)
         self._update_buttons()
@@ -159,6 +201,11 @@ class MainWindow(QMainWindow):
         # instead of one long one: together they stalled the window for 16-20 ms.
         page = self.pages[index]
         QTimer.singleShot(ENTER_DELAY_MS, lambda: self._enter(page))
+
+    def _show_current_step(self) -> None:
+        self.steps.blockSignals(True)
+        self.steps.setCurrentRow(self.stack.currentIndex())
+        self.steps.blockSignals(False)
 
     def _enter(self, page: StepPage) -> None:
         if page is self.current_page():  # the user may have moved on already

@@ -91,6 +91,20 @@ def test_the_answer_is_plain_text_after_a_bold_label(
     assert not cursor.charFormat().font().bold()
 
 
+def test_one_line_says_what_the_demo_model_is_while_it_is_in_use(
+    qtbot, jobs: JobManager, tiny_bundle: Path
+) -> None:
+    widget = ChatDemo(jobs)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.about_demo.isVisible() and "King James" in widget.about_demo.text()
+    widget.set_model(0, str(tiny_bundle))
+    assert not widget.about_demo.isVisible()
+    widget.set_model(0, None)
+    assert widget.about_demo.isVisible()
+    widget.shutdown()
+
+
 def test_empty_prompt_does_nothing(chat: ChatDemo) -> None:
     chat.send("   ")
     assert not chat.running() and chat.jobs.jobs == [] and chat.workers == {}

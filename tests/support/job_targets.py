@@ -21,6 +21,13 @@ def count_up(steps: int, report: Reporter) -> dict[str, int]:
     return {"steps": steps}
 
 
+def library_advice(report: Reporter) -> str:
+    import logging
+
+    logging.warning("Please consider to run pre-processing before quantization.")
+    return "done"
+
+
 def bad_input(report: Reporter) -> None:
     raise BadInput("The file is wrong", "Pick another file")
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from studio.core.analyze.closeness import is_close
 from studio.core.analyze.drift_layers import LayerDrift, layer_drift
 from studio.core.messages import Fix, Message, message
 from studio.core.model.loader import model_file_size
@@ -101,11 +102,12 @@ def drift_verdict(cosine: float, top1: float | None = None) -> str:
 
 def drift_verdict_message(cosine: float, top1: float | None = None) -> Message:
     """How close the outputs stayed: ``drift.match``/``close``/``noticeable``/``large``, each
-    with ``_top1`` when the top-1 agreement is known."""
-    if cosine >= 0.999:
+    with ``_top1`` when the top-1 agreement is known. "Close" is the rule `--method auto` accepts
+    a result by (``is_close``), so the GUI and the CLI never disagree."""
+    if is_close(cosine, top1, min_cosine=0.999):
         level, text = "match", cosine_text(cosine)
     else:
-        level = "close" if cosine >= 0.99 else "noticeable" if cosine >= 0.95 else "large"
+        level = "close" if is_close(cosine, top1) else "noticeable" if cosine >= 0.95 else "large"
         text = cosine_text(cosine, 3)
     if top1 is None:
         return message(f"drift.{level}", cosine=text)

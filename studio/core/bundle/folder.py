@@ -139,10 +139,20 @@ def _readme(manifest: Manifest) -> str:
     rows = "\n".join(f"| {t.name} | {t.dtype} | {t.shape_text()} |" for t in manifest.inputs)
     outs = "\n".join(f"| {t.name} | {t.dtype} | {t.shape_text()} |" for t in manifest.outputs)
     files = "\n".join(f"- `{f.path}` ({human_size(f.size)})" for f in manifest.files)
+    how = (
+        f"method: {manifest.method}"
+        if manifest.method != "none"
+        else "as the model file holds it; this bundle did not compress it"
+    )
+    rebuild = (
+        "\n`recipe.yaml` rebuilds this bundle: `studio run recipe.yaml --out <folder>`.\n"
+        if manifest.recipe is not None
+        else ""
+    )
     return f"""# {manifest.model.name} for {manifest.chip}
 
 Made by Edge Deploy Studio {manifest.studio_version} on {manifest.created}.
-Precision: {manifest.precision} (method: {manifest.method}). Load `{manifest.entry}` with onnxruntime.
+Precision: {manifest.precision} ({how}). Load `{manifest.entry}` with onnxruntime.
 
 ## Inputs
 | name | type | shape |
@@ -160,9 +170,7 @@ Precision: {manifest.precision} (method: {manifest.method}). Load `{manifest.ent
 ## Check it arrived intact
 `studio verify <this folder>` re-computes every file's SHA-256 and compares it with
 `manifest.json`. Without the studio: `sha256sum` each file and compare by hand.
-
-`recipe.yaml` rebuilds this bundle: `studio run recipe.yaml --out <folder>`.
-"""
+{rebuild}"""
 
 
 def create_bundle(
@@ -230,7 +238,11 @@ def create_bundle(
             model=ModelInfo(name=name or summary.name, source=source, revision=revision),
             chip=chip,
             method=method,
-            precision=PRECISION.get(method, method),
+            # A model compressed earlier (`studio compress`, then `studio bundle`) says itself
+            # what it computes in; "fp32" for it was wrong.
+            precision=PRECISION.get(method, method)
+            if method != "none"
+            else summary.precision.label,
             entry=entry,
             inputs=summary.inputs,
             outputs=summary.outputs,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from studio.core.analyze.closeness import is_close
 from studio.core.analyze.drift import compare_models
 from studio.core.compress.graph import changed_nothing_warning, weight_counts
 from studio.core.compress.method_ids import Method
@@ -96,8 +97,8 @@ def run_auto(
         candidate.latency_ms = drift.latency_after_ms
         candidate.cosine = drift.min_cosine
         candidate.top1 = drift.min_top1
-        candidate.within_budget = drift.min_cosine >= settings.min_cosine and (
-            drift.min_top1 is None or drift.min_top1 >= settings.min_top1
+        candidate.within_budget = is_close(
+            drift.min_cosine, drift.min_top1, settings.min_cosine, settings.min_top1
         )
         if not candidate.within_budget:
             candidate.note = "outside the accuracy budget"

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.core.analyze.closeness import CLOSE_COSINE, CLOSE_TOP1
 from studio.core.compress.methods import Param
 
 
@@ -95,9 +96,11 @@ class ChannelSettings(_Strict):
 
 
 class AutoSettings(_Strict):
-    min_cosine: float = Field(0.99, ge=0.0, le=1.0, description="Lowest accepted output cosine")
+    min_cosine: float = Field(
+        CLOSE_COSINE, ge=0.0, le=1.0, description="Lowest accepted output cosine"
+    )
     min_top1: float = Field(
-        0.99, ge=0.0, le=1.0, description="Lowest top-1 agreement (classifiers)"
+        CLOSE_TOP1, ge=0.0, le=1.0, description="Lowest top-1 agreement (classifiers)"
     )
     goal: Literal["smallest", "fastest"] = Field(
         "smallest", description="Among results within budget, keep the smallest or the fastest"

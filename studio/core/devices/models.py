@@ -60,7 +60,9 @@ class DeviceInfo(BaseModel):
         else:
             parts.append(self.chip_name or self.soc)
         if self.ram_bytes:
-            parts.append(f"RAM {human_size(self.ram_bytes)}")
+            # In the chip catalogue's GB (10^9 bytes), so Target and Deploy show one figure for
+            # the same PC (they read 25.3 GB and 23.5 GB).
+            parts.append(f"RAM {self.ram_bytes / 1e9:.1f} GB")
         if self.free_bytes is not None:
             parts.append(f"{human_size(self.free_bytes)} free")
         return " · ".join(p for p in parts if p)

@@ -59,6 +59,11 @@ def child_main(
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    # Libraries log advice on the root logger (onnxruntime's quantizer: "Please consider to run
+    # pre-processing", "Axis 1 is out-of-range"): it belongs in the job's log, not the terminal.
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
 
     def on_progress(fraction: float, message: str) -> None:
         conn.send(ProgressMessage(fraction=fraction, message=message))

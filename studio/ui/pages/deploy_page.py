@@ -100,7 +100,7 @@ class DeployPage(JobStepPage):
         if self.job_running():
             return False, tr("Writing the bundle…")
         if self.state.bundle_path is None:
-            return False, tr("Create the bundle first.")
+            return False, tr("Click Create bundle first: Demo runs the bundle it writes.")
         return True, ""
 
     def _browse(self) -> None:

@@ -166,7 +166,6 @@ class ModelPage(StepPage):
         hub = {"repo": result.repo, "revision": result.commit, "file": file}
         source = "huggingface" if result.hub == "huggingface" else "local"
         self.use_model(source, Path(result.path) / file, hub if source == "huggingface" else None)
-        self.tabs.setCurrentIndex(0)
 
     def use_model(self, source: str, path: Path | None, hub: dict[str, str] | None = None) -> None:
         """Check the model off the main thread; keep the previous choice if it is unusable."""
@@ -188,6 +187,7 @@ class ModelPage(StepPage):
             self.loading = False
             local = Path(summary.path) if source == "local" else None
             self.state.set_model(source, local, summary, hub)
+            self.tabs.setCurrentWidget(self.card)  # the card of what was opened, from any tab
 
         def failed(message: str) -> None:
             self.loading = False
