@@ -100,6 +100,8 @@ def _placement(node: NodeCost, chip: ChipProfile) -> tuple[str, str | None]:
     name = UNIT_NAMES[acc.kind]
     if node.op_type in CONTROL_FLOW and not acc.control_flow:
         return "cpu", f"control flow ({node.op_type}) does not run on the {name}"
+    if node.inside and not acc.control_flow:
+        return "cpu", f"inside control flow ('{node.inside}'), which does not run on the {name}"
     if node.op_type in acc.unsupported_ops:
         return "cpu", f"{node.op_type} is not supported on the {name}"
     if acc.supported_ops is not None:
