@@ -386,10 +386,20 @@ def check_model(
     total_flops = sum(p.flops for p in placements) or 1.0
     on_acc = sum(p.flops for p in placements if p.unit == profile.main.kind)
     share = on_acc / total_flops if profile.main.kind != "cpu" else 1.0
+    # A body node's work falls back with its If/Loop/Scan: listed under that op, not its own.
+    by_name = {n.name: n.op_type for n in cost.nodes}
     grouped: dict[str, list[Placement]] = {}
-    for p in placements:
+    for node, p in zip(cost.nodes, placements, strict=True):
         if p.unit == "cpu" and profile.main.kind != "cpu":
-            grouped.setdefault(p.op_type, []).append(p)
+            op = next(
+                (
+                    by_name.get(c, p.op_type)
+                    for c in cost.control_flow
+                    if node.inside == c or node.inside.startswith(c + "/")
+                ),
+                p.op_type,
+            )
+            grouped.setdefault(op, []).append(p)
     fallback = [
         FallbackOp(
             op_type=op,
