@@ -148,7 +148,7 @@ class _Accumulator:
         self.count += diff.size
         self.max_abs = max(self.max_abs, float(np.max(np.abs(diff))) if diff.size else 0.0)
         classes = a.shape[-1] if a.ndim >= 2 else 0
-        if classes >= 2 and (a.ndim == 2 or (a.ndim == 3 and ids is not None)):
+        if classes >= 2 and (a.ndim == 2 or _are_logits(a, ids)):
             rows_a = a.reshape(-1, classes)
             rows_b = b.reshape(-1, classes)
             best = rows_a.argmax(axis=1)
@@ -159,7 +159,7 @@ class _Accumulator:
         if label is not None and a.ndim == 2 and a.shape[0] == 1 and classes >= 2:
             self.right_before.append(int(a.argmax()) == label)
             self.right_after.append(int(b.argmax()) == label)
-        if a.ndim == 3 and ids is not None and ids.ndim == 2 and ids.shape[1] == a.shape[1] > 1:
+        if ids is not None and _are_logits(a, ids):
             self.nll_before.append(_nll(a, ids))
             self.nll_after.append(_nll(b, ids))
 
@@ -184,6 +184,20 @@ class _Accumulator:
         )
 
 
+def _are_logits(output: np.ndarray, ids: np.ndarray | None) -> bool:
+    """A [batch, tokens, vocab] output over the input's token ids. A sentence encoder's hidden
+    states have that shape too, but token ids beyond their last axis show they are no vocabulary."""
+    return (
+        output.ndim == 3
+        and ids is not None
+        and ids.ndim == 2
+        and ids.shape[1] == output.shape[1] > 1
+        and np.issubdtype(ids.dtype, np.integer)
+        and int(ids.min()) >= 0
+        and int(ids.max()) < output.shape[-1]
+    )
+
+
 def _nll(logits: np.ndarray, ids: np.ndarray) -> float:
     """Mean negative log-likelihood of each next token (for perplexity)."""
     shifted = logits[:, :-1, :]
@@ -201,6 +215,57 @@ def session(path: Path) -> Any:  # onnxruntime.InferenceSession
     options.log_severity_level = 3
     options.intra_op_num_threads = max(1, min(4, __import__("os").cpu_count() or 1))
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+# Reference outputs kept for reuse up to this many bytes (a language model's logits for a few
+# samples fit; beyond it they are computed again rather than held).
+CACHE_BYTES = 256 << 20
+
+
+class Sessions:
+    """onnxruntime sessions opened once per compress run, and the original's outputs per sample.
+
+    The original is compared with every Auto candidate, at a second size, and again for the
+    final report; opening a session parses and optimises the whole model, and the original's
+    outputs on a sample never change, so both are kept until the run ends."""
+
+    def __init__(self) -> None:
+        self._open: dict[Path, Any] = {}
+        self._outputs: dict[tuple[Path, int], tuple[dict[str, np.ndarray], list[np.ndarray]]] = {}
+        self._cached = 0
+
+    def get(self, path: Path) -> Any:
+        if path not in self._open:
+            self._open[path] = session(path)
+        return self._open[path]
+
+    def forget(self, path: Path) -> None:
+        """Close ``path``'s session (an Auto candidate that has been measured)."""
+        self._open.pop(path, None)
+        self._outputs = {k: v for k, v in self._outputs.items() if k[0] != path}
+
+    def close(self) -> None:
+        self._open.clear()
+        self._outputs.clear()
+        self._cached = 0
+
+    def outputs(
+        self, path: Path, sample: dict[str, np.ndarray], names: list[str], keep: bool
+    ) -> list[np.ndarray]:
+        """``path``'s outputs ``names`` on ``sample``; ``keep``: remember them for the next ask."""
+        key = (path, id(sample))
+        if key in self._outputs and self._outputs[key][0] is sample:
+            found = dict(zip(names, self._outputs[key][1], strict=False))
+            if len(found) == len(names):
+                return [found[n] for n in names]
+        sess = self.get(path)
+        values = sess.run(names, _feeds_for(sess, sample))
+        size = sum(v.nbytes for v in values if isinstance(v, np.ndarray))
+        if keep and self._cached + size <= CACHE_BYTES:
+            # The sample is held too, so its id cannot be reused by another dict meanwhile.
+            self._outputs[key] = (sample, values)
+            self._cached += size
+        return list(values)
 
 
 def time_session(sess: Any, feeds: dict[str, np.ndarray], budget_s: float = 1.0) -> float:
@@ -270,20 +335,28 @@ def compare_models(
     open_compressed: Callable[[Path], Any] | None = None,
     compressed_size: int | None = None,
     report: Reporter = NULL_REPORTER,
+    sessions: Sessions | None = None,
 ) -> DriftReport:
     """Run both models on the same samples and describe how far the outputs moved.
 
     ``open_compressed``: how to run ``compressed`` when it is not an ONNX file (an OpenVINO IR):
-    anything with onnxruntime's run/get_inputs/get_outputs; ``compressed_size`` is then its size."""
+    anything with onnxruntime's run/get_inputs/get_outputs; ``compressed_size`` is then its size.
+    ``sessions``: shared by the comparisons of one run, so the original is opened and run on
+    each sample once (see Sessions)."""
     notices = [RANDOM_WARNING] if sample_source == "random inputs" else []
-    ref_sess, new_sess = session(original), (open_compressed or session)(compressed)
+    sessions = sessions or Sessions()
+    ref_sess = sessions.get(original)
+    new_sess = open_compressed(compressed) if open_compressed else sessions.get(compressed)
     names = [o.name for o in ref_sess.get_outputs()]
     new_names = {o.name for o in new_sess.get_outputs()}
     accs = {n: _Accumulator(n) for n in names if n in new_names}
     for index, sample in enumerate(samples):
         report.progress(0.6 * index / len(samples), f"Comparing outputs {index + 1}/{len(samples)}")
-        ref_out = ref_sess.run(list(accs), _feeds_for(ref_sess, sample))
-        new_out = new_sess.run(list(accs), _feeds_for(new_sess, sample))
+        ref_out = sessions.outputs(original, sample, list(accs), keep=True)
+        if open_compressed:  # not an ONNX file: run by its own session, not onnxruntime's
+            new_out = new_sess.run(list(accs), _feeds_for(new_sess, sample))
+        else:
+            new_out = sessions.outputs(compressed, sample, list(accs), keep=False)
         ids = sample.get("input_ids")
         label = labels[index] if labels and index < len(labels) else None
         for acc, a, b in zip(accs.values(), ref_out, new_out, strict=True):
@@ -294,7 +367,6 @@ def compare_models(
         before, after = time_pair(
             ref_sess, _feeds_for(ref_sess, samples[0]), new_sess, _feeds_for(new_sess, samples[0])
         )
-    del ref_sess, new_sess
     slower = bool(before and after and after > before * 1.05)
     if slower:
         notices.append(message("drift.slower", after=f"{after:.2f}", before=f"{before:.2f}"))
@@ -311,19 +383,35 @@ def compare_models(
         notices=notices,
     )
     if per_layer and work_dir is not None:
-        report.progress(0.8, "Finding the layers that drift most")
-        layers, suggest, note = layer_drift(
-            layer_reference or original,
-            compressed,
-            samples[:4],
-            work_dir,
-            feeds_for=_feeds_for,
-            session_factory=session,
+        add_layer_drift(
+            result, layer_reference or original, compressed, samples, work_dir, report.sub(0.8, 1.0)
         )
-        # Only propose float layers when the outputs actually moved; otherwise nothing to fix.
-        top1 = result.min_top1
-        if result.min_cosine >= 0.999 and (top1 is None or top1 >= 1.0):
-            suggest = []
-        result.worst_layers, result.suggest_keep_float, result.layer_note = layers, suggest, note
     report.progress(1.0, "Drift measured")
     return result
+
+
+def add_layer_drift(
+    result: DriftReport,
+    reference: Path,
+    compressed: Path,
+    samples: list[dict[str, np.ndarray]],
+    work_dir: Path,
+    report: Reporter = NULL_REPORTER,
+) -> None:
+    """The layers that add the most error, into ``result`` (whose outputs are already compared:
+    Auto's winner keeps the comparison it was chosen by)."""
+    report.progress(0.0, "Finding the layers that drift most")
+    layers, suggest, note = layer_drift(
+        reference,
+        compressed,
+        samples[:4],
+        work_dir,
+        feeds_for=_feeds_for,
+        session_factory=session,
+        report=report,
+    )
+    # Only propose float layers when the outputs actually moved; otherwise nothing to fix.
+    top1 = result.min_top1
+    if result.min_cosine >= 0.999 and (top1 is None or top1 >= 1.0):
+        suggest = []
+    result.worst_layers, result.suggest_keep_float, result.layer_note = layers, suggest, note

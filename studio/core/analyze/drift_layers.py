@@ -19,6 +19,7 @@ import onnx
 from pydantic import BaseModel
 
 from studio.core.model.loader import model_file_size
+from studio.core.progress import NULL_REPORTER, Reporter
 
 MAX_LAYER_MODEL_BYTES = 1 << 30
 MAX_TENSORS = 3000
@@ -44,16 +45,19 @@ def _float_tensors(model: onnx.ModelProto) -> set[str]:
     return {t for t in produced if types.get(t, onnx.TensorProto.FLOAT) in FLOAT_TYPES}
 
 
-def _augment(path: Path, tensors: list[str], dest: Path) -> Path:
+def _augment(model: onnx.ModelProto, path: Path, tensors: list[str], dest: Path) -> Path:
+    """``model``: ``path`` as loaded without its external weights (read once by the caller)."""
     # Imported here: the compress package imports this module through drift.
+    from onnx.external_data_helper import load_external_data_for_model
+
     from studio.core.compress.graph import save_model, uses_external_data
 
-    model = onnx.load(str(path))
+    external = uses_external_data(model)
+    if external:
+        load_external_data_for_model(model, str(path.parent))
     present = {o.name for o in model.graph.output}
     model.graph.output.extend([onnx.ValueInfoProto(name=t) for t in tensors if t not in present])
-    return save_model(
-        model, dest, external=uses_external_data(onnx.load(str(path), load_external_data=False))
-    )
+    return save_model(model, dest, external=external)
 
 
 def layer_drift(
@@ -64,6 +68,7 @@ def layer_drift(
     *,
     feeds_for: Callable[[Any, dict[str, np.ndarray]], dict[str, np.ndarray]],
     session_factory: Callable[[Path], Any],
+    report: Reporter = NULL_REPORTER,
 ) -> tuple[list[LayerDrift], list[str], str]:
     """(worst layers, nodes to keep in float, note)."""
     if model_file_size(reference) > MAX_LAYER_MODEL_BYTES:
@@ -80,18 +85,22 @@ def layer_drift(
     # into its neighbour and reuses the name, which would compare different things.
     new_produced = {o: n.op_type for n in new.graph.node for o in n.output if o}
     outputs = {o.name for o in ref.graph.output}
+    floats = _float_tensors(ref)  # shape inference over the whole model: once, not per tensor
     common = [
         t
         for t in producer
         if (new_produced.get(t) == producer[t].op_type or (t in outputs and t in new_produced))
-        and t in _float_tensors(ref)
+        and t in floats
     ][:MAX_TENSORS]
     if not common or not samples:
         return [], [], "No intermediate tensors are shared by both models to compare."
     work_dir.mkdir(parents=True, exist_ok=True)
+    report.progress(0.0, f"Per-layer drift: exposing {len(common)} intermediate tensors")
     try:
-        ref_sess = session_factory(_augment(reference, common, work_dir / "layers_ref.onnx"))
-        new_sess = session_factory(_augment(compressed, common, work_dir / "layers_new.onnx"))
+        ref_sess = session_factory(_augment(ref, reference, common, work_dir / "layers_ref.onnx"))
+        del ref.graph.output[len(outputs) :]  # _attribute reads the graph, not the extra outputs
+        new_sess = session_factory(_augment(new, compressed, common, work_dir / "layers_new.onnx"))
+        del new
     except Exception as exc:  # exposing intermediates is best effort; outputs are still compared
         return [], [], f"Per-layer drift unavailable: {str(exc).splitlines()[0]}"
     names = [
@@ -101,7 +110,10 @@ def layer_drift(
         and t in {o.name for o in new_sess.get_outputs()}
     ]
     sums = {t: [0.0, 0.0, 0.0] for t in names}
-    for sample in samples:
+    for index, sample in enumerate(samples):
+        report.progress(
+            0.3 + 0.7 * index / len(samples), f"Per-layer drift: sample {index + 1}/{len(samples)}"
+        )
         a_out = ref_sess.run(names, feeds_for(ref_sess, sample))
         b_out = new_sess.run(names, feeds_for(new_sess, sample))
         for name, a, b in zip(names, a_out, b_out, strict=True):

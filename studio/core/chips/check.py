@@ -116,6 +116,8 @@ def _placement(node: NodeCost, chip: ChipProfile) -> tuple[str, str | None]:
     name = UNIT_NAMES[acc.kind]
     if node.op_type in CONTROL_FLOW and not acc.control_flow:
         return "cpu", f"control flow ({node.op_type}) does not run on the {name}"
+    if node.inside and not acc.control_flow:
+        return "cpu", f"inside control flow ('{node.inside}'), which does not run on the {name}"
     if node.op_type in acc.unsupported_ops:
         return "cpu", f"{node.op_type} is not supported on the {name}"
     if acc.supported_ops is not None:
@@ -340,10 +342,20 @@ def check_model(
     total_flops = sum(p.flops for p in placements) or 1.0
     on_acc = sum(p.flops for p in placements if p.unit == profile.main.kind)
     share = on_acc / total_flops if profile.main.kind != "cpu" else 1.0
+    # A body node's work falls back with its If/Loop/Scan: listed under that op, not its own.
+    by_name = {n.name: n.op_type for n in cost.nodes}
     grouped: dict[str, list[Placement]] = {}
-    for p in placements:
+    for node, p in zip(cost.nodes, placements, strict=True):
         if p.unit == "cpu" and profile.main.kind != "cpu":
-            grouped.setdefault(p.op_type, []).append(p)
+            op = next(
+                (
+                    by_name.get(c, p.op_type)
+                    for c in cost.control_flow
+                    if node.inside == c or node.inside.startswith(c + "/")
+                ),
+                p.op_type,
+            )
+            grouped.setdefault(op, []).append(p)
     fallback = [
         FallbackOp(
             op_type=op,

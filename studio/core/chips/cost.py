@@ -32,11 +32,8 @@ from studio.core.chips.qdq import (
     pointwise,
     quantized_dtype,
 )
-from studio.core.model.loader import (
-    graph_inputs,
-    load_model,
-    resolve_model_path,
-)
+from studio.core.chips.subgraphs import body_costs, int_constants
+from studio.core.model.loader import graph_inputs, load_model, resolve_model_path
 from studio.core.model.shapes import apply_shapes, infer, value_dims
 from studio.core.samples.sizes import InputSizes, choose_sizes
 
@@ -105,6 +102,7 @@ class NodeCost(BaseModel):
         False, description="a float op whose weights come from DequantizeLinear each run"
     )
     pointwise: bool = Field(False, description="a 1×1 convolution (a different kernel than k×k)")
+    inside: str = Field("", description="the If/Loop/Scan whose body holds it (its work scaled)")
 
 
 class DynamicDim(BaseModel):
@@ -130,6 +128,8 @@ class GraphCost(BaseModel):
     measured_at: str = ""  # "measured at 1×3×640×640": the sizes the costs are for
     kv_inputs: dict[str, list[int | str | None]]
     parameter_count: int
+    assumptions: list[str] = []
+    """What was assumed about control flow (a Loop whose trip count is not known)."""
 
     @property
     def total_flops(self) -> float:
@@ -222,6 +222,51 @@ def load_for_cost(model: str | Path | onnx.ModelProto) -> onnx.ModelProto:
     return load_model(resolve_model_path(model), with_weights=False)
 
 
+def _cost_nodes(
+    graph: onnx.GraphProto,
+    t: Tensors,
+    prefix: str,
+    constants: dict[str, int],
+    assumptions: list[str],
+) -> list[NodeCost]:
+    """Each node's cost, followed by the work of any If/Loop/Scan body it runs (subgraphs.py)."""
+    producers = {out: node for node in graph.node for out in node.output}
+    graph_io = {v.name for v in graph.input} | {v.name for v in graph.output}
+    fanout: Counter[str] = Counter(i for node in graph.node for i in node.input)
+
+    def nested(body: onnx.GraphProto, inner: Tensors, inner_prefix: str) -> list[NodeCost]:
+        return _cost_nodes(body, inner, prefix + inner_prefix, constants, assumptions)
+
+    nodes = []
+    for index, node in enumerate(graph.node):
+        flops = node_flops(node, t)
+        moved, weights, known = node_bytes(node, t)
+        quantized = quantized_dtype(node, producers, t, fanout)
+        nodes.append(
+            NodeCost(
+                name=prefix + (node.name or f"{node.op_type}_{index}"),
+                op_type=node.op_type,
+                op_class=op_class(node),
+                domain=node.domain,
+                flops=flops or 0.0,
+                bytes=moved,
+                weight_bytes=weights,
+                dtype=quantized or main_dtype(node, t),
+                fused=fused_qdq(node, graph_io, fanout),
+                dq_weights=dq_weights(node, producers) and not quantized,
+                pointwise=pointwise(node, t),
+                known=known and flops is not None,
+                inside=prefix.rstrip("/"),
+            )
+        )
+        if node.op_type in CONTROL_FLOW:
+            body, assumption = body_costs(node, t, constants, nested)
+            nodes += body
+            if assumption:
+                assumptions.append(assumption)
+    return nodes
+
+
 def graph_cost(
     model: str | Path | onnx.ModelProto, shapes: dict[str, list[int]] | None = None
 ) -> GraphCost:
@@ -237,39 +282,14 @@ def graph_cost(
     apply_shapes(proto, {k: v for k, v in filled.items() if k not in (shapes or {})})
     inferred = infer(proto)
     t = Tensors(inferred)
-    nodes = []
-    control = []
-    dtypes: Counter[str] = Counter()
-    producers = {out: node for node in inferred.graph.node for out in node.output}
-    graph_io = {v.name for v in inferred.graph.input} | {v.name for v in inferred.graph.output}
-    fanout: Counter[str] = Counter(i for node in inferred.graph.node for i in node.input)
-    for index, node in enumerate(inferred.graph.node):
-        if node.op_type in CONTROL_FLOW:
-            control.append(node.name or f"{node.op_type}_{index}")
-        flops = node_flops(node, t)
-        moved, weights, known = node_bytes(node, t)
-        dtype = main_dtype(node, t)
-        quantized = quantized_dtype(node, producers, t, fanout)
-        if quantized:
-            dtype = quantized
-        if op_class(node) in COMPUTE_CLASSES:
-            dtypes[dtype] += 1
-        nodes.append(
-            NodeCost(
-                name=node.name or f"{node.op_type}_{index}",
-                op_type=node.op_type,
-                op_class=op_class(node),
-                domain=node.domain,
-                flops=flops or 0.0,
-                bytes=moved,
-                weight_bytes=weights,
-                dtype=dtype,
-                fused=fused_qdq(node, graph_io, fanout),
-                dq_weights=dq_weights(node, producers) and not quantized,
-                pointwise=pointwise(node, t),
-                known=known and flops is not None,
-            )
-        )
+    control = [
+        n.name or f"{n.op_type}_{i}"
+        for i, n in enumerate(inferred.graph.node)
+        if n.op_type in CONTROL_FLOW
+    ]
+    assumptions: list[str] = []
+    nodes = _cost_nodes(inferred.graph, t, "", int_constants(inferred.graph), assumptions)
+    dtypes: Counter[str] = Counter(n.dtype for n in nodes if n.op_class in COMPUTE_CLASSES)
     weight_bytes = sum(t.nbytes(i.name) or 0.0 for i in inferred.graph.initializer)
     params = sum(int(np.prod(i.dims)) if i.dims else 1 for i in inferred.graph.initializer)
     result = GraphCost(
@@ -284,6 +304,7 @@ def graph_cost(
         measured_at=sizes.text(),
         kv_inputs=kv,
         parameter_count=params,
+        assumptions=assumptions,
     )
     for name in t.shape:
         size = t.nbytes(name)

@@ -68,11 +68,23 @@ def dtype_name(elem_type: int) -> str:
 class Tensors:
     """Shape, dtype and size of every named tensor after inference."""
 
-    def __init__(self, model: onnx.ModelProto) -> None:
+    def __init__(self, model: onnx.ModelProto | None = None) -> None:
         self.shape: dict[str, list[int] | None] = {}
         self.elem: dict[str, int] = {}
-        self.initializers = {i.name for i in model.graph.initializer}
-        g = model.graph
+        self.initializers: set[str] = set()
+        if model is not None:
+            self.add_graph(model.graph)
+
+    def scoped(self, graph: onnx.GraphProto) -> Tensors:
+        """The tensors an If/Loop/Scan body sees: its own, and the enclosing graph's."""
+        inner = Tensors()
+        inner.shape, inner.elem = dict(self.shape), dict(self.elem)
+        inner.initializers = set(self.initializers)
+        inner.add_graph(graph)
+        return inner
+
+    def add_graph(self, g: onnx.GraphProto) -> None:
+        self.initializers |= {i.name for i in g.initializer}
         for value in list(g.input) + list(g.output) + list(g.value_info):
             dims = value_dims(value)
             self.shape[value.name] = (

@@ -365,6 +365,7 @@ def predict_latency(
         notes.append(
             "Some tensor sizes are unknown after shape inference; those nodes count as free"
         )
+    notes += cost.assumptions
     if cost.dynamic:
         dims = ", ".join(f"{d.input}[{d.axis}] ({d.name})={d.assumed}" for d in cost.dynamic)
         notes.append(f"Flexible sizes set for the estimate: {dims}")

@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from studio.core.analyze.closeness import is_close
-from studio.core.analyze.drift import compare_models
+from studio.core.analyze.drift import DriftReport, Sessions, compare_models
 from studio.core.compress.graph import changed_nothing_warning, weight_counts
 from studio.core.compress.method_ids import Method
 from studio.core.compress.passes import Prepared, run_method
@@ -32,6 +32,12 @@ class Candidate(BaseModel):
     within_budget: bool = False
     chosen: bool = False
     note: str = ""
+    # The comparison this candidate was judged by: the winner's becomes the drift report.
+    _report: DriftReport | None = PrivateAttr(default=None)
+
+    @property
+    def report(self) -> DriftReport | None:
+        return self._report
 
 
 def auto_candidates(prep: Prepared) -> list[Method]:
@@ -59,8 +65,12 @@ def run_auto(
     sample_source: str,
     warnings: list[str],
     report: Reporter = NULL_REPORTER,
+    *,
+    sessions: Sessions | None = None,
+    labels: list[int] | None = None,
 ) -> tuple[Method, Path, list[Candidate]]:
     settings = prep.options.auto
+    sessions = sessions or Sessions()
     methods = auto_candidates(prep)
     results: list[tuple[Candidate, Path]] = []
     baseline_ms: float | None = None
@@ -82,8 +92,11 @@ def run_auto(
                 sample_source=sample_source,
                 measure_latency=prep.options.measure_latency,
                 per_layer=False,
+                labels=labels,
                 report=step.sub(0.6, 1.0),
+                sessions=sessions,
             )
+            candidate._report = drift
         except BadInput as exc:
             candidate.note = exc.message
             results.append((candidate, dest))
@@ -92,6 +105,8 @@ def run_auto(
             candidate.note = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             results.append((candidate, dest))
             continue
+        finally:
+            sessions.forget(dest)  # one candidate's session open at a time
         baseline_ms = drift.latency_before_ms or baseline_ms
         candidate.size = drift.size_after
         candidate.latency_ms = drift.latency_after_ms

@@ -11,18 +11,19 @@ import numpy as np
 import onnx
 from pydantic import BaseModel, ValidationError
 
-from studio.core.analyze.drift import DriftReport, compare_models
+from studio.core.analyze.drift import DriftReport, Sessions
 from studio.core.atomic import check_writable_parent, move_into_place, partial_path_for, remove_path
 from studio.core.compress import graph
 from studio.core.compress.auto import Candidate, run_auto
 from studio.core.compress.channels import ChannelReport, speed_text
+from studio.core.compress.drift_step import DriftJob, measure_drift
 from studio.core.compress.external import relink
 from studio.core.compress.method_ids import Method
 from studio.core.compress.methods import parse_method
 from studio.core.compress.options import CompressOptions
 from studio.core.compress.passes import Prepared, run_method
 from studio.core.compress.prune import SparsityReport
-from studio.core.compress.sample_sizes import synthetic_count, worse_of_two_sizes
+from studio.core.compress.sample_sizes import synthetic_count
 from studio.core.errors import BadInput, OutputError
 from studio.core.messages import Fix, Message, message
 from studio.core.model.loader import (
@@ -366,6 +367,8 @@ def compress_model(
                 qnn=qnn,
             )
             candidates: list[Candidate] = []
+            sessions = Sessions()  # the original opened and run once for every comparison
+            labels = npz_labels(evaluation) if sample_source == "evaluation data" else None
             if method is Method.AUTO:
                 chosen, result_path, candidates = run_auto(
                     prep,
@@ -376,6 +379,8 @@ def compress_model(
                     sample_source,
                     warnings,
                     report.sub(0.1, 0.8),
+                    sessions=sessions,
+                    labels=labels,
                 )
             else:
                 chosen = method
@@ -389,26 +394,24 @@ def compress_model(
                     warnings.append(nothing)
             drift_report = None
             if drift:
-                drift_report = compare_models(
-                    source,
-                    result_path,
-                    eval_samples,
-                    sample_source=sample_source,
-                    layer_reference=cleaned,
-                    measure_latency=opts.measure_latency,
-                    # Pruned tensors have fewer channels: layer-by-layer comparison (and "keep in
-                    # float") means nothing there.
-                    per_layer=chosen is not Method.PRUNE_CHANNELS,
-                    labels=npz_labels(evaluation) if sample_source == "evaluation data" else None,
-                    work_dir=staging / "layers",
-                    report=report.sub(0.8, 0.98),
+                drift_report = measure_drift(
+                    DriftJob(
+                        source=source,
+                        result=result_path,
+                        cleaned=cleaned,
+                        chosen=chosen,
+                        candidates=candidates,
+                        samples=eval_samples,
+                        sample_source=sample_source,
+                        labels=labels,
+                        measure_latency=opts.measure_latency,
+                        work_dir=staging / "layers",
+                    ),
+                    prepared_model,
+                    sizes,
+                    sessions,
+                    report.sub(0.8, 0.98),
                 )
-                if sample_source == "random inputs":
-                    drift_report = worse_of_two_sizes(
-                        drift_report, prepared_model, sizes, source, result_path
-                    )
-                else:
-                    drift_report.measured_at = sizes.text()
             if drift_report is not None and drift_report.slower and chip != THIS_PC_ID:
                 _not_the_target(drift_report, chip)
             if prep.channels is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import onnx
 
-from studio.core.analyze.drift import DriftReport, compare_models
+from studio.core.analyze.drift import DriftReport, Sessions, compare_models
 from studio.core.samples.calibration import synthetic_samples
 from studio.core.samples.sizes import InputSizes
 
@@ -32,6 +32,7 @@ def worse_of_two_sizes(
     sizes: InputSizes,
     original: Path,
     compressed: Path,
+    sessions: Sessions | None = None,
 ) -> DriftReport:
     """Measure the drift again at a second typical size; keep the worse of the two."""
     report.measured_at = sizes.text()
@@ -46,6 +47,7 @@ def worse_of_two_sizes(
         sample_source="random inputs",
         measure_latency=False,
         per_layer=False,
+        sessions=sessions,
     )
     first, second_text = sizes.text().removeprefix("measured at "), second.text()
     if other.min_cosine < report.min_cosine:
