@@ -22,6 +22,7 @@ from studio.core.bundle.layout import MANIFEST_VERSION, migrate_manifest
 from studio.core.chips.catalogue import get_chip
 from studio.core.errors import BadInput, OutputError
 from studio.core.model.loader import TensorInfo, load_model, resolve_model_path, summarize
+from studio.core.model.precision import Precision
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.schema import explain_validation, read_text_capped
 from studio.core.units import human_size
@@ -91,6 +92,14 @@ PRECISION = {
     "int4": "int4 weights",
     "fp16": "fp16",
 }
+
+
+def _precision(method: str, found: Precision) -> str:
+    """The method's precision; for a model bundled as it is, what the file itself computes in (a
+    model compressed earlier with `studio compress` is not "fp32")."""
+    if method != "none":
+        return PRECISION.get(method, method)
+    return found.label if found.quantized else {"float16": "fp16"}.get(found.kind, "fp32")
 
 
 def sha256_file(path: Path) -> str:
@@ -240,9 +249,7 @@ def create_bundle(
             method=method,
             # A model compressed earlier (`studio compress`, then `studio bundle`) says itself
             # what it computes in; "fp32" for it was wrong.
-            precision=PRECISION.get(method, method)
-            if method != "none"
-            else summary.precision.label,
+            precision=_precision(method, summary.precision),
             entry=entry,
             inputs=summary.inputs,
             outputs=summary.outputs,
