@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.devices",
     "studio.cli.hub",
     "studio.cli.generate",
+    "studio.cli.compile",
 ]
 
 

@@ -12,7 +12,9 @@ import logging
 import math
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -260,11 +262,15 @@ def compare_models(
     per_layer: bool = True,
     work_dir: Path | None = None,
     labels: list[int] | None = None,
+    open_compressed: Callable[[Path], Any] | None = None,
     report: Reporter = NULL_REPORTER,
 ) -> DriftReport:
-    """Run both models on the same samples and describe how far the outputs moved."""
+    """Run both models on the same samples and describe how far the outputs moved.
+
+    ``open_compressed`` opens the compressed model another way than on the CPU (a compiled
+    model on an NPU emulator)."""
     warnings = [RANDOM_WARNING] if sample_source == "random inputs" else []
-    ref_sess, new_sess = session(original), session(compressed)
+    ref_sess, new_sess = session(original), (open_compressed or session)(compressed)
     names = [o.name for o in ref_sess.get_outputs()]
     new_names = {o.name for o in new_sess.get_outputs()}
     accs = {n: _Accumulator(n) for n in names if n in new_names}

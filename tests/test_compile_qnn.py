@@ -1,0 +1,187 @@
+"""`studio compile` for the Snapdragon NPU: onnxruntime-qnn's real HTP compiler and emulator.
+
+The extra (onnxruntime-qnn, a plugin for the onnxruntime we pin) is installed by .ci/run; outside
+CI these tests skip without it. Every bad input is one line, exit 2, nothing left behind.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from studio.core.compile import compile_model
+from studio.core.errors import BadInput, OutputError
+from tests.support.chip_models import make_conv_then
+from tests.support.compress_models import cnn_samples, make_cnn, make_fp16, make_if
+
+CHIP = "qualcomm-snapdragon-8-gen-3"
+
+
+@pytest.fixture(autouse=True)
+def _qnn_extra() -> None:
+    if importlib.util.find_spec("onnxruntime_qnn") is None:
+        missing = "onnxruntime-qnn (the [qnn] extra) is not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{missing}: .ci/run installs it")
+        pytest.skip(f"{missing}; pip install -e '.[qnn]'")
+
+
+def _only(folder: Path, *names: str) -> None:
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted(names), left
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        text=True,
+        env=env or dict(os.environ),
+        timeout=300,
+    )
+
+
+def test_cnn_compiles_whole_onto_the_htp_and_matches_on_the_emulator(tmp_path: Path) -> None:
+    model = make_cnn(tmp_path / "cnn.onnx", constants=False, batch="batch")
+    samples = cnn_samples(tmp_path / "samples.npz")
+    out = tmp_path / "npu"
+    # stdout carries only the JSON (Qualcomm's libraries print to file descriptor 1).
+    run = _cli(
+        "compile", str(model), "--chip", CHIP, "--out", str(out), "--calib", str(samples), "--json"
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["all_on_npu"] and result["placement"]["strict"]
+    assert {n["op_type"] for n in result["placement"]["nodes"]} >= {"Conv", "Gemm"}
+    assert result["arch"] == "v75" and result["soc_model"] == 57
+    assert result["input_shapes"] == {"image": [1, 3, 16, 16]}
+    assert result["drift"]["outputs"][0]["cosine"] >= 0.99
+    assert result["drift"]["latency_after_ms"] is None  # emulator time is never latency
+    _only(out, "cnn.qdq.onnx", "cnn_ctx.onnx", "cnn_ctx_qnn.bin", "compile.json")
+    compiled = onnx.load(str(out / "cnn_ctx.onnx"))
+    assert [n.op_type for n in compiled.graph.node] == ["EPContext"]
+    # It loads on the emulator with CPU fallback disabled, and answers like the float model.
+    from studio.core.analyze.drift import session
+    from studio.core.compile.qnn_runtime import open_on_emulator
+
+    image = np.random.default_rng(0).random((1, 3, 16, 16), dtype=np.float32)
+    npu = open_on_emulator(out / "cnn_ctx.onnx", strict=True).run(None, {"image": image})[0]
+    cpu = session(model).run(None, {"image": image})[0]
+    assert np.argmax(npu) == np.argmax(cpu)
+
+
+def test_an_op_the_htp_lacks_is_named_and_the_split_kept_only_when_asked(tmp_path: Path) -> None:
+    model = make_conv_then(tmp_path / "hardmax.onnx", "Hardmax")
+    out = tmp_path / "npu"
+    with pytest.raises(BadInput, match=r"fall back to the CPU: 'tested' \(Hardmax: .*not supp"):
+        compile_model(model, CHIP, out)
+    _only(tmp_path, "hardmax.onnx")
+    result = compile_model(model, CHIP, out, allow_cpu=True, activations="uint8")
+    assert not result.all_on_npu and 0 < result.npu_share < 1
+    fallback = [n for n in result.placement.nodes if not n.on_npu]
+    assert [(n.name, n.op_type) for n in fallback] == [("tested", "Hardmax")]
+    assert "not supported by QNN EP" in fallback[0].reason
+    assert result.drift is not None and result.drift.outputs[0].cosine > 0.9
+
+
+def test_a_model_the_htp_takes_nothing_of_is_one_line(tmp_path: Path) -> None:
+    graph = helper.make_graph(
+        [helper.make_node("Hardmax", ["x"], ["y"], name="only")],
+        "hardmax",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(BadInput, match=r"HTP took no part of this model: 'only' \(Hardmax: "):
+        compile_model(tmp_path / "m.onnx", CHIP, tmp_path / "npu", allow_cpu=True)
+    _only(tmp_path, "m.onnx")
+
+
+def _dynamic_cnn(path: Path) -> Path:
+    model = onnx.load(str(make_cnn(path, constants=False)))
+    for axis in (2, 3):
+        model.graph.input[0].type.tensor_type.shape.dim[axis].dim_param = f"side{axis}"
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (make_if, "cannot run control flow: node 'branch' is If"),
+        (make_fp16, "float16"),
+        (_dynamic_cnn, "needs fixed shapes, but input 'image' has dynamic axis 2"),
+    ],
+    ids=["control-flow", "float16", "dynamic-dims"],
+)
+def test_models_the_npu_cannot_take_are_refused_before_compiling(
+    tmp_path: Path, make, message: str
+) -> None:
+    model = make(tmp_path / "m.onnx")
+    with pytest.raises(BadInput, match=message):
+        compile_model(model, CHIP, tmp_path / "npu")
+    _only(tmp_path, "m.onnx")
+
+
+def test_a_chip_without_an_npu_compiler_and_a_folder_of_the_users(tmp_path: Path) -> None:
+    model = make_cnn(tmp_path / "cnn.onnx", constants=False)
+    with pytest.raises(BadInput, match=f"cannot compile for .*Choose one of: {CHIP}"):
+        compile_model(model, "raspberry-pi-5", tmp_path / "npu")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="not a folder `studio compile` wrote"):
+        compile_model(model, CHIP, mine, force=True)
+    assert (mine / "notes.txt").read_text() == "keep me"
+    _only(tmp_path, "cnn.onnx", "mine")
+
+
+def test_without_the_extra_the_cli_says_what_to_install(tmp_path: Path) -> None:
+    # An onnxruntime_qnn first on the path that fails to import, as an uninstalled one does.
+    (tmp_path / "hide" / "onnxruntime_qnn").mkdir(parents=True)
+    (tmp_path / "hide" / "onnxruntime_qnn" / "__init__.py").write_text("raise ImportError")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "hide"), env.get("PYTHONPATH", "")])
+    model = make_cnn(tmp_path / "cnn.onnx", constants=False)
+    run = _cli("compile", str(model), "--chip", CHIP, "--out", str(tmp_path / "npu"), env=env)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "error: Compiling for the Snapdragon NPU needs onnxruntime-qnn, which is not installed. "
+        "Install the qnn extra: pip install 'edge-deploy-studio[qnn]' (it brings "
+        "onnxruntime-qnn==2.7.0, Qualcomm's compiler and NPU emulator for onnxruntime)."
+    ]
+    _only(tmp_path, "cnn.onnx", "hide")
+
+
+def test_a_cancelled_compile_leaves_nothing(tmp_path: Path) -> None:
+    from studio.core.jobs import JobSpec, JobState, ProgressMessage
+    from studio.core.jobs.runner import JobHandle
+
+    model = make_cnn(tmp_path / "cnn.onnx", constants=False)
+    out = tmp_path / "npu"
+    spec = JobSpec(
+        title="compile",
+        target="studio.core.compile:compile_model",
+        kwargs={"model": str(model), "chip": CHIP, "out": str(out)},
+        outputs=[out],
+    )
+    handle = JobHandle(spec)
+    seen = []
+    for message in handle.events():
+        if isinstance(message, ProgressMessage):
+            seen.append(message.message)
+            if message.message.startswith("Running the compiled model"):
+                handle.cancel()
+    assert handle.state is JobState.CANCELLED, seen[-3:]
+    _only(tmp_path, "cnn.onnx")
