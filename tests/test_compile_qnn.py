@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 from studio.core.compile import compile_model
 from studio.core.errors import BadInput, OutputError
@@ -185,3 +185,59 @@ def test_a_cancelled_compile_leaves_nothing(tmp_path: Path) -> None:
                 handle.cancel()
     assert handle.state is JobState.CANCELLED, seen[-3:]
     _only(tmp_path, "cnn.onnx")
+
+
+def _erf_gelu(path: Path) -> Path:
+    """Conv → GELU written out as x·0.5·(1+erf(x/√2)), as PyTorch exports it."""
+    rng = np.random.default_rng(0)
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), "w"),
+        numpy_helper.from_array(np.array(1.4142135, np.float32), "sqrt2"),
+        numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+        numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Div", ["c", "sqrt2"], ["d"], name="div"),
+        helper.make_node("Erf", ["d"], ["e"], name="erf"),
+        helper.make_node("Add", ["e", "one"], ["a"], name="add"),
+        helper.make_node("Mul", ["c", "a"], ["m"], name="mul"),
+        helper.make_node("Mul", ["m", "half"], ["y"], name="half_mul"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "gelu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_an_erf_gelu_is_fused_so_the_htp_takes_it_whole(tmp_path: Path) -> None:
+    # The HTP has no Erf: onnxruntime's qnn_preprocess_model turns the sequence into one Gelu.
+    result = compile_model(_erf_gelu(tmp_path / "gelu.onnx"), CHIP, tmp_path / "npu")
+    assert result.all_on_npu and result.placement.strict
+    assert "Gelu" in {n.op_type for n in result.placement.nodes}
+
+
+def test_check_asks_the_compiler_and_says_so(tmp_path: Path) -> None:
+    from studio.core.chips.check import check_model
+
+    model = make_conv_then(tmp_path / "hardmax.onnx", "Hardmax")
+    result = check_model(model, CHIP, compiler=True, predict=False)
+    assert result.placement_source == "checked by Qualcomm's compiler"
+    assert [(f.op_type, f.count) for f in result.fallback_ops] == [("Hardmax", 1)]
+    assert "not supported by QNN EP" in result.fallback_ops[0].reason
+    flow = check_model(make_if(tmp_path / "if.onnx"), CHIP, compiler=True, predict=False)
+    assert flow.placement_source.startswith(
+        "predicted from the published op list: the chip's compiler could not take the model "
+        "(The chip's NPU cannot run control flow"
+    )
+    assert check_model(model, CHIP, predict=False).placement_source == (
+        "predicted from the published op list"
+    )
+    _only(tmp_path, "hardmax.onnx", "if.onnx")

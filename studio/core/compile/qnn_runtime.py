@@ -152,5 +152,5 @@ def placement(session: Any, log_text: str) -> Placement:
     return Placement(
         nodes=list(nodes.values()),
         npu_partitions=partitions,
-        source="checked by Qualcomm's compiler (onnxruntime-qnn)",
+        source="checked by Qualcomm's compiler",
     )

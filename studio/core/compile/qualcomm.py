@@ -108,7 +108,7 @@ def _compile_in(
     report.progress(0.5, f"Compiling for HTP {target.arch}")
     compiled = staging / f"{source.stem}_ctx.onnx"
     started = time.perf_counter()
-    where = _compile(qdq, compiled, target)
+    where = compile_qdq(qdq, compiled, target)
     compile_seconds = time.perf_counter() - started
     _refuse_split(where, allow_cpu)
     report.progress(0.7, "Running the compiled model on the HTP emulator")
@@ -138,7 +138,7 @@ def _compile_in(
     )
 
 
-def _compile(qdq: Path, compiled: Path, target: CompileTarget) -> Placement:
+def compile_qdq(qdq: Path, compiled: Path, target: CompileTarget) -> Placement:
     """Compile with CPU fallback disabled first: if that succeeds, every node (the float↔int
     conversion of inputs and outputs too) is on the HTP, proven by the compiler. Otherwise
     compile again allowing the split, to learn which nodes fall back and why."""
