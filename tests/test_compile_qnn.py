@@ -241,3 +241,32 @@ def test_check_asks_the_compiler_and_says_so(tmp_path: Path) -> None:
         "predicted from the published op list"
     )
     _only(tmp_path, "hardmax.onnx", "if.onnx")
+
+
+def test_a_compiled_model_bundles_with_its_bin_and_runs_on_the_npu(tmp_path: Path) -> None:
+    from studio.core.bundle.folder import create_bundle, verify_bundle
+
+    model = make_cnn(tmp_path / "cnn.onnx", constants=False)
+    compiled = compile_model(model, CHIP, tmp_path / "npu", activations="uint8")
+    bundle = tmp_path / "bundle"
+    manifest = create_bundle(tmp_path / "npu" / compiled.model_file, bundle, chip=CHIP)
+    assert "cnn_ctx_qnn.bin" in {f.path for f in manifest.files}
+    assert manifest.reports["compile"]["all_on_npu"] is True
+    (bundle / "cnn_ctx_qnn.bin").write_bytes(b"tampered")
+    assert verify_bundle(bundle).changed == ["cnn_ctx_qnn.bin"]
+    create_bundle(tmp_path / "npu" / compiled.model_file, bundle, chip=CHIP, force=True)
+    # The bundle's own runner loads it with the QNN EP (here: the HTP emulator) ...
+    runner = [sys.executable, str(bundle / "runner" / "runner.py"), "bench", "--runs", "2"]
+    done = subprocess.run(runner, capture_output=True, text=True, timeout=300)
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert events[-1]["type"] == "done" and events[-1]["ok"]
+    assert any(e["type"] == "result" and e["data"]["median_ms"] > 0 for e in events)
+    # ... and says plainly when the device's onnxruntime has no QNN EP.
+    (tmp_path / "hide" / "onnxruntime_qnn").mkdir(parents=True)
+    (tmp_path / "hide" / "onnxruntime_qnn" / "__init__.py").write_text("raise ImportError")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "hide"))
+    done = subprocess.run(runner, capture_output=True, text=True, timeout=300, env=env)
+    errors = [json.loads(line) for line in done.stdout.splitlines() if '"error"' in line]
+    assert done.returncode == 3 and errors[0]["code"] == "npu_runtime_missing", done.stdout
+    assert errors[0]["message"].startswith("This bundle is compiled for the Snapdragon NPU")
