@@ -26,13 +26,17 @@ from tests.support.compress_models import cnn_samples, make_cnn, make_fp16, make
 CHIP = "qualcomm-snapdragon-8-gen-3"
 
 
-@pytest.fixture(autouse=True)
-def _qnn_extra() -> None:
+def _require_extra() -> None:
     if importlib.util.find_spec("onnxruntime_qnn") is None:
         missing = "onnxruntime-qnn (the [qnn] extra) is not installed"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{missing}: .ci/run installs it")
         pytest.skip(f"{missing}; pip install -e '.[qnn]'")
+
+
+@pytest.fixture(autouse=True)
+def _qnn_extra() -> None:
+    _require_extra()
 
 
 def _only(folder: Path, *names: str) -> None:
@@ -50,7 +54,11 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
-def test_cnn_compiles_whole_onto_the_htp_and_matches_on_the_emulator(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def compiled_cnn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The CNN compiled once through the CLI: (its folder, the --json result)."""
+    _require_extra()
+    tmp_path = tmp_path_factory.mktemp("compiled")
     model = make_cnn(tmp_path / "cnn.onnx", constants=False, batch="batch")
     samples = cnn_samples(tmp_path / "samples.npz")
     out = tmp_path / "npu"
@@ -59,7 +67,14 @@ def test_cnn_compiles_whole_onto_the_htp_and_matches_on_the_emulator(tmp_path: P
         "compile", str(model), "--chip", CHIP, "--out", str(out), "--calib", str(samples), "--json"
     )
     assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout)
+    return out, json.loads(run.stdout)
+
+
+def test_cnn_compiles_whole_onto_the_htp_and_matches_on_the_emulator(
+    compiled_cnn: tuple[Path, dict],
+) -> None:
+    out, result = compiled_cnn
+    model = out.parent / "cnn.onnx"
     assert result["all_on_npu"] and result["placement"]["strict"]
     assert {n["op_type"] for n in result["placement"]["nodes"]} >= {"Conv", "Gemm"}
     assert result["arch"] == "v75" and result["soc_model"] == 57
@@ -243,18 +258,19 @@ def test_check_asks_the_compiler_and_says_so(tmp_path: Path) -> None:
     _only(tmp_path, "hardmax.onnx", "if.onnx")
 
 
-def test_a_compiled_model_bundles_with_its_bin_and_runs_on_the_npu(tmp_path: Path) -> None:
+def test_a_compiled_model_bundles_with_its_bin_and_runs_on_the_npu(
+    tmp_path: Path, compiled_cnn: tuple[Path, dict]
+) -> None:
     from studio.core.bundle.folder import create_bundle, verify_bundle
 
-    model = make_cnn(tmp_path / "cnn.onnx", constants=False)
-    compiled = compile_model(model, CHIP, tmp_path / "npu", activations="uint8")
+    compiled = compiled_cnn[0] / compiled_cnn[1]["model_file"]
     bundle = tmp_path / "bundle"
-    manifest = create_bundle(tmp_path / "npu" / compiled.model_file, bundle, chip=CHIP)
+    manifest = create_bundle(compiled, bundle, chip=CHIP)
     assert "cnn_ctx_qnn.bin" in {f.path for f in manifest.files}
     assert manifest.reports["compile"]["all_on_npu"] is True
     (bundle / "cnn_ctx_qnn.bin").write_bytes(b"tampered")
     assert verify_bundle(bundle).changed == ["cnn_ctx_qnn.bin"]
-    create_bundle(tmp_path / "npu" / compiled.model_file, bundle, chip=CHIP, force=True)
+    create_bundle(compiled, bundle, chip=CHIP, force=True)
     # The bundle's own runner loads it with the QNN EP (here: the HTP emulator) ...
     runner = [sys.executable, str(bundle / "runner" / "runner.py"), "bench", "--runs", "2"]
     done = subprocess.run(runner, capture_output=True, text=True, timeout=300)
