@@ -286,3 +286,18 @@ def test_a_compiled_model_bundles_with_its_bin_and_runs_on_the_npu(
     errors = [json.loads(line) for line in done.stdout.splitlines() if '"error"' in line]
     assert done.returncode == 3 and errors[0]["code"] == "npu_runtime_missing", done.stdout
     assert errors[0]["message"].startswith("This bundle is compiled for the Snapdragon NPU")
+
+
+def test_check_inside_a_job_asks_the_compiler_without_a_child_of_its_own(tmp_path: Path) -> None:
+    # A job child is a daemon process, which may not start processes (the GUI checks in jobs).
+    from studio.core.jobs import JobSpec, run_job
+
+    model = make_conv_then(tmp_path / "hardmax.onnx", "Hardmax")
+    spec = JobSpec(
+        title="check",
+        target="studio.core.chips.check:check_model",
+        kwargs={"model": str(model), "chip": CHIP, "compiler": True, "predict": False},
+    )
+    result = run_job(spec)
+    assert result.placement_source == "checked by Qualcomm's compiler"
+    assert [f.op_type for f in result.fallback_ops] == ["Hardmax"]

@@ -8,6 +8,7 @@ cannot take the model, check keeps its prediction from the published op list and
 from __future__ import annotations
 
 import importlib.util
+import multiprocessing
 import os
 import tempfile
 from pathlib import Path
@@ -60,6 +61,7 @@ def compiler_placement(
 ) -> tuple[Placement | None, str]:
     """(the compiler's placement or None, where check's answer comes from and why)."""
     from studio.core.jobs import JobSpec, run_job
+    from studio.core.jobs.child import resolve_target
 
     target = chip.npu.compile_target if chip.npu else None
     if target is None or target.backend not in PROBES:
@@ -67,6 +69,14 @@ def compiler_placement(
     module, job = PROBES[target.backend]
     if importlib.util.find_spec(module) is None:
         return None, f"{PREDICTED}; install the qnn extra to have the chip's compiler check it"
+    if multiprocessing.current_process().daemon:
+        # Already a job child (the GUI's checks): it may not start children of its own, and is
+        # the isolation the compiler needs.
+        try:
+            placement = resolve_target(job)(str(model), chip.id, shapes, report=report)
+        except StudioError as exc:
+            return None, f"{PREDICTED}: the chip's compiler could not take the model ({exc.what})"
+        return placement, placement.source
     # The compiler's and quantizer's chatter goes to a log dropped afterwards, not the terminal.
     handle, name = tempfile.mkstemp(prefix=temp_prefix("check"), suffix=".log")
     os.close(handle)
