@@ -65,11 +65,34 @@ def _shapes(model: Path) -> list[str]:
     return [f"{name}={'x'.join(map(str, dims))}" for name, dims in sizes.shapes.items()]
 
 
+def _token_samples(model: Path, shapes: list[str], folder: Path) -> Path | None:
+    """Made-up token ids (inside a BERT vocabulary) for a text encoder: the studio asks for real
+    samples when it cannot tell an ids input's range."""
+    import numpy as np
+
+    sizes = {s.split("=", 1)[0]: [int(d) for d in s.split("=", 1)[1].split("x")] for s in shapes}
+    if "input_ids" not in sizes:
+        return None
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for name, dims in sizes.items():
+        shape = (16, *dims[1:])
+        if name == "input_ids":
+            arrays[name] = rng.integers(1000, 8000, shape, dtype=np.int64)
+        elif "mask" in name:
+            arrays[name] = np.ones(shape, np.int64)
+        else:
+            arrays[name] = np.zeros(shape, np.int64)
+    np.savez(folder / "tokens.npz", **arrays)
+    return folder / "tokens.npz"
+
+
 def run(name: str, kind: str, model: Path, calib: Path | None, activations: str) -> Row:
     row = Row(name, kind)
     shapes = _shapes(model)
     row.shapes = ", ".join(s.split("=", 1)[1] for s in shapes)
     with tempfile.TemporaryDirectory() as folder:
+        calib = calib or _token_samples(model, shapes, Path(folder))
         args = [sys.executable, "-m", "studio", "compile", str(model), "--chip", CHIP]
         args += ["--out", str(Path(folder) / "out"), "--allow-cpu", "--json", "-q"]
         args += ["--activations", activations]

@@ -154,7 +154,16 @@ class _Accumulator:
         if label is not None and a.ndim == 2 and a.shape[0] == 1 and classes >= 2:
             self.right_before.append(int(a.argmax()) == label)
             self.right_after.append(int(b.argmax()) == label)
-        if a.ndim == 3 and ids is not None and ids.ndim == 2 and ids.shape[1] == a.shape[1] > 1:
+        # Logits over a vocabulary: every token id indexes the last axis. An encoder's hidden
+        # states have the same [batch, seq, width] shape, but ids beyond their width.
+        if (
+            a.ndim == 3
+            and ids is not None
+            and ids.ndim == 2
+            and ids.shape[1] == a.shape[1] > 1
+            and int(ids.min()) >= 0
+            and int(ids.max()) < a.shape[-1]
+        ):
             self.nll_before.append(_nll(a, ids))
             self.nll_after.append(_nll(b, ids))
 
