@@ -52,3 +52,19 @@ print(json.dumps([m for m in {(*HEAVY, "pydantic", "PySide6")!r} if m in sys.mod
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_qnn_quantization_tools_load_without_torch() -> None:
+    # onnxruntime.tools imports torch (seconds) for an export helper the QNN tools never use.
+    script = """
+import sys
+from studio.core.compress.int8 import import_qnn_tools
+import_qnn_tools()
+from onnxruntime.quantization.execution_providers.qnn import get_qnn_qdq_config
+print("torch" in sys.modules)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "False"

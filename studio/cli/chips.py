@@ -97,6 +97,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             args.chip,
             shapes=parse_shapes(args.shape),
             context=args.context,
+            compiler=True,
             report=report,
         )
     finally:
@@ -121,7 +122,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         f" + activations {human_gb(m.activations_bytes)}{kv}); chip: {cap}"
     )
     if result.unit != "CPU":
-        print(f"  on the {result.unit:<11} {result.accelerator_share:.0%} of compute")
+        print(
+            f"  on the {result.unit:<11} {result.accelerator_share:.0%} of compute "
+            f"({result.placement_source})"
+        )
     for op in result.fallback_ops:
         print(f"  falls back to CPU  {op.op_type} ×{op.count} ({op.flops_share:.1%}): {op.reason}")
     for d in result.dynamic_inputs:

@@ -19,6 +19,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
         options["precision"] = args.precision
     if args.npu_mode:
         options["npu_mode"] = args.npu_mode
+    if args.activations:
+        options["activations"] = args.activations
+    if args.allow_cpu:
+        options["allow_cpu"] = True
     result = run_isolated(
         args,
         "studio.core.compile:compile_model",
@@ -39,6 +43,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _print(result: Any) -> None:
+    if hasattr(result, "placement"):  # compiled by a vendor compiler (QNN): where nodes run
+        _print_compiled(result)
+        return
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     shapes = ", ".join(f"{n} {'x'.join(map(str, d))}" for n, d in result.input_shapes.items())
@@ -61,10 +68,40 @@ def _print(result: Any) -> None:
     print(f"wrote {result.bundle}")
 
 
+def _print_compiled(result: Any) -> None:
+    from studio.core.analyze.drift import cosine_text
+
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    where = result.placement
+    print(
+        f"compiled for {result.chip} (HTP {result.arch}) into {result.output}/{result.model_file}"
+    )
+    if result.all_on_npu:
+        print(f"  placement   every node on the NPU ({where.source})")
+    else:
+        print(
+            f"  placement   {result.npu_share:.0%} of nodes on the NPU in "
+            f"{where.npu_partitions} part(s); on the CPU ({where.source}):"
+        )
+        for node in [n for n in where.nodes if not n.on_npu]:
+            print(f"    {node.name} ({node.op_type}) {node.reason}")
+    print(
+        f"  time        quantize {result.quantize_seconds:.1f} s, "
+        f"compile {result.compile_seconds:.1f} s"
+    )
+    if result.drift is not None:
+        cpu = result.quantized_drift
+        cpu_text = f" (quantized on the CPU: {cosine_text(cpu.min_cosine)})" if cpu else ""
+        print(f"  emulator    {result.drift.verdict()}{cpu_text}")
+        print(f"              {result.drift_note}")
+        print(f"              on {result.drift.samples} {result.drift.sample_source}")
+
+
 def register(sub, add) -> None:
     p = add(
         "compile",
-        "Build what a chip's NPU stack loads (OpenVINO IR, Pulsar2 kit, ...)",
+        "Build what a chip's NPU stack loads (QNN context binary, OpenVINO IR, Pulsar2 kit, ...)",
         cmd_compile,
     )
     p.add_argument("model", help=".onnx file or folder holding one")
@@ -82,4 +119,14 @@ def register(sub, add) -> None:
         help="OpenVINO: int8 (NNCF, default), fp32, fp16, int8-weights or int4-weights",
     )
     p.add_argument("--npu-mode", help="AX650N (Pulsar2): NPU1 (default), NPU2 or NPU3 cores")
+    p.add_argument(
+        "--activations",
+        choices=["uint16", "uint8"],
+        help="Snapdragon (QNN): activation precision (default uint16; uint8 is faster, less exact)",
+    )
+    p.add_argument(
+        "--allow-cpu",
+        action="store_true",
+        help="Snapdragon (QNN): keep the split when some nodes fall back to the CPU",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")

@@ -120,6 +120,33 @@ def _percentile(sorted_values: list, fraction: float) -> float:
     return sorted_values[rank - 1]
 
 
+def _providers(ort: object, manifest: dict, options: object) -> list | None:
+    """The CPU, or the NPU a compiled bundle (manifest reports.compile) was built for."""
+    compiled = (manifest.get("reports") or {}).get("compile")
+    if not compiled:
+        return ["CPUExecutionProvider"]
+    if compiled.get("all_on_npu"):
+        options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")  # type: ignore[attr-defined]
+    qnn = "QNNExecutionProvider"
+    if qnn in ort.get_available_providers():  # type: ignore[attr-defined]
+        # onnxruntime's own QNN build (Android): the EP is built in.
+        return [(qnn, {"backend_type": "htp"}), "CPUExecutionProvider"]
+    try:
+        import onnxruntime_qnn
+    except ImportError:
+        raise Missing(
+            "This bundle is compiled for the Snapdragon NPU, and this device's onnxruntime has "
+            "no QNN execution provider",
+            "On Windows on Snapdragon: pip install onnxruntime-qnn; on Android use onnxruntime's "
+            "QNN build",
+            "npu_runtime_missing",
+        ) from None
+    ort.register_execution_provider_library(qnn, onnxruntime_qnn.get_library_path())  # type: ignore[attr-defined]
+    devices = [d for d in ort.get_ep_devices() if d.ep_name == qnn]  # type: ignore[attr-defined]
+    options.add_provider_for_devices(devices, {"backend_type": "htp"})  # type: ignore[attr-defined]
+    return None
+
+
 def bench(bundle: Path, args: argparse.Namespace) -> None:
     ort = _import_onnxruntime()
     _hello("bench", ort)
@@ -128,8 +155,9 @@ def bench(bundle: Path, args: argparse.Namespace) -> None:
     options = ort.SessionOptions()
     if args.threads:
         options.intra_op_num_threads = args.threads
+    providers = _providers(ort, manifest, options)
     start = time.perf_counter()
-    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(model), options, providers=providers)
     load_ms = (time.perf_counter() - start) * 1000
     emit("timing", name="load", ms=round(load_ms, 3))
     feeds = _inputs(session)

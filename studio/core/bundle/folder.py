@@ -206,6 +206,9 @@ def create_bundle(
     load_model(model_path, with_weights=False)
     summary = summarize(model_path)
     reports = dict(reports or {})
+    compiled = _compile_report(model_path)
+    if compiled is not None and "compile" not in reports:
+        reports["compile"] = compiled
     if "check" not in reports:
         from studio.core.chips.check import check_for_manifest
 
@@ -218,6 +221,11 @@ def create_bundle(
         entry = "model.onnx"
         shutil.copy2(model_path, partial / entry)
         for data in _external_data(model_path):
+            if not (model_path.parent / data).is_file():
+                raise BadInput(
+                    f"{model_path.name} needs {data} beside it, which is missing",
+                    "Put the file next to the model (or compile the model again)",
+                )
             shutil.copy2(model_path.parent / data, partial / data)
         # Every bundle carries the on-device runner (studio/runner) so a device can run it.
         for rel, src in {**runner_files(), **(extra_files or {})}.items():
@@ -278,7 +286,22 @@ def create_bundle(
     return manifest
 
 
+def _compile_report(model_path: Path) -> dict[str, Any] | None:
+    """The compile.json `studio compile` wrote beside a compiled model, in brief: the on-device
+    runner reads it to load the model with the NPU's execution provider."""
+    path = model_path.parent / "compile.json"
+    try:
+        data = json.loads(read_text_capped(path)) if path.is_file() else None
+    except (OSError, json.JSONDecodeError, BadInput):
+        return None
+    if not isinstance(data, dict) or data.get("model_file") != model_path.name:
+        return None
+    keys = ("chip", "backend", "arch", "soc_model", "all_on_npu", "npu_share", "activations")
+    return {key: data.get(key) for key in keys}
+
+
 def _external_data(model_path: Path) -> list[str]:
+    """Files the model reads from beside it: external weights and compiled context binaries."""
     import onnx
 
     proto = onnx.load(str(model_path), load_external_data=False)
@@ -288,6 +311,14 @@ def _external_data(model_path: Path) -> list[str]:
         for entry in init.external_data
         if entry.key == "location"
     }
+    # A compiled model's EPContext node (embed_mode 0) names its context binary (e.g. the QNN
+    # .bin) beside the model: it travels with the model and the manifest covers it.
+    for node in proto.graph.node:
+        if node.op_type != "EPContext":
+            continue
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if attrs.get("embed_mode", 1) == 0 and attrs.get("ep_cache_context"):
+            locations.add(attrs["ep_cache_context"].decode("utf-8", "replace"))
     return sorted(str(safe_relative(loc)) for loc in locations)
 
 

@@ -56,6 +56,17 @@ class Fact(_Strict):
         return self.value is not None
 
 
+class CompileTarget(_Strict):
+    """What an NPU's own compiler needs to build for this chip (``studio compile``)."""
+
+    backend: str = Field(description="compiler backend id in studio.core.compile, e.g. qnn")
+    arch: str = Field(description="the compiler's architecture name, e.g. v75 (Hexagon HTP)")
+    soc_model: int | None = Field(None, description="the compiler's SoC model number")
+    source: str = Field(description="URL or document the arch and SoC model come from")
+    confidence: Confidence
+    note: str | None = None
+
+
 class Accelerator(_Strict):
     kind: Literal["npu", "gpu", "cpu"]
     name: str
@@ -79,6 +90,9 @@ class Accelerator(_Strict):
     )
     control_flow: bool = Field(False, description="Runs If/Loop/Scan")
     static_shapes_only: bool = False
+    compile_target: CompileTarget | None = Field(
+        None, description="set when the studio can compile for this unit offline"
+    )
 
     @model_validator(mode="after")
     def _ops_cited(self) -> Accelerator:

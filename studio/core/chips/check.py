@@ -104,6 +104,10 @@ class CheckResult(BaseModel):
     recommended: Recommendation
     is_llm: bool
     assumptions: list[str]
+    placement_source: str = Field(
+        "predicted from the published op list",
+        description="who placed the nodes: the chip's compiler, or the published op list",
+    )
 
     def latency_text(self) -> str:
         return self.latency.text()
@@ -151,6 +155,20 @@ def _op_list_assumption(chip: ChipProfile) -> str:
         f"Ops on the {unit}: {len(acc.supported_ops)} ops from {acc.supported_ops_source}{trust}; "
         "attribute limits in that list are not checked"
     )
+
+
+def _compiler_answer(
+    wanted: bool, path: Path, chip: ChipProfile, cost: GraphCost, report: Reporter
+) -> tuple[str, dict[str, str] | None]:
+    """(where the placement comes from, node → reason for the compiler's CPU nodes or None)."""
+    if not wanted or chip.main.kind != "npu":
+        return "predicted from the published op list", None
+    from studio.core.compile.probe import compiler_placement, cpu_nodes
+
+    placement, source = compiler_placement(path, chip, cost.input_shapes, report.sub(0.0, 0.3))
+    if placement is None:
+        return source, None
+    return source, cpu_nodes(placement, [(n.name, n.op_type) for n in cost.nodes])
 
 
 def _is_llm(cost: GraphCost) -> bool:
@@ -308,9 +326,13 @@ def check_model(
     threads: int | None = None,
     predict: bool = True,
     cost: GraphCost | None = None,
+    compiler: bool = False,
     report: Reporter = NULL_REPORTER,
 ) -> CheckResult:
-    """Check ``model`` against ``chip`` before any conversion work."""
+    """Check ``model`` against ``chip`` before any conversion work.
+
+    ``compiler``: ask the chip's NPU compiler where each node runs, when it is installed (a
+    quantize and a compile in a child process: seconds, so only where asked)."""
     if context is not None and context < 1:
         raise BadInput(f"--context must be at least 1 (got {context})", "Use e.g. --context 2048")
     profile = chip if isinstance(chip, ChipProfile) else get_chip(chip)
@@ -327,9 +349,13 @@ def check_model(
     ctx = (context or DEFAULT_CONTEXT) if cost.kv_inputs else context
     kv = _kv_bytes(cost, ctx, path) if cost.kv_inputs and ctx else 0.0
 
+    source, compiled = _compiler_answer(compiler, path, profile, cost, report)
     placements = []
     for node in cost.nodes:
         unit, reason = _placement(node, profile)
+        if compiled is not None:
+            reason = compiled.get(node.name)
+            unit = "cpu" if reason else profile.main.kind
         placements.append(
             Placement(
                 node=node.name,
@@ -398,8 +424,10 @@ def check_model(
             f"{profile.name}'s memory size is not published; the model needs "
             f"{gb_text(memory.total_bytes)}"
         )
-    if profile.main.kind != "cpu":
+    if profile.main.kind != "cpu" and compiled is None:
         assumptions.append(_op_list_assumption(profile))
+    if profile.main.kind != "cpu":
+        assumptions.append(f"Placement {source}")
     if cost.kv_inputs and context is None:
         assumptions.append(f"KV cache sized for a {DEFAULT_CONTEXT}-token context (use --context)")
     report.progress(1.0, "Checked")
@@ -431,4 +459,5 @@ def check_model(
         recommended=recommended,
         is_llm=is_llm,
         assumptions=assumptions,
+        placement_source=source,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import onnx
 
+from studio.core.atomic import partial_path_for, remove_path
 from studio.core.compress.node_progress import NodeCounter, counting_calls
 from studio.core.compress.options import ActivationType, CalibrateMethod, Int8Settings
 from studio.core.progress import NULL_REPORTER, Reporter
@@ -135,6 +137,46 @@ def quantize_int8_static(
         )
 
 
+def import_qnn_tools() -> None:
+    """Import onnxruntime's QNN quantization tools without torch: their package
+    onnxruntime.tools imports torch (seconds) for one export helper they never use."""
+    if "onnxruntime.tools" in sys.modules:
+        return
+    real = importlib.util.find_spec
+
+    def no_torch(name: str, *args: Any, **kwargs: Any) -> Any:
+        return None if name == "torch" else real(name, *args, **kwargs)
+
+    importlib.util.find_spec = no_torch
+    try:
+        import onnxruntime.tools  # noqa: F401
+    finally:
+        importlib.util.find_spec = real
+
+
+def _qnn_preprocess(source: Path, dest: Path, external: bool) -> bool:
+    """onnxruntime's QNN pre-pass: Erf sequences become Gelu, ReduceL2 ones LpNormalization and
+    (opset 17+) ReduceMean ones LayerNormalization, which the HTP runs as single ops. True when
+    it wrote ``dest``."""
+    import_qnn_tools()
+    from onnxruntime.quantization.execution_providers.qnn import qnn_preprocess_model
+
+    model = onnx.load(str(source))
+    # onnxruntime 1.32's pre-pass fails on a model that carries metadata_props (REFERENCES.md).
+    del model.metadata_props[:]
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    return bool(
+        qnn_preprocess_model(
+            model,
+            dest,
+            fuse_layernorm=opset >= 17,
+            save_as_external_data=external,
+            all_tensors_to_one_file=True,
+            external_data_location=f"{dest.name}.data",
+        )
+    )
+
+
 def _quantize_static(
     source: Path,
     dest: Path,
@@ -153,22 +195,30 @@ def _quantize_static(
     # Entropy/percentile keep every intermediate output of every batch in memory; cap it.
     extra = {"CalibMaxIntermediateOutputs": 64} if settings.calibrate_method != "minmax" else {}
     if qnn:
+        import_qnn_tools()
         from onnxruntime.quantization.execution_providers.qnn import get_qnn_qdq_config
 
-        # QNN's HTP wants unsigned 8-bit weights whatever the activation type.
-        weight = QuantType.QUInt8
-        config = get_qnn_qdq_config(
-            str(source),
-            reader,
-            calibrate_method=method,
-            activation_type=activation,
-            weight_type=weight,
-            per_channel=settings.per_channel,
-            nodes_to_exclude=exclude,
-        )
-        config.use_external_data_format = external
-        config.extra_options.update(extra)
-        quantize(str(source), str(dest), config)
+        fused = partial_path_for(dest.with_name(f"qnn-{dest.name}"))
+        try:
+            if _qnn_preprocess(source, fused, external):
+                source = fused
+            # QNN's HTP wants unsigned 8-bit weights whatever the activation type.
+            weight = QuantType.QUInt8
+            config = get_qnn_qdq_config(
+                str(source),
+                reader,
+                calibrate_method=method,
+                activation_type=activation,
+                weight_type=weight,
+                per_channel=settings.per_channel,
+                nodes_to_exclude=exclude,
+            )
+            config.use_external_data_format = external
+            config.extra_options.update(extra)
+            quantize(str(source), str(dest), config)
+        finally:
+            remove_path(fused)
+            remove_path(fused.with_name(fused.name + ".data"))
         return
     extra["ActivationSymmetric"] = False
     # 16-bit activations need the com.microsoft Q/DQ ops on opsets before 21.

@@ -16,6 +16,7 @@ KNOWN_RUNNERS: dict[str, frozenset[str]] = {
             "42a0a27c78d4d53fb83e67de1a23feaca1de7fae7c47c486713909f25a7c9f6d",  # d8e7db6 1.1
             "9bbbb0ec090104595d80fe7618b9dead15dc8cdbceeb369e712737df7349a5c5",  # 6fc7305 format
             "4aa2be1e369e3fe449a059f29830e5120fc590e6554f3fe0c0b5d4571fbabfe3",  # core grouped into packages (docstring path)
+            "aaa6081f8b4b01a2895c3326e60aa6b0df46c71dcac9661e3a5be0da4ffdc933",  # compiled bundles load with the QNN EP (#19)
         }
     ),
     # studio/core/generate/llm_runner.py, copied into LLM bundles as the generate hook
