@@ -37,6 +37,13 @@ def _fresh_user_folders(
     monkeypatch.setenv("HF_HOME", str(root / "hf_home"))
 
 
+@pytest.fixture(scope="session")
+def gui_calibration_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for This PC's calibration (seconds of micro-benchmarks) across GUI tests;
+    a test sets STUDIO_CACHE_DIR to it."""
+    return tmp_path_factory.mktemp("gui-calibration-cache")
+
+
 @pytest.fixture
 def demo_model() -> Path:
     from studio.core.paths import demo_model_path

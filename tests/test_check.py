@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import onnx
@@ -11,11 +12,18 @@ import yaml
 
 from studio.cli import main
 from studio.core.chips.catalogue import shipped_dir, user_dir
-from studio.core.chips.check import check_model
+from studio.core.chips.check import FallbackOp, check_model
 from studio.core.chips.cost import graph_cost
+from studio.core.chips.verdict import share_text
 from studio.core.errors import BadInput, OutputError
 from studio.core.model.fix_shapes import fix_shapes
-from tests.support.chip_models import make_convnet, make_double_model, make_if_model, make_tiny_llm
+from tests.support.chip_models import (
+    make_conv_then,
+    make_convnet,
+    make_double_model,
+    make_if_model,
+    make_tiny_llm,
+)
 
 SNAPDRAGON = "qualcomm-snapdragon-8-gen-3"
 
@@ -426,3 +434,20 @@ def test_check_on_this_pc_refuses_an_unknown_custom_op(tmp_path: Path, capsys) -
     assert "custom op (com.example::Mystery)" in capsys.readouterr().err
     # A vendor runtime may provide it: other chips still get a verdict, with the op on the CPU.
     assert check_model(model, SNAPDRAGON).fallback_ops[0].op_type == "Mystery"
+
+
+def test_cli_check_says_share_ops_and_range_consistently(tmp_path: Path, capsys) -> None:
+    """#23: '1 op falls back' sat next to 'on the NPU 100% of compute'; attention was
+    recommended for a CNN; a range like '0.0129–0.676 ms' said nothing of what it meant."""
+    model = make_conv_then(tmp_path / "m.onnx", "Erf", kernel=7)
+    assert main(["check", str(model), "--chip", SNAPDRAGON]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"on the NPU +\d+\.\d% of compute; 1 op falls back to the CPU", out), out
+    erf = FallbackOp(op_type="Erf", count=1, flops_share=0.0004, reason="")
+    assert share_text(0.9996, [erf]) == ">99.9%" and share_text(0.996, [erf]) == "99.6%"
+    assert share_text(1.0, []) == "100%"
+    cnn = make_convnet(tmp_path / "cnn.onnx", batch=1)
+    assert main(["check", str(cnn), "--chip", "axera-ax650n"]) == 0
+    out = capsys.readouterr().out
+    assert "attention" not in out.lower()
+    assert "fast end:" in out and "slow end:" in out

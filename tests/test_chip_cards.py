@@ -12,14 +12,9 @@ from studio.ui.chip_cards import ChipCards, ElidedLabel
 from tests.support.chip_models import make_convnet
 
 
-@pytest.fixture(scope="session")
-def _gui_calibration_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("gui-calibration-cache")
-
-
 @pytest.fixture
-def cards(qtbot, _fresh_user_folders: None, _gui_calibration_cache: Path, monkeypatch):
-    monkeypatch.setenv("STUDIO_CACHE_DIR", str(_gui_calibration_cache))
+def cards(qtbot, _fresh_user_folders: None, gui_calibration_cache: Path, monkeypatch):
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(gui_calibration_cache))
     widget = ChipCards("this-pc")
     qtbot.addWidget(widget)
     yield widget

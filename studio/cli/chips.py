@@ -88,6 +88,7 @@ def _print_chip(chip) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from studio.core.chips.check import check_model
+    from studio.core.chips.verdict import share_text
     from studio.core.units import gb_text as human_gb
 
     report, bar = reporter_for(args)
@@ -110,6 +111,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         at = result.measured_at.replace("measured at", "for inputs of", 1)
         print(f"  sizes              {at} ({result.shape_source})")
     print(f"  predicted latency  {result.latency_text()} (a prediction, not a measurement)")
+    if meaning := result.latency.range_meaning():
+        print(f"                     {meaning}")
     m = result.memory
     cap = human_gb(m.capacity_bytes) if m.capacity_bytes else "not published"
     kv = (
@@ -122,10 +125,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         f" + activations {human_gb(m.activations_bytes)}{kv}); chip: {cap}"
     )
     if result.unit != "CPU":
-        print(
-            f"  on the {result.unit:<11} {result.accelerator_share:.0%} of compute "
-            f"({result.placement_source})"
-        )
+        share = share_text(result.accelerator_share, result.fallback_ops)
+        count = sum(op.count for op in result.fallback_ops)
+        verb = "op falls" if count == 1 else "ops fall"
+        rest = f"; {count} {verb} back to the CPU" if count else ""
+        print(f"  on the {result.unit:<11} {share} of compute{rest} ({result.placement_source})")
     for op in result.fallback_ops:
         print(f"  falls back to CPU  {op.op_type} ×{op.count} ({op.flops_share:.1%}): {op.reason}")
     for d in result.dynamic_inputs:

@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.chips.catalogue import ChipProfile, list_chips
+from studio.core.compress.method_ids import Method
 from studio.core.jobs import JobSpec
 from studio.core.this_pc import THIS_PC_ID
 from studio.ui.i18n import tr, tr_core
@@ -162,6 +165,8 @@ class ChipCards(QWidget):
     chip_chosen = Signal(str)
     compared = Signal(object)  # the Comparison, once the background job answered
     compare_failed = Signal(str)
+    fix_shapes_requested = Signal(dict)  # input name → the sizes to fix it at
+    method_requested = Signal(str)  # the recommended method's id
 
     def __init__(self, chosen: str, jobs: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,6 +178,7 @@ class ChipCards(QWidget):
         self.comparison: Any = None
         self._compared_for: tuple[str, float, str] | None = None
         self.chosen = chosen
+        self.current_method = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(10)
@@ -185,6 +191,7 @@ class ChipCards(QWidget):
         self.verdict_detail.setObjectName("factLabel")
         self.verdict_detail.setWordWrap(True)
         layout.addWidget(self.verdict_detail)
+        layout.addLayout(self._fix_buttons())
 
         grid = QGridLayout()
         grid.setSpacing(8)
@@ -216,7 +223,9 @@ class ChipCards(QWidget):
             [tr("Chip"), tr("Verdict"), tr("Predicted latency"), tr("Memory (model of chip)")]
         )
         self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
+        # Verdicts wrap onto as many lines as they need: a cut-off verdict hides its condition.
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(340)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -232,6 +241,48 @@ class ChipCards(QWidget):
         layout.addWidget(self.table)
         self.choose(chosen, emit=False)
 
+    def _fix_buttons(self) -> QHBoxLayout:
+        """The verdict's fixes, one click each: fix the input sizes, use the recommended method."""
+        row = QHBoxLayout()
+        self.fix_shapes_button = QPushButton()
+        self.fix_shapes_button.clicked.connect(
+            lambda: self.fix_shapes_requested.emit(dict(self.comparison.fixed_shapes))
+        )
+        self.method_button = QPushButton()
+        self.method_button.clicked.connect(
+            lambda: self.method_requested.emit(self.method_button.property("method"))
+        )
+        for button in (self.fix_shapes_button, self.method_button):
+            button.hide()
+            row.addWidget(button)
+        row.addStretch()
+        return row
+
+    def _show_fixes(self, row: Any) -> None:
+        shapes = self.comparison.fixed_shapes if self.comparison is not None else {}
+        needs = row is not None and row.needs_shapes and bool(shapes)
+        if needs:
+            sizes = ", ".join(f"{n} {'×'.join(map(str, d))}" for n, d in shapes.items())
+            self.fix_shapes_button.setText(tr("Fix the input sizes at {sizes}", sizes=sizes))
+            self.fix_shapes_button.setToolTip(
+                tr(
+                    "The chip compiles the model for one size. Optimize will fix the flexible "
+                    "sizes at these values (you can change them on the Inspect step)."
+                )
+            )
+        self.fix_shapes_button.setVisible(needs)
+        method = row.recommended_method if row is not None else ""
+        offer = method in set(Method) and method != self.current_method
+        if offer:
+            self.method_button.setText(tr("Use the recommended method ({method})", method=method))
+            self.method_button.setProperty("method", method)
+        self.method_button.setVisible(offer)
+
+    def set_method(self, method: str) -> None:
+        """The recipe's current method: the recommended one is only offered when it differs."""
+        self.current_method = method
+        self._show_fixes(self._row(self.chosen))
+
     # choosing -----------------------------------------------------------------------------
     def choose(self, chip_id: str, emit: bool = True) -> None:
         if chip_id not in self.cards:
@@ -246,6 +297,7 @@ class ChipCards(QWidget):
     def _show_verdict(self) -> None:
         card_name = self.cards[self.chosen].findChild(ElidedLabel, "chipName").full
         row = self._row(self.chosen)
+        self._show_fixes(row)
         if row is None:
             self.verdict.setText(card_name)
             self.verdict_detail.setText(tr("Checking your model on this chip…") if self.job else "")

@@ -38,11 +38,17 @@ class ChipRow(BaseModel):
     accelerator_share: float | None = None
     todo: list[str] = []
     recommended: str = ""
+    recommended_method: str = ""
+    """The recommended method's id (e.g. int8-static), so a page can choose it in one click."""
+    needs_shapes: bool = False
+    """The chip compiles for one size and the model has flexible ones (see fixed_shapes)."""
 
 
 class Comparison(BaseModel):
     model: str
     rows: list[ChipRow]
+    fixed_shapes: dict[str, list[int]] = {}
+    """Sizes for the flexible inputs, as the check assumed them: the one-click size fix."""
 
 
 def compare_chips(
@@ -107,7 +113,11 @@ def compare_chips(
                 accelerator_share=result.accelerator_share,
                 todo=result.todo,
                 recommended=result.recommended.summary,
+                recommended_method=result.recommended.method,
+                needs_shapes=bool(result.dynamic_inputs) and chip.main.static_shapes_only,
             )
         )
     report.progress(1.0, "Checked every chip")
-    return Comparison(model=str(path), rows=rows)
+    flexible = {d.input for d in cost.dynamic}
+    fixed = {name: dims for name, dims in cost.input_shapes.items() if name in flexible}
+    return Comparison(model=str(path), rows=rows, fixed_shapes=fixed)

@@ -92,6 +92,20 @@ class Prediction(BaseModel):
             low = low[:-3]  # "0.15–0.21 ms"
         return f"{prefix}{low}–{high}"
 
+    def range_meaning(self) -> str:
+        """What the two ends of the range stand for, so a wide range reads as what it is."""
+        if self.low_ms is None or self.high_ms is None:
+            return ""
+        if self.calibrated:
+            return (
+                "from this PC's measured speed; the range is the usual run-to-run spread "
+                f"(−{1 - CALIBRATED_BAND[0]:.0%} to +{CALIBRATED_BAND[1] - 1:.0%})"
+            )
+        return (
+            "fast end: the chip's kernels reach the best share of its published peak typical "
+            "for such chips; slow end: the worst (not measured on this chip)"
+        )
+
 
 def _fmt_ms(ms: float) -> str:
     if ms < 0.01:

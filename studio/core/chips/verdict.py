@@ -23,6 +23,13 @@ def english(parts: list[Message]) -> str:
     return "".join(part.english() for part in parts)
 
 
+def share_text(share: float, fallback: list[FallbackOp]) -> str:
+    """The accelerator's share of compute, never "100%" while some op falls back to the CPU."""
+    if not fallback:
+        return f"{share:.0%}"
+    return ">99.9%" if share > 0.999 else f"{share:.1%}"
+
+
 def _placement(unit: str, kind: str, share: float, fallback: list[FallbackOp]) -> Message:
     """Where the work runs: on the unit, or how much falls back to the CPU."""
     if kind == "cpu":
