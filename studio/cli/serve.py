@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 from pathlib import Path
-
-from studio.cli.support import emit_json
 
 TOKEN_ENV_HELP = "token in STUDIO_SERVE_TOKEN or the keyring"
 
@@ -26,7 +25,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = Server(options)
     model = server.model.name
     if args.json:
-        emit_json({"url": server.url, "model": model, "token_required": bool(server.token)})
+        # One line, so a script can read the address before the server's lifetime ends.
+        info = {"url": server.url, "model": model, "token_required": bool(server.token)}
+        print(json.dumps(info))
     else:
         print(f"serving {model} from {args.bundle} at {server.url} (verified; Ctrl+C stops)")
         if server.token:
