@@ -48,16 +48,19 @@ def _drive(clients: int, seconds: float, make_call: Callable[[], Callable[[], No
         thread.start()
     stop_at.append(time.perf_counter() + seconds + 0.5)
     start.wait()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
+    # This process's CPU per request: the whole bare loop, or only the HTTP clients' share.
+    cpu_ms = (time.process_time() - cpu) * 1000
     flat = sorted(x for per in latencies for x in per)
     return {
         "requests_per_s": len(flat) / elapsed,
         "p50_ms": statistics.median(flat),
         "p99_ms": flat[int(0.99 * (len(flat) - 1))],
         "requests": len(flat),
+        "client_cpu_ms": cpu_ms / max(len(flat), 1),
     }
 
 
@@ -123,8 +126,9 @@ def main() -> None:
             runs[names[1]].append(served(bundle, image, args.clients, args.seconds, workers))
     load = os.getloadavg()[0]
     print(f"demo CNN, batch 1, {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s")
-    print(f"(median round by requests/s; load average {load:.1f} at the end)")
-    print(f"{'':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}   all rounds req/s")
+    print(f"(median round by requests/s; load average {load:.1f} at the end; CPU ms: this")
+    print(" process's CPU per request, i.e. the whole bare loop, or only the HTTP clients' share)")
+    print(f"{'':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7}   all rounds req/s")
     rows = {}
     for name in names:
         ordered = sorted(runs[name], key=lambda r: r["requests_per_s"])
@@ -132,6 +136,7 @@ def main() -> None:
         every = " ".join(f"{r['requests_per_s']:.0f}" for r in runs[name])
         print(
             f"{name:24} {row['requests_per_s']:9.0f} {row['p50_ms']:8.3f} {row['p99_ms']:8.3f}"
+            f" {row['client_cpu_ms']:7.3f}"
             f"   {every}"
         )
     ratio = rows[names[1]]["requests_per_s"] / rows[names[0]]["requests_per_s"]

@@ -7,7 +7,6 @@ token, 404 unknown model, 413 too large, 503 queue full.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -114,11 +114,12 @@ def build_app(model: ServedModel, limits: Limits, metrics: Metrics, token: str |
     def work(body: bytes, began: list[bool]) -> bytes:
         metrics.start()
         began.append(True)
+        # orjson: the standard json module's parsing was a third of a small request's time.
         try:
-            request = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
             raise RequestError("The request body is not valid JSON") from exc
-        return json.dumps(model.infer(request)).encode()
+        return orjson.dumps(model.infer(request))
 
     async def infer(request: Request) -> Response:
         served(request)
