@@ -233,3 +233,21 @@ def test_cli_prints_the_address_and_stops_on_ctrl_c(cnn_bundle: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_port_in_use_or_out_of_range_is_one_line(cnn_bundle: Path, no_token: None) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(BadInput, match=f"Cannot listen on 127.0.0.1:{port}.*another --port"):
+            Server(ServeOptions(bundle=cnn_bundle, port=port))
+    with pytest.raises(BadInput, match="Port 70000 is not a port number"):
+        Server(ServeOptions(bundle=cnn_bundle, port=70000))
+
+
+def test_a_language_model_bundle_is_refused_in_one_line(no_token: None) -> None:
+    from studio.core.generate.llm_bundle import demo_lm_path
+
+    with pytest.raises(BadInput, match="language-model bundle, which `studio serve` does not"):
+        Server(ServeOptions(bundle=demo_lm_path(), port=0))
