@@ -246,8 +246,35 @@ def test_a_port_in_use_or_out_of_range_is_one_line(cnn_bundle: Path, no_token: N
         Server(ServeOptions(bundle=cnn_bundle, port=70000))
 
 
-def test_a_language_model_bundle_is_refused_in_one_line(no_token: None) -> None:
+def test_a_language_model_bundle_answers_openai_completions_streamed_or_whole(
+    no_token: None,
+) -> None:
     from studio.core.generate.llm_bundle import demo_lm_path
+    from studio.core.generate.session import generate_stream
+    from studio.core.generate.settings import GenerationSettings
 
-    with pytest.raises(BadInput, match="language-model bundle, which `studio serve` does not"):
-        Server(ServeOptions(bundle=demo_lm_path(), port=0))
+    greedy = {"max_tokens": 8, "temperature": 0, "seed": 1}
+    direct = list(
+        generate_stream(
+            demo_lm_path(), "In the beginning", GenerationSettings(max_new_tokens=8, temperature=0)
+        )
+    )[-1].text
+    for server in running(ServeOptions(bundle=demo_lm_path(), port=0)):
+        assert "/v1/chat/completions" in server.curl_example()
+        status, whole = call(
+            f"{server.url}/v1/completions", {"prompt": "In the beginning", **greedy}
+        )
+        assert status == 200 and whole["choices"][0]["text"] == direct
+        assert whole["choices"][0]["finish_reason"] == "length"
+        assert whole["usage"]["completion_tokens"] == 8
+        chat = {"messages": [{"role": "user", "content": "In the beginning"}], "stream": True}
+        status, text = call(f"{server.url}/v1/chat/completions", {**chat, **greedy})
+        events = [line.removeprefix("data: ") for line in text.split("\n\n") if line]
+        assert status == 200 and events[-1] == "[DONE]"
+        chunks = [json.loads(e)["choices"][0] for e in events[:-1]]
+        assert "".join(c["delta"].get("content", "") for c in chunks) == direct
+        assert chunks[-1]["finish_reason"] == "length"
+        status, answer = call(f"{server.url}/v1/completions", {"prompt": "x", "max_tokens": 0})
+        assert status == 400 and answer["error"].startswith("'max_tokens': Input should be")
+        status, answer = call(f"{server.url}/v1/chat/completions", {"messages": []})
+        assert status == 400 and "'messages' with text content" in answer["error"]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -17,12 +18,13 @@ import anyio.to_thread
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from studio.core.serve.metrics import Metrics
 from studio.core.serve.model import RequestError, ServedModel
+from studio.core.serve.openai import ServedLLM, answer, last_event, new_id, server_sent_events
 
 log = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -76,7 +78,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def build_app(model: ServedModel, limits: Limits, metrics: Metrics, token: str | None) -> ASGIApp:
+def build_app(
+    model: ServedModel | ServedLLM, limits: Limits, metrics: Metrics, token: str | None
+) -> ASGIApp:
     state: dict[str, anyio.CapacityLimiter] = {}
 
     def endpoint(route: str, handler: Endpoint) -> Endpoint:
@@ -95,7 +99,7 @@ def build_app(model: ServedModel, limits: Limits, metrics: Metrics, token: str |
 
     def served(request: Request) -> ServedModel:
         name = request.path_params["name"]
-        if name != model.name:
+        if name != model.name or not isinstance(model, ServedModel):
             raise RequestError(f"Unknown model '{name}'; this server serves '{model.name}'", 404)
         return model
 
@@ -111,7 +115,7 @@ def build_app(model: ServedModel, limits: Limits, metrics: Metrics, token: str |
     async def model_ready(request: Request) -> Response:
         return JSONResponse({"name": served(request).name, "ready": True})
 
-    def work(body: bytes, began: list[bool]) -> bytes:
+    def work(model: ServedModel, body: bytes, began: list[bool]) -> bytes:
         metrics.start()
         began.append(True)
         # orjson: the standard json module's parsing was a third of a small request's time.
@@ -122,7 +126,7 @@ def build_app(model: ServedModel, limits: Limits, metrics: Metrics, token: str |
         return orjson.dumps(model.infer(request))
 
     async def infer(request: Request) -> Response:
-        served(request)
+        model = served(request)
         body = await _read_body(request, limits.max_body)
         if not metrics.admit(limits.workers + limits.queue):
             raise RequestError("The server is busy (its queue is full); try again shortly", 503)
@@ -130,7 +134,7 @@ def build_app(model: ServedModel, limits: Limits, metrics: Metrics, token: str |
         limiter = state.setdefault("limiter", anyio.CapacityLimiter(limits.workers))
         began: list[bool] = []  # whether a worker took it, or it left while still waiting
         try:
-            answer = await anyio.to_thread.run_sync(work, body, began, limiter=limiter)
+            answer = await anyio.to_thread.run_sync(work, model, body, began, limiter=limiter)
         finally:
             metrics.leave(started=bool(began))
         metrics.observe(time.perf_counter() - started)
@@ -138,6 +142,56 @@ def build_app(model: ServedModel, limits: Limits, metrics: Metrics, token: str |
 
     async def prometheus(request: Request) -> Response:
         return PlainTextResponse(metrics.text(), media_type="text/plain; version=0.0.4")
+
+    async def completions(request: Request, chat: bool) -> Response:
+        assert isinstance(model, ServedLLM)
+        body = await _read_body(request, limits.max_body)
+        prompt, settings, stream = model.parse(body, chat)
+        if not metrics.admit(1 + limits.queue):  # one generation at a time
+            raise RequestError("The server is busy (its queue is full); try again shortly", 503)
+        began: list[bool] = []
+        stop = threading.Event()
+
+        def on_start() -> None:
+            metrics.start()
+            began.append(True)
+
+        events = model.events(prompt, settings, stop, on_start)
+        started = time.perf_counter()
+
+        async def finish() -> None:
+            stop.set()
+            with anyio.CancelScope(shield=True):  # also when the client went away mid-stream
+                await anyio.to_thread.run_sync(events.close)
+            metrics.leave(started=bool(began))
+            metrics.observe(time.perf_counter() - started)
+
+        try:
+            first = await anyio.to_thread.run_sync(next, events)
+            if not stream:
+                summary = await anyio.to_thread.run_sync(last_event, first, events)
+        except BaseException:
+            await finish()
+            raise
+        if not stream:
+            await finish()
+            whole = answer(model, new_id(chat), chat, summary)
+            return Response(orjson.dumps(whole), media_type="application/json")
+
+        async def pieces() -> AsyncIterator[bytes]:
+            try:
+                async for piece in server_sent_events(model, chat, events, first):
+                    yield piece
+            finally:
+                await finish()
+
+        return StreamingResponse(pieces(), media_type="text/event-stream")
+
+    async def text_completions(request: Request) -> Response:
+        return await completions(request, chat=False)
+
+    async def chat_completions(request: Request) -> Response:
+        return await completions(request, chat=True)
 
     routes = [
         ("/v2/health/live", "live", live, "GET"),
@@ -147,6 +201,11 @@ def build_app(model: ServedModel, limits: Limits, metrics: Metrics, token: str |
         ("/v2/models/{name}/infer", "infer", infer, "POST"),
         ("/metrics", "metrics", prometheus, "GET"),
     ]
+    if isinstance(model, ServedLLM):
+        routes[2:5] = [
+            ("/v1/completions", "completions", text_completions, "POST"),
+            ("/v1/chat/completions", "chat_completions", chat_completions, "POST"),
+        ]
     app: ASGIApp = Starlette(
         routes=[Route(path, endpoint(name, h), methods=[m]) for path, name, h, m in routes]
     )

@@ -56,27 +56,30 @@ def _tensor_meta(info: TensorInfo) -> dict[str, Any]:
     }
 
 
+def verified_manifest(bundle: Path) -> Manifest:
+    """The bundle's manifest, once every file matched it."""
+    result = verify_bundle(bundle)
+    if not result.ok:
+        raise BadInput(
+            f"{bundle} does not match its manifest ({'; '.join(result.problems()[:3])})",
+            "Rebuild or re-copy the bundle; `studio verify` lists every problem",
+        )
+    return read_manifest(bundle)
+
+
+def is_llm(manifest: Manifest) -> bool:
+    return bool((manifest.reports.get("llm") or {}).get("kind") == "llm")
+
+
 class ServedModel:
     """One bundle's model, loaded once; ``infer`` is safe to call from several threads."""
 
-    def __init__(self, bundle: str | Path) -> None:
-        bundle = Path(bundle).expanduser()
-        result = verify_bundle(bundle)
-        if not result.ok:
-            raise BadInput(
-                f"{bundle} does not match its manifest ({'; '.join(result.problems()[:3])})",
-                "Rebuild or re-copy the bundle; `studio verify` lists every problem",
-            )
-        self.manifest: Manifest = read_manifest(bundle)
-        if (self.manifest.reports.get("llm") or {}).get("kind") == "llm":
-            raise BadInput(
-                f"{bundle} is a language-model bundle, which `studio serve` does not serve yet",
-                "Serve a bundle of a model with tensor inputs, or chat with `studio generate`",
-            )
+    def __init__(self, bundle: Path, manifest: Manifest) -> None:
+        self.manifest = manifest
         self.name = self.manifest.model.name
         self.inputs = {t.name: t for t in self.manifest.inputs}
         self.outputs = {t.name: t for t in self.manifest.outputs}
-        self.entry = bundle / self.manifest.entry
+        self.entry = bundle / manifest.entry
         self.session = _open_session(self.entry)
 
     def metadata(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from studio.core.errors import BadInput
 from studio.core.serve import require_stack
+from studio.core.serve.model import ServedModel
 
 TOKEN_ENV = "STUDIO_SERVE_TOKEN"
 # Requests in flight get this long to finish after a stop; uvicorn then closes them.
@@ -80,10 +81,18 @@ class Server:
 
         from studio.core.serve.app import Limits, build_app
         from studio.core.serve.metrics import Metrics
-        from studio.core.serve.model import ServedModel
+        from studio.core.serve.model import is_llm, verified_manifest
 
         self.token = serve_token(options.host)
-        self.model = ServedModel(options.bundle)
+        bundle = options.bundle.expanduser()
+        manifest = verified_manifest(bundle)
+        if is_llm(manifest):
+            from studio.core.serve.openai import ServedLLM
+
+            self.model: ServedModel | ServedLLM = ServedLLM(bundle, manifest)
+        else:
+            self.model = ServedModel(bundle, manifest)
+        self.manifest = manifest
         self.metrics = Metrics()
         limits = Limits(workers=options.workers, queue=options.queue, max_body=options.max_body)
         if min(options.workers, options.queue + 1, options.max_body) < 1:
@@ -124,18 +133,18 @@ class Server:
         self.socket.close()
 
     def curl_example(self) -> str:
+        auth = f" -H 'Authorization: Bearer ${TOKEN_ENV}'" if self.token else ""
+        start = f"curl{auth} -H 'Content-Type: application/json' {self.url}"
+        if not isinstance(self.model, ServedModel):
+            chat = {"messages": [{"role": "user", "content": "Hello"}], "stream": True}
+            return f"{start}/v1/chat/completions -N -d '{json.dumps(chat)}'"
         example: dict[str, Any] = {"inputs": []}
-        for t in self.model.manifest.inputs:
+        for t in self.manifest.inputs:
             shape = [d if isinstance(d, int) else 1 for d in t.shape]
             meta = {"name": t.name, "shape": shape}
             example["inputs"].append({**meta, "datatype": _datatype(t.dtype), "data": "[...]"})
-        auth = f" -H 'Authorization: Bearer ${TOKEN_ENV}'" if self.token else ""
-
         body = json.dumps(example).replace('"[...]"', "[...]")
-        return (
-            f"curl{auth} -H 'Content-Type: application/json' "
-            f"{self.url}/v2/models/{self.model.name}/infer -d '{body}'"
-        )
+        return f"{start}/v2/models/{self.model.name}/infer -d '{body}'"
 
 
 def _datatype(dtype: str) -> str:
