@@ -274,6 +274,9 @@ def test_a_language_model_bundle_answers_openai_completions_streamed_or_whole(
         chunks = [json.loads(e)["choices"][0] for e in events[:-1]]
         assert "".join(c["delta"].get("content", "") for c in chunks) == direct
         assert chunks[-1]["finish_reason"] == "length"
+        metrics = call(f"{server.url}/metrics")[1]
+        assert "studio_serve_generated_tokens_total 16" in metrics
+        assert "studio_serve_decode_tokens_per_second " in metrics
         status, answer = call(f"{server.url}/v1/completions", {"prompt": "x", "max_tokens": 0})
         assert status == 400 and answer["error"].startswith("'max_tokens': Input should be")
         status, answer = call(f"{server.url}/v1/chat/completions", {"messages": []})

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from studio.core.generate.session import GenerationSummary
 from studio.core.serve.metrics import Metrics
 from studio.core.serve.model import RequestError, ServedModel
 from studio.core.serve.openai import ServedLLM, answer, last_event, new_id, server_sent_events
@@ -156,7 +157,10 @@ def build_app(
             metrics.start()
             began.append(True)
 
-        events = model.events(prompt, settings, stop, on_start)
+        def on_summary(summary: GenerationSummary) -> None:
+            metrics.generated(summary.tokens, summary.decode_tokens_per_s)
+
+        events = model.events(prompt, settings, stop, on_start, on_summary)
         started = time.perf_counter()
 
         async def finish() -> None:

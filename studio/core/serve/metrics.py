@@ -20,6 +20,14 @@ class Metrics:
         self.latency_count = 0
         self.waiting = 0
         self.running = 0
+        self.tokens = 0
+        self.tokens_per_s: float | None = None
+
+    def generated(self, tokens: int, tokens_per_s: float | None) -> None:
+        """A language model's finished generation: its tokens and decode speed."""
+        with self._lock:
+            self.tokens += tokens
+            self.tokens_per_s = tokens_per_s if tokens_per_s else self.tokens_per_s
 
     def admit(self, limit: int) -> bool:
         """Take a place in the queue, or False when ``limit`` requests are already in it."""
@@ -79,4 +87,13 @@ class Metrics:
                 "# TYPE studio_serve_in_flight gauge",
                 f"studio_serve_in_flight {self.running}",
             ]
+            if self.tokens:  # language-model bundles only
+                lines += [
+                    "# HELP studio_serve_generated_tokens_total Tokens generated.",
+                    "# TYPE studio_serve_generated_tokens_total counter",
+                    f"studio_serve_generated_tokens_total {self.tokens}",
+                    "# HELP studio_serve_decode_tokens_per_second The last generation's speed.",
+                    "# TYPE studio_serve_decode_tokens_per_second gauge",
+                    f"studio_serve_decode_tokens_per_second {self.tokens_per_s or 0:.2f}",
+                ]
         return "\n".join(lines) + "\n"

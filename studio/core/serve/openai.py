@@ -66,11 +66,14 @@ class ServedLLM:
         settings: GenerationSettings,
         stop: threading.Event,
         on_start: Callable[[], None],
+        on_summary: Callable[[GenerationSummary], None],
     ) -> Generator[TokenChunk | GenerationSummary]:
         with self._one:
             on_start()
             try:
                 for event in generate_stream(self.folder, prompt, settings, stop.is_set):
+                    if isinstance(event, GenerationSummary):
+                        on_summary(event)
                     if isinstance(event, TokenChunk | GenerationSummary):
                         yield event
             except StudioError as exc:  # e.g. the prompt does not fit the context
