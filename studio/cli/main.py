@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.hub",
     "studio.cli.generate",
     "studio.cli.compile",
+    "studio.cli.serve",
 ]
 
 # The wizard's steps: find and read a model, check the target, compress, inspect, bundle and
@@ -43,6 +44,7 @@ WORKFLOW_ORDER: list[str] = [
     "verify",
     "devices",
     "deploy",
+    "serve",
     "device-run",
     "generate",
     "llm-export",

@@ -33,3 +33,50 @@ def make_mlp(path: Path, *, hidden: int = 32, batch: str | int = "batch", opset:
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path
+
+
+def make_slow_loop(path: Path, *, width: int = 256) -> Path:
+    """steps[1] int64, x[1,width] → Loop(steps): x = tanh(x @ w) → y[1,width]. The request's
+    ``steps`` sets how long one run takes, so a test can keep a server busy on purpose."""
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32)
+    body = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["v_in", "w"], ["mm"]),
+            helper.make_node("Tanh", ["mm"], ["v_out"]),
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+        ],
+        "step",
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [1, width]),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [1, width]),
+        ],
+    )
+    nodes = [
+        helper.make_node("Squeeze", ["steps", "axis0"], ["trips"]),
+        helper.make_node("Loop", ["trips", "true", "x"], ["y"], body=body),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "slow_loop",
+        [
+            helper.make_tensor_value_info("steps", TensorProto.INT64, [1]),
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, width]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, width])],
+        [
+            numpy_helper.from_array(w, "w"),
+            numpy_helper.from_array(np.array([0], np.int64), "axis0"),
+            numpy_helper.from_array(np.array(True), "true"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
