@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.hub",
     "studio.cli.generate",
     "studio.cli.compile",
+    "studio.cli.runs",
 ]
 
 # The wizard's steps: find and read a model, check the target, compress, inspect, bundle and
@@ -46,6 +47,7 @@ WORKFLOW_ORDER: list[str] = [
     "device-run",
     "generate",
     "llm-export",
+    "runs",
     "run",
 ]
 
