@@ -62,6 +62,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def register(sub: Any, add: Any) -> None:
     p = add("runs", "Tracked runs (MLflow): list them, show one, compare two", cmd_runs)
-    p.add_argument("action", nargs="?", default="list", choices=["list", "show", "compare"])
+    p.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=["list", "show", "compare"],
+        help="list the runs (default), show one, or compare two",
+    )
     p.add_argument("ids", nargs="*", help="run id(s) for show (one) and compare (two)")
     p.add_argument("--limit", type=int, default=50, help="list at most this many runs")
