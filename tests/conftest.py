@@ -35,6 +35,10 @@ def _fresh_user_folders(
     for name in ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR"):
         monkeypatch.setenv(name, str(root / name.lower()))
     monkeypatch.setenv("HF_HOME", str(root / "hf_home"))
+    # Run tracking (the [track] extra) is off except in tests/test_track.py, which turns it on
+    # with a store made once: MLflow's first use of a store spends ~10 s creating its tables.
+    monkeypatch.setenv("STUDIO_TRACKING", "off")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
+    from studio.core.track.record import log_result
+    from studio.core.track.results import check_run
+
+    log_result(lambda: check_run(result), report)
     if args.json:
         emit_json(result)
         return 0

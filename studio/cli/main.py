@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.generate",
     "studio.cli.compile",
     "studio.cli.serve",
+    "studio.cli.runs",
 ]
 
 # The wizard's steps: find and read a model, check the target, compress, inspect, bundle and
@@ -48,6 +49,7 @@ WORKFLOW_ORDER: list[str] = [
     "device-run",
     "generate",
     "llm-export",
+    "runs",
     "run",
 ]
 

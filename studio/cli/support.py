@@ -59,9 +59,18 @@ class StderrBar:
             sys.stderr.flush()
 
 
+TRACKING_PREFIX = "Run tracking:"
+
+
+def show_tracking_note(line: str) -> None:
+    """A job's log stays quiet, except the one line saying a run was kept for later."""
+    if line.startswith(TRACKING_PREFIX):
+        print(line, file=sys.stderr)
+
+
 def reporter_for(args: argparse.Namespace) -> tuple[Reporter, StderrBar]:
     bar = StderrBar(enabled=not getattr(args, "quiet", False))
-    return Reporter(on_progress=bar), bar
+    return Reporter(on_progress=bar, on_log=show_tracking_note), bar
 
 
 Handler = Callable[[argparse.Namespace], int]
@@ -98,8 +107,13 @@ def run_isolated(
             native_log=log_file,
         )
         log: list[str] = []
+
+        def on_log(line: str) -> None:
+            log.append(line)
+            show_tracking_note(line)
+
         try:
-            result = run_job(spec, on_progress=bar, on_log=log.append)
+            result = run_job(spec, on_progress=bar, on_log=on_log)
         except JobFailed as exc:
             raise JobFailed(f"{args.command} {exc.what}", _keep_log(log_file, log)) from exc
         except BaseException:

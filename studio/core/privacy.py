@@ -16,6 +16,8 @@ stops, as found in the installed libraries:
   ``HF_HUB_DISABLE_TELEMETRY`` or ``DO_NOT_TRACK`` is set, and its CLI checks PyPI for updates
   unless ``HF_HUB_DISABLE_UPDATE_CHECK`` is set. Hub searches and downloads the user asks for still
   work.
+* MLflow 3 (the ``[track]`` extra) sends usage telemetry unless ``MLFLOW_DISABLE_TELEMETRY`` is
+  true (mlflow/telemetry/utils.py; its ``DO_NOT_TRACK`` check wants the word "true", not "1").
 * Qt WebEngine (Chromium) shows only 127.0.0.1 pages here, but Chromium itself may fetch
   component updates, send hyperlink-auditing pings and domain-reliability reports; the flags below
   turn those off. Netron's own analytics and consent lookup are removed from its page by
@@ -35,6 +37,7 @@ TELEMETRY_OFF: dict[str, str] = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "HF_HUB_DISABLE_UPDATE_CHECK": "1",
     "DO_NOT_TRACK": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
 }
 
 CHROMIUM_FLAGS_VAR = "QTWEBENGINE_CHROMIUM_FLAGS"

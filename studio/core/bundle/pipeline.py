@@ -4,6 +4,7 @@ same steps (bundle/steps.py) the pages and the CLI call."""
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -22,6 +23,7 @@ from studio.core.bundle.steps import (
 )
 from studio.core.compress import CompressResult
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.track.record import RunRecord, parent_run
 
 
 class RunResult(BaseModel):
@@ -48,7 +50,17 @@ def run_recipe(
     out = Path(out).expanduser()
     # Fail on a bad destination before spending minutes on quantization.
     check_destination(out, force)
-    with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as tmp:
+    parent = RunRecord(
+        name=f"run {model_path.name}",
+        kind="run",
+        params={"recipe": recipe.model_dump_json(exclude_none=True), "chip": recipe.target.chip},
+        started_ms=int(time.time() * 1000),
+    )
+    # One replay = one parent run; each step's run is its child (sent together at the end).
+    with (
+        parent_run(parent, report),
+        tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as tmp,
+    ):
         optimized = Path(tmp) / "model.onnx"
         compressed = optimize(
             OptimizeRequest.from_recipe(recipe, model_path, optimized, base), report.sub(0.0, 0.5)

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict
 from studio.core.bundle.layout import manifest_reports
 from studio.core.bundle.recipe import Optimize, ProfileSettings, Recipe
 from studio.core.progress import NULL_REPORTER, Reporter
+from studio.core.track.record import log_result
+from studio.core.track.results import bundle_run, compress_run, profile_run
 
 if TYPE_CHECKING:  # their modules load onnx: only a running step needs them
     from studio.core.analyze.profile import ProfileResult
@@ -70,7 +72,7 @@ def optimize(request: OptimizeRequest, report: Reporter = NULL_REPORTER) -> Comp
     from studio.core.compress import compress_model
 
     settings = request.settings
-    return compress_model(
+    result = compress_model(
         request.model,
         settings.method,
         request.out,
@@ -84,6 +86,8 @@ def optimize(request: OptimizeRequest, report: Reporter = NULL_REPORTER) -> Comp
         drift=request.drift,
         report=report,
     )
+    log_result(lambda: compress_run(result, request.chip), report)
+    return result
 
 
 class MeasureRequest(_Request):
@@ -101,7 +105,7 @@ class MeasureRequest(_Request):
 def measure(request: MeasureRequest, report: Reporter = NULL_REPORTER) -> ProfileResult:
     from studio.core.analyze.profile import profile_model
 
-    return profile_model(
+    result = profile_model(
         request.model,
         runs=request.settings.runs,
         threads=request.settings.threads,
@@ -109,6 +113,8 @@ def measure(request: MeasureRequest, report: Reporter = NULL_REPORTER) -> Profil
         warmup=request.warmup,
         report=report,
     )
+    log_result(lambda: profile_run(result), report)
+    return result
 
 
 class BundleRequest(_Request):
@@ -153,7 +159,7 @@ def bundle(request: BundleRequest, report: Reporter = NULL_REPORTER) -> Manifest
     from studio.core.bundle.folder import create_bundle
 
     recipe = request.recipe
-    return create_bundle(
+    manifest = create_bundle(
         request.model,
         request.out,
         chip=request.chip,
@@ -165,6 +171,8 @@ def bundle(request: BundleRequest, report: Reporter = NULL_REPORTER) -> Manifest
         force=request.force,
         report=report,
     )
+    log_result(lambda: bundle_run(manifest, request.out), report)
+    return manifest
 
 
 class DeployRequest(_Request):

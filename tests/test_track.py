@@ -1,0 +1,135 @@
+"""Run tracking with real MLflow and a SQLite store: compress, recipe replays (parent + children),
+`studio runs`, and a tracking server that refuses (the job succeeds, the run is kept locally)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from studio.cli import main
+from studio.core.paths import assets_dir
+
+pytest.importorskip("mlflow", reason="the [track] extra is not installed")
+
+DEMO = assets_dir() / "demo" / "digits_cnn.onnx"
+
+
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow database with its tables made once (~10 s of migrations), copied per test."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("store") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path.as_posix()}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def tracking(empty_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from studio.core.track.store import tracking_folder
+
+    folder = tracking_folder()
+    folder.mkdir(parents=True)
+    shutil.copy(empty_store, folder / "mlflow.db")
+    monkeypatch.setenv("STUDIO_TRACKING", "on")
+    monkeypatch.setenv("STUDIO_CLI_IN_PROCESS", "1")  # mlflow imported once, not per job child
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _compress(capsys: pytest.CaptureFixture[str], out: Path) -> tuple[int, str, str]:
+    return run(capsys, "compress", str(DEMO), "--method", "fp16", "--out", str(out), "-q")
+
+
+def test_compress_logs_a_run_with_params_metrics_and_artifacts(
+    tracking: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = _compress(capsys, tmp_path / "a.onnx")
+    assert code == 0 and "Run tracking" not in err
+    code, out, _ = run(capsys, "runs", "list", "--json")
+    runs = json.loads(out)
+    assert code == 0 and [r["kind"] for r in runs] == ["compress"]
+    code, out, _ = run(capsys, "runs", "show", runs[0]["id"], "--json")
+    shown = json.loads(out)
+    assert shown["params"]["method"] == "fp16" and shown["params"]["chip"] == "this-pc"
+    assert {"version.studio", "version.onnx", "version.onnxruntime"} <= set(shown["params"])
+    assert shown["metrics"]["size_after"] < shown["metrics"]["size_before"]
+    assert 0.99 < shown["metrics"]["cosine_min"] <= 1.0
+    assert shown["artifacts"] == ["drift_report.json"]
+    code, out, _ = run(capsys, "runs", "show", runs[0]["id"])
+    assert code == 0 and "cosine_min" in out and "drift_report.json" in out
+
+
+def test_recipe_replay_is_one_parent_with_a_child_per_step(
+    tracking: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    recipe = assets_dir() / "recipes" / "demo.yaml"
+    code, out, _ = run(capsys, "run", str(recipe), "--out", str(tmp_path / "b"), "--json")
+    assert code == 0, out
+    runs = json.loads(run(capsys, "runs", "--json")[1])
+    parent = next(r for r in runs if r["kind"] == "run")
+    children = [r for r in runs if r["parent"] == parent["id"]]
+    assert sorted(r["kind"] for r in children) == ["bundle", "compress", "profile"]
+    shown = json.loads(run(capsys, "runs", "show", parent["id"], "--json")[1])
+    assert sorted(shown["children"]) == sorted(r["id"] for r in children)
+    profile = next(r for r in children if r["kind"] == "profile")
+    assert profile["metrics"]["latency_p90_ms"] >= profile["metrics"]["latency_median_ms"] > 0
+    bundled = json.loads(
+        run(
+            capsys,
+            "runs",
+            "show",
+            next(r["id"] for r in children if r["kind"] == "bundle"),
+            "--json",
+        )[1]
+    )
+    assert bundled["artifacts"] == ["manifest.json"]
+
+
+def test_runs_compare_human_and_json(
+    tracking: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _compress(capsys, tmp_path / "a.onnx")
+    run(
+        capsys, "compress", str(DEMO), "--method", "int8-dynamic", "--out", str(tmp_path / "b.onnx")
+    )
+    ids = [r["id"] for r in json.loads(run(capsys, "runs", "--json")[1])]
+    code, out, _ = run(capsys, "runs", "compare", *ids, "--json")
+    compared = json.loads(out)
+    assert code == 0 and compared["params"]["method"] == ["int8-dynamic", "fp16"]
+    assert "method" in run(capsys, "runs", "compare", *ids)[1]
+    code, _, err = run(capsys, "runs", "compare", ids[0])
+    assert code == 2 and err.count("\n") == 1
+    code, _, err = run(capsys, "runs", "show", "0" * 32)
+    assert code == 2 and "studio runs list" in err
+
+
+def test_a_refusing_server_keeps_the_run_and_the_job_succeeds(
+    tracking: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on once this closes
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+    code, _, err = _compress(capsys, tmp_path / "a.onnx")
+    assert code == 0 and (tmp_path / "a.onnx").is_file()
+    notes = [line for line in err.splitlines() if line.startswith("Run tracking:")]
+    assert len(notes) == 1 and "kept in" in notes[0]
+    assert len(list((tracking / "queue").glob("*.json"))) == 1
+    # Back on a store that answers: the kept run is sent before the next one.
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    _compress(capsys, tmp_path / "b.onnx")
+    assert not list((tracking / "queue").glob("*.json"))
+    assert len(json.loads(run(capsys, "runs", "--json")[1])) == 2
