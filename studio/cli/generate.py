@@ -100,6 +100,8 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
     if not args.out:
         raise BadInput("llm-export needs --out", "Add --out FOLDER for the bundle")
 
+    if args.chip:
+        return _export_openvino(args)
     report, bar = reporter_for(args)
     try:
         result = export_llm(
@@ -125,6 +127,19 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
     print(f"memory: {result.memory.summary()}")
     print(f"parity: {result.parity.summary()}")
     print(f"bundle: {result.bundle} (verified)")
+    return 0
+
+
+def _export_openvino(args: argparse.Namespace) -> int:
+    from studio.core.ovgenai.export import export_ov_llm
+
+    manifest = export_ov_llm(args.model, args.out, args.chip, force=args.force)
+    if args.json:
+        emit_json(manifest)
+        return 0
+    size = sum(f.size for f in manifest.files)
+    print(f"{manifest.method} for {manifest.chip}: {size / 1024**2:.1f} MB")
+    print(f"bundle: {args.out} (verified)")
     return 0
 
 
@@ -165,6 +180,11 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("model", help="Hugging Face model folder (config.json, weights, tokenizer)")
     p.add_argument("--out", help="bundle folder to write")
     p.add_argument("--precision", default="int4", help="int4 | int8 | fp16 | fp32 (default int4)")
+    p.add_argument(
+        "--chip",
+        help="intel-core-ultra-meteor-lake: an OpenVINO GenAI model (INT4 symmetric, group 128) "
+        "for Intel's NPU pipeline instead of an onnxruntime-genai bundle",
+    )
     p.add_argument("--context-length", type=int, help="longest prompt + answer in tokens")
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
     p.add_argument(

@@ -184,6 +184,10 @@ def resolve_llm(model: str | Path | None) -> Path:
                 f"{path} is not a language model bundle",
                 "Give the bundle folder (with genai_config.json)",
             )
+    from studio.core.ovgenai import is_ov_llm
+
+    if is_ov_llm(path):  # an OpenVINO GenAI model (llm-export --chip intel-…)
+        return path
     if (path / GENAI_CONFIG).is_file():
         try:
             json.loads((path / GENAI_CONFIG).read_text(encoding="utf-8"))["model"]["decoder"]

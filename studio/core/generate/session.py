@@ -89,12 +89,14 @@ _LOADED: dict[str, Any] = {}
 
 def load(folder: Path) -> Any:
     from studio.core.generate.llm_runner import LoadedModel
+    from studio.core.ovgenai import is_ov_llm
+    from studio.core.ovgenai.session import OvLoaded
 
     key = str(folder.resolve())
     if key not in _LOADED:
         _LOADED.clear()
         try:
-            _LOADED[key] = LoadedModel(key)
+            _LOADED[key] = OvLoaded(key) if is_ov_llm(folder) else LoadedModel(key)
         except Exception as exc:  # onnxruntime-genai raises plain RuntimeError for bad models
             raise BadInput(
                 f"Could not load the language model in {folder} ({exc})",
@@ -136,8 +138,10 @@ def primed_events(
     """Start the runner's generator and run it up to its first event, so input errors surface
     here (as exceptions) rather than in the middle of the caller's loop."""
     from studio.core.generate.llm_runner import stream_generation
+    from studio.core.ovgenai.session import OvLoaded, stream_ov
 
-    events = stream_generation(loaded, prompt, should_stop=should_stop, **settings.runner_kwargs())
+    stream = stream_ov if isinstance(loaded, OvLoaded) else stream_generation
+    events = stream(loaded, prompt, should_stop=should_stop, **settings.runner_kwargs())
     first = next(events)
     return itertools.chain([first], events)
 
