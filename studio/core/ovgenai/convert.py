@@ -35,7 +35,8 @@ def _wrapper(model: Any) -> Any:
             self, input_ids: Any, attention_mask: Any, position_ids: Any, beam_idx: Any, *past: Any
         ) -> Any:
             cache = DynamicCache(config=config)
-            for i, layer in enumerate(cache.layers):
+            layers: list[Any] = list(cache.layers)  # full-attention layers of a Llama-like model
+            for i, layer in enumerate(layers):
                 # Set the layer's tensors directly: its update() would trace a cat with an empty
                 # tensor, which OpenVINO cannot convert. beam_idx reorders the cache (GenAI's API).
                 key = past[2 * i].index_select(0, beam_idx)
