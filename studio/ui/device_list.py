@@ -363,10 +363,12 @@ class DeviceListWidget(QWidget):
         pushed = human_size(result.bytes_pushed)
         if result.bytes_pushed:
             pushed = tr("{size} at {rate}/s", size=pushed, rate=human_size(int(result.rate)))
+        # result.files counts the manifest too; the bundle's own count (Deploy's "all N files
+        # match") is the files it lists.
         detail = trn(
-            "{n} file checked on {serial} in {folder}",
-            "{n} files checked on {serial} in {folder}",
-            result.files,
+            "{n} file and the manifest checked on {serial} in {folder}",
+            "{n} files and the manifest checked on {serial} in {folder}",
+            result.files - 1,
             serial=result.serial,
             folder=result.remote_dir,
         )

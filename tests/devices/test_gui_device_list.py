@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from studio.core.bundle.folder import read_manifest
 from studio.core.devices.models import DeviceState
 from studio.ui.device_list import DeviceListWidget
 from studio.ui.jobs_qt import JobManager
@@ -58,6 +59,9 @@ def test_hot_plug_push_verify_and_bench(
                 widget.push_button.click()
             assert pushed.args[0].verified
             assert widget.verdict.text() == "Verified on device ✓"
+            # The same count as Deploy's "all N files match the manifest": the listed files.
+            listed = len(read_manifest(bundle).files)
+            assert f"{listed} files and the manifest checked on" in widget.detail.text()
             # The row shows the space the bundle took.
             qtbot.waitUntil(
                 lambda: (
