@@ -49,6 +49,7 @@ def test_comparison_table_fills_from_a_background_job(
     assert "1 op falls back to the CPU" in cards.table.item(snap, 1).text()
     assert cards.table.item(snap, 2).text() == "cannot predict"
     assert "ms" in cards.table.item(rows["this-pc"], 2).text()
+    assert " of " in cards.table.item(rows["this-pc"], 3).text()  # "0.1 MB of 25.3 GB"
     # Clicking a row chooses that chip, and the headline shows its verdict.
     with qtbot.waitSignal(cards.chip_chosen):
         cards.table.cellClicked.emit(snap, 1)
@@ -67,3 +68,29 @@ def test_comparison_of_a_broken_model_says_why(qtbot, cards: ChipCards, tmp_path
         cards.compare(broken)
     assert "broken.onnx" in failed.args[0]
     assert "Could not check the model" in cards.verdict_detail.text()
+
+
+def test_the_memory_column_speaks_the_uis_language() -> None:
+    from studio.core.chips.compare import ChipRow
+    from studio.ui import i18n
+    from studio.ui.chip_cards import _row_memory
+
+    row = ChipRow(
+        chip="x",
+        name="X",
+        vendor="v",
+        level="ok",
+        verdict="",
+        latency="",
+        memory="1.0 MB of 8.0 GB",
+        memory_bytes=1_000_000,
+        capacity_bytes=8_000_000_000,
+    )
+    unpublished = row.model_copy(update={"capacity_bytes": None})
+    i18n.set_language("zh_CN")
+    try:
+        assert _row_memory(row) == "1.0 MB（共 8.0 GB）"
+        assert _row_memory(unpublished) == "1.0 MB（芯片容量未公开）"
+    finally:
+        i18n.set_language("en")
+    assert _row_memory(row) == "1.0 MB of 8.0 GB"

@@ -31,6 +31,7 @@ from studio.core.chips.catalogue import ChipProfile, list_chips
 from studio.core.compress.method_ids import Method
 from studio.core.jobs import JobSpec
 from studio.core.this_pc import THIS_PC_ID
+from studio.core.units import gb_text
 from studio.ui.i18n import tr, tr_core
 from studio.ui.jobs_qt import QtJob
 from studio.ui.messages import show_parts, this_pc
@@ -150,6 +151,16 @@ def _memory_text(chip: ChipProfile) -> str:
     if speed:
         return tr("Memory: {speed} (size not published)", speed=speed)
     return tr("Memory: not published")
+
+
+def _row_memory(row: Any) -> str:
+    """The memory column in the UI's language (a row from an older job has the text only)."""
+    if not row.memory_bytes:
+        return row.memory
+    need = gb_text(row.memory_bytes)
+    if row.capacity_bytes:
+        return tr("{need} of {capacity}", need=need, capacity=gb_text(row.capacity_bytes))
+    return tr("{need} (chip size not published)", need=need)
 
 
 def _advice(row: Any) -> str:
@@ -368,7 +379,7 @@ class ChipCards(QWidget):
                 chip_name(row.chip, row.name),
                 f"{mark} {show_parts(row.verdict_parts, row.verdict)}",
                 tr_core(row.latency),
-                row.memory,
+                _row_memory(row),
             ]
             tip = _advice(row)
             for col, text in enumerate(cells):

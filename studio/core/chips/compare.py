@@ -33,6 +33,9 @@ class ChipRow(BaseModel):
     low_ms: float | None = None
     high_ms: float | None = None
     memory: str
+    """In English for the CLI and reports; a face words it from the two figures below."""
+    memory_bytes: int = 0
+    capacity_bytes: int | None = None
     fits: bool | None = None
     unit: str = ""
     accelerator_share: float | None = None
@@ -108,6 +111,8 @@ def compare_chips(
                 memory=f"{need} of {gb_text(mem.capacity_bytes)}"
                 if mem.capacity_bytes
                 else f"{need} (chip size not published)",
+                memory_bytes=int(mem.total_bytes),
+                capacity_bytes=int(mem.capacity_bytes) if mem.capacity_bytes else None,
                 fits=mem.fits,
                 unit=result.unit,
                 accelerator_share=result.accelerator_share,
