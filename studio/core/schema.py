@@ -84,14 +84,19 @@ def read_text_capped(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise BadInput(f"Cannot read {path} ({exc})", "Check the file is a text file") from exc
 
 
-class _BudgetLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
+# libyaml's parser where PyYAML was built with it: the chip catalogue loads in 11 ms instead of
+# 112 ms here, which the Target step pays at start-up.
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _BudgetLoader(_SafeBase):  # type: ignore[misc,valid-type]  # PyYAML ships no types
     """SafeLoader that refuses a document whose aliases expand past MAX_EXPANDED_NODES.
 
     The check runs on the composed node graph, before any Python object is built.
     """
 
-    def compose_document(self) -> yaml.Node | None:
-        node = super().compose_document()
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
         if node is not None:
             _expanded_size(node, {}, set())
         return node
