@@ -116,7 +116,7 @@ def bench_gui(endpoint: str, stamps: multiprocessing.Queue, searches: int) -> di
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from studio.ui.hub_browser import HubBrowser
+    from studio.ui.pages.model.hub_browser import HubBrowser
 
     app = QApplication.instance() or QApplication([])
     browser = HubBrowser()

@@ -39,9 +39,9 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    import studio.ui.presentation as presentation
+    import studio.ui.pages.demo.presentation as presentation
     from studio.core.generate.llm_runner import memory_in_use
-    from studio.ui.presentation import PresentationWindow
+    from studio.ui.pages.demo.presentation import PresentationWindow
 
     app = QApplication([])
     presentation.LOOP_PAUSE_MS = 50

@@ -195,7 +195,7 @@ def large_graph(draw: bool) -> None:
 
     app = QApplication.instance() or QApplication([])
     from studio.ui.app import prefer_ui_thread, start_warm_up, warm_up_done
-    from studio.ui.graph_panel import GraphPanel
+    from studio.ui.pages.inspect.graph_panel import GraphPanel
 
     # As the app runs (studio.ui.app): a 1 ms GIL switch interval and the background imports
     # done, which a user reading the first steps waits for anyway. Without them the summary

@@ -298,7 +298,7 @@ NETRON_SCRIPT = """
     QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication(sys.argv[:1])
     from studio.core.paths import demo_model_path
-    from studio.ui.netron_view import NetronView
+    from studio.ui.pages.inspect.netron_view import NetronView
     view = NetronView()
     view.resize(900, 700)
     view.show()

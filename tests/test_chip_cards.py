@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.core.chips.catalogue import list_chips
-from studio.ui.chip_cards import ChipCards, ElidedLabel
+from studio.ui.pages.target.chip_cards import ChipCards, ElidedLabel
 from tests.support.chip_models import make_convnet
 
 
@@ -73,7 +73,7 @@ def test_comparison_of_a_broken_model_says_why(qtbot, cards: ChipCards, tmp_path
 def test_the_memory_column_speaks_the_uis_language() -> None:
     from studio.core.chips.compare import ChipRow
     from studio.ui import i18n
-    from studio.ui.chip_cards import _row_memory
+    from studio.ui.pages.target.chip_cards import _row_memory
 
     row = ChipRow(
         chip="x",

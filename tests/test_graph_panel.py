@@ -14,7 +14,7 @@ pytest.importorskip("PySide6.QtWebEngineWidgets")
 from PySide6.QtCore import Qt, QTimer
 
 from studio.core.analyze.profile import profile_model
-from studio.ui.graph_panel import GraphPanel
+from studio.ui.pages.inspect.graph_panel import GraphPanel
 from tests.support.big_models import make_block_chain
 
 
@@ -153,7 +153,7 @@ def test_lag_probe_sees_a_blocked_event_loop(qtbot: Any) -> None:
 
 
 def test_graph_window_shows_the_model_alone(qtbot: Any, demo_model: Path) -> None:
-    from studio.ui.graph_window import GraphWindow
+    from studio.ui.pages.inspect.graph_window import GraphWindow
 
     window = GraphWindow(demo_model)
     qtbot.addWidget(window)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio.core.compress import Method, compress_model
-from studio.ui.pages.optimize_page import OptimizePage
+from studio.ui.pages.optimize.optimize_page import OptimizePage
 from tests.support.compress_models import cnn_samples, make_cnn
 from tests.support.gui_pages import optimize_page  # noqa: F401 (the `page` fixture)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studio.core.compress import Method
-from studio.ui.pages.optimize_page import OptimizePage
+from studio.ui.pages.optimize.optimize_page import OptimizePage
 from tests.support.gui_pages import optimize_page  # noqa: F401 (the `page` fixture)
 
 JOB_TIMEOUT = 120_000

@@ -10,7 +10,7 @@ import pytest
 from studio.core.hubs import hf_cache, tokens
 from studio.core.hubs.hf_context import hf_cache_dir
 from studio.core.hubs.settings import load_settings
-from studio.ui.hub_browser import HubBrowser
+from studio.ui.pages.model.hub_browser import HubBrowser
 from tests.support.hub_fixtures import *  # noqa: F403
 
 WAIT = 10_000
@@ -134,7 +134,7 @@ def test_browser_lists_downloaded_models_before_any_search(
 def test_sign_in_dialog_checks_and_stores_the_token(
     qtbot, browser: HubBrowser, memory_keyring
 ) -> None:
-    from studio.ui.hub_dialogs import SignInDialog
+    from studio.ui.pages.model.hub_dialogs import SignInDialog
 
     dialog = SignInDialog(browser.caller, browser)
     qtbot.addWidget(dialog)
@@ -154,7 +154,7 @@ def test_sign_in_dialog_checks_and_stores_the_token(
 
 def test_settings_dialog_refuses_a_bad_address_and_saves_a_mirror(qtbot) -> None:
     from studio.core.hubs.settings import HubSettings
-    from studio.ui.hub_dialogs import HubSettingsDialog
+    from studio.ui.pages.model.hub_dialogs import HubSettingsDialog
 
     dialog = HubSettingsDialog(HubSettings())
     qtbot.addWidget(dialog)
@@ -170,7 +170,7 @@ def test_settings_dialog_refuses_a_bad_address_and_saves_a_mirror(qtbot) -> None
 def test_model_page_takes_a_hub_model_into_the_recipe(
     qtbot, hub_server, memory_keyring, monkeypatch, hf_hub
 ) -> None:
-    from studio.ui.pages.model_page import ModelPage
+    from studio.ui.pages.model.model_page import ModelPage
     from studio.ui.state import WizardState
 
     monkeypatch.setenv("HF_ENDPOINT", hub_server.endpoint)

@@ -287,7 +287,7 @@ def test_core_texts_shown_translated_still_exist_in_core() -> None:
 
 def test_every_optimize_option_has_a_translated_name_and_tooltip(chinese: None) -> None:
     from studio.core.compress import METHOD_LABELS, Method, method_params
-    from studio.ui.optimize_advanced import SKIP, friendly
+    from studio.ui.pages.optimize.optimize_advanced import SKIP, friendly
 
     untranslated = [
         f"method label {label!r}" for label in METHOD_LABELS.values() if tr(label) == label

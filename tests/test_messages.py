@@ -168,7 +168,7 @@ def test_this_pc_has_one_name(chinese: None) -> None:
 
 def test_the_gui_result_card_names_the_control_not_the_flag(qtbot, tmp_path: Path) -> None:
     from studio.core.compress import compress_model
-    from studio.ui.optimize_result import ResultCard
+    from studio.ui.pages.optimize.optimize_result import ResultCard
     from tests.support.models import make_mlp
 
     model = make_mlp(tmp_path / "mlp.onnx", hidden=8)

@@ -11,7 +11,13 @@ import pytest
 
 pytest.importorskip("PySide6.QtWebEngineWidgets")
 
-from studio.ui.netron_view import HEAT_STOPS, NetronView, heat_colour, heat_map, with_text
+from studio.ui.pages.inspect.netron_view import (
+    HEAT_STOPS,
+    NetronView,
+    heat_colour,
+    heat_map,
+    with_text,
+)
 
 CONV = "/features/features.2/Conv"
 

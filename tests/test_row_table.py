@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from studio.ui.row_table import Column, RowTable
+from studio.ui.pages.inspect.row_table import Column, RowTable
 
 
 @dataclass

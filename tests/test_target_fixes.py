@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from studio.core.compress.method_ids import Method
 from studio.ui.jobs_qt import JobManager
-from studio.ui.pages.target_page import TargetPage
+from studio.ui.pages.target.target_page import TargetPage
 from studio.ui.state import WizardState
 from tests.support.chip_models import make_convnet
 

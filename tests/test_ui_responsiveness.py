@@ -48,7 +48,7 @@ def test_charts_are_built_when_shown_not_when_a_profile_arrives(
     qtbot: Any, demo_model: Path
 ) -> None:
     from studio.core.analyze.profile import profile_model
-    from studio.ui.profile_charts import ProfileCharts
+    from studio.ui.pages.inspect.profile_charts import ProfileCharts
 
     result = profile_model(demo_model, runs=2)
     charts = ProfileCharts()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from studio.core.compress.presets import Preset
 from studio.ui.main_window import DEFAULT_SIZE, MainWindow, default_size
-from studio.ui.optimize_presets import PresetCards
+from studio.ui.pages.optimize.optimize_presets import PresetCards
 
 JOB_TIMEOUT = 120_000
 

@@ -145,7 +145,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
     path = resolve_model_path(args.model)
     load_model(path, with_weights=False)  # a bad file is a one-line error, not a blank window
-    from studio.ui.graph_window import run_graph_window
+    from studio.ui.pages.inspect.graph_window import run_graph_window
 
     return run_graph_window(path)
 

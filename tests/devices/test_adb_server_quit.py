@@ -103,7 +103,7 @@ def test_ours_died_and_another_tool_started_one(port: int, tmp_path: Path) -> No
 
 def test_quitting_the_app_stops_it(qtbot, port: int) -> None:
     from studio.ui.main_window import MainWindow
-    from studio.ui.pages.deploy_page import DeployPage
+    from studio.ui.pages.deploy.deploy_page import DeployPage
 
     win = MainWindow()
     qtbot.addWidget(win)

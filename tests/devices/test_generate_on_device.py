@@ -87,8 +87,8 @@ def test_a_plain_genai_folder_cannot_be_sent(phone: VirtualDevice, tmp_path: Pat
 
 
 def test_demo_step_chat_runs_on_the_phone(qtbot, phone: VirtualDevice) -> None:
-    from studio.ui.chat_demo import ChatDemo
     from studio.ui.jobs_qt import JobManager
+    from studio.ui.pages.demo.chat_demo import ChatDemo
 
     jobs = JobManager()
     chat = ChatDemo(jobs)

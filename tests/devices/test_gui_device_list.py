@@ -9,8 +9,8 @@ import pytest
 
 from studio.core.bundle.folder import read_manifest
 from studio.core.devices.models import DeviceState
-from studio.ui.device_list import DeviceListWidget
 from studio.ui.jobs_qt import JobManager
+from studio.ui.pages.deploy.device_list import DeviceListWidget
 from tests.devices.conftest import AdbServer, attach
 from tests.support.virtual_adb import VirtualDevice
 

@@ -100,8 +100,8 @@ def test_a_stray_file_in_runner_counts_too(
 def test_the_gui_shows_the_message_instead_of_running(
     qtbot, adb: AdbServer, phone: VirtualDevice, hostile: Path
 ) -> None:
-    from studio.ui.device_list import DeviceListWidget
     from studio.ui.jobs_qt import JobManager
+    from studio.ui.pages.deploy.device_list import DeviceListWidget
 
     deploy_bundle(hostile, phone.address)
     jobs = JobManager()

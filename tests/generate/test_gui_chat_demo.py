@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.ui.chat_demo import ChatDemo
 from studio.ui.jobs_qt import JobManager
-from studio.ui.presentation import PresentationWindow
+from studio.ui.pages.demo.chat_demo import ChatDemo
+from studio.ui.pages.demo.presentation import PresentationWindow
 from tests.support.crash import killed_mid_answer
 
 TIMEOUT = 60_000
@@ -79,7 +79,7 @@ def test_stop_ends_the_run_and_frees_the_buttons(qtbot, chat: ChatDemo) -> None:
 def test_the_answer_is_plain_text_after_a_bold_label(
     chat: ChatDemo, label: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from studio.ui import chat_demo
+    from studio.ui.pages.demo import chat_demo
 
     monkeypatch.setattr(chat_demo, "tr", lambda text, **kw: label if "Model:" in text else text)
     pane = chat.panes[0]
@@ -139,7 +139,7 @@ def test_presentation_plays_presets_and_needs_a_deliberate_exit(qtbot, tiny_bund
 def test_presentation_auto_loop_keeps_going(
     qtbot, tiny_bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import studio.ui.presentation as presentation
+    import studio.ui.pages.demo.presentation as presentation
 
     monkeypatch.setattr(presentation, "LOOP_PAUSE_MS", 10)
     window = PresentationWindow(str(tiny_bundle))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from studio.ui.jobs_qt import JobManager
-from studio.ui.pages.optimize_page import OptimizePage
+from studio.ui.pages.optimize.optimize_page import OptimizePage
 from studio.ui.state import WizardState
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from studio.ui.i18n import N_
 from studio.ui.jobs_qt import JobManager
-from studio.ui.pages.demo_page import DemoPage
-from studio.ui.pages.deploy_page import DeployPage
-from studio.ui.pages.inspect_page import InspectPage
-from studio.ui.pages.model_page import ModelPage
-from studio.ui.pages.optimize_page import OptimizePage
-from studio.ui.pages.target_page import TargetPage
+from studio.ui.pages.demo.demo_page import DemoPage
+from studio.ui.pages.deploy.deploy_page import DeployPage
+from studio.ui.pages.inspect.inspect_page import InspectPage
+from studio.ui.pages.model.model_page import ModelPage
+from studio.ui.pages.optimize.optimize_page import OptimizePage
+from studio.ui.pages.target.target_page import TargetPage
 from studio.ui.state import WizardState
 from studio.ui.widgets import StepPage
 

@@ -9,10 +9,10 @@ from studio.core.analyze.profile import NodeTiming, ProfileResult
 from studio.core.bundle.steps import MeasureRequest, measure, step_target
 from studio.core.jobs import JobSpec
 from studio.ui.i18n import N_, join_sentences, tr, tr_core, trn
-from studio.ui.inspect_views import InspectViews
 from studio.ui.jobs_qt import JobManager
 from studio.ui.messages import show
-from studio.ui.row_table import Column, RowTable
+from studio.ui.pages.inspect.inspect_views import InspectViews
+from studio.ui.pages.inspect.row_table import Column, RowTable
 from studio.ui.state import WizardState
 from studio.ui.widgets import (
     Card,

@@ -34,11 +34,11 @@ from studio.core.hubs import (
 from studio.core.hubs.base import HubKind
 from studio.core.hubs.memory import this_pc_memory
 from studio.core.this_pc import THIS_PC_NAME
-from studio.ui.hub_detail import HubDetail
-from studio.ui.hub_results import ResultsTable
-from studio.ui.hub_worker import Caller, DownloadTask
 from studio.ui.i18n import N_, tr
 from studio.ui.messages import this_pc
+from studio.ui.pages.model.hub_detail import HubDetail
+from studio.ui.pages.model.hub_results import ResultsTable
+from studio.ui.pages.model.hub_worker import Caller, DownloadTask
 
 TASKS = [
     "",
@@ -387,7 +387,7 @@ class HubBrowser(QWidget):
 
     # --- dialogs -------------------------------------------------------------------------------
     def _sign_in(self) -> None:
-        from studio.ui.hub_dialogs import SignInDialog
+        from studio.ui.pages.model.hub_dialogs import SignInDialog
 
         SignInDialog(self.caller, self).exec()
         self._hub_changed()
@@ -409,7 +409,7 @@ class HubBrowser(QWidget):
         self._hub_changed()
 
     def _settings(self) -> None:
-        from studio.ui.hub_dialogs import HubSettingsDialog
+        from studio.ui.pages.model.hub_dialogs import HubSettingsDialog
 
         if HubSettingsDialog(load_settings(), self).exec():
             self._hub_changed()

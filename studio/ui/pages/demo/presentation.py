@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 
 from studio.core.generate.presentation import PRESENTATION_SETTINGS, PRESETS, presentation_cycle
 from studio.core.generate.session import GenerationSummary
-from studio.ui.generation_run import THIS_PC, GenerationRun
-from studio.ui.generation_worker_qt import QtGenerationWorker
 from studio.ui.i18n import tr
 from studio.ui.messages import this_pc
+from studio.ui.pages.demo.generation_run import THIS_PC, GenerationRun
+from studio.ui.pages.demo.generation_worker_qt import QtGenerationWorker
 
 HOLD_TO_EXIT_MS = 2000
 CORNER_PX = 80

@@ -96,7 +96,7 @@ class ModelPage(StepPage):
         self.ops_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.card.body.addWidget(QLabel(tr("<b>Operations used</b> (what the model is made of)")))
         self.card.body.addWidget(self.ops_table, 1)
-        # Your model | find one on a hub (studio/ui/hub_browser.py), built when first opened so it
+        # Your model | find one on a hub (studio/ui/pages/model/hub_browser.py), built when first opened so it
         # costs nothing at start-up.
         self.tabs = QTabWidget()
         self.tabs.addTab(self.card, tr("Your model"))
@@ -146,7 +146,7 @@ class ModelPage(StepPage):
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.hub_tab and self.hub_browser is None:
-            from studio.ui.hub_browser import HubBrowser
+            from studio.ui.pages.model.hub_browser import HubBrowser
 
             self.hub_browser = HubBrowser(target=self._memory_target)
             self.hub_browser.model_chosen.connect(self._use_hub_model)

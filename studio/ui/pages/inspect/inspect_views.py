@@ -24,12 +24,12 @@ from studio.core.analyze.profile import NodeTiming, ProfileResult
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.model.shapes import parse_shapes
-from studio.ui.compare_panel import ComparePanel
-from studio.ui.graph_panel import GraphPanel
 from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
-from studio.ui.profile_charts import ProfileCharts
-from studio.ui.row_table import RowTable
+from studio.ui.pages.inspect.compare_panel import ComparePanel
+from studio.ui.pages.inspect.graph_panel import GraphPanel
+from studio.ui.pages.inspect.profile_charts import ProfileCharts
+from studio.ui.pages.inspect.row_table import RowTable
 from studio.ui.state import WizardState
 
 COMPARE_RUNS = 10

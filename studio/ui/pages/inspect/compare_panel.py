@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from studio.core.units import human_size
 from studio.ui.i18n import tr, trn
-from studio.ui.netron_view import DIFF_COLOURS, NetronView, with_text
-from studio.ui.row_table import Column, RowTable
+from studio.ui.pages.inspect.netron_view import DIFF_COLOURS, NetronView, with_text
+from studio.ui.pages.inspect.row_table import Column, RowTable
 
 if TYPE_CHECKING:  # the diff module pulls in onnxruntime helpers; not needed at start-up
     from studio.core.analyze.diff import DiffResult, LayerDelta

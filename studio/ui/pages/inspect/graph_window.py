@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
-from studio.ui.graph_panel import GraphPanel
 from studio.ui.i18n import tr
+from studio.ui.pages.inspect.graph_panel import GraphPanel
 
 
 class GraphWindow(QMainWindow):

@@ -34,11 +34,11 @@ from studio.core.generate.llm_bundle import GENAI_CONFIG, demo_lm_reference_path
 from studio.core.generate.presentation import PRESETS
 from studio.core.generate.session import GenerationSummary
 from studio.core.generate.settings import GenerationSettings
-from studio.ui.generation_run import THIS_PC, GenerationRun
-from studio.ui.generation_worker_qt import QtGenerationWorker
 from studio.ui.i18n import N_, tr, trn
 from studio.ui.jobs_qt import JobManager
 from studio.ui.messages import this_pc
+from studio.ui.pages.demo.generation_run import THIS_PC, GenerationRun
+from studio.ui.pages.demo.generation_worker_qt import QtGenerationWorker
 from studio.ui.widgets import Card, show_error
 
 
@@ -483,7 +483,7 @@ class ChatDemo(QWidget):
         self.send_button.setEnabled(not busy)
 
     def open_presentation(self) -> None:
-        from studio.ui.presentation import PresentationWindow
+        from studio.ui.pages.demo.presentation import PresentationWindow
 
         if self.presentation is not None:
             self.presentation.shutdown()

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 from studio.core.compress.method_ids import Method
 from studio.core.compress.presets import apply_preset, presets_for
 from studio.core.errors import StudioError
-from studio.ui.chip_cards import ChipCards
 from studio.ui.i18n import N_, tr
+from studio.ui.pages.target.chip_cards import ChipCards
 from studio.ui.state import WizardState
 from studio.ui.widgets import StepPage
 

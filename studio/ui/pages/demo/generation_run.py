@@ -1,7 +1,7 @@
 """One text generation, as Qt signals on the main thread.
 
 On this PC it is one answer of a long-lived worker process that keeps the model loaded
-(studio/ui/generation_worker_qt.py); on a phone or board it is a background job driving the
+(studio/ui/pages/demo/generation_worker_qt.py); on a phone or board it is a background job driving the
 bundle's runner over adb.
 """
 
@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from studio.core.generate.session import GenerationSummary
 from studio.core.generate.settings import GenerationSettings
 from studio.core.jobs import ErrorMessage, JobSpec
-from studio.ui.generation_worker_qt import QtGenerationWorker
 from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.pages.demo.generation_worker_qt import QtGenerationWorker
 
 THIS_PC = ""
 """The ``where`` value meaning this computer (any other value is an adb serial)."""

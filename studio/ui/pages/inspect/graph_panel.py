@@ -30,7 +30,7 @@ from studio.core.analyze.graph_summary import GraphSummary, Group, summarize_gra
 from studio.core.analyze.profile import ProfileResult
 from studio.core.chips.heat import PredictedHeat
 from studio.ui.i18n import tr, trn
-from studio.ui.netron_view import NetronView
+from studio.ui.pages.inspect.netron_view import NetronView
 
 
 class _Call(QThread):

@@ -14,9 +14,9 @@ from studio.core.jobs import JobSpec
 from studio.core.paths import default_output_dir
 from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import JobManager
-from studio.ui.optimize_advanced import AdvancedPanel
-from studio.ui.optimize_presets import PresetCards
-from studio.ui.optimize_result import ResultCard
+from studio.ui.pages.optimize.optimize_advanced import AdvancedPanel
+from studio.ui.pages.optimize.optimize_presets import PresetCards
+from studio.ui.pages.optimize.optimize_result import ResultCard
 from studio.ui.state import WizardState
 from studio.ui.widgets import JobProgress, JobStepPage, show_error
 

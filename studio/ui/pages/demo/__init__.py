@@ -1,0 +1,1 @@
+"""Step 6, Demo: the chat demo, generation runs and the presentation view."""

@@ -1,0 +1,1 @@
+"""Step 2, Target: the chip cards and their verdicts."""
