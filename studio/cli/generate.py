@@ -87,6 +87,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_llm_export(args: argparse.Namespace) -> int:
+    from studio.core.compile.pulsar2_llm import AXERA_LLM_CHIPS
     from studio.core.generate.export import check_hf_folder, export_llm
     from studio.core.generate.memory import estimate_memory
 
@@ -100,6 +101,8 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
     if not args.out:
         raise BadInput("llm-export needs --out", "Add --out FOLDER for the bundle")
 
+    if args.chip in AXERA_LLM_CHIPS:
+        return _export_pulsar2(args)
     if args.chip:
         return _export_openvino(args)
     report, bar = reporter_for(args)
@@ -127,6 +130,28 @@ def cmd_llm_export(args: argparse.Namespace) -> int:
     print(f"memory: {result.memory.summary()}")
     print(f"parity: {result.parity.summary()}")
     print(f"bundle: {result.bundle} (verified)")
+    return 0
+
+
+def _export_pulsar2(args: argparse.Namespace) -> int:
+    from studio.core.compile.pulsar2_llm import export_pulsar2_llm
+
+    kit = export_pulsar2_llm(
+        args.model, args.out, args.chip, context_length=args.context_length, force=args.force
+    )
+    if args.json:
+        emit_json(kit)
+        return 0
+    if not kit.verified:
+        print(
+            f"warning: {kit.model_type or 'this model type'} is not in Axera's list of verified "
+            "models; Pulsar2 may refuse it",
+            file=sys.stderr,
+        )
+    for note in kit.notes:
+        print(note)
+    print(f"build: {kit.build_command}")
+    print(f"bundle: {kit.bundle} (verified)")
     return 0
 
 
@@ -183,7 +208,8 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--chip",
         help="intel-core-ultra-meteor-lake: an OpenVINO GenAI model (INT4 symmetric, group 128) "
-        "for Intel's NPU pipeline instead of an onnxruntime-genai bundle",
+        "for Intel's NPU pipeline; axera-ax650n: a Pulsar2 `llm_build` kit (the compile runs in "
+        "Axera's docker image); default: an onnxruntime-genai bundle",
     )
     p.add_argument("--context-length", type=int, help="longest prompt + answer in tokens")
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")

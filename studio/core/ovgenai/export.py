@@ -7,7 +7,6 @@ onnxruntime-genai export: it imports torch, and a crash there must not take the 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -19,16 +18,9 @@ from pathlib import Path
 
 from studio import __version__
 from studio.core.atomic import atomic_path
-from studio.core.bundle.folder import (
-    MANIFEST,
-    FileEntry,
-    Manifest,
-    ModelInfo,
-    check_destination,
-    sha256_file,
-    verify_bundle,
-)
-from studio.core.errors import BadInput, OutputError
+from studio.core.bundle.folder import Manifest, ModelInfo, check_destination
+from studio.core.bundle.seal import file_entries, seal
+from studio.core.errors import BadInput
 from studio.core.generate.export import check_export_tools, check_hf_folder
 from studio.core.ovgenai import (
     INTEL_CHIPS,
@@ -99,18 +91,6 @@ NPU driver on the target PC at first load (the PyPI wheel carries no NPU compile
 """
 
 
-def _seal(folder: Path, manifest: Manifest) -> None:
-    readme = _readme(manifest).encode("utf-8")
-    (folder / "README.md").write_bytes(readme)
-    manifest.files.append(
-        FileEntry(path="README.md", size=len(readme), sha256=hashlib.sha256(readme).hexdigest())
-    )
-    (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-    result = verify_bundle(folder)
-    if not result.ok:
-        raise OutputError(f"The bundle failed its own check ({'; '.join(result.problems())})", "")
-
-
 def export_ov_llm(model: str, out: str, chip: str, *, force: bool = False) -> Manifest:
     """HF folder → OpenVINO GenAI bundle at ``out`` (written to a temporary name, then renamed)."""
     started = time.perf_counter()
@@ -129,15 +109,7 @@ def export_ov_llm(model: str, out: str, chip: str, *, force: bool = False) -> Ma
             (partial / NPU_CONFIG).write_text(json.dumps(npu, indent=2), encoding="utf-8")
             (partial / RUNNER).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(RUNNER_SOURCE, partial / RUNNER)
-            files = [
-                FileEntry(
-                    path=p.relative_to(partial).as_posix(),
-                    size=p.stat().st_size,
-                    sha256=sha256_file(p),
-                )
-                for p in sorted(partial.rglob("*"))
-                if p.is_file()
-            ]
+            files = file_entries(partial)
             llm = {
                 "kind": "llm",
                 "runtime": "openvino-genai",
@@ -160,5 +132,5 @@ def export_ov_llm(model: str, out: str, chip: str, *, force: bool = False) -> Ma
                 files=files,
                 reports={"llm": llm},
             )
-            _seal(partial, manifest)
+            seal(partial, manifest, _readme(manifest))
     return manifest
