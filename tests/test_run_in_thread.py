@@ -10,8 +10,8 @@ import shiboken6
 from PySide6.QtCore import QThreadPool
 
 from studio.core.errors import BadInput
-from studio.ui import jobs_qt
-from studio.ui.jobs_qt import run_in_thread
+from studio.ui import background
+from studio.ui.background import run_in_thread
 
 
 def test_value_and_error_reach_the_callbacks_on_the_main_thread(qtbot: Any) -> None:
@@ -42,7 +42,7 @@ def test_a_call_that_ends_after_its_relay_is_gone_prints_no_traceback(
     relay = _first_relay_after(
         lambda: run_in_thread(lambda: release.wait(5) and 1, lambda _v: None, lambda _m: None)
     )
-    jobs_qt._relays.discard(relay)
+    background._relays.discard(relay)
     shiboken6.delete(relay)  # what closing the app does to it
     release.set()
     assert QThreadPool.globalInstance().waitForDone(5000)
@@ -50,7 +50,7 @@ def test_a_call_that_ends_after_its_relay_is_gone_prints_no_traceback(
 
 
 def _first_relay_after(start: Any) -> Any:
-    before = set(jobs_qt._relays)
+    before = set(background._relays)
     start()
-    (relay,) = set(jobs_qt._relays) - before
+    (relay,) = set(background._relays) - before
     return relay

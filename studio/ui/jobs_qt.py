@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
 import time
 import traceback
-from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from studio.core.errors import StudioError
 from studio.core.jobs import (
     ErrorMessage,
     EventMessage,
@@ -22,6 +21,7 @@ from studio.core.jobs import (
     ProgressMessage,
     ResultMessage,
 )
+from studio.ui.background import run_in_thread
 from studio.ui.i18n import tr
 from studio.ui.messages import show
 from studio.ui.prewarm import sync_pyside_signatures
@@ -109,7 +109,10 @@ class QtJob(QObject):
         self.measures = measures  # it times things on this PC (see JobManager)
         self.waiting_for: QtJob | None = None  # the timing job this one waits for
         self.handle = JobHandle(spec)
-        self._pump = _EventPump(self.handle, self)
+        # No Qt parent: a window closed while the pump still waits on a slow child must not
+        # destroy a running QThread (Qt aborts the process); _PUMPS keeps it until it ended.
+        self._pump = _EventPump(self.handle)
+        _PUMPS.add(self._pump)
         self._pump.message.connect(self._on_message)
         self._pump.finished.connect(self._on_pump_done)
         self._started = False
@@ -152,7 +155,7 @@ class QtJob(QObject):
             self.start()
             return
         # terminate() + join can take a moment; keep it off the main thread.
-        QThreadPool.globalInstance().start(_Call(self.handle.cancel))
+        run_in_thread(self.handle.cancel, lambda _value: None, lambda _message: None)
 
     def wait(self, msecs: int = 10_000) -> bool:
         return self._pump.wait(msecs)
@@ -185,87 +188,24 @@ class QtJob(QObject):
 
     @Slot()
     def _on_pump_done(self) -> None:
+        pump = self._pump
+        pump.wait()  # finished() comes just before the thread ends
+        QTimer.singleShot(0, lambda: _PUMPS.discard(pump))
         self._done = True
         self.changed.emit()
         self.finished.emit()
 
 
-class _Call(QRunnable):
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def run(self) -> None:
-        try:
-            self.fn()
-        except Exception:
-            log.exception("background call failed")
+_PUMPS: set[_EventPump] = set()
 
 
-class _Relay(QObject):
-    done = Signal(object)
-    error = Signal(str)
-
-
-class _ThreadCall(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
-        super().__init__()
-        self.fn = fn
-        self.relay = relay
-
-    def run(self) -> None:
-        try:
-            value = self.fn()
-        except StudioError as exc:
-            self._answer(self.relay.error, exc.message)
-        except Exception as exc:
-            log.exception("background call failed")
-            self._answer(
-                self.relay.error,
-                tr("Something went wrong: {kind}: {error}", kind=type(exc).__name__, error=exc),
-            )
-        else:
-            self._answer(self.relay.done, value)
-
-    @staticmethod
-    def _answer(signal: Any, value: Any) -> None:
-        # When the app quits while a call is still running, Qt deletes the relay under us; the
-        # answer then has nobody to go to, and a traceback on stderr would only alarm the user.
-        try:
-            signal.emit(value)
-        except RuntimeError:
-            log.debug("background call finished after the app closed")
-
-
-_relays: set[_Relay] = set()
-
-# Qt sizes the shared pool by CPU cores (2 here). Pool tasks wait on files, adb and the network,
-# so one slow call must not leave a button's background call queued behind it.
-_MIN_POOL_THREADS = 8
-if QThreadPool.globalInstance().maxThreadCount() < _MIN_POOL_THREADS:
-    QThreadPool.globalInstance().setMaxThreadCount(_MIN_POOL_THREADS)
-
-
-def run_in_thread(
-    fn: Callable[[], Any],
-    on_done: Callable[[Any], None],
-    on_error: Callable[[str], None],
-) -> None:
-    """Run light work (reading a file's header, listing) on the thread pool; callbacks on main."""
-    relay = _Relay()
-    _relays.add(relay)  # keep it alive until it answered
-
-    def finish_done(value: Any) -> None:
-        _relays.discard(relay)
-        on_done(value)
-
-    def finish_error(message: str) -> None:
-        _relays.discard(relay)
-        on_error(message)
-
-    relay.done.connect(finish_done)
-    relay.error.connect(finish_error)
-    QThreadPool.globalInstance().start(_ThreadCall(fn, relay))
+@atexit.register
+def _let_pumps_end() -> None:
+    # A QThread destroyed while running aborts the process; at exit give the pumps of cancelled
+    # jobs a moment to see their child gone.
+    for pump in list(_PUMPS):
+        pump.handle.cancel()
+        pump.wait(5_000)
 
 
 class JobManager(QObject):

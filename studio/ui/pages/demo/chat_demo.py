@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QHideEvent, QShowEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,6 +34,7 @@ from studio.core.generate.llm_bundle import GENAI_CONFIG, demo_lm_reference_path
 from studio.core.generate.presentation import PRESETS
 from studio.core.generate.session import GenerationSummary
 from studio.core.generate.settings import GenerationSettings
+from studio.ui.background import Relay
 from studio.ui.i18n import N_, tr, trn
 from studio.ui.jobs_qt import JobManager
 from studio.ui.messages import this_pc
@@ -200,12 +201,6 @@ class SettingsPanel(QWidget):
         )
 
 
-class _Bridge(QObject):
-    """Carries the device watcher's updates (its own thread) to the main thread."""
-
-    listing = Signal(object)
-
-
 class ChatDemo(QWidget):
     """Prompt box, one or two chat panes, Stop, settings and the way into presentation mode."""
 
@@ -235,8 +230,8 @@ class ChatDemo(QWidget):
         self.where = QComboBox()
         self.where.addItem(this_pc(), THIS_PC)
         self.watcher = None
-        self._bridge = _Bridge()
-        self._bridge.listing.connect(self._show_devices)
+        self._bridge = Relay()
+        self._bridge.message.connect(self._show_devices)
         self.where.setToolTip(
             tr(
                 "Where the model runs. Phones and boards appear here once the "
@@ -327,7 +322,7 @@ class ChatDemo(QWidget):
         if self.watcher is None:
             from studio.core.devices.listing import DeviceWatcher
 
-            self.watcher = DeviceWatcher(self._bridge.listing.emit, include_this_pc=False).start()
+            self.watcher = DeviceWatcher(self._bridge.message.emit, include_this_pc=False).start()
         super().showEvent(event)
 
     def hideEvent(self, event: QHideEvent) -> None:

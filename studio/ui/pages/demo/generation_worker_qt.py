@@ -14,14 +14,10 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.core.generate.worker import GenerationWorker
 from studio.core.jobs import ErrorMessage, EventMessage, ResultMessage
+from studio.ui.background import Relay
 from studio.ui.i18n import tr
 
 log = logging.getLogger("studio")
-
-
-class _Bridge(QObject):
-    message = Signal(int, object)
-    """(request id, EventMessage | ResultMessage | ErrorMessage), queued to the main thread"""
 
 
 class _Reader:
@@ -31,7 +27,7 @@ class _Reader:
     not abort the app over a still-running QThread.
     """
 
-    def __init__(self, worker: GenerationWorker, bridge: _Bridge) -> None:
+    def __init__(self, worker: GenerationWorker, bridge: Relay) -> None:
         self.worker = worker
         self.bridge = bridge
         self.requests: queue.Queue[tuple[int, str, dict[str, Any]] | None] = queue.Queue()
@@ -53,7 +49,7 @@ class _Reader:
     def emit(self, rid: int, message: object) -> None:
         # RuntimeError: the window that asked is gone; nobody is listening.
         with contextlib.suppress(RuntimeError):
-            self.bridge.message.emit(rid, message)
+            self.bridge.message.emit((rid, message))
 
     def run(self) -> None:
         while True:
@@ -96,7 +92,7 @@ class QtGenerationWorker(QObject):
         super().__init__(parent)
         self.model = model
         self.core = GenerationWorker(model)
-        self._bridge = _Bridge(self)
+        self._bridge = Relay(self)
         self._bridge.message.connect(self._on_message)
         self._reader = _Reader(self.core, self._bridge)
         self._closed = False
@@ -130,7 +126,8 @@ class QtGenerationWorker(QObject):
         if not self._reader.wait(10):
             log.warning("generation reader did not end")
 
-    def _on_message(self, rid: int, message: object) -> None:
+    def _on_message(self, answer: tuple[int, object]) -> None:
+        rid, message = answer  # (request id, EventMessage | ResultMessage | ErrorMessage)
         if isinstance(message, EventMessage):
             self.event.emit(rid, message.data)
         elif isinstance(message, ResultMessage):

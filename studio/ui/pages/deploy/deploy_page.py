@@ -14,8 +14,9 @@ from studio.core.bundle.steps import BundleRequest, bundle, step_target
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
+from studio.ui.background import run_in_thread
 from studio.ui.i18n import N_, tr, trn
-from studio.ui.jobs_qt import JobManager, run_in_thread
+from studio.ui.jobs_qt import JobManager
 from studio.ui.pages.deploy.device_list import DeviceListWidget
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -32,19 +32,14 @@ from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.this_pc import THIS_PC_ID
 from studio.core.units import human_size
+from studio.ui.background import Relay, run_in_thread
 from studio.ui.i18n import tr, trn
-from studio.ui.jobs_qt import JobManager, QtJob, run_in_thread
+from studio.ui.jobs_qt import JobManager, QtJob
 from studio.ui.messages import this_pc
 from studio.ui.widgets import Card, JobProgress, big_label
 
 _DOT = {DeviceState.READY: "#1e8e3e", DeviceState.CONNECTING: "#f29900"}
 _DOT_OTHER = "#d93025"
-
-
-class _Bridge(QObject):
-    """Carries the watcher thread's updates to the main thread (queued signal)."""
-
-    listing = Signal(object)
 
 
 class DeviceRow(QFrame):
@@ -99,8 +94,8 @@ class DeviceListWidget(QWidget):
         self.verified: dict[str, str] = {}  # serial → "bundle|folder" pushed and verified there
         self._chosen: str | None = None  # what the user picked; kept across hot-plug updates
         self._refilling = False
-        self._bridge = _Bridge(self)
-        self._bridge.listing.connect(self._show_listing)
+        self._bridge = Relay(self)
+        self._bridge.message.connect(self._show_listing)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -198,7 +193,7 @@ class DeviceListWidget(QWidget):
     # -- watching -------------------------------------------------------------------------
     def start_watching(self) -> None:
         if self.watcher is None:
-            self.watcher = DeviceWatcher(self._bridge.listing.emit).start()
+            self.watcher = DeviceWatcher(self._bridge.message.emit).start()
 
     def stop_watching(self) -> None:
         if self.watcher is not None:

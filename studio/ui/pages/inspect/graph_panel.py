@@ -7,11 +7,13 @@ draws the full graph only when the user asks. The summary is computed on a worke
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,25 +31,9 @@ from PySide6.QtWidgets import (
 from studio.core.analyze.graph_summary import GraphSummary, Group, summarize_graph
 from studio.core.analyze.profile import ProfileResult
 from studio.core.chips.heat import PredictedHeat
+from studio.ui.background import run_in_thread
 from studio.ui.i18n import tr, trn
 from studio.ui.pages.inspect.netron_view import NetronView
-
-
-class _Call(QThread):
-    """Run one function off the main thread; the answer comes back as a queued signal."""
-
-    done = Signal(object, object)  # (value, error message or None)
-
-    def __init__(self, fn: Callable[[], Any], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.fn = fn
-
-    def run(self) -> None:
-        try:
-            self.done.emit(self.fn(), None)
-        except Exception as exc:  # shown in the panel, never a traceback
-            self.done.emit(None, str(exc))
-
 
 MEASURED = "measured"
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -87,7 +73,7 @@ class GraphPanel(QWidget):
         self.model: Path | None = None
         self.summary: GraphSummary | None = None
         self.profile: ProfileResult | None = None
-        self._calls: list[_Call] = []
+        self._calls = 0  # background calls not answered yet
         self.headline = QLabel(tr("No model yet."))
         self.headline.setWordWrap(True)
         self.draw_button = QPushButton(tr("Draw the full graph"))
@@ -163,11 +149,15 @@ class GraphPanel(QWidget):
             self._start(lambda: summarize_graph(model, profile), self._on_summary)
 
     def _start(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], None]) -> None:
-        call = _Call(fn, self)
-        call.done.connect(on_done)
-        call.finished.connect(lambda: self._calls.remove(call) if call in self._calls else None)
-        self._calls.append(call)
-        call.start()
+        """``on_done(value, None)`` or ``on_done(None, error message)``, on the main thread."""
+        self._calls += 1
+
+        def answered(value: Any, error: str | None) -> None:
+            self._calls -= 1
+            if shiboken6.isValid(self):  # the panel may have closed while the call ran
+                on_done(value, error)
+
+        run_in_thread(fn, lambda value: answered(value, None), lambda error: answered(None, error))
 
     def _headline_text(self) -> str:
         if self.summary is None or self.model is None:
@@ -286,8 +276,9 @@ class GraphPanel(QWidget):
             self.graph.set_heat(shares)
 
     def wait_idle(self, msecs: int = 10_000) -> None:
-        for call in list(self._calls):
-            call.wait(msecs)
+        deadline = time.monotonic() + msecs / 1000
+        while self._calls and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
     def shutdown(self) -> None:
         self.wait_idle()

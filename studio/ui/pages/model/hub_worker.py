@@ -6,7 +6,6 @@ token (when there is no keyring) lives in this process.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -15,90 +14,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from studio.core.errors import JobCancelled, StudioError
+from studio.ui.background import Caller
 from studio.ui.i18n import tr
 
+__all__ = ["Caller", "DownloadTask"]
+
 log = logging.getLogger("studio")
-
-
-class _Relay(QObject):
-    done = Signal(int, object)
-    error = Signal(int, str)
-
-
-class _Call(QRunnable):
-    def __init__(self, ticket: int, fn: Callable[[], Any], relay: _Relay) -> None:
-        super().__init__()
-        self.ticket, self.fn, self.relay = ticket, fn, relay
-
-    def run(self) -> None:
-        try:
-            value = self.fn()
-        except StudioError as exc:
-            self._emit(self.relay.error, exc.message)
-        except Exception as exc:
-            log.exception("hub call failed")
-            self._emit(
-                self.relay.error,
-                tr("Something went wrong: {kind}: {error}", kind=type(exc).__name__, error=exc),
-            )
-        else:
-            self._emit(self.relay.done, value)
-
-    def _emit(self, signal: Any, value: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the browser closed while we were on the network
-            signal.emit(self.ticket, value)
-
-
-class Caller(QObject):
-    """Runs calls in the background; only the answer to the latest call of a kind is delivered.
-
-    Typing a new search while the previous one is still on the wire must not let the old
-    answer overwrite the new one.
-    """
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.relay = _Relay(self)
-        self.relay.done.connect(self._done)
-        self.relay.error.connect(self._error)
-        self.latest: dict[str, int] = {}
-        self.callbacks: dict[int, tuple[str, Callable[[Any], None], Callable[[str], None]]] = {}
-        self.ticket = 0
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(4)
-
-    def call(
-        self,
-        kind: str,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None],
-        on_error: Callable[[str], None],
-    ) -> int:
-        self.ticket += 1
-        self.latest[kind] = self.ticket
-        self.callbacks[self.ticket] = (kind, on_done, on_error)
-        self.pool.start(_Call(self.ticket, fn, self.relay))
-        return self.ticket
-
-    def busy(self, kind: str) -> bool:
-        return self.latest.get(kind) in self.callbacks
-
-    def _take(self, ticket: int) -> tuple[Callable[[Any], None], Callable[[str], None]] | None:
-        kind, on_done, on_error = self.callbacks.pop(ticket)
-        return (on_done, on_error) if self.latest.get(kind) == ticket else None
-
-    def _done(self, ticket: int, value: Any) -> None:
-        taken = self._take(ticket)
-        if taken:
-            taken[0](value)
-
-    def _error(self, ticket: int, message: str) -> None:
-        taken = self._take(ticket)
-        if taken:
-            taken[1](message)
-
-    def wait(self, msecs: int = 10_000) -> bool:
-        return self.pool.waitForDone(msecs)
 
 
 class DownloadTask(QObject):

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from studio.core.model.loader import ModelSummary, summarize
 from studio.core.units import human_count, human_size
+from studio.ui.background import run_in_thread
 from studio.ui.i18n import N_, tr
-from studio.ui.jobs_qt import run_in_thread
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, StepPage, show_error
 
