@@ -96,3 +96,50 @@ def test_a_length_input_matches_the_sequence(tmp_path: Path) -> None:
     assert feeds["length"].tolist() == [128]
     given = synthetic_inputs(proto, {"x": [1, 50, 8]})
     assert given["length"].tolist() == [50]
+
+
+def _lstm_with_plain_names(path: Path) -> Path:
+    """An LSTM whose state and length inputs have names that say nothing ("a", "b", "n")."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weights = [
+        numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+        for name, shape in (("W", [1, 32, 4]), ("R", [1, 32, 8]))
+    ]
+    node = helper.make_node(
+        "LSTM", ["x", "W", "R", "", "n", "a", "b"], ["y", "yh", "yc"], hidden_size=8
+    )
+    graph = helper.make_graph(
+        [node],
+        "lstm",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [5, 1, 4]),
+            helper.make_tensor_value_info("n", TensorProto.INT32, [1]),
+            helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 1, 8]),
+            helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 1, 8]),
+        ],
+        [helper.make_tensor_value_info("yh", TensorProto.FLOAT, [1, 1, 8])],
+        weights,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_recurrent_state_and_length_are_recognised_by_structure_not_only_by_name(
+    tmp_path: Path,
+) -> None:
+    from studio.core.samples.graph_facts import GraphFacts
+    from studio.core.samples.roles import input_role
+
+    path = _lstm_with_plain_names(tmp_path / "lstm.onnx")
+    proto = onnx.load(str(path))
+    facts = GraphFacts(proto)
+    roles = {v.name: input_role(v, facts) for v in proto.graph.input}
+    assert roles == {"x": "other", "n": "length", "a": "state", "b": "state"}
+    feeds = synthetic_inputs(proto)
+    assert not feeds["a"].any() and not feeds["b"].any()  # a state starts at zero
+    assert 1 <= int(feeds["n"][0]) <= 5  # no longer than the sequence
+    _run(path, feeds)

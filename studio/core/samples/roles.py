@@ -27,6 +27,10 @@ INDEX_SLOTS = {
     "ScatterND": 1,
     "Scatter": 1,
 }
+# Recurrent ops' initial hidden/cell state slots (ONNX LSTM: X, W, R, B, sequence_lens, initial_h,
+# initial_c, P; GRU and RNN: ... initial_h), and their sequence_lens slot.
+_STATE_SLOTS = {"LSTM": (5, 6), "GRU": (5,), "RNN": (5,)}
+_SEQUENCE_LENS_SLOT = 4
 
 
 def element_type(value: onnx.ValueInfoProto) -> np.dtype:
@@ -39,8 +43,15 @@ def input_role(value: onnx.ValueInfoProto, facts: GraphFacts) -> Role:
     rank = len(value.type.tensor_type.shape.dim)
     floating = np.issubdtype(dtype, np.floating)
     integer = np.issubdtype(dtype, np.integer)
+    uses = facts.uses(value.name)
     if floating and _STATE.search(name) and "hidden_states" not in name:
         return "state"
+    if floating and any(slot in _STATE_SLOTS.get(node.op_type, ()) for node, slot in uses):
+        return "state"  # by structure, whatever its name: it starts a recurrent layer
+    if integer and any(
+        node.op_type in _STATE_SLOTS and slot == _SEQUENCE_LENS_SLOT for node, slot in uses
+    ):
+        return "length"
     if "mask" in name:
         return "mask"
     if "token_type" in name or "segment" in name:
@@ -52,7 +63,7 @@ def input_role(value: onnx.ValueInfoProto, facts: GraphFacts) -> Role:
     if integer and facts.embedding_rows(value.name) is not None:
         return "ids"
     if (integer or dtype == np.bool_) and any(
-        INDEX_SLOTS.get(node.op_type) == slot for node, slot in facts.uses(value.name)
+        INDEX_SLOTS.get(node.op_type) == slot for node, slot in uses
     ):
         return "index"
     if floating and rank == 4:
