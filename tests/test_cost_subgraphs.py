@@ -126,3 +126,26 @@ def test_a_scan_costs_its_body_once_per_step() -> None:
     model.ir_version = 8
     cost = graph_cost(model)
     assert cost.total_flops == 16 * BODY_FLOPS  # 16 rows of x, one [DIM]×[DIM,DIM] each
+
+
+def test_an_lstm_costs_its_matmuls_for_every_step() -> None:
+    rng = np.random.default_rng(0)
+    weights = [
+        numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+        for name, shape in (("W", [2, 32, 4]), ("R", [2, 32, 8]))
+    ]
+    node = helper.make_node(
+        "LSTM", ["x", "W", "R"], ["y"], name="lstm", hidden_size=8, direction="bidirectional"
+    )
+    graph = helper.make_graph(
+        [node],
+        "lstm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5, 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [5, 2, 3, 8])],
+        weights,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    cost = graph_cost(model)
+    # 5 steps × 2 directions × 3 rows × 4 gates·8 hidden × (2·(4 inputs + 8 hidden) + 3)
+    assert cost.total_flops == 5 * 2 * 3 * 32 * 27
+    assert [(n.known, n.op_class) for n in cost.nodes if n.name == "lstm"] == [(True, "matmul")]

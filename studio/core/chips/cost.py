@@ -63,6 +63,8 @@ def op_class(node: onnx.NodeProto) -> str:
     op = node.op_type
     if op in ("MatMul", "Gemm", "FusedMatMul", "MatMulInteger", "QLinearMatMul", "MatMulNBits"):
         return "matmul"
+    if op in ("LSTM", "GRU", "RNN"):
+        return "matmul"  # small matmuls, one per step: the same family as far as speed goes
     if op in ("Conv", "QLinearConv", "ConvInteger", "ConvTranspose"):
         group = int(attr_value(node, "group", 1) or 1)
         return "dwconv" if group > 1 else "conv"

@@ -154,6 +154,8 @@ def node_flops(node: onnx.NodeProto, t: Tensors) -> float | None:
         if op == "Gemm" and attr_value(node, "transA", 0):
             k = a[0]
         return 2.0 * out_n * k
+    if op in _GATES:
+        return _recurrent_flops(node, ins)
     if op in ("MaxPool", "AveragePool", "LpPool"):
         kernel = attr_value(node, "kernel_shape", [1])
         return None if out_n is None else float(out_n * int(np.prod(kernel)))
@@ -189,6 +191,23 @@ def node_flops(node: onnx.NodeProto, t: Tensors) -> float | None:
     if out_n is None:
         return None
     return float(ELEMENTWISE_COST.get(op, 1 if _is_math(op) else 0)) * out_n
+
+
+# Gates of ONNX's recurrent layers: W is [directions, gates * hidden, input].
+_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
+
+
+def _recurrent_flops(node: onnx.NodeProto, ins: list[list[int] | None]) -> float | None:
+    """Per step and direction: the input and recurrent matmuls (2·G·H·(I+H) per batch row) plus
+    ~3 element-wise operations per gate value (activations, the cell update)."""
+    x, w = ins[0], ins[1] if len(ins) > 1 else None
+    if not x or not w or len(x) != 3 or len(w) != 3:
+        return None
+    batch_first = int(attr_value(node, "layout", 0) or 0) == 1
+    steps, batch = (x[1], x[0]) if batch_first else (x[0], x[1])
+    directions, gate_rows, inputs = w
+    hidden = gate_rows // _GATES[node.op_type]
+    return float(steps * directions * batch * gate_rows * (2 * (inputs + hidden) + 3))
 
 
 _MATH = {
