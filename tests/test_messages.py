@@ -46,7 +46,9 @@ def test_every_message_id_has_a_chinese_template_with_the_same_fields() -> None:
     assert sorted(set(TEMPLATES) - set(chinese)) == [], "add them to " + catalogue_path(CHINESE)
     assert sorted(set(chinese) - set(TEMPLATES)) == [], "stale ids in " + catalogue_path(CHINESE)
     for id, english in TEMPLATES.items():
-        assert sorted(FIELD.findall(english)) == sorted(FIELD.findall(chinese[id])), id
+        # {Fix} (the fix starting a sentence) is {fix} in a language without capitals.
+        fields = sorted(f.replace("Fix", "fix") for f in FIELD.findall(english))
+        assert fields == sorted(f.replace("Fix", "fix") for f in FIELD.findall(chinese[id])), id
 
 
 def test_every_option_a_core_fix_names_has_a_gui_control() -> None:

@@ -21,9 +21,19 @@ from studio.ui.i18n import ENGLISH, N_, current_language, tr
 CONTROLS: dict[str, str] = {
     "calib": N_("choose Calibration samples under Advanced"),
     "eval": N_("choose Evaluation samples under Advanced"),
+    "shape": N_("fix the input sizes on the Target step"),
+    "opset": N_("set Opset under Advanced"),
 }
 # Core action → what to do in the app ({input}, {example} from the Fix).
-ACTIONS: dict[str, str] = {}
+ACTIONS: dict[str, str] = {
+    # The app picks its own output names and never replaces a folder it did not write.
+    "other_out": N_("choose another output location"),
+    "out_or_force": N_("choose another output location"),
+    "writable_out": N_("choose an output folder you can write to"),
+    "folder_out": N_("choose a folder for the output"),
+    "empty_out": N_("choose an empty or new folder"),
+    "bundle_or_force": N_("choose another bundle folder"),
+}
 # Display names core uses, marked so the catalogue keeps them (a test checks they match core's).
 NAMES = [N_("This PC")]
 

@@ -87,16 +87,15 @@ def _output_path(source: Path, out: str | Path, method: Method, force: bool) -> 
     if out.is_dir():
         out = out / f"{source.stem}.{method.value}.onnx"
     if out.resolve() == source.resolve():
-        raise OutputError("The output would overwrite the input model", "Choose another --out path")
+        raise OutputError(msg=message("output.overwrites_input", Fix(action="other_out")))
     if out.suffix != ".onnx":
-        raise OutputError(
-            f"--out {out.name} must end in .onnx (or be a folder)",
-            "Name the output like model.int8.onnx",
-        )
+        raise OutputError(msg=message("output.not_onnx", name=out.name))
     data = out.with_name(out.name + ".data")
     for path in (out, data):
         if path.exists() and not force:
-            raise OutputError(f"{path} already exists", "Choose another --out path or pass --force")
+            raise OutputError(
+                msg=message("output.exists", Fix(action="out_or_force"), path=str(path))
+            )
     check_writable_parent(out)
     return out
 
@@ -487,6 +486,10 @@ def _place(result: Path, out: Path, force: bool) -> None:
             move_into_place(source, target, replace=force and not target.is_dir())
         except OSError as exc:
             raise OutputError(
-                f"Could not write {target} ({exc.strerror or exc})",
-                "Choose a folder you can write to with --out",
+                msg=message(
+                    "output.could_not_write",
+                    Fix(action="writable_out"),
+                    path=str(target),
+                    reason=str(exc.strerror or exc),
+                )
             ) from exc

@@ -75,7 +75,47 @@ TEMPLATES: dict[str, str] = {
     ),
     # studio/core/samples/calibration.py: a sample path that is not there.
     "samples.missing": "Sample data {path} does not exist. Check it, or {fix} with another path.",
+    # studio/core/atomic.py, bundle/folder.py, compress/run.py, model/: where an output goes.
+    "output.cannot_create": "Cannot create the output folder {path} ({reason}). {Fix}",
+    "output.not_writable": "The output folder {path} is not writable. {Fix}",
+    "output.could_not_write": "Could not write {path} ({reason}). {Fix}",
+    "output.exists": "{path} already exists. {Fix}",
+    "output.overwrites_input": "The output would overwrite the input model. {Fix}",
+    "output.overwrites_original": "The output would overwrite the original model. {Fix}",
+    "output.not_onnx": (
+        "The output {name} must end in .onnx (or be a folder). Name the output like model.int8.onnx"
+    ),
+    "bundle.out_is_file": "{path} exists and is a file. {Fix}",
+    "bundle.out_not_bundle": (
+        "{path} already holds files that are not a studio bundle. {Fix} (the studio never "
+        "deletes your files)"
+    ),
+    "bundle.out_exists": "{path} already holds a bundle. {Fix}",
+    # studio/core/model/: convert, fix_shapes, shapes.
+    "convert.unsupported": "Converting to {to} is not supported. Convert to onnx or ort",
+    "convert.suffix": "The output {name} must end in {suffix} to convert to {to}. Name it like model{suffix}",
+    "convert.torchscript_shapes": (
+        "A TorchScript model does not record its input shapes ({name}). Name each input and its "
+        "shape: {fix}"
+    ),
+    "convert.export_failed": (
+        "PyTorch could not export {name} ({reason}). Check that the input sizes given match "
+        "what the model expects"
+    ),
+    "convert.opset_failed": (
+        "PyTorch could not export {name} ({reason}). Try another opset ({fix}), or export with "
+        "the model's own tools"
+    ),
+    "shapes.none": "No sizes given. {Fix}",
+    "shapes.bad": "The size '{value}' is not NAME=DIMS. Write it like image=1x3x224x224",
 }
 
 # Actions a Fix can name, as the CLI words them ({input}, {example} from the Fix).
-ACTIONS: dict[str, str] = {}
+ACTIONS: dict[str, str] = {
+    "other_out": "choose another --out path",
+    "out_or_force": "choose another --out path or pass --force",
+    "writable_out": "choose a folder you can write to with --out",
+    "folder_out": "choose a folder path with --out",
+    "empty_out": "choose an empty or new folder with --out",
+    "bundle_or_force": "choose another --out folder or pass --force to replace it",
+}
