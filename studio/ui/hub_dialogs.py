@@ -23,6 +23,7 @@ from studio.core.hubs.settings import KNOWN_MIRRORS, HubSettings, save_settings
 from studio.core.hubs.tokens import delete_token, token_status
 from studio.ui.hub_worker import Caller
 from studio.ui.i18n import N_, tr, tr_core
+from studio.ui.messages import shown_error
 
 
 class SignInDialog(QDialog):
@@ -164,7 +165,7 @@ class HubSettingsDialog(QDialog):
             self.settings.endpoint = None if endpoint in ("", default) else endpoint
             save_settings(self.settings)
         except (StudioError, ValueError) as exc:
-            message = exc.message if isinstance(exc, StudioError) else _first_error(exc)
+            message = shown_error(exc) if isinstance(exc, StudioError) else _first_error(exc)
             self.error.setText(message)
             return
         self.accept()

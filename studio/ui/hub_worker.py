@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from studio.core.errors import JobCancelled, StudioError
 from studio.ui.i18n import tr
+from studio.ui.messages import shown_error
 
 log = logging.getLogger("studio")
 
@@ -34,7 +35,7 @@ class _Call(QRunnable):
         try:
             value = self.fn()
         except StudioError as exc:
-            self._emit(self.relay.error, exc.message)
+            self._emit(self.relay.error, shown_error(exc))
         except Exception as exc:
             log.exception("hub call failed")
             self._emit(
@@ -138,7 +139,7 @@ class _DownloadRunnable(QRunnable):
         except JobCancelled:
             task.cancelled.emit()
         except StudioError as exc:
-            task.failed.emit(exc.message)
+            task.failed.emit(shown_error(exc))
         except Exception as exc:
             log.exception("download failed")
             task.failed.emit(

@@ -28,6 +28,7 @@ from studio.ui.compare_panel import ComparePanel
 from studio.ui.graph_panel import GraphPanel
 from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.messages import shown_error
 from studio.ui.profile_charts import ProfileCharts
 from studio.ui.row_table import RowTable
 from studio.ui.state import WizardState
@@ -103,7 +104,7 @@ class ProfileSettingsRow(QWidget):
         try:
             recipe.shapes = parse_shapes(self.shapes.text().replace(",", " ").split())
         except StudioError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(shown_error(exc))
             return False
         self.error.setText("")
         return True

@@ -23,7 +23,7 @@ from studio.core.jobs import (
     ResultMessage,
 )
 from studio.ui.i18n import tr
-from studio.ui.messages import show
+from studio.ui.messages import show, shown_error
 from studio.ui.prewarm import sync_pyside_signatures
 
 log = logging.getLogger("studio")
@@ -217,7 +217,7 @@ class _ThreadCall(QRunnable):
         try:
             value = self.fn()
         except StudioError as exc:
-            self._answer(self.relay.error, exc.message)
+            self._answer(self.relay.error, shown_error(exc))
         except Exception as exc:
             log.exception("background call failed")
             self._answer(

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from studio.core.analyze.fusion_map import NodeKind, map_fused_nodes, node_parameter_counts
 from studio.core.atomic import atomic_path, temp_prefix
 from studio.core.errors import BadInput
-from studio.core.messages import Message, message
+from studio.core.messages import Fix, Message, message
 from studio.core.model.loader import load_model, resolve_model_path
 from studio.core.model.ort_errors import (
     explain_ort_error,
@@ -239,19 +239,23 @@ def measure_latency(
 
 def check_profile_arguments(runs: int, warmup: int, threads: int | None) -> None:
     if runs < 1:
-        raise BadInput(
-            f"--runs must be at least 1 (got {runs})", "Use --runs 20 for a stable median"
-        )
+        raise BadInput(msg=message("profile.runs_low", Fix(option="runs", example="20"), runs=runs))
     if runs > MAX_RUNS:
         raise BadInput(
-            f"--runs must be at most {MAX_RUNS} (got {runs})", "Use --runs 20 for a stable median"
+            msg=message(
+                "profile.runs_high", Fix(option="runs", example="20"), most=MAX_RUNS, runs=runs
+            )
         )
     if warmup < 0:
         raise BadInput(f"warm-up runs cannot be negative (got {warmup})", "Use 3")
     if threads is not None and not 1 <= threads <= MAX_THREADS:
         raise BadInput(
-            f"--threads must be between 1 and {MAX_THREADS} (got {threads})",
-            f"Use --threads {default_threads()} (this PC's cores)",
+            msg=message(
+                "profile.threads",
+                Fix(option="threads", example=str(default_threads())),
+                most=MAX_THREADS,
+                threads=threads,
+            )
         )
 
 

@@ -119,8 +119,12 @@ def _checks(model: onnx.ModelProto, method: Method, qnn: bool) -> None:
         if dynamic:
             name, axes = next(iter(dynamic.items()))
             raise BadInput(
-                f"The chip's NPU needs fixed shapes, but input '{name}' has dynamic axis {axes[0]}",
-                f"Give its size (CLI: --shape {name}=…, e.g. 1x3x224x224; recipe: shapes)",
+                msg=message(
+                    "compress.npu_dynamic",
+                    Fix(option="shape", example=f"{name}=1x3x224x224"),
+                    name=name,
+                    axis=axes[0],
+                )
             )
 
 

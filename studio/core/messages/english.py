@@ -93,7 +93,9 @@ TEMPLATES: dict[str, str] = {
     "bundle.out_exists": "{path} already holds a bundle. {Fix}",
     # studio/core/model/: convert, fix_shapes, shapes.
     "convert.unsupported": "Converting to {to} is not supported. Convert to onnx or ort",
-    "convert.suffix": "The output {name} must end in {suffix} to convert to {to}. Name it like model{suffix}",
+    "convert.suffix": (
+        "The output {name} must end in {suffix} to convert to {to}. Name it like model{suffix}"
+    ),
     "convert.torchscript_shapes": (
         "A TorchScript model does not record its input shapes ({name}). Name each input and its "
         "shape: {fix}"
@@ -108,6 +110,82 @@ TEMPLATES: dict[str, str] = {
     ),
     "shapes.none": "No sizes given. {Fix}",
     "shapes.bad": "The size '{value}' is not NAME=DIMS. Write it like image=1x3x224x224",
+    # studio/core/compress/graph.py: sizes and layers the user names.
+    "shapes.not_input": (
+        "A size is given for '{name}', which is not an input of the model. Use one of: {inputs}"
+    ),
+    "shapes.rank": (
+        "The size for '{name}' gives {given} dimensions but input '{name}' has {rank}. Give "
+        "{rank} numbers, like {example}"
+    ),
+    "shapes.fixed_axis": (
+        "Axis {axis} of input '{name}' is fixed at {fixed}, not {want}. Change only the dynamic "
+        "dimensions (shown as ?)"
+    ),
+    "compress.opset_upgrade": (
+        "The model uses opset {opset} and could not be upgraded to {minimum}, which {why} needs "
+        "({reason}). Re-export the model with opset {minimum} or newer ({fix})"
+    ),
+    "compress.npu_dynamic": (
+        "The chip's NPU needs fixed shapes, but input '{name}' has dynamic axis {axis}. Give its "
+        "size: {fix} (in a recipe: shapes)"
+    ),
+    "compress.keep_float_unknown": (
+        "Keep in float: '{entry}' matches no node or op type in the model. {hint}"
+    ),
+    "compress.node_failed": (
+        "{method} failed at node '{node}' ({op}): {reason}. Keep it in float ({fix}), or choose "
+        "another method"
+    ),
+    "channels.none_to_remove": (
+        "No layer has enough channels to remove {ratio} of them (the widest safe layer has "
+        "{widest}, so none to remove at this ratio). Raise the ratio ({fix}), or use "
+        "int8-static or fp16 for this model"
+    ),
+    # studio/core/analyze/profile.py, chips/check.py: numbers the user gives.
+    "profile.runs_low": (
+        "The number of runs must be at least 1 (got {runs}). {Fix} for a stable median"
+    ),
+    "profile.runs_high": (
+        "The number of runs must be at most {most} (got {runs}). {Fix} for a stable median"
+    ),
+    "profile.threads": (
+        "The number of threads must be between 1 and {most} (got {threads}). {Fix} (this PC's "
+        "cores)"
+    ),
+    "check.context": "The context must be at least 1 token (got {context}). {Fix}",
+    "check.context_assumed": "KV cache sized for a {context}-token context ({fix} to change it)",
+    # studio/core/devices/: choosing a device and the folder on it.
+    "devices.none_ready": "No phone or board is ready{waiting}. {Fix}",
+    "devices.several": "Several devices are connected: {serials}. {Fix}",
+    "devices.move_failed": (
+        "Could not move files into place on {serial} ({reason}). Check the folder is writable "
+        "({fix})"
+    ),
+    "devices.out_of_storage": (
+        "{serial} ran out of storage while receiving {name}. Free up space on the device or {fix}"
+    ),
+    "devices.refused": "{serial} refused {path} ({reason}). {Fix}",
+    "devices.could_not_write": "Could not write {path} ({reason}). {Fix}",
+    "devices.bad_model_name": (
+        "The bundle's model name '{name}' cannot name a folder on the device. {Fix}, or rebuild "
+        "the bundle with a plain model name"
+    ),
+    "devices.not_absolute": (
+        "The device folder '{path}' is not an absolute folder path on the device. Write it like "
+        "/data/local/tmp/my-model"
+    ),
+    "devices.no_space": (
+        "{serial} has {free} free at {path}, but the bundle needs {need} more. Free up space on "
+        "the device (delete old bundles or apps) or {fix}"
+    ),
+    "devices.bad_counts": (
+        "The number of runs must be 1 or more and warm-up runs 0 or more (got {runs} and "
+        "{warmup}). Fix the numbers"
+    ),
+    "devices.not_deployed": (
+        "This bundle is not on {serial} at {path} (or an older copy is). {Fix}"
+    ),
 }
 
 # Actions a Fix can name, as the CLI words them ({input}, {example} from the Fix).
@@ -118,4 +196,15 @@ ACTIONS: dict[str, str] = {
     "folder_out": "choose a folder path with --out",
     "empty_out": "choose an empty or new folder with --out",
     "bundle_or_force": "choose another --out folder or pass --force to replace it",
+    "convert_opset": "studio convert --opset {example}",
+    "plug_in_device": (
+        "plug one in with USB debugging on (or connect over Wi-Fi with `studio devices --connect "
+        "HOST:PORT`), or choose --device this-pc"
+    ),
+    "choose_device": "choose one with --device SERIAL",
+    "other_device_folder": "choose another folder with --to",
+    "writable_device_folder": "choose a folder the device lets you write to with --to",
+    "writable_to": "choose a folder you can write to with --to",
+    "device_folder": "choose the folder with --to",
+    "deploy_first": "deploy it first: studio deploy {input} --device {example}",
 }
