@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
         self._update_buttons()
         # The page is shown first and its work (often starting a job) follows a moment later,
         # so painting the new page and starting the work are two short turns of the event loop
-        # instead of one long one: together they stalled the window for 16-20 ms.
+        # instead of one long one that stalls the window.
         page = self.pages[index]
         QTimer.singleShot(ENTER_DELAY_MS, lambda: self._enter(page))
 

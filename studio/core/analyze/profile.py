@@ -300,10 +300,9 @@ def per_run_node_times(
 # SESSION_BUDGET_S of session creation allows; a model whose session takes long to create is
 # profiled in one.
 # The runs are capped by the node timings they leave in the trace (LAYER_TIMINGS_CAP), which
-# is what reading the trace costs: at least LAYER_RUNS_CAP runs, more for a small graph. The
-# demo CNN's 0.14 ms in 160 runs was over in 25 ms, short enough for one stray moment of the
-# machine to cover most of a profile (1 pair in 10 off by 20–36%); 1,600 runs spread it over
-# 0.5 s and held every pair within 8% (benchmarks/README.md).
+# is what reading the trace costs: at least LAYER_RUNS_CAP runs, more for a small graph, whose
+# few runs would otherwise be over so fast that one stray moment of the machine covers most of a
+# profile (benchmarks/README.md, "Figures behind the code").
 PROFILE_SESSIONS = 16
 SESSION_BUDGET_S = 1.5
 SLOW_SESSION_S = 1.0

@@ -298,7 +298,7 @@ def compress_model(
     # Read once: the graph tells whether the weights sit in side files, then they are loaded.
     # onnx's full checker runs on the result below, and on the source only if something fails
     # (blame_damaged_source): a valid result shows the source was good enough, and each check
-    # parses a file again (0.3-0.4 ms of a 30 ms quantize call here).
+    # parses a file again.
     original = load_model(source, with_weights=False, check=False)
     requested = method
     with blame_damaged_source(source):

@@ -180,13 +180,10 @@ def _is_main_thread() -> bool:
 
 
 # Weight-only INT4/INT8 quantizes in blocks that share one scale; the builder's default is 32.
-# Wider blocks mean fewer scales and a faster CPU kernel (int8 activations, accuracy level 4). On
-# the demo LM a decode step took 519-532 us with 128-wide blocks against 695-769 us with 64 (INT8:
-# 998 vs 1374 us), and the INT4 file is 11.8 MB instead of 12.5. At 128 the builder's "rtn"
-# quantizer is asked for: it kept the demo LM as close to PyTorch as 64 did (next-token loss +0.005
-# and +0.013 nats on English and Chinese training text, against +0.001 and +0.015 at 64; cosine
-# 0.988 on the parity prompt), while the builder's default quantizer at 128, equal on average,
-# missed the parity prompt at one position (cosine 0.90). Widths 128 does not divide use 64, then 32.
+# Wider blocks mean fewer scales and a faster CPU kernel (int8 activations, accuracy level 4); at
+# 128 the builder's "rtn" quantizer keeps the outputs as close as 64 did, its default one does not
+# (figures: benchmarks/README.md, "Figures behind the code"). Widths 128 does not divide use 64,
+# then 32.
 BLOCK_SIZES = (128, 64)
 NARROW_BLOCK = 32
 
