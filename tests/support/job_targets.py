@@ -32,6 +32,11 @@ def bad_input(report: Reporter) -> None:
     raise BadInput("The file is wrong", "Pick another file")
 
 
+def taken_output(out: str, report: Reporter) -> None:
+    with atomic_path(Path(out)):  # ``out`` exists: an OutputError with a message id
+        pass
+
+
 def user_cancelled(report: Reporter) -> None:
     raise JobCancelled("The user pressed Cancel in a dialog the job showed", "")
 
