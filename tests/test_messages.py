@@ -230,8 +230,17 @@ CONVERTED = [
     "devices/this_pc.py",
     "devices/deploy.py",
     "devices/run.py",
+    "samples/synthetic.py",
+    "samples/images.py",
+    "generate/export.py",
+    "generate/llm_bundle.py",
+    "ovgenai/export.py",
+    "hubs/auth.py",
+    "hubs/modelscope.py",
+    "hubs/hf_cache.py",
+    "analyze/diff.py",
 ]
-ERRORS = {"StudioError", "BadInput", "OutputError", "JobFailed"}
+ERRORS = {"StudioError", "BadInput", "OutputError", "JobFailed", "HubError"}
 FLAG = re.compile(r"--[a-z]")
 
 

@@ -47,6 +47,18 @@ ACTIONS: dict[str, str] = {
     "writable_to": N_("choose a folder you can write to"),
     "device_folder": N_("choose the Folder on the device"),
     "deploy_first": N_("press Push to device first"),
+    "image_size_or_shape": N_("set Size under Advanced"),
+    "samples_npz": N_("Calibration or Evaluation samples under Advanced"),
+    # The GUI has no switch for these: they are the command line's (the fix says so).
+    "trust_remote_code": N_("allow its code on the command line (studio llm-export)"),
+    "llm_out_or_force": N_("choose another output folder"),
+    "llm_export_first": N_("export it first on the command line (studio llm-export)"),
+    "leave_out_chip": N_("export it without a chip for an onnxruntime-genai bundle"),
+    "sign_in_no_check": N_("untick Work offline in Hub settings"),
+    "modelscope_download": N_("download it by its ID"),
+    "modelscope_download_first": N_("download it first"),
+    "download_pattern": N_("download the files you need first"),
+    "compress_json": N_("studio compress"),
 }
 # Display names core uses, marked so the catalogue keeps them (a test checks they match core's).
 NAMES = [N_("This PC")]

@@ -35,6 +35,7 @@ from studio.core.generate.memory import (
 )
 from studio.core.generate.parity import ParityReport, check_parity
 from studio.core.generate.settings import Precision, parse_precision
+from studio.core.messages import Fix, message
 from studio.core.privacy import keep_private
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -97,10 +98,12 @@ def check_remote_code(
     """Refuse code the user has not allowed, and code that is not in the folder (never fetched)."""
     if not trust_remote_code:
         raise BadInput(
-            f"{folder.name} ({arch}) needs the Python modelling code in its folder, which the "
-            "export runs only with --trust-remote-code",
-            "Pass --trust-remote-code only if you trust that folder's .py files: they run with "
-            "your permissions (nothing is downloaded)",
+            msg=message(
+                "llm.trust_remote_code",
+                Fix(action="trust_remote_code"),
+                name=folder.name,
+                arch=arch,
+            )
         )
     for value in config["auto_map"].values():
         for ref in value if isinstance(value, list) else [value]:
@@ -332,7 +335,7 @@ def export_llm(
     check_export_tools()
     if out.exists() and out.is_dir() and any(out.iterdir()) and not force:
         raise OutputError(
-            f"{out} already exists and is not empty", "Choose another output folder or pass --force"
+            msg=message("llm.out_not_empty", Fix(action="llm_out_or_force"), path=str(out))
         )
     memory = estimate_memory(model_dir, precision, context_length)
     report.log(f"Memory estimate: {memory.summary()}")

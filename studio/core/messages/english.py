@@ -186,6 +186,39 @@ TEMPLATES: dict[str, str] = {
     "devices.not_deployed": (
         "This bundle is not on {serial} at {path} (or an older copy is). {Fix}"
     ),
+    # studio/core/samples/: made-up samples and image sizes.
+    "samples.cannot_make": (
+        "Cannot make a sample for input '{name}': it indexes a tensor whose size is not known "
+        "before running. Give real samples ({fix}: a .npz with one array per input name)"
+    ),
+    "samples.dynamic_image": (
+        "Input '{name}' has a dynamic image size, so the images cannot be resized. {Fix}"
+    ),
+    # studio/core/generate/, ovgenai/: exporting a language model.
+    "llm.trust_remote_code": (
+        "{name} ({arch}) needs the Python modelling code in its folder, which the export runs "
+        "only when you allow it. {Fix} only if you trust that folder's .py files: they run with "
+        "your permissions (nothing is downloaded)"
+    ),
+    "llm.out_not_empty": "{path} already exists and is not empty. {Fix}",
+    "llm.not_exported": "{path} is a Hugging Face model that has not been exported yet. {Fix}",
+    "llm.chip_not_intel": (
+        "Exporting for {chip} is not supported (OpenVINO GenAI models are for {chips}). {Fix}, or "
+        "pick an Intel chip"
+    ),
+    # studio/core/hubs/: signing in and downloads.
+    "hub.offline_check": "Cannot check the token while offline mode is on. {Fix}",
+    "hub.modelscope_search": (
+        "Searching ModelScope from the studio is not supported yet. Find the model on "
+        "modelscope.cn and {fix}"
+    ),
+    "hub.modelscope_missing": "{repo} is not downloaded from ModelScope yet. {Fix}",
+    "hub.no_file_matches": "No downloaded file of {repo} matches {patterns}. {Fix}",
+    # studio/core/analyze/diff.py
+    "diff.no_layers": (
+        "{path} holds no per-layer drift (no 'per_layer' list). Give the report the Optimize "
+        "step or {fix} writes"
+    ),
 }
 
 # Actions a Fix can name, as the CLI words them ({input}, {example} from the Fix).
@@ -207,4 +240,15 @@ ACTIONS: dict[str, str] = {
     "writable_to": "choose a folder you can write to with --to",
     "device_folder": "choose the folder with --to",
     "deploy_first": "deploy it first: studio deploy {input} --device {example}",
+    "image_size_or_shape": "set the image size in Advanced (image.size) or pass --shape {example}",
+    "samples_npz": "--calib/--eval",
+    "trust_remote_code": "pass --trust-remote-code",
+    "llm_out_or_force": "choose another output folder or pass --force",
+    "llm_export_first": "export it first: studio llm-export {input} --out <folder>",
+    "leave_out_chip": "leave out --chip for an onnxruntime-genai bundle",
+    "sign_in_no_check": "turn offline mode off, or sign in with --no-check",
+    "modelscope_download": "download it by its ID (studio hub download ID --hub modelscope)",
+    "modelscope_download_first": "download it first: studio hub download {input} --hub modelscope",
+    "download_pattern": "run: studio hub download {input} --include '{example}'",
+    "compress_json": "`studio compress --json`",
 }
