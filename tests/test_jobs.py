@@ -61,6 +61,17 @@ def test_user_error_with_a_message_id_keeps_class_id_fields_and_exit_code(tmp_pa
     assert taken.read_bytes() == b"mine"
 
 
+def test_user_error_of_a_class_outside_errors_py_keeps_it() -> None:
+    # Only studio.core.errors' classes used to be found: a HubError came back a StudioError.
+    from studio.core.hubs.hf_context import HubError
+
+    with pytest.raises(HubError) as raised:
+        run_job(JobSpec("offline", f"{T}:hub_offline_check"))
+    assert type(raised.value) is HubError and raised.value.exit_code == 1
+    assert raised.value.msg is not None and raised.value.msg.id == "hub.offline_check"
+    assert "sign in with --no-check" in str(raised.value)
+
+
 def test_unexpected_exception_is_a_failed_job_with_traceback_in_the_log() -> None:
     handle = JobHandle(JobSpec("bug", f"{T}:bug"))
     list(handle.events())
