@@ -239,6 +239,8 @@ CONVERTED = [
     "hubs/modelscope.py",
     "hubs/hf_cache.py",
     "analyze/diff.py",
+    "compile/common.py",
+    "compile/qualcomm.py",
 ]
 ERRORS = {"StudioError", "BadInput", "OutputError", "JobFailed", "HubError"}
 FLAG = re.compile(r"--[a-z]")
@@ -331,3 +333,4 @@ def test_converted_errors_raise_with_ids_the_gui_words_in_chinese(
     assert shown[2] == f"{taken} 已存在。请选择另一个输出位置"
     assert shown[3].endswith("请选择一个空的或新的文件夹（Studio 从不删除你的文件）")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+

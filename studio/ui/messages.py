@@ -29,6 +29,7 @@ CONTROLS: dict[str, str] = {
     "runs": N_("set Runs on the Inspect step"),
     "threads": N_("set Threads on the Inspect step"),
     "context": N_("give the context length"),
+    "allow_cpu": N_("allow CPU fallback when compiling"),
 }
 # Core action → what to do in the app ({input}, {example} from the Fix).
 ACTIONS: dict[str, str] = {
@@ -59,6 +60,9 @@ ACTIONS: dict[str, str] = {
     "modelscope_download_first": N_("download it first"),
     "download_pattern": N_("download the files you need first"),
     "compress_json": N_("studio compress"),
+    "other_out_folder": N_("choose another output folder"),
+    "new_out_folder": N_("choose a new output folder"),
+    "check_chip": N_("the Target step's check"),
 }
 # Display names core uses, marked so the catalogue keeps them (a test checks they match core's).
 NAMES = [N_("This PC")]

@@ -214,6 +214,25 @@ TEMPLATES: dict[str, str] = {
     ),
     "hub.modelscope_missing": "{repo} is not downloaded from ModelScope yet. {Fix}",
     "hub.no_file_matches": "No downloaded file of {repo} matches {patterns}. {Fix}",
+    # studio/core/compile/: compiling for a chip's NPU.
+    "compile.random_calibration": (
+        "No calibration samples given: calibration uses made-up inputs, which says little about "
+        "real accuracy; {fix} with real samples (an image folder, .npz or prompts file)."
+    ),
+    "compile.flexible_size": (
+        "Input '{name}' still has a flexible size ({dims}). Give it one: {fix}"
+    ),
+    "compile.out_is_file": "The output {path} is a file. Give a folder for the compiled model",
+    "compile.out_not_ours": "{path} is not a folder `studio compile` wrote. {Fix}",
+    "compile.out_is_model_folder": "The output is the model's own folder. {Fix}",
+    "compile.rejected": (
+        "Qualcomm's compiler rejected the model: {reason}. Check that the model's ops are ones "
+        "the HTP runs ({fix})"
+    ),
+    "compile.not_all_npu": (
+        "Not all of the model runs on the NPU: {what}. {Fix} to keep the split (those nodes run "
+        "on the CPU), or replace them"
+    ),
     # studio/core/analyze/diff.py
     "diff.no_layers": (
         "{path} holds no per-layer drift (no 'per_layer' list). Give the report the Optimize "
@@ -251,4 +270,7 @@ ACTIONS: dict[str, str] = {
     "modelscope_download_first": "download it first: studio hub download {input} --hub modelscope",
     "download_pattern": "run: studio hub download {input} --include '{example}'",
     "compress_json": "`studio compress --json`",
+    "other_out_folder": "choose another --out folder",
+    "new_out_folder": "choose a new folder for --out",
+    "check_chip": "`studio check --chip`",
 }
