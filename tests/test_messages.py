@@ -334,3 +334,12 @@ def test_converted_errors_raise_with_ids_the_gui_words_in_chinese(
     assert shown[3].endswith("请选择一个空的或新的文件夹（Studio 从不删除你的文件）")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
+
+def test_device_states_are_ids_the_gui_words_in_chinese(chinese: None) -> None:
+    from studio.core.devices.states import explain, explain_messages
+
+    _, status, fix = explain_messages("unauthorized")
+    assert show(status) == "未授权" and fix is not None and show(fix).startswith("请解锁手机")
+    assert show(explain_messages("recovery")[1]) == "处于 recovery 模式"
+    assert explain_messages("device")[2] is None
+    assert explain("unauthorized")[1] == "Not authorized"  # the CLI's words

@@ -77,14 +77,16 @@ class AdbDevice(Device):
 
     # -- identification -----------------------------------------------------------------------
     def describe(self) -> DeviceInfo:
-        state, status, fix = states.explain(self.adb_state)
+        state, status, fix = states.explain_messages(self.adb_state)
         info = DeviceInfo(
             serial=self.serial,
             kind="adb",
             state=state,
             adb_state=self.adb_state,
-            status=status,
-            fix=fix,
+            status=status.english(),
+            fix=fix.english() if fix else "",
+            status_message=status,
+            fix_message=fix,
             transport=states.transport_of(self.serial),
         )
         if state is not DeviceState.READY:

@@ -46,14 +46,16 @@ def _identify(client: object, serial: str, adb_state: str) -> DeviceInfo:
     try:
         return AdbDevice(client, serial, adb_state).describe()
     except StudioError as exc:
-        state, status, _fix = states.explain("offline")
+        state, status, _fix = states.explain_messages("offline")
         return DeviceInfo(
             serial=serial,
             kind="adb",
             state=state,
             adb_state=adb_state,
-            status=status,
+            status=status.english(),
             fix=exc.message,
+            status_message=status,
+            fix_message=exc.msg,
             transport=states.transport_of(serial),
         )
 

@@ -186,6 +186,34 @@ TEMPLATES: dict[str, str] = {
     "devices.not_deployed": (
         "This bundle is not on {serial} at {path} (or an older copy is). {Fix}"
     ),
+    # studio/core/devices/states.py: a device's state and what to do about it.
+    "device.ready": "Ready",
+    "device.unauthorized": "Not authorized",
+    "device.unauthorized.fix": (
+        "Unlock the phone and tap 'Allow' on the 'Allow USB debugging?' prompt. No prompt? Unplug "
+        "and reconnect the cable, or in Developer options tap 'Revoke USB debugging "
+        "authorizations' and reconnect"
+    ),
+    "device.authorizing": "Waiting for approval",
+    "device.authorizing.fix": (
+        "Unlock the phone and tap 'Allow' on the 'Allow USB debugging?' prompt"
+    ),
+    "device.connecting": "Connecting",
+    "device.connecting.fix": "Wait a moment",
+    "device.offline": "Not answering",
+    "device.offline.fix": (
+        "Unplug and reconnect the device (for Wi-Fi: check it is on the same network and press "
+        "Connect again); if it stays offline, restart the device"
+    ),
+    "device.no_permission": "No permission to use it",
+    "device.no_permission.fix": (
+        "This computer may not open the USB device: add a udev rule for it (see README, "
+        "'USB permissions on Linux') and reconnect"
+    ),
+    "device.other_mode": "In {mode} mode",
+    "device.other_mode.fix": "Restart the device normally (into Android) and reconnect it",
+    "device.unknown": "Unknown state '{state}'",
+    "device.unknown.fix": "Unplug and reconnect the device",
     # studio/core/samples/: made-up samples and image sizes.
     "samples.cannot_make": (
         "Cannot make a sample for input '{name}': it indexes a tensor whose size is not known "
