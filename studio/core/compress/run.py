@@ -156,7 +156,7 @@ def _prepare(
         _batch_one(model, shapes, warnings)
     model = graph.fix_input_shapes(model, shapes)
     if options.opset:
-        model = graph.ensure_opset(model, options.opset, "--opset")
+        model = graph.ensure_opset(model, options.opset, "the opset you chose")
     if method in (Method.INT8_STATIC, Method.AUTO) or (
         method is Method.INT8_DYNAMIC and options.int8.per_channel
     ):
