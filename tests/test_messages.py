@@ -351,3 +351,28 @@ def test_device_states_are_ids_the_gui_words_in_chinese(chinese: None) -> None:
     assert show(explain_messages("recovery")[1]) == "处于 recovery 模式"
     assert explain_messages("device")[2] is None
     assert explain("unauthorized")[1] == "Not authorized"  # the CLI's words
+
+
+def test_a_token_note_is_an_id_the_gui_words_in_chinese(chinese: None, monkeypatch) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from studio.core.hubs import tokens
+    from tests.support.hub_fixtures import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())  # empty: the environment's token is the one in use
+    monkeypatch.setenv("HF_TOKEN", "hf_" + "x" * 30)
+    try:
+        status = tokens.token_status()
+        assert status.note == "Using the token from the HF_TOKEN environment variable"
+        assert status.note_message is not None
+        assert show(status.note_message) == "正在使用 HF_TOKEN 环境变量中的令牌"
+        keyring.set_keyring(fail.Keyring())
+        kept = tokens.save_token("hf_" + "y" * 30)
+        assert kept.where == "session" and kept.note.startswith("No secure keyring was found")
+        assert kept.note_message is not None
+        assert show(kept.note_message).startswith("这台电脑上没有找到安全的密钥环")
+    finally:
+        tokens._SESSION.clear()
+        keyring.set_keyring(previous)

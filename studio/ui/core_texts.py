@@ -12,15 +12,6 @@ from __future__ import annotations
 
 from studio.ui.i18n import N_
 
-# studio/core/hubs/tokens.py: why a hub token is not kept (the sign-in dialog shows it).
-TOKEN_TEXTS = [
-    N_(
-        "No secure keyring was found on this computer, so the token is kept only until the studio "
-        "closes. Install and unlock a keyring (e.g. GNOME Keyring or KWallet) to stay signed in"
-    ),
-    N_("Using the token from the HF_TOKEN environment variable"),
-]
-
 # studio/core/compress/presets.py: what each preset card says (the titles have title_zh).
 PRESET_TEXTS = [
     N_("Fastest on NPU"),

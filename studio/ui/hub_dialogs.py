@@ -23,7 +23,7 @@ from studio.core.hubs.settings import KNOWN_MIRRORS, HubSettings, save_settings
 from studio.core.hubs.tokens import delete_token, token_status
 from studio.ui.hub_worker import Caller
 from studio.ui.i18n import N_, tr, tr_core
-from studio.ui.messages import shown_error
+from studio.ui.messages import show, shown_error
 
 
 class SignInDialog(QDialog):
@@ -76,7 +76,8 @@ class SignInDialog(QDialog):
             }[status.where]
         )
         if status.note:
-            text += "\n" + tr_core(status.note) + tr(".")
+            note = show(status.note_message) if status.note_message else tr_core(status.note)
+            text += "\n" + note + tr(".")
         self.status.setText(text)
         self.sign_out.setEnabled(status.where in ("keyring", "session"))
 

@@ -241,6 +241,12 @@ TEMPLATES: dict[str, str] = {
         "modelscope.cn and {fix}"
     ),
     "hub.modelscope_missing": "{repo} is not downloaded from ModelScope yet. {Fix}",
+    "hub.no_keyring": (
+        "No secure keyring was found on this computer, so the token is kept only until the "
+        "studio closes. Install and unlock a keyring (e.g. GNOME Keyring or KWallet) to stay "
+        "signed in"
+    ),
+    "hub.env_token": "Using the token from the HF_TOKEN environment variable",
     "hub.no_file_matches": "No downloaded file of {repo} matches {patterns}. {Fix}",
     # studio/core/compile/: compiling for a chip's NPU.
     "compile.random_calibration": (
