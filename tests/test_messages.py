@@ -37,7 +37,10 @@ def _chinese_templates() -> dict[str, str]:
 def _core_calls(name: str) -> Iterator[ast.Call]:
     for path in (REPO / "studio" / "core").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name:
+            if isinstance(node, ast.Call) and name in (
+                getattr(node.func, "id", None),
+                getattr(node.func, "attr", None),  # messages.message(...)
+            ):
                 yield node
 
 
@@ -241,6 +244,7 @@ CONVERTED = [
     "analyze/diff.py",
     "compile/common.py",
     "compile/qualcomm.py",
+    "serve/server.py",
 ]
 ERRORS = {"StudioError", "BadInput", "OutputError", "JobFailed", "HubError"}
 FLAG = re.compile(r"--[a-z]")

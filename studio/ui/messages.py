@@ -30,6 +30,7 @@ CONTROLS: dict[str, str] = {
     "threads": N_("set Threads on the Inspect step"),
     "context": N_("give the context length"),
     "allow_cpu": N_("allow CPU fallback when compiling"),
+    "port": N_("choose the serving port"),
 }
 # Core action → what to do in the app ({input}, {example} from the Fix).
 ACTIONS: dict[str, str] = {
@@ -63,6 +64,7 @@ ACTIONS: dict[str, str] = {
     "other_out_folder": N_("choose another output folder"),
     "new_out_folder": N_("choose a new output folder"),
     "check_chip": N_("the Target step's check"),
+    "other_port": N_("choose another port"),
 }
 # Display names core uses, marked so the catalogue keeps them (a test checks they match core's).
 NAMES = [N_("This PC")]

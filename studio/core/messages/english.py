@@ -267,6 +267,13 @@ TEMPLATES: dict[str, str] = {
         "Not all of the model runs on the NPU: {what}. {Fix} to keep the split (those nodes run "
         "on the CPU), or replace them"
     ),
+    # studio/core/serve/server.py: where and how a bundle is served.
+    "serve.bad_port": "Port {port} is not a port number. Give one between 1 and 65535 ({fix})",
+    "serve.cannot_listen": "Cannot listen on {host}:{port} ({reason}). {Fix}",
+    "serve.bad_limits": (
+        "The workers and the largest request body must be at least 1 and the queue at least 0 "
+        "(got {workers}, {max_body} and {queue})"
+    ),
     # studio/core/analyze/diff.py
     "diff.no_layers": (
         "{path} holds no per-layer drift (no 'per_layer' list). Give the report the Optimize "
@@ -307,4 +314,5 @@ ACTIONS: dict[str, str] = {
     "other_out_folder": "choose another --out folder",
     "new_out_folder": "choose a new folder for --out",
     "check_chip": "`studio check --chip`",
+    "other_port": "choose another --port, or a --host this computer has",
 }
