@@ -221,7 +221,7 @@ def test_cli_check_json(tmp_path: Path, capsys, shared_cache: Path) -> None:
         (["--chip", "nope"], "Unknown chip 'nope'"),
         (["--chip", SNAPDRAGON, "--shape", "x=1xAx3"], "is not NAME=DIMS"),
         (["--chip", SNAPDRAGON, "--shape", "y=1x3x32x32"], "no input named 'y'"),
-        (["--chip", SNAPDRAGON, "--context", "0"], "--context must be at least 1"),
+        (["--chip", SNAPDRAGON, "--context", "0"], "context must be at least 1"),
     ],
 )
 def test_cli_check_bad_input_exits_2(tmp_path: Path, capsys, args: list[str], message: str) -> None:

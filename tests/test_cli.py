@@ -112,7 +112,7 @@ def test_run_recipe_twice_gives_the_same_model(
             ["compress", "{mlp}", "--method", "cleanup", "--out", "{tmp}/notes.txt/o.onnx"],
             "Cannot create",
         ),
-        (["profile", "{mlp}", "--runs", "0"], "--runs must be at least 1"),
+        (["profile", "{mlp}", "--runs", "0"], "runs must be at least 1"),
         (["profile", "{mlp}", "--shape", "x=1xbanana"], "is not NAME=DIMS"),
         (["bundle", "{mlp}", "--out", "{tmp}/userdir"], "not a studio bundle"),
         (["bundle", "{mlp}", "--chip", "nope", "--out", "{tmp}/b"], "Unknown chip"),

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.errors import BadInput, JobCancelled, JobFailed
+from studio.core.errors import BadInput, JobCancelled, JobFailed, OutputError
 from studio.core.jobs import JobHandle, JobSpec, JobState, ProgressMessage, run_job
 from studio.core.jobs.messages import SCHEMA_VERSION
+from studio.core.messages import Fix, Message
 
 T = "tests.support.job_targets"
 
@@ -44,6 +45,31 @@ def test_user_error_keeps_its_message_class_and_exit_code() -> None:
     with pytest.raises(JobCancelled) as cancelled:
         run_job(JobSpec("cancelled", f"{T}:user_cancelled"))
     assert cancelled.value.exit_code == 130
+
+
+def test_user_error_with_a_message_id_keeps_class_id_fields_and_exit_code(tmp_path: Path) -> None:
+    taken = tmp_path / "model.onnx"
+    taken.write_bytes(b"mine")
+    with pytest.raises(OutputError) as raised:
+        run_job(JobSpec("taken", f"{T}:taken_output", {"out": str(taken)}))
+    error = raised.value
+    assert type(error) is OutputError and error.exit_code == 2
+    assert error.msg == Message(
+        id="output.exists", fields={"path": str(taken)}, fix=Fix(action="out_or_force")
+    )
+    assert str(error) == f"{taken} already exists. Choose another --out path or pass --force."
+    assert taken.read_bytes() == b"mine"
+
+
+def test_user_error_of_a_class_outside_errors_py_keeps_it() -> None:
+    # Only studio.core.errors' classes used to be found: a HubError came back a StudioError.
+    from studio.core.hubs.hf_context import HubError
+
+    with pytest.raises(HubError) as raised:
+        run_job(JobSpec("offline", f"{T}:hub_offline_check"))
+    assert type(raised.value) is HubError and raised.value.exit_code == 1
+    assert raised.value.msg is not None and raised.value.msg.id == "hub.offline_check"
+    assert "sign in with --no-check" in str(raised.value)
 
 
 def test_unexpected_exception_is_a_failed_job_with_traceback_in_the_log() -> None:

@@ -37,7 +37,10 @@ def _chinese_templates() -> dict[str, str]:
 def _core_calls(name: str) -> Iterator[ast.Call]:
     for path in (REPO / "studio" / "core").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name:
+            if isinstance(node, ast.Call) and name in (
+                getattr(node.func, "id", None),
+                getattr(node.func, "attr", None),  # messages.message(...)
+            ):
                 yield node
 
 
@@ -46,7 +49,9 @@ def test_every_message_id_has_a_chinese_template_with_the_same_fields() -> None:
     assert sorted(set(TEMPLATES) - set(chinese)) == [], "add them to " + catalogue_path(CHINESE)
     assert sorted(set(chinese) - set(TEMPLATES)) == [], "stale ids in " + catalogue_path(CHINESE)
     for id, english in TEMPLATES.items():
-        assert sorted(FIELD.findall(english)) == sorted(FIELD.findall(chinese[id])), id
+        # {Fix} (the fix starting a sentence) is {fix} in a language without capitals.
+        fields = sorted(f.replace("Fix", "fix") for f in FIELD.findall(english))
+        assert fields == sorted(f.replace("Fix", "fix") for f in FIELD.findall(chinese[id])), id
 
 
 def test_every_option_a_core_fix_names_has_a_gui_control() -> None:
@@ -208,3 +213,170 @@ def test_a_user_error_keeps_its_message_across_the_job_boundary(qtbot, tmp_path:
         job.start()
     shown = failed.args[0]
     assert "choose Calibration samples under Advanced" in shown and "--calib" not in shown
+
+
+# Modules whose user-facing errors are ids now: none of their error sentences may name a flag.
+CONVERTED = [
+    "atomic.py",
+    "bundle/folder.py",
+    "compress/run.py",
+    "compress/graph.py",
+    "compress/passes.py",
+    "compress/channels.py",
+    "model/convert.py",
+    "model/fix_shapes.py",
+    "model/shapes.py",
+    "analyze/profile.py",
+    "chips/check.py",
+    "devices/listing.py",
+    "devices/adb_device.py",
+    "devices/this_pc.py",
+    "devices/deploy.py",
+    "devices/run.py",
+    "samples/synthetic.py",
+    "samples/images.py",
+    "generate/export.py",
+    "generate/llm_bundle.py",
+    "ovgenai/export.py",
+    "hubs/auth.py",
+    "hubs/modelscope.py",
+    "hubs/hf_cache.py",
+    "analyze/diff.py",
+    "compile/common.py",
+    "compile/qualcomm.py",
+    "serve/server.py",
+]
+ERRORS = {"StudioError", "BadInput", "OutputError", "JobFailed", "HubError"}
+FLAG = re.compile(r"--[a-z]")
+
+
+def _texts(node: ast.AST) -> Iterator[str]:
+    for part in ast.walk(node):
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            yield part.value
+
+
+@pytest.mark.parametrize("module", CONVERTED)
+def test_converted_modules_raise_no_error_naming_a_flag(module: str) -> None:
+    tree = ast.parse((REPO / "studio" / "core" / module).read_text(encoding="utf-8"))
+    calls = [
+        call
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        and (
+            getattr(call.func, "id", None) in ERRORS
+            or getattr(call.func, "attr", None) == "ensure_opset"  # its why goes in an error
+        )
+    ]
+    flagged = [
+        f"{module}:{call.lineno}: {text!r}"
+        for call in calls
+        for text in _texts(call)
+        if FLAG.search(text)
+    ]
+    assert not flagged, "make them message ids with a Fix:\n" + "\n".join(flagged)
+
+
+def _core_messages() -> Iterator[Message]:
+    """Every message core builds with a literal id and fix, its fields filled with 'x'."""
+    for call in _core_calls("message"):
+        if not (call.args and isinstance(call.args[0], ast.Constant)):
+            continue
+        id = call.args[0].value
+        fix = None
+        if len(call.args) > 1 and isinstance(call.args[1], ast.Call):
+            values = {k.arg: getattr(k.value, "value", None) for k in call.args[1].keywords}
+            if None in values.values():
+                continue  # an option chosen at run time (samples.missing's calib or eval)
+            fix = Fix(**{k: str(v) for k, v in values.items() if k})
+        fields = {name: "x" for name in FIELD.findall(TEMPLATES[id]) if name not in ("fix", "Fix")}
+        yield Message(id=id, fields=fields, fix=fix)
+
+
+@pytest.mark.parametrize("language", [ENGLISH, CHINESE])
+def test_the_gui_wording_of_every_core_message_names_no_flag(language: str) -> None:
+    messages = list(_core_messages())
+    assert len(messages) > 40, "the scan should find the messages core builds"
+    i18n.set_language(language)
+    try:
+        flagged = [f"{m.id}: {show(m)}" for m in messages if FLAG.search(show(m))]
+    finally:
+        i18n.set_language(ENGLISH)
+    assert not flagged, "give their options a control or their actions GUI words:\n" + "\n".join(
+        flagged
+    )
+    # The CLI keeps its flags: the same data renders them.
+    assert any("--force" in m.english() for m in messages if m.id == "output.exists")
+
+
+def test_converted_errors_raise_with_ids_the_gui_words_in_chinese(
+    chinese: None, tmp_path: Path
+) -> None:
+    from studio.core.analyze.profile import check_profile_arguments
+    from studio.core.atomic import atomic_path
+    from studio.core.bundle.folder import check_destination
+    from studio.core.errors import BadInput, OutputError
+    from studio.core.model.shapes import parse_shapes
+    from studio.ui.messages import shown_error
+
+    taken = tmp_path / "taken.onnx"
+    taken.write_bytes(b"x")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    cases = [
+        (lambda: check_profile_arguments(0, 1, None), BadInput, "profile.runs_low"),
+        (lambda: parse_shapes(["x=1xbanana"]), BadInput, "shapes.bad"),
+        (lambda: atomic_path(taken).__enter__(), OutputError, "output.exists"),
+        (lambda: check_destination(tmp_path / "mine", True), OutputError, "bundle.out_not_bundle"),
+    ]
+    shown = []
+    for call, kind, id in cases:
+        with pytest.raises(kind) as raised:
+            call()
+        assert raised.value.msg is not None and raised.value.msg.id == id
+        assert "--" not in shown_error(raised.value)
+        shown.append(shown_error(raised.value))
+    with pytest.raises(BadInput, match="Pass --runs 20 for a stable median"):  # the CLI's
+        check_profile_arguments(0, 1, None)
+    assert (
+        shown[0]
+        == "运行次数至少为 1（当前为 0）。请在“分析”步骤中设置“运行次数”，以得到稳定的中位数"
+    )
+    assert shown[2] == f"{taken} 已存在。请选择另一个输出位置"
+    assert shown[3].endswith("请选择一个空的或新的文件夹（Studio 从不删除你的文件）")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_device_states_are_ids_the_gui_words_in_chinese(chinese: None) -> None:
+    from studio.core.devices.states import explain, explain_messages
+
+    _, status, fix = explain_messages("unauthorized")
+    assert show(status) == "未授权" and fix is not None and show(fix).startswith("请解锁手机")
+    assert show(explain_messages("recovery")[1]) == "处于 recovery 模式"
+    assert explain_messages("device")[2] is None
+    assert explain("unauthorized")[1] == "Not authorized"  # the CLI's words
+
+
+def test_a_token_note_is_an_id_the_gui_words_in_chinese(chinese: None, monkeypatch) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from studio.core.hubs import tokens
+    from tests.support.hub_fixtures import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())  # empty: the environment's token is the one in use
+    monkeypatch.setenv("HF_TOKEN", "hf_" + "x" * 30)
+    try:
+        status = tokens.token_status()
+        assert status.note == "Using the token from the HF_TOKEN environment variable"
+        assert status.note_message is not None
+        assert show(status.note_message) == "正在使用 HF_TOKEN 环境变量中的令牌"
+        keyring.set_keyring(fail.Keyring())
+        kept = tokens.save_token("hf_" + "y" * 30)
+        assert kept.where == "session" and kept.note.startswith("No secure keyring was found")
+        assert kept.note_message is not None
+        assert show(kept.note_message).startswith("这台电脑上没有找到安全的密钥环")
+    finally:
+        tokens._SESSION.clear()
+        keyring.set_keyring(previous)

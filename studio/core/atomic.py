@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from studio.core.errors import OutputError
+from studio.core.messages import Fix, message
 
 PARTIAL_PREFIX = ".studio-partial-"
 # ".studio-partial-<owner pid>-<8 hex>[~old]-<name>"; "~old" marks a target moved aside.
@@ -41,13 +42,16 @@ def check_writable_parent(target: Path) -> Path:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(
-            f"Cannot create the output folder {parent} ({exc.strerror})",
-            "Choose a folder you can write to with --out",
+            msg=message(
+                "output.cannot_create",
+                Fix(action="writable_out"),
+                path=str(parent),
+                reason=str(exc.strerror),
+            )
         ) from exc
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(
-            f"The output folder {parent} is not writable",
-            "Choose a folder you can write to with --out",
+            msg=message("output.not_writable", Fix(action="writable_out"), path=str(parent))
         )
     cleanup_partials(parent)
     return parent
@@ -102,7 +106,9 @@ def move_into_place(source: Path, target: Path, *, replace: bool) -> None:
     removed only after the new one is in place.
     """
     if target.exists() and not replace:
-        raise OutputError(f"{target} already exists", "Choose another --out path or pass --force")
+        raise OutputError(
+            msg=message("output.exists", Fix(action="out_or_force"), path=str(target))
+        )
     if not target.is_dir() or target.is_symlink():
         os.replace(source, target)
         return
@@ -126,7 +132,9 @@ def atomic_path(target: Path, *, replace: bool = False) -> Iterator[Path]:
     target = Path(target)
     check_writable_parent(target)
     if target.exists() and not replace:
-        raise OutputError(f"{target} already exists", "Choose another --out path or pass --force")
+        raise OutputError(
+            msg=message("output.exists", Fix(action="out_or_force"), path=str(target))
+        )
     temp = partial_path_for(target)
     try:
         yield temp

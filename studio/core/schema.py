@@ -84,8 +84,8 @@ def read_text_capped(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise BadInput(f"Cannot read {path} ({exc})", "Check the file is a text file") from exc
 
 
-# libyaml's parser where PyYAML was built with it: the chip catalogue loads in 11 ms instead of
-# 112 ms here, which the Target step pays at start-up.
+# libyaml's parser where PyYAML was built with it: the Target step parses the chip catalogue at
+# start-up, ten times faster this way (benchmarks/README.md, "Figures behind the code").
 _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

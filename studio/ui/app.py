@@ -32,7 +32,7 @@ WARM_UP_MODULES = (
     "PySide6.QtWebEngineCore",
     "PySide6.QtWebEngineWidgets",
     # The Deploy step's device watcher imports these from its own thread on first show; that
-    # import held the GIL for ~20 ms while a bundle job ran.
+    # import holds the GIL, a stall while a bundle job runs.
     "adbutils",
     "studio.core.chips.catalogue",
     # Loaded by the first job start and by unpickling job results (in the job's monitor thread);
@@ -65,8 +65,8 @@ def _warm_up() -> None:
     if _runtime["freeze_after_warm_up"]:
         # Everything loaded so far lives as long as the app. Moving it out of the garbage
         # collector's view keeps each later full collection short: a full pass over Qt, onnx,
-        # numpy and pyqtgraph objects took 60–100 ms with the GIL held, a stall of the UI thread
-        # whichever thread ran it.
+        # numpy and pyqtgraph objects holds the GIL, a stall of the UI thread whichever thread
+        # runs it.
         gc.freeze()
     warm_up_done.set()
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from studio.core.errors import StudioError
 from studio.ui.i18n import tr
+from studio.ui.messages import shown_error
 
 log = logging.getLogger("studio")
 
@@ -42,7 +43,7 @@ class _ThreadCall(QRunnable):
         try:
             value = self.fn()
         except StudioError as exc:
-            self._send(self.answer.error, exc.message)
+            self._send(self.answer.error, shown_error(exc))
         except Exception as exc:
             log.exception("background call failed")
             self._send(

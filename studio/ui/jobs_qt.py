@@ -41,7 +41,7 @@ class _EventPump(QThread):
     # Children may report progress thousands of times a second; the UI needs ~20 updates/s.
     PROGRESS_INTERVAL = 0.05
     # Job children run at a lower CPU priority than the window: on two cores a quantize or a
-    # profile keeps both busy, and the UI thread then waited 10–50 ms for a core to paint.
+    # profile keeps both busy, and the UI thread then waits for a core to paint.
     CHILD_NICENESS = 10
 
     def run(self) -> None:
@@ -126,7 +126,7 @@ class QtJob(QObject):
         if self._started:
             return self
         self._started, self.waiting_for = True, None
-        # The pump thread starts the child: the first spawn costs ~40 ms, too long for the UI.
+        # The pump thread starts the child: spawning one is too slow for the UI thread.
         self._pump.start()
         self.changed.emit()
         return self

@@ -29,6 +29,7 @@ from studio.ui.i18n import tr
 from studio.ui.job_panel import JobPanel
 from studio.ui.jobs_qt import JobManager
 from studio.ui.language_menu import LanguageMenu
+from studio.ui.messages import shown_error
 from studio.ui.pages.wizard import STEP_NAMES, build_pages
 from studio.ui.prewarm import PagePrewarmer
 from studio.ui.state import WizardState
@@ -198,7 +199,7 @@ class MainWindow(QMainWindow):
         self._update_buttons()
         # The page is shown first and its work (often starting a job) follows a moment later,
         # so painting the new page and starting the work are two short turns of the event loop
-        # instead of one long one: together they stalled the window for 16-20 ms.
+        # instead of one long one that stalls the window.
         page = self.pages[index]
         QTimer.singleShot(ENTER_DELAY_MS, lambda: self._enter(page))
 
@@ -233,7 +234,7 @@ class MainWindow(QMainWindow):
         try:
             recipe = load_recipe(path)
         except StudioError as exc:
-            show_error(self, exc.message, tr("This recipe cannot be opened"))
+            show_error(self, shown_error(exc), tr("This recipe cannot be opened"))
             return
         self.state.replace_recipe(recipe, path.resolve().parent)
         self.go_to(0)
@@ -249,7 +250,7 @@ class MainWindow(QMainWindow):
         try:
             save_recipe(self.state.recipe, path)
         except StudioError as exc:
-            show_error(self, exc.message, tr("The recipe could not be saved"))
+            show_error(self, shown_error(exc), tr("The recipe could not be saved"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())

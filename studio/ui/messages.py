@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 
+from studio.core.errors import StudioError
 from studio.core.messages import Fix, Message, cli_fix, render
 from studio.core.messages.english import TEMPLATES
 from studio.core.paths import assets_dir
@@ -21,9 +22,50 @@ from studio.ui.i18n import ENGLISH, N_, current_language, tr
 CONTROLS: dict[str, str] = {
     "calib": N_("choose Calibration samples under Advanced"),
     "eval": N_("choose Evaluation samples under Advanced"),
+    "shape": N_("fix the input sizes on the Target step"),
+    "opset": N_("set Opset under Advanced"),
+    "keep_float": N_("use Keep in float on the Optimize step"),
+    "ratio": N_("raise Ratio under Advanced"),
+    "runs": N_("set Runs on the Inspect step"),
+    "threads": N_("set Threads on the Inspect step"),
+    "context": N_("give the context length"),
+    "allow_cpu": N_("allow CPU fallback when compiling"),
+    "port": N_("choose the serving port"),
 }
 # Core action → what to do in the app ({input}, {example} from the Fix).
-ACTIONS: dict[str, str] = {}
+ACTIONS: dict[str, str] = {
+    # The app picks its own output names and never replaces a folder it did not write.
+    "other_out": N_("choose another output location"),
+    "out_or_force": N_("choose another output location"),
+    "writable_out": N_("choose an output folder you can write to"),
+    "folder_out": N_("choose a folder for the output"),
+    "empty_out": N_("choose an empty or new folder"),
+    "bundle_or_force": N_("choose another bundle folder"),
+    "convert_opset": N_("set Opset {example} under Advanced"),
+    "plug_in_device": N_("plug one in with USB debugging on, or choose This PC"),
+    "choose_device": N_("choose one in the device list"),
+    "other_device_folder": N_("choose another Folder on the device"),
+    "writable_device_folder": N_("choose a Folder on the device it lets you write to"),
+    "writable_to": N_("choose a folder you can write to"),
+    "device_folder": N_("choose the Folder on the device"),
+    "deploy_first": N_("press Push to device first"),
+    "image_size_or_shape": N_("set Size under Advanced"),
+    "samples_npz": N_("Calibration or Evaluation samples under Advanced"),
+    # The GUI has no switch for these: they are the command line's (the fix says so).
+    "trust_remote_code": N_("allow its code on the command line (studio llm-export)"),
+    "llm_out_or_force": N_("choose another output folder"),
+    "llm_export_first": N_("export it first on the command line (studio llm-export)"),
+    "leave_out_chip": N_("export it without a chip for an onnxruntime-genai bundle"),
+    "sign_in_no_check": N_("untick Work offline in Hub settings"),
+    "modelscope_download": N_("download it by its ID"),
+    "modelscope_download_first": N_("download it first"),
+    "download_pattern": N_("download the files you need first"),
+    "compress_json": N_("studio compress"),
+    "other_out_folder": N_("choose another output folder"),
+    "new_out_folder": N_("choose a new output folder"),
+    "check_chip": N_("the Target step's check"),
+    "other_port": N_("choose another port"),
+}
 # Display names core uses, marked so the catalogue keeps them (a test checks they match core's).
 NAMES = [N_("This PC")]
 
@@ -65,6 +107,11 @@ def show(msg: Message) -> str:
     """``msg`` as the GUI shows it, in the current language."""
     template = load_templates(current_language()).get(msg.id, TEMPLATES[msg.id])
     return render(template, msg.fields, gui_fix(msg.fix) if msg.fix else "")
+
+
+def shown_error(exc: StudioError) -> str:
+    """A user error as the GUI shows it: one with an id in its words and language."""
+    return show(exc.msg) if exc.msg is not None else exc.message
 
 
 def show_parts(parts: list[Message], english: str) -> str:

@@ -62,7 +62,7 @@ class PagePrewarmer(QObject):
         if not self.ready.is_set() or not self.stack.isVisible():
             return  # the imports still compete for the GIL; try again next tick
         if self.busy():
-            return  # a 5-15 ms render now would be a stall while the job's progress shows
+            return  # a render now would be a stall while the job's progress shows
         while self.todo:
             page = self.todo.pop(0)
             if page is self.stack.currentWidget() or page.isVisible():

@@ -88,7 +88,7 @@ def test_generate_without_generator_exits_1(
         (["device-run", "{bundle}", "--device", "this-pc", "bench"], "Deploy it first"),
         (
             ["device-run", "{bundle}", "--device", "this-pc", "bench", "--runs", "0"],
-            "--runs must be 1 or more",
+            "runs must be 1 or more",
         ),
     ],
 )

@@ -136,7 +136,7 @@ def test_bench_on_this_pc(bundle: Path) -> None:
 
 @pytest.mark.parametrize("kwargs", [{"runs": 0}, {"warmup": -1}])
 def test_bad_run_numbers(bundle: Path, kwargs: dict) -> None:
-    with pytest.raises(BadInput, match=r"--runs must be 1 or more"):
+    with pytest.raises(BadInput, match=r"runs must be 1 or more"):
         run_on_device(bundle, "this-pc", "bench", **kwargs)
 
 

@@ -32,6 +32,19 @@ def bad_input(report: Reporter) -> None:
     raise BadInput("The file is wrong", "Pick another file")
 
 
+def taken_output(out: str, report: Reporter) -> None:
+    with atomic_path(Path(out)):  # ``out`` exists: an OutputError with a message id
+        pass
+
+
+def hub_offline_check(report: Reporter) -> None:
+    from studio.core.hubs.auth import sign_in
+    from studio.core.hubs.hf_context import HubContext
+
+    offline = HubContext("http://127.0.0.1:9", None, Path("unused"), offline=True)
+    sign_in("hf_" + "x" * 30, ctx=offline)  # offline: a HubError before any keyring or network
+
+
 def user_cancelled(report: Reporter) -> None:
     raise JobCancelled("The user pressed Cancel in a dialog the job showed", "")
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from studio.core.analyze.fusion_map import node_key
 from studio.core.analyze.profile import ProfileResult, profile_model
 from studio.core.errors import BadInput
+from studio.core.messages import Fix, message
 from studio.core.model.loader import (
     load_model,
     model_file_size,
@@ -241,10 +242,7 @@ def load_drift_report(path: str | Path) -> list[LayerDrift]:
                 ]
             if isinstance(entries, list):
                 return _drift_rows(entries, path, key)
-    raise BadInput(
-        f"{path} holds no per-layer drift (no 'per_layer' list)",
-        "Give the report written by `studio compress --json` or the Optimize step",
-    )
+    raise BadInput(msg=message("diff.no_layers", Fix(action="compress_json"), path=str(path)))
 
 
 def _drift_rows(entries: list[Any], path: Path, key: str) -> list[LayerDrift]:

@@ -150,9 +150,9 @@ def summarize_graph(
         proto, label = model, model.graph.name
     else:
         path = resolve_model_path(model)
-        # Names and op types only: no full checker. It is C++ that keeps the GIL, 20–30 ms on
-        # a 10,000-node model, and this runs on a thread of the window's process, whose UI
-        # thread then stalled as long. The model was checked when it was picked, and profiling
+        # Names and op types only: no full checker. It is C++ that keeps the GIL, and this runs
+        # on a thread of the window's process, whose UI thread then stalls as long. The model
+        # was checked when it was picked, and profiling
         # or Netron reports a damaged one.
         proto, label = load_model(path, with_weights=False, check=False), str(path)
     names = [node_key(n, i) for i, n in enumerate(proto.graph.node)]

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from studio.core.analyze.fusion_map import NodeKind, map_fused_nodes, node_parameter_counts
 from studio.core.atomic import atomic_path, temp_prefix
 from studio.core.errors import BadInput
-from studio.core.messages import Message, message
+from studio.core.messages import Fix, Message, message
 from studio.core.model.loader import load_model, resolve_model_path
 from studio.core.model.ort_errors import (
     explain_ort_error,
@@ -239,19 +239,23 @@ def measure_latency(
 
 def check_profile_arguments(runs: int, warmup: int, threads: int | None) -> None:
     if runs < 1:
-        raise BadInput(
-            f"--runs must be at least 1 (got {runs})", "Use --runs 20 for a stable median"
-        )
+        raise BadInput(msg=message("profile.runs_low", Fix(option="runs", example="20"), runs=runs))
     if runs > MAX_RUNS:
         raise BadInput(
-            f"--runs must be at most {MAX_RUNS} (got {runs})", "Use --runs 20 for a stable median"
+            msg=message(
+                "profile.runs_high", Fix(option="runs", example="20"), most=MAX_RUNS, runs=runs
+            )
         )
     if warmup < 0:
         raise BadInput(f"warm-up runs cannot be negative (got {warmup})", "Use 3")
     if threads is not None and not 1 <= threads <= MAX_THREADS:
         raise BadInput(
-            f"--threads must be between 1 and {MAX_THREADS} (got {threads})",
-            f"Use --threads {default_threads()} (this PC's cores)",
+            msg=message(
+                "profile.threads",
+                Fix(option="threads", example=str(default_threads())),
+                most=MAX_THREADS,
+                threads=threads,
+            )
         )
 
 
@@ -296,10 +300,9 @@ def per_run_node_times(
 # SESSION_BUDGET_S of session creation allows; a model whose session takes long to create is
 # profiled in one.
 # The runs are capped by the node timings they leave in the trace (LAYER_TIMINGS_CAP), which
-# is what reading the trace costs: at least LAYER_RUNS_CAP runs, more for a small graph. The
-# demo CNN's 0.14 ms in 160 runs was over in 25 ms, short enough for one stray moment of the
-# machine to cover most of a profile (1 pair in 10 off by 20–36%); 1,600 runs spread it over
-# 0.5 s and held every pair within 8% (benchmarks/README.md).
+# is what reading the trace costs: at least LAYER_RUNS_CAP runs, more for a small graph, whose
+# few runs would otherwise be over so fast that one stray moment of the machine covers most of a
+# profile (benchmarks/README.md, "Figures behind the code").
 PROFILE_SESSIONS = 16
 SESSION_BUDGET_S = 1.5
 SLOW_SESSION_S = 1.0

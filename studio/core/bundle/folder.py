@@ -21,6 +21,7 @@ from studio.core.atomic import atomic_path
 from studio.core.bundle.layout import MANIFEST_VERSION, migrate_manifest
 from studio.core.chips.catalogue import get_chip
 from studio.core.errors import BadInput, OutputError
+from studio.core.messages import Fix, message
 from studio.core.model.loader import TensorInfo, load_model, resolve_model_path, summarize
 from studio.core.model.precision import Precision
 from studio.core.progress import NULL_REPORTER, Reporter
@@ -129,18 +130,18 @@ def check_destination(out: Path, force: bool) -> None:
     if not out.exists():
         return
     if not out.is_dir():
-        raise OutputError(f"{out} exists and is a file", "Choose a folder path with --out")
+        raise OutputError(
+            msg=message("bundle.out_is_file", Fix(action="folder_out"), path=str(out))
+        )
     if not any(out.iterdir()):
         return
     if not is_bundle(out):
         raise OutputError(
-            f"{out} already holds files that are not a studio bundle",
-            "Choose an empty or new folder with --out (the studio never deletes your files)",
+            msg=message("bundle.out_not_bundle", Fix(action="empty_out"), path=str(out))
         )
     if not force:
         raise OutputError(
-            f"{out} already holds a bundle",
-            "Choose another --out folder or pass --force to replace it",
+            msg=message("bundle.out_exists", Fix(action="bundle_or_force"), path=str(out))
         )
 
 

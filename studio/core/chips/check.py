@@ -31,7 +31,7 @@ from studio.core.chips.flops import CONTROL_FLOW
 from studio.core.chips.predict import Prediction, predict_latency
 from studio.core.chips.verdict import UNIT_NAMES, chip_verdict, english
 from studio.core.errors import BadInput
-from studio.core.messages import Message
+from studio.core.messages import Fix, Message, message
 from studio.core.model.loader import refuse_custom_ops, resolve_model_path
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.units import gb_text
@@ -334,7 +334,9 @@ def check_model(
     ``compiler``: ask the chip's NPU compiler where each node runs, when it is installed (a
     quantize and a compile in a child process: seconds, so only where asked)."""
     if context is not None and context < 1:
-        raise BadInput(f"--context must be at least 1 (got {context})", "Use e.g. --context 2048")
+        raise BadInput(
+            msg=message("check.context", Fix(option="context", example="2048"), context=context)
+        )
     profile = chip if isinstance(chip, ChipProfile) else get_chip(chip)
     path = resolve_model_path(model)
     report.progress(0.0, "Reading the model")
@@ -429,7 +431,8 @@ def check_model(
     if profile.main.kind != "cpu":
         assumptions.append(f"Placement {source}")
     if cost.kv_inputs and context is None:
-        assumptions.append(f"KV cache sized for a {DEFAULT_CONTEXT}-token context (use --context)")
+        assumed = message("check.context_assumed", Fix(option="context"), context=DEFAULT_CONTEXT)
+        assumptions.append(assumed.english())
     report.progress(1.0, "Checked")
     counts = Counter(p.op_type for p in placements if p.unit == "cpu")
     return CheckResult(

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from studio.core.atomic import partial_path_for, remove_path
 from studio.core.bundle.folder import check_destination
 from studio.core.errors import BadInput
+from studio.core.messages import Fix, message
 from studio.core.model.loader import load_model, resolve_model_path
 from studio.core.model.shapes import apply_shapes, infer, value_dims
 from studio.core.samples.calibration import load_samples, synthetic_samples
@@ -27,10 +28,7 @@ from studio.core.samples.sizes import InputSizes, choose_sizes
 CALIB_LIMIT = 64
 SYNTHETIC_CALIB = 16
 RANDOM_SOURCE = "random inputs"
-SYNTHETIC_NOTE = (
-    "No --calib samples given: calibration uses made-up inputs, which says little about real "
-    "accuracy; pass --calib with real samples (an image folder, .npz or prompts file)."
-)
+SYNTHETIC_NOTE = message("compile.random_calibration", Fix(option="calib")).english()
 
 
 class CompileFile(BaseModel):
@@ -128,6 +126,10 @@ def _refuse_flexible(proto: onnx.ModelProto) -> None:
         dims = value_dims(value)
         if not all(isinstance(d, int) for d in dims):
             raise BadInput(
-                f"Input '{value.name}' still has a flexible size ({dims})",
-                f"Give it one with --shape {value.name}=1x...",
+                msg=message(
+                    "compile.flexible_size",
+                    Fix(option="shape", example=f"{value.name}=1x..."),
+                    name=value.name,
+                    dims=str(dims),
+                )
             )

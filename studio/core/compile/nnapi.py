@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from studio.core.bundle.folder import create_bundle
-from studio.core.compile.common import check_out, static_model, work_folder
+from studio.core.compile.common import SYNTHETIC_NOTE, check_out, static_model, work_folder
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.runner import compile_runner_files
 
@@ -63,7 +63,7 @@ def compile_for_chip(
     with work_folder(out) as work:
         # Samples only choose the sizes here: nothing is calibrated for these NPUs.
         static = static_model(model, work, calib=calib, shapes=shapes)
-        warnings = [w for w in static.warnings if not w.startswith("No --calib")]
+        warnings = [w for w in static.warnings if w != SYNTHETIC_NOTE]
         result = NnapiResult(
             chip=chip,
             bundle=str(out),

@@ -23,6 +23,7 @@ from studio.core.chips.catalogue import ChipProfile, CompileTarget
 from studio.core.compile import qnn_runtime
 from studio.core.compile.result import CompileResult, Placement
 from studio.core.errors import BadInput, OutputError
+from studio.core.messages import Fix, message
 from studio.core.progress import NULL_REPORTER, Reporter
 
 log = logging.getLogger("studio")
@@ -95,17 +96,19 @@ def compile_qnn(
 
 def _check_out(out: Path, source: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file", "Give a folder for the compiled model")
+        raise OutputError(msg=message("compile.out_is_file", path=str(out)))
     if out.is_dir() and any(out.iterdir()):
         if not force:
-            raise OutputError(f"{out} already exists", "Choose another --out or pass --force")
+            raise OutputError(
+                msg=message("output.exists", Fix(action="out_or_force"), path=str(out))
+            )
         if not (out / REPORT_NAME).is_file():
             # --force replaces a compile we wrote, never a folder of the user's.
             raise OutputError(
-                f"{out} is not a folder `studio compile` wrote", "Choose another --out folder"
+                msg=message("compile.out_not_ours", Fix(action="other_out_folder"), path=str(out))
             )
     if source.parent.resolve() == out.resolve():
-        raise OutputError("--out is the model's own folder", "Choose a new folder for --out")
+        raise OutputError(msg=message("compile.out_is_model_folder", Fix(action="new_out_folder")))
     check_writable_parent(out)
 
 
@@ -207,8 +210,7 @@ def _compile_once(qdq: Path, compiled: Path, target: CompileTarget, *, strict: b
             raise _NeedsCpu from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadInput(
-            f"Qualcomm's compiler rejected the model: {first[:300]}",
-            "Check that the model's ops are ones the HTP runs (`studio check --chip`)",
+            msg=message("compile.rejected", Fix(action="check_chip"), reason=first[:300])
         ) from exc
     where = qnn_runtime.placement(session, "".join(captured))
     del session
@@ -237,10 +239,7 @@ def _refuse_split(where: Placement, allow_cpu: bool) -> None:
         what = f"{count} node(s) fall back to the CPU: {_fallback_text(where)}"
     else:
         what = f"the HTP takes the model in {where.npu_partitions} separate parts"
-    raise BadInput(
-        f"Not all of the model runs on the NPU: {what}",
-        "Pass --allow-cpu to keep the split (those nodes run on the CPU), or replace them",
-    )
+    raise BadInput(msg=message("compile.not_all_npu", Fix(option="allow_cpu"), what=what))
 
 
 def _eval_samples(

@@ -20,6 +20,7 @@ from studio.core.compress.channel_plan import Group, plan_model
 from studio.core.compress.graph import control_flow_nodes
 from studio.core.compress.options import ChannelSettings
 from studio.core.errors import BadInput
+from studio.core.messages import Fix, message
 from studio.core.progress import NULL_REPORTER, Reporter
 
 FINE_TUNE_WARNING = (
@@ -110,9 +111,12 @@ def prune_channels(
     if not plans and groups:
         widest = max(g.channels for g in groups)
         raise BadInput(
-            f"No layer has enough channels to remove {settings.ratio:.0%} of them (the widest "
-            f"safe layer has {widest}, so none to remove at this ratio)",
-            "Raise channels.ratio (--ratio), or use int8-static or fp16 for this model",
+            msg=message(
+                "channels.none_to_remove",
+                Fix(option="ratio"),
+                ratio=f"{settings.ratio:.0%}",
+                widest=widest,
+            )
         )
     if not plans:
         first = skipped_rows[0] if skipped_rows else None

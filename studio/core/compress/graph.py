@@ -11,6 +11,7 @@ import onnx
 from onnx import numpy_helper
 
 from studio.core.errors import BadInput
+from studio.core.messages import Fix, message
 from studio.core.model.loader import all_nodes, graph_inputs, opset_of, proto_size
 from studio.core.model.precision import QUANTIZED_OPS
 from studio.core.progress import NULL_REPORTER, Reporter
@@ -155,9 +156,14 @@ def ensure_opset(model: onnx.ModelProto, minimum: int, why: str) -> onnx.ModelPr
         converted = onnx.version_converter.convert_version(model, minimum)
     except Exception as exc:
         raise BadInput(
-            f"The model uses opset {opset_of(model)} and could not be upgraded to {minimum}, "
-            f"which {why} needs ({str(exc).splitlines()[0]})",
-            f"Re-export the model with opset {minimum} or newer (studio convert --opset {minimum})",
+            msg=message(
+                "compress.opset_upgrade",
+                Fix(action="convert_opset", example=str(minimum)),
+                opset=opset_of(model),
+                minimum=minimum,
+                why=why,
+                reason=str(exc).splitlines()[0],
+            )
         ) from exc
     log.info("upgraded opset %d → %d for %s", opset_of(model), minimum, why)
     return converted
@@ -170,24 +176,24 @@ def fix_input_shapes(model: onnx.ModelProto, shapes: dict[str, list[int]]) -> on
     inputs = {v.name: v for v in graph_inputs(model)}
     for name, dims in shapes.items():
         if name not in inputs:
-            raise BadInput(
-                f"--shape names '{name}', which is not an input of the model",
-                f"Use one of: {', '.join(inputs)}",
-            )
+            raise BadInput(msg=message("shapes.not_input", name=name, inputs=", ".join(inputs)))
         tensor_dims = inputs[name].type.tensor_type.shape.dim
         if len(dims) != len(tensor_dims):
             raise BadInput(
-                f"--shape {name} gives {len(dims)} dimensions but input '{name}' has "
-                f"{len(tensor_dims)}",
-                f"Give {len(tensor_dims)} numbers, like "
-                f"{name}={'x'.join(['1'] * len(tensor_dims))}",
+                msg=message(
+                    "shapes.rank",
+                    name=name,
+                    given=len(dims),
+                    rank=len(tensor_dims),
+                    example=f"{name}={'x'.join(['1'] * len(tensor_dims))}",
+                )
             )
         for axis, (dim, want) in enumerate(zip(tensor_dims, dims, strict=True)):
             if dim.HasField("dim_value") and dim.dim_value > 0 and dim.dim_value != want:
                 raise BadInput(
-                    f"--shape {name}: axis {axis} of input '{name}' is fixed at {dim.dim_value}, "
-                    f"not {want}",
-                    "Change only the dynamic dimensions (shown as ? by `studio info`)",
+                    msg=message(
+                        "shapes.fixed_axis", name=name, axis=axis, fixed=dim.dim_value, want=want
+                    )
                 )
             dim.Clear()
             dim.dim_value = want
@@ -252,9 +258,9 @@ def resolve_keep_float(model: onnx.ModelProto, entries: list[str]) -> list[str]:
             hint = (
                 f"Did you mean {', '.join(close)}?"
                 if close
-                else ("Use a node name or op type shown by `studio info` or the drift report")
+                else "Use a node name or op type shown by the model summary or the drift report"
             )
-            raise BadInput(f"--keep-float '{entry}' matches no node or op type in the model", hint)
+            raise BadInput(msg=message("compress.keep_float_unknown", entry=entry, hint=hint))
     return list(dict.fromkeys(matched))
 
 

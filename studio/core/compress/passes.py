@@ -17,6 +17,7 @@ from studio.core.compress.method_ids import Method
 from studio.core.compress.options import CompressOptions
 from studio.core.compress.prune import SparsityReport, prune_model
 from studio.core.errors import BadInput, StudioError
+from studio.core.messages import Fix, message
 from studio.core.progress import NULL_REPORTER, Reporter
 
 log = logging.getLogger("studio")
@@ -134,8 +135,14 @@ def explain_failure(model: onnx.ModelProto, method: Method, exc: Exception) -> B
     if named:
         node = names[named]
         return BadInput(
-            f"{method.value} failed at node '{node.name}' ({node.op_type}): {text}",
-            f"Keep it in float with --keep-float {node.name}, or choose another method",
+            msg=message(
+                "compress.node_failed",
+                Fix(option="keep_float", example=node.name),
+                method=method.value,
+                node=node.name,
+                op=node.op_type,
+                reason=text.rstrip(". "),
+            )
         )
     if flow:
         node = flow[0]

@@ -17,6 +17,7 @@ from studio.core.devices.base import Device, StreamedProcess
 from studio.core.devices.models import DeviceInfo, DeviceState, RuntimeInfo
 from studio.core.devices.pieces import Piece, as_piece
 from studio.core.errors import JobCancelled, OutputError
+from studio.core.messages import Fix, message
 
 APP_DIR = "edge-deploy-studio"
 ANDROID_BASE = "/data/local/tmp"
@@ -76,14 +77,16 @@ class AdbDevice(Device):
 
     # -- identification -----------------------------------------------------------------------
     def describe(self) -> DeviceInfo:
-        state, status, fix = states.explain(self.adb_state)
+        state, status, fix = states.explain_messages(self.adb_state)
         info = DeviceInfo(
             serial=self.serial,
             kind="adb",
             state=state,
             adb_state=self.adb_state,
-            status=status,
-            fix=fix,
+            status=status.english(),
+            fix=fix.english() if fix else "",
+            status_message=status,
+            fix_message=fix,
             transport=states.transport_of(self.serial),
         )
         if state is not DeviceState.READY:
@@ -179,8 +182,12 @@ class AdbDevice(Device):
             code, _out, err = self.run_shell(script, 60)
             if code != 0:
                 raise OutputError(
-                    f"Could not move files into place on {self.serial} ({err.strip()})",
-                    "Check the folder is writable (choose another with --to)",
+                    msg=message(
+                        "devices.move_failed",
+                        Fix(action="other_device_folder"),
+                        serial=self.serial,
+                        reason=err.strip(),
+                    )
                 )
 
     def join_pieces(self, pieces: list[str], target: str) -> None:
@@ -280,15 +287,24 @@ class AdbDevice(Device):
         name = remote.rsplit("/", 1)[-1]
         if status[:4] == b"FAIL":
             size = struct.unpack("<I", status[4:])[0]
-            message = _recv_exact(sock, size).decode("utf-8", "replace")
-            if "space" in message.lower():
+            reply = _recv_exact(sock, size).decode("utf-8", "replace")
+            if "space" in reply.lower():
                 raise OutputError(
-                    f"{self.serial} ran out of storage while receiving {name}",
-                    "Free up space on the device or choose another folder with --to",
+                    msg=message(
+                        "devices.out_of_storage",
+                        Fix(action="other_device_folder"),
+                        serial=self.serial,
+                        name=name,
+                    )
                 )
             raise OutputError(
-                f"{self.serial} refused {remote} ({message})",
-                "Choose a folder the device lets you write to with --to",
+                msg=message(
+                    "devices.refused",
+                    Fix(action="writable_device_folder"),
+                    serial=self.serial,
+                    path=remote,
+                    reason=reply,
+                )
             )
         raise EOFError("unexpected reply from the device")
 

@@ -26,6 +26,7 @@ from studio.core.devices.listing import get_device
 from studio.core.devices.models import THIS_PC_SERIAL, DeployResult, DeviceVerifyResult
 from studio.core.devices.pieces import Piece, piece_name, split
 from studio.core.errors import BadInput, OutputError
+from studio.core.messages import Fix, message
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.units import human_size
 
@@ -86,8 +87,9 @@ def device_folder_name(manifest: Manifest) -> str:
     name = _NOT_IN_A_NAME.sub("-", manifest.model.name).strip(".-")[:80].rstrip(".-")
     if not name:
         raise BadInput(
-            f"The bundle's model name '{manifest.model.name}' cannot name a folder on the device",
-            "Choose the folder with --to, or rebuild the bundle with a plain model name",
+            msg=message(
+                "devices.bad_model_name", Fix(action="device_folder"), name=manifest.model.name
+            )
         )
     return name
 
@@ -101,10 +103,7 @@ def resolve_target(device: Device, manifest: Manifest, to: str | None) -> str:
         return device.default_dir(device_folder_name(manifest))
     path = PurePosixPath(to)
     if not path.is_absolute() or ".." in path.parts or any(c in to for c in "\n\r\0"):
-        raise BadInput(
-            f"--to '{to}' is not an absolute folder path on the device",
-            "Write it like /data/local/tmp/my-model",
-        )
+        raise BadInput(msg=message("devices.not_absolute", path=to))
     return str(path)
 
 
@@ -194,10 +193,14 @@ def deploy_bundle(
         free = dev.free_bytes(remote)
         if free is not None and need + SPACE_MARGIN > free:
             raise OutputError(
-                f"{dev.serial} has {human_size(free)} free at {remote}, but the bundle needs "
-                f"{human_size(need)} more",
-                "Free up space on the device (delete old bundles or apps) or choose another "
-                "folder with --to",
+                msg=message(
+                    "devices.no_space",
+                    Fix(action="other_device_folder"),
+                    serial=dev.serial,
+                    free=human_size(free),
+                    path=remote,
+                    need=human_size(need),
+                )
             )
         meter = PushMeter(plan.bytes, report.sub(0.05, 0.85))
         push_started = time.monotonic()

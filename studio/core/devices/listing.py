@@ -17,6 +17,7 @@ from studio.core.devices.base import Device
 from studio.core.devices.models import THIS_PC_SERIAL, DeviceInfo, DeviceState
 from studio.core.devices.this_pc import ThisPC
 from studio.core.errors import BadInput, OutputError, StudioError
+from studio.core.messages import Fix, message
 
 log = logging.getLogger("studio")
 _WATCHERS: weakref.WeakSet[DeviceWatcher] = weakref.WeakSet()
@@ -45,14 +46,16 @@ def _identify(client: object, serial: str, adb_state: str) -> DeviceInfo:
     try:
         return AdbDevice(client, serial, adb_state).describe()
     except StudioError as exc:
-        state, status, _fix = states.explain("offline")
+        state, status, _fix = states.explain_messages("offline")
         return DeviceInfo(
             serial=serial,
             kind="adb",
             state=state,
             adb_state=adb_state,
-            status=status,
+            status=status.english(),
             fix=exc.message,
+            status_message=status,
+            fix_message=exc.msg,
             transport=states.transport_of(serial),
         )
 
@@ -81,12 +84,14 @@ def get_device(serial: str | None) -> Device:
         if not ready:
             waiting = [f"{s} ({states.explain(st)[1]})" for s, st in entries.items()]
             raise BadInput(
-                "No phone or board is ready" + (f": {', '.join(waiting)}" if waiting else ""),
-                "Plug one in with USB debugging on (or connect over Wi-Fi with `studio devices "
-                "--connect HOST:PORT`), or choose --device this-pc",
+                msg=message(
+                    "devices.none_ready",
+                    Fix(action="plug_in_device"),
+                    waiting=f": {', '.join(waiting)}" if waiting else "",
+                )
             )
         raise BadInput(
-            f"Several devices are connected: {', '.join(ready)}", "Choose one with --device SERIAL"
+            msg=message("devices.several", Fix(action="choose_device"), serials=", ".join(ready))
         )
     if serial not in entries:
         raise BadInput(

@@ -6,6 +6,8 @@ import enum
 
 from pydantic import BaseModel
 
+from studio.core.messages import Message
+
 SCHEMA_VERSION = 1
 THIS_PC_SERIAL = "this-pc"
 
@@ -30,6 +32,8 @@ class DeviceInfo(BaseModel):
     adb_state: str = ""
     status: str  # plain words: "Ready", "Not authorized", ...
     fix: str = ""  # what the user should do, empty when ready
+    status_message: Message | None = None  # ``status`` and ``fix`` as data, for the GUI
+    fix_message: Message | None = None
     transport: str = ""  # "usb", "wifi" or "" (this PC)
     name: str = ""
     manufacturer: str = ""

@@ -27,6 +27,7 @@ from studio.core.devices.listing import get_device
 from studio.core.devices.models import THIS_PC_SERIAL, RuntimeInfo
 from studio.core.devices.runner_trust import check_bundle_runner, studio_runner
 from studio.core.errors import BadInput
+from studio.core.messages import Fix, message
 from studio.core.progress import NULL_REPORTER, Reporter
 
 MODES = ("bench", "generate")
@@ -94,7 +95,7 @@ def run_on_device(
     if mode not in MODES:
         raise BadInput(f"Unknown mode '{mode}'", "Use bench or generate")
     if runs < 1 or warmup < 0:
-        raise BadInput("--runs must be 1 or more and --warmup 0 or more", "Fix the numbers")
+        raise BadInput(msg=message("devices.bad_counts", runs=runs, warmup=warmup))
     started = time.monotonic()
     bundle = Path(bundle).expanduser()
     manifest = read_manifest(bundle)
@@ -103,8 +104,12 @@ def run_on_device(
     report.progress(0.0, "Checking the bundle on the device")
     if not deployed_matches(dev, remote, bundle):
         raise BadInput(
-            f"This bundle is not on {dev.serial} at {remote} (or an older copy is)",
-            f"Deploy it first: studio deploy {bundle} --device {dev.serial}",
+            msg=message(
+                "devices.not_deployed",
+                Fix(action="deploy_first", input=str(bundle), example=dev.serial),
+                serial=dev.serial,
+                path=remote,
+            )
         )
     runtime = dev.detect_runtime(remote, runner)
     if runtime.kind is None:

@@ -5,50 +5,44 @@ from __future__ import annotations
 import re
 
 from studio.core.devices.models import DeviceState
+from studio.core.messages import Message, message
 
-_STATES: dict[str, tuple[DeviceState, str, str]] = {
-    "device": (DeviceState.READY, "Ready", ""),
-    "unauthorized": (
-        DeviceState.UNAUTHORIZED,
-        "Not authorized",
-        "Unlock the phone and tap 'Allow' on the 'Allow USB debugging?' prompt. No prompt? Unplug "
-        "and reconnect the cable, or in Developer options tap 'Revoke USB debugging "
-        "authorizations' and reconnect",
-    ),
-    "authorizing": (
-        DeviceState.CONNECTING,
-        "Waiting for approval",
-        "Unlock the phone and tap 'Allow' on the 'Allow USB debugging?' prompt",
-    ),
-    "connecting": (DeviceState.CONNECTING, "Connecting", "Wait a moment"),
-    "offline": (
-        DeviceState.OFFLINE,
-        "Not answering",
-        "Unplug and reconnect the device (for Wi-Fi: check it is on the same network and press "
-        "Connect again); if it stays offline, restart the device",
-    ),
-    "no": (
-        DeviceState.NO_PERMISSION,
-        "No permission to use it",
-        "This computer may not open the USB device: add a udev rule for it (see README, "
-        "'USB permissions on Linux') and reconnect",
-    ),
+# adb state word → our state and the message id of its status ("<id>.fix": what to do).
+_STATES: dict[str, tuple[DeviceState, str]] = {
+    "device": (DeviceState.READY, "device.ready"),
+    "unauthorized": (DeviceState.UNAUTHORIZED, "device.unauthorized"),
+    "authorizing": (DeviceState.CONNECTING, "device.authorizing"),
+    "connecting": (DeviceState.CONNECTING, "device.connecting"),
+    "offline": (DeviceState.OFFLINE, "device.offline"),
+    "no": (DeviceState.NO_PERMISSION, "device.no_permission"),
 }
 _OTHER_MODES = {"bootloader", "recovery", "rescue", "sideload", "host", "fastbootd"}
 
 
-def explain(adb_state: str) -> tuple[DeviceState, str, str]:
-    """adb state text → (state, short status, fix)."""
+def explain_messages(adb_state: str) -> tuple[DeviceState, Message, Message | None]:
+    """adb state text → (state, short status, fix or None when ready) as messages."""
     word = adb_state.strip().split(" ")[0].lower()
     if word in _STATES:
-        return _STATES[word]
+        state, id = _STATES[word]
+        fix = message(f"{id}.fix") if state is not DeviceState.READY else None
+        return state, message(id), fix
     if word in _OTHER_MODES:
         return (
             DeviceState.OTHER_MODE,
-            f"In {word} mode",
-            "Restart the device normally (into Android) and reconnect it",
+            message("device.other_mode", mode=word),
+            message("device.other_mode.fix"),
         )
-    return (DeviceState.OFFLINE, f"Unknown state '{adb_state}'", "Unplug and reconnect the device")
+    return (
+        DeviceState.OFFLINE,
+        message("device.unknown", state=adb_state),
+        message("device.unknown.fix"),
+    )
+
+
+def explain(adb_state: str) -> tuple[DeviceState, str, str]:
+    """adb state text → (state, short status, fix) in English."""
+    state, status, fix = explain_messages(adb_state)
+    return state, status.english(), fix.english() if fix else ""
 
 
 _HOST_PORT = re.compile(r"^[\w.\-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$")

@@ -18,6 +18,7 @@ from studio.core.devices.models import THIS_PC_SERIAL, DeviceInfo, DeviceState, 
 from studio.core.devices.pieces import Piece, as_piece
 from studio.core.errors import JobCancelled, OutputError
 from studio.core.frozen import python_command
+from studio.core.messages import Fix, message
 from studio.core.paths import data_dir
 from studio.core.privacy import keep_private
 from studio.core.this_pc import THIS_PC_NAME
@@ -45,7 +46,8 @@ class ThisPC(Device):
             serial=self.serial,
             kind="this-pc",
             state=DeviceState.READY,
-            status="Ready",
+            status=message("device.ready").english(),
+            status_message=message("device.ready"),
             name=THIS_PC_NAME,
             manufacturer="",
             model=platform.node() or THIS_PC_NAME,
@@ -104,8 +106,12 @@ class ThisPC(Device):
                 with contextlib.suppress(OSError):
                     target.unlink()
                 raise OutputError(
-                    f"Could not write {target} ({exc.strerror})",
-                    "Choose a folder you can write to with --to",
+                    msg=message(
+                        "devices.could_not_write",
+                        Fix(action="writable_to"),
+                        path=str(target),
+                        reason=str(exc.strerror),
+                    )
                 ) from exc
             except JobCancelled:
                 target.unlink(missing_ok=True)

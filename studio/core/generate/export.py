@@ -35,6 +35,7 @@ from studio.core.generate.memory import (
 )
 from studio.core.generate.parity import ParityReport, check_parity
 from studio.core.generate.settings import Precision, parse_precision
+from studio.core.messages import Fix, message
 from studio.core.privacy import keep_private
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -97,10 +98,12 @@ def check_remote_code(
     """Refuse code the user has not allowed, and code that is not in the folder (never fetched)."""
     if not trust_remote_code:
         raise BadInput(
-            f"{folder.name} ({arch}) needs the Python modelling code in its folder, which the "
-            "export runs only with --trust-remote-code",
-            "Pass --trust-remote-code only if you trust that folder's .py files: they run with "
-            "your permissions (nothing is downloaded)",
+            msg=message(
+                "llm.trust_remote_code",
+                Fix(action="trust_remote_code"),
+                name=folder.name,
+                arch=arch,
+            )
         )
     for value in config["auto_map"].values():
         for ref in value if isinstance(value, list) else [value]:
@@ -180,13 +183,10 @@ def _is_main_thread() -> bool:
 
 
 # Weight-only INT4/INT8 quantizes in blocks that share one scale; the builder's default is 32.
-# Wider blocks mean fewer scales and a faster CPU kernel (int8 activations, accuracy level 4). On
-# the demo LM a decode step took 519-532 us with 128-wide blocks against 695-769 us with 64 (INT8:
-# 998 vs 1374 us), and the INT4 file is 11.8 MB instead of 12.5. At 128 the builder's "rtn"
-# quantizer is asked for: it kept the demo LM as close to PyTorch as 64 did (next-token loss +0.005
-# and +0.013 nats on English and Chinese training text, against +0.001 and +0.015 at 64; cosine
-# 0.988 on the parity prompt), while the builder's default quantizer at 128, equal on average,
-# missed the parity prompt at one position (cosine 0.90). Widths 128 does not divide use 64, then 32.
+# Wider blocks mean fewer scales and a faster CPU kernel (int8 activations, accuracy level 4); at
+# 128 the builder's "rtn" quantizer keeps the outputs as close as 64 did, its default one does not
+# (figures: benchmarks/README.md, "Figures behind the code"). Widths 128 does not divide use 64,
+# then 32.
 BLOCK_SIZES = (128, 64)
 NARROW_BLOCK = 32
 
@@ -335,7 +335,7 @@ def export_llm(
     check_export_tools()
     if out.exists() and out.is_dir() and any(out.iterdir()) and not force:
         raise OutputError(
-            f"{out} already exists and is not empty", "Choose another output folder or pass --force"
+            msg=message("llm.out_not_empty", Fix(action="llm_out_or_force"), path=str(out))
         )
     memory = estimate_memory(model_dir, precision, context_length)
     report.log(f"Memory estimate: {memory.summary()}")

@@ -26,6 +26,7 @@ from studio.core.bundle.folder import (
     verify_bundle,
 )
 from studio.core.errors import BadInput, OutputError
+from studio.core.messages import Fix, message
 from studio.core.model.loader import TensorInfo
 from studio.core.paths import assets_dir
 from studio.core.units import human_size
@@ -199,8 +200,9 @@ def resolve_llm(model: str | Path | None) -> Path:
         return path
     if (path / "config.json").is_file():
         raise BadInput(
-            f"{path} is a Hugging Face model that has not been exported yet",
-            f"Export it first: studio llm-export {path} --out <folder>",
+            msg=message(
+                "llm.not_exported", Fix(action="llm_export_first", input=str(path)), path=str(path)
+            )
         )
     raise BadInput(
         f"{path} holds no language model (no {GENAI_CONFIG})",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from studio.core.errors import BadInput
 from studio.core.hubs.hf_context import HubContext, HubError, with_retries
 from studio.core.hubs.tokens import TokenStatus, save_token
+from studio.core.messages import Fix, message
 
 
 def check_token(token: str, ctx: HubContext | None = None) -> str:
@@ -33,9 +34,6 @@ def sign_in(
     if check and hub == "huggingface":
         ctx = ctx or HubContext.current()
         if ctx.offline:
-            raise HubError(
-                "Cannot check the token while offline mode is on",
-                "Turn offline mode off, or sign in with --no-check",
-            )
+            raise HubError(msg=message("hub.offline_check", Fix(action="sign_in_no_check")))
         user = check_token(token, ctx)
     return save_token(token, hub), user

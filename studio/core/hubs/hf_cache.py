@@ -19,6 +19,7 @@ from pathlib import Path
 
 from studio.core.errors import BadInput
 from studio.core.hubs.base import CachedModel, CacheState
+from studio.core.messages import Fix, message
 from studio.core.paths import cache_dir
 
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -221,7 +222,11 @@ def cached_snapshot(cache: Path, repo: str, revision: str, patterns: list[str] |
             matches(p.relative_to(snapshot).as_posix(), patterns) for p in _snapshot_files(snapshot)
         ):
             raise BadInput(
-                f"No downloaded file of {repo} matches {', '.join(patterns)}",
-                f"Run: studio hub download {repo} --include '{patterns[0]}'",
+                msg=message(
+                    "hub.no_file_matches",
+                    Fix(action="download_pattern", input=repo, example=patterns[0]),
+                    repo=repo,
+                    patterns=", ".join(patterns),
+                )
             )
     return snapshot

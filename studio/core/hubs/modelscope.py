@@ -25,6 +25,7 @@ from studio.core.hubs.base import (
     TransferCallback,
 )
 from studio.core.hubs.local import LocalHub, model_kind
+from studio.core.messages import Fix, message
 from studio.core.progress import NULL_REPORTER, Reporter
 
 INSTALL_HINT = "Install it with: pip install 'edge-deploy-studio[modelscope]'"
@@ -60,11 +61,7 @@ class ModelScopeHub(Hub):
 
     def search(self, query: SearchQuery) -> SearchPager:
         self._require()
-        raise BadInput(
-            "Searching ModelScope from the studio is not supported yet",
-            "Find the model on modelscope.cn and download it by its ID "
-            "(studio hub download ID --hub modelscope)",
-        )
+        raise BadInput(msg=message("hub.modelscope_search", Fix(action="modelscope_download")))
 
     def _folder(self, repo: str) -> Path | None:
         for candidate in (modelscope_cache() / "models" / repo, modelscope_cache() / repo):
@@ -79,8 +76,11 @@ class ModelScopeHub(Hub):
         folder = self._folder(repo)
         if folder is None:
             raise BadInput(
-                f"{repo} is not downloaded from ModelScope yet",
-                f"Download it first: studio hub download {repo} --hub modelscope",
+                msg=message(
+                    "hub.modelscope_missing",
+                    Fix(action="modelscope_download_first", input=repo),
+                    repo=repo,
+                )
             )
         details = LocalHub(folders=[]).info(str(folder), memory_budget=memory_budget)
         return details.model_copy(

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from studio.core.errors import BadInput
+from studio.core.messages import Message, message
 
 SERVICE = "EdgeDeployStudio"
 _SESSION: dict[str, str] = {}
@@ -27,6 +28,8 @@ class TokenStatus(BaseModel):
     backend: str
     """The keyring backend in use, e.g. 'SecretService Keyring' or 'none'."""
     note: str = ""
+    note_message: Message | None = None
+    """``note`` as data, for the GUI to word in its language."""
 
     @property
     def signed_in(self) -> bool:
@@ -63,10 +66,8 @@ def _backend_name(backend: object | None) -> str:
     return str(getattr(backend, "name", type(backend).__name__))
 
 
-NO_KEYRING_NOTE = (
-    "No secure keyring was found on this computer, so the token is kept only until the studio "
-    "closes. Install and unlock a keyring (e.g. GNOME Keyring or KWallet) to stay signed in"
-)
+NO_KEYRING = message("hub.no_keyring")
+NO_KEYRING_NOTE = NO_KEYRING.english()
 
 
 def save_token(token: str, hub: str = "huggingface") -> TokenStatus:
@@ -86,7 +87,9 @@ def save_token(token: str, hub: str = "huggingface") -> TokenStatus:
             _SESSION[hub] = token
             return TokenStatus(hub=hub, where="session", backend=_backend_name(backend), note=note)
     _SESSION[hub] = token
-    return TokenStatus(hub=hub, where="session", backend="none", note=NO_KEYRING_NOTE)
+    return TokenStatus(
+        hub=hub, where="session", backend="none", note=NO_KEYRING_NOTE, note_message=NO_KEYRING
+    )
 
 
 def _from_keyring(hub: str) -> str | None:
@@ -116,8 +119,14 @@ def token_status(hub: str = "huggingface") -> TokenStatus:
     backend = secure_backend()
     name = _backend_name(backend)
     if hub in _SESSION:
-        note = "" if backend is not None else NO_KEYRING_NOTE
-        return TokenStatus(hub=hub, where="session", backend=name, note=note)
+        note = None if backend is not None else NO_KEYRING
+        return TokenStatus(
+            hub=hub,
+            where="session",
+            backend=name,
+            note=note.english() if note else "",
+            note_message=note,
+        )
     if _from_keyring(hub):
         return TokenStatus(hub=hub, where="keyring", backend=name)
     if _from_environment(hub):
@@ -125,10 +134,17 @@ def token_status(hub: str = "huggingface") -> TokenStatus:
             hub=hub,
             where="environment",
             backend=name,
-            note="Using the token from the HF_TOKEN environment variable",
+            note=message("hub.env_token").english(),
+            note_message=message("hub.env_token"),
         )
-    note = "" if backend is not None else NO_KEYRING_NOTE
-    return TokenStatus(hub=hub, where="none", backend=name, note=note)
+    note = None if backend is not None else NO_KEYRING
+    return TokenStatus(
+        hub=hub,
+        where="none",
+        backend=name,
+        note=note.english() if note else "",
+        note_message=note,
+    )
 
 
 def delete_token(hub: str = "huggingface") -> bool:

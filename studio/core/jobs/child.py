@@ -21,6 +21,7 @@ from studio.core.jobs.messages import (
     LogMessage,
     ProgressMessage,
     ResultMessage,
+    error_class_name,
 )
 from studio.core.progress import Reporter
 
@@ -89,7 +90,7 @@ def child_main(
                     message=exc.message,
                     user_error=True,
                     exit_code=exc.exit_code,
-                    error_class=type(exc).__name__,
+                    error_class=error_class_name(type(exc)),
                     msg=exc.msg,
                     details=traceback.format_exc(),
                 )

@@ -39,6 +39,13 @@ class ResultMessage(_Message):
     value: Any = None
 
 
+def error_class_name(cls: type) -> str:
+    """How an ErrorMessage names a user error's class: see ``ErrorMessage.error_class``."""
+    if cls.__module__ == "studio.core.errors":
+        return cls.__name__
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
 class ErrorMessage(_Message):
     kind: Literal["error"] = "error"
     message: str
@@ -46,8 +53,9 @@ class ErrorMessage(_Message):
     """True for a StudioError (the user can fix it); False for a bug or a crash."""
     exit_code: int = 1
     error_class: str = ""
-    """For a user error: its class in studio.core.errors (BadInput, OutputError...), so the
-    parent raises the same kind with the same exit code."""
+    """For a user error: its class, by name if in studio.core.errors (BadInput, OutputError...),
+    else as ``module:Name`` (e.g. a hub's HubError), so the parent raises the same kind with the
+    same exit code (error_class_name)."""
     msg: Message | None = None
     """A user error's message as data (studio/core/messages), for the GUI to word it."""
     details: str = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import importlib
 import multiprocessing
 import signal
 import time
@@ -281,11 +282,27 @@ def raise_for_outcome(handle: JobHandle) -> Any:
 
 def _user_error(error: ErrorMessage) -> StudioError:
     """The child's StudioError as the same class, message and exit code in this process."""
-    from studio.core import errors
-
-    cls = getattr(errors, error.error_class, None)
+    cls = _error_class(error.error_class)
     if not (isinstance(cls, type) and issubclass(cls, StudioError)):
         cls = StudioError
     raised = cls(error.message) if error.msg is None else cls(msg=error.msg)
     raised.exit_code = error.exit_code
     return raised
+
+
+def _error_class(name: str) -> object:
+    """The class an ErrorMessage names; only studio's own core modules are imported for it."""
+    from studio.core import errors
+
+    module, _, qualname = name.rpartition(":")
+    if not module:
+        return getattr(errors, name, None)
+    if not module.startswith("studio.core."):
+        return None
+    try:
+        found: object = importlib.import_module(module)
+    except ImportError:
+        return None
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found

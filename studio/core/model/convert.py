@@ -21,6 +21,7 @@ from studio.core.atomic import atomic_path, check_writable_parent, partial_path_
 from studio.core.compress import graph
 from studio.core.errors import BadInput, OutputError
 from studio.core.frozen import export_unavailable, is_frozen
+from studio.core.messages import Fix, message
 from studio.core.model.loader import load_model, model_file_size, opset_of
 from studio.core.progress import NULL_REPORTER, Reporter
 
@@ -83,8 +84,11 @@ def _export_torchscript(src: Path, dest: Path, opset: int, shapes: dict[str, lis
 
     if not shapes:
         raise BadInput(
-            f"A TorchScript model does not record its input shapes ({src.name})",
-            "Name each input and its shape with --shape, e.g. --shape image=1x3x224x224",
+            msg=message(
+                "convert.torchscript_shapes",
+                Fix(option="shape", example="image=1x3x224x224"),
+                name=src.name,
+            )
         )
     try:
         module = torch.jit.load(str(src), map_location="cpu")
@@ -101,8 +105,7 @@ def _export_torchscript(src: Path, dest: Path, opset: int, shapes: dict[str, lis
         )
     except Exception as exc:
         raise BadInput(
-            f"PyTorch could not export {src.name} ({str(exc).splitlines()[0]})",
-            "Check the --shape values match what the model expects",
+            msg=message("convert.export_failed", name=src.name, reason=str(exc).splitlines()[0])
         ) from exc
 
 
@@ -161,8 +164,12 @@ def _export_transformers(
             )
     except Exception as exc:
         raise BadInput(
-            f"PyTorch could not export {arch} ({str(exc).splitlines()[0]})",
-            "Try another --opset, or export with the model's own tools",
+            msg=message(
+                "convert.opset_failed",
+                Fix(option="opset", example="17"),
+                name=arch,
+                reason=str(exc).splitlines()[0],
+            )
         ) from exc
 
 
@@ -197,20 +204,18 @@ def convert_model(
     started = time.perf_counter()
     src = Path(src).expanduser()
     if to not in ("onnx", "ort"):
-        raise BadInput(f"--to {to} is not supported", "Use --to onnx or --to ort")
+        raise BadInput(msg=message("convert.unsupported", to=to))
     kind = source_kind(src)
     out = Path(out).expanduser()
     suffix = ".ort" if to == "ort" else ".onnx"
     if out.is_dir():
         out = out / f"{src.stem}{suffix}"
     if out.suffix != suffix:
-        raise OutputError(
-            f"--out {out.name} must end in {suffix} for --to {to}", f"Name it like model{suffix}"
-        )
+        raise OutputError(msg=message("convert.suffix", name=out.name, suffix=suffix, to=to))
     if out.exists() and not force:
-        raise OutputError(f"{out} already exists", "Choose another --out path or pass --force")
+        raise OutputError(msg=message("output.exists", Fix(action="out_or_force"), path=str(out)))
     if src.resolve() == out.resolve():
-        raise OutputError("The output would overwrite the input model", "Choose another --out")
+        raise OutputError(msg=message("output.overwrites_input", Fix(action="other_out")))
     check_writable_parent(out)
     shapes = dict(shapes or {})
     notes: list[str] = []

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from studio.core.atomic import atomic_path
 from studio.core.errors import BadInput, OutputError
+from studio.core.messages import Fix, message
 from studio.core.model.loader import (
     graph_inputs,
     load_model,
@@ -42,9 +43,7 @@ def fix_shapes(
     report: Reporter = NULL_REPORTER,
 ) -> FixShapesResult:
     if not shapes:
-        raise BadInput(
-            "No sizes given", "Pass at least one --shape NAME=DIMS, e.g. image=1x3x640x640"
-        )
+        raise BadInput(msg=message("shapes.none", Fix(option="shape", example="image=1x3x640x640")))
     source = resolve_model_path(model)
     out = Path(out).expanduser()
     if out.suffix != ".onnx":
@@ -52,9 +51,7 @@ def fix_shapes(
             f"{out.name} does not end in .onnx", "Give an output file name like model_fixed.onnx"
         )
     if out.resolve() == source.resolve():
-        raise OutputError(
-            "The output would overwrite the original model", "Choose another --out file"
-        )
+        raise OutputError(msg=message("output.overwrites_original", Fix(action="other_out")))
     report.progress(0.0, "Loading the model")
     proto = load_model(source, with_weights=True)
     apply_shapes(proto, shapes)

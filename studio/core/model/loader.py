@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import onnx
 
 # onnx and numpy load on first use: the GUI imports this module for its summaries and units, and
-# must open its window before paying ~0.3 s for them.
+# must open its window before paying for them.
 
 Dim = int | str | None
 

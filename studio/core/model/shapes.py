@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from studio.core.errors import BadInput
+from studio.core.messages import message
 
 if TYPE_CHECKING:  # onnx loads on first use: the GUI parses typed sizes before any model opens
     import onnx
@@ -36,7 +37,7 @@ def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
         except ValueError:
             parsed = []
         if not sep or not name or not parsed or any(d <= 0 for d in parsed):
-            raise BadInput(f"--shape '{value}' is not NAME=DIMS", "Write it like image=1x3x224x224")
+            raise BadInput(msg=message("shapes.bad", value=value))
         shapes[name] = parsed
     return shapes
 

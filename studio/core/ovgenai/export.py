@@ -22,6 +22,7 @@ from studio.core.bundle.folder import Manifest, ModelInfo, check_destination
 from studio.core.bundle.seal import file_entries, seal
 from studio.core.errors import BadInput
 from studio.core.generate.export import check_export_tools, check_hf_folder
+from studio.core.messages import Fix, message
 from studio.core.ovgenai import (
     INTEL_CHIPS,
     MAX_PROMPT_LEN,
@@ -38,9 +39,12 @@ RUNNER_SOURCE = Path(__file__).with_name("npu_runner.py")
 def check_chip(chip: str) -> None:
     if chip not in INTEL_CHIPS:
         raise BadInput(
-            f"llm-export --chip {chip} is not supported (OpenVINO GenAI models are for "
-            f"{', '.join(INTEL_CHIPS)})",
-            "Leave out --chip for an onnxruntime-genai bundle, or pick an Intel chip",
+            msg=message(
+                "llm.chip_not_intel",
+                Fix(action="leave_out_chip"),
+                chip=chip,
+                chips=", ".join(INTEL_CHIPS),
+            )
         )
 
 

@@ -10,6 +10,7 @@ import onnx
 
 from studio.core.compress.options import ImageSettings
 from studio.core.errors import BadInput
+from studio.core.messages import Fix, message
 from studio.core.model.loader import graph_inputs
 
 log = logging.getLogger("studio")
@@ -57,8 +58,11 @@ def _layout_and_size(
         height, width = settings.size
     if height is None or width is None:
         raise BadInput(
-            f"Input '{value.name}' has a dynamic image size, so the images cannot be resized",
-            f"Set the image size in Advanced (image.size) or pass --shape {value.name}=1x3x224x224",
+            msg=message(
+                "samples.dynamic_image",
+                Fix(action="image_size_or_shape", example=f"{value.name}=1x3x224x224"),
+                name=value.name,
+            )
         )
     for axis, (want, got) in (
         (2, (height, dims[2] if layout == "NCHW" else dims[1])),

@@ -11,6 +11,7 @@ import numpy as np
 import onnx
 
 from studio.core.errors import BadInput
+from studio.core.messages import Fix, message
 from studio.core.model.loader import graph_inputs
 from studio.core.samples.graph_facts import GraphFacts, attr_value
 from studio.core.samples.roles import INDEX_SLOTS, Role, element_type, input_role
@@ -72,11 +73,7 @@ def _value(
         return np.full(dims, AUDIO_RATE, dtype)
     if role in ("ids", "index"):
         if high is None or high < 1:
-            raise BadInput(
-                f"Cannot make a sample for input '{name}': it indexes a tensor whose size is "
-                "not known before running",
-                "Give real samples (--calib/--eval: a .npz with one array per input name)",
-            )
+            raise BadInput(msg=message("samples.cannot_make", Fix(action="samples_npz"), name=name))
         return rng.integers(0, high, dims).astype(dtype)
     if role == "audio":
         count = dims[-1] if dims else 1

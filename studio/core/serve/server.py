@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.core import messages
 from studio.core.errors import BadInput
 from studio.core.serve import require_stack
 from studio.core.serve.model import ServedModel
@@ -61,14 +62,21 @@ def serve_token(host: str) -> str | None:
 
 def _bind(host: str, port: int) -> socket.socket:
     if not 0 <= port <= 65535:
-        raise BadInput(f"Port {port} is not a port number", "Give --port between 1 and 65535")
+        raise BadInput(
+            msg=messages.message("serve.bad_port", messages.Fix(option="port"), port=port)
+        )
     try:
         family = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0][0]
         return socket.create_server((host.strip("[]"), port), family=family)
     except OSError as exc:
         raise BadInput(
-            f"Cannot listen on {host}:{port} ({exc.strerror or exc})",
-            "Choose another --port, or a --host this computer has",
+            msg=messages.message(
+                "serve.cannot_listen",
+                messages.Fix(action="other_port"),
+                host=host,
+                port=port,
+                reason=str(exc.strerror or exc),
+            )
         ) from exc
 
 
@@ -96,7 +104,14 @@ class Server:
         self.metrics = Metrics()
         limits = Limits(workers=options.workers, queue=options.queue, max_body=options.max_body)
         if min(options.workers, options.queue + 1, options.max_body) < 1:
-            raise BadInput("--workers and --max-body must be at least 1, --queue at least 0")
+            raise BadInput(
+                msg=messages.message(
+                    "serve.bad_limits",
+                    workers=options.workers,
+                    max_body=options.max_body,
+                    queue=options.queue,
+                )
+            )
         app = build_app(self.model, limits, self.metrics, self.token)
         self.socket = _bind(options.host, options.port)
         self.port: int = self.socket.getsockname()[1]

@@ -35,7 +35,7 @@ from studio.core.units import human_size
 from studio.ui.background import Relay, run_in_thread
 from studio.ui.i18n import tr, trn
 from studio.ui.jobs_qt import JobManager, QtJob
-from studio.ui.messages import this_pc
+from studio.ui.messages import show, this_pc
 from studio.ui.widgets import Card, JobProgress, big_label
 
 _DOT = {DeviceState.READY: "#1e8e3e", DeviceState.CONNECTING: "#f29900"}
@@ -53,7 +53,8 @@ class DeviceRow(QFrame):
         layout.setContentsMargins(8, 6, 8, 6)
         dot = QLabel("●")
         dot.setStyleSheet(f"color: {_DOT.get(info.state, _DOT_OTHER)}; font-size: 16pt;")
-        dot.setToolTip(tr(info.status))
+        status = show(info.status_message) if info.status_message else tr(info.status)
+        dot.setToolTip(status)
         layout.addWidget(dot, 0, Qt.AlignmentFlag.AlignTop)
         text = QVBoxLayout()
         text.setSpacing(2)
@@ -61,15 +62,15 @@ class DeviceRow(QFrame):
         serial = info.serial if info.title() != info.serial else ""
         title = this_pc() if info.kind == THIS_PC_ID else info.title()
         self.name = QLabel(
-            f"<b>{title}</b>  <span style='color:gray'>{serial}{where}</span> — {tr(info.status)}"
-        )  # see studio/ui/core_texts.py
+            f"<b>{title}</b>  <span style='color:gray'>{serial}{where}</span> — {status}"
+        )
         text.addWidget(self.name)
         self.facts = QLabel(info.summary())
         self.facts.setObjectName("factLabel")
         self.facts.setWordWrap(True)
         self.facts.setVisible(bool(self.facts.text()))
         text.addWidget(self.facts)
-        self.fix = QLabel(tr(info.fix) if info.fix else "")
+        self.fix = QLabel(show(info.fix_message) if info.fix_message else info.fix)
         self.fix.setObjectName("deviceFix")
         self.fix.setWordWrap(True)
         self.fix.setStyleSheet("color: #b06000;")

@@ -202,7 +202,7 @@ class GraphPanel(QWidget):
             share = 0.6 if summary.large else 0.22
             self.split.setSizes([int(total * share), int(total * (1 - share))])
         if first and not summary.large:
-            # Starting QtWebEngine costs the UI thread ~0.2 s: only pay it once the graph is seen.
+            # Starting QtWebEngine stalls the UI thread: only pay it once the graph is seen.
             if self.isVisible():
                 self.draw_graph()
             else:

@@ -228,8 +228,8 @@ class InspectPage(JobStepPage):
         self.detail.setText(join_sentences(parts))
         # Slowest first; the op types and numbers show whole, the names take what is left.
         self.table.set_rows(layer_columns(), result.nodes, key=_name, sort_column=2, fit=(1, 2, 3))
-        # The graph colours and charts follow in the next turn of the event loop: for 10,000
-        # layers the table (~6 ms) and they (~10 ms) together held the window for 15–20 ms.
+        # The graph colours and charts follow in the next turn of the event loop: for a large
+        # graph the table and they together hold the window too long in one turn.
         QTimer.singleShot(0, lambda: self._show_views(result))
 
     def _show_views(self, result: ProfileResult) -> None:

@@ -26,6 +26,7 @@ from studio.core.jobs import JobSpec
 from studio.core.model.shapes import parse_shapes
 from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.messages import shown_error
 from studio.ui.pages.inspect.compare_panel import ComparePanel
 from studio.ui.pages.inspect.graph_panel import GraphPanel
 from studio.ui.pages.inspect.profile_charts import ProfileCharts
@@ -103,7 +104,7 @@ class ProfileSettingsRow(QWidget):
         try:
             recipe.shapes = parse_shapes(self.shapes.text().replace(",", " ").split())
         except StudioError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(shown_error(exc))
             return False
         self.error.setText("")
         return True

@@ -164,7 +164,7 @@ class ProfileCharts(QWidget):
             self.redraw()
 
     def showEvent(self, event: QShowEvent) -> None:
-        # Building a pyqtgraph plot costs ~50–90 ms of UI thread: done when the user looks at the
+        # Building a pyqtgraph plot stalls the UI thread: done when the user looks at the
         # charts, not when a measurement arrives (the main thread must not stall while jobs run).
         super().showEvent(event)
         if not self._drawn:

@@ -22,6 +22,7 @@ from studio.core.errors import StudioError
 from studio.core.hubs.settings import KNOWN_MIRRORS, HubSettings, save_settings
 from studio.core.hubs.tokens import delete_token, token_status
 from studio.ui.i18n import N_, tr, tr_core
+from studio.ui.messages import show, shown_error
 from studio.ui.pages.model.hub_worker import Caller
 
 
@@ -75,7 +76,8 @@ class SignInDialog(QDialog):
             }[status.where]
         )
         if status.note:
-            text += "\n" + tr_core(status.note) + tr(".")
+            note = show(status.note_message) if status.note_message else tr_core(status.note)
+            text += "\n" + note + tr(".")
         self.status.setText(text)
         self.sign_out.setEnabled(status.where in ("keyring", "session"))
 
@@ -164,7 +166,7 @@ class HubSettingsDialog(QDialog):
             self.settings.endpoint = None if endpoint in ("", default) else endpoint
             save_settings(self.settings)
         except (StudioError, ValueError) as exc:
-            message = exc.message if isinstance(exc, StudioError) else _first_error(exc)
+            message = shown_error(exc) if isinstance(exc, StudioError) else _first_error(exc)
             self.error.setText(message)
             return
         self.accept()

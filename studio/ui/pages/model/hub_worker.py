@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from studio.core.errors import JobCancelled, StudioError
 from studio.ui.background import Caller
 from studio.ui.i18n import tr
+from studio.ui.messages import shown_error
 
 __all__ = ["Caller", "DownloadTask"]
 
@@ -59,7 +60,7 @@ class _DownloadRunnable(QRunnable):
         except JobCancelled:
             task.cancelled.emit()
         except StudioError as exc:
-            task.failed.emit(exc.message)
+            task.failed.emit(shown_error(exc))
         except Exception as exc:
             log.exception("download failed")
             task.failed.emit(
