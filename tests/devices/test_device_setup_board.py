@@ -103,21 +103,6 @@ def test_deploy_and_bench_the_demo_cnn_on_the_board(
     assert bench is not None and bench.runs == 3 and bench.median_ms > 0
 
 
-def test_remove_takes_it_away_through_the_cli(
-    installed: tuple[VirtualDevice, RuntimeSetupResult],
-    board_cache: None,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    device, _ = installed
-    assert main(["device-setup", device.address, "--remove", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["action"] == "removed"
-    assert not device.device_path(RUNTIME).exists()
-    runtime = get_device(device.address).detect_runtime("/opt/edge-deploy-studio/x")
-    assert runtime.kind is None and "studio device-setup" in runtime.missing
-    assert main(["device-setup", device.address, "--remove"]) == 0
-    assert "was not installed" in capsys.readouterr().out
-
-
 def test_no_cache_and_no_network_is_one_line(
     adb: AdbServer,
     tmp_path: Path,
@@ -156,3 +141,36 @@ def test_a_full_board_is_refused_before_anything_moves(
             assert device.received_bytes == 0
         finally:
             adb.client().disconnect(device.address)
+
+
+def test_demo_lm_streams_tokens_on_the_board(
+    installed: tuple[VirtualDevice, RuntimeSetupResult], board_cache: None
+) -> None:
+    from studio.core.generate.on_device import generate_on_device
+    from studio.core.generate.session import GenerationSummary, TokenChunk
+    from studio.core.generate.settings import GenerationSettings
+
+    device, _ = installed
+    events = list(
+        generate_on_device(
+            None, "In the beginning", device.address, GenerationSettings(max_new_tokens=6)
+        )
+    )
+    summary = events[-1]
+    assert isinstance(summary, GenerationSummary), summary
+    assert [e for e in events if isinstance(e, TokenChunk)] and 0 < summary.tokens <= 6
+
+
+def test_remove_takes_it_away_through_the_cli(
+    installed: tuple[VirtualDevice, RuntimeSetupResult],
+    board_cache: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    device, _ = installed
+    assert main(["device-setup", device.address, "--remove", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "removed"
+    assert not device.device_path(RUNTIME).exists()
+    runtime = get_device(device.address).detect_runtime("/opt/edge-deploy-studio/x")
+    assert runtime.kind is None and "studio device-setup" in runtime.missing
+    assert main(["device-setup", device.address, "--remove"]) == 0
+    assert "was not installed" in capsys.readouterr().out

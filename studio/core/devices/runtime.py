@@ -32,14 +32,12 @@ def _script(folder: str, runner: str | None, private: str = "") -> str:
     from studio.core.devices.setup.layout import MARKER
 
     runner_check = f"[ -x {q(runner)} ] && echo yes || echo no" if runner else "echo none"
-    private_check = (
-        f"echo @@private; [ -f {q(private + '/' + MARKER)} ] && command -v python3 >/dev/null "
-        f"2>&1 && PYTHONPATH={q(private_site(private))} {_PY_CHECK}; "
-        if private
-        else ""
-    )
+    # The private runtime was proven by the runner's hello when installed: its marker says what
+    # it holds, without starting Python (seconds on a slow board) to ask again.
+    marker = q(f"{private}/{MARKER}" if private else "/nonexistent")
     return (
-        f"{private_check}echo @@python; if command -v python3 >/dev/null 2>&1; then "
+        f"echo @@private; cat {marker} 2>/dev/null; echo; "
+        f"echo @@python; if [ ! -f {marker} ] && command -v python3 >/dev/null 2>&1; then "
         f"command -v python3; {_PY_CHECK}; fi; "
         f"echo @@perf; command -v {PERF_TEST} 2>/dev/null || "
         f"for p in {q(folder)}/../{PERF_TEST} /data/local/tmp/{PERF_TEST}; do "
@@ -65,6 +63,16 @@ def detect_over_shell(
     return decide(sections, runner, private)
 
 
+def _marker(lines: list[str]) -> dict[str, str]:
+    import json
+
+    try:
+        data = json.loads("".join(lines) or "{}")
+    except ValueError:
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
 def _versions(lines: list[str]) -> tuple[str, str]:
     """(Python version, onnxruntime version) from the check's ``py``/``ort`` lines."""
     found = {line.split()[0]: line.split()[1] for line in lines if len(line.split()) > 1}
@@ -86,12 +94,12 @@ def decide(sections: dict[str, list[str]], runner: str | None, private: str = ""
             f"Copy it there and make it executable: adb push <file> {runner} && "
             f"adb shell chmod +x {runner}",
         )
-    own = _versions(sections.get("private", []))
-    if own[1]:
+    own = _marker(sections.get("private", []))
+    if own.get("runtime"):
         return RuntimeInfo(
             kind="python",
             command=["env", f"PYTHONPATH={private_site(private)}", "python3"],
-            description=f"Python {own[0]} with onnxruntime {own[1]} (the studio's runtime)",
+            description=f"Python {own.get('python', '')} with {own['runtime']} (the studio's runtime)",
         )
     py_version, ort = _versions(python_lines)
     if ort:

@@ -93,10 +93,10 @@ def _present(dev: Device, final: str, wheels: list[str]) -> dict[str, object] | 
         marker = json.loads(out or "{}")
     except ValueError:
         return None
-    if marker.get("wheels") != wheels:
+    if not isinstance(marker, dict) or marker.get("wheels") != wheels:
         return None
-    hello = _hello(dev, final, "runner.py")
-    return hello if isinstance(hello, dict) else None
+    # The hello it answered when installed; starting Python again would cost seconds per call.
+    return {"runtime": marker.get("runtime", ""), "providers": marker.get("providers", [])}
 
 
 def _push(
@@ -216,7 +216,15 @@ def setup_device_runtime(
         raise OutputError(
             msg=message("device_setup.verify_failed", serial=dev.serial, detail=started_hello)
         )
-    marker = json.dumps({"version": 1, "wheels": names, "python": plat.python})
+    marker = json.dumps(
+        {
+            "version": 1,
+            "wheels": names,
+            "python": plat.python,
+            "runtime": started_hello.get("runtime", ""),
+            "providers": started_hello.get("providers", []),
+        }
+    )
     code, _out, err = dev.run_shell(
         f"cd {q(tmp)} && rm -rf wheels device_install.py && printf '%s' {q(marker)} > {MARKER} "
         f"&& rm -rf {q(final)} && mv {q(tmp)} {q(final)}",
