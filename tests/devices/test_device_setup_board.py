@@ -174,3 +174,33 @@ def test_remove_takes_it_away_through_the_cli(
     assert runtime.kind is None and "studio device-setup" in runtime.missing
     assert main(["device-setup", device.address, "--remove"]) == 0
     assert "was not installed" in capsys.readouterr().out
+
+
+def test_cancel_mid_push_leaves_nothing_that_looks_installed(
+    adb: AdbServer, tmp_path: Path, board_cache: None
+) -> None:
+    import threading
+
+    from studio.core.errors import JobCancelled
+    from studio.core.progress import Reporter
+
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def progress(fraction: float, text: str) -> None:
+        seen.append(text)
+        if text.startswith("Pushing"):
+            cancel.set()  # Cancel pressed while the wheels travel
+
+    with VirtualDevice(tmp_path / "cancel", board=arm64_board.Arm64Board()) as device:
+        attach(adb, device)
+        try:
+            with pytest.raises(JobCancelled):
+                setup_device_runtime(
+                    device.address, report=Reporter(on_progress=progress), cancel=cancel
+                )
+            assert any(t.startswith("Pushing") for t in seen)
+            assert not device.device_path(RUNTIME).exists()
+            assert device.received_bytes < 50 << 20
+        finally:
+            adb.client().disconnect(device.address)
