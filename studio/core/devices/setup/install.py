@@ -175,15 +175,7 @@ def setup_device_runtime(
     final = runtime_folder(dev)
     tmp = final + PART
     if remove:
-        report.progress(0.5, f"Removing the runtime from {dev.serial}")
-        _code, out, _ = dev.run_shell(
-            f"[ -e {q(final)} ] && echo present; rm -rf {q(tmp)} {q(final)}", 600
-        )
-        action: Literal["removed", "absent"] = "removed" if "present" in out else "absent"
-        report.progress(1.0, "Removed" if action == "removed" else "Nothing to remove")
-        return RuntimeSetupResult(
-            serial=dev.serial, folder=final, action=action, seconds=time.monotonic() - started
-        )
+        return _remove(dev, final, report, started)
     report.progress(0.0, f"Asking {dev.serial} for its system and Python")
     plat = probe(dev)
     check(plat)
@@ -210,19 +202,40 @@ def setup_device_runtime(
     _install(dev, tmp, plat)
     _stop_if(cancel)
     report.progress(0.9, "Starting the runner with the new runtime")
-    started_hello = _hello(dev, tmp, "runner.py")
-    if not isinstance(started_hello, dict):
+    hello = _verify_and_move(dev, tmp, final, names, plat)
+    report.progress(1.0, "Runtime installed and verified")
+    return _result(done, "installed", hello, pushed, started)
+
+
+def _remove(dev: Device, final: str, report: Reporter, started: float) -> RuntimeSetupResult:
+    report.progress(0.5, f"Removing the runtime from {dev.serial}")
+    _code, out, _ = dev.run_shell(
+        f"[ -e {q(final)} ] && echo present; rm -rf {q(final + PART)} {q(final)}", 600
+    )
+    action: Literal["removed", "absent"] = "removed" if "present" in out else "absent"
+    report.progress(1.0, "Removed" if action == "removed" else "Nothing to remove")
+    return RuntimeSetupResult(
+        serial=dev.serial, folder=final, action=action, seconds=time.monotonic() - started
+    )
+
+
+def _verify_and_move(
+    dev: Device, tmp: str, final: str, names: list[str], plat: DevicePlatform
+) -> dict[str, object]:
+    """The runner's hello in ``tmp``; then the marker is written and ``tmp`` becomes ``final``."""
+    hello = _hello(dev, tmp, "runner.py")
+    if not isinstance(hello, dict):
         dev.run_shell(f"rm -rf {q(tmp + '/' + SITE)}", 120)
         raise OutputError(
-            msg=message("device_setup.verify_failed", serial=dev.serial, detail=started_hello)
+            msg=message("device_setup.verify_failed", serial=dev.serial, detail=hello)
         )
     marker = json.dumps(
         {
             "version": 1,
             "wheels": names,
             "python": plat.python,
-            "runtime": started_hello.get("runtime", ""),
-            "providers": started_hello.get("providers", []),
+            "runtime": hello.get("runtime", ""),
+            "providers": hello.get("providers", []),
         }
     )
     code, _out, err = dev.run_shell(
@@ -232,8 +245,7 @@ def setup_device_runtime(
     )
     if code != 0:
         raise OutputError(msg=message("device_setup.install_failed", serial=dev.serial, detail=err))
-    report.progress(1.0, "Runtime installed and verified")
-    return _result(done, "installed", started_hello, pushed, started)
+    return hello
 
 
 def _result(
