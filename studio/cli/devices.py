@@ -62,6 +62,31 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_device_setup(args: argparse.Namespace) -> int:
+    from studio.core.devices.setup import setup_device_runtime
+
+    report, bar = reporter_for(args)
+    try:
+        result = setup_device_runtime(args.serial, remove=args.remove, report=report)
+    finally:
+        bar.close()
+    if args.json:
+        emit_json(result)
+        return 0
+    if result.action in ("removed", "absent"):
+        what = "removed" if result.action == "removed" else "was not installed"
+        print(f"The studio's runtime {what} on {result.serial} ({result.folder})")
+        return 0
+    verb = "installed and verified" if result.action == "installed" else "already installed"
+    print(f"Runtime {verb} ✓  {result.serial}:{result.folder}")
+    print(
+        f"  {result.runtime} on Python {result.python} ({result.platform}); providers: "
+        f"{', '.join(result.providers)}; {human_size(result.bytes_pushed)} pushed in "
+        f"{result.seconds:.1f} s"
+    )
+    return 0
+
+
 def _human_event(event: Any) -> None:
     kind = event.type
     if kind == "hello":
@@ -154,6 +179,15 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
         metavar="DIR",
         help="folder on the device (default /data/local/tmp/edge-deploy-studio/<model name>)",
     )
+
+    p = add(
+        "device-setup",
+        "Install onnxruntime, onnxruntime-genai and numpy on a board, in a private folder of the "
+        "studio (wheels fetched on this PC and cached)",
+        cmd_device_setup,
+    )
+    p.add_argument("serial", metavar="SERIAL", help="device serial from `studio devices`")
+    p.add_argument("--remove", action="store_true", help="take the studio's runtime away again")
 
     p = add("device-run", "Run a deployed bundle on a device; streams its results", cmd_device_run)
     p.add_argument("bundle", help="bundle folder (as written by `studio bundle`)")

@@ -45,6 +45,7 @@ WORKFLOW_ORDER: list[str] = [
     "verify",
     "devices",
     "deploy",
+    "device-setup",
     "serve",
     "device-run",
     "generate",

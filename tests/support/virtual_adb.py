@@ -21,6 +21,8 @@ storage), so a test decides which tools the "phone" has — with or without ``py
 Faults a test can provoke: ``unauthorized=True`` (never accepts the host's key: the adb server lists
 the device as "unauthorized"), ``capacity`` (writes fail with "No space left on device"),
 ``drop_after_bytes`` (the connection is cut in the middle of a push, like a cable being pulled),
+``board`` (an emulated arm64 Linux board, tests/support/arm64_board.py: its shell runs inside that
+root filesystem under qemu, and pushes land in its ``/opt`` and ``/tmp``),
 ``disconnect()`` at any time, ``bandwidth`` (a slow cable), ``features`` without ``shell_v2`` (an
 old adbd).
 """
@@ -39,8 +41,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.support.virtual_adb_services import service_handler
+
+if TYPE_CHECKING:
+    from tests.support.arm64_board import Arm64Board
 
 _NAMES = (b"CNXN", b"AUTH", b"OPEN", b"OKAY", b"WRTE", b"CLSE")
 A_CNXN, A_AUTH, A_OPEN, A_OKAY, A_WRTE, A_CLSE = (int.from_bytes(n, "little") for n in _NAMES)
@@ -117,8 +123,10 @@ class VirtualDevice:
         serial: str = "virtual-phone",
         features: str = FEATURES,
         bandwidth: int | None = None,
+        board: Arm64Board | None = None,
     ) -> None:
         self.root = Path(root).resolve()
+        self.board = board
         self.props = {**DEFAULT_PROPS, **(props or {})}
         self.unauthorized = unauthorized
         self.capacity = capacity
@@ -131,7 +139,10 @@ class VirtualDevice:
         self._lock = threading.Lock()
         self._conns: list[_Connection] = []
         self._closed = False
-        self._make_filesystem(python, python_has_onnxruntime)
+        if board is not None:
+            board.make_filesystem(self.root, capacity)
+        else:
+            self._make_filesystem(python, python_has_onnxruntime)
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._accept_loop, name="virtual-adb", daemon=True)
@@ -171,11 +182,16 @@ class VirtualDevice:
         return target
 
     def used_bytes(self) -> int:
-        return sum(p.stat().st_size for p in (self.root / "data").rglob("*") if p.is_file())
+        folders = ("opt", "tmp") if self.board else ("data",)
+        return sum(
+            p.stat().st_size for f in folders for p in (self.root / f).rglob("*") if p.is_file()
+        )
 
     def set_capacity(self, capacity: int) -> None:
         self.capacity = capacity
         (self.root / "capacity").write_text(str(capacity), encoding="utf-8")
+        if self.board:
+            (self.root / "board/capacity").write_text(str(capacity), encoding="utf-8")
 
     # -- connections -------------------------------------------------------------------------
     def _accept_loop(self) -> None:

@@ -167,8 +167,12 @@ def _shell_service(stream: _Stream, device: VirtualDevice, command: str, v2: boo
         "ANDROID_DATA": f"{root}/data",
         "LANG": "C.UTF-8",
     }
+    argv = ["/bin/sh", "-c", translated]
+    if device.board is not None:
+        # The board's own shell, as aarch64: device paths are its real paths (no rewriting).
+        argv, env = device.board.argv(device.root, command), device.board.env()
     proc = subprocess.Popen(
-        ["/bin/sh", "-c", translated],
+        argv,
         cwd=root,
         env=env,
         stdin=subprocess.PIPE,

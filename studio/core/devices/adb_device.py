@@ -405,8 +405,9 @@ class AdbDevice(Device):
 
     def detect_runtime(self, folder: str, runner: str | None = None) -> RuntimeInfo:
         from studio.core.devices.runtime import detect_over_shell
+        from studio.core.devices.setup.layout import RUNTIME_DIR
 
-        return detect_over_shell(self, folder, runner)
+        return detect_over_shell(self, folder, runner, self.default_dir(RUNTIME_DIR))
 
 
 def _display_name(manufacturer: str, model: str) -> str:

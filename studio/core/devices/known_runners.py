@@ -17,6 +17,7 @@ KNOWN_RUNNERS: dict[str, frozenset[str]] = {
             "9bbbb0ec090104595d80fe7618b9dead15dc8cdbceeb369e712737df7349a5c5",  # 6fc7305 format
             "4aa2be1e369e3fe449a059f29830e5120fc590e6554f3fe0c0b5d4571fbabfe3",  # core grouped into packages (docstring path)
             "aaa6081f8b4b01a2895c3326e60aa6b0df46c71dcac9661e3a5be0da4ffdc933",  # compiled bundles load with the QNN EP (#19)
+            "5540cfbe463b4f955f00d9e02c155ee32ef358f3414d1e49133417c6c779ca7c",  # hello mode for device-setup (#26)
         }
     ),
     # studio/core/generate/llm_runner.py, copied into LLM bundles as the generate hook

@@ -279,6 +279,17 @@ TEMPLATES: dict[str, str] = {
         "{path} holds no per-layer drift (no 'per_layer' list). Give the report the Optimize "
         "step or {fix} writes"
     ),
+    # studio/core/devices/setup: installing the runtime on a device (`studio device-setup`).
+    "device_setup.this_pc": "This PC runs bundles with the studio's own onnxruntime: there is nothing to install on it.",
+    "device_setup.android": "{serial} runs Android, and onnxruntime publishes no wheels for it, so the studio installs its runtime on Linux boards only. On a phone, install Termux, then run `pkg install python` and `pip install onnxruntime` there.",
+    "device_setup.no_python": "{serial} has no python3, which the runtime needs. Install Python 3.10 or newer from the board's vendor image (on Debian or Ubuntu: apt install python3), then install the runtime again.",
+    "device_setup.python_too_old": "{serial} has {python}, but onnxruntime needs Python {minimum} or newer. Update the board's system image from its vendor, then install the runtime again.",
+    "device_setup.no_wheels": "onnxruntime publishes no wheels for {serial} ({platform}). Use a 64-bit Arm or x86 Linux board (glibc 2.17 or newer), or copy a runner program built for it to the device and choose it as the runner.",
+    "device_setup.offline": "The runtime for {platform} is not in the studio's cache and PyPI cannot be reached ({detail}). Connect this PC to the internet once, or copy the folder {cache} from a PC that has it, then install again.",
+    "device_setup.pip_failed": "pip could not fetch the runtime for {platform}: {detail}.",
+    "device_setup.no_space": "{serial} has {free} free at {folder}, but the runtime needs about {needed}. Free up space on the device, then install again.",
+    "device_setup.install_failed": "Installing the runtime on {serial} failed ({detail}); nothing was put in place. Install again.",
+    "device_setup.verify_failed": "The runtime unpacked on {serial} does not start ({detail}), so it was not put in place.",
 }
 
 # Actions a Fix can name, as the CLI words them ({input}, {example} from the Fix).

@@ -40,7 +40,8 @@ from studio.ui.jobs_qt import JobManager
 from studio.ui.messages import this_pc
 from studio.ui.pages.demo.generation_run import THIS_PC, GenerationRun
 from studio.ui.pages.demo.generation_worker_qt import QtGenerationWorker
-from studio.ui.widgets import Card, show_error
+from studio.ui.runtime_install import InstallRuntimeButton, installed_text
+from studio.ui.widgets import Card, JobProgress, show_error
 
 
 def mb(value: int) -> str:
@@ -255,9 +256,19 @@ class ChatDemo(QWidget):
         top.addWidget(QLabel(tr("Runs on:")))
         top.addWidget(self.where)
         top.addWidget(self.compare)
+        self.install_progress = JobProgress()
+        self.install_runtime = InstallRuntimeButton(jobs, self.install_progress)
+        self.install_runtime.installed.connect(
+            lambda r: self.panes[0].history.append(f"<i>{html.escape(installed_text(r))}</i>")
+        )
+        self.install_runtime.failed.connect(
+            lambda m: show_error(self, m, tr("The runtime was not installed"))
+        )
+        top.addWidget(self.install_runtime)
         top.addStretch()
         top.addWidget(self.present)
         layout.addLayout(top)
+        layout.addWidget(self.install_progress)
         # What the shipped model is, so "hello" → "for he is the LORD" reads as intended.
         self.about_demo = QLabel(
             tr(
@@ -445,6 +456,7 @@ class ChatDemo(QWidget):
         run.chunk.connect(lambda _t, r=run, p=pane: p.show_live(r))
         run.started.connect(lambda _d, r=run, p=pane: p.show_live(r))
         run.failed.connect(lambda message: show_error(self, message, tr("Generation failed")))
+        run.failed.connect(lambda message, w=where: self.install_runtime.offer(w, message))
         run.finished.connect(
             lambda summary, r=run, p=pane, text=prompt: self._done(p, summary, text, r.problem)
         )

@@ -36,6 +36,7 @@ from studio.ui.background import Relay, run_in_thread
 from studio.ui.i18n import tr, trn
 from studio.ui.jobs_qt import JobManager, QtJob
 from studio.ui.messages import show, this_pc
+from studio.ui.runtime_install import InstallRuntimeButton, installed_text
 from studio.ui.widgets import Card, JobProgress, big_label
 
 _DOT = {DeviceState.READY: "#1e8e3e", DeviceState.CONNECTING: "#f29900"}
@@ -165,12 +166,18 @@ class DeviceListWidget(QWidget):
         self.runs.setValue(20)
         self.runs.setSuffix(trn(" run", " runs", self.runs.value()))
         self.runs.valueChanged.connect(lambda n: self.runs.setSuffix(trn(" run", " runs", n)))
+        self.progress = JobProgress()
+        self.install_button = InstallRuntimeButton(jobs, self.progress)
+        self.install_button.installed.connect(
+            lambda r: self._say_bench(tr("Runtime installed ✓"), installed_text(r))
+        )
+        self.install_button.failed.connect(lambda m: self._say_bench(tr("✗ Not installed"), m))
         actions.addWidget(self.push_button)
         actions.addWidget(self.bench_button)
         actions.addWidget(self.runs)
+        actions.addWidget(self.install_button)
         actions.addStretch()
         outer.addLayout(actions)
-        self.progress = JobProgress()
         outer.addWidget(self.progress)
         self.card = Card()
         # Two results side by side in one card: the push ("Verified on device ✓") and the speed.
@@ -396,6 +403,7 @@ class DeviceListWidget(QWidget):
         self._start(spec, self._benchmarked)
         self.job.failed.disconnect(self._failed)  # type: ignore[union-attr]
         self.job.failed.connect(lambda m: self._say_bench(tr("✗ Could not measure"), m))  # type: ignore[union-attr]
+        self.job.failed.connect(lambda m, s=device.serial: self.install_button.offer(s, m))  # type: ignore[union-attr]
 
     def _benchmarked(self, outcome: Any) -> None:
         bench = outcome.bench() if outcome.ok else None
