@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.generate",
     "studio.cli.compile",
     "studio.cli.serve",
+    "studio.cli.export",
     "studio.cli.runs",
 ]
 
@@ -46,6 +47,7 @@ WORKFLOW_ORDER: list[str] = [
     "devices",
     "deploy",
     "serve",
+    "export",
     "device-run",
     "generate",
     "llm-export",
