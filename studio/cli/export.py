@@ -22,7 +22,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"{result.target} project for {result.model} written to {result.out}")
     for name in result.files:
         print(f"  {name}")
-    print(f"run it: cd {result.out} && {result.command}  (its README.md has a curl example)")
+    hint = "its README.md says how to run it" if result.target == "kfp" else "README.md: a curl"
+    print(f"run it: cd {result.out} && {result.command}  ({hint})")
     return 0
 
 
