@@ -149,3 +149,13 @@ def test_kfp_without_the_sdk_is_one_line_before_anything_is_written(
     with pytest.raises(StudioError, match="kfp SDK") as caught:
         export_bundle(bundle, "kfp", tmp_path / "p", kfp_python=str(missing))
     assert "\n" not in str(caught.value) and not (tmp_path / "p").exists()
+
+
+def test_a_missing_framework_venv_fails_naming_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support import framework_envs
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(AssertionError, match="python -m tests.support.framework_envs --prepare"):
+        framework_envs.bin_dir("ray-serve")

@@ -8,17 +8,12 @@ with the command that makes it. Nothing here reaches the network.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +24,7 @@ import pytest
 from studio.core.bundle.folder import create_bundle, read_manifest
 from studio.core.serve.export import export_bundle
 from tests.support import framework_envs
+from tests.support.export_servers import SERVERS, framework_env, serving
 from tests.support.models import make_mlp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +38,6 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "bundle"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def call(url: str, body: Any = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -57,54 +47,6 @@ def call(url: str, body: Any = None) -> tuple[int, Any]:
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
     return status, json.loads(raw) if raw[:1] in (b"{", b"[") else raw.decode()
-
-
-def framework_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.update(BENTOML_DO_NOT_TRACK="True", RAY_USAGE_STATS_ENABLED="0", PYTHONUNBUFFERED="1")
-    return env
-
-
-@contextlib.contextmanager
-def started(cmd: list[str], cwd: Path, ready: str, env: dict[str, str]) -> Iterator[Path]:
-    """Run ``cmd`` in its own process group until ``ready`` answers 200; stop the group after."""
-    log = cwd / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(
-                    f"{cmd[0]} exited {proc.returncode}: {log.read_text()[-3000:]}"
-                )
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{cmd[0]} not ready in 240 s: {log.read_text()[-3000:]}")
-            try:
-                if call(ready)[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        yield log
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    try:  # our own process group only
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    # Children the framework left behind (Ray's raylet, MLServer's workers).
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(10)
 
 
 def check_answers(url: str, bundle: Path) -> None:
@@ -130,55 +72,15 @@ def check_answers(url: str, bundle: Path) -> None:
     )
 
 
-def test_bentoml_serve_answers_v2_as_onnxruntime(bundle: Path, tmp_path: Path) -> None:
-    bin_dir = framework_envs.bin_dir("bentoml")
-    project = tmp_path / "bentoml"
-    export_bundle(bundle, "bentoml", project)
-    port = free_port()
-    cmd = [str(bin_dir / "bentoml"), "serve", "service:EdgeModel", "--host", "127.0.0.1"]
-    url = f"http://127.0.0.1:{port}"
-    with started([*cmd, "--port", str(port)], project, f"{url}/readyz", framework_env()):
-        check_answers(url, bundle)
-
-
-def test_mlserver_start_answers_v2_as_onnxruntime(bundle: Path, tmp_path: Path) -> None:
-    bin_dir = framework_envs.bin_dir("mlserver")
-    project = tmp_path / "mlserver"
-    export_bundle(bundle, "mlserver", project)
-    port, grpc, metrics = free_port(), free_port(), free_port()
-    env = framework_env()
-    env.update(
-        MLSERVER_HTTP_PORT=str(port),
-        MLSERVER_GRPC_PORT=str(grpc),
-        MLSERVER_METRICS_PORT=str(metrics),
-    )
-    url = f"http://127.0.0.1:{port}"
-    cmd = [str(bin_dir / "mlserver"), "start", "."]
-    with started(cmd, project, f"{url}/v2/models/mlp/ready", env):
-        check_answers(url, bundle)
-
-
-def test_kserve_model_server_answers_v2_as_onnxruntime(bundle: Path, tmp_path: Path) -> None:
-    bin_dir = framework_envs.bin_dir("kserve")
-    project = tmp_path / "kserve"
-    export_bundle(bundle, "kserve", project)
-    port, grpc = free_port(), free_port()
-    cmd = [str(bin_dir / "python"), "model.py", "--http_port", str(port), "--grpc_port", str(grpc)]
-    url = f"http://127.0.0.1:{port}"
-    with started(cmd, project, f"{url}/v2/models/mlp/ready", framework_env()):
-        check_answers(url, bundle)
-
-
-def test_ray_serve_run_answers_v2_as_onnxruntime(bundle: Path, tmp_path: Path) -> None:
-    bin_dir = framework_envs.bin_dir("ray-serve")
-    project = tmp_path / "ray"
-    export_bundle(bundle, "ray-serve", project)
-    port = free_port()
-    config = project / "serve_config.yaml"
-    config.write_text(config.read_text().replace("port: 8000", f"port: {port}"))
-    url = f"http://127.0.0.1:{port}"
-    cmd = [str(bin_dir / "serve"), "run", "serve_config.yaml"]
-    with started(cmd, project, f"{url}/v2/models/mlp/ready", framework_env()):
+@pytest.mark.parametrize("target", SERVERS)
+def test_each_export_started_by_its_framework_answers_v2_as_onnxruntime(
+    bundle: Path, tmp_path: Path, target: str
+) -> None:
+    """`bentoml serve`, `mlserver start .`, `python model.py` (KServe), `serve run` (Ray)."""
+    framework_envs.bin_dir(target)  # fails first, naming the command, when the venv is missing
+    project = tmp_path / target
+    export_bundle(bundle, target, project)
+    with serving(target, project) as url:
         check_answers(url, bundle)
 
 
