@@ -160,7 +160,9 @@ def readme(project: Project) -> str:
         "Run it locally, without a cluster (each step needs the `studio` command on PATH):\n\n"
         '    python -c "from kfp import local; import pipeline; '
         "local.init(runner=local.SubprocessRunner(use_venv=False)); "
-        "print(pipeline.edge_bundle(model_uri='bundle/model.onnx').output)\"\n\n"
+        "print(pipeline.edge_bundle(model_uri='model.onnx').output)\"\n\n"
+        "`model_uri` is the source model, before optimizing (the copy in `bundle/` is already "
+        "optimized).\n\n"
         "Upload `pipeline.yaml` in the Kubeflow Pipelines UI, or with "
         "`kfp.Client().create_run_from_pipeline_package('pipeline.yaml', arguments={'model_uri': "
         "...})`.\n"
