@@ -88,7 +88,7 @@ def test_kfp_pipeline_compiles_and_runs_with_the_local_runner(bundle: Path, tmp_
     python = framework_envs.bin_dir("kfp") / "python"
     project = tmp_path / "kfp"
     result = export_bundle(bundle, "kfp", project, kfp_python=str(python))
-    assert "pipeline.yaml" in result.files
+    assert result.files == ["README.md", "pipeline.py", "pipeline.yaml"]
     spec = (project / "pipeline.yaml").read_text()
     for step in ("optimize", "check", "bundle", "verify"):
         assert f"exec-{step}:" in spec

@@ -16,6 +16,7 @@ from studio.core.errors import StudioError
 from studio.core.serve.export.writer import Project
 
 COMMAND = "python pipeline.py"
+SERVES = False
 KFP_PIN = "kfp==2.17.3"
 IMAGE = f"edge-deploy-studio:{__version__}"
 

@@ -122,14 +122,16 @@ def write_project(
                 f"{bundle} changed while it was copied ({'; '.join(copied.problems()[:2])})",
                 "Try again once nothing writes to the bundle",
             )
-        shutil.copyfile(Path(v2.__file__), temp / CODEC)
+        codec = [CODEC] if getattr(module, "SERVES", True) else []  # kfp builds, never serves
+        if codec:
+            shutil.copyfile(Path(v2.__file__), temp / CODEC)
         files: dict[str, str] = module.files(project)
         files["README.md"] = module.readme(project)
         for rel, text in files.items():
             (temp / rel).parent.mkdir(parents=True, exist_ok=True)
             (temp / rel).write_text(text, encoding="utf-8")
         built: list[str] = module.finish(project, temp) if hasattr(module, "finish") else []
-        written = sorted([*files, CODEC, *built])
+        written = sorted([*files, *codec, *built])
         marker = {"studio_version": __version__, "target": target, "model": project.name}
         (temp / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     return ExportResult(
