@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -99,7 +101,15 @@ def serving(target: str, project: Path) -> Iterator[str]:
         config = project / "serve_config.yaml"
         config.write_text(config.read_text().replace("port: 8000", f"port: {port}"))
         cmd = [str(bin_dir / "serve"), "run", "serve_config.yaml"]
+        # A Ray of its own: never joins a local cluster someone else started (short path: Ray's
+        # unix sockets live under it and have a 107-byte limit).
+        scratch = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+        env["RAY_TMPDIR"] = str(scratch)
     else:
         raise ValueError(f"{target} is not a server")
-    with started(cmd, project, ready, env):
-        yield url
+    try:
+        with started(cmd, project, ready, env):
+            yield url
+    finally:
+        if target == "ray-serve":
+            shutil.rmtree(scratch, ignore_errors=True)
