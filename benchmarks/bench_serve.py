@@ -4,7 +4,11 @@ Both sides run the demo CNN with N client threads (default 8) for the same time:
 calls one InferenceSession's run() from each thread; the served side starts the real
 `studio serve BUNDLE --port 0 --json` in a child process and each client POSTs V2 JSON requests
 over its own keep-alive connection (goal: served ≥ 0.8 × the bare loop's requests/s).
+Each `studio export` server (BentoML, MLServer, KServe, Ray Serve; started as the tests start them,
+from the venvs of `python -m tests.support.framework_envs --prepare`) gets the same clients and
+requests, one round each after the alternating rounds (``--exports ""`` skips them).
 Usage: python benchmarks/bench_serve.py [--clients 8] [--seconds 10] [--rounds 3] [--workers 2]
+       [--exports bentoml,mlserver,kserve,ray-serve]
 """
 
 from __future__ import annotations
@@ -71,6 +75,28 @@ def bare(model: Path, image: np.ndarray, clients: int, seconds: float) -> dict:
     return _drive(clients, seconds, lambda: lambda: session.run(None, {"image": image}))
 
 
+def v2_clients(url: str, model: str, image: np.ndarray) -> Callable[[], Callable[[], None]]:
+    """Each client's call: POST one V2 JSON request over its own keep-alive connection."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    path = f"/v2/models/{model}/infer"
+    tensor = {"name": "image", "shape": [1, 1, 16, 16], "datatype": "FP32"}
+    body = json.dumps({"inputs": [{**tensor, "data": image.ravel().tolist()}]})
+    headers = {"Content-Type": "application/json"}
+
+    def make_call() -> Callable[[], None]:
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+
+        def call() -> None:
+            connection.request("POST", path, body, headers)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200, response.status
+
+        return call
+
+    return make_call
+
+
 def served(bundle: Path, image: np.ndarray, clients: int, seconds: float, extra: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("STUDIO_SERVE_TOKEN", None)
@@ -79,27 +105,22 @@ def served(bundle: Path, image: np.ndarray, clients: int, seconds: float, extra:
     try:
         assert proc.stdout is not None
         info = json.loads(proc.stdout.readline())
-        host, port = info["url"].removeprefix("http://").rsplit(":", 1)
-        path = f"/v2/models/{info['model']}/infer"
-        tensor = {"name": "image", "shape": [1, 1, 16, 16], "datatype": "FP32"}
-        body = json.dumps({"inputs": [{**tensor, "data": image.ravel().tolist()}]})
-        headers = {"Content-Type": "application/json"}
-
-        def make_call() -> Callable[[], None]:
-            connection = http.client.HTTPConnection(host, int(port), timeout=60)
-
-            def call() -> None:
-                connection.request("POST", path, body, headers)
-                response = connection.getresponse()
-                response.read()
-                assert response.status == 200, response.status
-
-            return call
-
-        return _drive(clients, seconds, make_call)
+        return _drive(clients, seconds, v2_clients(info["url"], info["model"], image))
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
+
+
+def exported(bundle: Path, target: str, image: np.ndarray, clients: int, seconds: float) -> dict:
+    """The `studio export --to target` project, run by its framework's own command."""
+    from studio.core.serve.export import export_bundle
+    from tests.support.export_servers import serving
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / target
+        result = export_bundle(bundle, target, project)
+        with serving(target, project) as url:
+            return _drive(clients, seconds, v2_clients(url, result.model, image))
 
 
 def main() -> None:
@@ -108,6 +129,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2, help="`studio serve --workers`")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side")
+    parser.add_argument(
+        "--exports", default="bentoml,mlserver,kserve,ray-serve", help="export servers, one round"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from studio.core.bundle.folder import create_bundle
@@ -124,13 +148,16 @@ def main() -> None:
             runs[names[0]].append(bare(bundle / "model.onnx", image, args.clients, args.seconds))
             workers = ["--workers", str(args.workers)]
             runs[names[1]].append(served(bundle, image, args.clients, args.seconds, workers))
+        for target in filter(None, args.exports.split(",")):
+            name = f"export {target}"
+            runs[name] = [exported(bundle, target, image, args.clients, args.seconds)]
     load = os.getloadavg()[0]
     print(f"demo CNN, batch 1, {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s")
     print(f"(median round by requests/s; load average {load:.1f} at the end; CPU ms: this")
     print(" process's CPU per request, i.e. the whole bare loop, or only the HTTP clients' share)")
     print(f"{'':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7}   all rounds req/s")
     rows = {}
-    for name in names:
+    for name in runs:
         ordered = sorted(runs[name], key=lambda r: r["requests_per_s"])
         rows[name] = row = ordered[len(ordered) // 2]
         every = " ".join(f"{r['requests_per_s']:.0f}" for r in runs[name])
@@ -139,8 +166,9 @@ def main() -> None:
             f" {row['client_cpu_ms']:7.3f}"
             f"   {every}"
         )
-    ratio = rows[names[1]]["requests_per_s"] / rows[names[0]]["requests_per_s"]
-    print(f"served / bare: {ratio:.2f} (goal ≥ 0.8)")
+    for name in list(runs)[1:]:
+        ratio = rows[name]["requests_per_s"] / rows[names[0]]["requests_per_s"]
+        print(f"{name} / bare: {ratio:.2f} (goal ≥ 0.8)")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.generate",
     "studio.cli.compile",
     "studio.cli.serve",
+    "studio.cli.export",
     "studio.cli.runs",
 ]
 
@@ -47,6 +48,7 @@ WORKFLOW_ORDER: list[str] = [
     "deploy",
     "device-setup",
     "serve",
+    "export",
     "device-run",
     "generate",
     "llm-export",
