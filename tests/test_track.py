@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -128,8 +129,29 @@ def test_a_refusing_server_keeps_the_run_and_the_job_succeeds(
     notes = [line for line in err.splitlines() if line.startswith("Run tracking:")]
     assert len(notes) == 1 and "kept in" in notes[0]
     assert len(list((tracking / "queue").glob("*.json"))) == 1
-    # Back on a store that answers: the kept run is sent before the next one.
+    # Back on a store that answers: the kept run goes with the next one (reading sends the spool).
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     _compress(capsys, tmp_path / "b.onnx")
-    assert not list((tracking / "queue").glob("*.json"))
     assert len(json.loads(run(capsys, "runs", "--json")[1])) == 2
+    assert not list((tracking / "queue").glob("*.json*"))
+
+
+def test_the_job_does_not_wait_the_background_sender_sends_the_spool(
+    tracking: Path, tmp_path: Path
+) -> None:
+    """The job only writes its run to the spool; a detached sender uploads it afterwards."""
+    from studio.core.track import spool
+    from studio.core.track.record import RunRecord, log_run
+
+    log_run(RunRecord(name="a", kind="compress", metrics={"size": 1.0}))
+    deadline = time.monotonic() + 120
+    while (spool.pending() or (tracking / "queue" / spool.LOCK).exists()) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    assert not spool.pending()
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{(tracking / 'mlflow.db').as_posix()}")
+    found = client.search_runs([client.get_experiment_by_name("edge-deploy-studio").experiment_id])
+    assert [r.data.metrics for r in found] == [{"size": 1.0}]

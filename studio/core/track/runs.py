@@ -32,8 +32,13 @@ class Comparison(BaseModel):
 
 
 def _client() -> tuple[Any, str]:
+    """The store, with the spool sent first so a run just made is listed (or the store's error)."""
+    from studio.core.track import spool
+
     try:
-        return store.open_store()
+        client, experiment = store.open_store()
+        spool.flush(client, experiment)
+        return client, experiment
     except StudioError:
         raise
     except Exception as exc:
