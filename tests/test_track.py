@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -155,3 +156,48 @@ def test_the_job_does_not_wait_the_background_sender_sends_the_spool(
     client = MlflowClient(tracking_uri=f"sqlite:///{(tracking / 'mlflow.db').as_posix()}")
     found = client.search_runs([client.get_experiment_by_name("edge-deploy-studio").experiment_id])
     assert [r.data.metrics for r in found] == [{"size": 1.0}]
+
+
+def _bundle(capsys: pytest.CaptureFixture[str], out: Path) -> None:
+    code, _, err = run(capsys, "bundle", str(DEMO), "--out", str(out), "-q")
+    assert code == 0, err
+
+
+def test_a_bundle_is_a_registered_version_and_comes_back_verified(
+    tracking: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _bundle(capsys, tmp_path / "b")
+    runs = json.loads(run(capsys, "runs", "--json")[1])  # sends the spool
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{(tracking / 'mlflow.db').as_posix()}")
+    (version,) = client.search_model_versions("name = 'digits_cnn-this-pc'")
+    sha = hashlib.sha256((tmp_path / "b" / "manifest.json").read_bytes()).hexdigest()
+    assert version.tags == {
+        "precision": "fp32",
+        "method": "none",
+        "chip": "this-pc",
+        "bundle_sha256": sha,
+    }
+    assert version.run_id == runs[0]["id"]
+    out = tmp_path / "back"
+    code, stdout, err = run(
+        capsys, "bundle", "--from-registry", "digits_cnn-this-pc/1", "--out", str(out)
+    )
+    assert code == 0 and "verified" in stdout, err
+    assert run(capsys, "verify", str(out))[0] == 0
+    assert (out / "manifest.json").read_bytes() == (tmp_path / "b" / "manifest.json").read_bytes()
+    # Hostile or damaged artifacts in the store: one line, nothing written at --out.
+    stored = next((tracking / "artifacts").rglob("bundle/manifest.json")).parent
+    entry = json.loads((stored / "manifest.json").read_text())["entry"]
+    (stored / entry).write_bytes(b"not the model")
+    code, _, err = run(
+        capsys, "bundle", "--from-registry", "digits_cnn-this-pc/1", "--out", str(tmp_path / "c")
+    )
+    assert code == 2 and err.count("\n") == 1 and "does not match its manifest" in err
+    assert not (tmp_path / "c").exists() and not list(tmp_path.glob(".*c*"))
+    for spec in ("nonsense", "digits_cnn-this-pc/9"):
+        code, _, err = run(capsys, "bundle", "--from-registry", spec, "--out", str(tmp_path / "d"))
+        assert code == 2 and err.count("\n") == 1, err
+    code, _, err = run(capsys, "bundle", "--from-registry", "x/1", str(DEMO))
+    assert code == 2 and err.count("\n") == 1

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.track import store
+from studio.core.track.registry import Registration, register
 
 TAG_KIND = "studio.kind"
 
@@ -28,6 +29,8 @@ class RunRecord(BaseModel):
     """File name in the run's artifacts → its text."""
     children: list[RunRecord] = []
     started_ms: int = 0
+    registry: Registration | None = None
+    """A bundle to register as a model version with this run."""
 
 
 _parent: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar(
@@ -92,6 +95,8 @@ def upload(client: Any, experiment: str, record: RunRecord, parent_id: str | Non
         client.log_text(run_id, text, name)
     for child in record.children:
         upload(client, experiment, child, run_id)
+    if record.registry is not None:
+        register(client, run_id, record.registry)
     client.set_terminated(run_id)
     return run_id
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.core.track.record import RunRecord, dump
+from studio.core.track.registry import registration
 
 if TYPE_CHECKING:
     from studio.core.analyze.profile import ProfileResult
@@ -124,4 +125,5 @@ def bundle_run(manifest: Manifest, out: Path) -> RunRecord:
     record.metrics["files"] = len(manifest.files)
     record.metrics["size"] = sum(f.size for f in manifest.files)
     record.artifacts["manifest.json"] = manifest.model_dump_json(indent=2)
+    record.registry = registration(out)
     return record
