@@ -201,3 +201,28 @@ def test_a_bundle_is_a_registered_version_and_comes_back_verified(
         assert code == 2 and err.count("\n") == 1, err
     code, _, err = run(capsys, "bundle", "--from-registry", "x/1", str(DEMO))
     assert code == 2 and err.count("\n") == 1
+
+
+def test_compile_device_bench_and_generate_log_runs(
+    tracking: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    chip = "mediatek-dimensity-9300"
+    code, _, err = run(capsys, "compile", str(DEMO), "--chip", chip, "--out", str(tmp_path / "c"))
+    assert code == 0, err
+    _bundle(capsys, tmp_path / "b")
+    assert run(capsys, "deploy", str(tmp_path / "b"), "--device", "this-pc", "-q")[0] == 0
+    argv = ["device-run", str(tmp_path / "b"), "--device", "this-pc", "bench", "--runs", "3"]
+    assert run(capsys, *argv)[0] == 0
+    argv = ["generate", "--prompt", "In the", "--max-new-tokens", "4", "-q"]
+    assert run(capsys, *argv)[0] == 0
+    runs = {r["kind"]: r for r in json.loads(run(capsys, "runs", "--json")[1])}
+    assert set(runs) == {"compile", "bundle", "device-bench", "generate"}
+    assert runs["compile"]["params"]["chip"] == chip
+    assert runs["compile"]["params"]["backend"] == "nnapi"
+    assert runs["compile"]["name"] == "compile digits_cnn.onnx"
+    bench = runs["device-bench"]
+    assert bench["params"]["device"] == "this-pc" and bench["params"]["runs"] == "3"
+    assert bench["metrics"]["latency_p90_ms"] >= bench["metrics"]["latency_median_ms"] > 0
+    generated = runs["generate"]["metrics"]
+    assert generated["tokens"] > 0 and generated["tokens_per_s"] > 0 and generated["ttft_ms"] > 0
+    assert runs["generate"]["params"]["max_new_tokens"] == "4"
