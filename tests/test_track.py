@@ -55,7 +55,19 @@ def _compress(capsys: pytest.CaptureFixture[str], out: Path) -> tuple[int, str, 
 def test_compress_logs_a_run_with_params_metrics_and_artifacts(
     tracking: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, _, err = _compress(capsys, tmp_path / "a.onnx")
+    samples = assets_dir() / "demo" / "digits_samples.npz"  # evaluation samples with labels
+    code, _, err = run(
+        capsys,
+        "compress",
+        str(DEMO),
+        "--method",
+        "fp16",
+        "--eval",
+        str(samples),
+        "--out",
+        str(tmp_path / "a.onnx"),
+        "-q",
+    )
     assert code == 0 and "Run tracking" not in err
     code, out, _ = run(capsys, "runs", "list", "--json")
     runs = json.loads(out)
@@ -66,6 +78,7 @@ def test_compress_logs_a_run_with_params_metrics_and_artifacts(
     assert {"version.studio", "version.onnx", "version.onnxruntime"} <= set(shown["params"])
     assert shown["metrics"]["size_after"] < shown["metrics"]["size_before"]
     assert 0.99 < shown["metrics"]["cosine_min"] <= 1.0
+    assert shown["metrics"]["accuracy_after"] == shown["metrics"]["accuracy_before"] > 0.5
     assert shown["artifacts"] == ["drift_report.json"]
     code, out, _ = run(capsys, "runs", "show", runs[0]["id"])
     assert code == 0 and "cosine_min" in out and "drift_report.json" in out
@@ -94,7 +107,7 @@ def test_recipe_replay_is_one_parent_with_a_child_per_step(
             "--json",
         )[1]
     )
-    assert bundled["artifacts"] == ["manifest.json"]
+    assert bundled["artifacts"] == ["bundle", "manifest.json"]  # the registered folder
 
 
 def test_runs_compare_human_and_json(

@@ -76,6 +76,10 @@ def compress_run(result: CompressResult, chip: str) -> RunRecord:
             record.metrics["top1"] = min(top1)
         if drift.outputs:
             record.metrics["snr_db_min"] = min(o.snr_db for o in drift.outputs)
+        for output in drift.outputs[:1]:  # labels score the first output (the class scores)
+            for name in ("accuracy_before", "accuracy_after"):
+                if (value := getattr(output, name)) is not None:
+                    record.metrics[name] = value
         for name, value in (
             ("latency_before_ms", drift.latency_before_ms),
             ("latency_after_ms", drift.latency_after_ms),
