@@ -239,3 +239,21 @@ def test_compile_device_bench_and_generate_log_runs(
     generated = runs["generate"]["metrics"]
     assert generated["tokens"] > 0 and generated["tokens_per_s"] > 0 and generated["ttft_ms"] > 0
     assert runs["generate"]["params"]["max_new_tokens"] == "4"
+
+
+def test_a_run_kept_long_ago_is_not_sent_twice_by_two_readers(tracking: Path) -> None:
+    """A claim's age counts from the claim: an old spooled run claimed by one sender must not
+    look abandoned to another one, which would send it a second time."""
+    import os
+
+    from studio.core.track import spool, store
+    from studio.core.track.record import RunRecord
+
+    kept = spool.keep(RunRecord(name="old", kind="compress"))
+    hour_ago = time.time() - 3600
+    os.utime(kept, (hour_ago, hour_ago))
+    claimed = spool._claim(kept)
+    assert claimed is not None
+    client, experiment = store.open_store()
+    assert spool.flush(client, experiment) == 0  # the other reader leaves the claim alone
+    assert claimed.exists() and not spool.pending()

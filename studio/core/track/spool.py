@@ -143,6 +143,8 @@ def _claim(path: Path) -> Path | None:
         path.rename(claimed)
     except OSError:  # another sender took it first
         return None
+    # The claim's age counts from now: a run kept for an hour is not a stale claim.
+    os.utime(claimed)
     return claimed
 
 
