@@ -81,9 +81,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 sys.stdout.write("\n")
                 if not args.quiet:
                     print(event.line(), file=sys.stderr)
+            if isinstance(event, GenerationSummary):
+                _track(event, args)
     finally:
         signal.signal(signal.SIGINT, previous)
     return 0
+
+
+def _track(summary: Any, args: argparse.Namespace) -> None:
+    from studio.cli.support import reporter_for
+    from studio.core.track.record import log_result
+    from studio.core.track.results import generate_run
+
+    names = ("max_new_tokens", "temperature", "top_p", "top_k", "device")
+    settings = {k: str(getattr(args, k)) for k in names if getattr(args, k, None) is not None}
+    report, bar = reporter_for(args)
+    bar.close()
+    log_result(lambda: generate_run(summary, settings), report)
 
 
 def cmd_llm_export(args: argparse.Namespace) -> int:

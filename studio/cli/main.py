@@ -10,7 +10,7 @@ from pathlib import Path
 
 from studio import __version__
 from studio.cli.support import emit_json, reporter_for, run_isolated
-from studio.core.errors import StudioError
+from studio.core.errors import BadInput, StudioError
 from studio.core.units import human_count, human_size
 
 # Modules that add their own subcommands with `register(subparsers)`. One line per capability, so
@@ -82,6 +82,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_bundle(args: argparse.Namespace) -> int:
     from studio.core.bundle.steps import BundleRequest, bundle
 
+    if args.from_registry:
+        return _bundle_from_registry(args)
+    if not args.model or not args.out:
+        raise BadInput(
+            "`studio bundle` needs a model and --out",
+            "e.g. studio bundle model.onnx --out bundle/, or --from-registry NAME/VERSION",
+        )
     request = BundleRequest(
         model=args.model, out=args.out, chip=args.chip, method=args.method, force=args.force
     )
@@ -94,6 +101,29 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         emit_json({"bundle": str(Path(args.out)), "manifest": manifest})
     else:
         print(f"bundle written to {args.out} ({len(manifest.files)} files, verified)")
+    return 0
+
+
+def _bundle_from_registry(args: argparse.Namespace) -> int:
+    if args.model:
+        raise BadInput(
+            "Give a model or --from-registry, not both", "Leave the model out with --from-registry"
+        )
+    fetched = run_isolated(
+        args,
+        "studio.core.track.registry:fetch_bundle",
+        outputs=[args.out],
+        spec=args.from_registry,
+        out=args.out,
+        force=args.force,
+    )
+    if args.json:
+        emit_json(fetched)
+    else:
+        print(
+            f"{fetched.name}/{fetched.version} written to {fetched.bundle} "
+            f"({fetched.files} files, verified)"
+        )
     return 0
 
 
@@ -163,11 +193,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help=".onnx file or folder holding one")
 
     p = add("bundle", "Write a verified bundle folder for a chip", cmd_bundle)
-    p.add_argument("model", help=".onnx file or folder holding one (as `compress` wrote it)")
+    p.add_argument(
+        "model", nargs="?", help=".onnx file or folder holding one (as `compress` wrote it)"
+    )
     p.add_argument("--chip", default="this-pc", help="target chip id (see `studio chips`)")
-    p.add_argument("--out", required=True, help="bundle folder to write")
+    p.add_argument("--out", help="bundle folder to write")
     p.add_argument("--method", default="none", help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
+    p.add_argument(
+        "--from-registry",
+        metavar="NAME/VERSION",
+        help="bring back a registered bundle (run tracking) and verify it; --out defaults to "
+        "NAME-vVERSION",
+    )
 
     p = add("verify", "Re-hash every file of a bundle against its manifest", cmd_verify)
     p.add_argument("bundle", help="bundle folder")

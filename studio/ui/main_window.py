@@ -163,10 +163,26 @@ class MainWindow(QMainWindow):
         open_action.triggered.connect(self._open_recipe)
         save_action.triggered.connect(self._save_recipe)
         quit_action.triggered.connect(self.close)
-        for action in (open_action, save_action, quit_action):
+        history_action = QAction(tr("Run history…"), self)
+        history_action.triggered.connect(self.show_history)
+        for action in (open_action, save_action, history_action, quit_action):
             menu.addAction(action)
         self.language_menu = LanguageMenu(self)
         self.menuBar().addMenu(self.language_menu)
+
+    def show_history(self) -> None:
+        """The History window for the current model (runs are read in the background)."""
+        from studio.ui.history_panel import HistoryPanel
+
+        if getattr(self, "history", None) is None:
+            self.history = HistoryPanel()
+            self.history.resize(1000, 640)
+            self.state.model_changed.connect(
+                lambda: self.history.set_model(self.state.model_path())
+            )
+        self.history.set_model(self.state.model_path())
+        self.history.show()
+        self.history.raise_()
 
     # --- navigation ---------------------------------------------------------------------------
     def current_page(self) -> StepPage:
@@ -254,6 +270,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
+        if getattr(self, "history", None) is not None:
+            self.history.close()  # and the MLflow UI server it may have started
         self.jobs.shutdown()
         for page in self.pages:
             page.shutdown()

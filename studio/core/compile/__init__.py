@@ -83,4 +83,8 @@ def compile_model(
     result: BaseModel = backend.compile_for_chip(
         model, chip, out, calib=calib, shapes=shapes, force=force, report=report, **options
     )
+    from studio.core.track.record import log_result
+    from studio.core.track.results import compile_run
+
+    log_result(lambda: compile_run(result, chip, model), report)
     return result

@@ -177,7 +177,7 @@ def run_on_device(
             f": {tail[-1]}" if tail else ""
         )
         fix = "See the job log; deploy the bundle again if files are missing"
-    return RunOutcome(
+    outcome = RunOutcome(
         serial=dev.serial,
         mode=mode,
         runtime=runtime,
@@ -189,6 +189,12 @@ def run_on_device(
         seconds=time.monotonic() - started,
         events=count,
     )
+    if outcome.ok:
+        from studio.core.track.record import log_result
+        from studio.core.track.results import device_run
+
+        log_result(lambda: device_run(outcome, manifest, opts), report)
+    return outcome
 
 
 _PERF = {

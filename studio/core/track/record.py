@@ -1,7 +1,5 @@
-"""One run's content, sent to the store or kept in a local queue when the store is unreachable.
-
-A run is built whole before it is sent (params, metrics, artifacts as text, children), so a run
-that cannot be sent is one JSON file in the queue, replayed as it was before the next run goes.
+"""One run's content, built whole in the job (params, metrics, artifacts as text, children) and
+handed to the spool (spool.py) as one JSON file; ``upload`` is what a sender does with it.
 """
 
 from __future__ import annotations
@@ -10,16 +8,14 @@ import contextlib
 import contextvars
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from studio.core.atomic import atomic_path
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.track import store
+from studio.core.track.registry import Registration, register
 
 TAG_KIND = "studio.kind"
 
@@ -33,15 +29,13 @@ class RunRecord(BaseModel):
     """File name in the run's artifacts → its text."""
     children: list[RunRecord] = []
     started_ms: int = 0
+    registry: Registration | None = None
+    """A bundle to register as a model version with this run."""
 
 
 _parent: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar(
     "studio_track_parent", default=None
 )
-
-
-def queue_folder() -> Path:
-    return store.tracking_folder() / "queue"
 
 
 def log_result(build: Callable[[], RunRecord], report: Reporter = NULL_REPORTER) -> None:
@@ -64,7 +58,9 @@ def log_run(record: RunRecord, report: Reporter = NULL_REPORTER) -> None:
     if parent is not None:
         parent.children.append(record)
         return
-    line = send(record)
+    from studio.core.track.spool import deliver
+
+    line = deliver(record)
     if line:
         report.log(line)
 
@@ -78,46 +74,6 @@ def parent_run(record: RunRecord, report: Reporter = NULL_REPORTER) -> Iterator[
     finally:
         _parent.reset(token)
     log_run(record, report)
-
-
-def send(record: RunRecord) -> str | None:
-    """Send queued runs, then ``record``; returns the one line to show when it had to be kept."""
-    try:
-        client, experiment = store.open_store()
-        flush_queue(client, experiment)
-        upload(client, experiment, record)
-    except Exception as exc:  # any store failure: the user's result must not be lost with it
-        path = keep(record)
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        return (
-            f"Run tracking: {store.tracking_uri()} is unreachable ({reason}); the run is kept "
-            f"in {path.parent} and sent with the next run"
-        )
-    return None
-
-
-def keep(record: RunRecord) -> Path:
-    folder = queue_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.json"
-    with atomic_path(target) as temp:
-        temp.write_text(record.model_dump_json(), encoding="utf-8")
-    return target
-
-
-def flush_queue(client: Any, experiment: str) -> int:
-    """Send every kept run, oldest first; a file is removed only once its run is in the store."""
-    folder = queue_folder()
-    sent = 0
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            record = RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue  # a damaged file stays for the user to look at; it never blocks the rest
-        upload(client, experiment, record)
-        path.unlink(missing_ok=True)
-        sent += 1
-    return sent
 
 
 def upload(client: Any, experiment: str, record: RunRecord, parent_id: str | None = None) -> str:
@@ -139,6 +95,8 @@ def upload(client: Any, experiment: str, record: RunRecord, parent_id: str | Non
         client.log_text(run_id, text, name)
     for child in record.children:
         upload(client, experiment, child, run_id)
+    if record.registry is not None:
+        register(client, run_id, record.registry)
     client.set_terminated(run_id)
     return run_id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -32,8 +33,13 @@ class Comparison(BaseModel):
 
 
 def _client() -> tuple[Any, str]:
+    """The store, with the spool sent first so a run just made is listed (or the store's error)."""
+    from studio.core.track import spool
+
     try:
-        return store.open_store()
+        client, experiment = store.open_store()
+        spool.flush(client, experiment)
+        return client, experiment
     except StudioError:
         raise
     except Exception as exc:
@@ -93,3 +99,32 @@ def compare_runs(first: str, second: str) -> Comparison:
     names = sorted(set(runs[0].metrics) | set(runs[1].metrics))
     metrics = {k: [r.metrics.get(k) for r in runs] for k in names}
     return Comparison(runs=runs, params=params, metrics=metrics)
+
+
+def runs_for_model(model: str | Path, limit: int = 200) -> list[RunSummary]:
+    """The runs of one model, newest first: by its path or file name (bundle runs know the
+    model by name only)."""
+    model = Path(model)
+    names = {str(model), model.name, model.stem}
+    found = []
+    for run in list_runs(limit):
+        given = run.params.get("model", "")
+        if given in names or Path(given).name == model.name:
+            found.append(run)
+    return found
+
+
+KEY_FIGURES = (
+    ("size_after", "size"),
+    ("cosine_min", "cosine"),
+    ("top1", "top-1"),
+    ("latency_median_ms", "median ms"),
+    ("latency_p90_ms", "p90 ms"),
+    ("share_on_npu", "NPU share"),
+    ("tokens_per_s", "tokens/s"),
+)
+
+
+def key_figures(run: RunSummary) -> list[tuple[str, float]]:
+    """The few metrics a list of runs shows, in a fixed order."""
+    return [(label, run.metrics[key]) for key, label in KEY_FIGURES if key in run.metrics]

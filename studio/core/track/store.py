@@ -20,7 +20,12 @@ EXPERIMENT = "edge-deploy-studio"
 INSTALL_FIX = 'Install the tracking extra: pip install "edge-deploy-studio[track]"'
 
 # A server that is down must cost the job seconds, not MLflow's default minutes of retries.
-_HTTP_SETTINGS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
+# Its tqdm bar for artifact downloads would draw over the studio's own progress.
+_HTTP_SETTINGS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
 
 
 def installed() -> bool:
