@@ -148,6 +148,6 @@ class Server:
 
 
 def _datatype(dtype: str) -> str:
-    from studio.core.serve.model import V2_DATATYPES
+    from studio.core.serve.v2_codec import V2_DATATYPES
 
     return V2_DATATYPES.get(dtype, dtype.upper())
