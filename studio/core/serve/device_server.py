@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""The V2 server `studio serve --device` starts on a phone or board: Python 3.8+, the standard
+library and onnxruntime (with numpy) only; v2_codec.py is pushed beside it.
+
+    python3 device_server.py --bundle DIR [--port 0] [--threads N] [--max-body BYTES]
+
+It listens on the device's 127.0.0.1 only (the studio reaches it through ``adb forward``), prints
+one JSON line ``{"type": "listening", "port": N, "pid": N}`` (or ``{"type": "error", ...}`` and
+exit 3), and stops when its stdin closes, i.e. when the adb shell that started it ends. Only the
+model file named by the bundle's manifest is loaded; the bundle's own code never runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+if __package__:  # imported by the studio (tests, type checks)
+    from studio.core.serve import v2_codec as codec
+else:  # run as a script on the device, the codec beside it
+    import v2_codec as codec  # type: ignore[import-not-found,no-redef]
+
+
+class _Tensor:
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.name: str = raw["name"]
+        self.dtype: str = raw["dtype"]
+        self.shape: list[int | str | None] = raw["shape"]
+
+
+class DeviceModel:
+    """The bundle's model in one onnxruntime session (thread-safe ``run``)."""
+
+    def __init__(self, bundle: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+        self.name: str = manifest["model"]["name"]
+        self.inputs = {t["name"]: _Tensor(t) for t in manifest["inputs"]}
+        self.outputs = {t["name"]: _Tensor(t) for t in manifest["outputs"]}
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        entry = str(bundle / manifest["entry"])
+        self.session = ort.InferenceSession(entry, options, providers=["CPUExecutionProvider"])
+
+    def metadata(self) -> dict[str, Any]:
+        return codec.metadata(self.name, list(self.inputs.values()), list(self.outputs.values()))
+
+    def infer(self, body: bytes) -> dict[str, Any]:
+        try:
+            request = json.loads(body)
+        except ValueError as exc:
+            raise codec.V2Error("The request body is not valid JSON") from exc
+        feeds = codec.feeds(request, self.inputs)
+        wanted = codec.wanted_outputs(request, self.outputs)
+        try:
+            values = self.session.run(wanted, feeds)
+        except Exception as exc:  # onnxruntime refused these values: the client's to fix
+            raise codec.V2Error(
+                f"The model failed on this input: {str(exc).splitlines()[0]}"
+            ) from exc
+        return codec.response(self.name, request, wanted, values)
+
+
+def _handler(model: DeviceModel, max_body: int) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: clients reuse one connection
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet, like `studio serve`
+            pass
+
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _model_path(self, suffix: str) -> bool:
+            prefix = "/v2/models/" + model.name
+            if self.path == prefix + suffix:
+                return True
+            if self.path.startswith("/v2/models/"):
+                self._send(
+                    404, {"error": f"Unknown route or model; this server serves '{model.name}'"}
+                )
+                return False
+            self._send(404, {"error": "Unknown route"})
+            return False
+
+        def do_GET(self) -> None:
+            if self.path in ("/v2/health/live", "/v2/health/ready"):
+                self._send(200, {self.path.rsplit("/", 1)[1]: True})
+            elif self.path.endswith("/ready") and self._model_path("/ready"):
+                self._send(200, {"name": model.name, "ready": True})
+            elif not self.path.endswith("/ready") and self._model_path(""):
+                self._send(200, model.metadata())
+
+        def do_POST(self) -> None:
+            length = self.headers.get("Content-Length", "")
+            if not length.isdigit():
+                self._send(411, {"error": "Send the request with a Content-Length"})
+                return
+            if int(length) > max_body:
+                self.close_connection = True  # the body is left unread
+                self._send(
+                    413, {"error": f"The request is larger than the limit of {max_body} bytes"}
+                )
+                return
+            body = self.rfile.read(int(length))
+            if not self._model_path("/infer"):
+                return
+            try:
+                self._send(200, model.infer(body))
+            except codec.V2Error as exc:
+                self._send(exc.status, {"error": exc.message})
+
+    return Handler
+
+
+def _emit(kind: str, **fields: Any) -> None:
+    sys.stdout.write(json.dumps({"type": kind, **fields}) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bundle", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--max-body", type=int, default=32 << 20)
+    args = parser.parse_args(argv)
+    try:
+        model = DeviceModel(Path(args.bundle), args.threads)
+        server = ThreadingHTTPServer(("127.0.0.1", args.port), _handler(model, args.max_body))
+    except Exception as exc:  # no onnxruntime, a broken model, a port in use: one line
+        _emit(
+            "error", message=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
+        return 3
+    server.daemon_threads = True
+    _emit("listening", port=server.server_address[1], pid=os.getpid(), model=model.name)
+
+    def watch_stdin() -> None:
+        sys.stdin.read()  # EOF: the adb shell that started us is gone
+        server.shutdown()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
