@@ -156,7 +156,7 @@ class DeviceServer:
             with contextlib.suppress(StudioError):
                 self.dev.run_shell(f"kill {self.pid} 2>/dev/null", timeout=10)
         self._process.cancel()
-        self._pump.join(10)
+        self._pump.join(2)  # a cancelled job child has 3 s before it is killed
 
 
 def _remote_tools(dev: AdbDevice, cancel: threading.Event | None) -> str:
