@@ -66,17 +66,7 @@ class BearerToken:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    too_large = RequestError(f"The request is larger than the limit of {limit} bytes", 413)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:  # a chunked upload that never declared its length
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await _receive_body(request.scope, request.receive, limit)
 
 
 def _guarded(route: str, handler: Endpoint, metrics: Metrics) -> Endpoint:
@@ -141,6 +131,10 @@ class _Routes:
     async def infer(self, request: Request) -> Response:
         model = self.served(request)
         body = await _read_body(request, self.limits.max_body)
+        return Response(await self.run(model, body), media_type="application/json")
+
+    async def run(self, model: ServedModel, body: bytes) -> bytes:
+        """One inference in a worker thread, through the bounded queue; the answer's JSON."""
         if not self.metrics.admit(self.limits.workers + self.limits.queue):
             raise RequestError("The server is busy (its queue is full); try again shortly", 503)
         started = time.perf_counter()
@@ -154,7 +148,7 @@ class _Routes:
         finally:
             self.metrics.leave(started=bool(began))
         self.metrics.observe(time.perf_counter() - started)
-        return Response(answer, media_type="application/json")
+        return answer
 
     async def text_completions(self, request: Request) -> Response:
         return await _completions(self, request, chat=False)
@@ -233,8 +227,65 @@ async def _completions(routes: _Routes, request: Request, chat: bool) -> Respons
 def build_app(
     model: ServedModel | ServedLLM, limits: Limits, metrics: Metrics, token: str | None
 ) -> ASGIApp:
-    table = _Routes(model, limits, metrics).table()
+    routes = _Routes(model, limits, metrics)
     app: ASGIApp = Starlette(
-        routes=[Route(path, _guarded(name, h, metrics), methods=[m]) for path, name, h, m in table]
+        routes=[
+            Route(path, _guarded(name, h, metrics), methods=[m])
+            for path, name, h, m in routes.table()
+        ]
     )
+    if isinstance(model, ServedModel):
+        app = FastInfer(app, routes, model)
     return BearerToken(app, token) if token else app
+
+
+class FastInfer:
+    """``POST /v2/models/NAME/infer`` answered straight from ASGI, everything else by Starlette.
+
+    Starlette's middleware layers, routing and Request/Response objects cost about as much CPU
+    per request as the demo CNN's inference (benchmarks/README.md); this path does the same
+    checks and answers without them.
+    """
+
+    def __init__(self, app: ASGIApp, routes: _Routes, model: ServedModel) -> None:
+        self.app = app
+        self.routes = routes
+        self.model = model
+        self.path = f"/v2/models/{model.name}/infer"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await _receive_body(scope, receive, self.routes.limits.max_body)
+            status, answer = 200, await self.routes.run(self.model, body)
+        except RequestError as exc:
+            status, answer = exc.status, orjson.dumps({"error": exc.message})
+        except Exception:  # a bug: logged with its traceback, the client gets one line
+            log.exception("studio serve: infer failed")
+            status = 500
+            answer = orjson.dumps({"error": "The server failed on this request; see its log"})
+        self.routes.metrics.count("infer", status)
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(answer))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+
+async def _receive_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    too_large = RequestError(f"The request is larger than the limit of {limit} bytes", 413)
+    declared = dict(scope["headers"]).get(b"content-length", b"")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise RequestError("The client went away before sending the whole request")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:  # a chunked upload that never declared its length
+            raise too_large
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
