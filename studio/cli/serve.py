@@ -70,7 +70,7 @@ def _serve_on_device(args: argparse.Namespace) -> int:
         bar.close()
     if args.json:
         info = {"url": server.url, "model": server.model, "device": server.serial}
-        print(json.dumps({**info, "token_required": False}))
+        print(json.dumps({**info, "token_required": False, "curl": server.curl_example()}))
     else:
         print(f"serving {server.model} on {server.serial} at {server.url} (Ctrl+C stops)")
         print(server.curl_example())

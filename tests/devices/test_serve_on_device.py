@@ -4,7 +4,11 @@ through the real adb server's forward, and gone again after stop."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -70,9 +74,8 @@ def test_served_on_the_device_answers_as_onnxruntime(
     finally:
         server.stop()
     assert server.wait(10)  # the remote process ended
+    assert wait_until(lambda: _servers_on(phone) == 0, 10)
     assert f"tcp:{server.port}" not in adb.adb("forward", "--list").stdout
-    with pytest.raises(OSError):
-        socket.create_connection(("127.0.0.1", server.remote_port), timeout=2).close()
 
 
 def test_port_taken_no_runtime_and_unplugged_are_one_line(
@@ -99,3 +102,70 @@ def test_port_taken_no_runtime_and_unplugged_are_one_line(
         code = main(["serve", str(bundle), "--device", bare.address, "--port", "0", "-q"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and f"No device '{bare.address}' is connected" in err[0]
+
+
+def _servers_on(phone: VirtualDevice) -> int:
+    """device_server.py processes running in this phone's sandbox (its processes are ours)."""
+    count = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        count += "device_server.py" in text and str(phone.root) in text
+    return count
+
+
+def test_demo_step_serves_on_the_device_and_cleans_up(
+    qtbot, adb: AdbServer, phone: VirtualDevice, bundle: Path
+) -> None:
+    """The Demo step's device button: a job child deploys and serves; Stop cancels the job, and its
+    SIGTERM handler removes the forward and ends the server on the device."""
+    from studio.ui.jobs_qt import JobManager
+    from studio.ui.serve_panel import ServePanel
+
+    jobs = JobManager()
+    panel = ServePanel(jobs)
+    qtbot.addWidget(panel)
+    panel.bundle = lambda: bundle
+    panel.device = lambda: phone.address
+    try:
+        panel.device_button.click()
+        qtbot.waitUntil(lambda: bool(panel.url), timeout=90_000)
+        assert phone.address in panel.status.text()
+        assert call(f"{panel.url}/v2/health/live") == (200, {"live": True})
+        port = panel.url.rsplit(":", 1)[1]
+        assert f"tcp:{port} " in adb.adb("forward", "--list").stdout
+        assert _servers_on(phone) == 1
+        panel.stop()
+        qtbot.waitUntil(lambda: not panel.running(), timeout=20_000)
+        assert wait_until(lambda: f"tcp:{port} " not in adb.adb("forward", "--list").stdout, 10)
+        assert wait_until(lambda: _servers_on(phone) == 0, 10)
+    finally:
+        panel.stop()
+        jobs.shutdown()
+
+
+def test_cli_serves_on_the_device_until_ctrl_c(
+    adb: AdbServer, phone: VirtualDevice, bundle: Path
+) -> None:
+    command = [sys.executable, "-m", "studio", "serve", str(bundle), "--device", phone.address]
+    proc = subprocess.Popen(
+        [*command, "--port", "0", "--json", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    try:
+        assert proc.stdout is not None
+        info = json.loads(proc.stdout.readline())
+        assert info["device"] == phone.address and "/v2/models/" in info["curl"]
+        assert call(f"{info['url']}/v2/health/live") == (200, {"live": True})
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    port = info["url"].rsplit(":", 1)[1]
+    assert f"tcp:{port} " not in adb.adb("forward", "--list").stdout
+    assert wait_until(lambda: _servers_on(phone) == 0, 10)
