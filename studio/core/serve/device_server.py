@@ -122,6 +122,10 @@ def _handler(model: DeviceModel, max_body: int) -> type[BaseHTTPRequestHandler]:
                 self._send(200, model.infer(body))
             except codec.V2Error as exc:
                 self._send(exc.status, {"error": exc.message})
+            except Exception as exc:  # a bug or the device out of memory: one line, not a trace
+                self._send(
+                    500, {"error": f"The server failed on this request ({type(exc).__name__})"}
+                )
 
     return Handler
 
