@@ -68,6 +68,15 @@ def _drive(clients: int, seconds: float, make_call: Callable[[], Callable[[], No
     }
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far (Linux; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bare(model: Path, image: np.ndarray, clients: int, seconds: float) -> dict:
     import onnxruntime as ort
 
@@ -105,7 +114,12 @@ def served(bundle: Path, image: np.ndarray, clients: int, seconds: float, extra:
     try:
         assert proc.stdout is not None
         info = json.loads(proc.stdout.readline())
-        return _drive(clients, seconds, v2_clients(info["url"], info["model"], image))
+        before = _cpu_seconds(proc.pid)
+        result = _drive(clients, seconds, v2_clients(info["url"], info["model"], image))
+        after = _cpu_seconds(proc.pid)
+        if before is not None and after is not None:
+            result["server_cpu_ms"] = (after - before) * 1000 / max(result["requests"], 1)
+        return result
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
@@ -154,8 +168,10 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"demo CNN, batch 1, {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s")
     print(f"(median round by requests/s; load average {load:.1f} at the end; CPU ms: this")
-    print(" process's CPU per request, i.e. the whole bare loop, or only the HTTP clients' share)")
-    print(f"{'':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7}   all rounds req/s")
+    print(" process's CPU per request, i.e. the whole bare loop, or only the HTTP clients' share;")
+    print(" server CPU ms: the `studio serve` process's CPU per request)")
+    header = f"{'':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'server':>7}"
+    print(header + "   all rounds req/s")
     rows = {}
     for name in runs:
         ordered = sorted(runs[name], key=lambda r: r["requests_per_s"])
@@ -163,7 +179,7 @@ def main() -> None:
         every = " ".join(f"{r['requests_per_s']:.0f}" for r in runs[name])
         print(
             f"{name:24} {row['requests_per_s']:9.0f} {row['p50_ms']:8.3f} {row['p99_ms']:8.3f}"
-            f" {row['client_cpu_ms']:7.3f}"
+            f" {row['client_cpu_ms']:7.3f} {row.get('server_cpu_ms', float('nan')):7.3f}"
             f"   {every}"
         )
     for name in list(runs)[1:]:

@@ -12,6 +12,8 @@ TOKEN_ENV_HELP = "token in STUDIO_SERVE_TOKEN or the keyring"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.device:
+        return _serve_on_device(args)
     from studio.core.serve.server import TOKEN_ENV, ServeOptions, Server, is_loopback
 
     options = ServeOptions(
@@ -42,10 +44,56 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_on_device(args: argparse.Namespace) -> int:
+    from studio.cli.support import reporter_for
+    from studio.core.errors import OutputError
+    from studio.core.serve.on_device import DeviceServeOptions, serve_on_device
+
+    if args.host != "127.0.0.1":
+        from studio.core.errors import BadInput
+
+        raise BadInput(
+            "A device's server appears on 127.0.0.1 of this PC only (through adb forward)",
+            "Leave out --host when serving with --device",
+        )
+    options = DeviceServeOptions(
+        bundle=Path(args.bundle),
+        device=args.device,
+        port=args.port,
+        to=args.to,
+        max_body=int(args.max_body_mb * (1 << 20)),
+    )
+    report, bar = reporter_for(args)
+    try:
+        server = serve_on_device(options, report=report)
+    finally:
+        bar.close()
+    if args.json:
+        info = {"url": server.url, "model": server.model, "device": server.serial}
+        print(json.dumps({**info, "token_required": False, "curl": server.curl_example()}))
+    else:
+        print(f"serving {server.model} on {server.serial} at {server.url} (Ctrl+C stops)")
+        print(server.curl_example())
+    sys.stdout.flush()
+    try:
+        ended = server.wait()
+    except KeyboardInterrupt:
+        ended = False
+    finally:
+        server.stop()
+    if ended:
+        raise OutputError(
+            f"The server on {server.serial} stopped (the device went away or the server exited)",
+            "Check the connection (`studio devices`) and serve again",
+        )
+    print("stopped", file=sys.stderr)
+    return 0
+
+
 def register(sub, add) -> None:
     p = add(
         "serve",
-        "Answer a bundle's model over HTTP (Open Inference Protocol V2) on this PC",
+        "Answer a bundle's model over HTTP (Open Inference Protocol V2) on this PC or a device",
         cmd_serve,
     )
     p.add_argument("bundle", help="bundle folder (verified before serving)")
@@ -60,3 +108,9 @@ def register(sub, add) -> None:
     p.add_argument(
         "--max-body-mb", type=float, default=32.0, help="largest request in MB (default 32)"
     )
+    p.add_argument(
+        "--device",
+        help="serve on this phone or board (serial): deployed, started there, and reached at "
+        "127.0.0.1:PORT on this PC through adb forward",
+    )
+    p.add_argument("--to", help="folder on the device (default: the deploy folder)")

@@ -211,6 +211,8 @@ class MainWindow(QMainWindow):
                     tr("Step {number} is not done yet: {why}", number=earlier + 1, why=why)
                 )
                 return
+        if index != self.stack.currentIndex():
+            self.current_page().left()
         self.stack.setCurrentIndex(index)
         self._update_buttons()
         # The page is shown first and its work (often starting a job) follows a moment later,

@@ -97,6 +97,9 @@ class StepPage(QWidget):
     def entered(self) -> None:
         """Called each time the user arrives on this step."""
 
+    def left(self) -> None:
+        """Called when the user moves to another step (the Demo step stops its server)."""
+
     def ready(self) -> tuple[bool, str]:
         """Whether Next is allowed, and if not, why (shown under the Next button)."""
         return True, ""

@@ -6,6 +6,7 @@ end to end. It implements what adbd does for the studio:
 
 - transport: CNXN / AUTH / OPEN / OKAY / WRTE / CLSE with per-stream flow control (one WRTE in
   flight, acknowledged by OKAY), payloads up to the negotiated maximum;
+- ``tcp:PORT`` (the device end of ``adb forward``): a connection to that port on 127.0.0.1;
 - ``sync:``: STAT, LIST, SEND (creates parent folders, like adbd with ``fixed_push_mkdir``), RECV,
   QUIT;
 - ``shell:`` (raw, v1) and ``shell,v2:`` (stdout/stderr/exit packets) running commands with this

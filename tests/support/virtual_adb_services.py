@@ -8,6 +8,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import struct
 import subprocess
 import threading
@@ -26,6 +27,8 @@ _PATH_PREFIX = re.compile(r"(?<![\w./-])/(data|sdcard|system)(?=[/'\"\s;&|)]|$)"
 def service_handler(service: str, features: str) -> Callable[[_Stream, VirtualDevice], None] | None:
     if service == "sync:":
         return _sync_service
+    if service.startswith("tcp:") and service[4:].isdigit():
+        return lambda stream, device: _tcp_service(stream, int(service[4:]))
     name, _, command = service.partition(":")
     options = name.split(",")
     if options[0] in ("shell", "exec") and command:
@@ -34,6 +37,34 @@ def service_handler(service: str, features: str) -> Callable[[_Stream, VirtualDe
             return None  # an old adbd knows no shell protocol v2
         return lambda stream, device: _shell_service(stream, device, command, v2)
     return None
+
+
+def _tcp_service(stream: _Stream, port: int) -> None:
+    """The device end of `adb forward`: a connection to the device's own port (its loopback is
+    this machine's), bytes copied both ways until either side closes."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError:
+        return  # nothing listens there: adbd closes the stream
+    sock.settimeout(None)
+
+    def close_socket() -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    stream.on_host_close = close_socket
+
+    def upstream() -> None:  # host → device port
+        with contextlib.suppress(OSError):
+            while data := stream.read_some():
+                sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+
+    threading.Thread(target=upstream, name="virtual-adb-tcp", daemon=True).start()
+    with contextlib.suppress(OSError):
+        while data := sock.recv(65536):
+            stream.write(data)
+    sock.close()
 
 
 def _sync_service(stream: _Stream, device: VirtualDevice) -> None:

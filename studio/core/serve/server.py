@@ -19,6 +19,7 @@ from typing import Any
 
 from studio.core import messages
 from studio.core.errors import BadInput
+from studio.core.model.loader import TensorInfo
 from studio.core.serve import require_stack
 from studio.core.serve.model import ServedModel
 
@@ -148,21 +149,29 @@ class Server:
         self.socket.close()
 
     def curl_example(self) -> str:
+        if isinstance(self.model, ServedModel):
+            return v2_curl(self.url, self.model.name, self.manifest.inputs, bool(self.token))
         auth = f" -H 'Authorization: Bearer ${TOKEN_ENV}'" if self.token else ""
-        start = f"curl{auth} -H 'Content-Type: application/json' {self.url}"
-        if not isinstance(self.model, ServedModel):
-            chat = {"messages": [{"role": "user", "content": "Hello"}], "stream": True}
-            return f"{start}/v1/chat/completions -N -d '{json.dumps(chat)}'"
-        example: dict[str, Any] = {"inputs": []}
-        for t in self.manifest.inputs:
-            shape = [d if isinstance(d, int) else 1 for d in t.shape]
-            meta = {"name": t.name, "shape": shape}
-            example["inputs"].append({**meta, "datatype": _datatype(t.dtype), "data": "[...]"})
-        body = json.dumps(example).replace('"[...]"', "[...]")
-        return f"{start}/v2/models/{self.model.name}/infer -d '{body}'"
+        chat = {"messages": [{"role": "user", "content": "Hello"}], "stream": True}
+        return (
+            f"curl{auth} -H 'Content-Type: application/json' {self.url}/v1/chat/completions "
+            f"-N -d '{json.dumps(chat)}'"
+        )
 
 
-def _datatype(dtype: str) -> str:
-    from studio.core.serve.model import V2_DATATYPES
+def v2_curl(url: str, model: str, inputs: list[TensorInfo], token: bool) -> str:
+    """A curl command inferring ``model`` at ``url`` (the values left for the user to fill)."""
+    from studio.core.serve.v2 import V2_DATATYPES
 
-    return V2_DATATYPES.get(dtype, dtype.upper())
+    auth = f" -H 'Authorization: Bearer ${TOKEN_ENV}'" if token else ""
+    example: dict[str, Any] = {"inputs": []}
+    for t in inputs:
+        shape = [d if isinstance(d, int) else 1 for d in t.shape]
+        datatype = V2_DATATYPES.get(t.dtype, t.dtype.upper())
+        example["inputs"].append(
+            {"name": t.name, "shape": shape, "datatype": datatype, "data": "[...]"}
+        )
+    body = json.dumps(example).replace('"[...]"', "[...]")
+    return (
+        f"curl{auth} -H 'Content-Type: application/json' {url}/v2/models/{model}/infer -d '{body}'"
+    )

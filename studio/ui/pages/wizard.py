@@ -18,11 +18,19 @@ STEP_NAMES = [N_("Model"), N_("Target"), N_("Optimize"), N_("Inspect"), N_("Depl
 
 def build_pages(state: WizardState, jobs: JobManager) -> list[StepPage]:
     """One page per name in STEP_NAMES, in the same order."""
+    deploy, demo = DeployPage(state, jobs), DemoPage(state, jobs)
+    demo.serve.device = lambda: _chosen_device(deploy)
     return [
         ModelPage(state),
         TargetPage(state, jobs),
         OptimizePage(state, jobs),
         InspectPage(state, jobs),
-        DeployPage(state, jobs),
-        DemoPage(state, jobs),
+        deploy,
+        demo,
     ]
+
+
+def _chosen_device(deploy: DeployPage) -> str | None:
+    """The phone or board chosen on the Deploy step (This PC has its own Serve button)."""
+    device = deploy.devices.selected()
+    return device.serial if device is not None and device.kind != "this-pc" else None

@@ -20,6 +20,7 @@ from studio.core.paths import demo_samples_path
 from studio.ui.i18n import N_, tr, trn
 from studio.ui.jobs_qt import JobManager
 from studio.ui.pages.demo.chat_demo import ChatDemo
+from studio.ui.serve_panel import ServePanel
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
 
@@ -86,6 +87,9 @@ class DemoPage(JobStepPage):
         inner.addLayout(text, 1)
         card.body.addLayout(inner)
         sample.addWidget(card)
+        self.serve = ServePanel(jobs)
+        self.serve.bundle = lambda: self.state.bundle_path
+        sample.addWidget(self.serve)
         sample.addStretch()
         self.chat = ChatDemo(jobs)
         self.tabs = QTabWidget()
@@ -101,8 +105,12 @@ class DemoPage(JobStepPage):
         if self.job is None:
             self.start()
 
+    def left(self) -> None:
+        self.serve.stop()  # a server outlives no visit to the step
+
     def shutdown(self) -> None:
         self.chat.shutdown()  # ends the chat's model worker processes
+        self.serve.stop()
 
     def _next_sample(self) -> None:
         self.sample_index += 1
