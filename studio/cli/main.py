@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.compile",
     "studio.cli.serve",
     "studio.cli.runs",
+    "studio.cli.sweep",
 ]
 
 # The wizard's steps: find and read a model, check the target, compress, inspect, bundle and
@@ -50,6 +51,7 @@ WORKFLOW_ORDER: list[str] = [
     "generate",
     "llm-export",
     "runs",
+    "sweep",
     "run",
 ]
 
