@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "studio.cli.serve",
     "studio.cli.export",
     "studio.cli.runs",
+    "studio.cli.sweep",
 ]
 
 # The wizard's steps: find and read a model, check the target, compress, inspect, bundle and
@@ -53,6 +54,7 @@ WORKFLOW_ORDER: list[str] = [
     "generate",
     "llm-export",
     "runs",
+    "sweep",
     "run",
 ]
 

@@ -18,6 +18,8 @@ stops, as found in the installed libraries:
   work.
 * MLflow 3 (the ``[track]`` extra) sends usage telemetry unless ``MLFLOW_DISABLE_TELEMETRY`` is
   true (mlflow/telemetry/utils.py; its ``DO_NOT_TRACK`` check wants the word "true", not "1").
+* Ray (the ``[ray]`` extra, for sweeps) reports cluster usage statistics unless
+  ``RAY_USAGE_STATS_ENABLED`` is 0 (Ray's usage-stats documentation).
 * Qt WebEngine (Chromium) shows only 127.0.0.1 pages here, but Chromium itself may fetch
   component updates, send hyperlink-auditing pings and domain-reliability reports; the flags below
   turn those off. Netron's own analytics and consent lookup are removed from its page by
@@ -38,6 +40,7 @@ TELEMETRY_OFF: dict[str, str] = {
     "HF_HUB_DISABLE_UPDATE_CHECK": "1",
     "DO_NOT_TRACK": "1",
     "MLFLOW_DISABLE_TELEMETRY": "true",
+    "RAY_USAGE_STATS_ENABLED": "0",
 }
 
 CHROMIUM_FLAGS_VAR = "QTWEBENGINE_CHROMIUM_FLAGS"

@@ -167,6 +167,10 @@ class MainWindow(QMainWindow):
         history_action.triggered.connect(self.show_history)
         for action in (open_action, save_action, history_action, quit_action):
             menu.addAction(action)
+        tools = self.menuBar().addMenu(tr("&Tools"))
+        sweep_action = QAction(tr("Sweep: compare models, chips and methods…"), self)
+        sweep_action.triggered.connect(self.open_sweep)
+        tools.addAction(sweep_action)
         self.language_menu = LanguageMenu(self)
         self.menuBar().addMenu(self.language_menu)
 
@@ -183,6 +187,19 @@ class MainWindow(QMainWindow):
         self.history.set_model(self.state.model_path())
         self.history.show()
         self.history.raise_()
+
+    def open_sweep(self) -> QWidget:
+        """The Sweep page in its own window; its chosen row becomes the wizard's recipe."""
+        from studio.ui.pages.sweep.sweep_page import SweepPage
+
+        if getattr(self, "sweep_page", None) is None:
+            self.sweep_page = SweepPage(self.state)
+            self.sweep_page.setWindowFlag(Qt.WindowType.Window)
+            self.sweep_page.recipe_chosen.connect(lambda _: self.go_to(0))
+            self.sweep_page.resize(1100, 700)
+        self.sweep_page.show()
+        self.sweep_page.raise_()
+        return self.sweep_page
 
     # --- navigation ---------------------------------------------------------------------------
     def current_page(self) -> StepPage:
@@ -277,6 +294,9 @@ class MainWindow(QMainWindow):
         self.jobs.shutdown()
         for page in self.pages:
             page.shutdown()
+        if getattr(self, "sweep_page", None) is not None:
+            self.sweep_page.shutdown()
+            self.sweep_page.close()
         if "studio.core.devices.listing" in sys.modules:  # adb was used in this session
             from studio.core.devices.listing import release_adb
 

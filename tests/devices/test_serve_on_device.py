@@ -122,7 +122,7 @@ def test_demo_step_serves_on_the_device_and_cleans_up(
     """The Demo step's device button: a job child deploys and serves; Stop cancels the job, and its
     SIGTERM handler removes the forward and ends the server on the device."""
     from studio.ui.jobs_qt import JobManager
-    from studio.ui.serve_panel import ServePanel
+    from studio.ui.pages.demo.serve_panel import ServePanel
 
     jobs = JobManager()
     panel = ServePanel(jobs)

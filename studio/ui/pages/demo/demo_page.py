@@ -20,7 +20,7 @@ from studio.core.paths import demo_samples_path
 from studio.ui.i18n import N_, tr, trn
 from studio.ui.jobs_qt import JobManager
 from studio.ui.pages.demo.chat_demo import ChatDemo
-from studio.ui.serve_panel import ServePanel
+from studio.ui.pages.demo.serve_panel import ServePanel
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
 
