@@ -34,6 +34,7 @@ KNOWN_RUNNERS: dict[str, frozenset[str]] = {
             "d5afb3ccb09a91767c9391540b906d32483e7de9eab944e1333d2cd9c9ecdb40",  # 3f89521
             "17f5dbf75bffd6c1af5c654586f1573558c8f6bf07c4e7d989b45bc9a976facf",  # 6fc7305 format
             "6185cbc27df6600203dbcf79477b3017f15f43ce6933c7be176689b91ad57a7f",  # fd4b389 sliding windows
+            "4a66ccf0aa3d94ad60570d6462a6dba738e615ac9ebbe77ad5e0014a82a671d8",  # cac2dc5 comments
         }
     ),
     # studio/runner/openvino_npu.py and nnapi.py, added by `studio compile` (#20)

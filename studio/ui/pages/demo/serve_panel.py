@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 from studio.core.jobs import JobSpec
 from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.messages import this_pc
 from studio.ui.widgets import Card, show_error
 
 
@@ -77,7 +78,7 @@ class ServePanel(Card):
             return
         if self.running():
             return
-        where = device or tr("this PC")
+        where = device or this_pc()
         self.job = self.jobs.start(
             JobSpec(
                 title=tr("Serving on {where}", where=where),
@@ -97,7 +98,7 @@ class ServePanel(Card):
         if data.get("type") != "serving":
             return
         self.url = str(data["url"])
-        where = tr("this PC") if data["where"] == "this-pc" else str(data["where"])
+        where = this_pc() if data["where"] == "this-pc" else str(data["where"])
         self.status.setText(
             tr("Serving on {where} at {url} — try it with:", where=where, url=self.url)
         )
