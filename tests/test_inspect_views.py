@@ -329,6 +329,8 @@ def test_compare_fills_itself_when_shown_and_nothing_is_cut_off(qtbot: Any, insp
     for label in views.compare.findChildren(QLabel):
         if label.isVisible() and not label.wordWrap():
             assert label.sizeHint().width() <= label.width(), label.text()
+    chips = views.compare.chip_a
+    assert chips.itemText(chips.findData("this-pc")) == "This PC"  # as on Target, translated
     job = views.compare_job
     qtbot.waitUntil(lambda: job.is_finished, timeout=JOB_TIMEOUT)
     views.setCurrentIndex(0)

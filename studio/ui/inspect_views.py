@@ -234,9 +234,10 @@ class InspectViews(QTabWidget):
         if self._chips_listed or self.currentWidget() is not self.compare:
             return
         from studio.core.chips.catalogue import list_chips
+        from studio.ui.chip_cards import chip_name  # "This PC" in the UI's language
 
         self._chips_listed = True
-        self.compare.set_chips([(chip.id, chip.name) for chip in list_chips()])
+        self.compare.set_chips([(chip.id, chip_name(chip.id, chip.name)) for chip in list_chips()])
 
     def start_two_chips(self, chip_a: str, chip_b: str) -> None:
         model = self.graph.model or self.state.deployable_model()
