@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--out", default="docs/screenshots")
     parser.add_argument("--lang", default="en", help="en or zh_CN; zh_CN files are named zh_CN-…")
     parser.add_argument("--steps", default="1,2,3,4,5,6", help="which steps to save, e.g. 1,3")
+    parser.add_argument("--size", default="1366x768", help="window size, e.g. 1440x900")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,8 @@ def main() -> None:
     start_language(app, args.lang)
     apply_theme(app)
     win = MainWindow()
-    win.resize(1440, 900)
+    width, height = (int(n) for n in args.size.split("x"))
+    win.resize(width, height)
     win.show()
 
     def settle(cond, limit: float = 180.0) -> None:

@@ -94,3 +94,23 @@ def test_the_memory_column_speaks_the_uis_language() -> None:
     finally:
         i18n.set_language("en")
     assert _row_memory(row) == "1.0 MB of 8.0 GB"
+
+
+def test_the_studios_own_card_texts_read_in_chinese() -> None:
+    """ "This PC (Linux)" and the generic phone are the studio's words, not a maker's name."""
+    import platform
+
+    from studio.core.chips.catalogue import get_chip
+    from studio.ui import i18n
+    from studio.ui.pages.target.chip_cards import chip_name, chip_vendor
+
+    this_pc, phone = get_chip("this-pc"), get_chip("generic-arm64-android-cpu")
+    i18n.set_language("zh_CN")
+    try:
+        assert chip_vendor(this_pc) == f"这台电脑（{platform.system()}）"
+        assert chip_name(phone.id, phone.name) == "任意 Android 手机（CPU）"
+        assert chip_vendor(phone) == "通用"
+        assert chip_vendor(get_chip("hailo-10h")) == "Hailo"  # a maker's name stays as written
+    finally:
+        i18n.set_language("en")
+    assert chip_vendor(this_pc) == f"This PC ({platform.system()})" == this_pc.vendor

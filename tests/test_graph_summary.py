@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from onnx import TensorProto, helper
 
 from studio.core.analyze.graph_summary import MAX_GROUPS, choose_depth, prefix_of, summarize_graph
 from studio.core.analyze.profile import profile_model
@@ -37,3 +38,37 @@ def test_ten_thousand_nodes_summarised_quickly_as_ranges(tmp_path: Path) -> None
     assert len(summary.by_prefix) <= MAX_GROUPS
     assert summary.by_prefix[0].name.startswith("encoder/block.0 … ")
     assert sum(g.nodes for g in summary.by_prefix) == 10_001
+
+
+def test_quantizer_nodes_join_their_block_so_no_block_is_listed_twice() -> None:
+    """A QDQ model names the exporter's nodes "/features/features.2/Conv" and the quantizer's
+    "features.2.bias_DequantizeLinear": one block, not "features/2" beside "features/features.2"."""
+    names = [
+        "features.2.bias_DequantizeLinear",  # quantizers put their weight nodes first
+        "features.2.weight_DequantizeLinear",
+        "classifier.1.weight_DequantizeLinear",
+        "image_QuantizeLinear",
+        "/features/features.0/Conv",
+        "/features/features.2/Conv",
+        "/features/features.2/Relu",
+        "/classifier/classifier.1/Gemm",
+    ]
+    nodes = [
+        helper.make_node("Identity", [f"t{i}"], [f"t{i + 1}"], name=name)
+        for i, name in enumerate(names)
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "qdq_names",
+        [helper.make_tensor_value_info("t0", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info(f"t{len(names)}", TensorProto.FLOAT, [1])],
+    )
+    summary = summarize_graph(helper.make_model(graph))
+    blocks = {group.name: group.nodes for group in summary.by_prefix}
+    assert list(blocks) == [
+        "features/features.0",
+        "features/features.2",
+        "classifier/classifier.1",
+        "(top level)",
+    ]
+    assert blocks["features/features.2"] == 4 and blocks["classifier/classifier.1"] == 2

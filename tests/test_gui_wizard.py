@@ -222,3 +222,17 @@ def test_a_step_is_shown_first_and_starts_its_work_a_moment_later(
     win.go_to(1)
     qtbot.wait(200)
     assert win.pages[2].job is first
+
+
+def test_an_empty_bundle_folder_gets_the_suggested_one_not_the_current_folder(
+    qtbot, window: MainWindow
+) -> None:
+    win = window
+    _next_ready(qtbot, win)
+    deploy = win.pages[4]
+    deploy.folder.clear()  # the page was never shown, or the user emptied the field
+    deploy.start()
+    qtbot.waitUntil(lambda: deploy.job.is_finished, timeout=JOB_TIMEOUT)
+    assert win.state.bundle_path is not None
+    assert win.state.bundle_path.resolve() != Path.cwd().resolve()
+    assert win.state.bundle_path.name.startswith("digits_cnn-")

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 pytest.importorskip("PySide6.QtWebEngineWidgets")
 
 from studio.core.compress import compress_model
 from studio.ui.main_window import MainWindow
+from studio.ui.pages.inspect.profile_charts import chart_rows, display_name
 
 JOB_TIMEOUT = 120_000
 
@@ -70,7 +72,7 @@ def test_table_and_graph_selection_sync_both_ways(qtbot: Any, inspect: Any) -> N
     assert _selected_row_name(page) == slowest.name
     # table → graph: selecting another row selects its (first) node in the graph.
     other = next(n for n in profile.nodes[1:] if n.kind.value != "inserted")
-    row = next(r for r in range(page.table.rowCount()) if page.table.text(r, 0) == other.name)
+    row = next(r for r in range(page.table.rowCount()) if page.table.row_object(r) is other)
     page.table.selectRow(row)  # as a click on the row does
     wanted = (other.fused_from or [other.name])[0]
     qtbot.waitUntil(lambda: js(qtbot, view, "window.studio.selected()") == [wanted], timeout=5_000)
@@ -117,10 +119,9 @@ def test_threads_runs_and_shapes_are_settable(qtbot: Any, inspect: Any) -> None:
 
 def test_compare_original_and_optimized(qtbot: Any, inspect: Any) -> None:
     views = inspect.views
-    views.setCurrentWidget(views.compare)
+    views.setCurrentWidget(views.compare)  # Compare runs by itself when first shown
     compare = views.compare
-    assert compare.button.isEnabled()
-    compare.button.click()
+    assert not compare.button.isEnabled()  # while it runs
     qtbot.waitUntil(lambda: compare.diff is not None, timeout=JOB_TIMEOUT)
     diff = compare.diff
     assert "smaller" in compare.verdict.text() and "Speed on this PC" in compare.verdict.text()
@@ -293,3 +294,45 @@ def test_views_follow_the_table_unless_the_result_was_replaced_meanwhile(
     inspect._show(measured)
     assert inspect.table.rowCount() == len(measured.nodes)  # at once
     qtbot.waitUntil(lambda: inspect.views.profile is measured, timeout=5_000)  # next turn
+
+
+def test_the_slowest_layer_has_one_name_on_every_tab(qtbot: Any, inspect: Any) -> None:
+    """Summary, table, chart and Compare name a fused kernel by the user's node, "+N fused"."""
+    profile = inspect.state.profile_result
+    slowest = profile.nodes[0]
+    name = display_name(slowest)
+    if slowest.fused_from:
+        assert name.startswith(slowest.fused_from[0]) and slowest.name not in name
+    assert f"Slowest layer: {name} (" in inspect.slowest.text()
+    row = next(r for r in range(inspect.table.rowCount()) if inspect.table.row_object(r) is slowest)
+    assert inspect.table.text(row, 0) == name
+    assert chart_rows(profile, "top")[1][0][0] == name
+    fused = next(n for n in profile.nodes if len(n.fused_from) > 1)
+    assert display_name(fused) == f"{fused.fused_from[0]} (+{len(fused.fused_from) - 1} fused)"
+
+
+def test_how_it_was_measured_is_behind_details(qtbot: Any, inspect: Any) -> None:
+    assert inspect.slowest.isVisible() and inspect.details_toggle.isVisible()
+    assert not inspect.detail.isVisible() and "Median of" in inspect.detail.text()
+    inspect.details_toggle.click()
+    assert inspect.detail.isVisible() and inspect.details_toggle.text() == "Details ▾"
+    inspect._stale()
+    assert inspect.details_toggle.isHidden()
+
+
+def test_compare_fills_itself_when_shown_and_nothing_is_cut_off(qtbot: Any, inspect: Any) -> None:
+    views = inspect.views
+    inspect.window().resize(1366, 768)
+    views.setCurrentWidget(views.compare)  # no click on "Compare"
+    qtbot.waitUntil(lambda: views.compare.diff is not None, timeout=JOB_TIMEOUT)
+    qtbot.wait(50)
+    for label in views.compare.findChildren(QLabel):
+        if label.isVisible() and not label.wordWrap():
+            assert label.sizeHint().width() <= label.width(), label.text()
+    chips = views.compare.chip_a
+    assert chips.itemText(chips.findData("this-pc")) == "This PC"  # as on Target, translated
+    job = views.compare_job
+    qtbot.waitUntil(lambda: job.is_finished, timeout=JOB_TIMEOUT)
+    views.setCurrentIndex(0)
+    views.setCurrentWidget(views.compare)  # shown again: the result stays, no second run
+    assert views.compare_job is job and views.compare.diff is not None

@@ -170,3 +170,15 @@ def test_unpatched_netron_expires_under_the_same_clock(
         assert js(qtbot, view, "document.querySelectorAll('g.node').length") == 0
     finally:
         netron.stop((host, port))
+
+
+def test_labels_name_fonts_with_the_shape_brackets(
+    qtbot: Any, view: NetronView, demo_model: Path
+) -> None:
+    """Netron's "sans-serif" is Noto Sans on a plain Debian, which has no 〈 〉 (empty boxes)."""
+    load(qtbot, view, demo_model)
+    labels = "Array.from(document.querySelectorAll('.node-argument > text'))"
+    texts = js(qtbot, view, f"{labels}.map(e => e.textContent)")
+    assert any("〈" in text for text in texts)  # weight shapes, e.g. W〈32×1×3×3〉
+    family = js(qtbot, view, f"getComputedStyle({labels}[0]).fontFamily")
+    assert '"Noto Sans CJK SC"' in family and '"Noto Sans Yi"' in family

@@ -139,6 +139,57 @@ def test_fused_nodes_are_mapped_back_to_the_users_nodes(tmp_path: Path) -> None:
     assert shares["conv"] == shares["relu"]
 
 
+def _qdq_conv(path: Path) -> Path:
+    """A quantized (QDQ) Conv whose bias DequantizeLinear comes first in the graph; onnxruntime
+    runs the Conv and its DequantizeLinear nodes as one QLinearConv."""
+    rng = np.random.default_rng(2)
+
+    def scalar(value: float | int, dtype: type, name: str) -> onnx.TensorProto:
+        return numpy_helper.from_array(np.array(value, dtype=dtype), name)
+
+    inits = [
+        numpy_helper.from_array(rng.integers(-100, 100, (8, 3, 3, 3)).astype(np.int8), "w_q"),
+        numpy_helper.from_array(rng.integers(-100, 100, (8,)).astype(np.int32), "b_q"),
+        *(scalar(v, np.float32, n) for v, n in ((0.02, "x_s"), (0.01, "w_s"), (2e-4, "b_s"))),
+        scalar(0, np.uint8, "x_z"),
+        scalar(0, np.int8, "w_z"),
+        scalar(0, np.int32, "b_z"),
+        scalar(0.05, np.float32, "y_s"),
+        scalar(0, np.uint8, "y_z"),
+    ]
+    dq, q = "DequantizeLinear", "QuantizeLinear"
+    nodes = [
+        helper.make_node(dq, ["b_q", "b_s", "b_z"], ["b"], name="conv.bias_DequantizeLinear"),
+        helper.make_node(dq, ["w_q", "w_s", "w_z"], ["w"], name="conv.weight_DequantizeLinear"),
+        helper.make_node(q, ["x", "x_s", "x_z"], ["xq"], name="x_QuantizeLinear"),
+        helper.make_node(dq, ["xq", "x_s", "x_z"], ["xd"], name="x_DequantizeLinear"),
+        helper.make_node("Conv", ["xd", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node(q, ["c", "y_s", "y_z"], ["cq"], name="c_QuantizeLinear"),
+        helper.make_node(dq, ["cq", "y_s", "y_z"], ["y"], name="c_DequantizeLinear"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "qdq_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8, 8])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_a_fused_kernel_is_named_after_the_node_it_is_mostly_about(tmp_path: Path) -> None:
+    """Every view names a kernel by fused_from[0]: the Conv, not its bias DequantizeLinear."""
+    result = profile_model(_qdq_conv(tmp_path / "qdq.onnx"), runs=2, threads=1)
+    conv = next(n for n in result.nodes if "conv" in n.fused_from)
+    assert conv.op_type == "QLinearConv" and len(conv.fused_from) > 1
+    assert conv.fused_from[0] == "conv", conv.fused_from
+    # The rest keep the model's order.
+    assert conv.fused_from[1:] == sorted(conv.fused_from[1:])
+
+
 def test_fusion_map_without_the_optimized_model_uses_names_only(tmp_path: Path) -> None:
     model = onnx.load(str(_conv_relu(tmp_path / "cr.onnx")))
     mapping = map_fused_nodes(model, None, ["fused fc", "conv", "ReorderOutput"])

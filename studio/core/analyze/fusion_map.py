@@ -155,6 +155,20 @@ def _walk_back(
     return members
 
 
+def primary_first(
+    op_type: str, members: list[str], op_of: dict[str, str], params: dict[str, int]
+) -> list[str]:
+    """``members`` with the node a kernel is mostly about first (QLinearConv → the Conv, not a
+    DequantizeLinear of its bias), so every view names the kernel by the node the user knows."""
+    if len(members) < 2:
+        return members
+    primary = next(
+        (m for m in members if op_of.get(m) and op_of[m] in op_type),
+        max(members, key=lambda m: params.get(m, 0)),
+    )
+    return [primary, *(m for m in members if m != primary)]
+
+
 def node_parameter_counts(model: onnx.ModelProto) -> dict[str, int]:
     """Weights each of the user's nodes reads directly (initializer elements)."""
     import numpy as np

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from studio.core.analyze.fusion_map import NodeKind, node_key, node_parameter_counts
+from studio.core.analyze.fusion_map import (
+    NodeKind,
+    node_key,
+    node_parameter_counts,
+    primary_first,
+)
 from studio.core.analyze.profile import NodeTiming, ProfileResult
 from studio.core.model.loader import load_model, resolve_model_path
 
@@ -52,6 +57,43 @@ def prefix_of(name: str, depth: int) -> str:
     return "/".join(parts[:depth]) if parts else "(top level)"
 
 
+def _module_path(segments: list[str]) -> str:
+    """The dotted module path of name segments: exporters repeat the parent in a segment
+    ("/features/features.2/Conv") or not ("/model/layers.3/attn/MatMul")."""
+    path = ""
+    for segment in segments:
+        path = segment if not path or segment.startswith(path + ".") else f"{path}.{segment}"
+    return path
+
+
+def block_keys(names: list[str], depth: int) -> list[tuple[str, str]]:
+    """(node name, block) for every node, grouped in model order. Quantizers name the nodes they add after the weight
+    ("features.2.bias_DequantizeLinear"): those join the block whose module path they start
+    with ("features/features.2"), so one block is never listed twice under two spellings."""
+    keys = [(name, prefix_of(name, depth)) for name in names]
+    blocks: dict[str, str] = {}
+    for name, block in keys:
+        if "/" in name and _segments(name):
+            blocks.setdefault(_module_path(_segments(name)[:depth]), block)
+    by_length = sorted(blocks, key=len, reverse=True)  # the most specific path first
+
+    def block_of(name: str, block: str) -> str:
+        if "/" in name:
+            return block
+        path = next((p for p in by_length if name.startswith(p + ".")), None)
+        return blocks[path] if path is not None else block
+
+    joined = [(name, block_of(name, block)) for name, block in keys]
+    # Blocks in the order the exporter's own nodes run them (quantizers put theirs first).
+    first: dict[str, int] = {}
+    for index, (name, block) in enumerate(joined):
+        if "/" in name:
+            first.setdefault(block, index)
+    for index, (_, block) in enumerate(joined):
+        first.setdefault(block, len(joined) + index)
+    return sorted(joined, key=lambda key: first[key[1]])
+
+
 def choose_depth(names: list[str]) -> int:
     """The deepest prefix level that still gives a readable number of groups; one level deeper
     if that gives fewer than 4 (long chains of blocks are then shown as ranges)."""
@@ -70,11 +112,7 @@ def choose_depth(names: list[str]) -> int:
 
 def primary_member(kernel: NodeTiming, op_of: dict[str, str], params: dict[str, int]) -> str:
     """The user's node a kernel is mostly about: FusedGemm → the Gemm, QLinearConv → the Conv."""
-    members = kernel.fused_from or [kernel.name]
-    for member in members:
-        if op_of.get(member) and op_of[member] in kernel.op_type:
-            return member
-    return max(members, key=lambda m: params.get(m, 0))
+    return primary_first(kernel.op_type, kernel.fused_from or [kernel.name], op_of, params)[0]
 
 
 INSERTED_GROUP = "(added by onnxruntime)"
@@ -158,7 +196,7 @@ def summarize_graph(
     names = [node_key(n, i) for i, n in enumerate(proto.graph.node)]
     op_keys = [(name, n.op_type) for name, n in zip(names, proto.graph.node, strict=True)]
     depth = choose_depth(names)
-    prefix_keys = [(name, prefix_of(name, depth)) for name in names]
+    prefix_keys = block_keys(names, depth)
     by_op = _groups(op_keys, profile, proto)
     by_op.sort(key=lambda g: (-(g.ms or 0.0), -g.nodes))
     return GraphSummary(

@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from studio.core.analyze.fusion_map import NodeKind, map_fused_nodes, node_parameter_counts
+from studio.core.analyze.fusion_map import (
+    NodeKind,
+    map_fused_nodes,
+    node_key,
+    node_parameter_counts,
+    primary_first,
+)
 from studio.core.atomic import atomic_path, temp_prefix
 from studio.core.errors import BadInput
 from studio.core.messages import Fix, Message, message
@@ -69,7 +75,7 @@ class NodeTiming(BaseModel):
     median_ms: float
     share: float
     kind: NodeKind = NodeKind.ORIGINAL
-    fused_from: list[str] = []  # the user's nodes whose work this node did
+    fused_from: list[str] = []  # the user's nodes whose work this node did, the main one first
     parameters: int = 0
 
 
@@ -522,12 +528,13 @@ def profile_model(
     medians = {name: node_median_ms(values) for name, values in samples.items()}
     fusion = map_fused_nodes(proto, optimized, medians)
     params = node_parameter_counts(proto)
+    op_of = {node_key(n, i): n.op_type for i, n in enumerate(proto.graph.node)}
     total = sum(medians.values()) or 1.0
     nodes = []
     for name, ms in sorted(medians.items(), key=lambda kv: -kv[1]):
         mapped = fusion.nodes.get(name)
         kind = mapped.kind if mapped else NodeKind.INSERTED
-        originals = mapped.originals if mapped else []
+        originals = primary_first(meta[name][0], mapped.originals if mapped else [], op_of, params)
         nodes.append(
             NodeTiming(
                 name=name,

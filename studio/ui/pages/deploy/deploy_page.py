@@ -91,7 +91,10 @@ class DeployPage(JobStepPage):
     def showEvent(self, event: QShowEvent) -> None:
         # Suggested as the page appears, not in entered() (a moment later): no empty field flashes.
         super().showEvent(event)
-        if not self.folder.text():
+        self._suggest_folder()
+
+    def _suggest_folder(self) -> None:
+        if not self.folder.text().strip():
             with contextlib.suppress(StudioError):  # a bad model: the Model step explains it
                 stem = self.state.model_path().stem
                 chip = self.state.recipe.target.chip
@@ -110,6 +113,7 @@ class DeployPage(JobStepPage):
             self.folder.setText(str(Path(path) / Path(self.folder.text() or "bundle").name))
 
     def start(self) -> None:
+        self._suggest_folder()  # an empty field is Path("."): the folder the app started in
         out = Path(self.folder.text()).expanduser()
         source_path = self.state.model_path()
         request = BundleRequest.from_recipe(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from studio.core.analyze.profile import NodeTiming, ProfileResult
 from studio.core.bundle.steps import MeasureRequest, measure, step_target
@@ -12,6 +12,7 @@ from studio.ui.i18n import N_, join_sentences, tr, tr_core, trn
 from studio.ui.jobs_qt import JobManager
 from studio.ui.messages import show
 from studio.ui.pages.inspect.inspect_views import InspectViews
+from studio.ui.pages.inspect.profile_charts import display_name
 from studio.ui.pages.inspect.row_table import Column, RowTable
 from studio.ui.state import WizardState
 from studio.ui.widgets import (
@@ -44,7 +45,7 @@ def _name(node: NodeTiming) -> str:
 
 def layer_columns() -> list[Column]:
     return [
-        Column(tr("Layer (node)"), _name, tooltip=fused_tooltip),
+        Column(tr("Layer (node)"), display_name, tooltip=fused_tooltip),
         Column(tr("Operation"), lambda n: n.op_type),
         Column(tr("Median ms"), lambda n: f"{n.median_ms:.4f}", number=lambda n: n.median_ms),
         Column(tr("Share of time"), lambda n: f"{n.share:.1%}", number=lambda n: n.share),
@@ -62,14 +63,26 @@ class InspectPage(JobStepPage):
         super().__init__(state, jobs, parent)
         summary = Card()
         self.verdict = big_label(tr("Not measured yet."))
+        self.slowest = QLabel()
+        self.slowest.setWordWrap(True)
+        # How the figures were taken is for specialists: one click away, not in everyone's way.
+        self.details_toggle = QToolButton()
+        self.details_toggle.setObjectName("detailsToggle")
+        self.details_toggle.setText(tr("Details ▸"))
+        self.details_toggle.setCheckable(True)
+        self.details_toggle.toggled.connect(self._expand)
+        self.details_toggle.hide()
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         self.detail.setObjectName("factLabel")
+        self.detail.hide()
         # Shown only when the machine changed speed while profiling: the figures may not repeat.
         self.unsteady = warning_label("unsteadyWarning")
         self.unsteady.hide()
         summary.body.addWidget(self.verdict)
         summary.body.addWidget(self.unsteady)
+        summary.body.addWidget(self.slowest)
+        summary.body.addWidget(self.details_toggle)
         summary.body.addWidget(self.detail)
         self.outer.addWidget(summary)
         row = QHBoxLayout()
@@ -89,11 +102,17 @@ class InspectPage(JobStepPage):
         state.optimized.connect(self._stale)
         state.model_changed.connect(self._stale)
 
+    def _expand(self, on: bool) -> None:
+        self.details_toggle.setText(tr("Details ▾") if on else tr("Details ▸"))
+        self.detail.setVisible(on)
+
     def _stale(self) -> None:
         self.state.profile_result = None
         self.table.clear()
         self.verdict.setText(tr("Not measured yet."))
+        self.slowest.setText("")
         self.detail.setText("")
+        self.details_toggle.hide()
         self.unsteady.hide()
         self.views.clear()
 
@@ -191,15 +210,16 @@ class InspectPage(JobStepPage):
                     result.sessions_set_aside,
                 )
             )
-        if slowest:
-            parts.append(
-                tr(
-                    "Slowest layer: {name} ({op}), {share:.0%} of the time.",
-                    name=slowest.name,
-                    op=slowest.op_type,
-                    share=slowest.share,
-                )
+        self.slowest.setText(
+            tr(
+                "Slowest layer: {name} ({op}), {share:.0%} of the time.",
+                name=display_name(slowest),
+                op=slowest.op_type,
+                share=slowest.share,
             )
+            if slowest
+            else ""
+        )
         parts.append(tr("Profiled total {ms:.3f} ms.", ms=result.profiled_total_ms))
         note = result.note_message
         parts.append(show(note) if note else tr_core(result.note))
@@ -226,6 +246,7 @@ class InspectPage(JobStepPage):
                 )
             )
         self.detail.setText(join_sentences(parts))
+        self.details_toggle.show()
         # Slowest first; the op types and numbers show whole, the names take what is left.
         self.table.set_rows(layer_columns(), result.nodes, key=_name, sort_column=2, fit=(1, 2, 3))
         # The graph colours and charts follow in the next turn of the event loop: for a large

@@ -158,6 +158,8 @@ class InspectViews(QTabWidget):
         self._named_chip: str | None = None
         self.currentChanged.connect(self._name_chip)
         self.currentChanged.connect(self._list_chips)
+        self._compared: Path | None = None  # the optimized model Compare last ran for by itself
+        self.currentChanged.connect(self._fill_compare)
         state.target_changed.connect(self._target_changed)
         self._target_changed()
         state.optimized.connect(self._compare_availability)
@@ -178,11 +180,13 @@ class InspectViews(QTabWidget):
         self.graph.set_profile(result)
         self.charts.show_profile(result)
         self.settings.show_used(result)
+        self._fill_compare()
 
     def clear(self) -> None:
         self.profile = None
         self.charts.show_profile(None)
         self.compare.clear()
+        self._compared = None
         self._compare_availability()
 
     # -- selection sync -----------------------------------------------------------------------
@@ -231,9 +235,10 @@ class InspectViews(QTabWidget):
         if self._chips_listed or self.currentWidget() is not self.compare:
             return
         from studio.core.chips.catalogue import list_chips
+        from studio.ui.pages.target.chip_cards import chip_name  # "This PC" in the UI's language
 
         self._chips_listed = True
-        self.compare.set_chips([(chip.id, chip.name) for chip in list_chips()])
+        self.compare.set_chips([(chip.id, chip_name(chip.id, chip.name)) for chip in list_chips()])
 
     def start_two_chips(self, chip_a: str, chip_b: str) -> None:
         model = self.graph.model or self.state.deployable_model()
@@ -311,6 +316,21 @@ class InspectViews(QTabWidget):
                     "size, speed per layer, drift and graph changes."
                 ),
             )
+
+    def _fill_compare(self) -> None:
+        """Compare runs by itself the first time it is shown for an optimized model, after the
+        measurement (both time the CPU), so the tab is never an empty page with a button."""
+        optimized = self.state.optimized_path()
+        if (
+            self.currentWidget() is not self.compare
+            or optimized is None
+            or optimized == self._compared
+            or self.profile is None
+            or not (self.compare_job is None or self.compare_job.is_finished)
+        ):
+            return
+        self._compared = optimized
+        self.start_compare()
 
     def start_compare(self) -> None:
         optimized = self.state.optimized_path()

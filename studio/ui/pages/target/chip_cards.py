@@ -7,6 +7,7 @@ job, so the window never waits for it; its rows can be clicked to choose a chip 
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from studio.core.compress.method_ids import Method
 from studio.core.jobs import JobSpec
 from studio.core.this_pc import THIS_PC_ID
 from studio.core.units import gb_text
-from studio.ui.i18n import tr, tr_core
+from studio.ui.i18n import N_, tr, tr_core
 from studio.ui.jobs_qt import QtJob
 from studio.ui.messages import show_parts, this_pc
 from studio.ui.widgets import JobProgress
@@ -89,7 +90,7 @@ class ChipCard(QFrame):
         name.setToolTip(chip_name(chip.id, chip.name))
         layout.addWidget(name)
         for text, tip in (
-            (chip.vendor, tr("Who makes it")),
+            (chip_vendor(chip), tr("Who makes it")),
             (
                 _npu_text(chip),
                 tr(
@@ -127,9 +128,24 @@ class ChipCard(QFrame):
             super().keyPressEvent(event)
 
 
+# Catalogue entries the studio wrote itself (not a maker's product name), so they are translated.
+OWN_NAMES = {"generic-arm64-android-cpu": N_("Any Android phone (CPU)")}
+OWN_VENDORS = {"generic": N_("generic")}
+
+
 def chip_name(chip_id: str, name: str) -> str:
-    """The chip's name as its maker writes it; "This PC" is ours, so it is translated."""
-    return this_pc() if chip_id == THIS_PC_ID else name
+    """The chip's name as its maker writes it; "This PC" and the generic ones are ours, so they
+    are translated."""
+    if chip_id == THIS_PC_ID:
+        return this_pc()
+    return tr(OWN_NAMES[chip_id]) if chip_id in OWN_NAMES else name
+
+
+def chip_vendor(chip: ChipProfile) -> str:
+    """Who makes it; for this PC, "This PC (Linux)" in the current language."""
+    if chip.id == THIS_PC_ID:
+        return tr("{this_pc} ({system})", this_pc=this_pc(), system=platform.system())
+    return tr(OWN_VENDORS[chip.vendor]) if chip.vendor in OWN_VENDORS else chip.vendor
 
 
 def _npu_text(chip: ChipProfile) -> str:

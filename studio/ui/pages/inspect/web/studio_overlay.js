@@ -7,6 +7,24 @@
 
     const nodeElement = (name) => document.getElementById(PREFIX + name);
 
+    // Netron's labels ask for "sans-serif": on a plain Debian that is Noto Sans, which has no
+    // 〈 〉 (U+3008/9) around shapes: empty boxes. Name fonts that have them: Noto Sans CJK
+    // (fonts-noto-cjk, for the Chinese UI too), else Noto Sans Yi from fonts-noto-core (README).
+    const FONTS = '-apple-system, BlinkMacSystemFont, "Segoe WPC", "Segoe UI", "Noto Sans", ' +
+        '"DejaVu Sans", "Noto Sans CJK SC", "Noto Sans Yi", sans-serif, "PingFang SC"';
+    const addFonts = () => {
+        const style = document.createElement('style');
+        style.id = 'studio-fonts';
+        style.textContent = `.node-item text, .node-argument > text, .edge-label ` +
+            `{ font-family: ${FONTS} !important; }`;
+        document.head.appendChild(style);
+    };
+    if (document.head) {
+        addFonts();
+    } else {
+        document.addEventListener('DOMContentLoaded', addFonts);
+    }
+
     const paint = (element, colours) => {
         // colours: [background, text] or null to restore Netron's own look. The header boxes
         // of a Netron node are the paths of its `node-item` groups.
