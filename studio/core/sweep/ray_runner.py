@@ -9,6 +9,7 @@ a trial that fails on its own (a user error) is not.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 from pathlib import Path
@@ -35,14 +36,15 @@ def connect(address: str) -> Any:
         ) from exc
     if not ray.is_initialized():
         try:
-            ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise BadInput(
                 f"No Ray cluster answers at {address} ({str(exc).splitlines()[0][:100]})",
                 "Start one with `ray start --head --resources='{\"studio_timing\": 1}'` or give "
                 "its address",
             ) from exc
-    if ray.cluster_resources().get(TIMING_RESOURCE, 0) < 1:
+    resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    if resources.get(TIMING_RESOURCE, 0) < 1:
         raise BadInput(
             f"The Ray cluster offers no '{TIMING_RESOURCE}' resource, so no node may time trials",
             "Start each node with --resources='{\"studio_timing\": 1}'",
