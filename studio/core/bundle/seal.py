@@ -21,7 +21,9 @@ def file_entries(folder: Path) -> list[FileEntry]:
     ]
 
 
-def seal(folder: Path, manifest: Manifest, readme: str) -> None:
+def seal(
+    folder: Path, manifest: Manifest, readme: str, failure: str = "The bundle failed its own check"
+) -> None:
     """Write README.md (listed in the manifest) and the manifest, then verify the folder."""
     data = readme.encode("utf-8")
     (folder / "README.md").write_bytes(data)
@@ -31,4 +33,4 @@ def seal(folder: Path, manifest: Manifest, readme: str) -> None:
     (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     result = verify_bundle(folder)
     if not result.ok:
-        raise OutputError(f"The bundle failed its own check ({'; '.join(result.problems())})", "")
+        raise OutputError(f"{failure} ({'; '.join(result.problems())})", "Report this as a bug")

@@ -12,14 +12,13 @@ Rules (why they exist):
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from studio.core.bundle.folder import MANIFEST, Manifest, read_manifest, verify_bundle
+from studio.core.bundle.folder import MANIFEST, Manifest, read_manifest, sha256_file, verify_bundle
 from studio.core.devices import pieces
 from studio.core.devices.base import Device
 from studio.core.devices.listing import get_device
@@ -69,14 +68,6 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 _NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -110,7 +101,7 @@ def resolve_target(device: Device, manifest: Manifest, to: str | None) -> str:
 def _expected(bundle: Path, manifest: Manifest) -> dict[str, tuple[int, str]]:
     files = {f.path: (f.size, f.sha256) for f in manifest.files}
     manifest_path = bundle / MANIFEST
-    files[MANIFEST] = (manifest_path.stat().st_size, _sha256(manifest_path))
+    files[MANIFEST] = (manifest_path.stat().st_size, sha256_file(manifest_path))
     return files
 
 
@@ -285,4 +276,4 @@ def deployed_matches(dev: Device, remote: str, bundle: Path) -> bool:
     """Quick check before a run: the device holds this bundle's manifest (written last)."""
     manifest_path = bundle / MANIFEST
     got = dev.hash_files(remote, [MANIFEST])
-    return got.get(MANIFEST) == _sha256(manifest_path)
+    return got.get(MANIFEST) == sha256_file(manifest_path)

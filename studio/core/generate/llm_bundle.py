@@ -7,7 +7,6 @@ memory estimate, context length, runner — sit in its ``reports``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -23,9 +22,9 @@ from studio.core.bundle.folder import (
     check_destination,
     read_manifest,
     sha256_file,
-    verify_bundle,
 )
-from studio.core.errors import BadInput, OutputError
+from studio.core.bundle.seal import seal
+from studio.core.errors import BadInput
 from studio.core.messages import Fix, message
 from studio.core.model.loader import TensorInfo
 from studio.core.paths import assets_dir
@@ -153,15 +152,7 @@ def write_llm_bundle(
 
 def seal_llm_bundle(folder: Path, manifest: Manifest, llm: dict[str, Any], failure: str) -> None:
     """Write the bundle's README and manifest (the README hashed too), then check the result."""
-    readme = _readme(manifest, llm).encode("utf-8")
-    (folder / "README.md").write_bytes(readme)
-    manifest.files.append(
-        FileEntry(path="README.md", size=len(readme), sha256=hashlib.sha256(readme).hexdigest())
-    )
-    (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-    result = verify_bundle(folder)
-    if not result.ok:
-        raise OutputError(f"{failure} ({'; '.join(result.problems())})", "Report this as a bug")
+    seal(folder, manifest, _readme(manifest, llm), failure)
 
 
 def resolve_llm(model: str | Path | None) -> Path:

@@ -13,7 +13,6 @@ Rules (why they exist):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from studio.core.bundle.folder import sha256_file
 from studio.core.devices.adb_device import q
 from studio.core.devices.base import Device
 from studio.core.devices.deploy import PART, PushMeter
@@ -57,14 +57,6 @@ class RuntimeSetupResult(BaseModel):
 
 def runtime_folder(dev: Device) -> str:
     return dev.default_dir(RUNTIME_DIR)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _stop_if(cancel: threading.Event | None) -> None:
@@ -108,7 +100,7 @@ def _push(
     }
     rel = {p: remote[p][len(tmp) + 1 :] for p in files}
     have = dev.hash_files(tmp, [name for r in rel.values() for name in (r, r + PART)])
-    digest = {p: _sha256(p) for p in files}
+    digest = {p: sha256_file(p) for p in files}
     # A whole .studio-part left by a cut push only needs its rename.
     whole = [
         p for p in files if have.get(rel[p]) != digest[p] and have.get(rel[p] + PART) == digest[p]
