@@ -6,6 +6,7 @@ Started by the studio over adb (or directly on this PC) from the bundle folder:
     python3 runner/runner.py bench [--runs N] [--warmup N] [--threads N]
     python3 runner/runner.py generate [--prompt TEXT] [--max-tokens N] [--temperature T]
         [--top-p P] [--top-k K] [--repetition-penalty R] [--seed S]
+    python3 runner.py hello    (no bundle: proves onnxruntime loads, for `studio device-setup`)
 
 It prints one JSON object per line on stdout (protocol version 1, see
 studio/core/bundle/runner_protocol.py): ``hello``, ``progress``, ``log``, ``timing``, ``token``,
@@ -209,7 +210,7 @@ def generate(bundle: Path, args: argparse.Namespace) -> None:
 
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(prog="runner.py", description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["bench", "generate"])
+    parser.add_argument("mode", choices=["bench", "generate", "hello"])
     parser.add_argument("--bundle", default=str(HERE.parent), help="bundle folder")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
@@ -234,13 +235,16 @@ def main(argv: list | None = None) -> int:
     started = time.perf_counter()
     bundle = Path(args.bundle)
     try:
-        if not (bundle / "manifest.json").is_file():
+        if args.mode == "hello":
+            _hello("hello", _import_onnxruntime())
+        elif not (bundle / "manifest.json").is_file():
             raise Missing(
                 f"{bundle} holds no manifest.json",
                 "Deploy the bundle again from the studio",
                 "no_bundle",
             )
-        (bench if args.mode == "bench" else generate)(bundle, args)
+        else:
+            (bench if args.mode == "bench" else generate)(bundle, args)
     except Missing as exc:
         emit("error", message=str(exc), fix=exc.fix, code=exc.code)
         emit("done", ok=False, seconds=round(time.perf_counter() - started, 3))

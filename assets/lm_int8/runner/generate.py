@@ -46,8 +46,8 @@ def memory_in_use() -> int:
 
 
 # A model this small stays in the CPU caches, so a decode step is some fifty tiny kernels rather
-# than a wait for memory: spreading each kernel over two threads saved nothing here (0.2 ms a
-# step either way) but made every step wait for a second core, which a busy machine often does not
+# than a wait for memory: spreading each kernel over two threads saves nothing measurable but
+# makes every step wait for a second core, which a busy machine often does not
 # give at once (see benchmarks/README.md, "Generation speed"). Bigger models keep the default.
 SMALL_MODEL_BYTES = 8 * 1024 * 1024
 
