@@ -84,6 +84,8 @@ def cmd_device_setup(args: argparse.Namespace) -> int:
         f"{', '.join(result.providers)}; {human_size(result.bytes_pushed)} pushed in "
         f"{result.seconds:.1f} s"
     )
+    if result.vendor_note is not None:
+        print(f"  {result.vendor_note}")
     return 0
 
 

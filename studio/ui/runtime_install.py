@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from studio.core.jobs import JobSpec
 from studio.ui.i18n import tr
 from studio.ui.jobs_qt import JobManager, QtJob
+from studio.ui.messages import show
 from studio.ui.widgets import JobProgress
 
 TARGET = "studio.core.devices.setup.install:setup_device_runtime"
@@ -74,10 +75,12 @@ class InstallRuntimeButton(QPushButton):
 
 
 def installed_text(result: Any) -> str:
-    return tr(
+    text = tr(
         "{runtime} on Python {python} in {folder} on {serial}. Run the model again.",
         runtime=result.runtime,
         python=result.python,
         folder=result.folder,
         serial=result.serial,
     )
+    note = getattr(result, "vendor_note", None)
+    return f"{text} {show(note)}" if note is not None else text

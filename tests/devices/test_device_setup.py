@@ -71,3 +71,23 @@ def test_platform_tags_cover_every_older_glibc() -> None:
     assert plat.cache_key() == "linux-aarch64-glibc2.36-cp311"
     armv7 = DevicePlatform("b", False, "armv7l", "3.11.2", "cpython", "glibc 2.36")
     assert armv7.arch == ""  # onnxruntime publishes no 32-bit Arm wheels
+
+
+@pytest.mark.parametrize(
+    ("chip", "requirement", "words"),
+    [
+        ("qualcomm-snapdragon-8-gen-3", "onnxruntime-qnn==2.7.0", "installed beside onnxruntime"),
+        ("intel-core-ultra-meteor-lake", "openvino==2026.4.1", "installed beside onnxruntime"),
+        ("axera-ax650n", "", "pyaxengine"),
+        ("mediatek-dimensity-9300", "", "NNAPI"),
+        ("raspberry-pi-5", "", "No runtime of"),
+        (None, "", "No runtime of"),
+    ],
+)
+def test_the_chip_makers_runtime_is_offered_where_it_is_a_wheel_and_otherwise_named(
+    chip: str | None, requirement: str, words: str
+) -> None:
+    from studio.core.devices.setup.vendor import vendor_runtime
+
+    found = vendor_runtime(chip)
+    assert found.requirement == requirement and words in str(found.note)

@@ -78,6 +78,9 @@ def test_setup_installs_resumes_and_then_is_a_noop(
     assert first.action == "installed" and first.python.startswith("3.11")
     assert first.runtime.startswith("onnxruntime ") and "CPUExecutionProvider" in first.providers
     assert any(w.startswith("onnxruntime_genai-") for w in first.wheels)
+    # The AX650N's own runtime is not a wheel: installed without it, and the result says so.
+    assert first.vendor == "" and first.vendor_note is not None
+    assert "pyaxengine" in str(first.vendor_note)
     total = sum(
         (arm64_board.STUDIO_CACHE / "device-runtime").rglob(w).__next__().stat().st_size
         for w in first.wheels

@@ -289,6 +289,9 @@ TEMPLATES: dict[str, str] = {
     "device_setup.pip_failed": "pip could not fetch the runtime for {platform}: {detail}.",
     "device_setup.no_space": "{serial} has {free} free at {folder}, but the runtime needs about {needed}. Free up space on the device, then install again.",
     "device_setup.install_failed": "Installing the runtime on {serial} failed ({detail}); nothing was put in place. Install again.",
+    "device_setup.vendor_wheel": "{chip}'s own runtime ({requirement}) has a wheel for this board: it is installed beside onnxruntime.",
+    "device_setup.vendor_elsewhere": "{chip}'s own runtime is not published as a wheel ({where}); the board runs models with onnxruntime on its CPU.",
+    "device_setup.vendor_none": "No runtime of {chip}'s maker is published as a wheel; the board runs models with onnxruntime on its CPU.",
     "device_setup.verify_failed": "The runtime unpacked on {serial} does not start ({detail}), so it was not put in place.",
 }
 

@@ -30,9 +30,10 @@ from studio.core.devices.models import THIS_PC_SERIAL
 from studio.core.devices.setup import device_install
 from studio.core.devices.setup.layout import MARKER, RUNTIME_DIR, SITE
 from studio.core.devices.setup.probe import DevicePlatform, check, probe
+from studio.core.devices.setup.vendor import vendor_runtime
 from studio.core.devices.setup.wheels import fetch_wheels
 from studio.core.errors import BadInput, JobCancelled, OutputError
-from studio.core.messages import message
+from studio.core.messages import Message, message
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.core.units import human_size
 
@@ -51,6 +52,8 @@ class RuntimeSetupResult(BaseModel):
     runtime: str = ""  # "onnxruntime 1.32.0", from the runner's hello
     providers: list[str] = []
     wheels: list[str] = []
+    vendor: str = ""  # the chip maker's runtime wheel installed too, e.g. "onnxruntime-qnn==2.7.0"
+    vendor_note: Message | None = None
     bytes_pushed: int = 0
     seconds: float
 
@@ -172,7 +175,8 @@ def setup_device_runtime(
     plat = probe(dev)
     check(plat)
     report.progress(0.03, f"Finding the runtime for {plat.describe()}")
-    wheels = fetch_wheels(plat, cancel)
+    vendor = vendor_runtime(dev.describe().chip_id)
+    wheels = fetch_wheels(plat, cancel, (vendor.requirement,) if vendor.requirement else ())
     names = [p.name for p in wheels]
     done: dict[str, object] = {
         "serial": dev.serial,
@@ -180,6 +184,8 @@ def setup_device_runtime(
         "platform": plat.describe(),
         "python": plat.python,
         "wheels": names,
+        "vendor": vendor.requirement,
+        "vendor_note": vendor.note,
     }
     report.progress(0.15, "Checking what is already on the device")
     hello = _present(dev, final, names)

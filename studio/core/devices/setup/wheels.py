@@ -34,7 +34,9 @@ def wheel_cache(plat: DevicePlatform) -> Path:
     return cache_dir() / "device-runtime" / plat.cache_key()
 
 
-def _pip(plat: DevicePlatform, dest: Path, extra: list[str]) -> list[str]:
+def _pip(
+    plat: DevicePlatform, dest: Path, extra: list[str], vendor: tuple[str, ...] = ()
+) -> list[str]:
     major, minor = plat.python_tuple
     platforms = [arg for tag in plat.pip_platforms() for arg in ("--platform", tag)]
     return [
@@ -56,6 +58,7 @@ def _pip(plat: DevicePlatform, dest: Path, extra: list[str]) -> list[str]:
         str(dest),
         *extra,
         *REQUIREMENTS,
+        *vendor,
     ]
 
 
@@ -79,11 +82,16 @@ def _wheels(folder: Path, listing: str) -> list[Path]:
     return sorted(p for p in folder.glob("*.whl") if p.name in names)
 
 
-def fetch_wheels(plat: DevicePlatform, cancel: threading.Event | None = None) -> list[Path]:
-    """The wheel files for the device, from the cache or downloaded into it."""
+def fetch_wheels(
+    plat: DevicePlatform, cancel: threading.Event | None = None, vendor: tuple[str, ...] = ()
+) -> list[Path]:
+    """The wheel files for the device (``vendor``: the chip maker's runtime wheel too), from the
+    cache or downloaded into it."""
     folder = wheel_cache(plat)
     if folder.is_dir():
-        code, out = _run(_pip(plat, folder, ["--no-index", "--find-links", str(folder)]), cancel)
+        code, out = _run(
+            _pip(plat, folder, ["--no-index", "--find-links", str(folder)], vendor), cancel
+        )
         if code == 0 and _wheels(folder, out):
             return _wheels(folder, out)
     partial = folder.parent / f".{folder.name}.partial"
@@ -92,7 +100,7 @@ def fetch_wheels(plat: DevicePlatform, cancel: threading.Event | None = None) ->
     try:
         # Two retries, so an offline PC answers in seconds (and pip then names the connection
         # error it met, which is how "offline" is told from "no such wheel").
-        code, out = _run(_pip(plat, partial, ["--retries", "2"]), cancel)
+        code, out = _run(_pip(plat, partial, ["--retries", "2"], vendor), cancel)
         if code != 0:
             raise _pip_error(plat, out, folder)
         folder.mkdir(exist_ok=True)
