@@ -1,0 +1,53 @@
+"""The NPU parts of the wizard: the compiler's placement on the Target step (Qualcomm's real
+compiler from the qnn extra, in a job child), the Optimize step's NPU compile, Inspect's
+NPU / CPU colouring and the Axera kit's plain words."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from studio.core.chips.catalogue import get_chip
+from studio.ui.npu_placement import PlacementPanel, predicted_text
+from tests.support.chip_models import make_conv_then
+
+SNAPDRAGON = "qualcomm-snapdragon-8-gen-3"
+
+
+def _require_qnn() -> None:
+    if importlib.util.find_spec("onnxruntime_qnn") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("onnxruntime-qnn (the [qnn] extra) is not installed: .ci/run installs it")
+        pytest.skip("onnxruntime-qnn (the [qnn] extra) is not installed")
+
+
+def test_target_shows_the_compilers_placement_with_each_cpu_node_and_why(
+    qtbot, tmp_path: Path
+) -> None:
+    _require_qnn()
+    model = make_conv_then(tmp_path / "hardmax.onnx", "Hardmax")
+    panel = PlacementPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.placed, timeout=180_000) as done:
+        panel.show_for(model, None, SNAPDRAGON)
+        assert "Asking Qualcomm's compiler" in panel.label.text()
+        assert panel.progress.isVisibleTo(panel)  # in a job: the window is free meanwhile
+    check = done.args[0]
+    assert check.placement is not None and 0 < check.placement.npu_share < 1
+    text = panel.label.text()
+    assert text.startswith("Checked by Qualcomm's compiler: 50% of the model's nodes run on the")
+    assert "(1 of 2)" in text
+    assert "CPU fallback: tested (Hardmax) — " in text and "not supported" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hardmax.onnx"]  # nothing left here
+    panel.shutdown()
+
+
+def test_chips_without_a_compiler_here_say_the_placement_is_predicted() -> None:
+    axera = predicted_text(get_chip("axera-ax650n"), None)
+    assert "final compile runs in Axera's Pulsar2 (Docker, on your PC)" in axera
+    intel = predicted_text(get_chip("intel-core-ultra-meteor-lake"), None)
+    assert intel == "Where each node runs is predicted from the published op list."
+    assert predicted_text(get_chip("this-pc"), None) == ""
