@@ -51,3 +51,13 @@ def test_chips_without_a_compiler_here_say_the_placement_is_predicted() -> None:
     intel = predicted_text(get_chip("intel-core-ultra-meteor-lake"), None)
     assert intel == "Where each node runs is predicted from the published op list."
     assert predicted_text(get_chip("this-pc"), None) == ""
+
+
+def test_deploy_says_where_axeras_final_compile_runs_and_what_to_run() -> None:
+    from studio.ui.pages.deploy_page import kit_note
+
+    note = kit_note("axera-ax650n")
+    assert "final compile runs in Axera's Pulsar2 (Docker, on your PC)" in note
+    assert "studio compile MODEL --chip axera-ax650n --out KIT" in note
+    assert "pulsar2/build.sh" in note and ".axmodel" in note
+    assert kit_note(SNAPDRAGON) == "" and kit_note("no-such-chip") == ""
