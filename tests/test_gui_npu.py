@@ -61,3 +61,35 @@ def test_deploy_says_where_axeras_final_compile_runs_and_what_to_run() -> None:
     assert "studio compile MODEL --chip axera-ax650n --out KIT" in note
     assert "pulsar2/build.sh" in note and ".axmodel" in note
     assert kit_note(SNAPDRAGON) == "" and kit_note("no-such-chip") == ""
+
+
+def test_inspect_colours_the_graph_by_where_the_compiler_puts_each_node(
+    qtbot, tmp_path: Path
+) -> None:
+    _require_qnn()
+    from studio.core.compile.probe import check_placement
+    from studio.ui.graph_panel import MEASURED, PLACE, GraphPanel
+    from studio.ui.npu_placement import PLACE_COLOURS
+
+    model = make_conv_then(tmp_path / "hardmax.onnx", "Hardmax")
+    panel = GraphPanel()
+    qtbot.addWidget(panel)
+    panel.set_target_chip(SNAPDRAGON, "Snapdragon 8 Gen 3")
+    index = panel.heat_source.findData(PLACE + SNAPDRAGON)
+    assert panel.heat_source.itemText(index) == (
+        "Colour by where each node runs on Snapdragon 8 Gen 3 (NPU / CPU)"
+    )
+    with qtbot.waitSignal(panel.placementRequested) as asked:
+        panel.heat_source.setCurrentIndex(index)
+    assert asked.args == [SNAPDRAGON]
+    check = check_placement(str(model), SNAPDRAGON)  # what Inspect's job runs
+    panel.show_placement(check)
+    assert panel.graph._colours == {"conv": PLACE_COLOURS["npu"], "tested": PLACE_COLOURS["cpu"]}
+    assert panel.place_legend.isVisibleTo(panel)
+    assert "checked by Qualcomm's compiler (50% on the NPU)" in panel.place_legend.title.text()
+    panel.heat_source.setCurrentIndex(panel.heat_source.findData(MEASURED))
+    assert not panel.place_legend.isVisibleTo(panel)
+    # Intel has no compiler here: no placement colouring is offered for it.
+    panel.set_target_chip("intel-core-ultra-meteor-lake", "Core Ultra")
+    assert panel.heat_source.findData(PLACE + "intel-core-ultra-meteor-lake") == -1
+    panel.shutdown()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.core.chips.catalogue import ChipProfile, get_chip
 from studio.core.compile.probe import PlacementCheck, compiler_state
@@ -167,3 +167,46 @@ class PlacementPanel(QWidget):
         if self.job is not None and not self.job.is_finished:
             self.job.handle.cancel()
             self.job.wait(5000)
+
+
+# Inspect's graph coloured by where each node runs: blue on the NPU, red left to the CPU.
+PLACE_COLOURS = {"npu": ("#2563eb", "#ffffff"), "cpu": ("#dc2626", "#ffffff")}
+
+
+def placement_colours(check: PlacementCheck) -> dict[str, tuple[str, str]]:
+    """Node name → (background, text) for the model's own nodes (not the Q/DQ pairs)."""
+    if check.placement is None:
+        return {}
+    return {n.name: PLACE_COLOURS["npu" if n.on_npu else "cpu"] for n in check.placement.compute}
+
+
+class PlacementLegend(QWidget):
+    """What the placement colours mean, and who placed the nodes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        self.title = QLabel("")
+        layout.addWidget(self.title)
+        for kind, text in (("npu", tr("NPU")), ("cpu", tr("CPU fallback"))):
+            swatch = QLabel("  ")
+            swatch.setStyleSheet(f"background: {PLACE_COLOURS[kind][0]};")
+            swatch.setFixedSize(14, 12)
+            layout.addWidget(swatch)
+            layout.addWidget(QLabel(text))
+        layout.addStretch(1)
+        self.setVisible(False)
+
+    def show_for(self, chip: ChipProfile, check: PlacementCheck) -> None:
+        share = check.placement.npu_share if check.placement else 0.0
+        self.title.setText(
+            tr(
+                "Where each node runs on {chip}, checked by {vendor}'s compiler ({share} on the "
+                "NPU):",
+                chip=chip.name,
+                vendor=chip.vendor,
+                share=f"{share:.0%}",
+            )
+        )
+        self.setVisible(True)
