@@ -13,6 +13,7 @@ import pytest
 from studio.core.chips.catalogue import get_chip
 from studio.ui.npu_placement import PlacementPanel, predicted_text
 from tests.support.chip_models import make_conv_then
+from tests.support.gui_pages import optimize_page  # noqa: F401 (the `page` fixture)
 
 SNAPDRAGON = "qualcomm-snapdragon-8-gen-3"
 
@@ -93,3 +94,26 @@ def test_inspect_colours_the_graph_by_where_the_compiler_puts_each_node(
     panel.set_target_chip("intel-core-ultra-meteor-lake", "Core Ultra")
     assert panel.heat_source.findData(PLACE + "intel-core-ultra-meteor-lake") == -1
     panel.shutdown()
+
+
+def test_optimize_compiles_for_the_chosen_npu_in_a_job_and_says_what_the_drift_is(
+    qtbot, page
+) -> None:
+    _require_qnn()
+    npu = page.npu
+    assert not npu.isVisibleTo(page)  # This PC: nothing to compile for
+    page.state.recipe.target.chip = "axera-ax650n"
+    page.state.target_changed.emit()
+    assert npu.button.text() == "Build the Pulsar2 kit for AX650N"
+    page.state.recipe.target.chip = SNAPDRAGON
+    page.state.target_changed.emit()
+    assert npu.isVisibleTo(page) and npu.button.text() == "Compile for the Snapdragon 8 Gen 3 NPU"
+    npu.button.click()
+    assert npu.progress.isVisibleTo(page)  # a job: progress and Cancel
+    qtbot.waitUntil(lambda: npu.result is not None, timeout=240_000)
+    text = npu.label.text()
+    assert text.startswith("Compiled for the NPU (HTP v75): ")
+    assert "100% of the model's nodes run on the NPU." in text
+    assert "The NPU's arithmetic, on the NPU emulator on this PC: cosine 0.9" in text
+    assert " ms" not in text  # emulator time is never shown as latency
+    assert Path(npu.result.output, npu.result.model_file).is_file()

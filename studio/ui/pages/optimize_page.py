@@ -14,6 +14,7 @@ from studio.core.jobs import JobSpec
 from studio.core.paths import default_output_dir
 from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import JobManager
+from studio.ui.npu_compile import NpuCompilePanel
 from studio.ui.optimize_advanced import AdvancedPanel
 from studio.ui.optimize_presets import PresetCards
 from studio.ui.optimize_result import ResultCard
@@ -60,6 +61,11 @@ class OptimizePage(JobStepPage):
         self.result_card.keep_float_requested.connect(self._keep_float_and_rerun)
         self.verdict = self.result_card.verdict
         self.outer.addWidget(self.result_card)
+        # "Fastest on NPU" for the chosen chip: its own compiler (studio compile), in a job.
+        self.npu = NpuCompilePanel(state, jobs)
+        self.outer.addWidget(self.npu)
+        state.target_changed.connect(self.npu.refresh)
+        state.recipe_replaced.connect(self.npu.refresh)
         self.outer.addStretch()
         state.model_changed.connect(self._model_changed)
         state.target_changed.connect(self._refresh_presets)
