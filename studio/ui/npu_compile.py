@@ -127,7 +127,7 @@ class NpuCompilePanel(QWidget):
         out = data_dir() / "compiled" / f"{source.stem}-{chip}-{stamp}"
         calib = recipe.optimize.calibration
         spec = JobSpec(
-            title=tr("Compile {name} for {chip}", name=source.stem, chip=chip),
+            title=tr("Compile {name} for {chip}", name=source.stem, chip=get_chip(chip).name),
             target="studio.core.compile:compile_model",
             kwargs={
                 "model": str(source),

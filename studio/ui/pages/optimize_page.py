@@ -56,16 +56,16 @@ class OptimizePage(JobStepPage):
         self.outer.addWidget(self.progress)
         self.status = QLabel("")
         self.outer.addWidget(self.status)
-
-        self.result_card = ResultCard()
-        self.result_card.keep_float_requested.connect(self._keep_float_and_rerun)
-        self.verdict = self.result_card.verdict
-        self.outer.addWidget(self.result_card)
         # "Fastest on NPU" for the chosen chip: its own compiler (studio compile), in a job.
         self.npu = NpuCompilePanel(state, jobs)
         self.outer.addWidget(self.npu)
         state.target_changed.connect(self.npu.refresh)
         state.recipe_replaced.connect(self.npu.refresh)
+
+        self.result_card = ResultCard()
+        self.result_card.keep_float_requested.connect(self._keep_float_and_rerun)
+        self.verdict = self.result_card.verdict
+        self.outer.addWidget(self.result_card)
         self.outer.addStretch()
         state.model_changed.connect(self._model_changed)
         state.target_changed.connect(self._refresh_presets)
