@@ -301,3 +301,21 @@ def test_check_inside_a_job_asks_the_compiler_without_a_child_of_its_own(tmp_pat
     result = run_job(spec)
     assert result.placement_source == "checked by Qualcomm's compiler"
     assert [f.op_type for f in result.fallback_ops] == ["Hardmax"]
+
+
+@pytest.mark.parametrize(
+    ("chip", "arch", "soc_model"),
+    [("qualcomm-snapdragon-8-elite", "v79", 69), ("qualcomm-snapdragon-x-elite", "v73", 60)],
+)
+def test_the_newer_snapdragons_compile_for_their_own_htp_and_run_on_the_emulator(
+    tmp_path: Path, chip: str, arch: str, soc_model: int
+) -> None:
+    """8 Elite (SM8750) and X Elite (SC8380XP): each profile's arch and SoC model reach the
+    compiler, and the compiled model answers like the float one on the emulator."""
+    model = make_cnn(tmp_path / "cnn.onnx", constants=False)
+    result = compile_model(model, chip, tmp_path / "npu", calib=cnn_samples(tmp_path / "s.npz"))
+    assert (result.arch, result.soc_model) == (arch, soc_model)
+    assert result.all_on_npu and result.placement.strict
+    assert result.drift is not None and result.drift.outputs[0].cosine >= 0.99
+    stored = json.loads((tmp_path / "npu" / "compile.json").read_text())
+    assert (stored["arch"], stored["soc_model"]) == (arch, soc_model)

@@ -12,6 +12,9 @@ import multiprocessing
 import os
 import tempfile
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
 
 from studio.core.atomic import temp_prefix
 from studio.core.chips.catalogue import ChipProfile, get_chip
@@ -111,3 +114,50 @@ def cpu_nodes(placement: Placement, nodes: list[tuple[str, str]]) -> dict[str, s
             if op_type == node.op_type:
                 found.setdefault(name, reason)
     return found
+
+
+class PlacementCheck(BaseModel):
+    """The Target step's question: where does each node run on this chip, and who says so."""
+
+    chip: str
+    placement: Placement | None = None
+    """The compiler's answer; None when the answer stays the published op list's prediction."""
+    predicted: Literal["", "no-compiler", "no-extra", "rejected"] = ""
+    """Why the compiler did not answer ("" when it did)."""
+    detail: str = ""
+    """The compiler's own words when it could not take the model."""
+
+
+def compiler_state(chip: ChipProfile) -> Literal["none", "missing", "ready"]:
+    """Whether ``chip`` has a compiler that can place nodes here: none at all, its extra is not
+    installed, or ready (the GUI starts a placement job only then)."""
+    target = chip.npu.compile_target if chip.npu else None
+    if target is None or target.backend not in PROBES:
+        return "none"
+    return "ready" if importlib.util.find_spec(PROBES[target.backend][0]) else "missing"
+
+
+def check_placement(
+    model: str,
+    chip: str,
+    shapes: dict[str, list[int]] | None = None,
+    report: Reporter = NULL_REPORTER,
+) -> PlacementCheck:
+    """Job target: the chip's compiler places ``model``'s nodes (quantize + compile, kept in a
+    temporary folder), at the sizes `studio check` uses."""
+    from studio.core.chips.cost import graph_cost
+    from studio.core.model.loader import resolve_model_path
+
+    profile = get_chip(chip)
+    state = compiler_state(profile)
+    if state != "ready":
+        return PlacementCheck(chip=chip, predicted="no-compiler" if state == "none" else "no-extra")
+    path = resolve_model_path(model)
+    report.progress(0.0, "Reading the model")
+    cost = graph_cost(path, shapes)
+    placement, source = compiler_placement(path, profile, cost.input_shapes, report)
+    if placement is None:
+        detail = source.partition("could not take the model (")[2].removesuffix(")") or source
+        return PlacementCheck(chip=chip, predicted="rejected", detail=detail)
+    report.progress(1.0, "Placed")
+    return PlacementCheck(chip=chip, placement=placement)

@@ -11,12 +11,14 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPush
 
 from studio.core.bundle.folder import Manifest, VerifyResult, verify_bundle
 from studio.core.bundle.steps import BundleRequest, bundle, step_target
+from studio.core.chips.catalogue import get_chip
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
 from studio.ui.background import run_in_thread
-from studio.ui.i18n import N_, tr, trn
+from studio.ui.i18n import N_, join_sentences, tr, trn
 from studio.ui.jobs_qt import JobManager
+from studio.ui.npu_placement import pulsar2_note
 from studio.ui.pages.deploy.device_list import DeviceListWidget
 from studio.ui.state import WizardState
 from studio.ui.widgets import Card, JobProgress, JobStepPage, big_label, show_error
@@ -32,6 +34,25 @@ def free_bundle_folder(name: str) -> Path:
         candidate = root / f"{name}-{index}"
         index += 1
     return candidate
+
+
+def kit_note(chip_id: str) -> str:
+    """For a chip whose final compile happens elsewhere (Axera's Pulsar2), where and what to run."""
+    with contextlib.suppress(StudioError):
+        chip = get_chip(chip_id)
+        if chip.npu is not None and "pulsar2" in chip.npu.runtime.lower():
+            return join_sentences(
+                [
+                    pulsar2_note(),
+                    tr(
+                        "Build the kit with: studio compile MODEL --chip {chip} --out KIT; then, "
+                        "in the kit folder, run pulsar2/build.sh inside Axera's Pulsar2 Docker "
+                        "image and copy the .axmodel it writes to the board.",
+                        chip=chip_id,
+                    ),
+                ]
+            )
+    return ""
 
 
 class DeployPage(JobStepPage):
@@ -73,12 +94,25 @@ class DeployPage(JobStepPage):
         self.card.body.addWidget(self.verdict)
         self.card.body.addWidget(self.detail)
         self.outer.addWidget(self.card)
+        # Axera: the bundle is not what the board loads; Pulsar2 (Docker) compiles it.
+        self.kit_note = QLabel()
+        self.kit_note.setWordWrap(True)
+        self.kit_note.setObjectName("kitNote")
+        self.outer.addWidget(self.kit_note)
+        self._show_kit_note()
+        state.target_changed.connect(self._show_kit_note)
+        state.recipe_replaced.connect(self._show_kit_note)
         # Phones, boards and this PC: push the verified bundle there and run it (issue 7).
         self.devices = DeviceListWidget(jobs)
         self.outer.addWidget(self.devices)
         self.outer.addStretch()
         state.optimized.connect(self._stale)
         state.model_changed.connect(self._stale)
+
+    def _show_kit_note(self) -> None:
+        text = kit_note(self.state.recipe.target.chip)
+        self.kit_note.setText(text)
+        self.kit_note.setVisible(bool(text))
 
     def _stale(self) -> None:
         self.state.bundle_path = None

@@ -7,6 +7,7 @@ draws the full graph only when the user asks. The summary is computed on a worke
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,12 +31,17 @@ from PySide6.QtWidgets import (
 
 from studio.core.analyze.graph_summary import GraphSummary, Group, summarize_graph
 from studio.core.analyze.profile import ProfileResult
+from studio.core.chips.catalogue import get_chip
 from studio.core.chips.heat import PredictedHeat
+from studio.core.compile.probe import PlacementCheck, compiler_state
+from studio.core.errors import StudioError
 from studio.ui.background import run_in_thread
 from studio.ui.i18n import tr, trn
+from studio.ui.npu_placement import PlacementLegend, placement_colours
 from studio.ui.pages.inspect.netron_view import NetronView
 
 MEASURED = "measured"
+PLACE = "place:"  # heat_source data for "where each node runs on <chip>"
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -66,6 +72,7 @@ class GraphPanel(QWidget):
     summaryReady = Signal(object)
     nodeClicked = Signal(str)
     predictionRequested = Signal(str)  # a chip id
+    placementRequested = Signal(str)  # a chip id: its compiler places the nodes
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +128,8 @@ class GraphPanel(QWidget):
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(tables)
         self.split.addWidget(self.graph)
+        self.place_legend = PlacementLegend(self.graph)
+        self.graph.layout().addWidget(self.place_legend)
         self.split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -234,9 +243,24 @@ class GraphPanel(QWidget):
             self.heat_source.removeItem(1)
         if chip and chip != "this-pc":
             self.heat_source.addItem(text, chip)
+            with contextlib.suppress(StudioError):
+                profile = get_chip(chip)
+                if compiler_state(profile) == "ready":
+                    self.heat_source.addItem(
+                        tr(
+                            "Colour by where each node runs on {chip} (NPU / CPU)",
+                            chip=name or chip,
+                        ),
+                        PLACE + chip,
+                    )
 
     def _heat_source_changed(self) -> None:
         source = self.heat_source.currentData()
+        self.place_legend.setVisible(False)
+        if str(source).startswith(PLACE):
+            self.graph.clear_colours()
+            self.placementRequested.emit(str(source)[len(PLACE) :])
+            return
         if source == MEASURED:
             if self.profile is not None:
                 self.set_profile_colours()
@@ -244,6 +268,14 @@ class GraphPanel(QWidget):
                 self.graph.clear_colours()
         elif source:
             self.predictionRequested.emit(str(source))
+
+    def show_placement(self, check: PlacementCheck) -> None:
+        """Colour the nodes by where the chip's compiler put them (NPU / CPU fallback)."""
+        if self.heat_source.currentData() != PLACE + check.chip:
+            return  # the user switched away meanwhile
+        self.graph.set_colours(placement_colours(check))
+        self.graph.legend.setVisible(False)
+        self.place_legend.show_for(get_chip(check.chip), check)
 
     def show_predicted(self, heat: PredictedHeat) -> None:
         if self.heat_source.currentData() != heat.chip:

@@ -154,6 +154,7 @@ class InspectViews(QTabWidget):
         self._chips_listed = False
         self.chips_job: QtJob | None = None
         self.graph.predictionRequested.connect(self.start_prediction)
+        self.graph.placementRequested.connect(self.start_placement)
         self.heat_job: QtJob | None = None
         self._named_chip: str | None = None
         self.currentChanged.connect(self._name_chip)
@@ -298,6 +299,29 @@ class InspectViews(QTabWidget):
         self.heat_job.failed.connect(
             lambda message: self.graph.headline.setText(
                 tr("Could not predict for this chip: {error}", error=message)
+            )
+        )
+
+    def start_placement(self, chip: str) -> None:
+        """The chip's compiler places the graph's nodes (a quantize and a compile, in a job)."""
+        model = self.graph.model
+        if model is None:
+            return
+        self.heat_job = self.jobs.start(
+            JobSpec(
+                title=tr("Place {name} on {chip}", name=model.name, chip=chip),
+                target="studio.core.compile.probe:check_placement",
+                kwargs={
+                    "model": str(model),
+                    "chip": chip,
+                    "shapes": self.state.recipe.shapes or None,
+                },
+            )
+        )
+        self.heat_job.succeeded.connect(self.graph.show_placement)
+        self.heat_job.failed.connect(
+            lambda message: self.graph.headline.setText(
+                tr("Could not place the nodes on this chip: {error}", error=message)
             )
         )
 

@@ -14,6 +14,7 @@ from studio.core.jobs import JobSpec
 from studio.core.paths import default_output_dir
 from studio.ui.i18n import N_, tr
 from studio.ui.jobs_qt import JobManager
+from studio.ui.pages.optimize.npu_compile import NpuCompilePanel
 from studio.ui.pages.optimize.optimize_advanced import AdvancedPanel
 from studio.ui.pages.optimize.optimize_presets import PresetCards
 from studio.ui.pages.optimize.optimize_result import ResultCard
@@ -55,6 +56,11 @@ class OptimizePage(JobStepPage):
         self.outer.addWidget(self.progress)
         self.status = QLabel("")
         self.outer.addWidget(self.status)
+        # "Fastest on NPU" for the chosen chip: its own compiler (studio compile), in a job.
+        self.npu = NpuCompilePanel(state, jobs)
+        self.outer.addWidget(self.npu)
+        state.target_changed.connect(self.npu.refresh)
+        state.recipe_replaced.connect(self.npu.refresh)
 
         self.result_card = ResultCard()
         self.result_card.keep_float_requested.connect(self._keep_float_and_rerun)

@@ -36,6 +36,7 @@ from studio.core.units import gb_text
 from studio.ui.i18n import N_, tr, tr_core
 from studio.ui.jobs_qt import QtJob
 from studio.ui.messages import show_parts, this_pc
+from studio.ui.npu_placement import PlacementPanel
 from studio.ui.widgets import JobProgress
 
 LEVEL_COLOURS = {"good": "#1e8e3e", "warning": "#b06000", "bad": "#c5221f"}
@@ -218,6 +219,9 @@ class ChipCards(QWidget):
         self.verdict_detail.setObjectName("factLabel")
         self.verdict_detail.setWordWrap(True)
         layout.addWidget(self.verdict_detail)
+        self.placement = PlacementPanel(jobs)  # the chip's compiler placement, when it is here
+        layout.addWidget(self.placement)
+        self._model: tuple[Path, dict[str, list[int]] | None] | None = None
         layout.addLayout(self._fix_buttons())
 
         grid = QGridLayout()
@@ -318,8 +322,13 @@ class ChipCards(QWidget):
         for cid, card in self.cards.items():
             card.set_selected(cid == chip_id)
         self._show_verdict()
+        self._show_placement()
         if emit:
             self.chip_chosen.emit(chip_id)
+
+    def _show_placement(self) -> None:
+        model, shapes = self._model or (None, None)
+        self.placement.show_for(model, shapes, self.chosen)
 
     def _show_verdict(self) -> None:
         card_name = self.cards[self.chosen].findChild(ElidedLabel, "chipName").full
@@ -361,6 +370,8 @@ class ChipCards(QWidget):
             key = (str(model), model.stat().st_mtime, repr(shapes))
         except OSError:
             key = None
+        self._model = (model, shapes)
+        self._show_placement()
         if key is not None and key == self._compared_for and self.comparison is not None:
             return
         if self.job is not None and not self.job.is_finished:
@@ -418,6 +429,7 @@ class ChipCards(QWidget):
         self.compare_failed.emit(message)
 
     def shutdown(self) -> None:
+        self.placement.shutdown()
         if self.job is not None and not self.job.is_finished:
             self.job.handle.cancel()
             self.job.wait(5000)
