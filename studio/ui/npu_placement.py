@@ -9,17 +9,28 @@ reason. Otherwise it says the placement is predicted from the published op list,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.core.chips.catalogue import ChipProfile, get_chip
-from studio.core.compile.probe import PlacementCheck, compiler_state
 from studio.core.jobs import JobSpec
 from studio.ui.i18n import tr
 from studio.ui.jobs_qt import QtJob
 from studio.ui.widgets import JobProgress
+
+if TYPE_CHECKING:
+    from studio.core.compile.probe import PlacementCheck
+
+
+def compiler_state(chip: ChipProfile) -> str:
+    """Whether the chip's compiler is installed (imported on first use: the probe module loads
+    numpy and onnx, which the window must not wait for at start-up)."""
+    from studio.core.compile.probe import compiler_state as state
+
+    return state(chip)
+
 
 SHOWN_FALLBACK = 6  # nodes named one per line; the rest are counted
 
@@ -152,9 +163,7 @@ class PlacementPanel(QWidget):
         if job is not self.job:
             return
         self._asked = None  # asked again next time
-        self.label.setText(
-            predicted_text(chip, PlacementCheck(chip=chip.id, predicted="rejected", detail=message))
-        )
+        self.label.setText(predicted_text(chip, _rejected(chip.id, message)))
 
     def _stop(self) -> None:
         if self.job is not None and not self.job.is_finished:
@@ -210,3 +219,9 @@ class PlacementLegend(QWidget):
             )
         )
         self.setVisible(True)
+
+
+def _rejected(chip_id: str, detail: str) -> PlacementCheck:
+    from studio.core.compile.probe import PlacementCheck
+
+    return PlacementCheck(chip=chip_id, predicted="rejected", detail=detail)

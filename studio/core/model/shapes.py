@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from studio.core.errors import BadInput
-from studio.core.messages import message
 
 if TYPE_CHECKING:  # onnx loads on first use: the GUI parses typed sizes before any model opens
     import onnx
@@ -37,6 +36,10 @@ def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
         except ValueError:
             parsed = []
         if not sep or not name or not parsed or any(d <= 0 for d in parsed):
+            # Imported here: the CLI parses --shape before any command, and messages loads
+            # pydantic, which `studio --help` must not wait for.
+            from studio.core.messages import message
+
             raise BadInput(msg=message("shapes.bad", value=value))
         shapes[name] = parsed
     return shapes

@@ -11,7 +11,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, Signal
@@ -33,12 +33,14 @@ from studio.core.analyze.graph_summary import GraphSummary, Group, summarize_gra
 from studio.core.analyze.profile import ProfileResult
 from studio.core.chips.catalogue import get_chip
 from studio.core.chips.heat import PredictedHeat
-from studio.core.compile.probe import PlacementCheck, compiler_state
 from studio.core.errors import StudioError
 from studio.ui.background import run_in_thread
 from studio.ui.i18n import tr, trn
-from studio.ui.npu_placement import PlacementLegend, placement_colours
+from studio.ui.npu_placement import PlacementLegend, compiler_state, placement_colours
 from studio.ui.pages.inspect.netron_view import NetronView
+
+if TYPE_CHECKING:
+    from studio.core.compile.probe import PlacementCheck
 
 MEASURED = "measured"
 PLACE = "place:"  # heat_source data for "where each node runs on <chip>"

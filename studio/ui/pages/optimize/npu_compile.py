@@ -14,7 +14,6 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.core.chips.catalogue import get_chip
-from studio.core.compile import backend_for
 from studio.core.errors import StudioError
 from studio.core.jobs import JobSpec
 from studio.core.paths import data_dir
@@ -31,6 +30,8 @@ COMPILING = {"qualcomm", "openvino", "pulsar2"}
 def compiling_backend(chip: str) -> str | None:
     """The compile backend's short name for ``chip``, or None when nothing is compiled for it."""
     try:
+        from studio.core.compile import backend_for  # pydantic: not at start-up
+
         name = backend_for(chip).rsplit(".", 1)[-1]
     except StudioError:
         return None
