@@ -151,7 +151,7 @@ def test_models_the_npu_cannot_take_are_refused_before_compiling(
 
 def test_a_chip_without_an_npu_compiler_and_a_folder_of_the_users(tmp_path: Path) -> None:
     model = make_cnn(tmp_path / "cnn.onnx", constants=False)
-    with pytest.raises(BadInput, match=f"cannot compile for .*Choose one of: {CHIP}"):
+    with pytest.raises(BadInput, match=f"cannot compile for .*Choose one of: .*{CHIP}"):
         compile_model(model, "raspberry-pi-5", tmp_path / "npu")
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -9,11 +9,18 @@ files, then rewrites the README (it lists file sizes) and the manifest's hashes,
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 from studio.core.atomic import atomic_path
-from studio.core.bundle.folder import FileEntry, read_manifest, sha256_file, verify_bundle
+from studio.core.bundle.folder import (
+    MANIFEST,
+    FileEntry,
+    read_manifest,
+    sha256_file,
+    verify_bundle,
+)
 from studio.core.errors import BadInput
 from studio.core.generate.llm_bundle import RUNNER_NAME, RUNNER_SOURCE, seal_llm_bundle
 from studio.runner import runner_files
@@ -65,5 +72,16 @@ def refresh_llm_runner(folder: Path) -> list[str]:
             for rel in llm_runner_sources()
         ]
         manifest.files = sorted(files, key=lambda f: f.path)
+        # Only runner files change: the manifest keeps the layout version it was written with
+        # (an LLM bundle's reports are the same in versions 1 and 2).
+        manifest.schema_version = _written_version(folder, manifest.schema_version)
         seal_llm_bundle(partial, manifest, llm, "The refreshed bundle failed its check")
     return stale
+
+
+def _written_version(folder: Path, default: int) -> int:
+    try:
+        version = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("schema_version")
+    except (OSError, ValueError, AttributeError):
+        return default
+    return version if isinstance(version, int) else default
