@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from studio.cli import main
@@ -152,3 +153,52 @@ def test_cancel_during_conversion_leaves_nothing(tmp_path: Path) -> None:
             handle.cancel()
     assert handle.state is JobState.CANCELLED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calib.npz", "mlp.onnx"]
+
+
+def _if_with_a_1x1_condition(path: Path) -> Path:
+    """Valid ONNX (an If's condition may be any one-element tensor) that OpenVINO's ONNX reader
+    refuses (it wants rank 0 or 1): as openWakeWord's hey-jarvis model does."""
+    from onnx import TensorProto, helper
+
+    def branch(name: str, op: str) -> onnx.GraphProto:
+        node = helper.make_node(op, ["x"], [f"{name}_y"])
+        out = helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT, [1, 4])
+        return helper.make_graph([node], name, [], [out])
+
+    nodes = [
+        helper.make_node("ReduceSum", ["x"], ["s"], keepdims=1),
+        helper.make_node("Greater", ["s", "zero"], ["cond"]),
+        helper.make_node(
+            "If",
+            ["cond"],
+            ["y"],
+            then_branch=branch("then", "Relu"),
+            else_branch=branch("else", "Neg"),
+        ),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "if11",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor("zero", TensorProto.FLOAT, [1, 1], [0.0])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_a_model_openvino_cannot_read_is_one_line_naming_the_op(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(IN_PROCESS_ENV, "1")
+    model = _if_with_a_1x1_condition(tmp_path / "if.onnx")
+    out = tmp_path / "out"
+    code = main(
+        ["compile", str(model), "--chip", "intel-core-ultra-meteor-lake", "--out", str(out), "-q"]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert "OpenVINO cannot convert the model" in err[0] and "If" in err[0]
+    assert not out.exists()

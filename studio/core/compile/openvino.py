@@ -22,6 +22,7 @@ from studio.core.analyze.drift import DriftReport, compare_models
 from studio.core.bundle.folder import Manifest, create_bundle
 from studio.core.compile.common import StaticModel, check_out, static_model, work_folder
 from studio.core.errors import BadInput
+from studio.core.messages import message
 from studio.core.progress import NULL_REPORTER, Reporter
 from studio.runner import compile_runner_files
 
@@ -115,7 +116,10 @@ def convert_ir(static: StaticModel, precision: str, xml: Path, report: Reporter)
     """The static ONNX → IR at ``xml``, quantized or weight-compressed as ``precision`` says."""
     ov = _openvino()
     report.progress(0.1, "Converting to OpenVINO IR")
-    model = ov.convert_model(str(static.path))
+    try:
+        model = ov.convert_model(str(static.path))
+    except Exception as exc:  # OpConversionFailure and friends: the model, not a studio bug
+        raise BadInput(msg=message("compile.openvino_rejected", reason=_first_reason(exc))) from exc
     with _quiet():
         import nncf
 
@@ -209,3 +213,12 @@ def write_bundle(
         extra_files=extra,
         force=force,
     )
+
+
+def _first_reason(exc: Exception) -> str:
+    """The line of OpenVINO's report that names the failing op ("-- If-13 with a message:"), or
+    its first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    named = [line.removeprefix("-- ").removesuffix(" with a message:") for line in lines]
+    failed = [n for n, line in zip(named, lines, strict=True) if line.startswith("-- ")]
+    return (failed[0] if failed else (lines[0] if lines else type(exc).__name__))[:200]

@@ -263,6 +263,10 @@ TEMPLATES: dict[str, str] = {
         "Qualcomm's compiler rejected the model: {reason}. Check that the model's ops are ones "
         "the HTP runs ({fix})"
     ),
+    "compile.openvino_rejected": (
+        "OpenVINO cannot convert the model: {reason}. The Intel NPU path needs every op in a form "
+        "OpenVINO reads; the other chips' paths may still take it"
+    ),
     "compile.not_all_npu": (
         "Not all of the model runs on the NPU: {what}. {Fix} to keep the split (those nodes run "
         "on the CPU), or replace them"
