@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.compress import Method
+from studio.core.compress import METHOD_LABELS, Method
 from studio.core.errors import StudioError
 from studio.core.units import human_size
 from studio.ui.i18n import N_, tr
@@ -157,13 +157,21 @@ class SweepPage(QWidget):
         for chip in list_chips():
             self._add_item(self.chips, chip.id, checked=chip.id in chosen, text=chip.name)
         for method in Method:
-            self._add_item(self.methods, method.value, checked=method in DEFAULT_METHODS)
+            # The short id fits the column; what it does is the Advanced panel's sentence.
+            self._add_item(
+                self.methods,
+                method.value,
+                checked=method in DEFAULT_METHODS,
+                tooltip=tr(METHOD_LABELS[method]),  # core_texts.py
+            )
 
     @staticmethod
-    def _add_item(box: QListWidget, value: str, *, checked: bool, text: str = "") -> None:
+    def _add_item(
+        box: QListWidget, value: str, *, checked: bool, text: str = "", tooltip: str = ""
+    ) -> None:
         item = QListWidgetItem(text or Path(value).name or value)
         item.setData(Qt.ItemDataRole.UserRole, value)
-        item.setToolTip(value)
+        item.setToolTip(tooltip or value)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
         box.addItem(item)
