@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.background import Caller
 from studio.ui.i18n import N_, tr
 from studio.ui.pages.inspect.netron_view import HOST, _make_interceptor
-from studio.ui.pages.model.hub_worker import Caller
 
 # studio.core.track.runs.KEY_FIGURES's labels, marked for translation here (core has no tr()).
 LABELS = {

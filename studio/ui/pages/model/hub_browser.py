@@ -34,11 +34,12 @@ from studio.core.hubs import (
 from studio.core.hubs.base import HubKind
 from studio.core.hubs.memory import this_pc_memory
 from studio.core.this_pc import THIS_PC_NAME
+from studio.ui.background import Caller
 from studio.ui.i18n import N_, tr
 from studio.ui.messages import this_pc
 from studio.ui.pages.model.hub_detail import HubDetail
 from studio.ui.pages.model.hub_results import ResultsTable
-from studio.ui.pages.model.hub_worker import Caller, DownloadTask
+from studio.ui.pages.model.hub_worker import DownloadTask
 
 TASKS = [
     "",

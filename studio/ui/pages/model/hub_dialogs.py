@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.core.hubs.settings import KNOWN_MIRRORS, HubSettings, save_settings
 from studio.core.hubs.tokens import delete_token, token_status
+from studio.ui.background import Caller
 from studio.ui.i18n import N_, tr, tr_core
 from studio.ui.messages import show, shown_error
-from studio.ui.pages.model.hub_worker import Caller
 
 
 class SignInDialog(QDialog):

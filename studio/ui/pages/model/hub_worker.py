@@ -14,11 +14,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from studio.core.errors import JobCancelled, StudioError
-from studio.ui.background import Caller
 from studio.ui.i18n import tr
 from studio.ui.messages import shown_error
-
-__all__ = ["Caller", "DownloadTask"]
 
 log = logging.getLogger("studio")
 
